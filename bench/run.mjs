@@ -1,0 +1,181 @@
+// ctxpack benchmark: every figure issue 2 asks for, measured in one run against the standard tools on the
+// same files. Reproduce with `npm run bench` (data is generated once under .bench/, about 6 GiB).
+//
+//   tree digest (1 GiB: 10,000 files + one 512 MiB file)  vs  sha256sum over the same files
+//   seed / unpack of that tree                            vs  tar -czf / tar -xzf
+//   peak memory of verify and unpack of a pack > 4 GiB
+import { spawnSync } from 'node:child_process';
+import crypto from 'node:crypto';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+const work = path.join(root, '.bench');
+const cli = path.join(root, 'build/package/bin/ctxpack.mjs');
+const api = path.join(root, 'build/package/lib/index.mjs');
+const MiB = 1024 * 1024;
+const runs = Number(process.env.BENCH_RUNS ?? 3);
+
+/** Text-like content that compresses about as well as JSON or source code. */
+function textPool(bytes) {
+  const words = Array.from({ length: 4096 }, () => crypto.randomBytes(1 + (crypto.randomInt(10))).toString('base64url'));
+  const parts = [];
+  let size = 0;
+  while (size < bytes) {
+    const line = `{"id":${size},"text":"${Array.from({ length: 12 }, () => words[crypto.randomInt(words.length)]).join(' ')}","score":${Math.random().toFixed(6)}}\n`;
+    parts.push(line);
+    size += line.length;
+  }
+  return Buffer.from(parts.join('')).subarray(0, bytes);
+}
+
+function writeRandomFile(file, bytes) {
+  const fd = fs.openSync(file, 'w');
+  for (let done = 0; done < bytes; done += 16 * MiB) fs.writeSync(fd, crypto.randomBytes(Math.min(16 * MiB, bytes - done)));
+  fs.closeSync(fd);
+}
+
+/** 10,000 text files (512 MiB together) in 100 folders, plus one 512 MiB file of random bytes. */
+function ensureTree(dir) {
+  const stamp = path.join(dir, '.complete');
+  if (fs.existsSync(stamp)) return;
+  fs.rmSync(dir, { recursive: true, force: true });
+  const pool = textPool(16 * MiB);
+  const fileBytes = Math.floor((512 * MiB) / 10_000);
+  for (let i = 0; i < 10_000; i++) {
+    const sub = path.join(dir, 'chunks', `d${String(i % 100).padStart(2, '0')}`);
+    if (i < 100) fs.mkdirSync(sub, { recursive: true });
+    const offset = (i * 7919 * 13) % (pool.length - fileBytes);
+    fs.writeFileSync(path.join(sub, `chunk-${i}.jsonl`), pool.subarray(offset, offset + fileBytes));
+  }
+  writeRandomFile(path.join(dir, 'index.bin'), 512 * MiB);
+  fs.writeFileSync(stamp, '');
+}
+
+/** More than 4 GiB of text-like data in 17 files, for the memory bound of verify and unpack. */
+function ensureLargeTree(dir) {
+  const stamp = path.join(dir, '.complete');
+  if (fs.existsSync(stamp)) return;
+  fs.rmSync(dir, { recursive: true, force: true });
+  fs.mkdirSync(dir, { recursive: true });
+  const pool = textPool(64 * MiB);
+  for (let i = 0; i < 17; i++) {
+    const fd = fs.openSync(path.join(dir, `shard-${String(i).padStart(2, '0')}.jsonl`), 'w');
+    for (let j = 0; j < 4; j++) fs.writeSync(fd, pool);
+    fs.closeSync(fd);
+  }
+  fs.writeFileSync(stamp, '');
+}
+
+function run(command, args, options = {}) {
+  const result = spawnSync(command, args, { encoding: 'utf8', maxBuffer: 64 * MiB, ...options });
+  if (result.status !== 0) {
+    throw new Error(`${command} ${args.join(' ')} failed (${result.status}): ${result.stderr || result.stdout}`);
+  }
+  return result.stdout;
+}
+
+/** Median wall time in seconds of `fn` over `runs` runs, after `prepare` before each. */
+function timed(fn, prepare = () => {}) {
+  const times = [];
+  for (let i = 0; i < runs; i++) {
+    prepare();
+    const start = process.hrtime.bigint();
+    fn();
+    times.push(Number(process.hrtime.bigint() - start) / 1e9);
+  }
+  times.sort((a, b) => a - b);
+  return times[Math.floor(times.length / 2)];
+}
+
+const fresh = (dir) => {
+  fs.rmSync(dir, { recursive: true, force: true });
+  fs.mkdirSync(dir, { recursive: true });
+};
+
+/** Page-cache warm: every tool reads the files from memory, as the hashing comparison intends. */
+const warm = (dir) => run('bash', ['-c', `find "${dir}" -type f -print0 | xargs -0 cat > /dev/null`]);
+
+function treeDigestSeconds(dir, { oneCore }) {
+  const script = `import { computeIdentity } from ${JSON.stringify(api)};
+    const r = await computeIdentity({ contract: { inputs: [{ name: 'tree', path: ${JSON.stringify(dir)} }] }, baseDir: '/' });
+    console.log(r.uri);`;
+  const argv = ['node', '--input-type=module', '-e', script];
+  const [command, ...args] = oneCore ? ['taskset', '-c', '0', ...argv] : argv;
+  return timed(() => run(command, args));
+}
+
+function peakRssMiB(fnSource) {
+  const script = `import * as ctxpack from ${JSON.stringify(api)};
+    await (${fnSource})(ctxpack);
+    console.log(process.resourceUsage().maxRSS);`;
+  return Number(run('node', ['--input-type=module', '-e', script]).trim()) / 1024;
+}
+
+const gib = (bytes) => (bytes / 1024 ** 3).toFixed(2);
+const rate = (bytes, seconds) => `${((bytes / seconds) / 1e9).toFixed(2)} GB/s`;
+
+function main() {
+  if (!fs.existsSync(cli)) throw new Error('build/package is missing: run `npm run build` first');
+  fs.mkdirSync(work, { recursive: true });
+  const tree = path.join(work, 'tree');
+  console.log(`# ctxpack bench — ${os.cpus()[0].model}, ${os.availableParallelism()} cores, node ${process.version}`);
+  console.log(`# reproduce: npm run bench   (BENCH_RUNS=${runs} runs per figure, median)\n`);
+  ensureTree(tree);
+  const treeBytes = Number(run('du', ['-sb', '--exclude=.complete', tree]).split('\t')[0]);
+  warm(tree);
+
+  const sha256sum = timed(() => run('bash', ['-c', `cd "${tree}" && find . -type f ! -name .complete -print0 | xargs -0 sha256sum > /dev/null`]));
+  const digestOne = treeDigestSeconds(tree, { oneCore: true });
+  const digestAll = treeDigestSeconds(tree, { oneCore: false });
+  console.log(`tree digest of ${gib(treeBytes)} GiB (10,001 files)`);
+  console.log(`  sha256sum             ${sha256sum.toFixed(2)} s  ${rate(treeBytes, sha256sum)}`);
+  console.log(`  ctxpack, 1 core       ${digestOne.toFixed(2)} s  ${rate(treeBytes, digestOne)}  ${(sha256sum / digestOne).toFixed(2)}x sha256sum`);
+  console.log(`  ctxpack, all cores    ${digestAll.toFixed(2)} s  ${rate(treeBytes, digestAll)}  ${(sha256sum / digestAll).toFixed(2)}x sha256sum, ${(digestOne / digestAll).toFixed(2)}x 1 core\n`);
+
+  const contract = path.join(work, 'contract.json');
+  fs.writeFileSync(contract, JSON.stringify({ transforms: [{ tool: 'bench', params: { n: 1 } }] }));
+  const home = path.join(work, 'home');
+  const tarball = path.join(work, 'tar.tar.gz');
+  const packFile = path.join(work, 'pack.tar.gz');
+  const tarSeed = timed(() => run('tar', ['-czf', tarball, '-C', tree, '.']));
+  const ctxSeed = timed(() => run('node', [cli, 'seed', tree, '--contract', contract, '--home', home, '--json']), () => fresh(home));
+  const uri = JSON.parse(run('node', [cli, 'seed', tree, '--contract', contract, '--home', home, '--json'])).uri;
+  fs.rmSync(packFile, { force: true });
+  run('node', [cli, 'export', uri, '-o', packFile, '--home', home]);
+  const out = path.join(work, 'out');
+  const tarUnpack = timed(() => run('tar', ['-xzf', tarball, '-C', out]), () => fresh(out));
+  const ctxUnpack = timed(() => run('node', [cli, 'unpack', packFile, '-o', path.join(out, 'x'), '--json']), () => fresh(out));
+  const sizes = `pack ${gib(fs.statSync(packFile).size)} GiB, tar.gz ${gib(fs.statSync(tarball).size)} GiB`;
+  console.log(`seed and unpack of the same tree (${sizes})`);
+  console.log(`  tar -czf              ${tarSeed.toFixed(2)} s`);
+  console.log(`  ctxpack seed          ${ctxSeed.toFixed(2)} s  ${(tarSeed / ctxSeed).toFixed(2)}x tar -czf`);
+  console.log(`  tar -xzf              ${tarUnpack.toFixed(2)} s`);
+  console.log(`  ctxpack unpack        ${ctxUnpack.toFixed(2)} s  ${(tarUnpack / ctxUnpack).toFixed(2)}x tar -xzf (ctxpack also verifies every digest)\n`);
+  fs.rmSync(out, { recursive: true, force: true });
+  fs.rmSync(home, { recursive: true, force: true });
+
+  const large = path.join(work, 'large');
+  ensureLargeTree(large);
+  const largeHome = path.join(work, 'large-home');
+  const largePack = path.join(work, 'large.tar.gz');
+  if (!fs.existsSync(largePack)) {
+    fresh(largeHome);
+    const largeUri = JSON.parse(run('node', [cli, 'seed', large, '--contract', contract, '--home', largeHome, '--json'])).uri;
+    run('node', [cli, 'export', largeUri, '-o', largePack, '--home', largeHome]);
+    fs.rmSync(largeHome, { recursive: true, force: true });
+  }
+  const largeBytes = Number(run('du', ['-sb', '--exclude=.complete', large]).split('\t')[0]);
+  const largeOut = path.join(work, 'large-out');
+  fs.rmSync(largeOut, { recursive: true, force: true });
+  const verifyRss = peakRssMiB(`(c) => c.verify(${JSON.stringify(largePack)})`);
+  const unpackRss = peakRssMiB(`(c) => c.unpack(${JSON.stringify(largePack)}, ${JSON.stringify(largeOut)})`);
+  fs.rmSync(largeOut, { recursive: true, force: true });
+  console.log(`peak memory on a pack of ${gib(largeBytes)} GiB unpacked (${gib(fs.statSync(largePack).size)} GiB compressed)`);
+  console.log(`  verify                ${verifyRss.toFixed(0)} MiB  (limit 256 MiB: ${verifyRss < 256 ? 'ok' : 'OVER'})`);
+  console.log(`  unpack                ${unpackRss.toFixed(0)} MiB  (limit 256 MiB: ${unpackRss < 256 ? 'ok' : 'OVER'})`);
+}
+
+main();

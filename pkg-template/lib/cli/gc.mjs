@@ -1,0 +1,22 @@
+import { formatBytes } from '../format.mjs';
+import { gc } from '../store-ops.mjs';
+import { commandHelp } from './shared.mjs';
+
+const synopsis = 'gc';
+const summary = 'delete blobs and unpacked copies no pack in the pantry refers to';
+
+export default {
+  name: 'gc',
+  synopsis,
+  summary,
+  options: {},
+  positionals: [0, 0],
+  help: commandHelp({ synopsis, summary }),
+  async run({ home }) {
+    const result = await gc({ home });
+    return {
+      text: `removed ${result.blobsRemoved} blobs (${formatBytes(result.bytesRemoved)}) and ${result.unpackedRemoved} unpacked copies`,
+      json: result,
+    };
+  },
+};

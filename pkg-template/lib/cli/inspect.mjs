@@ -1,0 +1,37 @@
+import { formatBytes } from '../format.mjs';
+import { inspect } from '../read.mjs';
+import { LIMIT_HELP_LINES, LIMIT_OPTIONS, commandHelp, limitsFrom } from './shared.mjs';
+
+const synopsis = 'inspect <uri|pack.tar.gz>';
+const summary = "show a pack's contract, outputs summary, provenance and sizes";
+
+export default {
+  name: 'inspect',
+  synopsis,
+  summary,
+  options: LIMIT_OPTIONS,
+  positionals: [1, 1],
+  help: commandHelp({
+    synopsis,
+    summary,
+    details: 'A .tar.gz is read only up to its manifest; use `ctxpack verify` to check the whole pack.',
+    optionLines: [LIMIT_HELP_LINES],
+  }),
+  async run({ values, positionals, home }) {
+    const info = inspect(positionals[0], { home, limits: limitsFrom(values) });
+    const { outputs, sizes } = info;
+    const lines = [
+      `uri         ${info.uri}`,
+      `source      ${info.source}`,
+      `outputs     ${outputs.files} files, ${outputs.symlinks} symlinks, ${formatBytes(outputs.bytes)}`,
+      `tree        ${outputs.digest}`,
+      `layer       ${formatBytes(sizes.layer)}${info.layerDigest ? ` (${info.layerDigest})` : ''}`,
+      `manifest    ${formatBytes(sizes.config)}`,
+      'provenance',
+      ...Object.entries(info.provenance ?? {}).map(([key, value]) => `  ${key.padEnd(18)}${typeof value === 'string' ? value : JSON.stringify(value)}`),
+      'contract',
+      ...JSON.stringify(info.contract, null, 2).split('\n').map((line) => `  ${line}`),
+    ];
+    return { text: lines.join('\n'), json: info };
+  },
+};

@@ -1,0 +1,41 @@
+import { CtxpackError } from '../errors.mjs';
+import { formatBytes } from '../format.mjs';
+import { unpack } from '../read.mjs';
+import { materialize } from '../unpacked.mjs';
+import { LIMIT_HELP_LINES, LIMIT_OPTIONS, commandHelp, limitsFrom } from './shared.mjs';
+
+const synopsis = 'unpack <pack.tar.gz|uri> -o <dir>';
+const summary = 'verify a pack and extract its outputs into <dir> (absent or empty)';
+const details = `Nothing is written outside <dir>, and <dir> appears only once the whole pack verified.
+For a URI without -o, prints the pantry's read-only unpacked copy instead (created on first use).`;
+
+export default {
+  name: 'unpack',
+  synopsis,
+  summary,
+  options: { output: { type: 'string', short: 'o' }, 'full-check': { type: 'boolean' }, ...LIMIT_OPTIONS },
+  positionals: [1, 1],
+  help: commandHelp({
+    synopsis,
+    summary,
+    details,
+    optionLines: [
+      '  -o, --output <dir>  where to extract',
+      "  --full-check        without -o: re-hash the pantry's copy instead of comparing file stats",
+      LIMIT_HELP_LINES,
+    ],
+  }),
+  async run({ values, positionals, home, onProgress }) {
+    const [ref] = positionals;
+    const limits = limitsFrom(values);
+    if (values.output === undefined) {
+      if (!ref.startsWith('ctx:')) {
+        throw new CtxpackError('CTX_USAGE', 'unpacking a .tar.gz needs -o <dir>', { hint: 'ctxpack unpack pack.tar.gz -o out' });
+      }
+      const copy = await materialize(ref, { home, limits, fullCheck: values['full-check'], onProgress });
+      return { text: copy.path, json: { uri: copy.uri, path: copy.path, reused: copy.reused } };
+    }
+    const result = await unpack(ref, values.output, { home, limits, onProgress });
+    return { text: `unpacked ${result.uri} to ${result.path}: ${result.files} files, ${formatBytes(result.bytes)}`, json: result };
+  },
+};

@@ -1,0 +1,22 @@
+import { formatBytes } from '../format.mjs';
+import { verify } from '../read.mjs';
+import { LIMIT_HELP_LINES, LIMIT_OPTIONS, commandHelp, limitsFrom } from './shared.mjs';
+
+const synopsis = 'verify <uri|pack.tar.gz>';
+const summary = 'check a whole pack: manifest, URI, every file, the tree digest, nothing missing or extra';
+
+export default {
+  name: 'verify',
+  synopsis,
+  summary,
+  options: LIMIT_OPTIONS,
+  positionals: [1, 1],
+  help: commandHelp({ synopsis, summary, optionLines: [LIMIT_HELP_LINES] }),
+  async run({ values, positionals, home, onProgress }) {
+    const result = verify(positionals[0], { home, limits: limitsFrom(values), onProgress });
+    return {
+      text: `ok ${result.uri}: ${result.files} files, ${formatBytes(result.bytes)} (pack ${formatBytes(result.compressedBytes)}, ${result.layerDigest})`,
+      json: { ok: true, ...result },
+    };
+  },
+};

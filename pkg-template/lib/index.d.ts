@@ -1,0 +1,206 @@
+// Type declarations for `ctxpack` (the JS API). The wasm core alone is `ctxpack/core`.
+
+/** Errors from this package and from the wasm core: `name` is "CtxpackError", `code` a stable `CTX_…` string. */
+export class CtxpackError extends Error {
+  constructor(code: string, message: string, details?: { hint?: string; subject?: string; cause?: unknown });
+  readonly name: 'CtxpackError';
+  /** e.g. "CTX_NOT_FOUND", "CTX_DIGEST_MISMATCH", "CTX_TARGET_EXISTS" */
+  code: string;
+  /** What to do next. */
+  hint: string | undefined;
+  /** The entry, path, field or URI concerned. */
+  subject: string | undefined;
+}
+
+/** True for a CtxpackError, whether thrown by this package or by the wasm core. */
+export function isCtxpackError(error: unknown): error is CtxpackError;
+
+export const version: string;
+
+export interface ProgressEvent {
+  phase: 'hash' | 'pack' | 'verify' | 'unpack' | 'export';
+  bytes: number;
+  totalBytes: number;
+}
+
+export interface PantryOptions {
+  /** Pantry location. Default: $CTXPACK_HOME, else ~/.cache/ctxpack. */
+  home?: string;
+  /** How long to wait for another process's lock before CTX_LOCK_TIMEOUT (default 10 minutes). */
+  lockTimeoutMs?: number;
+}
+
+/** Where the contract comes from: a file (paths relative to its directory), or given with a base directory. */
+export type ContractSource =
+  | { contractPath: string; contract?: undefined; baseDir?: undefined }
+  | { contractPath?: undefined; contract: string | object; baseDir?: string };
+
+export interface IdentityOptions {
+  /** Record symlinks as the files they point to. */
+  followLinks?: boolean;
+  onProgress?: (event: ProgressEvent) => void;
+}
+
+export interface Identity {
+  uri: string;
+  /** The resolved contract (contract/v1) whose canonical JSON hashes to the URI. */
+  contract: object;
+  outputs: Array<{ path: string }>;
+  /** The directory the contract's relative paths were resolved against. */
+  baseDir: string;
+}
+
+export function computeIdentity(options: ContractSource & IdentityOptions): Promise<Identity>;
+
+export interface Descriptor {
+  mediaType: string;
+  digest: string;
+  size: number;
+  annotations?: Record<string, string>;
+}
+
+export type SeedOptions = ContractSource &
+  IdentityOptions &
+  PantryOptions & {
+    /** Seconds since 1970 for the pack's timestamps (default: $SOURCE_DATE_EPOCH, else now / 0). */
+    sourceDateEpoch?: number;
+    /** An identity already computed for this contract (skips hashing the inputs again). */
+    identity?: Pick<Identity, 'uri' | 'contract'>;
+  };
+
+export interface SeedResult {
+  uri: string;
+  /** The pantry already held this URI; nothing was written. */
+  alreadyPresent: boolean;
+  files: number;
+  bytes: number;
+  treeDigest: string;
+  manifest: Descriptor;
+  config: Descriptor;
+  layer: Descriptor;
+}
+
+export function seed(dir: string, options: SeedOptions): Promise<SeedResult>;
+
+export interface Limits {
+  maxManifestBytes: number;
+  maxEntryBytes: number;
+  maxTotalBytes: number;
+  maxEntries: number;
+  maxRatio: number;
+}
+
+export interface ReadOptions extends PantryOptions {
+  limits?: Partial<Limits>;
+  /** For a .tar.gz: the URI the pack must have. */
+  expectUri?: string;
+  onProgress?: (event: ProgressEvent) => void;
+}
+
+export interface OutputsSummary {
+  digest: string;
+  files: number;
+  symlinks: number;
+  bytes: number;
+}
+
+export interface InspectResult {
+  uri: string;
+  source: 'pantry' | 'file';
+  contract: object;
+  outputs: OutputsSummary;
+  provenance: Record<string, unknown>;
+  sizes: { layer: number; config: number };
+  /** Pantry packs only. */
+  layerDigest?: string;
+  created?: string;
+}
+
+/** `ref`: a ctx:// URI (looked up in the pantry) or the path of a .tar.gz. */
+export function inspect(ref: string, options?: ReadOptions): InspectResult;
+
+export interface VerifyResult {
+  uri: string;
+  source: 'pantry' | 'file';
+  files: number;
+  bytes: number;
+  compressedBytes: number;
+  layerDigest: string;
+}
+
+export function verify(ref: string, options?: ReadOptions): VerifyResult;
+
+export function unpack(ref: string, outDir: string, options?: ReadOptions): Promise<VerifyResult & { path: string }>;
+
+/** The pantry's read-only unpacked copy of a pack, created on first use and re-verified on each use. */
+export function materialize(
+  uri: string,
+  options?: PantryOptions & { fullCheck?: boolean; limits?: Partial<Limits>; onProgress?: (event: ProgressEvent) => void },
+): Promise<{ uri: string; path: string; manifest: object; reused: boolean }>;
+
+export function exportPack(
+  uri: string,
+  outFile: string,
+  options?: PantryOptions & { force?: boolean; onProgress?: (event: ProgressEvent) => void },
+): { uri: string; path: string; digest: string; size: number };
+
+export interface ListedPack {
+  uri: string;
+  tag: string;
+  manifestDigest: string;
+  created?: string;
+  layer?: Descriptor;
+  /** Bytes of the manifest, config and layer blobs. */
+  size?: number;
+  /** Set when the pack's blobs are damaged or missing. */
+  problem?: string;
+}
+
+export function list(options?: PantryOptions): ListedPack[];
+
+export function remove(uri: string, options?: PantryOptions): Promise<{ uri: string; removed: true }>;
+
+export function gc(options?: PantryOptions): Promise<{ blobsRemoved: number; bytesRemoved: number; unpackedRemoved: number }>;
+
+export type RunOptions = ContractSource &
+  IdentityOptions &
+  PantryOptions & {
+    /** The command and its arguments; run without a shell. */
+    command: string[];
+    cwd?: string;
+    stdio?: import('node:child_process').StdioOptions;
+    sourceDateEpoch?: number;
+  };
+
+export interface RunResult {
+  uri: string;
+  hit: boolean;
+  durationMs: number;
+  /** null on a hit: the command did not run. */
+  exitCode: number | null;
+  outputsPath: string;
+}
+
+export function run(options: RunOptions): Promise<RunResult>;
+
+export const MEDIA_TYPES: Readonly<{ ociManifest: string; packManifest: string; layer: string }>;
+
+export function defaultHome(): string;
+
+/** The local pantry: an OCI image layout, with an interface like oras-go's content Store. */
+export interface Pantry {
+  readonly home: string;
+  blobPath(digest: string): string;
+  exists(descriptor: Descriptor): boolean;
+  /** A small blob (manifest, config), checked against the descriptor. */
+  fetch(descriptor: Descriptor): Uint8Array;
+  push(bytes: Uint8Array, mediaType: string, expected?: Descriptor): Descriptor;
+  resolve(reference: string): Descriptor;
+  has(uri: string): boolean;
+  tag(descriptor: Descriptor, uri: string): Promise<void>;
+  untag(uri: string): Promise<void>;
+  list(): Array<{ uri: string; tag: string; digest: string; size: number }>;
+  loadPack(uri: string): { uri: string; manifest: Descriptor; created: string; config: Descriptor; layer: Descriptor };
+}
+
+export function openPantry(options?: PantryOptions): Pantry;

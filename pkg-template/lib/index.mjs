@@ -1,0 +1,10 @@
+// ctxpack's JS API: the same operations as the CLI, on real files. The wasm core alone is `ctxpack/core`.
+export { CtxpackError, isCtxpackError } from './errors.mjs';
+export { computeIdentity } from './identity.mjs';
+export { seed } from './seed.mjs';
+export { inspect, verify, unpack } from './read.mjs';
+export { materialize } from './unpacked.mjs';
+export { exportPack, list, remove, gc } from './store-ops.mjs';
+export { run } from './run.mjs';
+export { openPantry, defaultHome, MEDIA_TYPES } from './pantry.mjs';
+export { PACKAGE_VERSION as version } from './version.mjs';

@@ -1,0 +1,327 @@
+// The local pantry: an OCI image layout (oci-layout, index.json, blobs/sha256/<hex>) under $CTXPACK_HOME.
+// Its interface follows oras-go's content Store (fetch / push / exists / resolve / tag), so a remote registry
+// can later stand behind the same calls. Blobs are content-addressed and written atomically; index.json is
+// edited by the core under a lock and replaced by rename, so readers never see a half-written file.
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { createHash, randomUUID } from 'node:crypto';
+import * as core from './core-node.mjs';
+import { CtxpackError, toCtxpackError } from './errors.mjs';
+import { withLock } from './lock.mjs';
+
+export const MEDIA_TYPES = Object.freeze({
+  ociManifest: 'application/vnd.oci.image.manifest.v1+json',
+  packManifest: 'application/vnd.ctxpack.manifest.v1+json',
+  layer: 'application/vnd.oci.image.layer.v1.tar+gzip',
+});
+
+/** Manifests and configs are read whole; anything claiming to be bigger is not one of ours. */
+const MAX_SMALL_BLOB_BYTES = 64 * 1024 * 1024;
+const DIGEST_PATTERN = /^sha256:([0-9a-f]{64})$/;
+/** Prefix of blobs being written; they live beside the blobs so the final rename never crosses devices. */
+export const INGEST_PREFIX = '.ingest-';
+
+/** `$CTXPACK_HOME`, else `~/.cache/ctxpack`. */
+export function defaultHome() {
+  return process.env.CTXPACK_HOME || path.join(os.homedir(), '.cache', 'ctxpack');
+}
+
+/**
+ * @param {{home?: string, lockTimeoutMs?: number}} [options]
+ * @returns {Pantry}
+ */
+export function openPantry({ home, lockTimeoutMs } = {}) {
+  return new Pantry(path.resolve(home ?? defaultHome()), { lockTimeoutMs });
+}
+
+/** @typedef {{mediaType: string, digest: string, size: number, annotations?: Record<string, string>}} Descriptor */
+
+export class Pantry {
+  constructor(home, { lockTimeoutMs } = {}) {
+    this.home = home;
+    this.lockTimeoutMs = lockTimeoutMs;
+    this.blobsDir = path.join(home, 'blobs', 'sha256');
+    this.indexPath = path.join(home, 'index.json');
+  }
+
+  blobPath(digest) {
+    const match = DIGEST_PATTERN.exec(digest);
+    if (!match) throw new CtxpackError('CTX_OCI_INVALID', `not a sha256 digest: ${digest}`, { subject: String(digest) });
+    return path.join(this.blobsDir, match[1]);
+  }
+
+  /** Run `fn` holding the named pantry lock (e.g. "index", "seed-<hex>"). */
+  withLock(name, fn) {
+    return withLock(path.join(this.home, 'locks', `${name}.lock`), fn, { timeoutMs: this.lockTimeoutMs });
+  }
+
+  /** Create the layout on first write. */
+  ensureLayout() {
+    try {
+      fs.mkdirSync(this.blobsDir, { recursive: true });
+      const layoutPath = path.join(this.home, 'oci-layout');
+      if (!fs.existsSync(layoutPath)) writeFileAtomic(layoutPath, Buffer.from('{"imageLayoutVersion":"1.0.0"}'));
+    } catch (error) {
+      throw toCtxpackError(error, this.home);
+    }
+  }
+
+  /** @param {Descriptor} descriptor */
+  exists(descriptor) {
+    try {
+      return fs.statSync(this.blobPath(descriptor.digest)).size === descriptor.size;
+    } catch (error) {
+      if (error.code === 'ENOENT') return false;
+      throw toCtxpackError(error, descriptor.digest);
+    }
+  }
+
+  /**
+   * Read a small blob whole, checking its size and digest against the descriptor.
+   * @param {Descriptor} descriptor
+   * @returns {Uint8Array}
+   */
+  fetch(descriptor) {
+    if (descriptor.size > MAX_SMALL_BLOB_BYTES) {
+      throw new CtxpackError('CTX_OCI_INVALID', `blob ${descriptor.digest} is too big to be a manifest (${descriptor.size} bytes)`, {
+        subject: descriptor.digest,
+      });
+    }
+    let bytes;
+    try {
+      bytes = fs.readFileSync(this.blobPath(descriptor.digest));
+    } catch (error) {
+      if (error.code === 'ENOENT') {
+        throw new CtxpackError('CTX_NOT_FOUND', `blob ${descriptor.digest} is missing from the pantry`, {
+          subject: descriptor.digest,
+          hint: 'the pantry is damaged; remove the pack (`ctxpack rm`) and seed it again',
+        });
+      }
+      throw toCtxpackError(error, descriptor.digest);
+    }
+    const digest = `sha256:${createHash('sha256').update(bytes).digest('hex')}`;
+    if (digest !== descriptor.digest || bytes.length !== descriptor.size) {
+      throw new CtxpackError('CTX_DIGEST_MISMATCH', `blob ${descriptor.digest} in the pantry does not match its digest`, {
+        subject: descriptor.digest,
+        hint: 'the pantry is damaged; remove the pack (`ctxpack rm`), run `ctxpack gc` and seed it again',
+      });
+    }
+    return new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.length);
+  }
+
+  /**
+   * Store bytes as a blob. With an expected descriptor, the bytes must match it.
+   * @param {Uint8Array} bytes
+   * @param {string} mediaType
+   * @returns {Descriptor}
+   */
+  push(bytes, mediaType, expected) {
+    const writer = this.ingest();
+    try {
+      writer.write(bytes);
+    } catch (error) {
+      writer.abort();
+      throw error;
+    }
+    return writer.commit(mediaType, expected);
+  }
+
+  /** Start writing a blob whose digest is not known yet (it is computed while writing). */
+  ingest() {
+    this.ensureLayout();
+    return new BlobWriter(this);
+  }
+
+  readIndex() {
+    try {
+      return new Uint8Array(fs.readFileSync(this.indexPath));
+    } catch (error) {
+      if (error.code === 'ENOENT') return null;
+      throw toCtxpackError(error, this.indexPath);
+    }
+  }
+
+  /** @returns {Array<{uri: string, tag: string, digest: string, size: number}>} */
+  list() {
+    const index = this.readIndex();
+    return index === null ? [] : core.ociIndexList(index);
+  }
+
+  /**
+   * The OCI manifest descriptor a ctx:// URI (or its "ctx-<hex>" tag) names.
+   * @returns {Descriptor}
+   */
+  resolve(reference) {
+    const uri = reference.startsWith('ctx-') ? core.parseUri(`ctx://sha256:${reference.slice(4)}`) : core.parseUri(reference);
+    const entry = this.list().find((candidate) => candidate.uri === uri);
+    if (!entry) throw new CtxpackError('CTX_NOT_FOUND', `${uri} is not in the pantry at ${this.home}`, { subject: uri });
+    return { mediaType: MEDIA_TYPES.ociManifest, digest: entry.digest, size: entry.size };
+  }
+
+  /** Whether the pantry holds a pack for the URI. */
+  has(uri) {
+    const canonical = core.parseUri(uri);
+    return this.list().some((entry) => entry.uri === canonical);
+  }
+
+  /**
+   * The stored pack of a URI: its OCI manifest (parsed by the core) and descriptors.
+   * @returns {{uri: string, manifest: Descriptor, created: string, config: Descriptor, layer: Descriptor}}
+   */
+  loadPack(uri) {
+    const canonical = core.parseUri(uri);
+    const manifest = this.resolve(canonical);
+    const parsed = core.ociParsePackManifest(this.fetch(manifest));
+    if (parsed.uri !== canonical || parsed.layers.length !== 1) {
+      throw new CtxpackError('CTX_OCI_INVALID', `the pantry's manifest for ${canonical} does not describe that pack`, {
+        subject: canonical,
+      });
+    }
+    return { uri: canonical, manifest, created: parsed.created, config: parsed.config, layer: parsed.layers[0] };
+  }
+
+  /**
+   * Point the URI's ref name at a manifest. The manifest's blobs must all be present: checked under the index
+   * lock, which gc also holds, so an index entry never refers to a blob a concurrent gc removed.
+   */
+  tag(descriptor, uri) {
+    return this.withLock('index', () => {
+      const parsed = core.ociParsePackManifest(this.fetch(descriptor));
+      for (const blob of [parsed.config, ...parsed.layers]) {
+        if (!this.exists(blob)) {
+          throw new CtxpackError('CTX_NOT_FOUND', `blob ${blob.digest} vanished before ${uri} was recorded (a concurrent gc?)`, {
+            subject: blob.digest,
+            hint: 'run the command again',
+          });
+        }
+      }
+      writeFileAtomic(this.indexPath, core.ociIndexAdd(this.readIndex(), descriptor, uri));
+    });
+  }
+
+  /** Drop the URI's index entry. Its blobs stay until gc. */
+  untag(uri) {
+    const canonical = core.parseUri(uri);
+    return this.withLock('index', () => {
+      const index = this.readIndex();
+      if (index === null || !core.ociIndexList(index).some((entry) => entry.uri === canonical)) {
+        throw new CtxpackError('CTX_NOT_FOUND', `${canonical} is not in the pantry at ${this.home}`, { subject: canonical });
+      }
+      writeFileAtomic(this.indexPath, core.ociIndexRemove(index, canonical));
+    });
+  }
+}
+
+/** A blob being written: to a temp file beside the blobs, hashed on the way, renamed into place on commit. */
+class BlobWriter {
+  constructor(pantry) {
+    this.pantry = pantry;
+    this.tempPath = path.join(pantry.blobsDir, `${INGEST_PREFIX}${randomUUID()}`);
+    this.fd = openOrThrow(this.tempPath);
+    this.hash = createHash('sha256');
+    this.size = 0;
+  }
+
+  write(chunk) {
+    if (chunk.length === 0) return;
+    writeAll(this.fd, chunk, this.tempPath);
+    this.hash.update(chunk);
+    this.size += chunk.length;
+  }
+
+  /**
+   * Make the blob durable and visible. An existing blob with the same digest is kept as it is.
+   * @returns {Descriptor}
+   */
+  commit(mediaType, expected) {
+    const digest = `sha256:${this.hash.digest('hex')}`;
+    try {
+      fs.fsyncSync(this.fd);
+      fs.closeSync(this.fd);
+      this.fd = undefined;
+      if (expected && (expected.digest !== digest || expected.size !== this.size)) {
+        throw new CtxpackError('CTX_DIGEST_MISMATCH', `blob content hashes to ${digest} (${this.size} bytes), expected ${expected.digest} (${expected.size} bytes)`, {
+          subject: expected.digest,
+        });
+      }
+      linkIntoPlace(this.tempPath, this.pantry.blobPath(digest));
+      syncDirectory(this.pantry.blobsDir);
+    } catch (error) {
+      this.abort();
+      throw toCtxpackError(error, this.tempPath);
+    }
+    return { mediaType, digest, size: this.size };
+  }
+
+  abort() {
+    if (this.fd !== undefined) fs.closeSync(this.fd);
+    this.fd = undefined;
+    fs.rmSync(this.tempPath, { force: true });
+  }
+}
+
+/** Publish `tempPath` at `finalPath` unless something is already there; the temp file is gone afterwards. */
+function linkIntoPlace(tempPath, finalPath) {
+  try {
+    fs.linkSync(tempPath, finalPath);
+  } catch (error) {
+    if (error.code !== 'EEXIST') {
+      // File systems without hard links: rename, unless the blob appeared meanwhile.
+      if (!fs.existsSync(finalPath)) {
+        fs.renameSync(tempPath, finalPath);
+        return;
+      }
+    }
+  }
+  fs.rmSync(tempPath, { force: true });
+}
+
+/** Replace a file atomically: write a temp file in the same directory, fsync, rename over. */
+export function writeFileAtomic(filePath, bytes) {
+  const tempPath = `${filePath}.tmp-${randomUUID()}`;
+  try {
+    const fd = fs.openSync(tempPath, 'wx', 0o644);
+    try {
+      writeAll(fd, bytes, tempPath);
+      fs.fsyncSync(fd);
+    } finally {
+      fs.closeSync(fd);
+    }
+    fs.renameSync(tempPath, filePath);
+    syncDirectory(path.dirname(filePath));
+  } catch (error) {
+    fs.rmSync(tempPath, { force: true });
+    throw toCtxpackError(error, filePath);
+  }
+}
+
+function writeAll(fd, bytes, subject) {
+  try {
+    let offset = 0;
+    while (offset < bytes.length) offset += fs.writeSync(fd, bytes, offset, bytes.length - offset);
+  } catch (error) {
+    throw toCtxpackError(error, subject);
+  }
+}
+
+function openOrThrow(filePath) {
+  try {
+    return fs.openSync(filePath, 'wx', 0o644);
+  } catch (error) {
+    throw toCtxpackError(error, filePath);
+  }
+}
+
+/** Make a rename durable. Some platforms cannot open directories; durability there is best effort. */
+function syncDirectory(dir) {
+  let fd;
+  try {
+    fd = fs.openSync(dir, 'r');
+    fs.fsyncSync(fd);
+  } catch {
+    // Best effort (see above).
+  } finally {
+    if (fd !== undefined) fs.closeSync(fd);
+  }
+}

@@ -1,0 +1,204 @@
+// inspect / verify / unpack a pack named by a ctx:// URI (from the pantry) or by the path of a .tar.gz.
+import fs from 'node:fs';
+import path from 'node:path';
+import * as core from './core-node.mjs';
+import { CtxpackError, toCtxpackError } from './errors.mjs';
+import { readPackFile } from './pack-stream.mjs';
+import { openPantry } from './pantry.mjs';
+import { phaseReporter } from './progress.mjs';
+import { createEntryPlacer, fillFreshTarget } from './target.mjs';
+
+/**
+ * @typedef {object} ReadOptions
+ * @property {string} [home]           pantry location (default $CTXPACK_HOME or ~/.cache/ctxpack)
+ * @property {object} [limits]         Partial<Limits>: maxManifestBytes, maxEntryBytes, maxTotalBytes, maxEntries, maxRatio
+ * @property {string} [expectUri]      for a .tar.gz: the URI the pack must have
+ * @property {(event: {phase: string, bytes: number, totalBytes: number}) => void} [onProgress]
+ */
+
+/**
+ * Where a pack's bytes are: the layer blob of a pantry entry, or a file.
+ * @param {string} ref a ctx:// URI or a path to a .tar.gz
+ * @param {ReadOptions} options
+ */
+export function resolvePackRef(ref, options = {}) {
+  if (typeof ref !== 'string' || ref === '') {
+    throw new CtxpackError('CTX_USAGE', 'no pack given: pass a ctx:// URI or the path of a .tar.gz');
+  }
+  if (ref.startsWith('ctx:')) {
+    const pantry = openPantry(options);
+    const pack = pantry.loadPack(ref);
+    return { kind: 'pantry', uri: pack.uri, filePath: pantry.blobPath(pack.layer.digest), expectUri: pack.uri, pantry, pack };
+  }
+  return { kind: 'file', filePath: path.resolve(ref), expectUri: options.expectUri };
+}
+
+/** Summary of a manifest's outputs: tree digest, counts and bytes. */
+export function outputsSummary(manifest) {
+  let files = 0;
+  let symlinks = 0;
+  let bytes = 0;
+  for (const entry of manifest.outputs.entries) {
+    if (entry.type === 'file') {
+      files += 1;
+      bytes += entry.size;
+    } else {
+      symlinks += 1;
+    }
+  }
+  return { digest: manifest.outputs.digest, files, symlinks, bytes };
+}
+
+/**
+ * Contract, outputs summary, provenance and sizes. A .tar.gz is read only up to its manifest.
+ * @param {string} ref
+ * @param {ReadOptions} [options]
+ */
+export function inspect(ref, options = {}) {
+  const source = resolvePackRef(ref, options);
+  let manifest;
+  let sizes;
+  if (source.kind === 'pantry') {
+    const configBytes = source.pantry.fetch(source.pack.config);
+    manifest = core.parseManifest(configBytes);
+    sizes = { layer: source.pack.layer.size, config: source.pack.config.size };
+  } else {
+    const head = readPackFile(source.filePath, { limits: options.limits, expectUri: source.expectUri, stopAfterManifest: true });
+    manifest = head.manifest;
+    sizes = { layer: fs.statSync(source.filePath).size, config: head.manifestBytes.length };
+  }
+  return {
+    uri: manifest.uri,
+    source: source.kind,
+    contract: manifest.contract,
+    outputs: outputsSummary(manifest),
+    provenance: manifest.provenance,
+    sizes,
+    ...(source.kind === 'pantry' ? { layerDigest: source.pack.layer.digest, created: source.pack.created } : {}),
+  };
+}
+
+/**
+ * Verify a pack completely, streaming: manifest, URI, every entry's size and digest, the tree digest,
+ * nothing missing or extra (and for the pantry, the layer blob's digest and its config).
+ * @param {string} ref
+ * @param {ReadOptions} [options]
+ */
+export function verify(ref, options = {}) {
+  const source = resolvePackRef(ref, options);
+  const result = readSource(source, options, {}, 'verify');
+  return summarize(source, result);
+}
+
+/**
+ * Verify and extract a pack into `outDir`, which must be absent or empty. Everything is written into a
+ * temporary directory beside it and moved into place only once the whole pack verified.
+ * @param {string} ref
+ * @param {string} outDir
+ * @param {ReadOptions} [options]
+ */
+export async function unpack(ref, outDir, options = {}) {
+  const source = resolvePackRef(ref, options);
+  const target = path.resolve(outDir);
+  const result = await fillFreshTarget(target, (tempDir) => extractSource(source, tempDir, options));
+  return { ...summarize(source, result), path: target };
+}
+
+/**
+ * Extract a resolved pack into an existing empty directory. Files are created exclusively (an existing
+ * path or link is never followed); symlinks are created only after the whole pack verified.
+ */
+export function extractSource(source, dir, options) {
+  const placeEntry = createEntryPlacer(dir);
+  const symlinks = [];
+  let fd;
+  let currentPath;
+  try {
+    const result = readSource(source, options, {
+      entry(entry) {
+        if (entry.type === 'symlink') {
+          symlinks.push(entry);
+          return;
+        }
+        currentPath = entry.path;
+        const mode = entry.executable ? 0o755 : 0o644;
+        fd = createExclusive(placeEntry(entry.path), mode, entry.path);
+        fs.fchmodSync(fd, mode);
+      },
+      data(bytes) {
+        let offset = 0;
+        while (offset < bytes.length) offset += fs.writeSync(fd, bytes, offset, bytes.length - offset);
+      },
+      end() {
+        if (fd === undefined) return;
+        fs.closeSync(fd);
+        fd = undefined;
+      },
+    }, 'unpack');
+    for (const link of symlinks) {
+      currentPath = link.path;
+      fs.symlinkSync(link.target, placeEntry(link.path));
+    }
+    return result;
+  } catch (error) {
+    throw toCtxpackError(error, currentPath);
+  } finally {
+    if (fd !== undefined) fs.closeSync(fd);
+  }
+}
+
+function readSource(source, options, visitor, phase) {
+  const totalBytes = source.kind === 'pantry' ? source.pack.layer.size : fileSize(source.filePath);
+  if (source.kind === 'pantry') {
+    const configBytes = source.pantry.fetch(source.pack.config);
+    visitor = { ...visitor, manifest: (event) => checkConfig(source, configBytes, event.bytes) };
+  }
+  return readPackFile(source.filePath, {
+    visitor,
+    limits: options.limits,
+    expectUri: source.expectUri,
+    expectLayer: source.kind === 'pantry' ? source.pack.layer : undefined,
+    onBytes: phaseReporter(options.onProgress, phase, totalBytes),
+  });
+}
+
+/** The pantry's config blob must be byte-for-byte the manifest.json inside the layer. */
+function checkConfig(source, configBytes, manifestBytes) {
+  if (Buffer.compare(Buffer.from(configBytes), Buffer.from(manifestBytes)) !== 0) {
+    throw new CtxpackError('CTX_OCI_INVALID', `the config blob of ${source.uri} differs from the manifest.json in its layer`, {
+      subject: source.pack.config.digest,
+      hint: 'the pantry is damaged; remove the pack (`ctxpack rm`), run `ctxpack gc` and seed it again',
+    });
+  }
+}
+
+function summarize(source, result) {
+  return {
+    uri: result.uri,
+    source: source.kind,
+    files: result.files,
+    bytes: result.bytes,
+    compressedBytes: result.compressedBytes,
+    layerDigest: result.layerDigest,
+  };
+}
+
+function createExclusive(filePath, mode, entryPath) {
+  try {
+    return fs.openSync(filePath, 'wx', mode);
+  } catch (error) {
+    if (error.code === 'EEXIST') {
+      throw new CtxpackError('CTX_ENTRY_DUPLICATE', `the pack holds ${entryPath} twice`, { subject: entryPath });
+    }
+    throw toCtxpackError(error, entryPath);
+  }
+}
+
+/** For the progress total only: a file that cannot be read is reported by readPackFile. */
+function fileSize(filePath) {
+  try {
+    return fs.statSync(filePath).size;
+  } catch {
+    return 0;
+  }
+}

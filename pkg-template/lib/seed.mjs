@@ -1,0 +1,178 @@
+// seed: pack an output folder under a contract into the pantry.
+// identity → walk + hash the folder → manifest.json (core) → reproducible .tar.gz streamed through the core's
+// PackWriter into a blob → config + OCI manifest blobs → index entry. One lock per URI, so concurrent seeds of
+// the same URI do the work once and never corrupt anything.
+import fs from 'node:fs';
+import { createHash } from 'node:crypto';
+import * as core from './core-node.mjs';
+import { CtxpackError, isCtxpackError, toCtxpackError } from './errors.mjs';
+import { READ_CHUNK_BYTES } from './hash-file.mjs';
+import { computeIdentity } from './identity.mjs';
+import { MEDIA_TYPES, openPantry } from './pantry.mjs';
+import { phaseReporter } from './progress.mjs';
+import { outputsSummary } from './read.mjs';
+import { fileBytes, hashTree } from './tree.mjs';
+import { PACKAGE_VERSION } from './version.mjs';
+
+/**
+ * @param {string} dir the output folder to pack
+ * @param {import('./identity.mjs').ContractSource & {
+ *   identity?: {uri: string, contract: object},
+ *   home?: string, sourceDateEpoch?: number, followLinks?: boolean, lockTimeoutMs?: number,
+ *   onProgress?: (event: {phase: string, bytes: number, totalBytes: number}) => void,
+ * }} options `identity` (from computeIdentity) skips hashing the inputs again
+ */
+export async function seed(dir, options = {}) {
+  assertDirectory(dir);
+  const identity = options.identity ?? (await computeIdentity(options));
+  const { uri } = identity;
+  const pantry = openPantry(options);
+  if (pantry.has(uri)) return describeStored(pantry, uri, true);
+  return pantry.withLock(`seed-${core.uriTag(uri)}`, async () => {
+    // Another process may have finished the same seed while we waited for the lock.
+    if (pantry.has(uri)) return describeStored(pantry, uri, true);
+
+    const tree = await hashTree(dir, { followLinks: options.followLinks, onProgress: options.onProgress });
+    const epoch = sourceDateEpoch(options);
+    const created = isoSeconds(epoch ?? Math.floor(Date.now() / 1000));
+    const { bytes: manifestBytes } = core.buildManifest({
+      contract: identity.contract,
+      entries: tree.entries,
+      provenance: {
+        created,
+        ctxpack_version: PACKAGE_VERSION,
+        platform: `${process.platform}-${process.arch} node-${process.versions.node}`,
+        tool: 'ctxpack seed',
+      },
+    });
+
+    const layer = writeLayer(pantry, manifestBytes, tree, { mtime: epoch ?? 0, onProgress: options.onProgress });
+    const config = pantry.push(manifestBytes, MEDIA_TYPES.packManifest);
+    const ociManifest = core.ociPackManifest({ config, layers: [layer], uri, created });
+    const manifest = pantry.push(ociManifest.bytes, MEDIA_TYPES.ociManifest);
+    await pantry.tag(manifest, uri);
+    return describeStored(pantry, uri, false);
+  });
+}
+
+/** SOURCE_DATE_EPOCH (option, else environment): seconds since 1970, for reproducible times. */
+export function sourceDateEpoch({ sourceDateEpoch: given } = {}) {
+  const value = given ?? process.env.SOURCE_DATE_EPOCH;
+  if (value === undefined || value === '') return undefined;
+  const seconds = Number(value);
+  if (!Number.isSafeInteger(seconds) || seconds < 0) {
+    throw new CtxpackError('CTX_USAGE', `SOURCE_DATE_EPOCH must be a whole number of seconds, got ${JSON.stringify(value)}`, {
+      subject: 'SOURCE_DATE_EPOCH',
+      hint: 'set it to e.g. $(git log -1 --format=%ct), or unset it',
+    });
+  }
+  return seconds;
+}
+
+/** ISO-8601 UTC to the second: 2024-01-02T03:04:05Z. */
+function isoSeconds(epochSeconds) {
+  return new Date(epochSeconds * 1000).toISOString().replace(/\.\d{3}Z$/, 'Z');
+}
+
+/**
+ * Stream the pack through the core's writer into a new blob. Each file is read again and hashed as it is
+ * packed; the core compares that digest with the manifest's, so a file that changed after hashing fails the
+ * seed instead of producing a pack that contradicts its manifest.
+ */
+function writeLayer(pantry, manifestBytes, tree, { mtime, onProgress }) {
+  const writer = new core.PackWriter(manifestBytes, { mtime, hashContent: false });
+  const blob = pantry.ingest();
+  const buffer = Buffer.allocUnsafe(READ_CHUNK_BYTES);
+  const onBytes = phaseReporter(onProgress, 'pack', fileBytes(tree.entries));
+  try {
+    for (let entry = writer.nextEntry(); entry != null; entry = writer.nextEntry()) {
+      if (entry.type === 'file') {
+        const digest = packFile(writer, blob, tree.sources.get(entry.path), entry, buffer, onBytes);
+        endEntry(writer, entry, digest);
+      }
+      blob.write(writer.takeOutput());
+    }
+    writer.finish();
+    blob.write(writer.takeOutput());
+  } catch (error) {
+    blob.abort();
+    throw error;
+  } finally {
+    writer.free();
+  }
+  return blob.commit(MEDIA_TYPES.layer);
+}
+
+/** Copy one file's content (exactly the size that was hashed) into the writer, draining its output. */
+function packFile(writer, blob, source, entry, buffer, onBytes) {
+  const hash = createHash('sha256');
+  let fd;
+  try {
+    fd = fs.openSync(source, 'r');
+    let remaining = entry.size;
+    while (remaining > 0) {
+      const read = fs.readSync(fd, buffer, 0, Math.min(buffer.length, remaining), null);
+      if (read === 0) break;
+      const chunk = buffer.subarray(0, read);
+      hash.update(chunk);
+      writer.write(chunk);
+      blob.write(writer.takeOutput());
+      remaining -= read;
+      onBytes?.(read);
+    }
+  } catch (error) {
+    throw toCtxpackError(error, entry.path);
+  } finally {
+    if (fd !== undefined) fs.closeSync(fd);
+  }
+  return `sha256:${hash.digest('hex')}`;
+}
+
+function endEntry(writer, entry, digest) {
+  try {
+    writer.endEntry(digest);
+  } catch (error) {
+    if (isCtxpackError(error) && (error.code === 'CTX_SIZE_MISMATCH' || error.code === 'CTX_DIGEST_MISMATCH')) {
+      throw new CtxpackError(error.code, `${entry.path} changed while it was being packed`, {
+        subject: entry.path,
+        hint: 'make sure nothing writes to the folder while it is being seeded, then seed again',
+        cause: error,
+      });
+    }
+    throw error;
+  }
+}
+
+function assertDirectory(dir) {
+  let stat;
+  try {
+    stat = fs.statSync(dir);
+  } catch (error) {
+    if (error.code === 'ENOENT') {
+      throw new CtxpackError('CTX_IO', `output folder ${dir} does not exist`, {
+        subject: dir,
+        hint: 'give the folder your pipeline wrote its results to',
+      });
+    }
+    throw toCtxpackError(error, dir);
+  }
+  if (!stat.isDirectory()) {
+    throw new CtxpackError('CTX_IO', `${dir} is not a folder`, { subject: dir, hint: 'seed packs a folder; put the file in one' });
+  }
+}
+
+/** What the pantry holds for a URI, in the shape seed returns. */
+function describeStored(pantry, uri, alreadyPresent) {
+  const pack = pantry.loadPack(uri);
+  const outputs = outputsSummary(core.parseManifest(pantry.fetch(pack.config)));
+  return {
+    uri: pack.uri,
+    alreadyPresent,
+    files: outputs.files,
+    bytes: outputs.bytes,
+    treeDigest: outputs.digest,
+    manifest: pack.manifest,
+    config: pack.config,
+    layer: pack.layer,
+  };
+}

@@ -1,0 +1,191 @@
+// Pantry housekeeping: ls, rm, gc, export.
+import fs from 'node:fs';
+import path from 'node:path';
+import { createHash, randomUUID } from 'node:crypto';
+import * as core from './core-node.mjs';
+import { CtxpackError, isCtxpackError, toCtxpackError } from './errors.mjs';
+import { INGEST_PREFIX, openPantry } from './pantry.mjs';
+import { phaseReporter } from './progress.mjs';
+import { removeTree } from './target.mjs';
+import { removeUnpacked, unpackedRoot } from './unpacked.mjs';
+
+/** Temporary files older than this were left by a process that crashed; gc removes them. */
+const STALE_TEMP_MS = 24 * 60 * 60 * 1000;
+const COPY_CHUNK_BYTES = 1024 * 1024;
+const HEX_NAME = /^[0-9a-f]{64}$/;
+
+/**
+ * Every pack in the pantry. A pack whose blobs are damaged is still listed, with `problem` saying why.
+ * @param {{home?: string}} [options]
+ */
+export function list(options = {}) {
+  const pantry = openPantry(options);
+  return pantry.list().map((entry) => {
+    const listed = { uri: entry.uri, tag: entry.tag, manifestDigest: entry.digest };
+    try {
+      const pack = pantry.loadPack(entry.uri);
+      return { ...listed, created: pack.created, layer: pack.layer, size: pack.layer.size + pack.config.size + pack.manifest.size };
+    } catch (error) {
+      if (!isCtxpackError(error)) throw error;
+      return { ...listed, problem: `${error.code}: ${error.message}` };
+    }
+  });
+}
+
+/**
+ * Remove a pack from the pantry: its index entry and its unpacked copy. Blobs go at the next gc.
+ * @param {string} uri
+ * @param {{home?: string, lockTimeoutMs?: number}} [options]
+ */
+export async function remove(uri, options = {}) {
+  const pantry = openPantry(options);
+  const canonical = core.parseUri(uri);
+  await pantry.untag(canonical);
+  await pantry.withLock(`unpack-${core.uriTag(canonical)}`, () => removeUnpacked(pantry, canonical));
+  return { uri: canonical, removed: true };
+}
+
+/**
+ * Delete blobs that no manifest in index.json reaches, unpacked copies of packs no longer indexed, and
+ * temporary files left by crashed processes. Holds the index lock throughout.
+ * @param {{home?: string, lockTimeoutMs?: number}} [options]
+ * @returns {Promise<{blobsRemoved: number, bytesRemoved: number, unpackedRemoved: number}>}
+ */
+export async function gc(options = {}) {
+  const pantry = openPantry(options);
+  if (!fs.existsSync(pantry.home)) return { blobsRemoved: 0, bytesRemoved: 0, unpackedRemoved: 0 };
+  return pantry.withLock('index', () => {
+    const entries = pantry.list();
+    const reachable = new Set();
+    for (const entry of entries) {
+      reachable.add(entry.digest);
+      try {
+        const parsed = core.ociParsePackManifest(pantry.fetch({ digest: entry.digest, size: entry.size }));
+        for (const blob of [parsed.config, ...parsed.layers]) reachable.add(blob.digest);
+      } catch (error) {
+        // A damaged manifest reaches nothing more; its pack is reported by `ls` and `verify`.
+        if (!isCtxpackError(error)) throw error;
+      }
+    }
+    let blobsRemoved = 0;
+    let bytesRemoved = 0;
+    for (const name of readDirectory(pantry.blobsDir)) {
+      const blobPath = path.join(pantry.blobsDir, name);
+      const stat = fs.lstatSync(blobPath);
+      const unreachable = HEX_NAME.test(name) && !reachable.has(`sha256:${name}`);
+      const abandoned = name.startsWith(INGEST_PREFIX) && Date.now() - stat.mtimeMs > STALE_TEMP_MS;
+      if (unreachable || abandoned) {
+        fs.rmSync(blobPath, { force: true });
+        blobsRemoved += 1;
+        bytesRemoved += stat.size;
+      }
+    }
+    return { blobsRemoved, bytesRemoved, unpackedRemoved: removeStaleUnpacked(pantry, entries) };
+  });
+}
+
+function removeStaleUnpacked(pantry, entries) {
+  const indexed = new Set(entries.map((entry) => core.uriTag(entry.uri).slice('ctx-'.length)));
+  const root = unpackedRoot(pantry);
+  let removed = 0;
+  for (const name of readDirectory(root)) {
+    const hex = name.replace(/\.stamp\.json$/, '');
+    const entryPath = path.join(root, name);
+    const orphan = HEX_NAME.test(hex) && !indexed.has(hex);
+    const abandoned = name.startsWith('.') && Date.now() - fs.lstatSync(entryPath).mtimeMs > STALE_TEMP_MS;
+    if (orphan || abandoned) {
+      removeTree(entryPath);
+      if (name === hex) removed += 1;
+    }
+  }
+  return removed;
+}
+
+/**
+ * Write a pack's layer (the .tar.gz) to `outFile`, checking it against its digest on the way. An existing
+ * file is never overwritten unless `force`; the file appears complete or not at all.
+ * @param {string} uri
+ * @param {string} outFile
+ * @param {{home?: string, force?: boolean, onProgress?: Function}} [options]
+ */
+export function exportPack(uri, outFile, options = {}) {
+  const pantry = openPantry(options);
+  const pack = pantry.loadPack(uri);
+  const target = path.resolve(outFile);
+  if (!options.force && fs.existsSync(target)) throw targetExists(target);
+  const tempPath = path.join(path.dirname(target), `.${path.basename(target)}.ctxpack-${randomUUID()}`);
+  try {
+    copyVerified(pantry.blobPath(pack.layer.digest), tempPath, pack.layer, phaseReporter(options.onProgress, 'export', pack.layer.size));
+    if (options.force) {
+      fs.renameSync(tempPath, target);
+    } else {
+      linkNoClobber(tempPath, target);
+    }
+  } catch (error) {
+    fs.rmSync(tempPath, { force: true });
+    throw toCtxpackError(error, target);
+  }
+  return { uri: pack.uri, path: target, digest: pack.layer.digest, size: pack.layer.size };
+}
+
+function copyVerified(sourcePath, destinationPath, expected, onBytes) {
+  const input = fs.openSync(sourcePath, 'r');
+  let output;
+  try {
+    output = fs.openSync(destinationPath, 'wx', 0o644);
+    const buffer = Buffer.allocUnsafe(COPY_CHUNK_BYTES);
+    const hash = createHash('sha256');
+    let size = 0;
+    for (let read = fs.readSync(input, buffer); read > 0; read = fs.readSync(input, buffer)) {
+      const chunk = buffer.subarray(0, read);
+      hash.update(chunk);
+      for (let offset = 0; offset < read; ) offset += fs.writeSync(output, chunk, offset, read - offset);
+      size += read;
+      onBytes?.(read);
+    }
+    const digest = `sha256:${hash.digest('hex')}`;
+    if (digest !== expected.digest || size !== expected.size) {
+      throw new CtxpackError('CTX_DIGEST_MISMATCH', `layer ${expected.digest} in the pantry hashes to ${digest}`, {
+        subject: expected.digest,
+        hint: 'the pantry is damaged; remove the pack (`ctxpack rm`), run `ctxpack gc` and seed it again',
+      });
+    }
+    fs.fsyncSync(output);
+  } finally {
+    fs.closeSync(input);
+    if (output !== undefined) fs.closeSync(output);
+  }
+}
+
+/**
+ * link(2) fails if the destination exists, so a file created meanwhile is not overwritten either. File
+ * systems without hard links (FAT, some network mounts) get a rename after a last existence check.
+ */
+function linkNoClobber(tempPath, target) {
+  try {
+    fs.linkSync(tempPath, target);
+  } catch (error) {
+    if (error.code === 'EEXIST') throw targetExists(target);
+    if (!['EPERM', 'ENOTSUP', 'EOPNOTSUPP', 'ENOSYS'].includes(error.code)) throw error;
+    if (fs.existsSync(target)) throw targetExists(target);
+    fs.renameSync(tempPath, target);
+    return;
+  }
+  fs.rmSync(tempPath, { force: true });
+}
+
+function readDirectory(dir) {
+  try {
+    return fs.readdirSync(dir);
+  } catch (error) {
+    if (error.code === 'ENOENT') return [];
+    throw toCtxpackError(error, dir);
+  }
+}
+
+function targetExists(target) {
+  return new CtxpackError('CTX_TARGET_EXISTS', `${target} already exists; nothing was written`, {
+    subject: target,
+    hint: 'choose another file name, or pass --force to overwrite it',
+  });
+}

@@ -1,0 +1,25 @@
+#!/usr/bin/env bash
+# The test command: every test of ctxpack. Installs what it needs first (scripts/setup.sh test), then
+#   1. cargo test                      the Rust core, natively: format rules, rejections, spec vectors
+#   2. node scripts/build.mjs --pack   the wasm core, build/package and dist/ctxpack-<version>.tgz
+#   3. node --test                     tests/js (CLI + JS API + core), tests/package (npm install of the
+#                                      tarball), tests/interop (skopeo reads the pantry)
+# Exits non-zero when any step fails.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+step() {
+  local name=$1 start=$SECONDS
+  shift
+  echo
+  echo "==> $name"
+  "$@"
+  echo "==> $name: ok ($((SECONDS - start)) s)"
+}
+
+source scripts/setup.sh test
+step "cargo test (native core)" cargo test
+step "build (wasm core, npm package)" node scripts/build.mjs --pack
+echo
+echo "==> node --test tests/js tests/package tests/interop"
+exec node --test --test-reporter=spec tests/js/ tests/package/ tests/interop/

@@ -1,0 +1,563 @@
+//! `PackReader`: push compressed bytes in, pull verified events out, in bounded memory.
+//!
+//! Memory is one pushed chunk, a [`TAR_BUFFER`] of inflated bytes, the manifest, one bit per manifest
+//! entry and at most [`limits::MAX_EXTENSION_HEADERS`] small extension headers — whatever the pack's
+//! size or compression ratio, because inflation happens inside `next()` only into that buffer.
+//!
+//! Content is unverified until the entry's `End` event (or, when the host hashes, until `entry_digest`
+//! accepted the digest): hosts write data to a temporary place and commit it only after that.
+
+use super::gzip::GzipReader;
+use super::limits::{self, artifact_name, Limits, ARTIFACTS_PREFIX, MAX_EXTENSION_BYTES, MAX_EXTENSION_HEADERS};
+use super::tar_header::{self, is_zero_block, padding, typeflag, PaxOverrides, BLOCK};
+use super::writer::MANIFEST_NAME;
+use super::PackEntryKind;
+use crate::digest::{Digest, Hasher};
+use crate::error::{Error, ErrorCode, Result};
+use crate::manifest::PackManifest;
+use crate::path;
+use crate::tree::EntryKind;
+use crate::uri::CtxUri;
+
+/// Inflated bytes buffered between the gzip and tar layers; also the largest `Data` event.
+pub const TAR_BUFFER: usize = 256 << 10;
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ReaderOptions {
+    pub limits: Limits,
+    /// Hash file content in the core; when false the host passes each file's digest to `entry_digest`.
+    pub hash_content: bool,
+    /// The URI the pack must have (as when it was fetched by URI).
+    pub expect_uri: Option<CtxUri>,
+}
+
+impl Default for ReaderOptions {
+    fn default() -> Self {
+        ReaderOptions { limits: Limits::default(), hash_content: true, expect_uri: None }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum Event {
+    /// The verified manifest (URI and tree digest re-derived) and its exact bytes. Always first.
+    Manifest { manifest: PackManifest, bytes: Vec<u8> },
+    /// An artifact begins; `path` is relative to `artifacts/` and listed in the manifest.
+    Entry { path: String, kind: PackEntryKind },
+    /// The next piece of the current file's content (at most [`TAR_BUFFER`] bytes).
+    Data(Vec<u8>),
+    /// The current artifact is complete; with core hashing its size and digest have been verified.
+    End,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Summary {
+    pub uri: CtxUri,
+    pub manifest: PackManifest,
+    /// Regular files read.
+    pub files: u64,
+    /// Content bytes of those files.
+    pub bytes: u64,
+    /// Compressed bytes read (the size of the pack).
+    pub compressed_bytes: u64,
+}
+
+/// Compressed input and the gzip decoder, with the running totals the bomb defences check.
+struct Source {
+    input: Vec<u8>,
+    input_pos: usize,
+    gzip: GzipReader,
+    inflated: u64,
+    compressed: u64,
+    /// Inflating beyond this many bytes is an error ([`limits::inflated_ceiling`] once the manifest is known).
+    ceiling: u64,
+    limits: Limits,
+}
+
+impl Source {
+    fn input_exhausted(&self) -> bool {
+        self.input_pos == self.input.len()
+    }
+
+    /// Inflates into the spare capacity of `out`; returns the number of bytes produced.
+    fn inflate(&mut self, out: &mut Vec<u8>) -> Result<usize> {
+        let before = out.len();
+        let used = self.gzip.inflate(&self.input[self.input_pos..], out)?;
+        self.input_pos += used;
+        self.compressed += used as u64;
+        let produced = out.len() - before;
+        self.inflated += produced as u64;
+        if self.inflated > self.ceiling {
+            return Err(Error::new(
+                ErrorCode::LimitExceeded,
+                format!("the pack inflates to more than the {} bytes its manifest accounts for", self.ceiling),
+            )
+            .hint("the pack is malformed or a gzip bomb; discard it"));
+        }
+        self.limits.check_ratio(self.inflated, self.compressed)?;
+        Ok(produced)
+    }
+}
+
+/// The tar stream as it inflates: a bounded buffer in front of the source.
+struct TarStream {
+    source: Source,
+    buf: Vec<u8>,
+    pos: usize,
+}
+
+impl TarStream {
+    fn available(&self) -> &[u8] {
+        &self.buf[self.pos..]
+    }
+
+    /// Offset in the tar stream of the next unread byte.
+    fn offset(&self) -> u64 {
+        self.source.inflated - (self.buf.len() - self.pos) as u64
+    }
+
+    /// Makes at least `want` (≤ [`TAR_BUFFER`]) bytes available; false when more input is needed first.
+    fn fill(&mut self, want: usize) -> Result<bool> {
+        while self.buf.len() - self.pos < want {
+            self.buf.drain(..self.pos);
+            self.pos = 0;
+            if self.source.inflate(&mut self.buf)? == 0 && self.source.input_exhausted() {
+                return Ok(false);
+            }
+        }
+        Ok(true)
+    }
+
+    /// Moves bytes into `acc` until it holds `total`; false when more input is needed first.
+    fn take_into(&mut self, acc: &mut Vec<u8>, total: usize) -> Result<bool> {
+        while acc.len() < total {
+            if !self.fill(1)? {
+                return Ok(false);
+            }
+            let take = (total - acc.len()).min(self.available().len());
+            acc.extend_from_slice(&self.available()[..take]);
+            self.pos += take;
+        }
+        Ok(true)
+    }
+
+    /// Skips `remaining` bytes, counting it down; false when more input is needed first.
+    fn skip(&mut self, remaining: &mut u64) -> Result<bool> {
+        while *remaining > 0 {
+            if !self.fill(1)? {
+                return Ok(false);
+            }
+            let take = self.available().len().min(usize::try_from(*remaining).unwrap_or(usize::MAX));
+            self.pos += take;
+            *remaining -= take as u64;
+        }
+        Ok(true)
+    }
+}
+
+/// Extension headers seen since the last entry header.
+#[derive(Default)]
+struct Extensions {
+    pax: PaxOverrides,
+    long_name: Option<Vec<u8>>,
+    long_link: Option<Vec<u8>>,
+    headers: usize,
+}
+
+enum State {
+    Header,
+    Extension { typeflag: u8, size: usize, data: Vec<u8> },
+    ManifestData { size: usize, data: Vec<u8> },
+    FileData { index: usize, size: u64, remaining: u64, hasher: Option<Hasher> },
+    SymlinkEnd,
+    /// `hash_content` is off: the host must call `entry_digest` for this file before reading on.
+    AwaitingDigest { index: usize },
+    /// One zero block was read; the end-of-archive marker needs a second.
+    SecondZeroBlock,
+    /// After the end-of-archive marker: only zero bytes may follow.
+    Trailing,
+}
+
+pub struct PackReader {
+    options: ReaderOptions,
+    stream: TarStream,
+    state: State,
+    /// Padding to skip before the state proceeds.
+    skip: u64,
+    extensions: Extensions,
+    manifest: Option<PackManifest>,
+    /// Which manifest entries the archive has delivered, by tree index.
+    seen: Vec<bool>,
+    files: u64,
+    bytes: u64,
+    /// The first verification failure; once set every call reports it.
+    failed: Option<Error>,
+}
+
+impl PackReader {
+    pub fn new(options: ReaderOptions) -> PackReader {
+        let source = Source {
+            input: Vec::new(),
+            input_pos: 0,
+            gzip: GzipReader::new(),
+            inflated: 0,
+            compressed: 0,
+            ceiling: u64::MAX,
+            limits: options.limits,
+        };
+        PackReader {
+            options,
+            stream: TarStream { source, buf: Vec::with_capacity(TAR_BUFFER), pos: 0 },
+            state: State::Header,
+            skip: 0,
+            extensions: Extensions::default(),
+            manifest: None,
+            seen: Vec::new(),
+            files: 0,
+            bytes: 0,
+            failed: None,
+        }
+    }
+
+    /// True when every pushed byte has been consumed and `next()` needs more.
+    pub fn wants_input(&self) -> bool {
+        self.stream.source.input_exhausted()
+    }
+
+    /// Hands the next chunk of the compressed pack to the reader. Only when `wants_input()`.
+    pub fn push(&mut self, chunk: &[u8]) -> Result<()> {
+        if let Some(e) = &self.failed {
+            return Err(e.clone());
+        }
+        if !self.wants_input() {
+            return Err(Error::new(ErrorCode::InvalidState, "push() while the previous chunk is unread: call next() until it returns nothing"));
+        }
+        let source = &mut self.stream.source;
+        source.input.clear();
+        source.input.extend_from_slice(chunk);
+        source.input_pos = 0;
+        Ok(())
+    }
+
+    /// The next verified event, or None when more input is needed (or, at the end, none remain).
+    #[allow(clippy::should_implement_trait)]
+    pub fn next(&mut self) -> Result<Option<Event>> {
+        if let Some(e) = &self.failed {
+            return Err(e.clone());
+        }
+        if let State::AwaitingDigest { index } = self.state {
+            let name = self.artifact_name(index);
+            return Err(Error::new(ErrorCode::InvalidState, "hashContent is off: call entryDigest() after each file's end event").at(name));
+        }
+        let result = self.step();
+        if let Err(e) = &result {
+            self.failed = Some(e.clone());
+        }
+        result
+    }
+
+    /// With `hash_content` off: the digest the host computed for the file that just ended.
+    pub fn entry_digest(&mut self, digest: Digest) -> Result<()> {
+        if let Some(e) = &self.failed {
+            return Err(e.clone());
+        }
+        let State::AwaitingDigest { index } = self.state else {
+            return Err(Error::new(ErrorCode::InvalidState, "entryDigest() is only expected after a file's end event with hashContent off"));
+        };
+        if let Err(e) = self.check_digest(index, digest) {
+            self.failed = Some(e.clone());
+            return Err(e);
+        }
+        self.state = State::Header;
+        Ok(())
+    }
+
+    /// Ends the input: the archive and the gzip stream must be complete.
+    pub fn finish(&mut self) -> Result<Summary> {
+        if let Some(e) = &self.failed {
+            return Err(e.clone());
+        }
+        if !self.wants_input() || matches!(self.state, State::AwaitingDigest { .. }) {
+            return Err(Error::new(ErrorCode::InvalidState, "finish() before the reader is drained: call next() (and entryDigest()) until next() returns nothing"));
+        }
+        let truncated = |what: String| Error::new(ErrorCode::Truncated, what);
+        let error = match (&self.state, &self.manifest) {
+            (State::Trailing, _) if !self.stream.source.gzip.at_end_of_member() => {
+                Some(truncated("the gzip stream ends before its trailer".into()))
+            }
+            (State::Trailing, Some(_)) => None,
+            (State::FileData { index, .. }, _) => Some(truncated("the pack ends inside this file".into()).at(self.artifact_name(*index))),
+            (_, None) => Some(truncated("the pack ends before its manifest".into())),
+            _ => Some(truncated("the pack ends before its end-of-archive marker".into())),
+        };
+        if let Some(e) = error {
+            self.failed = Some(e.clone());
+            return Err(e);
+        }
+        let manifest = self.manifest.clone().expect("matched above");
+        Ok(Summary { uri: manifest.uri, manifest, files: self.files, bytes: self.bytes, compressed_bytes: self.stream.source.compressed })
+    }
+
+    fn step(&mut self) -> Result<Option<Event>> {
+        loop {
+            if self.skip > 0 && !self.stream.skip(&mut self.skip)? {
+                return Ok(None);
+            }
+            match &mut self.state {
+                State::Header => {
+                    if !self.stream.fill(BLOCK)? {
+                        return Ok(None);
+                    }
+                    let block: [u8; BLOCK] = self.stream.available()[..BLOCK].try_into().expect("filled");
+                    self.stream.pos += BLOCK;
+                    if let Some(event) = self.on_header(&block)? {
+                        return Ok(Some(event));
+                    }
+                }
+                State::Extension { typeflag, size, data } => {
+                    if !self.stream.take_into(data, *size)? {
+                        return Ok(None);
+                    }
+                    let (typeflag, data) = (*typeflag, std::mem::take(data));
+                    self.on_extension(typeflag, &data)?;
+                    self.skip = padding(data.len() as u64);
+                    self.state = State::Header;
+                }
+                State::ManifestData { size, data } => {
+                    if !self.stream.take_into(data, *size)? {
+                        return Ok(None);
+                    }
+                    let bytes = std::mem::take(data);
+                    self.skip = padding(bytes.len() as u64);
+                    self.state = State::Header;
+                    return self.on_manifest(bytes).map(Some);
+                }
+                State::FileData { index, size, remaining, hasher } => {
+                    if *remaining == 0 {
+                        let (index, size, hasher) = (*index, *size, hasher.take());
+                        self.skip = padding(size);
+                        self.state = State::Header;
+                        self.files += 1;
+                        match hasher {
+                            Some(hasher) => self.check_digest(index, hasher.finish())?,
+                            None => self.state = State::AwaitingDigest { index },
+                        }
+                        return Ok(Some(Event::End));
+                    }
+                    if !self.stream.fill(1)? {
+                        return Ok(None);
+                    }
+                    let available = self.stream.available();
+                    let take = available.len().min(usize::try_from(*remaining).unwrap_or(usize::MAX));
+                    let data = available[..take].to_vec();
+                    self.stream.pos += take;
+                    *remaining -= take as u64;
+                    if let Some(hasher) = hasher {
+                        hasher.update(&data);
+                    }
+                    self.bytes += take as u64;
+                    return Ok(Some(Event::Data(data)));
+                }
+                State::SymlinkEnd => {
+                    self.state = State::Header;
+                    return Ok(Some(Event::End));
+                }
+                State::AwaitingDigest { .. } => unreachable!("next() returns before stepping"),
+                State::SecondZeroBlock => {
+                    if !self.stream.fill(BLOCK)? {
+                        return Ok(None);
+                    }
+                    if self.stream.available()[..BLOCK].iter().any(|&b| b != 0) {
+                        return Err(Error::new(ErrorCode::TarCorrupt, "a lone zero block is followed by more entries"));
+                    }
+                    self.stream.pos += BLOCK;
+                    self.check_nothing_missing()?;
+                    self.state = State::Trailing;
+                }
+                State::Trailing => {
+                    if !self.stream.fill(1)? {
+                        return Ok(None);
+                    }
+                    if self.stream.available().iter().any(|&b| b != 0) {
+                        return Err(Error::new(ErrorCode::TarCorrupt, "data follows the end-of-archive marker"));
+                    }
+                    self.stream.pos = self.stream.buf.len();
+                }
+            }
+        }
+    }
+
+    /// Handles one header block; returns the event it produces, if any, and sets the next state.
+    fn on_header(&mut self, block: &[u8; BLOCK]) -> Result<Option<Event>> {
+        if is_zero_block(block) {
+            if self.extensions.headers > 0 {
+                return Err(Error::new(ErrorCode::TarCorrupt, "an extension header is followed by the end-of-archive marker"));
+            }
+            self.state = State::SecondZeroBlock;
+            return Ok(None);
+        }
+        let header = tar_header::decode(block)?;
+        if matches!(header.typeflag, typeflag::PAX_EXTENDED | typeflag::PAX_GLOBAL | typeflag::GNU_LONG_NAME | typeflag::GNU_LONG_LINK) {
+            self.extensions.headers += 1;
+            if self.extensions.headers > MAX_EXTENSION_HEADERS {
+                return Err(Error::new(ErrorCode::TarCorrupt, format!("more than {MAX_EXTENSION_HEADERS} extension headers precede one entry")));
+            }
+            if header.size > MAX_EXTENSION_BYTES {
+                return Err(Error::new(
+                    ErrorCode::LimitExceeded,
+                    format!("an extension header of {} bytes is above the limit of {MAX_EXTENSION_BYTES}", header.size),
+                ));
+            }
+            let size = header.size as usize;
+            self.state = State::Extension { typeflag: header.typeflag, size, data: Vec::with_capacity(size) };
+            return Ok(None);
+        }
+
+        let extensions = std::mem::take(&mut self.extensions);
+        let size = extensions.pax.size.unwrap_or(header.size);
+        let name_bytes = extensions.pax.path.or(extensions.long_name).unwrap_or(header.name);
+        let name = path::from_bytes(&name_bytes)?.to_string();
+        let printable = path::printable(&name);
+        let unsupported = |what: &str| Error::new(ErrorCode::UnsupportedEntryType, format!("is {what}; packs hold only files and symlinks")).at(printable.clone());
+        let is_symlink = match header.typeflag {
+            _ if extensions.pax.sparse => return Err(unsupported("a GNU sparse file")),
+            typeflag::REGULAR | typeflag::REGULAR_OLD if name.ends_with('/') => return Err(unsupported("a directory")),
+            typeflag::REGULAR | typeflag::REGULAR_OLD => false,
+            typeflag::SYMLINK => true,
+            typeflag::DIRECTORY => return Err(unsupported("a directory")),
+            typeflag::HARD_LINK => return Err(unsupported("a hard link")),
+            b'3' => return Err(unsupported("a character device")),
+            b'4' => return Err(unsupported("a block device")),
+            b'6' => return Err(unsupported("a FIFO")),
+            b'S' => return Err(unsupported("a GNU sparse file")),
+            other => return Err(unsupported(&format!("an entry of tar type {:?}", other as char))),
+        };
+
+        if self.manifest.is_none() {
+            if is_symlink || name != MANIFEST_NAME {
+                return Err(Error::new(ErrorCode::ManifestInvalid, format!("the first entry must be the file {MANIFEST_NAME}, found {printable:?}"))
+                    .hint("this is not a ctxpack pack, or it is damaged"));
+            }
+            self.options.limits.check_manifest_size(size)?;
+            let size = size as usize;
+            self.state = State::ManifestData { size, data: Vec::with_capacity(size) };
+            return Ok(None);
+        }
+
+        let relative = self.artifact_path(&name)?;
+        let index = self.tree_index(relative).ok_or_else(|| {
+            Error::new(ErrorCode::EntryUnexpected, "is not an entry of the manifest").at(printable.clone())
+        })?;
+        if self.seen[index] {
+            return Err(Error::new(ErrorCode::EntryDuplicate, "appears more than once").at(printable));
+        }
+        let recorded = &self.manifest.as_ref().expect("checked above").outputs.entries()[index];
+        let mismatch = |why: String| Error::new(ErrorCode::EntryUnexpected, why).at(printable.clone());
+        let kind = match (&recorded.kind, is_symlink) {
+            (EntryKind::File { size: recorded_size, executable, .. }, false) => {
+                if size != *recorded_size {
+                    return Err(Error::new(ErrorCode::SizeMismatch, format!("the archive holds {size} bytes, the manifest records {recorded_size}"))
+                        .at(printable));
+                }
+                if (header.mode & 0o100 != 0) != *executable {
+                    return Err(mismatch(format!("executable bit is {}, the manifest records {executable}", !executable)));
+                }
+                PackEntryKind::File { size, executable: *executable }
+            }
+            (EntryKind::Symlink { target }, true) => {
+                if size != 0 {
+                    return Err(Error::new(ErrorCode::TarCorrupt, format!("a symlink entry declares {size} bytes of data")).at(printable));
+                }
+                let link_bytes = extensions.pax.linkpath.or(extensions.long_link).unwrap_or(header.link_name);
+                if link_bytes != target.as_bytes() {
+                    let link = String::from_utf8_lossy(&link_bytes);
+                    return Err(mismatch(format!("links to {:?}, the manifest records {target:?}", path::printable(&link))));
+                }
+                PackEntryKind::Symlink { target: target.clone() }
+            }
+            (EntryKind::File { .. }, true) => return Err(mismatch("is a symlink, the manifest records a file".into())),
+            (EntryKind::Symlink { .. }, false) => return Err(mismatch("is a file, the manifest records a symlink".into())),
+        };
+        self.seen[index] = true;
+        self.state = match kind {
+            PackEntryKind::File { size, .. } => {
+                let hasher = self.options.hash_content.then(Hasher::new);
+                State::FileData { index, size, remaining: size, hasher }
+            }
+            PackEntryKind::Symlink { .. } => State::SymlinkEnd,
+        };
+        Ok(Some(Event::Entry { path: relative.to_string(), kind }))
+    }
+
+    /// `artifacts/<p>` with `p` a valid relative path already in NFC form; returns `p`.
+    fn artifact_path<'n>(&self, name: &'n str) -> Result<&'n str> {
+        let normalized = path::normalize_relative(name)?;
+        if normalized != name {
+            return Err(Error::new(ErrorCode::PathInvalid, "is not in NFC form").at(path::printable(name)));
+        }
+        name.strip_prefix(ARTIFACTS_PREFIX).ok_or_else(|| {
+            Error::new(ErrorCode::EntryUnexpected, format!("only {ARTIFACTS_PREFIX}… entries may follow {MANIFEST_NAME}")).at(path::printable(name))
+        })
+    }
+
+    fn tree_index(&self, relative: &str) -> Option<usize> {
+        let entries = self.manifest.as_ref()?.outputs.entries();
+        entries.binary_search_by(|e| e.path.as_bytes().cmp(relative.as_bytes())).ok()
+    }
+
+    fn on_extension(&mut self, typeflag: u8, data: &[u8]) -> Result<()> {
+        match typeflag {
+            typeflag::PAX_EXTENDED => self.extensions.pax.apply(data)?,
+            typeflag::GNU_LONG_NAME => self.extensions.long_name = Some(tar_header::gnu_long_name(data)),
+            typeflag::GNU_LONG_LINK => self.extensions.long_link = Some(tar_header::gnu_long_name(data)),
+            _ => {} // PAX global headers set defaults for other tools' metadata; nothing a pack relies on.
+        }
+        Ok(())
+    }
+
+    fn on_manifest(&mut self, bytes: Vec<u8>) -> Result<Event> {
+        let manifest = PackManifest::parse(&bytes).map_err(|e| if e.subject.is_none() { e.at(MANIFEST_NAME) } else { e })?;
+        if let Some(expected) = self.options.expect_uri {
+            if manifest.uri != expected {
+                return Err(Error::new(ErrorCode::UriMismatch, format!("the pack is {}, but {expected} was expected", manifest.uri))
+                    .hint("the source returned a different pack than the one asked for; do not trust it"));
+            }
+        }
+        let entries = manifest.outputs.entries();
+        self.options.limits.check_outputs(entries)?;
+        let manifest_end = self.stream.offset() + self.skip;
+        self.stream.source.ceiling = limits::inflated_ceiling(manifest_end, entries);
+        self.seen = vec![false; entries.len()];
+        self.manifest = Some(manifest.clone());
+        Ok(Event::Manifest { manifest, bytes })
+    }
+
+    fn check_digest(&self, index: usize, actual: Digest) -> Result<()> {
+        let EntryKind::File { digest: recorded, .. } = self.manifest.as_ref().expect("entries follow the manifest").outputs.entries()[index].kind else {
+            unreachable!("only files carry data");
+        };
+        if actual != recorded {
+            return Err(Error::new(ErrorCode::DigestMismatch, format!("content hashes to {actual}, the manifest records {recorded}"))
+                .at(self.artifact_name(index)));
+        }
+        Ok(())
+    }
+
+    fn check_nothing_missing(&self) -> Result<()> {
+        let Some(manifest) = &self.manifest else {
+            return Err(Error::new(ErrorCode::ManifestInvalid, format!("the archive ends without a {MANIFEST_NAME}")));
+        };
+        match self.seen.iter().position(|seen| !seen) {
+            Some(index) => Err(Error::new(ErrorCode::EntryMissing, "is recorded in the manifest but not in the pack")
+                .at(artifact_name(&manifest.outputs.entries()[index].path))),
+            None => Ok(()),
+        }
+    }
+
+    fn artifact_name(&self, index: usize) -> String {
+        self.manifest.as_ref().map_or_else(String::new, |m| artifact_name(&m.outputs.entries()[index].path))
+    }
+}
+
+#[cfg(test)]
+#[path = "reader_tests.rs"]
+mod tests;

@@ -1,0 +1,177 @@
+//! Typed errors with stable codes. Every failure the core reports carries a code that scripts can match,
+//! a message that names what was wrong, and a hint that says what to do next.
+
+use std::fmt;
+
+/// Stable error codes. The string form (`CTX_…`) is part of the public interface: never rename one.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum ErrorCode {
+    /// A `ctx://` URI, digest or reference is malformed.
+    UriInvalid,
+    /// A document is not valid JSON (or not the JSON shape that was expected).
+    JsonInvalid,
+    /// A JSON object repeats a key; canonical JSON cannot represent it.
+    JsonDuplicateKey,
+    /// A JSON number cannot be represented exactly as an IEEE-754 double (RFC 8785 / I-JSON).
+    JsonNumberUnrepresentable,
+    /// The contract breaks a rule of `contract/v1`.
+    ContractInvalid,
+    /// An input or code path named by a contract does not exist.
+    InputMissing,
+    /// A path inside a tree or pack is not acceptable (absolute, `..`, empty segment, control character).
+    PathInvalid,
+    /// A file name is not valid UTF-8.
+    PathNotUtf8,
+    /// Two paths are equal after NFC normalisation, or a path is both a file and a directory.
+    PathCollision,
+    /// A symlink points outside the tree.
+    SymlinkEscapes,
+    /// A device, socket, FIFO or hard link where only files and symlinks are allowed.
+    UnsupportedEntryType,
+    /// `manifest.json` is missing, malformed or breaks a rule of `pack/v1`.
+    ManifestInvalid,
+    /// The URI does not re-derive from the contract.
+    UriMismatch,
+    /// Content does not hash to the digest recorded for it.
+    DigestMismatch,
+    /// Content is not the size recorded for it.
+    SizeMismatch,
+    /// An entry recorded in the manifest is missing from the pack.
+    EntryMissing,
+    /// The pack holds an entry the manifest does not record.
+    EntryUnexpected,
+    /// The pack holds the same entry twice.
+    EntryDuplicate,
+    /// A configured limit (entry size, total size, entry count, compression ratio) was exceeded.
+    LimitExceeded,
+    /// The gzip stream is corrupt.
+    GzipCorrupt,
+    /// The tar stream is corrupt.
+    TarCorrupt,
+    /// The stream ended before the pack was complete.
+    Truncated,
+    /// An OCI layout document (`index.json`, image manifest) is malformed.
+    OciInvalid,
+    /// The API was called out of order (a host bug, not bad input).
+    InvalidState,
+}
+
+impl ErrorCode {
+    pub fn as_str(self) -> &'static str {
+        use ErrorCode::*;
+        match self {
+            UriInvalid => "CTX_URI_INVALID",
+            JsonInvalid => "CTX_JSON_INVALID",
+            JsonDuplicateKey => "CTX_JSON_DUPLICATE_KEY",
+            JsonNumberUnrepresentable => "CTX_JSON_NUMBER_UNREPRESENTABLE",
+            ContractInvalid => "CTX_CONTRACT_INVALID",
+            InputMissing => "CTX_INPUT_MISSING",
+            PathInvalid => "CTX_PATH_INVALID",
+            PathNotUtf8 => "CTX_PATH_NOT_UTF8",
+            PathCollision => "CTX_PATH_COLLISION",
+            SymlinkEscapes => "CTX_SYMLINK_ESCAPES",
+            UnsupportedEntryType => "CTX_UNSUPPORTED_ENTRY_TYPE",
+            ManifestInvalid => "CTX_MANIFEST_INVALID",
+            UriMismatch => "CTX_URI_MISMATCH",
+            DigestMismatch => "CTX_DIGEST_MISMATCH",
+            SizeMismatch => "CTX_SIZE_MISMATCH",
+            EntryMissing => "CTX_ENTRY_MISSING",
+            EntryUnexpected => "CTX_ENTRY_UNEXPECTED",
+            EntryDuplicate => "CTX_ENTRY_DUPLICATE",
+            LimitExceeded => "CTX_LIMIT_EXCEEDED",
+            GzipCorrupt => "CTX_GZIP_CORRUPT",
+            TarCorrupt => "CTX_TAR_CORRUPT",
+            Truncated => "CTX_TRUNCATED",
+            OciInvalid => "CTX_OCI_INVALID",
+            InvalidState => "CTX_INVALID_STATE",
+        }
+    }
+
+    /// The default next step for this kind of failure; call sites may give a sharper one.
+    fn default_hint(self) -> &'static str {
+        use ErrorCode::*;
+        match self {
+            UriInvalid => "write it as ctx://sha256:<64 lowercase hex digits>",
+            JsonInvalid => "fix the JSON syntax at the position given",
+            JsonDuplicateKey => "remove the repeated key so every object key is unique",
+            JsonNumberUnrepresentable => "write the value as a string, or use a number within ±2^53",
+            ContractInvalid => "fix the contract field named in the message (see docs/spec.md, Contract)",
+            InputMissing => "create the path or correct it; paths are relative to the contract file's directory",
+            PathInvalid => "use relative, '/'-separated paths without '.', '..' or empty segments",
+            PathNotUtf8 => "rename the file so its name is valid UTF-8",
+            PathCollision => "rename one of the two entries so they differ after NFC normalisation",
+            SymlinkEscapes => "make the link point inside the tree, or ask to follow links",
+            UnsupportedEntryType => "remove the device, socket, FIFO or hard link; packs hold files and symlinks",
+            ManifestInvalid => "the pack is damaged or not a ctxpack pack; re-export it from a trusted pantry",
+            UriMismatch => "the pack claims an identity its contract does not give; do not trust it",
+            DigestMismatch | SizeMismatch | EntryMissing | EntryUnexpected | EntryDuplicate => {
+                "the pack is corrupt or was tampered with; fetch it again from a trusted source"
+            }
+            LimitExceeded => "raise the limit if you trust this pack, otherwise discard it",
+            GzipCorrupt | TarCorrupt => "the pack is damaged; fetch or export it again",
+            Truncated => "the download or file was cut short; fetch it again",
+            OciInvalid => "the OCI layout is damaged; run `ctxpack gc` or re-seed the pack",
+            InvalidState => "this is a bug in the host program; please report it",
+        }
+    }
+}
+
+impl fmt::Display for ErrorCode {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// An error from the ctxpack core.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Error {
+    pub code: ErrorCode,
+    pub message: String,
+    pub hint: String,
+    /// The entry, path or field the error is about, when there is one.
+    pub subject: Option<String>,
+}
+
+impl Error {
+    pub fn new(code: ErrorCode, message: impl Into<String>) -> Self {
+        Error { code, message: message.into(), hint: code.default_hint().to_string(), subject: None }
+    }
+
+    /// Names the entry, path or field the error is about (also prefixed to the message).
+    pub fn at(mut self, subject: impl Into<String>) -> Self {
+        let subject = subject.into();
+        self.message = format!("{subject}: {}", self.message);
+        self.subject = Some(subject);
+        self
+    }
+
+    pub fn hint(mut self, hint: impl Into<String>) -> Self {
+        self.hint = hint.into();
+        self
+    }
+}
+
+impl fmt::Display for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{} {}", self.code, self.message)
+    }
+}
+
+impl std::error::Error for Error {}
+
+pub type Result<T> = std::result::Result<T, Error>;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn error_carries_code_subject_and_hint() {
+        let e = Error::new(ErrorCode::DigestMismatch, "content hashes to sha256:ab").at("artifacts/x.bin");
+        assert_eq!(e.code.as_str(), "CTX_DIGEST_MISMATCH");
+        assert_eq!(e.subject.as_deref(), Some("artifacts/x.bin"));
+        assert!(e.message.starts_with("artifacts/x.bin: "));
+        assert!(e.hint.contains("fetch it again"));
+        assert_eq!(e.to_string(), "CTX_DIGEST_MISMATCH artifacts/x.bin: content hashes to sha256:ab");
+    }
+}

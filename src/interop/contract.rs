@@ -1,0 +1,105 @@
+//! contract/v1 for JavaScript: `contractPlan`, `resolveContract`, `contractUri`.
+
+use super::{field, object, to_js_error, value_from_js, value_to_js};
+use crate::contract::{self, Contract, InputKind, Need, ResolvedInput};
+use crate::digest::Digest;
+use crate::error::{Error, ErrorCode, Result};
+use js_sys::Array;
+use serde_json::{Map, Value};
+use std::collections::BTreeMap;
+use wasm_bindgen::prelude::*;
+
+/// `{ needs: [{kind: "input", name, path} | {kind: "code", transform, path}], outputs: [{path}] }`
+#[wasm_bindgen(js_name = contractPlan)]
+pub fn contract_plan(contract_text: &str) -> std::result::Result<JsValue, JsValue> {
+    let plan = Contract::parse(contract_text.as_bytes()).map_err(to_js_error)?.plan();
+    let needs: Array = plan
+        .needs
+        .iter()
+        .map(|need| match need {
+            Need::Input { name, path } => {
+                object(&[("kind", "input".into()), ("name", name.into()), ("path", path.into())])
+            }
+            Need::Code { transform, path } => object(&[
+                ("kind", "code".into()),
+                ("transform", (*transform as f64).into()),
+                ("path", path.into()),
+            ]),
+        })
+        .collect();
+    let outputs: Array = plan.outputs.iter().map(|output| object(&[("path", output.path.as_str().into())])).collect();
+    Ok(object(&[("needs", needs.into()), ("outputs", outputs.into())]))
+}
+
+/// `resolved = { inputs: { [name]: {type, digest} }, code: { [transformIndex]: digest } }` →
+/// `{ uri, contract, canonical }`.
+#[wasm_bindgen(js_name = resolveContract)]
+pub fn resolve_contract(contract_text: &str, resolved: JsValue) -> std::result::Result<JsValue, JsValue> {
+    let resolve = || -> Result<JsValue> {
+        let contract = Contract::parse(contract_text.as_bytes())?;
+        let inputs = resolved_inputs(&field(&resolved, "inputs"))?;
+        let code = resolved_code(&field(&resolved, "code"))?;
+        let resolved = contract.resolve(&inputs, &code)?;
+        let canonical = String::from_utf8(resolved.canonical).expect("JCS output is UTF-8");
+        Ok(object(&[
+            ("uri", resolved.uri.to_string().into()),
+            ("contract", value_to_js(&resolved.value)),
+            ("canonical", canonical.into()),
+        ]))
+    };
+    resolve().map_err(to_js_error)
+}
+
+/// The URI of a resolved contract (as stored in a pack), after checking it is one.
+#[wasm_bindgen(js_name = contractUri)]
+pub fn contract_uri(resolved_contract: JsValue) -> std::result::Result<String, JsValue> {
+    value_from_js(&resolved_contract, "contract")
+        .and_then(|value| contract::uri_of_resolved(&value))
+        .map(|uri| uri.to_string())
+        .map_err(to_js_error)
+}
+
+fn resolved_inputs(inputs: &JsValue) -> Result<BTreeMap<String, ResolvedInput>> {
+    record(inputs, "resolved.inputs")?
+        .into_iter()
+        .map(|(name, answer)| {
+            let at = format!("resolved.inputs.{name}");
+            let kind = answer.get("type").and_then(Value::as_str).and_then(InputKind::parse).ok_or_else(|| {
+                Error::new(ErrorCode::JsonInvalid, "\"type\" must be \"file\" or \"tree\"").at(format!("{at}.type"))
+            })?;
+            let digest = digest_of(answer.get("digest"), &format!("{at}.digest"))?;
+            Ok((name, ResolvedInput { kind, digest }))
+        })
+        .collect()
+}
+
+fn resolved_code(code: &JsValue) -> Result<BTreeMap<usize, Digest>> {
+    record(code, "resolved.code")?
+        .into_iter()
+        .map(|(index, digest)| {
+            let at = format!("resolved.code.{index}");
+            let transform = index.parse::<usize>().map_err(|_| {
+                Error::new(ErrorCode::JsonInvalid, "keys of resolved.code are transform indexes").at(&at)
+            })?;
+            Ok((transform, digest_of(Some(&digest), &at)?))
+        })
+        .collect()
+}
+
+/// A JS object used as a record; `undefined` and `null` are empty records.
+fn record(value: &JsValue, what: &str) -> Result<Map<String, Value>> {
+    if value.is_undefined() || value.is_null() {
+        return Ok(Map::new());
+    }
+    match value_from_js(value, what)? {
+        Value::Object(map) => Ok(map),
+        _ => Err(Error::new(ErrorCode::JsonInvalid, "must be an object").at(what)),
+    }
+}
+
+fn digest_of(value: Option<&Value>, at: &str) -> Result<Digest> {
+    let text = value
+        .and_then(Value::as_str)
+        .ok_or_else(|| Error::new(ErrorCode::JsonInvalid, "must be a sha256:<hex> string").at(at))?;
+    Digest::parse(text).map_err(|e| e.at(at))
+}

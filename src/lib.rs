@@ -1,0 +1,25 @@
+//! ctxpack core: contract identity, deterministic packs, verification and the OCI mapping.
+//!
+//! The core is pure: it never touches a file system, a clock or a network. Hosts (Node, browsers, edge
+//! runtimes) pass bytes, streams and times in; `interop` is the only place that knows about JavaScript.
+
+pub mod archive;
+pub mod contract;
+pub mod digest;
+pub mod error;
+pub mod jcs;
+pub mod manifest;
+pub mod oci;
+pub mod path;
+pub mod tree;
+pub mod uri;
+
+#[cfg(target_arch = "wasm32")]
+mod interop;
+
+pub use digest::Digest;
+pub use error::{Error, ErrorCode, Result};
+pub use uri::CtxUri;
+
+/// The version of this core, recorded in pack provenance.
+pub const VERSION: &str = env!("CARGO_PKG_VERSION");

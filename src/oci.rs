@@ -1,0 +1,548 @@
+//! The OCI mapping: a pack as an OCI image manifest, and the `index.json` of an OCI image layout.
+//!
+//! The local pantry is an OCI image layout, so standard tools (skopeo, oras, crane) can read, copy and push
+//! it. Each pack is one image manifest whose config blob is the pack's `manifest.json` and whose single
+//! layer is the pack archive; `index.json` names it `ctx-<hex>`. Everything here is JSON in, JSON out: the
+//! host writes the blobs. Documents are written in JCS form, so the same pack gets the same manifest digest
+//! on every machine.
+
+use crate::digest::Digest;
+use crate::error::{Error, ErrorCode, Result};
+use crate::jcs;
+use crate::uri::CtxUri;
+use serde_json::{json, Map, Value};
+use std::collections::BTreeMap;
+
+pub const MEDIA_TYPE_MANIFEST: &str = "application/vnd.oci.image.manifest.v1+json";
+pub const MEDIA_TYPE_INDEX: &str = "application/vnd.oci.image.index.v1+json";
+/// The `artifactType` of a pack's image manifest.
+pub const ARTIFACT_TYPE_PACK: &str = "application/vnd.ctxpack.pack.v1";
+/// The config blob: the pack's `manifest.json`.
+pub const MEDIA_TYPE_PACK_CONFIG: &str = "application/vnd.ctxpack.manifest.v1+json";
+/// The layer: the pack archive.
+pub const MEDIA_TYPE_LAYER: &str = "application/vnd.oci.image.layer.v1.tar+gzip";
+/// The OCI empty descriptor's type (blob `{}`), for registries or tools that insist on it.
+pub const MEDIA_TYPE_EMPTY_CONFIG: &str = "application/vnd.oci.empty.v1+json";
+
+/// The pack URI, on the image manifest and on its `index.json` entry.
+pub const ANNOTATION_URI: &str = "dev.ctxpack.uri";
+pub const ANNOTATION_CREATED: &str = "org.opencontainers.image.created";
+pub const ANNOTATION_REF_NAME: &str = "org.opencontainers.image.ref.name";
+pub const ANNOTATION_TITLE: &str = "org.opencontainers.image.title";
+/// The file name tools such as `oras pull` give the layer.
+pub const LAYER_TITLE: &str = "pack.tar.gz";
+
+/// Sizes above 2^53 cannot be written exactly in canonical JSON (and no blob is that large).
+const MAX_SIZE: u64 = 1 << 53;
+
+/// An OCI content descriptor. Fields ctxpack does not use (`urls`, `data`, `platform`) are not kept.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Descriptor {
+    pub media_type: String,
+    pub digest: Digest,
+    pub size: u64,
+    pub annotations: BTreeMap<String, String>,
+}
+
+impl Descriptor {
+    /// The descriptor of a blob held in memory.
+    pub fn for_blob(media_type: &str, bytes: &[u8]) -> Descriptor {
+        Descriptor {
+            media_type: media_type.to_string(),
+            digest: Digest::of(bytes),
+            size: bytes.len() as u64,
+            annotations: BTreeMap::new(),
+        }
+    }
+
+    /// Reads a descriptor from its OCI JSON form, naming `at` in errors.
+    pub fn from_value(value: &Value, at: &str) -> Result<Descriptor> {
+        let object = value.as_object().ok_or_else(|| invalid("a descriptor must be an object").at(at))?;
+        let media_type = required_str(object, "mediaType", at)?.to_string();
+        let digest_at = format!("{at}.digest");
+        let digest = Digest::parse(required_str(object, "digest", at)?)
+            .map_err(|e| invalid(format!("{} (ctxpack stores sha256 blobs only)", e.message)).at(&digest_at))?;
+        let size = object
+            .get("size")
+            .and_then(Value::as_u64)
+            .filter(|size| *size <= MAX_SIZE)
+            .ok_or_else(|| invalid("must be a non-negative integer").at(format!("{at}.size")))?;
+        let annotations = match object.get("annotations") {
+            None => BTreeMap::new(),
+            Some(value) => string_map(value, &format!("{at}.annotations"))?,
+        };
+        Ok(Descriptor { media_type, digest, size, annotations })
+    }
+
+    /// The OCI JSON form (`annotations` only when there are some).
+    pub fn to_value(&self) -> Result<Value> {
+        if self.size > MAX_SIZE {
+            return Err(invalid(format!("size {} is beyond 2^53", self.size)).at("size"));
+        }
+        let mut object = Map::new();
+        object.insert("mediaType".into(), self.media_type.clone().into());
+        object.insert("digest".into(), self.digest.to_string().into());
+        object.insert("size".into(), self.size.into());
+        if !self.annotations.is_empty() {
+            object.insert("annotations".into(), json!(self.annotations));
+        }
+        Ok(Value::Object(object))
+    }
+}
+
+/// What ctxpack reads back from a pack's image manifest.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PackOciManifest {
+    pub uri: CtxUri,
+    /// `org.opencontainers.image.created`, when the producer recorded it.
+    pub created: Option<String>,
+    pub config: Descriptor,
+    pub layers: Vec<Descriptor>,
+    /// `artifactType`, or the config's media type when the manifest has none (the OCI rule).
+    pub artifact_type: String,
+}
+
+/// One pack named in `index.json`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct IndexEntry {
+    pub uri: CtxUri,
+    /// `ctx-<hex>`, the entry's `org.opencontainers.image.ref.name`.
+    pub tag: String,
+    pub descriptor: Descriptor,
+}
+
+/// The image manifest of a pack, in canonical JSON. `created` is an RFC 3339 time chosen by the host
+/// (normally the pack's provenance time), so re-storing a pack gives the same bytes.
+pub fn pack_manifest(config: &Descriptor, layers: &[Descriptor], uri: &CtxUri, created: &str) -> Result<Vec<u8>> {
+    check_rfc3339(created)?;
+    let layers = layers
+        .iter()
+        .map(|layer| {
+            let mut layer = layer.clone();
+            layer.annotations.entry(ANNOTATION_TITLE.into()).or_insert_with(|| LAYER_TITLE.into());
+            layer.to_value()
+        })
+        .collect::<Result<Vec<_>>>()?;
+    let manifest = json!({
+        "schemaVersion": 2,
+        "mediaType": MEDIA_TYPE_MANIFEST,
+        "artifactType": ARTIFACT_TYPE_PACK,
+        "config": config.to_value()?,
+        "layers": layers,
+        "annotations": { ANNOTATION_URI: uri.to_string(), ANNOTATION_CREATED: created },
+    });
+    jcs::canonicalize(&manifest)
+}
+
+/// Reads and checks a pack's image manifest, whoever wrote it (ctxpack, a registry, `oras push`).
+pub fn parse_pack_manifest(bytes: &[u8]) -> Result<PackOciManifest> {
+    let manifest = parse_document(bytes, "image manifest")?;
+    expect_header(&manifest, MEDIA_TYPE_MANIFEST)?;
+    let config = Descriptor::from_value(manifest.get("config").unwrap_or(&Value::Null), "config")?;
+    if config.media_type != MEDIA_TYPE_PACK_CONFIG && config.media_type != MEDIA_TYPE_EMPTY_CONFIG {
+        return Err(invalid(format!(
+            "config media type {:?} is neither {MEDIA_TYPE_PACK_CONFIG:?} nor {MEDIA_TYPE_EMPTY_CONFIG:?}",
+            config.media_type
+        ))
+        .at("config.mediaType"));
+    }
+    // OCI: without an artifactType, the config's media type says what the artifact is.
+    let artifact_type = match manifest.get("artifactType") {
+        None if config.media_type == MEDIA_TYPE_PACK_CONFIG => MEDIA_TYPE_PACK_CONFIG.to_string(),
+        Some(Value::String(t)) if t == ARTIFACT_TYPE_PACK => ARTIFACT_TYPE_PACK.to_string(),
+        other => {
+            let found = other.map_or("none".to_string(), Value::to_string);
+            return Err(invalid(format!("artifact type {found} is not {ARTIFACT_TYPE_PACK:?}")).at("artifactType"));
+        }
+    };
+    let layers = match manifest.get("layers") {
+        Some(Value::Array(items)) if !items.is_empty() => items
+            .iter()
+            .enumerate()
+            .map(|(i, item)| {
+                let at = format!("layers[{i}]");
+                let layer = Descriptor::from_value(item, &at)?;
+                if layer.media_type != MEDIA_TYPE_LAYER {
+                    return Err(invalid(format!("layer media type {:?} is not {MEDIA_TYPE_LAYER:?}", layer.media_type))
+                        .at(format!("{at}.mediaType")));
+                }
+                Ok(layer)
+            })
+            .collect::<Result<Vec<_>>>()?,
+        _ => return Err(invalid("must be a non-empty array of layer descriptors").at("layers")),
+    };
+    let annotations = match manifest.get("annotations") {
+        None => BTreeMap::new(),
+        Some(value) => string_map(value, "annotations")?,
+    };
+    let uri_at = format!("annotations.{ANNOTATION_URI}");
+    let uri = annotations
+        .get(ANNOTATION_URI)
+        .ok_or_else(|| invalid("a pack's image manifest must carry its ctx:// URI").at(&uri_at))
+        .and_then(|uri| CtxUri::parse(uri).map_err(|e| invalid(e.message).at(&uri_at)))?;
+    let created = annotations.get(ANNOTATION_CREATED).cloned();
+    Ok(PackOciManifest { uri, created, config, layers, artifact_type })
+}
+
+/// Adds (or replaces, by ref name) the entry of a pack in `index.json`; `None` starts an empty index.
+/// Entries ctxpack did not write (other images, entries added by skopeo) are kept as they are.
+pub fn index_add(index: Option<&[u8]>, manifest: &Descriptor, uri: &CtxUri) -> Result<Vec<u8>> {
+    if manifest.media_type != MEDIA_TYPE_MANIFEST {
+        return Err(invalid(format!("an index entry for a pack must be an image manifest, not {:?}", manifest.media_type))
+            .at("mediaType"));
+    }
+    let mut index = match index {
+        Some(bytes) => parse_index(bytes)?,
+        None => json!({ "schemaVersion": 2, "mediaType": MEDIA_TYPE_INDEX, "manifests": [] }),
+    };
+    let tag = uri.tag();
+    let mut entry = manifest.clone();
+    entry.annotations.insert(ANNOTATION_REF_NAME.into(), tag.clone());
+    entry.annotations.insert(ANNOTATION_URI.into(), uri.to_string());
+    let mut entry = entry.to_value()?;
+    entry["artifactType"] = ARTIFACT_TYPE_PACK.into();
+    // Replace in place, so re-adding a pack keeps the order of index.json stable.
+    let entries = manifests_mut(&mut index);
+    let position = entries.iter().position(|e| ref_name(e) == Some(tag.as_str()));
+    entries.retain(|e| ref_name(e) != Some(tag.as_str()));
+    entries.insert(position.unwrap_or(entries.len()), entry);
+    jcs::canonicalize(&index)
+}
+
+/// Removes every entry that names `uri` (by ref name or by annotation). Removing an absent pack is not an
+/// error: the index simply stays as it was.
+pub fn index_remove(index: &[u8], uri: &CtxUri) -> Result<Vec<u8>> {
+    let mut index = parse_index(index)?;
+    let tag = uri.tag();
+    let uri = uri.to_string();
+    manifests_mut(&mut index).retain(|e| {
+        ref_name(e) != Some(tag.as_str()) && annotation(e, ANNOTATION_URI) != Some(uri.as_str())
+    });
+    jcs::canonicalize(&index)
+}
+
+/// The packs in `index.json`: entries whose ref name is `ctx-<hex>`. Other entries are skipped.
+pub fn index_list(index: &[u8]) -> Result<Vec<IndexEntry>> {
+    let index = parse_index(index)?;
+    let mut packs = Vec::new();
+    for (i, entry) in index["manifests"].as_array().into_iter().flatten().enumerate() {
+        let Some(uri) = ref_name(entry).and_then(|tag| CtxUri::from_tag(tag).ok()) else { continue };
+        let at = format!("manifests[{i}]");
+        let descriptor = Descriptor::from_value(entry, &at)?;
+        if let Some(named) = descriptor.annotations.get(ANNOTATION_URI) {
+            if *named != uri.to_string() {
+                return Err(invalid(format!("ref name {} disagrees with {ANNOTATION_URI} {named}", uri.tag()))
+                    .at(format!("{at}.annotations")));
+            }
+        }
+        packs.push(IndexEntry { uri, tag: uri.tag(), descriptor });
+    }
+    Ok(packs)
+}
+
+fn parse_document(bytes: &[u8], what: &str) -> Result<Value> {
+    let value = jcs::parse(bytes).map_err(|e| invalid(format!("the {what} is not valid JSON: {}", e.message)))?;
+    if !value.is_object() {
+        return Err(invalid(format!("the {what} must be a JSON object")));
+    }
+    Ok(value)
+}
+
+fn parse_index(bytes: &[u8]) -> Result<Value> {
+    let index = parse_document(bytes, "index")?;
+    expect_header(&index, MEDIA_TYPE_INDEX)?;
+    match index.get("manifests") {
+        Some(Value::Array(entries)) => {
+            if let Some(i) = entries.iter().position(|e| !e.is_object()) {
+                return Err(invalid("must be a descriptor object").at(format!("manifests[{i}]")));
+            }
+        }
+        _ => return Err(invalid("must be an array of descriptors").at("manifests")),
+    }
+    Ok(index)
+}
+
+/// `schemaVersion` 2, and `mediaType` (when given, as OCI allows it to be omitted) of the expected kind.
+fn expect_header(document: &Value, media_type: &str) -> Result<()> {
+    if document.get("schemaVersion").and_then(Value::as_u64) != Some(2) {
+        return Err(invalid("must be 2").at("schemaVersion"));
+    }
+    match document.get("mediaType") {
+        None => Ok(()),
+        Some(Value::String(t)) if t == media_type => Ok(()),
+        Some(other) => Err(invalid(format!("expected {media_type:?}, found {other}")).at("mediaType")),
+    }
+}
+
+fn manifests_mut(index: &mut Value) -> &mut Vec<Value> {
+    index["manifests"].as_array_mut().expect("parse_index checked that manifests is an array")
+}
+
+fn ref_name(entry: &Value) -> Option<&str> {
+    annotation(entry, ANNOTATION_REF_NAME)
+}
+
+fn annotation<'a>(entry: &'a Value, key: &str) -> Option<&'a str> {
+    entry.get("annotations")?.get(key)?.as_str()
+}
+
+fn required_str<'a>(object: &'a Map<String, Value>, key: &str, at: &str) -> Result<&'a str> {
+    object.get(key).and_then(Value::as_str).ok_or_else(|| invalid("must be a string").at(format!("{at}.{key}")))
+}
+
+fn string_map(value: &Value, at: &str) -> Result<BTreeMap<String, String>> {
+    let object = value.as_object().ok_or_else(|| invalid("must be an object of strings").at(at))?;
+    object
+        .iter()
+        .map(|(k, v)| match v {
+            Value::String(s) => Ok((k.clone(), s.clone())),
+            _ => Err(invalid("must be a string").at(format!("{at}.{k}"))),
+        })
+        .collect()
+}
+
+/// `YYYY-MM-DDTHH:MM:SS[.fraction](Z|±HH:MM)`, the RFC 3339 form the OCI `created` annotation requires.
+fn check_rfc3339(created: &str) -> Result<()> {
+    let b = created.as_bytes();
+    let digits = |range: std::ops::Range<usize>| b.get(range).is_some_and(|s| s.iter().all(u8::is_ascii_digit));
+    let mut ok = b.len() >= 20
+        && digits(0..4)
+        && b[4] == b'-'
+        && digits(5..7)
+        && b[7] == b'-'
+        && digits(8..10)
+        && matches!(b[10], b'T' | b't')
+        && digits(11..13)
+        && b[13] == b':'
+        && digits(14..16)
+        && b[16] == b':'
+        && digits(17..19);
+    if ok {
+        let mut rest = &b[19..];
+        if let Some(fraction) = rest.strip_prefix(b".") {
+            let n = fraction.iter().take_while(|c| c.is_ascii_digit()).count();
+            ok = n > 0;
+            rest = &fraction[n..];
+        }
+        ok = ok
+            && match rest {
+                [b'Z' | b'z'] => true,
+                [b'+' | b'-', h1, h2, b':', m1, m2] => [h1, h2, m1, m2].iter().all(|c| c.is_ascii_digit()),
+                _ => false,
+            };
+    }
+    if ok {
+        Ok(())
+    } else {
+        Err(invalid(format!("created time {created:?} is not RFC 3339 (e.g. 2026-01-15T10:30:05Z)")).at("created"))
+    }
+}
+
+fn invalid(message: impl Into<String>) -> Error {
+    Error::new(ErrorCode::OciInvalid, message)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const CREATED: &str = "2026-01-15T10:30:05Z";
+
+    fn uri(seed: &str) -> CtxUri {
+        CtxUri::from_digest(Digest::of(seed.as_bytes()))
+    }
+
+    fn config() -> Descriptor {
+        Descriptor::for_blob(MEDIA_TYPE_PACK_CONFIG, br#"{"ctxpack":"pack/v1"}"#)
+    }
+
+    fn layer() -> Descriptor {
+        Descriptor::for_blob(MEDIA_TYPE_LAYER, b"pack bytes")
+    }
+
+    fn manifest_value() -> Value {
+        let bytes = pack_manifest(&config(), &[layer()], &uri("a"), CREATED).unwrap();
+        serde_json::from_slice(&bytes).unwrap()
+    }
+
+    fn parse_value(value: &Value) -> Result<PackOciManifest> {
+        parse_pack_manifest(value.to_string().as_bytes())
+    }
+
+    fn manifest_descriptor(seed: &str) -> Descriptor {
+        Descriptor::for_blob(MEDIA_TYPE_MANIFEST, seed.as_bytes())
+    }
+
+    #[test]
+    fn pack_manifest_is_canonical_and_complete() {
+        let bytes = pack_manifest(&config(), &[layer()], &uri("a"), CREATED).unwrap();
+        let value: Value = serde_json::from_slice(&bytes).unwrap();
+        assert_eq!(jcs::canonicalize(&value).unwrap(), bytes);
+        let want = json!({
+            "schemaVersion": 2,
+            "mediaType": MEDIA_TYPE_MANIFEST,
+            "artifactType": ARTIFACT_TYPE_PACK,
+            "config": {"mediaType": MEDIA_TYPE_PACK_CONFIG, "digest": config().digest.to_string(), "size": 21},
+            "layers": [{
+                "mediaType": MEDIA_TYPE_LAYER, "digest": layer().digest.to_string(), "size": 10,
+                "annotations": {ANNOTATION_TITLE: LAYER_TITLE}
+            }],
+            "annotations": {ANNOTATION_URI: uri("a").to_string(), ANNOTATION_CREATED: CREATED}
+        });
+        assert_eq!(value, want);
+    }
+
+    #[test]
+    fn pack_manifest_round_trips() {
+        let parsed = parse_value(&manifest_value()).unwrap();
+        let mut titled = layer();
+        titled.annotations.insert(ANNOTATION_TITLE.into(), LAYER_TITLE.into());
+        assert_eq!(
+            parsed,
+            PackOciManifest {
+                uri: uri("a"),
+                created: Some(CREATED.into()),
+                config: config(),
+                layers: vec![titled],
+                artifact_type: ARTIFACT_TYPE_PACK.into(),
+            }
+        );
+    }
+
+    #[test]
+    fn created_must_be_rfc3339() {
+        for ok in ["2026-01-15T10:30:05Z", "2026-01-15T10:30:05.123+02:00", "2026-01-15t10:30:05z"] {
+            assert!(pack_manifest(&config(), &[layer()], &uri("a"), ok).is_ok(), "{ok}");
+        }
+        for bad in ["", "2026-01-15", "2026-01-15 10:30:05Z", "2026-01-15T10:30:05", "2026-01-15T10:30:05.Z", "1768473005"] {
+            let e = pack_manifest(&config(), &[layer()], &uri("a"), bad).unwrap_err();
+            assert_eq!((e.code, e.subject.as_deref()), (ErrorCode::OciInvalid, Some("created")), "{bad}");
+        }
+    }
+
+    #[test]
+    fn foreign_producers_are_read_leniently() {
+        // Empty config (as `oras push` writes), no created time, extra fields.
+        let mut value = manifest_value();
+        value["config"] = json!({"mediaType": MEDIA_TYPE_EMPTY_CONFIG, "digest": Digest::of(b"{}").to_string(), "size": 2});
+        value["annotations"] = json!({ANNOTATION_URI: uri("a").to_string(), "x": "y"});
+        value["subject"] = json!({"mediaType": MEDIA_TYPE_MANIFEST, "digest": Digest::of(b"s").to_string(), "size": 1});
+        let parsed = parse_value(&value).unwrap();
+        assert_eq!((parsed.config.media_type.as_str(), parsed.created), (MEDIA_TYPE_EMPTY_CONFIG, None));
+        // No artifactType: the ctxpack config type identifies the artifact.
+        let mut value = manifest_value();
+        value.as_object_mut().unwrap().remove("artifactType");
+        value.as_object_mut().unwrap().remove("mediaType");
+        assert_eq!(parse_value(&value).unwrap().artifact_type, MEDIA_TYPE_PACK_CONFIG);
+    }
+
+    #[test]
+    fn malformed_pack_manifests_are_rejected() {
+        type Edit = fn(&mut Value);
+        let cases: Vec<(Edit, &str)> = vec![
+            (|v| v["schemaVersion"] = json!(1), "schemaVersion"),
+            (|v| v["mediaType"] = json!(MEDIA_TYPE_INDEX), "mediaType"),
+            (|v| v["artifactType"] = json!("application/vnd.other"), "artifactType"),
+            (|v| v["config"]["mediaType"] = json!("application/vnd.oci.image.config.v1+json"), "config.mediaType"),
+            (|v| v["config"]["digest"] = json!(format!("sha512:{}", "ab".repeat(64))), "config.digest"),
+            (|v| v["config"]["size"] = json!(-1), "config.size"),
+            (|v| v["config"]["size"] = json!(1.5), "config.size"),
+            (|v| v["config"] = json!(null), "config"),
+            (|v| v["layers"] = json!([]), "layers"),
+            (|v| v["layers"][0]["mediaType"] = json!("application/vnd.oci.image.layer.v1.tar"), "layers[0].mediaType"),
+            (|v| v["layers"][0]["annotations"] = json!({"a": 1}), "layers[0].annotations.a"),
+            (|v| v["annotations"] = json!({}), "annotations.dev.ctxpack.uri"),
+            (|v| v["annotations"][ANNOTATION_URI] = json!("sha256:00"), "annotations.dev.ctxpack.uri"),
+            (|v| v["annotations"] = json!([]), "annotations"),
+        ];
+        for (edit, subject) in cases {
+            let mut value = manifest_value();
+            edit(&mut value);
+            let e = parse_value(&value).unwrap_err();
+            assert_eq!((e.code, e.subject.as_deref()), (ErrorCode::OciInvalid, Some(subject)), "{value}");
+        }
+        for text in [&b"[]"[..], b"{", b"{\"a\":1,\"a\":1}"] {
+            assert_eq!(parse_pack_manifest(text).unwrap_err().code, ErrorCode::OciInvalid);
+        }
+    }
+
+    #[test]
+    fn index_add_creates_replaces_and_lists() {
+        let index = index_add(None, &manifest_descriptor("m1"), &uri("a")).unwrap();
+        let value: Value = serde_json::from_slice(&index).unwrap();
+        assert_eq!(jcs::canonicalize(&value).unwrap(), index);
+        assert_eq!(value["mediaType"], MEDIA_TYPE_INDEX);
+        assert_eq!(value["manifests"][0]["artifactType"], ARTIFACT_TYPE_PACK);
+        assert_eq!(value["manifests"][0]["annotations"][ANNOTATION_REF_NAME], uri("a").tag());
+        assert_eq!(value["manifests"][0]["annotations"][ANNOTATION_URI], uri("a").to_string());
+
+        let index = index_add(Some(&index), &manifest_descriptor("m2"), &uri("b")).unwrap();
+        let index = index_add(Some(&index), &manifest_descriptor("m1-again"), &uri("a")).unwrap();
+        let listed = index_list(&index).unwrap();
+        assert_eq!(listed.iter().map(|e| e.uri).collect::<Vec<_>>(), vec![uri("a"), uri("b")]);
+        assert_eq!(listed[0].tag, uri("a").tag());
+        assert_eq!(listed[0].descriptor.digest, manifest_descriptor("m1-again").digest);
+        assert_eq!(listed[0].descriptor.annotations[ANNOTATION_URI], uri("a").to_string());
+    }
+
+    #[test]
+    fn index_keeps_what_it_does_not_understand() {
+        let foreign = json!({
+            "schemaVersion": 2,
+            "annotations": {"keep": "me"},
+            "manifests": [
+                {"mediaType": MEDIA_TYPE_MANIFEST, "digest": Digest::of(b"img").to_string(), "size": 3,
+                 "annotations": {ANNOTATION_REF_NAME: "latest"}, "platform": {"os": "linux"}},
+                // What `skopeo copy oci:a:ctx-… oci:b:ctx-…` writes: a ref name and nothing of ours.
+                {"mediaType": MEDIA_TYPE_MANIFEST, "digest": Digest::of(b"copied").to_string(), "size": 6,
+                 "annotations": {ANNOTATION_REF_NAME: uri("c").tag()}}
+            ]
+        });
+        let index = index_add(Some(foreign.to_string().as_bytes()), &manifest_descriptor("m"), &uri("a")).unwrap();
+        let value: Value = serde_json::from_slice(&index).unwrap();
+        assert_eq!(value["annotations"]["keep"], "me");
+        assert_eq!(value["manifests"][0], foreign["manifests"][0]);
+        assert_eq!(value["manifests"].as_array().unwrap().len(), 3);
+        let listed: Vec<CtxUri> = index_list(&index).unwrap().into_iter().map(|e| e.uri).collect();
+        assert_eq!(listed, vec![uri("c"), uri("a")]);
+
+        // Re-adding the copied pack replaces skopeo's entry in place.
+        let index = index_add(Some(&index), &manifest_descriptor("c"), &uri("c")).unwrap();
+        let value: Value = serde_json::from_slice(&index).unwrap();
+        assert_eq!(value["manifests"].as_array().unwrap().len(), 3);
+        assert_eq!(value["manifests"][1]["annotations"][ANNOTATION_URI], uri("c").to_string());
+    }
+
+    #[test]
+    fn index_remove_drops_only_that_pack() {
+        let index = index_add(None, &manifest_descriptor("m1"), &uri("a")).unwrap();
+        let index = index_add(Some(&index), &manifest_descriptor("m2"), &uri("b")).unwrap();
+        let removed = index_remove(&index, &uri("a")).unwrap();
+        assert_eq!(index_list(&removed).unwrap().into_iter().map(|e| e.uri).collect::<Vec<_>>(), vec![uri("b")]);
+        assert_eq!(index_remove(&removed, &uri("a")).unwrap(), removed);
+        let empty = index_remove(&removed, &uri("b")).unwrap();
+        assert_eq!(empty, br#"{"manifests":[],"mediaType":"application/vnd.oci.image.index.v1+json","schemaVersion":2}"#);
+    }
+
+    #[test]
+    fn malformed_indexes_are_rejected() {
+        let mismatched = json!({"schemaVersion": 2, "manifests": [{
+            "mediaType": MEDIA_TYPE_MANIFEST, "digest": Digest::of(b"m").to_string(), "size": 1,
+            "annotations": {ANNOTATION_REF_NAME: uri("a").tag(), ANNOTATION_URI: uri("b").to_string()}
+        }]});
+        let cases = [
+            (json!({"manifests": []}), Some("schemaVersion")),
+            (json!({"schemaVersion": 2}), Some("manifests")),
+            (json!({"schemaVersion": 2, "manifests": [1]}), Some("manifests[0]")),
+            (json!({"schemaVersion": 2, "mediaType": MEDIA_TYPE_MANIFEST, "manifests": []}), Some("mediaType")),
+            (mismatched, Some("manifests[0].annotations")),
+            (json!([]), None),
+        ];
+        for (value, subject) in cases {
+            let e = index_list(value.to_string().as_bytes()).unwrap_err();
+            assert_eq!((e.code, e.subject.as_deref()), (ErrorCode::OciInvalid, subject), "{value}");
+        }
+        let e = index_add(None, &Descriptor::for_blob(MEDIA_TYPE_INDEX, b"i"), &uri("a")).unwrap_err();
+        assert_eq!(e.code, ErrorCode::OciInvalid);
+    }
+}

@@ -1,0 +1,157 @@
+// Contract identity from the Node host: what changes the URI, what does not, and missing paths.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import path from 'node:path';
+import { api, cli, makeProject, mkfifo, rejectsWithCode, tempDir, writeTree } from './helpers.mjs';
+
+const URI_PATTERN = /^ctx:\/\/sha256:[0-9a-f]{64}$/;
+
+test('id prints the URI; the API and the CLI agree', async (t) => {
+  const project = makeProject(tempDir(t));
+  const { uri, contract } = await api.computeIdentity({ contractPath: project.contractPath });
+  assert.match(uri, URI_PATTERN);
+  assert.equal(contract.ctxpack, 'contract/v1');
+  assert.equal(contract.outputs, undefined, 'outputs are not part of identity');
+  assert.equal(contract.inputs[0].type, 'tree');
+  assert.match(contract.inputs[0].digest, /^sha256:[0-9a-f]{64}$/);
+  assert.equal(contract.inputs[0].path, undefined, 'paths are replaced by digests');
+  assert.match(contract.transforms[0].code_hash, /^sha256:[0-9a-f]{64}$/);
+
+  const plain = cli(['id', '--contract', project.contractPath]);
+  assert.equal(plain.code, 0, plain.stderr);
+  assert.equal(plain.stdout.trim(), uri);
+
+  const json = cli(['id', '--contract', project.contractPath, '--json']);
+  assert.equal(json.code, 0, json.stderr);
+  assert.deepEqual(json.json(), { uri, contract });
+});
+
+test('moving the project folder keeps the URI', async (t) => {
+  const root = tempDir(t);
+  const project = makeProject(path.join(root, 'a'));
+  const before = (await api.computeIdentity({ contractPath: project.contractPath })).uri;
+  fs.renameSync(path.join(root, 'a'), path.join(root, 'elsewhere'));
+  const after = (await api.computeIdentity({ contractPath: path.join(root, 'elsewhere', 'contract.json') })).uri;
+  assert.equal(after, before);
+});
+
+test('a contract given as an object with baseDir has the same URI as its file', async (t) => {
+  const project = makeProject(tempDir(t));
+  const fromFile = await api.computeIdentity({ contractPath: project.contractPath });
+  const contract = JSON.parse(fs.readFileSync(project.contractPath, 'utf8'));
+  const fromObject = await api.computeIdentity({ contract, baseDir: project.dir });
+  assert.equal(fromObject.uri, fromFile.uri);
+});
+
+test('one byte of input, of code, or a param changes the URI', async (t) => {
+  const project = makeProject(tempDir(t));
+  const uriOf = async () => (await api.computeIdentity({ contractPath: project.contractPath })).uri;
+  const original = await uriOf();
+
+  const docPath = path.join(project.dir, 'inputs', 'nested', 'doc2.txt');
+  const doc = fs.readFileSync(docPath);
+  fs.writeFileSync(docPath, Buffer.concat([doc.subarray(0, -1), Buffer.from('!')]));
+  const inputChanged = await uriOf();
+  assert.notEqual(inputChanged, original);
+  fs.writeFileSync(docPath, doc);
+  assert.equal(await uriOf(), original, 'restoring the input restores the URI');
+
+  const codePath = path.join(project.dir, 'code.py');
+  fs.appendFileSync(codePath, '#');
+  const codeChanged = await uriOf();
+  assert.notEqual(codeChanged, original);
+
+  const paramProject = makeProject(tempDir(t), { params: { size: 256 } });
+  const paramChanged = (await api.computeIdentity({ contractPath: paramProject.contractPath })).uri;
+  assert.notEqual(paramChanged, original);
+  assert.equal(new Set([original, inputChanged, codeChanged, paramChanged]).size, 4);
+});
+
+test('renaming a file inside an input, or flipping its executable bit, changes the URI', async (t) => {
+  const project = makeProject(tempDir(t));
+  const uriOf = async () => (await api.computeIdentity({ contractPath: project.contractPath })).uri;
+  const original = await uriOf();
+  const docPath = path.join(project.dir, 'inputs', 'doc1.txt');
+  fs.chmodSync(docPath, 0o755);
+  const executable = await uriOf();
+  assert.notEqual(executable, original);
+  fs.chmodSync(docPath, 0o644);
+  fs.renameSync(docPath, path.join(project.dir, 'inputs', 'doc1-renamed.txt'));
+  const renamed = await uriOf();
+  assert.notEqual(renamed, original);
+  assert.notEqual(renamed, executable);
+});
+
+test('an empty directory inside an input does not change the URI', async (t) => {
+  const project = makeProject(tempDir(t));
+  const before = (await api.computeIdentity({ contractPath: project.contractPath })).uri;
+  fs.mkdirSync(path.join(project.dir, 'inputs', 'empty', 'deeper'), { recursive: true });
+  const after = (await api.computeIdentity({ contractPath: project.contractPath })).uri;
+  assert.equal(after, before);
+});
+
+test('a single-file input is hashed as a file and its content counts', async (t) => {
+  const dir = tempDir(t);
+  writeTree(dir, { 'data.csv': 'a,b\n1,2\n' });
+  const contract = { inputs: [{ name: 'table', path: 'data.csv' }], transforms: [] };
+  const first = await api.computeIdentity({ contract, baseDir: dir });
+  assert.equal(first.contract.inputs[0].type, 'file');
+  fs.writeFileSync(path.join(dir, 'data.csv'), 'a,b\n1,3\n');
+  const second = await api.computeIdentity({ contract, baseDir: dir });
+  assert.notEqual(second.uri, first.uri);
+});
+
+test('a missing input path is CTX_INPUT_MISSING naming the input, never the hash of nothing', async (t) => {
+  const project = makeProject(tempDir(t));
+  fs.rmSync(path.join(project.dir, 'inputs'), { recursive: true });
+  const error = await rejectsWithCode(api.computeIdentity({ contractPath: project.contractPath }), 'CTX_INPUT_MISSING');
+  assert.match(error.message, /docs/);
+  assert.ok(error.hint);
+
+  const plain = cli(['id', '--contract', project.contractPath]);
+  assert.equal(plain.code, 1);
+  assert.equal(plain.stdout, '');
+  assert.match(plain.stderr, /^error\[CTX_INPUT_MISSING\]: .*docs/m);
+  assert.match(plain.stderr, /^ {2}hint: /m);
+  assert.doesNotMatch(plain.stderr, /\n\s+at /, 'no stack trace for an expected error');
+
+  const json = cli(['id', '--contract', project.contractPath, '--json']);
+  assert.equal(json.code, 1);
+  const { error: reported } = json.json();
+  assert.equal(reported.code, 'CTX_INPUT_MISSING');
+  assert.equal(typeof reported.message, 'string');
+  assert.equal(typeof reported.hint, 'string');
+  assert.equal(reported.subject, 'docs');
+});
+
+test('a missing code_path is CTX_INPUT_MISSING too', async (t) => {
+  const project = makeProject(tempDir(t));
+  fs.rmSync(path.join(project.dir, 'code.py'));
+  await rejectsWithCode(api.computeIdentity({ contractPath: project.contractPath }), 'CTX_INPUT_MISSING');
+});
+
+test('a code_path naming a directory hashes the directory as a tree', async (t) => {
+  const dir = tempDir(t);
+  writeTree(dir, { 'src/a.py': 'a = 1\n', 'src/b.py': 'b = 2\n' });
+  const contract = { inputs: [], transforms: [{ tool: 't', tool_version: '1', code_path: 'src' }] };
+  const first = await api.computeIdentity({ contract, baseDir: dir });
+  assert.match(first.contract.transforms[0].code_hash, /^sha256:[0-9a-f]{64}$/);
+  fs.writeFileSync(path.join(dir, 'src', 'b.py'), 'b = 3\n');
+  const second = await api.computeIdentity({ contract, baseDir: dir });
+  assert.notEqual(second.uri, first.uri);
+});
+
+test('a missing contract file is a clear error, not a stack trace', async (t) => {
+  const dir = tempDir(t);
+  const result = cli(['id', '--contract', path.join(dir, 'nope.json'), '--json']);
+  assert.equal(result.code, 1);
+  assert.equal(result.json().error.code, 'CTX_IO');
+});
+
+test('an input tree holding a FIFO is CTX_UNSUPPORTED_ENTRY_TYPE naming it', async (t) => {
+  const project = makeProject(tempDir(t));
+  if (!mkfifo(path.join(project.dir, 'inputs', 'pipe'))) return t.skip('mkfifo is not available');
+  const error = await rejectsWithCode(api.computeIdentity({ contractPath: project.contractPath }), 'CTX_UNSUPPORTED_ENTRY_TYPE');
+  assert.match(error.message, /pipe/);
+});
