@@ -77,7 +77,7 @@ _ctxpack_setup() {
     echo "setup: ok        npm devDependencies ($(node -p 'Object.entries(require("./package.json").devDependencies).map(([n, v]) => n + "@" + v).join(" ")'))"
   else
     echo "setup: install   npm ci ($stale)"
-    npm ci --no-audit --no-fund
+    npm ci --no-audit --no-fund --no-update-notifier
   fi
   local wasm_opt
   wasm_opt=$(command -v wasm-opt || true)

@@ -165,8 +165,11 @@ impl Contract {
                 let transform = item.as_object_mut().expect("validated: transforms are objects");
                 let Some(path) = transform.remove("code_path") else { continue };
                 let hash = code.get(&i).ok_or_else(|| {
-                    Error::new(ErrorCode::InputMissing, format!("the code of transform {i} (path {path}) was not resolved"))
-                        .at(format!("transforms[{i}].code_path"))
+                    Error::new(
+                        ErrorCode::InputMissing,
+                        format!("the code of transform {i} (path {path}) was not resolved"),
+                    )
+                    .at(format!("transforms[{i}].code_path"))
                 })?;
                 transform.insert("code_hash".into(), hash.to_string().into());
                 used_code.insert(i);
@@ -449,17 +452,13 @@ mod tests {
         no_outputs.as_object_mut().unwrap().remove("outputs");
         assert_eq!(uri_of(no_outputs), base);
 
-        let reordered = br#"{ "transforms" : [ {"params":{"dpi":300},"code_path":"ocr.py","tool_version":"1.2","tool":"vision-pro"},
-            {"code_hash":"CODE","tool":"embed"} ],
-          "outputs":"x", "inputs":[{"path":"./raw_pdfs","name":"raw_docs"},{"note":"kept","path":"glossary.csv","name":"glossary"},
-            {"digest":"MODEL","name":"model"},{"uri":"PREV","name":"previous"}] }"#;
-        let text = String::from_utf8(reordered.to_vec())
-            .unwrap()
-            .replace("CODE", &d("embed").to_string())
-            .replace("MODEL", &d("weights").to_string())
-            .replace("PREV", &CtxUri::from_digest(d("pack")).to_string());
-        let (inputs, code) = readme_answers();
-        assert_eq!(Contract::parse(text.as_bytes()).unwrap().resolve(&inputs, &code).unwrap().uri, base);
+        let compact = br#"{"transforms":[{"tool":"t","params":{"b":1,"a":[1,2]}}],"inputs":[{"name":"x","path":"p"}]}"#;
+        let loose = b"{ \"inputs\" : [ { \"path\" : \"../moved/p\", \"name\" : \"x\" } ],\n\t\"outputs\": \"o\",
+            \"transforms\": [ { \"params\": { \"a\": [1, 2.0], \"b\": 1e0 }, \"tool\": \"t\" } ] }";
+        let answers = BTreeMap::from([("x".to_string(), tree("p"))]);
+        let [a, b] = [&compact[..], &loose[..]]
+            .map(|text| Contract::parse(text).unwrap().resolve(&answers, &BTreeMap::new()).unwrap().uri);
+        assert_eq!(a, b);
     }
 
     #[test]
@@ -532,7 +531,8 @@ mod tests {
 
     #[test]
     fn outputs_normalise_to_an_array() {
-        for outputs in [json!("out"), json!({"path": "out", "mode": "copy"}), json!([{"path": "out"}]), json!(["out"])] {
+        for outputs in [json!("out"), json!({"path": "out", "mode": "copy"}), json!([{"path": "out"}]), json!(["out"])]
+        {
             let contract = parse(json!({ "outputs": outputs })).unwrap();
             assert_eq!(contract.plan().outputs, vec![OutputSpec { path: "out".into() }]);
         }
@@ -579,7 +579,10 @@ mod tests {
             (json!({"transforms": [null]}), "transforms[0]"),
             (json!({"transforms": [{"tool_version": "1"}]}), "transforms[0].tool"),
             (json!({"transforms": [{"tool": ""}]}), "transforms[0].tool"),
-            (json!({"transforms": [{"tool": "t", "code_path": "a.py", "code_hash": digest}]}), "transforms[0].code_path"),
+            (
+                json!({"transforms": [{"tool": "t", "code_path": "a.py", "code_hash": digest}]}),
+                "transforms[0].code_path",
+            ),
             (json!({"transforms": [{"tool": "t", "code_path": ""}]}), "transforms[0].code_path"),
             (json!({"transforms": [{"tool": "t", "code_hash": "sha256:abc123"}]}), "transforms[0].code_hash"),
             (json!({"outputs": 3}), "outputs"),
@@ -602,7 +605,10 @@ mod tests {
             (json!({"ctxpack": "contract/v1", "outputs": []}), "outputs"),
             (json!({"ctxpack": "contract/v1", "inputs": [{"name": "a", "path": "p"}]}), "inputs[0].path"),
             (json!({"ctxpack": "contract/v1", "inputs": [{"name": "a", "path": "p", "digest": digest}]}), "inputs[0]"),
-            (json!({"ctxpack": "contract/v1", "transforms": [{"tool": "t", "code_path": "a.py"}]}), "transforms[0].code_path"),
+            (
+                json!({"ctxpack": "contract/v1", "transforms": [{"tool": "t", "code_path": "a.py"}]}),
+                "transforms[0].code_path",
+            ),
         ];
         for (value, subject) in cases {
             let e = uri_of_resolved(&value).unwrap_err();

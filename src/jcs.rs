@@ -53,16 +53,16 @@ impl<'de> Visitor<'de> for StrictValue {
         Ok(Value::Bool(v))
     }
     fn visit_i64<E: de::Error>(self, v: i64) -> std::result::Result<Value, E> {
-        if v.unsigned_abs() > MAX_EXACT_INT {
-            return Err(E::custom(format!("{UNREPRESENTABLE}{v} is beyond ±2^53")));
+        if v.unsigned_abs() <= MAX_EXACT_INT {
+            return Ok(Value::Number(v.into()));
         }
-        Ok(Value::Number(v.into()))
+        exact_double(v as i128, v as f64).map(Value::Number).map_err(E::custom)
     }
     fn visit_u64<E: de::Error>(self, v: u64) -> std::result::Result<Value, E> {
-        if v > MAX_EXACT_INT {
-            return Err(E::custom(format!("{UNREPRESENTABLE}{v} is beyond ±2^53")));
+        if v <= MAX_EXACT_INT {
+            return Ok(Value::Number(v.into()));
         }
-        Ok(Value::Number(v.into()))
+        exact_double(v as i128, v as f64).map(Value::Number).map_err(E::custom)
     }
     fn visit_f64<E: de::Error>(self, v: f64) -> std::result::Result<Value, E> {
         Number::from_f64(v)
@@ -95,6 +95,16 @@ impl<'de> Visitor<'de> for StrictValue {
             out.insert(key, v);
         }
         Ok(Value::Object(out))
+    }
+}
+
+/// An integer beyond ±2^53 is kept (as the double it equals) only when a double holds it exactly, so
+/// `1e18` written out in full is accepted and `9007199254740993` is not.
+fn exact_double(int: i128, double: f64) -> std::result::Result<Number, String> {
+    if double as i128 == int {
+        Ok(Number::from_f64(double).expect("a converted integer is finite"))
+    } else {
+        Err(format!("{UNREPRESENTABLE}{int} has no exact IEEE-754 double"))
     }
 }
 
@@ -168,16 +178,16 @@ fn write_string(s: &str, out: &mut Vec<u8>) {
 }
 
 fn write_number(n: &Number, out: &mut Vec<u8>) -> Result<()> {
-    if let Some(u) = n.as_u64() {
-        if u > MAX_EXACT_INT {
-            return Err(Error::new(ErrorCode::JsonNumberUnrepresentable, format!("number {u} is beyond ±2^53")));
+    let int = n.as_u64().map(i128::from).or_else(|| n.as_i64().map(i128::from));
+    if let Some(int) = int {
+        let double = exact_double(int, int as f64).map_err(|why| {
+            Error::new(ErrorCode::JsonNumberUnrepresentable, why.trim_start_matches(UNREPRESENTABLE).to_string())
+        })?;
+        if int.unsigned_abs() <= u128::from(MAX_EXACT_INT) {
+            out.extend_from_slice(int.to_string().as_bytes());
+        } else {
+            out.extend_from_slice(es_number(double.as_f64().expect("exact_double returns a double")).as_bytes());
         }
-        out.extend_from_slice(u.to_string().as_bytes());
-    } else if let Some(i) = n.as_i64() {
-        if i.unsigned_abs() > MAX_EXACT_INT {
-            return Err(Error::new(ErrorCode::JsonNumberUnrepresentable, format!("number {i} is beyond ±2^53")));
-        }
-        out.extend_from_slice(i.to_string().as_bytes());
     } else {
         let f = n.as_f64().expect("a serde_json number is u64, i64 or f64");
         out.extend_from_slice(es_number(f).as_bytes());
@@ -220,7 +230,7 @@ fn es_number(f: f64) -> String {
             s.push_str(&digits[1..]);
         }
         s.push('e');
-        s.push(if n - 1 >= 0 { '+' } else { '-' });
+        s.push(if n > 0 { '+' } else { '-' });
         s.push_str(&(n - 1).abs().to_string());
     }
     s
@@ -332,8 +342,19 @@ mod tests {
     }
 
     #[test]
+    fn large_integers_that_a_double_holds_exactly_are_kept() {
+        assert_eq!(jcs("[1e18, 1000000000000000000, 100000000000000000000, -1e17]"),
+            "[1000000000000000000,1000000000000000000,100000000000000000000,-100000000000000000]");
+        // Canonical output always parses back to itself.
+        let once = jcs("[1e18, 1e20, 1e21, 123456789e10]");
+        assert_eq!(jcs(&once), once);
+        let big = serde_json::json!([u64::MAX]);
+        assert_eq!(canonicalize(&big).unwrap_err().code, ErrorCode::JsonNumberUnrepresentable);
+    }
+
+    #[test]
     fn unrepresentable_integers_are_rejected() {
-        for text in ["9007199254740993", "-9007199254740993", "[10000000000000000000]"] {
+        for text in ["9007199254740993", "-9007199254740993", "[18446744073709551615]"] {
             assert_eq!(parse(text.as_bytes()).unwrap_err().code, ErrorCode::JsonNumberUnrepresentable, "{text}");
         }
     }

@@ -163,8 +163,11 @@ pub fn parse_pack_manifest(bytes: &[u8]) -> Result<PackOciManifest> {
                 let at = format!("layers[{i}]");
                 let layer = Descriptor::from_value(item, &at)?;
                 if layer.media_type != MEDIA_TYPE_LAYER {
-                    return Err(invalid(format!("layer media type {:?} is not {MEDIA_TYPE_LAYER:?}", layer.media_type))
-                        .at(format!("{at}.mediaType")));
+                    return Err(invalid(format!(
+                        "layer media type {:?} is not {MEDIA_TYPE_LAYER:?}",
+                        layer.media_type
+                    ))
+                    .at(format!("{at}.mediaType")));
                 }
                 Ok(layer)
             })
@@ -188,8 +191,11 @@ pub fn parse_pack_manifest(bytes: &[u8]) -> Result<PackOciManifest> {
 /// Entries ctxpack did not write (other images, entries added by skopeo) are kept as they are.
 pub fn index_add(index: Option<&[u8]>, manifest: &Descriptor, uri: &CtxUri) -> Result<Vec<u8>> {
     if manifest.media_type != MEDIA_TYPE_MANIFEST {
-        return Err(invalid(format!("an index entry for a pack must be an image manifest, not {:?}", manifest.media_type))
-            .at("mediaType"));
+        return Err(invalid(format!(
+            "an index entry for a pack must be an image manifest, not {:?}",
+            manifest.media_type
+        ))
+        .at("mediaType"));
     }
     let mut index = match index {
         Some(bytes) => parse_index(bytes)?,
@@ -215,9 +221,8 @@ pub fn index_remove(index: &[u8], uri: &CtxUri) -> Result<Vec<u8>> {
     let mut index = parse_index(index)?;
     let tag = uri.tag();
     let uri = uri.to_string();
-    manifests_mut(&mut index).retain(|e| {
-        ref_name(e) != Some(tag.as_str()) && annotation(e, ANNOTATION_URI) != Some(uri.as_str())
-    });
+    manifests_mut(&mut index)
+        .retain(|e| ref_name(e) != Some(tag.as_str()) && annotation(e, ANNOTATION_URI) != Some(uri.as_str()));
     jcs::canonicalize(&index)
 }
 
@@ -414,7 +419,9 @@ mod tests {
         for ok in ["2026-01-15T10:30:05Z", "2026-01-15T10:30:05.123+02:00", "2026-01-15t10:30:05z"] {
             assert!(pack_manifest(&config(), &[layer()], &uri("a"), ok).is_ok(), "{ok}");
         }
-        for bad in ["", "2026-01-15", "2026-01-15 10:30:05Z", "2026-01-15T10:30:05", "2026-01-15T10:30:05.Z", "1768473005"] {
+        for bad in
+            ["", "2026-01-15", "2026-01-15 10:30:05Z", "2026-01-15T10:30:05", "2026-01-15T10:30:05.Z", "1768473005"]
+        {
             let e = pack_manifest(&config(), &[layer()], &uri("a"), bad).unwrap_err();
             assert_eq!((e.code, e.subject.as_deref()), (ErrorCode::OciInvalid, Some("created")), "{bad}");
         }
@@ -424,7 +431,8 @@ mod tests {
     fn foreign_producers_are_read_leniently() {
         // Empty config (as `oras push` writes), no created time, extra fields.
         let mut value = manifest_value();
-        value["config"] = json!({"mediaType": MEDIA_TYPE_EMPTY_CONFIG, "digest": Digest::of(b"{}").to_string(), "size": 2});
+        value["config"] =
+            json!({"mediaType": MEDIA_TYPE_EMPTY_CONFIG, "digest": Digest::of(b"{}").to_string(), "size": 2});
         value["annotations"] = json!({ANNOTATION_URI: uri("a").to_string(), "x": "y"});
         value["subject"] = json!({"mediaType": MEDIA_TYPE_MANIFEST, "digest": Digest::of(b"s").to_string(), "size": 1});
         let parsed = parse_value(&value).unwrap();
@@ -521,7 +529,10 @@ mod tests {
         assert_eq!(index_list(&removed).unwrap().into_iter().map(|e| e.uri).collect::<Vec<_>>(), vec![uri("b")]);
         assert_eq!(index_remove(&removed, &uri("a")).unwrap(), removed);
         let empty = index_remove(&removed, &uri("b")).unwrap();
-        assert_eq!(empty, br#"{"manifests":[],"mediaType":"application/vnd.oci.image.index.v1+json","schemaVersion":2}"#);
+        assert_eq!(
+            empty,
+            br#"{"manifests":[],"mediaType":"application/vnd.oci.image.index.v1+json","schemaVersion":2}"#
+        );
     }
 
     #[test]

@@ -107,7 +107,7 @@ impl Tree {
             .map(|i| &self.entries[i])
     }
 
-    /// Total bytes of regular-file content.
+    /// Total bytes of regular-file content (saturating: a hostile manifest may declare absurd sizes).
     pub fn total_size(&self) -> u64 {
         self.entries
             .iter()
@@ -115,7 +115,7 @@ impl Tree {
                 EntryKind::File { size, .. } => size,
                 EntryKind::Symlink { .. } => 0,
             })
-            .sum()
+            .fold(0u64, u64::saturating_add)
     }
 
     pub fn entries_value(&self) -> Value {

@@ -31,7 +31,8 @@ fn tree_entry(entry: &Value) -> Result<TreeEntry> {
     let path = match entry.get("path_hex") {
         Some(hex) => {
             let hex = hex.as_str().unwrap();
-            let bytes: Vec<u8> = (0..hex.len()).step_by(2).map(|i| u8::from_str_radix(&hex[i..i + 2], 16).unwrap()).collect();
+            let bytes: Vec<u8> =
+                (0..hex.len()).step_by(2).map(|i| u8::from_str_radix(&hex[i..i + 2], 16).unwrap()).collect();
             path::from_bytes(&bytes)?.to_string()
         }
         None => text(entry, "path").to_string(),
@@ -104,7 +105,8 @@ fn canonical_json() {
 fn file_digests() {
     for v in vectors("file_digests") {
         let hex = text(&v, "content_hex");
-        let bytes: Vec<u8> = (0..hex.len()).step_by(2).map(|i| u8::from_str_radix(&hex[i..i + 2], 16).unwrap()).collect();
+        let bytes: Vec<u8> =
+            (0..hex.len()).step_by(2).map(|i| u8::from_str_radix(&hex[i..i + 2], 16).unwrap()).collect();
         assert_eq!(Digest::of(&bytes).to_string(), text(&v, "digest"), "{}", v["name"]);
     }
 }

@@ -39,20 +39,9 @@ export function isCtxpackError(error) {
 export function toCtxpackError(error, subject) {
   if (isCtxpackError(error)) return error;
   if (error && typeof error.code === 'string' && typeof error.syscall === 'string') {
+    // Node's own message names the call, the path and the reason: "ENOENT: no such file or directory, open 'x'".
     const where = error.path ?? subject;
-    return new CtxpackError('CTX_IO', `${error.syscall} ${where ?? ''} failed: ${error.code}`.replace('  ', ' '), {
-      subject: where === undefined ? undefined : String(where),
-      cause: error,
-    });
+    return new CtxpackError('CTX_IO', error.message, { subject: where === undefined ? undefined : String(where), cause: error });
   }
   return error;
-}
-
-/** Run `fn`, converting Node system errors it throws into CTX_IO errors about `subject`. */
-export function withIoErrors(subject, fn) {
-  try {
-    return fn();
-  } catch (error) {
-    throw toCtxpackError(error, subject);
-  }
 }

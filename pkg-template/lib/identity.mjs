@@ -68,7 +68,7 @@ export async function computeIdentity(options) {
   const targets = plan.needs.map((need) => inspectNeed(need, baseDir, options.followLinks ?? false));
 
   const walked = targets.flatMap((target) => target.entries);
-  await hashWalkedFiles(walked, { onBytes: phaseReporter(options.onProgress, 'hash', fileBytes(walked)) });
+  await hashWalkedFiles(walked, { onBytes: phaseReporter(options.onProgress, 'inputs', fileBytes(walked)) });
 
   const inputs = {};
   const code = {};

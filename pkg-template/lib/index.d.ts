@@ -18,7 +18,7 @@ export function isCtxpackError(error: unknown): error is CtxpackError;
 export const version: string;
 
 export interface ProgressEvent {
-  phase: 'hash' | 'pack' | 'verify' | 'unpack' | 'export';
+  phase: 'inputs' | 'hash' | 'pack' | 'verify' | 'unpack' | 'export';
   bytes: number;
   totalBytes: number;
 }

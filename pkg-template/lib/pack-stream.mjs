@@ -33,8 +33,7 @@ export function readPackFile(filePath, { visitor = {}, limits, expectUri, expect
   const fd = openPack(filePath);
   const reader = new core.PackReader({ limits, hashContent: false, expectUri });
   const buffer = Buffer.allocUnsafe(READ_CHUNK_BYTES);
-  const layerHash = createHash('sha256');
-  let layerSize = 0;
+  const layer = { hash: createHash('sha256'), size: 0, finished: false };
   let fileHash = null;
   try {
     for (;;) {
@@ -64,32 +63,49 @@ export function readPackFile(filePath, { visitor = {}, limits, expectUri, expect
         continue;
       }
       if (!reader.wantsInput()) break;
-      const read = readChunk(fd, buffer, filePath);
+      const read = readLayerChunk(fd, buffer, filePath, layer);
       if (read === 0) break;
-      const chunk = buffer.subarray(0, read);
-      layerHash.update(chunk);
-      layerSize += read;
       onBytes?.(read);
-      reader.push(chunk);
+      reader.push(buffer.subarray(0, read));
     }
     const result = reader.finish();
-    // Whatever follows the pack in the file still belongs to the blob whose digest is checked.
-    for (let read = readChunk(fd, buffer, filePath); read > 0; read = readChunk(fd, buffer, filePath)) {
-      layerHash.update(buffer.subarray(0, read));
-      layerSize += read;
-    }
-    const layerDigest = `sha256:${layerHash.digest('hex')}`;
-    if (expectLayer && (expectLayer.digest !== layerDigest || expectLayer.size !== layerSize)) {
-      throw new CtxpackError('CTX_DIGEST_MISMATCH', `layer ${expectLayer.digest} hashes to ${layerDigest} (${layerSize} bytes)`, {
-        subject: expectLayer.digest,
-        hint: 'the pantry is damaged; remove the pack (`ctxpack rm`), run `ctxpack gc` and seed it again',
-      });
-    }
+    const layerDigest = finishLayer(fd, buffer, filePath, layer, expectLayer);
     return { ...result, layerDigest };
+  } catch (error) {
+    // A pantry blob that fails to read is best explained by its digest, when that no longer matches.
+    if (expectLayer && !layer.finished) finishLayer(fd, buffer, filePath, layer, expectLayer, error);
+    throw error;
   } finally {
     fs.closeSync(fd);
     reader.free();
   }
+}
+
+/** Hash the rest of the file into the layer digest and compare it with the expected blob, if any. */
+function finishLayer(fd, buffer, filePath, layer, expectLayer, cause) {
+  layer.finished = true;
+  while (readLayerChunk(fd, buffer, filePath, layer) > 0);
+  const digest = `sha256:${layer.hash.digest('hex')}`;
+  if (expectLayer && (expectLayer.digest !== digest || expectLayer.size !== layer.size)) {
+    throw new CtxpackError('CTX_DIGEST_MISMATCH', `layer ${expectLayer.digest} hashes to ${digest} (${layer.size} bytes)`, {
+      subject: expectLayer.digest,
+      hint: 'the pantry is damaged; remove the pack (`ctxpack rm`), run `ctxpack gc` and seed it again',
+      cause,
+    });
+  }
+  return digest;
+}
+
+function readLayerChunk(fd, buffer, filePath, layer) {
+  let read;
+  try {
+    read = fs.readSync(fd, buffer, 0, buffer.length, null);
+  } catch (error) {
+    throw toCtxpackError(error, filePath);
+  }
+  layer.hash.update(buffer.subarray(0, read));
+  layer.size += read;
+  return read;
 }
 
 function openPack(filePath) {
@@ -107,14 +123,6 @@ function openPack(filePath) {
         hint: 'give a ctx:// URI from `ctxpack ls`, or the path of a .tar.gz pack',
       });
     }
-    throw toCtxpackError(error, filePath);
-  }
-}
-
-function readChunk(fd, buffer, filePath) {
-  try {
-    return fs.readSync(fd, buffer, 0, buffer.length, null);
-  } catch (error) {
     throw toCtxpackError(error, filePath);
   }
 }

@@ -201,13 +201,14 @@ export class Pantry {
   }
 
   /** Drop the URI's index entry. Its blobs stay until gc. */
-  untag(uri) {
+  async untag(uri) {
     const canonical = core.parseUri(uri);
+    const notFound = () => new CtxpackError('CTX_NOT_FOUND', `${canonical} is not in the pantry at ${this.home}`, { subject: canonical });
+    // Checked before locking too, so removing from a pantry that does not exist creates nothing.
+    if (!this.has(canonical)) throw notFound();
     return this.withLock('index', () => {
       const index = this.readIndex();
-      if (index === null || !core.ociIndexList(index).some((entry) => entry.uri === canonical)) {
-        throw new CtxpackError('CTX_NOT_FOUND', `${canonical} is not in the pantry at ${this.home}`, { subject: canonical });
-      }
+      if (index === null || !core.ociIndexList(index).some((entry) => entry.uri === canonical)) throw notFound();
       writeFileAtomic(this.indexPath, core.ociIndexRemove(index, canonical));
     });
   }

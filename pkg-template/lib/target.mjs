@@ -29,9 +29,10 @@ export async function fillFreshTarget(target, fill, { dirMode = 0o755 } = {}) {
   const absolute = path.resolve(target);
   assertTargetFree(absolute);
   const parent = path.dirname(absolute);
+  let createdParents;
   let tempDir;
   try {
-    fs.mkdirSync(parent, { recursive: true });
+    createdParents = fs.mkdirSync(parent, { recursive: true });
     tempDir = fs.mkdtempSync(path.join(parent, `.${path.basename(absolute)}.ctxpack-`));
   } catch (error) {
     throw toCtxpackError(error, parent);
@@ -43,7 +44,20 @@ export async function fillFreshTarget(target, fill, { dirMode = 0o755 } = {}) {
     return result;
   } catch (error) {
     removeTree(tempDir);
+    if (createdParents !== undefined) removeEmptyDirectories(parent, createdParents);
     throw toCtxpackError(error, absolute);
+  }
+}
+
+/** Undo `mkdir -p`: remove `dir` and its parents up to `topmost`, stopping at the first one not empty. */
+function removeEmptyDirectories(dir, topmost) {
+  for (let current = dir; ; current = path.dirname(current)) {
+    try {
+      fs.rmdirSync(current);
+    } catch {
+      return;
+    }
+    if (current === topmost) return;
   }
 }
 

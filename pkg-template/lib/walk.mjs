@@ -32,7 +32,7 @@ const SLASH = Buffer.from('/');
  * @returns {WalkedEntry[]}
  */
 export function walkTree(root, { followLinks = false } = {}) {
-  const rootStat = statOrThrow(root, fs.statSync);
+  const rootStat = ioCall(root, () => fs.statSync(root));
   if (!rootStat.isDirectory()) {
     throw new CtxpackError('CTX_IO', `${root} is not a directory`, { subject: root });
   }
@@ -134,14 +134,11 @@ function identityOf(stat) {
   return `${stat.dev}:${stat.ino}`;
 }
 
-function statOrThrow(path, statFn) {
-  return ioCall(path, () => statFn(path));
-}
-
+/** Run a file system call, reporting failures as CTX_IO about `subject` (a path, as text or bytes). */
 function ioCall(subject, fn) {
   try {
     return fn();
   } catch (error) {
-    throw toCtxpackError(error, displayPath(typeof subject === 'string' ? subject : new Uint8Array(subject)));
+    throw toCtxpackError(error, displayPath(subject));
   }
 }

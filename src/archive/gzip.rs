@@ -16,6 +16,10 @@ pub const GZIP_HEADER: [u8; 10] = [0x1f, 0x8b, 0x08, 0x00, 0x00, 0x00, 0x00, 0x0
 /// Length of each independently deflated block of the tar stream (the last one may be shorter or empty).
 pub const BLOCK_SIZE: usize = 1 << 20;
 const LEVEL: u32 = 6;
+/// Bytes at the start of a block that decide whether it is worth deflating.
+const SAMPLE_BYTES: usize = 64 * 1024;
+/// A sample that level 1 shrinks by less than 2% is incompressible (random data, embeddings, media).
+const INCOMPRESSIBLE_PERCENT: usize = 98;
 
 /// Raw-deflates one block with a fresh compressor: ends with a sync flush, or finishes the deflate stream
 /// when `last`. Concatenating the outputs of consecutive blocks gives one valid deflate stream.
@@ -25,8 +29,27 @@ pub fn deflate_block(block: &[u8], last: bool) -> Vec<u8> {
     out
 }
 
+/// Level 6, or stored deflate blocks (level 0) when the block's sample does not compress: level 6 spends
+/// ~30 ms per MiB failing to shrink random data. The choice depends only on the block's bytes, so the
+/// output stays reproducible.
+fn block_level(block: &[u8]) -> Compression {
+    if block.len() < SAMPLE_BYTES {
+        return Compression::new(LEVEL);
+    }
+    let sample = &block[..SAMPLE_BYTES];
+    let mut probe = Compress::new(Compression::fast(), false);
+    let mut out = Vec::with_capacity(SAMPLE_BYTES + SAMPLE_BYTES / 1024 + 64);
+    probe.compress_vec(sample, &mut out, FlushCompress::Finish).expect("deflate cannot fail on a fresh stream");
+    let finished = probe.total_in() as usize == SAMPLE_BYTES && out.len() < out.capacity();
+    if finished && out.len() * 100 < SAMPLE_BYTES * INCOMPRESSIBLE_PERCENT {
+        Compression::new(LEVEL)
+    } else {
+        Compression::none()
+    }
+}
+
 fn deflate_block_into(block: &[u8], last: bool, out: &mut Vec<u8>) {
-    let mut compress = Compress::new(Compression::new(LEVEL), false);
+    let mut compress = Compress::new(block_level(block), false);
     let flush = if last { FlushCompress::Finish } else { FlushCompress::Sync };
     // Enough for incompressible data (stored blocks cost 5 bytes per 64 KiB) plus the flush marker.
     out.reserve(block.len() + block.len() / 1024 + 64);
@@ -69,7 +92,12 @@ impl Default for BlockGzipEncoder {
 
 impl BlockGzipEncoder {
     pub fn new() -> Self {
-        BlockGzipEncoder { block: Vec::with_capacity(BLOCK_SIZE), crc: crc32fast::Hasher::new(), len: 0, out: GZIP_HEADER.to_vec() }
+        BlockGzipEncoder {
+            block: Vec::with_capacity(BLOCK_SIZE),
+            crc: crc32fast::Hasher::new(),
+            len: 0,
+            out: GZIP_HEADER.to_vec(),
+        }
     }
 
     pub fn write(&mut self, mut data: &[u8]) {
@@ -145,7 +173,14 @@ struct HeaderParser {
 
 impl HeaderParser {
     fn new(first_member: bool) -> Self {
-        HeaderParser { stage: HeaderStage::Fixed, flags: 0, buf: [0; 10], have: 0, crc: crc32fast::Hasher::new(), first_member }
+        HeaderParser {
+            stage: HeaderStage::Fixed,
+            flags: 0,
+            buf: [0; 10],
+            have: 0,
+            crc: crc32fast::Hasher::new(),
+            first_member,
+        }
     }
 
     /// Consumes header bytes from `input`; returns how many. The header is complete at `HeaderStage::Done`.
@@ -171,7 +206,11 @@ impl HeaderParser {
                 }
                 HeaderStage::Extra { remaining } => {
                     let take = remaining.min(rest.len());
-                    self.stage = if take == remaining { self.after(FLAG_EXTRA) } else { HeaderStage::Extra { remaining: remaining - take } };
+                    self.stage = if take == remaining {
+                        self.after(FLAG_EXTRA)
+                    } else {
+                        HeaderStage::Extra { remaining: remaining - take }
+                    };
                     take
                 }
                 HeaderStage::Name | HeaderStage::Comment => match rest.iter().position(|&b| b == 0) {
@@ -230,7 +269,12 @@ impl HeaderParser {
 
     /// The stage after the field for `done_flag` (0: after the fixed bytes), following RFC 1952's order.
     fn after(&self, done_flag: u8) -> HeaderStage {
-        let order = [(FLAG_EXTRA, HeaderStage::ExtraLen), (FLAG_NAME, HeaderStage::Name), (FLAG_COMMENT, HeaderStage::Comment), (FLAG_HCRC, HeaderStage::HeaderCrc)];
+        let order = [
+            (FLAG_EXTRA, HeaderStage::ExtraLen),
+            (FLAG_NAME, HeaderStage::Name),
+            (FLAG_COMMENT, HeaderStage::Comment),
+            (FLAG_HCRC, HeaderStage::HeaderCrc),
+        ];
         let start = order.iter().position(|(f, _)| *f == done_flag).map_or(0, |i| i + 1);
         order[start..].iter().find(|(f, _)| self.flags & f != 0).map_or(HeaderStage::Done, |(_, s)| *s)
     }
@@ -242,7 +286,10 @@ enum MemberState {
     Boundary,
     Header(HeaderParser),
     Body,
-    Trailer { bytes: [u8; 8], have: usize },
+    Trailer {
+        bytes: [u8; 8],
+        have: usize,
+    },
 }
 
 /// Push-based gzip decoder for one or more concatenated members.
@@ -262,7 +309,13 @@ impl Default for GzipReader {
 
 impl GzipReader {
     pub fn new() -> Self {
-        GzipReader { state: MemberState::Boundary, inflater: Decompress::new(false), crc: crc32fast::Hasher::new(), member_len: 0, members: 0 }
+        GzipReader {
+            state: MemberState::Boundary,
+            inflater: Decompress::new(false),
+            crc: crc32fast::Hasher::new(),
+            member_len: 0,
+            members: 0,
+        }
     }
 
     /// Inflates from `input` into the spare capacity of `out` (never growing it), crossing member boundaries.
@@ -347,6 +400,33 @@ mod tests {
     use flate2::GzBuilder;
     use std::io::{Read, Write};
 
+    fn inflate_raw(deflated: &[u8]) -> Vec<u8> {
+        let mut out = Vec::new();
+        flate2::read::DeflateDecoder::new(deflated).read_to_end(&mut out).unwrap();
+        out
+    }
+
+    #[test]
+    fn incompressible_blocks_are_stored_and_compressible_ones_deflated() {
+        // xorshift: deterministic bytes with no structure deflate can use.
+        let mut state = 0x9e3779b97f4a7c15u64;
+        let random: Vec<u8> = (0..BLOCK_SIZE)
+            .map(|_| {
+                state ^= state << 13;
+                state ^= state >> 7;
+                state ^= state << 17;
+                (state >> 24) as u8
+            })
+            .collect();
+        let stored = deflate_block(&random, true);
+        assert!(stored.len() > random.len() && stored.len() < random.len() + random.len() / 1000, "{}", stored.len());
+        assert_eq!(inflate_raw(&stored), random);
+        let text = sample(BLOCK_SIZE, 7);
+        let deflated = deflate_block(&text, true);
+        assert!(deflated.len() * 10 < text.len() * 9, "{}", deflated.len());
+        assert_eq!(inflate_raw(&deflated), text);
+    }
+
     fn encode_in_chunks(data: &[u8], chunk: usize) -> Vec<u8> {
         let mut enc = BlockGzipEncoder::new();
         let mut out = Vec::new();
@@ -386,7 +466,8 @@ mod tests {
         let reference = encode_in_chunks(&data, data.len());
         assert_eq!(reference[..10], GZIP_HEADER);
         for chunk in [1, 511, 4096, BLOCK_SIZE - 1, BLOCK_SIZE, BLOCK_SIZE + 1] {
-            let chunked = if chunk == 1 { encode_in_chunks(&data[..50_000], 1) } else { encode_in_chunks(&data, chunk) };
+            let chunked =
+                if chunk == 1 { encode_in_chunks(&data[..50_000], 1) } else { encode_in_chunks(&data, chunk) };
             let expected = if chunk == 1 { encode_in_chunks(&data[..50_000], 50_000) } else { reference.clone() };
             assert_eq!(chunked, expected, "chunk {chunk}");
         }
@@ -401,7 +482,8 @@ mod tests {
         let blocks: Vec<&[u8]> = data.chunks(BLOCK_SIZE).collect();
         let last = blocks.len() - 1;
         let deflated: Vec<Vec<u8>> = std::thread::scope(|s| {
-            let handles: Vec<_> = blocks.iter().enumerate().map(|(i, b)| s.spawn(move || deflate_block(b, i == last))).collect();
+            let handles: Vec<_> =
+                blocks.iter().enumerate().map(|(i, b)| s.spawn(move || deflate_block(b, i == last))).collect();
             handles.into_iter().map(|h| h.join().unwrap()).collect()
         });
         let mut parallel = GZIP_HEADER.to_vec();

@@ -63,20 +63,30 @@ impl Limits {
     /// Checks the manifest's declared outputs: entry count, each file's size, and the total.
     pub fn check_outputs(&self, entries: &[TreeEntry]) -> Result<()> {
         if entries.len() as u64 > self.max_entries {
-            return Err(exceeded(format!("the pack has {} entries, above the limit of {}", entries.len(), self.max_entries)));
+            return Err(exceeded(format!(
+                "the pack has {} entries, above the limit of {}",
+                entries.len(),
+                self.max_entries
+            )));
         }
         let mut total: u64 = 0;
         for entry in entries {
             if let EntryKind::File { size, .. } = entry.kind {
                 if size > self.max_entry_bytes {
-                    return Err(exceeded(format!("file is {size} bytes, above the limit of {} bytes", self.max_entry_bytes))
-                        .at(artifact_name(&entry.path)));
+                    return Err(exceeded(format!(
+                        "file is {size} bytes, above the limit of {} bytes",
+                        self.max_entry_bytes
+                    ))
+                    .at(artifact_name(&entry.path)));
                 }
                 total = total.saturating_add(size);
             }
         }
         if total > self.max_total_bytes {
-            return Err(exceeded(format!("files total {total} bytes, above the limit of {} bytes", self.max_total_bytes)));
+            return Err(exceeded(format!(
+                "files total {total} bytes, above the limit of {} bytes",
+                self.max_total_bytes
+            )));
         }
         Ok(())
     }
@@ -155,7 +165,10 @@ mod tests {
         let three = [file("a", 1), file("b", 1), TreeEntry::symlink("c", "a")];
         assert_eq!(l.check_outputs(&three).unwrap_err().code, ErrorCode::LimitExceeded);
         let huge = Limits { max_entry_bytes: u64::MAX, max_total_bytes: u64::MAX - 1, ..Limits::default() };
-        assert_eq!(huge.check_outputs(&[file("a", u64::MAX), file("b", 2)]).unwrap_err().code, ErrorCode::LimitExceeded);
+        assert_eq!(
+            huge.check_outputs(&[file("a", u64::MAX), file("b", 2)]).unwrap_err().code,
+            ErrorCode::LimitExceeded
+        );
     }
 
     #[test]
@@ -170,7 +183,7 @@ mod tests {
     #[test]
     fn ceiling_covers_content_headers_names_and_end() {
         let entries = [file("a", 1), file("b", 513), TreeEntry::symlink("c", "a")];
-        let expected = 1536 + END_MARKER + MAX_TRAILING_ZEROS + (512 + 1024 + 0) + 3 * (ENTRY_HEADER_ALLOWANCE + 3 * 512);
+        let expected = 1536 + END_MARKER + MAX_TRAILING_ZEROS + (512 + 1024) + 3 * (ENTRY_HEADER_ALLOWANCE + 3 * 512);
         assert_eq!(inflated_ceiling(1536, &entries), expected);
         assert_eq!(inflated_ceiling(u64::MAX - 5, &entries), u64::MAX, "saturates");
     }

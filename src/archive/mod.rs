@@ -46,6 +46,7 @@
 pub mod gzip;
 pub mod limits;
 pub mod reader;
+pub mod stream;
 pub mod tar_header;
 pub mod writer;
 
@@ -121,7 +122,10 @@ pub(crate) mod test_support {
         let manifest = PackManifest::build(contract, tree.clone(), json!({"created": "2026-01-01T00:00:00Z"})).unwrap();
         let mut by_path: Vec<Artifact> = artifacts;
         by_path.sort_by(|a, b| a.entry.path.as_bytes().cmp(b.entry.path.as_bytes()));
-        assert_eq!(by_path.iter().map(|a| &a.entry.path).collect::<Vec<_>>(), tree.entries().iter().map(|e| &e.path).collect::<Vec<_>>());
+        assert_eq!(
+            by_path.iter().map(|a| &a.entry.path).collect::<Vec<_>>(),
+            tree.entries().iter().map(|e| &e.path).collect::<Vec<_>>()
+        );
         (manifest.to_bytes().unwrap(), by_path)
     }
 
@@ -139,10 +143,15 @@ pub(crate) mod test_support {
         block[156] = typeflag;
         block[100..108].copy_from_slice(format!("{mode:07o}\0").as_bytes());
         block[124..136].copy_from_slice(format!("{size:011o}\0").as_bytes());
+        fix_checksum(block);
+        out
+    }
+
+    /// Recomputes the checksum of an edited header block.
+    pub fn fix_checksum(block: &mut [u8]) {
         block[148..156].fill(b' ');
         let sum: u32 = block.iter().map(|&b| u32::from(b)).sum();
         block[148..156].copy_from_slice(format!("{sum:06o}\0 ").as_bytes());
-        out
     }
 
     /// Appends an entry (header(s) from `ustar`, data, padding) to a tar stream.

@@ -1,14 +1,16 @@
 //! `PackReader`: push compressed bytes in, pull verified events out, in bounded memory.
 //!
-//! Memory is one pushed chunk, a [`TAR_BUFFER`] of inflated bytes, the manifest, one bit per manifest
+//! Memory is one pushed chunk, a [`TAR_BUFFER`](super::stream::TAR_BUFFER) of inflated bytes, the manifest, one bit per manifest
 //! entry and at most [`limits::MAX_EXTENSION_HEADERS`] small extension headers — whatever the pack's
 //! size or compression ratio, because inflation happens inside `next()` only into that buffer.
 //!
 //! Content is unverified until the entry's `End` event (or, when the host hashes, until `entry_digest`
 //! accepted the digest): hosts write data to a temporary place and commit it only after that.
 
-use super::gzip::GzipReader;
-use super::limits::{self, artifact_name, Limits, ARTIFACTS_PREFIX, MAX_EXTENSION_BYTES, MAX_EXTENSION_HEADERS};
+use super::limits::{
+    self, artifact_name, Limits, ARTIFACTS_PREFIX, MAX_EXTENSION_BYTES, MAX_EXTENSION_HEADERS, MAX_TRAILING_ZEROS,
+};
+use super::stream::TarStream;
 use super::tar_header::{self, is_zero_block, padding, typeflag, PaxOverrides, BLOCK};
 use super::writer::MANIFEST_NAME;
 use super::PackEntryKind;
@@ -18,9 +20,6 @@ use crate::manifest::PackManifest;
 use crate::path;
 use crate::tree::EntryKind;
 use crate::uri::CtxUri;
-
-/// Inflated bytes buffered between the gzip and tar layers; also the largest `Data` event.
-pub const TAR_BUFFER: usize = 256 << 10;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ReaderOptions {
@@ -43,7 +42,7 @@ pub enum Event {
     Manifest { manifest: PackManifest, bytes: Vec<u8> },
     /// An artifact begins; `path` is relative to `artifacts/` and listed in the manifest.
     Entry { path: String, kind: PackEntryKind },
-    /// The next piece of the current file's content (at most [`TAR_BUFFER`] bytes).
+    /// The next piece of the current file's content (at most [`super::stream::TAR_BUFFER`] bytes).
     Data(Vec<u8>),
     /// The current artifact is complete; with core hashing its size and digest have been verified.
     End,
@@ -61,99 +60,6 @@ pub struct Summary {
     pub compressed_bytes: u64,
 }
 
-/// Compressed input and the gzip decoder, with the running totals the bomb defences check.
-struct Source {
-    input: Vec<u8>,
-    input_pos: usize,
-    gzip: GzipReader,
-    inflated: u64,
-    compressed: u64,
-    /// Inflating beyond this many bytes is an error ([`limits::inflated_ceiling`] once the manifest is known).
-    ceiling: u64,
-    limits: Limits,
-}
-
-impl Source {
-    fn input_exhausted(&self) -> bool {
-        self.input_pos == self.input.len()
-    }
-
-    /// Inflates into the spare capacity of `out`; returns the number of bytes produced.
-    fn inflate(&mut self, out: &mut Vec<u8>) -> Result<usize> {
-        let before = out.len();
-        let used = self.gzip.inflate(&self.input[self.input_pos..], out)?;
-        self.input_pos += used;
-        self.compressed += used as u64;
-        let produced = out.len() - before;
-        self.inflated += produced as u64;
-        if self.inflated > self.ceiling {
-            return Err(Error::new(
-                ErrorCode::LimitExceeded,
-                format!("the pack inflates to more than the {} bytes its manifest accounts for", self.ceiling),
-            )
-            .hint("the pack is malformed or a gzip bomb; discard it"));
-        }
-        self.limits.check_ratio(self.inflated, self.compressed)?;
-        Ok(produced)
-    }
-}
-
-/// The tar stream as it inflates: a bounded buffer in front of the source.
-struct TarStream {
-    source: Source,
-    buf: Vec<u8>,
-    pos: usize,
-}
-
-impl TarStream {
-    fn available(&self) -> &[u8] {
-        &self.buf[self.pos..]
-    }
-
-    /// Offset in the tar stream of the next unread byte.
-    fn offset(&self) -> u64 {
-        self.source.inflated - (self.buf.len() - self.pos) as u64
-    }
-
-    /// Makes at least `want` (≤ [`TAR_BUFFER`]) bytes available; false when more input is needed first.
-    fn fill(&mut self, want: usize) -> Result<bool> {
-        while self.buf.len() - self.pos < want {
-            self.buf.drain(..self.pos);
-            self.pos = 0;
-            if self.source.inflate(&mut self.buf)? == 0 && self.source.input_exhausted() {
-                return Ok(false);
-            }
-        }
-        Ok(true)
-    }
-
-    /// Moves bytes into `acc` until it holds `total`; false when more input is needed first.
-    fn take_into(&mut self, acc: &mut Vec<u8>, total: usize) -> Result<bool> {
-        while acc.len() < total {
-            if !self.fill(1)? {
-                return Ok(false);
-            }
-            let take = (total - acc.len()).min(self.available().len());
-            acc.extend_from_slice(&self.available()[..take]);
-            self.pos += take;
-        }
-        Ok(true)
-    }
-
-    /// Skips `remaining` bytes, counting it down; false when more input is needed first.
-    fn skip(&mut self, remaining: &mut u64) -> Result<bool> {
-        while *remaining > 0 {
-            if !self.fill(1)? {
-                return Ok(false);
-            }
-            let take = self.available().len().min(usize::try_from(*remaining).unwrap_or(usize::MAX));
-            self.pos += take;
-            *remaining -= take as u64;
-        }
-        Ok(true)
-    }
-}
-
 /// Extension headers seen since the last entry header.
 #[derive(Default)]
 struct Extensions {
@@ -165,18 +71,37 @@ struct Extensions {
 
 enum State {
     Header,
-    Extension { typeflag: u8, size: usize, data: Vec<u8> },
-    ManifestData { size: usize, data: Vec<u8> },
-    FileData { index: usize, size: u64, remaining: u64, hasher: Option<Hasher> },
+    Extension {
+        typeflag: u8,
+        size: usize,
+        data: Vec<u8>,
+    },
+    ManifestData {
+        size: usize,
+        data: Vec<u8>,
+    },
+    FileData {
+        index: usize,
+        size: u64,
+        remaining: u64,
+        hasher: Option<Hasher>,
+    },
     SymlinkEnd,
     /// `hash_content` is off: the host must call `entry_digest` for this file before reading on.
-    AwaitingDigest { index: usize },
+    AwaitingDigest {
+        index: usize,
+    },
     /// One zero block was read; the end-of-archive marker needs a second.
     SecondZeroBlock,
-    /// After the end-of-archive marker: only zero bytes may follow.
-    Trailing,
+    /// After the end-of-archive marker: only zero bytes may follow, at most [`MAX_TRAILING_ZEROS`].
+    Trailing {
+        zeros: u64,
+    },
 }
 
+/// Verifying pack reader. Host loop: `push` a chunk, then call `next` until it returns None (handling
+/// events; with `hash_content` off, `entry_digest` after each file's `End`), repeat; at end of input
+/// call `finish`. After any verification error every call returns that error.
 pub struct PackReader {
     options: ReaderOptions,
     stream: TarStream,
@@ -195,18 +120,9 @@ pub struct PackReader {
 
 impl PackReader {
     pub fn new(options: ReaderOptions) -> PackReader {
-        let source = Source {
-            input: Vec::new(),
-            input_pos: 0,
-            gzip: GzipReader::new(),
-            inflated: 0,
-            compressed: 0,
-            ceiling: u64::MAX,
-            limits: options.limits,
-        };
         PackReader {
+            stream: TarStream::new(options.limits),
             options,
-            stream: TarStream { source, buf: Vec::with_capacity(TAR_BUFFER), pos: 0 },
             state: State::Header,
             skip: 0,
             extensions: Extensions::default(),
@@ -218,9 +134,10 @@ impl PackReader {
         }
     }
 
-    /// True when every pushed byte has been consumed and `next()` needs more.
+    /// True when every pushed byte has been taken in, so `push` may be called. Events from bytes already
+    /// taken in may still be pending: `next` returns None only when it truly needs more input.
     pub fn wants_input(&self) -> bool {
-        self.stream.source.input_exhausted()
+        self.stream.wants_input()
     }
 
     /// Hands the next chunk of the compressed pack to the reader. Only when `wants_input()`.
@@ -229,12 +146,12 @@ impl PackReader {
             return Err(e.clone());
         }
         if !self.wants_input() {
-            return Err(Error::new(ErrorCode::InvalidState, "push() while the previous chunk is unread: call next() until it returns nothing"));
+            return Err(Error::new(
+                ErrorCode::InvalidState,
+                "push() while the previous chunk is unread: call next() until it returns nothing",
+            ));
         }
-        let source = &mut self.stream.source;
-        source.input.clear();
-        source.input.extend_from_slice(chunk);
-        source.input_pos = 0;
+        self.stream.push(chunk);
         Ok(())
     }
 
@@ -246,7 +163,11 @@ impl PackReader {
         }
         if let State::AwaitingDigest { index } = self.state {
             let name = self.artifact_name(index);
-            return Err(Error::new(ErrorCode::InvalidState, "hashContent is off: call entryDigest() after each file's end event").at(name));
+            return Err(Error::new(
+                ErrorCode::InvalidState,
+                "hashContent is off: call entryDigest() after each file's end event",
+            )
+            .at(name));
         }
         let result = self.step();
         if let Err(e) = &result {
@@ -261,7 +182,10 @@ impl PackReader {
             return Err(e.clone());
         }
         let State::AwaitingDigest { index } = self.state else {
-            return Err(Error::new(ErrorCode::InvalidState, "entryDigest() is only expected after a file's end event with hashContent off"));
+            return Err(Error::new(
+                ErrorCode::InvalidState,
+                "entryDigest() is only expected after a file's end event with hashContent off",
+            ));
         };
         if let Err(e) = self.check_digest(index, digest) {
             self.failed = Some(e.clone());
@@ -277,15 +201,20 @@ impl PackReader {
             return Err(e.clone());
         }
         if !self.wants_input() || matches!(self.state, State::AwaitingDigest { .. }) {
-            return Err(Error::new(ErrorCode::InvalidState, "finish() before the reader is drained: call next() (and entryDigest()) until next() returns nothing"));
+            return Err(Error::new(
+                ErrorCode::InvalidState,
+                "finish() before the reader is drained: call next() (and entryDigest()) until next() returns nothing",
+            ));
         }
         let truncated = |what: String| Error::new(ErrorCode::Truncated, what);
         let error = match (&self.state, &self.manifest) {
-            (State::Trailing, _) if !self.stream.source.gzip.at_end_of_member() => {
+            (State::Trailing { .. }, _) if !self.stream.at_end_of_gzip() => {
                 Some(truncated("the gzip stream ends before its trailer".into()))
             }
-            (State::Trailing, Some(_)) => None,
-            (State::FileData { index, .. }, _) => Some(truncated("the pack ends inside this file".into()).at(self.artifact_name(*index))),
+            (State::Trailing { .. }, Some(_)) => None,
+            (State::FileData { index, .. }, _) => {
+                Some(truncated("the pack ends inside this file".into()).at(self.artifact_name(*index)))
+            }
             (_, None) => Some(truncated("the pack ends before its manifest".into())),
             _ => Some(truncated("the pack ends before its end-of-archive marker".into())),
         };
@@ -294,7 +223,13 @@ impl PackReader {
             return Err(e);
         }
         let manifest = self.manifest.clone().expect("matched above");
-        Ok(Summary { uri: manifest.uri, manifest, files: self.files, bytes: self.bytes, compressed_bytes: self.stream.source.compressed })
+        Ok(Summary {
+            uri: manifest.uri,
+            manifest,
+            files: self.files,
+            bytes: self.bytes,
+            compressed_bytes: self.stream.compressed(),
+        })
     }
 
     fn step(&mut self) -> Result<Option<Event>> {
@@ -308,7 +243,7 @@ impl PackReader {
                         return Ok(None);
                     }
                     let block: [u8; BLOCK] = self.stream.available()[..BLOCK].try_into().expect("filled");
-                    self.stream.pos += BLOCK;
+                    self.stream.consume(BLOCK);
                     if let Some(event) = self.on_header(&block)? {
                         return Ok(Some(event));
                     }
@@ -349,7 +284,7 @@ impl PackReader {
                     let available = self.stream.available();
                     let take = available.len().min(usize::try_from(*remaining).unwrap_or(usize::MAX));
                     let data = available[..take].to_vec();
-                    self.stream.pos += take;
+                    self.stream.consume(take);
                     *remaining -= take as u64;
                     if let Some(hasher) = hasher {
                         hasher.update(&data);
@@ -369,18 +304,26 @@ impl PackReader {
                     if self.stream.available()[..BLOCK].iter().any(|&b| b != 0) {
                         return Err(Error::new(ErrorCode::TarCorrupt, "a lone zero block is followed by more entries"));
                     }
-                    self.stream.pos += BLOCK;
+                    self.stream.consume(BLOCK);
                     self.check_nothing_missing()?;
-                    self.state = State::Trailing;
+                    self.state = State::Trailing { zeros: 0 };
                 }
-                State::Trailing => {
+                State::Trailing { zeros } => {
                     if !self.stream.fill(1)? {
                         return Ok(None);
                     }
-                    if self.stream.available().iter().any(|&b| b != 0) {
+                    let available = self.stream.available();
+                    if available.iter().any(|&b| b != 0) {
                         return Err(Error::new(ErrorCode::TarCorrupt, "data follows the end-of-archive marker"));
                     }
-                    self.stream.pos = self.stream.buf.len();
+                    *zeros += available.len() as u64;
+                    if *zeros > MAX_TRAILING_ZEROS {
+                        return Err(Error::new(
+                            ErrorCode::LimitExceeded,
+                            format!("more than {MAX_TRAILING_ZEROS} zero bytes follow the end-of-archive marker"),
+                        ));
+                    }
+                    self.stream.consume(available.len());
                 }
             }
         }
@@ -390,16 +333,25 @@ impl PackReader {
     fn on_header(&mut self, block: &[u8; BLOCK]) -> Result<Option<Event>> {
         if is_zero_block(block) {
             if self.extensions.headers > 0 {
-                return Err(Error::new(ErrorCode::TarCorrupt, "an extension header is followed by the end-of-archive marker"));
+                return Err(Error::new(
+                    ErrorCode::TarCorrupt,
+                    "an extension header is followed by the end-of-archive marker",
+                ));
             }
             self.state = State::SecondZeroBlock;
             return Ok(None);
         }
         let header = tar_header::decode(block)?;
-        if matches!(header.typeflag, typeflag::PAX_EXTENDED | typeflag::PAX_GLOBAL | typeflag::GNU_LONG_NAME | typeflag::GNU_LONG_LINK) {
+        if matches!(
+            header.typeflag,
+            typeflag::PAX_EXTENDED | typeflag::PAX_GLOBAL | typeflag::GNU_LONG_NAME | typeflag::GNU_LONG_LINK
+        ) {
             self.extensions.headers += 1;
             if self.extensions.headers > MAX_EXTENSION_HEADERS {
-                return Err(Error::new(ErrorCode::TarCorrupt, format!("more than {MAX_EXTENSION_HEADERS} extension headers precede one entry")));
+                return Err(Error::new(
+                    ErrorCode::TarCorrupt,
+                    format!("more than {MAX_EXTENSION_HEADERS} extension headers precede one entry"),
+                ));
             }
             if header.size > MAX_EXTENSION_BYTES {
                 return Err(Error::new(
@@ -417,7 +369,10 @@ impl PackReader {
         let name_bytes = extensions.pax.path.or(extensions.long_name).unwrap_or(header.name);
         let name = path::from_bytes(&name_bytes)?.to_string();
         let printable = path::printable(&name);
-        let unsupported = |what: &str| Error::new(ErrorCode::UnsupportedEntryType, format!("is {what}; packs hold only files and symlinks")).at(printable.clone());
+        let unsupported = |what: &str| {
+            Error::new(ErrorCode::UnsupportedEntryType, format!("is {what}; packs hold only files and symlinks"))
+                .at(printable.clone())
+        };
         let is_symlink = match header.typeflag {
             _ if extensions.pax.sparse => return Err(unsupported("a GNU sparse file")),
             typeflag::REGULAR | typeflag::REGULAR_OLD if name.ends_with('/') => return Err(unsupported("a directory")),
@@ -434,11 +389,16 @@ impl PackReader {
 
         if self.manifest.is_none() {
             if is_symlink || name != MANIFEST_NAME {
-                return Err(Error::new(ErrorCode::ManifestInvalid, format!("the first entry must be the file {MANIFEST_NAME}, found {printable:?}"))
-                    .hint("this is not a ctxpack pack, or it is damaged"));
+                return Err(Error::new(
+                    ErrorCode::ManifestInvalid,
+                    format!("the first entry must be the file {MANIFEST_NAME}, found {printable:?}"),
+                )
+                .hint("this is not a ctxpack pack, or it is damaged"));
             }
             self.options.limits.check_manifest_size(size)?;
-            let size = size as usize;
+            let size = usize::try_from(size).map_err(|_| {
+                Error::new(ErrorCode::LimitExceeded, "manifest.json does not fit in memory").at(MANIFEST_NAME)
+            })?;
             self.state = State::ManifestData { size, data: Vec::with_capacity(size) };
             return Ok(None);
         }
@@ -455,27 +415,42 @@ impl PackReader {
         let kind = match (&recorded.kind, is_symlink) {
             (EntryKind::File { size: recorded_size, executable, .. }, false) => {
                 if size != *recorded_size {
-                    return Err(Error::new(ErrorCode::SizeMismatch, format!("the archive holds {size} bytes, the manifest records {recorded_size}"))
-                        .at(printable));
+                    return Err(Error::new(
+                        ErrorCode::SizeMismatch,
+                        format!("the archive holds {size} bytes, the manifest records {recorded_size}"),
+                    )
+                    .at(printable));
                 }
                 if (header.mode & 0o100 != 0) != *executable {
-                    return Err(mismatch(format!("executable bit is {}, the manifest records {executable}", !executable)));
+                    return Err(mismatch(format!(
+                        "executable bit is {}, the manifest records {executable}",
+                        !executable
+                    )));
                 }
                 PackEntryKind::File { size, executable: *executable }
             }
             (EntryKind::Symlink { target }, true) => {
                 if size != 0 {
-                    return Err(Error::new(ErrorCode::TarCorrupt, format!("a symlink entry declares {size} bytes of data")).at(printable));
+                    return Err(Error::new(
+                        ErrorCode::TarCorrupt,
+                        format!("a symlink entry declares {size} bytes of data"),
+                    )
+                    .at(printable));
                 }
                 let link_bytes = extensions.pax.linkpath.or(extensions.long_link).unwrap_or(header.link_name);
                 if link_bytes != target.as_bytes() {
                     let link = String::from_utf8_lossy(&link_bytes);
-                    return Err(mismatch(format!("links to {:?}, the manifest records {target:?}", path::printable(&link))));
+                    return Err(mismatch(format!(
+                        "links to {:?}, the manifest records {target:?}",
+                        path::printable(&link)
+                    )));
                 }
                 PackEntryKind::Symlink { target: target.clone() }
             }
             (EntryKind::File { .. }, true) => return Err(mismatch("is a symlink, the manifest records a file".into())),
-            (EntryKind::Symlink { .. }, false) => return Err(mismatch("is a file, the manifest records a symlink".into())),
+            (EntryKind::Symlink { .. }, false) => {
+                return Err(mismatch("is a file, the manifest records a symlink".into()))
+            }
         };
         self.seen[index] = true;
         self.state = match kind {
@@ -495,7 +470,11 @@ impl PackReader {
             return Err(Error::new(ErrorCode::PathInvalid, "is not in NFC form").at(path::printable(name)));
         }
         name.strip_prefix(ARTIFACTS_PREFIX).ok_or_else(|| {
-            Error::new(ErrorCode::EntryUnexpected, format!("only {ARTIFACTS_PREFIX}… entries may follow {MANIFEST_NAME}")).at(path::printable(name))
+            Error::new(
+                ErrorCode::EntryUnexpected,
+                format!("only {ARTIFACTS_PREFIX}… entries may follow {MANIFEST_NAME}"),
+            )
+            .at(path::printable(name))
         })
     }
 
@@ -515,29 +494,38 @@ impl PackReader {
     }
 
     fn on_manifest(&mut self, bytes: Vec<u8>) -> Result<Event> {
-        let manifest = PackManifest::parse(&bytes).map_err(|e| if e.subject.is_none() { e.at(MANIFEST_NAME) } else { e })?;
+        let manifest =
+            PackManifest::parse(&bytes).map_err(|e| if e.subject.is_none() { e.at(MANIFEST_NAME) } else { e })?;
         if let Some(expected) = self.options.expect_uri {
             if manifest.uri != expected {
-                return Err(Error::new(ErrorCode::UriMismatch, format!("the pack is {}, but {expected} was expected", manifest.uri))
-                    .hint("the source returned a different pack than the one asked for; do not trust it"));
+                return Err(Error::new(
+                    ErrorCode::UriMismatch,
+                    format!("the pack is {}, but {expected} was expected", manifest.uri),
+                )
+                .hint("the source returned a different pack than the one asked for; do not trust it"));
             }
         }
         let entries = manifest.outputs.entries();
         self.options.limits.check_outputs(entries)?;
         let manifest_end = self.stream.offset() + self.skip;
-        self.stream.source.ceiling = limits::inflated_ceiling(manifest_end, entries);
+        self.stream.set_ceiling(limits::inflated_ceiling(manifest_end, entries));
         self.seen = vec![false; entries.len()];
         self.manifest = Some(manifest.clone());
         Ok(Event::Manifest { manifest, bytes })
     }
 
     fn check_digest(&self, index: usize, actual: Digest) -> Result<()> {
-        let EntryKind::File { digest: recorded, .. } = self.manifest.as_ref().expect("entries follow the manifest").outputs.entries()[index].kind else {
+        let EntryKind::File { digest: recorded, .. } =
+            self.manifest.as_ref().expect("entries follow the manifest").outputs.entries()[index].kind
+        else {
             unreachable!("only files carry data");
         };
         if actual != recorded {
-            return Err(Error::new(ErrorCode::DigestMismatch, format!("content hashes to {actual}, the manifest records {recorded}"))
-                .at(self.artifact_name(index)));
+            return Err(Error::new(
+                ErrorCode::DigestMismatch,
+                format!("content hashes to {actual}, the manifest records {recorded}"),
+            )
+            .at(self.artifact_name(index)));
         }
         Ok(())
     }

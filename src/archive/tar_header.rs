@@ -85,7 +85,15 @@ pub fn encode_entry(out: &mut Vec<u8>, name: &str, kind: &PackEntryKind, mtime: 
         push_pax_record(&mut records, "size", &size.to_string());
     }
     if !records.is_empty() {
-        let pax = UstarFields { name: PAX_HEADER_NAME.as_bytes(), prefix: b"", mode: MODE_FILE, size: records.len() as u64, mtime, typeflag: typeflag::PAX_EXTENDED, link: b"" };
+        let pax = UstarFields {
+            name: PAX_HEADER_NAME.as_bytes(),
+            prefix: b"",
+            mode: MODE_FILE,
+            size: records.len() as u64,
+            mtime,
+            typeflag: typeflag::PAX_EXTENDED,
+            link: b"",
+        };
         out.extend_from_slice(&pax.encode());
         out.extend_from_slice(&records);
         out.resize(out.len() + padding(records.len() as u64) as usize, 0);
@@ -122,7 +130,7 @@ fn truncate_utf8(s: &str, max: usize) -> &[u8] {
 }
 
 /// Appends one PAX record, `"<len> <key>=<value>\n"`, where len counts the whole record including itself.
-fn push_pax_record(out: &mut Vec<u8>, key: &str, value: &str) {
+pub fn push_pax_record(out: &mut Vec<u8>, key: &str, value: &str) {
     let body = key.len() + value.len() + 3; // ' ', '=', '\n'
     let mut len = body + 1;
     while len != body + decimal_digits(len) {
@@ -311,11 +319,12 @@ impl PaxOverrides {
 }
 
 fn parse_decimal(v: &[u8]) -> Result<u64> {
-    v.iter().try_fold(0u64, |acc, &b| match b {
-        b'0'..=b'9' => acc.checked_mul(10).and_then(|a| a.checked_add(u64::from(b - b'0'))),
-        _ => None,
-    })
-    .ok_or_else(|| corrupt("a PAX size record is not a decimal number within 64 bits"))
+    v.iter()
+        .try_fold(0u64, |acc, &b| match b {
+            b'0'..=b'9' => acc.checked_mul(10).and_then(|a| a.checked_add(u64::from(b - b'0'))),
+            _ => None,
+        })
+        .ok_or_else(|| corrupt("a PAX size record is not a decimal number within 64 bits"))
 }
 
 /// The name a GNU `L`/`K` header carries: its data up to the first NUL.
@@ -362,7 +371,7 @@ mod tests {
         assert_eq!(out.len(), BLOCK);
         assert_eq!(&out[..15], b"artifacts/a.txt");
         assert_eq!(&out[MODE.0..MODE.1], b"0000755\0");
-        assert_eq!(&out[UID.0..GID.1], b"0000000\00000000\0");
+        assert_eq!(&out[UID.0..GID.1], b"0000000\x000000000\0");
         assert_eq!(&out[SIZE.0..SIZE.1], b"00000000005\0");
         assert_eq!(&out[MTIME.0..MTIME.1], format!("{:011o}\0", 1_700_000_000u64).as_bytes());
         assert_eq!(&out[MAGIC.0..VERSION.1], b"ustar\x0000");
@@ -477,7 +486,8 @@ mod tests {
 
     #[test]
     fn gnu_headers_do_not_read_the_prefix_field() {
-        let mut b = UstarFields { name: b"n", prefix: b"", mode: 0o644, size: 0, mtime: 0, typeflag: b'0', link: b"" }.encode();
+        let mut b =
+            UstarFields { name: b"n", prefix: b"", mode: 0o644, size: 0, mtime: 0, typeflag: b'0', link: b"" }.encode();
         b[MAGIC.0..VERSION.1].copy_from_slice(MAGIC_GNU);
         b[PREFIX.0..PREFIX.0 + 4].copy_from_slice(b"junk");
         let sum = checksum(&b);
@@ -498,7 +508,9 @@ mod tests {
         let mut sparse = PaxOverrides::default();
         sparse.apply(b"22 GNU.sparse.major=1\n").unwrap();
         assert!(sparse.sparse);
-        for bad in [&b"13 path=a/b\n"[..], b"x path=a\n", b"7 path\n", b"11 path=a/b\n", b"11 size=1x\n", b"99 path=a\n"] {
+        for bad in
+            [&b"13 path=a/b\n"[..], b"x path=a\n", b"7 path\n", b"11 path=a/b\n", b"11 size=1x\n", b"99 path=a\n"]
+        {
             assert_eq!(PaxOverrides::default().apply(bad).unwrap_err().code, ErrorCode::TarCorrupt, "{bad:?}");
         }
     }

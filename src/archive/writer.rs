@@ -37,6 +37,9 @@ struct OpenFile {
     hasher: Option<Hasher>,
 }
 
+/// Streaming pack writer; see the module documentation for the host loop. After a size or digest error
+/// every call returns that error (the output is unusable); out-of-order calls are `InvalidState` and
+/// change nothing.
 pub struct PackWriter {
     manifest: PackManifest,
     options: WriterOptions,
@@ -53,7 +56,15 @@ impl PackWriter {
     /// Verifies the manifest (as a reader would) and writes its entry.
     pub fn new(manifest_bytes: &[u8], options: WriterOptions) -> Result<PackWriter> {
         let manifest = PackManifest::parse(manifest_bytes)?;
-        let mut writer = PackWriter { manifest, options, gzip: BlockGzipEncoder::new(), next_index: 0, open: None, finished: false, failed: None };
+        let mut writer = PackWriter {
+            manifest,
+            options,
+            gzip: BlockGzipEncoder::new(),
+            next_index: 0,
+            open: None,
+            finished: false,
+            failed: None,
+        };
         let kind = PackEntryKind::File { size: manifest_bytes.len() as u64, executable: false };
         writer.write_entry(MANIFEST_NAME, &kind, manifest_bytes);
         Ok(writer)
@@ -70,7 +81,9 @@ impl PackWriter {
             w.check_not_finished()?;
             if let Some(open) = &w.open {
                 let name = artifact_name(&w.manifest.outputs.entries()[open.index].path);
-                return Err(Error::new(ErrorCode::InvalidState, "endEntry() must close this file before nextEntry()").at(name));
+                return Err(
+                    Error::new(ErrorCode::InvalidState, "endEntry() must close this file before nextEntry()").at(name)
+                );
             }
             let Some(entry) = w.manifest.outputs.entries().get(w.next_index) else {
                 return Ok(None);
@@ -95,7 +108,12 @@ impl PackWriter {
         self.guard(|w| {
             let (index, written) = match &w.open {
                 Some(open) => (open.index, open.written),
-                None => return Err(Error::new(ErrorCode::InvalidState, "write() needs an open file: call nextEntry() first")),
+                None => {
+                    return Err(Error::new(
+                        ErrorCode::InvalidState,
+                        "write() needs an open file: call nextEntry() first",
+                    ))
+                }
             };
             let size = w.recorded_size(index);
             if written + data.len() as u64 > size {
@@ -121,7 +139,10 @@ impl PackWriter {
     pub fn end_entry(&mut self, host_digest: Option<Digest>) -> Result<()> {
         self.guard(|w| {
             let Some(open) = w.open.take() else {
-                return Err(Error::new(ErrorCode::InvalidState, "endEntry() needs an open file: call nextEntry() first"));
+                return Err(Error::new(
+                    ErrorCode::InvalidState,
+                    "endEntry() needs an open file: call nextEntry() first",
+                ));
             };
             let entry = &w.manifest.outputs.entries()[open.index];
             let name = artifact_name(&entry.path);
@@ -137,7 +158,11 @@ impl PackWriter {
                 .hint("the file changed after the manifest was built; rebuild it"));
             }
             if host_digest.is_none() && open.hasher.is_none() {
-                return Err(Error::new(ErrorCode::InvalidState, "hashContent is off, so endEntry() needs the file's digest").at(name));
+                return Err(Error::new(
+                    ErrorCode::InvalidState,
+                    "hashContent is off, so endEntry() needs the file's digest",
+                )
+                .at(name));
             }
             for actual in open.hasher.map(Hasher::finish).into_iter().chain(host_digest) {
                 if actual != recorded {
@@ -164,7 +189,9 @@ impl PackWriter {
             });
             if let Some(index) = pending {
                 let name = artifact_name(&w.manifest.outputs.entries()[index].path);
-                return Err(Error::new(ErrorCode::InvalidState, "finish() was called before every entry was written").at(name));
+                return Err(
+                    Error::new(ErrorCode::InvalidState, "finish() was called before every entry was written").at(name)
+                );
             }
             w.gzip.write(&[0u8; 2 * tar_header::BLOCK]);
             w.gzip.finish();
@@ -291,7 +318,8 @@ mod tests {
         let last = blocks.len() - 1;
         let mut expected = GZIP_HEADER.to_vec();
         std::thread::scope(|s| {
-            let workers: Vec<_> = blocks.iter().enumerate().map(|(i, &b)| s.spawn(move || deflate_block(b, i == last))).collect();
+            let workers: Vec<_> =
+                blocks.iter().enumerate().map(|(i, &b)| s.spawn(move || deflate_block(b, i == last))).collect();
             workers.into_iter().for_each(|w| expected.extend(w.join().unwrap()));
         });
         expected.extend_from_slice(&gzip_trailer(crc32fast::hash(&tar), tar.len() as u64));
@@ -301,7 +329,9 @@ mod tests {
     #[test]
     fn tar_layout_is_manifest_then_artifacts_in_tree_order_with_fixed_fields() {
         let (manifest, artifacts) = sample_pack();
-        let tar = gunzip(&write_pack(&manifest, &artifacts, WriterOptions { mtime: 1234, hash_content: true }, 4096).unwrap());
+        let tar = gunzip(
+            &write_pack(&manifest, &artifacts, WriterOptions { mtime: 1234, hash_content: true }, 4096).unwrap(),
+        );
         let mut names = Vec::new();
         let mut archive = tar::Archive::new(&tar[..]);
         for entry in archive.entries().unwrap() {
@@ -332,7 +362,10 @@ mod tests {
         expected.extend(artifacts.iter().map(|a| format!("artifacts/{}", a.entry.path)));
         assert_eq!(names, expected);
         assert!(tar[tar.len() - 1024..].iter().all(|&b| b == 0));
-        assert!(tar[tar.len() - 1536..tar.len() - 1024].iter().any(|&b| b != 0), "exactly two zero blocks end the archive");
+        assert!(
+            tar[tar.len() - 1536..tar.len() - 1024].iter().any(|&b| b != 0),
+            "exactly two zero blocks end the archive"
+        );
     }
 
     #[test]
@@ -364,7 +397,11 @@ mod tests {
         let mut w = PackWriter::new(&manifest, WriterOptions::default()).unwrap();
         w.next_entry().unwrap();
         w.write(b"hello").unwrap();
-        assert_eq!(w.end_entry(Some(Digest::of(b"other"))).unwrap_err().code, ErrorCode::DigestMismatch, "a given host digest is checked too");
+        assert_eq!(
+            w.end_entry(Some(Digest::of(b"other"))).unwrap_err().code,
+            ErrorCode::DigestMismatch,
+            "a given host digest is checked too"
+        );
     }
 
     #[test]

@@ -20,11 +20,9 @@ pub fn contract_plan(contract_text: &str) -> std::result::Result<JsValue, JsValu
             Need::Input { name, path } => {
                 object(&[("kind", "input".into()), ("name", name.into()), ("path", path.into())])
             }
-            Need::Code { transform, path } => object(&[
-                ("kind", "code".into()),
-                ("transform", (*transform as f64).into()),
-                ("path", path.into()),
-            ]),
+            Need::Code { transform, path } => {
+                object(&[("kind", "code".into()), ("transform", (*transform as f64).into()), ("path", path.into())])
+            }
         })
         .collect();
     let outputs: Array = plan.outputs.iter().map(|output| object(&[("path", output.path.as_str().into())])).collect();

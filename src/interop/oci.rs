@@ -53,7 +53,11 @@ pub fn oci_parse_pack_manifest(bytes: &[u8]) -> std::result::Result<JsValue, JsV
 
 /// Adds or replaces the pack's entry; `indexBytes` `null` starts a new `index.json`.
 #[wasm_bindgen(js_name = ociIndexAdd)]
-pub fn oci_index_add(index_bytes: Option<Vec<u8>>, manifest: JsValue, uri: &str) -> std::result::Result<Vec<u8>, JsValue> {
+pub fn oci_index_add(
+    index_bytes: Option<Vec<u8>>,
+    manifest: JsValue,
+    uri: &str,
+) -> std::result::Result<Vec<u8>, JsValue> {
     let add = || -> Result<Vec<u8>> {
         let manifest = Descriptor::from_value(&value_from_js(&manifest, "manifest")?, "manifest")?;
         oci::index_add(index_bytes.as_deref(), &manifest, &CtxUri::parse(uri)?)

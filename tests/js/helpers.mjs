@@ -7,7 +7,8 @@ import { spawn, spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 
 export const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
-export const PACKAGE_DIR = path.join(REPO_ROOT, 'build', 'package');
+/** The package under test: build/package, or CTXPACK_TEST_PACKAGE (e.g. an installed copy). */
+export const PACKAGE_DIR = path.resolve(process.env.CTXPACK_TEST_PACKAGE ?? path.join(REPO_ROOT, 'build', 'package'));
 export const BIN = path.join(PACKAGE_DIR, 'bin', 'ctxpack.mjs');
 
 if (!fs.existsSync(path.join(PACKAGE_DIR, 'core', 'ctxpack_core_bg.wasm'))) {

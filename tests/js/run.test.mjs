@@ -85,7 +85,7 @@ test('run: a failing command seeds nothing and reports CTX_COMMAND_FAILED', asyn
   const root = tempDir(t);
   const home = path.join(root, 'home');
   const project = makeProject(path.join(root, 'project'));
-  const failing = [process.execPath, '-e', `require('fs').mkdirSync(${JSON.stringify(project.outDir)}); require('fs').writeFileSync(${JSON.stringify(path.join(project.outDir, 'half.txt'))}, 'x'); process.exit(3)`];
+  const failing = [process.execPath, '-e', `require('fs').mkdirSync(${JSON.stringify(project.outDir)}, { recursive: true }); require('fs').writeFileSync(${JSON.stringify(path.join(project.outDir, 'half.txt'))}, 'x'); process.exit(3)`];
 
   const result = cli(['run', '--contract', project.contractPath, '--json', '--', ...failing], { home });
   assert.equal(result.code, 1);

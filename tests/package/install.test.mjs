@@ -97,7 +97,7 @@ test("the tarball holds the CLI, the JS API with its type declarations and the w
 });
 
 test("npx ctxpack --help lists the commands", () => {
-  const help = inDir("npx", ["--no", "ctxpack", "--help"]);
+  const help = inDir("npx", ["--no", "--", "ctxpack", "--help"]);
   assert.equal(help.status, 0, help.stderr);
   for (const command of ["id", "seed", "inspect", "verify", "export", "unpack", "ls", "rm", "gc", "run"]) {
     assert.match(help.stdout, new RegExp(`\\b${command}\\b`), `--help does not mention ${command}`);

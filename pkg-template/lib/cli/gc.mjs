@@ -1,4 +1,4 @@
-import { formatBytes } from '../format.mjs';
+import { formatBytes, plural } from '../format.mjs';
 import { gc } from '../store-ops.mjs';
 import { commandHelp } from './shared.mjs';
 
@@ -15,7 +15,7 @@ export default {
   async run({ home }) {
     const result = await gc({ home });
     return {
-      text: `removed ${result.blobsRemoved} blobs (${formatBytes(result.bytesRemoved)}) and ${result.unpackedRemoved} unpacked copies`,
+      text: `removed ${plural(result.blobsRemoved, 'blob')} (${formatBytes(result.bytesRemoved)}) and ${plural(result.unpackedRemoved, 'unpacked copy', 'unpacked copies')}`,
       json: result,
     };
   },

@@ -1,4 +1,4 @@
-import { formatBytes } from '../format.mjs';
+import { formatBytes, plural } from '../format.mjs';
 import { inspect } from '../read.mjs';
 import { LIMIT_HELP_LINES, LIMIT_OPTIONS, commandHelp, limitsFrom } from './shared.mjs';
 
@@ -23,7 +23,7 @@ export default {
     const lines = [
       `uri         ${info.uri}`,
       `source      ${info.source}`,
-      `outputs     ${outputs.files} files, ${outputs.symlinks} symlinks, ${formatBytes(outputs.bytes)}`,
+      `outputs     ${plural(outputs.files, 'file')}, ${plural(outputs.symlinks, 'symlink')}, ${formatBytes(outputs.bytes)}`,
       `tree        ${outputs.digest}`,
       `layer       ${formatBytes(sizes.layer)}${info.layerDigest ? ` (${info.layerDigest})` : ''}`,
       `manifest    ${formatBytes(sizes.config)}`,

@@ -61,7 +61,6 @@ export async function main(args, { stdout = process.stdout, stderr = process.std
       json,
       home: parsed.values.home,
       onProgress: progress.onProgress,
-      stderr,
     });
     progress.stop();
     if (json) stdout.write(`${JSON.stringify(result.json, null, 2)}\n`);
@@ -77,7 +76,7 @@ export async function main(args, { stdout = process.stdout, stderr = process.std
 function reportError(error, { json, stdout, stderr }) {
   const expected = isCtxpackError(error);
   const code = expected ? error.code : 'CTX_INTERNAL';
-  const hint = expected ? error.hint : 'this is a bug in ctxpack; please report it with the output above';
+  const hint = expected ? error.hint : 'this is a bug in ctxpack; please report it with the trace below';
   if (json) {
     stdout.write(`${JSON.stringify({ error: { code, message: error.message, hint, subject: expected ? error.subject : undefined } }, null, 2)}\n`);
   } else {

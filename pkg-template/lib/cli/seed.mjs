@@ -1,4 +1,4 @@
-import { formatBytes } from '../format.mjs';
+import { formatBytes, plural } from '../format.mjs';
 import { seed } from '../seed.mjs';
 import { CONTRACT_HELP_LINES, CONTRACT_OPTIONS, commandHelp } from './shared.mjs';
 
@@ -23,7 +23,7 @@ export default {
     });
     const note = result.alreadyPresent
       ? 'already in the pantry; nothing changed'
-      : `seeded ${result.files} files (${formatBytes(result.bytes)}), pack ${formatBytes(result.layer.size)}`;
+      : `seeded ${plural(result.files, 'file')} (${formatBytes(result.bytes)}), pack ${formatBytes(result.layer.size)}`;
     return { text: result.uri, note, json: result };
   },
 };

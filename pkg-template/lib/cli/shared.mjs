@@ -31,9 +31,11 @@ const LIMIT_NAMES = {
 
 export const LIMIT_OPTIONS = Object.fromEntries(Object.keys(LIMIT_NAMES).map((name) => [name, { type: 'string' }]));
 
-export const LIMIT_HELP_LINES = `Limits (defaults protect against hostile packs; raise them for packs you trust):
-  --max-manifest-bytes <n>  --max-entry-bytes <n>  --max-total-bytes <n>
-  --max-entries <n>         --max-ratio <n> (uncompressed / compressed)`;
+export const LIMIT_HELP_LINES = `  --max-entry-bytes <n>     largest file to accept (the defaults guard against hostile packs)
+  --max-total-bytes <n>     largest total of file sizes
+  --max-entries <n>         most files and symlinks
+  --max-manifest-bytes <n>  largest manifest.json
+  --max-ratio <n>           largest inflated / compressed ratio (gzip bombs)`;
 
 /** The Partial<Limits> given on the command line, or undefined. */
 export function limitsFrom(values) {

@@ -1,5 +1,5 @@
 import { CtxpackError } from '../errors.mjs';
-import { formatBytes } from '../format.mjs';
+import { formatBytes, plural } from '../format.mjs';
 import { unpack } from '../read.mjs';
 import { materialize } from '../unpacked.mjs';
 import { LIMIT_HELP_LINES, LIMIT_OPTIONS, commandHelp, limitsFrom } from './shared.mjs';
@@ -36,6 +36,6 @@ export default {
       return { text: copy.path, json: { uri: copy.uri, path: copy.path, reused: copy.reused } };
     }
     const result = await unpack(ref, values.output, { home, limits, onProgress });
-    return { text: `unpacked ${result.uri} to ${result.path}: ${result.files} files, ${formatBytes(result.bytes)}`, json: result };
+    return { text: `unpacked ${result.uri} to ${result.path}: ${plural(result.files, 'file')}, ${formatBytes(result.bytes)}`, json: result };
   },
 };

@@ -1,4 +1,4 @@
-import { formatBytes } from '../format.mjs';
+import { formatBytes, plural } from '../format.mjs';
 import { verify } from '../read.mjs';
 import { LIMIT_HELP_LINES, LIMIT_OPTIONS, commandHelp, limitsFrom } from './shared.mjs';
 
@@ -15,7 +15,7 @@ export default {
   async run({ values, positionals, home, onProgress }) {
     const result = verify(positionals[0], { home, limits: limitsFrom(values), onProgress });
     return {
-      text: `ok ${result.uri}: ${result.files} files, ${formatBytes(result.bytes)} (pack ${formatBytes(result.compressedBytes)}, ${result.layerDigest})`,
+      text: `ok ${result.uri}: ${plural(result.files, 'file')}, ${formatBytes(result.bytes)} (pack ${formatBytes(result.compressedBytes)}, ${result.layerDigest})`,
       json: { ok: true, ...result },
     };
   },
