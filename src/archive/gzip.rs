@@ -1,7 +1,7 @@
 //! The gzip layer: the block-deflate profile the writer produces, and a push-based reader for any gzip.
 //!
 //! Writer profile: a fixed 10-byte header, then the tar stream cut into [`BLOCK_SIZE`] blocks, each
-//! raw-deflated on its own by [`deflate_block`] (level 6; sync flush, the final block finished), then the
+//! raw-deflated on its own by [`deflate_block`] (level 6, or 0 for incompressible blocks; sync flush, the final block finished), then the
 //! CRC-32 and length of the whole stream. Because no block depends on another, the output is the same
 //! however the input was chunked, and hosts may deflate blocks on several threads.
 //!

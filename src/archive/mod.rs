@@ -26,8 +26,8 @@
 //! # Gzip layer
 //!
 //! The fixed header `1f 8b 08 00 00 00 00 00 00 ff`; then the tar stream cut into blocks of exactly
-//! 1 MiB (the last shorter, possibly empty), each raw-deflated by a fresh deflater at level 6, ending with
-//! a sync flush, except the last which finishes the deflate stream; then the CRC-32 and the length mod
+//! 1 MiB (the last shorter, possibly empty), each raw-deflated by a fresh deflater at level 6 (level 0 when
+//! a sample shows the block does not compress), ending with a sync flush, except the last which finishes the deflate stream; then the CRC-32 and the length mod
 //! 2^32 of the tar stream, little-endian. See [`deflate_block`].
 //!
 //! # Reading
