@@ -98,20 +98,27 @@ const fresh = (dir) => {
 /** Page-cache warm: every tool reads the files from memory, as the hashing comparison intends. */
 const warm = (dir) => run('bash', ['-c', `find "${dir}" -type f -print0 | xargs -0 cat > /dev/null`]);
 
+/** A module file to run in a child process (not `node -e`: worker threads inherit `--input-type`). */
+function scriptFile(name, source) {
+  const file = path.join(work, `${name}.mjs`);
+  fs.writeFileSync(file, source);
+  return file;
+}
+
 function treeDigestSeconds(dir, { oneCore }) {
-  const script = `import { computeIdentity } from ${JSON.stringify(api)};
+  const script = scriptFile('tree-digest', `import { computeIdentity } from ${JSON.stringify(api)};
     const r = await computeIdentity({ contract: { inputs: [{ name: 'tree', path: ${JSON.stringify(dir)} }] }, baseDir: '/' });
-    console.log(r.uri);`;
-  const argv = ['node', '--input-type=module', '-e', script];
+    console.log(r.uri);`);
+  const argv = ['node', script];
   const [command, ...args] = oneCore ? ['taskset', '-c', '0', ...argv] : argv;
   return timed(() => run(command, args));
 }
 
 function peakRssMiB(fnSource) {
-  const script = `import * as ctxpack from ${JSON.stringify(api)};
+  const script = scriptFile('peak-rss', `import * as ctxpack from ${JSON.stringify(api)};
     await (${fnSource})(ctxpack);
-    console.log(process.resourceUsage().maxRSS);`;
-  return Number(run('node', ['--input-type=module', '-e', script]).trim()) / 1024;
+    console.log(process.resourceUsage().maxRSS);`);
+  return Number(run('node', [script]).trim()) / 1024;
 }
 
 const gib = (bytes) => (bytes / 1024 ** 3).toFixed(2);

@@ -4,7 +4,7 @@
 #
 #   bash scripts/setup.sh [build|test]     build (default): wasm32 target, wasm-bindgen CLI at Cargo.lock's
 #                                          version, wasm-pack, npm devDependencies (binaryen's wasm-opt)
-#                                          test: build + skopeo (OCI interop test)
+#                                          test: build + skopeo and python3 from Debian
 #   source scripts/setup.sh [build|test]   the same, and puts the tools on the calling shell's PATH
 #
 # Needs: the Rust toolchain (rustup), Node >= 20 with npm; apt-get (as root or via sudo) for `test`.
@@ -86,15 +86,22 @@ _ctxpack_setup() {
     return 1
   fi
 
+  # Debian packages the tests use: skopeo (reads the pantry), python3 (tarfile writes the hostile packs).
   if [[ "$profile" == test ]]; then
-    if command -v skopeo >/dev/null; then
-      echo "setup: ok        skopeo $(skopeo --version | cut -d' ' -f3)"
-    else
-      echo "setup: install   apt-get install -y skopeo"
+    local tool missing=()
+    for tool in skopeo python3; do
+      if command -v "$tool" >/dev/null; then
+        echo "setup: ok        $tool ($("$tool" --version 2>&1 | head -n 1))"
+      else
+        missing+=("$tool")
+      fi
+    done
+    if ((${#missing[@]})); then
+      echo "setup: install   apt-get install -y ${missing[*]}"
       local sudo=()
       ((EUID == 0)) || sudo=(sudo)
       "${sudo[@]}" apt-get update -qq
-      DEBIAN_FRONTEND=noninteractive "${sudo[@]}" apt-get install -y -qq --no-install-recommends skopeo
+      DEBIAN_FRONTEND=noninteractive "${sudo[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}"
     fi
   fi
 

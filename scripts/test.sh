@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The test command: every test of ctxpack. Installs what it needs first (scripts/setup.sh test), then
 #   1. cargo test                      the Rust core, natively: format rules, rejections, spec vectors
+#                                      (first: docs/spec-vectors.json matches its independent Python model)
 #   2. node scripts/build.mjs --pack   the wasm core, build/package and dist/ctxpack-<version>.tgz
 #   3. node --test                     tests/js (CLI + JS API + core), tests/package (npm install of the
 #                                      tarball), tests/interop (skopeo reads the pantry)
@@ -18,6 +19,7 @@ step() {
 }
 
 source scripts/setup.sh test
+step "spec vectors up to date (independent Python model)" python3 docs/vectors/gen_vectors.py --check
 step "cargo test (native core)" cargo test
 step "build (wasm core, npm package)" node scripts/build.mjs --pack
 echo
