@@ -54,6 +54,26 @@ pub enum ErrorCode {
     OciInvalid,
     /// The API was called out of order (a host bug, not bad input).
     InvalidState,
+    /// A pack, manifest, blob or tag does not exist where it was looked for.
+    NotFound,
+    /// A registry reference (`<host>[:port]/<repository>`) is malformed.
+    RegistryInvalid,
+    /// Plain `http://` to a registry that is not on loopback, without the user allowing it.
+    RegistryInsecure,
+    /// The registry or its token service refused the credentials (401).
+    AuthFailed,
+    /// The credentials are valid but lack the permission asked for (403).
+    AuthDenied,
+    /// The registry could not be reached (DNS, connection, TLS, timeout), after retries.
+    RegistryUnreachable,
+    /// The registry kept answering 5xx, after retries.
+    RegistryUnavailable,
+    /// The registry kept answering 429 Too Many Requests, after retries.
+    RateLimited,
+    /// The registry rejected a request as invalid (an OCI error such as MANIFEST_INVALID, 4xx).
+    RegistryRejected,
+    /// The registry answered something the distribution spec does not allow (missing header, wrong status).
+    RegistryProtocol,
 }
 
 impl ErrorCode {
@@ -84,6 +104,16 @@ impl ErrorCode {
             Truncated => "CTX_TRUNCATED",
             OciInvalid => "CTX_OCI_INVALID",
             InvalidState => "CTX_INVALID_STATE",
+            NotFound => "CTX_NOT_FOUND",
+            RegistryInvalid => "CTX_REGISTRY_INVALID",
+            RegistryInsecure => "CTX_REGISTRY_INSECURE",
+            AuthFailed => "CTX_AUTH_FAILED",
+            AuthDenied => "CTX_AUTH_DENIED",
+            RegistryUnreachable => "CTX_REGISTRY_UNREACHABLE",
+            RegistryUnavailable => "CTX_REGISTRY_UNAVAILABLE",
+            RateLimited => "CTX_RATE_LIMITED",
+            RegistryRejected => "CTX_REGISTRY_REJECTED",
+            RegistryProtocol => "CTX_REGISTRY_PROTOCOL",
         }
     }
 
@@ -112,6 +142,16 @@ impl ErrorCode {
             Truncated => "the download or file was cut short; fetch it again",
             OciInvalid => "the OCI layout is damaged; run `ctxpack gc` or re-seed the pack",
             InvalidState => "this is a bug in the host program; please report it",
+            NotFound => "check the URI and the registry; `ctxpack resolve <uri>` shows where a pack is",
+            RegistryInvalid => "write it as <host>[:port]/<repository>, e.g. ghcr.io/acme/packs or localhost:5000/packs",
+            RegistryInsecure => "use https://, or pass --insecure if you trust the network to this registry",
+            AuthFailed => "log in with `ctxpack login <registry>` or set CTXPACK_USER and CTXPACK_TOKEN",
+            AuthDenied => "ask for pull (and push) permission on the repository, or use a token that has it",
+            RegistryUnreachable => "check the registry address and your network, then try again",
+            RegistryUnavailable => "the registry is failing; try again later",
+            RateLimited => "the registry is rate-limiting you; wait, log in (higher limits), or try again later",
+            RegistryRejected => "the registry refused the request; see its message, some registries restrict media types",
+            RegistryProtocol => "the registry broke the distribution spec; report it with the message above",
         }
     }
 }
