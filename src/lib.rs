@@ -11,6 +11,7 @@ pub mod jcs;
 pub mod manifest;
 pub mod oci;
 pub mod path;
+pub mod registry;
 pub mod tree;
 pub mod uri;
 

@@ -1,8 +1,10 @@
 //! The OCI mapping: a pack as an OCI image manifest, and the `index.json` of an OCI image layout.
 //!
 //! The local pantry is an OCI image layout, so standard tools (skopeo, oras, crane) can read, copy and push
-//! it. Each pack is one image manifest whose config blob is the pack's `manifest.json` and whose single
-//! layer is the pack archive; `index.json` names it `ctx-<hex>`. Everything here is JSON in, JSON out: the
+//! it. Each pack is one image manifest whose config blob is the pack's `manifest.json` and whose layers are
+//! the pack's archive layers (one, or several for a large pack, spec §7.3); `index.json` names it
+//! `ctx-<hex>`. For registries that refuse custom config types there is a fallback form: the OCI empty
+//! config, and `manifest.json` as the first layer. Everything here is JSON in, JSON out: the
 //! host writes the blobs. Documents are written in JCS form, so the same pack gets the same manifest digest
 //! on every machine.
 
@@ -21,16 +23,22 @@ pub const ARTIFACT_TYPE_PACK: &str = "application/vnd.ctxpack.pack.v1";
 pub const MEDIA_TYPE_PACK_CONFIG: &str = "application/vnd.ctxpack.manifest.v1+json";
 /// The layer: the pack archive.
 pub const MEDIA_TYPE_LAYER: &str = "application/vnd.oci.image.layer.v1.tar+gzip";
-/// The OCI empty descriptor's type (blob `{}`), for registries or tools that insist on it.
+/// The OCI empty descriptor's type (blob `{}`): the config of the fallback form.
 pub const MEDIA_TYPE_EMPTY_CONFIG: &str = "application/vnd.oci.empty.v1+json";
+/// The OCI empty blob `{}`, its digest, and its base64 for the descriptor's `data` field.
+pub const EMPTY_CONFIG_BYTES: &[u8] = b"{}";
+pub const EMPTY_CONFIG_DIGEST: &str = "sha256:44136fa355b3678a1146ad16f7e8649e94fb4fc21fe77e8310c060f61caaff8a";
+const EMPTY_CONFIG_DATA: &str = "e30=";
 
 /// The pack URI, on the image manifest and on its `index.json` entry.
 pub const ANNOTATION_URI: &str = "dev.ctxpack.uri";
 pub const ANNOTATION_CREATED: &str = "org.opencontainers.image.created";
 pub const ANNOTATION_REF_NAME: &str = "org.opencontainers.image.ref.name";
 pub const ANNOTATION_TITLE: &str = "org.opencontainers.image.title";
-/// The file name tools such as `oras pull` give the layer.
+/// The file name tools such as `oras pull` give the layer of a single-layer pack.
 pub const LAYER_TITLE: &str = "pack.tar.gz";
+/// The file name of `manifest.json` when it is a layer (the fallback form).
+pub const MANIFEST_LAYER_TITLE: &str = "manifest.json";
 
 /// Sizes above 2^53 cannot be written exactly in canonical JSON (and no blob is that large).
 const MAX_SIZE: u64 = 1 << 53;
@@ -96,8 +104,16 @@ pub struct PackOciManifest {
     pub uri: CtxUri,
     /// `org.opencontainers.image.created`, when the producer recorded it.
     pub created: Option<String>,
+    /// The OCI config as written (the pack's `manifest.json`, or the empty config of the fallback form).
     pub config: Descriptor,
+    /// The OCI layers as written: with `config`, every blob the image manifest references.
     pub layers: Vec<Descriptor>,
+    /// The pack's `manifest.json` blob: the config, or in the fallback form the first layer.
+    pub manifest_json: Descriptor,
+    /// The pack's archive layers, in layout order (spec §7.3).
+    pub pack_layers: Vec<Descriptor>,
+    /// True for the fallback form (empty config, `manifest.json` as the first layer).
+    pub fallback: bool,
     /// `artifactType`, or the config's media type when the manifest has none (the OCI rule).
     pub artifact_type: String,
 }
@@ -111,23 +127,71 @@ pub struct IndexEntry {
     pub descriptor: Descriptor,
 }
 
-/// The image manifest of a pack, in canonical JSON. `created` is an RFC 3339 time chosen by the host
-/// (normally the pack's provenance time), so re-storing a pack gives the same bytes.
+/// The image manifest of a pack, in canonical JSON: `config` is the `manifest.json` blob and `layers` the
+/// pack's archive layers in layout order. `created` is an RFC 3339 time chosen by the host (normally the
+/// pack's provenance time), so re-storing a pack gives the same bytes.
 pub fn pack_manifest(config: &Descriptor, layers: &[Descriptor], uri: &CtxUri, created: &str) -> Result<Vec<u8>> {
-    check_rfc3339(created)?;
-    let layers = layers
+    image_manifest(config.to_value()?, pack_layer_values(layers)?, uri, created)
+}
+
+/// The fallback form of [`pack_manifest`], for registries that reject a custom config type: the OCI empty
+/// config (blob [`EMPTY_CONFIG_BYTES`], which the host must push too), then `manifest.json` as the first
+/// layer, then the pack's layers.
+pub fn pack_manifest_fallback(
+    manifest_json: &Descriptor,
+    layers: &[Descriptor],
+    uri: &CtxUri,
+    created: &str,
+) -> Result<Vec<u8>> {
+    let mut manifest_layer = manifest_json.clone();
+    manifest_layer.media_type = MEDIA_TYPE_PACK_CONFIG.into();
+    manifest_layer.annotations.entry(ANNOTATION_TITLE.into()).or_insert_with(|| MANIFEST_LAYER_TITLE.into());
+    let mut values = vec![manifest_layer.to_value()?];
+    values.extend(pack_layer_values(layers)?);
+    image_manifest(empty_config_value(), values, uri, created)
+}
+
+/// The OCI empty descriptor, with its content inline (`data`) as the OCI guidance recommends.
+pub fn empty_config_value() -> Value {
+    json!({
+        "mediaType": MEDIA_TYPE_EMPTY_CONFIG,
+        "digest": EMPTY_CONFIG_DIGEST,
+        "size": EMPTY_CONFIG_BYTES.len(),
+        "data": EMPTY_CONFIG_DATA,
+    })
+}
+
+/// `pack.tar.gz` for a single layer, `pack.<k>.tar.gz` for layer k of several, unless already titled.
+pub fn layer_title(index: usize, layers: usize) -> String {
+    if layers == 1 {
+        LAYER_TITLE.to_string()
+    } else {
+        format!("pack.{index}.tar.gz")
+    }
+}
+
+fn pack_layer_values(layers: &[Descriptor]) -> Result<Vec<Value>> {
+    if layers.is_empty() {
+        return Err(invalid("a pack has at least one layer").at("layers"));
+    }
+    layers
         .iter()
-        .map(|layer| {
+        .enumerate()
+        .map(|(index, layer)| {
             let mut layer = layer.clone();
-            layer.annotations.entry(ANNOTATION_TITLE.into()).or_insert_with(|| LAYER_TITLE.into());
+            layer.annotations.entry(ANNOTATION_TITLE.into()).or_insert_with(|| layer_title(index, layers.len()));
             layer.to_value()
         })
-        .collect::<Result<Vec<_>>>()?;
+        .collect()
+}
+
+fn image_manifest(config: Value, layers: Vec<Value>, uri: &CtxUri, created: &str) -> Result<Vec<u8>> {
+    check_rfc3339(created)?;
     let manifest = json!({
         "schemaVersion": 2,
         "mediaType": MEDIA_TYPE_MANIFEST,
         "artifactType": ARTIFACT_TYPE_PACK,
-        "config": config.to_value()?,
+        "config": config,
         "layers": layers,
         "annotations": { ANNOTATION_URI: uri.to_string(), ANNOTATION_CREATED: created },
     });
@@ -155,25 +219,40 @@ pub fn parse_pack_manifest(bytes: &[u8]) -> Result<PackOciManifest> {
             return Err(invalid(format!("artifact type {found} is not {ARTIFACT_TYPE_PACK:?}")).at("artifactType"));
         }
     };
+    let fallback = config.media_type == MEDIA_TYPE_EMPTY_CONFIG;
+    if fallback && (config.digest.to_string() != EMPTY_CONFIG_DIGEST || config.size != EMPTY_CONFIG_BYTES.len() as u64)
+    {
+        return Err(
+            invalid(format!("the empty config must be the blob {{}} ({EMPTY_CONFIG_DIGEST}, 2 bytes)")).at("config")
+        );
+    }
     let layers = match manifest.get("layers") {
-        Some(Value::Array(items)) if !items.is_empty() => items
+        Some(Value::Array(items)) => items
             .iter()
             .enumerate()
-            .map(|(i, item)| {
-                let at = format!("layers[{i}]");
-                let layer = Descriptor::from_value(item, &at)?;
-                if layer.media_type != MEDIA_TYPE_LAYER {
-                    return Err(invalid(format!(
-                        "layer media type {:?} is not {MEDIA_TYPE_LAYER:?}",
-                        layer.media_type
-                    ))
-                    .at(format!("{at}.mediaType")));
-                }
-                Ok(layer)
-            })
+            .map(|(i, item)| Descriptor::from_value(item, &format!("layers[{i}]")))
             .collect::<Result<Vec<_>>>()?,
-        _ => return Err(invalid("must be a non-empty array of layer descriptors").at("layers")),
+        _ => return Err(invalid("must be an array of layer descriptors").at("layers")),
     };
+    // The fallback form carries manifest.json as the first layer; then come the pack's layers.
+    let first_pack_layer = usize::from(fallback);
+    if fallback && layers.first().is_none_or(|first| first.media_type != MEDIA_TYPE_PACK_CONFIG) {
+        return Err(invalid(format!(
+            "with the empty config, the first layer must be the pack's manifest.json ({MEDIA_TYPE_PACK_CONFIG:?})"
+        ))
+        .at("layers[0]"));
+    }
+    if layers.len() <= first_pack_layer {
+        return Err(invalid("a pack has at least one archive layer").at("layers"));
+    }
+    for (i, layer) in layers.iter().enumerate().skip(first_pack_layer) {
+        if layer.media_type != MEDIA_TYPE_LAYER {
+            return Err(invalid(format!("layer media type {:?} is not {MEDIA_TYPE_LAYER:?}", layer.media_type))
+                .at(format!("layers[{i}].mediaType")));
+        }
+    }
+    let manifest_json = if fallback { layers[0].clone() } else { config.clone() };
+    let pack_layers = layers[first_pack_layer..].to_vec();
     let annotations = match manifest.get("annotations") {
         None => BTreeMap::new(),
         Some(value) => string_map(value, "annotations")?,
@@ -184,7 +263,7 @@ pub fn parse_pack_manifest(bytes: &[u8]) -> Result<PackOciManifest> {
         .ok_or_else(|| invalid("a pack's image manifest must carry its ctx:// URI").at(&uri_at))
         .and_then(|uri| CtxUri::parse(uri).map_err(|e| invalid(e.message).at(&uri_at)))?;
     let created = annotations.get(ANNOTATION_CREATED).cloned();
-    Ok(PackOciManifest { uri, created, config, layers, artifact_type })
+    Ok(PackOciManifest { uri, created, config, layers, manifest_json, pack_layers, fallback, artifact_type })
 }
 
 /// Adds (or replaces, by ref name) the entry of a pack in `index.json`; `None` starts an empty index.
@@ -408,10 +487,82 @@ mod tests {
                 uri: uri("a"),
                 created: Some(CREATED.into()),
                 config: config(),
-                layers: vec![titled],
+                layers: vec![titled.clone()],
+                manifest_json: config(),
+                pack_layers: vec![titled],
+                fallback: false,
                 artifact_type: ARTIFACT_TYPE_PACK.into(),
             }
         );
+    }
+
+    fn layers(n: usize) -> Vec<Descriptor> {
+        (0..n).map(|i| Descriptor::for_blob(MEDIA_TYPE_LAYER, format!("layer {i}").as_bytes())).collect()
+    }
+
+    fn titles(descriptors: &[Descriptor]) -> Vec<&str> {
+        descriptors.iter().map(|d| d.annotations[ANNOTATION_TITLE].as_str()).collect()
+    }
+
+    #[test]
+    fn several_layers_are_titled_by_index_and_kept_in_order() {
+        let bytes = pack_manifest(&config(), &layers(3), &uri("a"), CREATED).unwrap();
+        let parsed = parse_pack_manifest(&bytes).unwrap();
+        assert_eq!(titles(&parsed.pack_layers), ["pack.0.tar.gz", "pack.1.tar.gz", "pack.2.tar.gz"]);
+        assert_eq!(
+            parsed.pack_layers.iter().map(|d| d.digest).collect::<Vec<_>>(),
+            layers(3).iter().map(|d| d.digest).collect::<Vec<_>>()
+        );
+        assert_eq!((parsed.layers.len(), parsed.fallback), (3, false));
+        let e = pack_manifest(&config(), &[], &uri("a"), CREATED).unwrap_err();
+        assert_eq!((e.code, e.subject.as_deref()), (ErrorCode::OciInvalid, Some("layers")));
+    }
+
+    #[test]
+    fn the_fallback_form_has_the_empty_config_and_manifest_json_first() {
+        assert_eq!(Digest::of(EMPTY_CONFIG_BYTES).to_string(), EMPTY_CONFIG_DIGEST);
+        for n in [1, 2] {
+            let bytes = pack_manifest_fallback(&config(), &layers(n), &uri("a"), CREATED).unwrap();
+            let value: Value = serde_json::from_slice(&bytes).unwrap();
+            assert_eq!(value["config"], empty_config_value());
+            assert_eq!(value["config"]["data"], "e30=");
+            assert_eq!(value["artifactType"], ARTIFACT_TYPE_PACK);
+            let parsed = parse_pack_manifest(&bytes).unwrap();
+            assert!(parsed.fallback);
+            assert_eq!(parsed.config.media_type, MEDIA_TYPE_EMPTY_CONFIG);
+            assert_eq!((parsed.manifest_json.digest, parsed.manifest_json.size), (config().digest, config().size));
+            assert_eq!(parsed.manifest_json.media_type, MEDIA_TYPE_PACK_CONFIG);
+            assert_eq!(titles(&parsed.layers[..1]), ["manifest.json"]);
+            assert_eq!(parsed.layers.len(), n + 1);
+            let expected = if n == 1 { vec!["pack.tar.gz"] } else { vec!["pack.0.tar.gz", "pack.1.tar.gz"] };
+            assert_eq!(titles(&parsed.pack_layers), expected);
+        }
+    }
+
+    #[test]
+    fn malformed_fallback_manifests_are_rejected() {
+        let fallback = || -> Value {
+            serde_json::from_slice(&pack_manifest_fallback(&config(), &layers(1), &uri("a"), CREATED).unwrap()).unwrap()
+        };
+        type Edit = fn(&mut Value);
+        let cases: Vec<(Edit, &str)> = vec![
+            (|v| v["config"]["digest"] = json!(Digest::of(b"{ }").to_string()), "config"),
+            (|v| v["config"]["size"] = json!(3), "config"),
+            (
+                |v| {
+                    v["layers"].as_array_mut().unwrap().remove(0);
+                },
+                "layers[0]",
+            ),
+            (|v| v["layers"].as_array_mut().unwrap().truncate(1), "layers"),
+            (|v| v["layers"][1]["mediaType"] = json!(MEDIA_TYPE_PACK_CONFIG), "layers[1].mediaType"),
+        ];
+        for (edit, subject) in cases {
+            let mut value = fallback();
+            edit(&mut value);
+            let e = parse_value(&value).unwrap_err();
+            assert_eq!((e.code, e.subject.as_deref()), (ErrorCode::OciInvalid, Some(subject)), "{value}");
+        }
     }
 
     #[test]
@@ -429,10 +580,11 @@ mod tests {
 
     #[test]
     fn foreign_producers_are_read_leniently() {
-        // Empty config (as `oras push` writes), no created time, extra fields.
-        let mut value = manifest_value();
-        value["config"] =
-            json!({"mediaType": MEDIA_TYPE_EMPTY_CONFIG, "digest": Digest::of(b"{}").to_string(), "size": 2});
+        // No created time, extra fields, an empty config without `data`.
+        let mut value: Value =
+            serde_json::from_slice(&pack_manifest_fallback(&config(), &[layer()], &uri("a"), CREATED).unwrap())
+                .unwrap();
+        value["config"].as_object_mut().unwrap().remove("data");
         value["annotations"] = json!({ANNOTATION_URI: uri("a").to_string(), "x": "y"});
         value["subject"] = json!({"mediaType": MEDIA_TYPE_MANIFEST, "digest": Digest::of(b"s").to_string(), "size": 1});
         let parsed = parse_value(&value).unwrap();

@@ -180,6 +180,18 @@ fn oci_mapping() {
     }
 }
 
+#[test]
+fn multi_layer_layouts() {
+    for v in vectors("layouts") {
+        let tree = tree(&v["entries"]).unwrap();
+        let groups: Vec<Value> = ctxpack::archive::partition(tree.entries())
+            .iter()
+            .map(|g| json!({"start": g.entries.start, "entries": g.entries.len(), "bytes": g.bytes}))
+            .collect();
+        assert_eq!(Value::Array(groups), v["layers"], "{}", text(&v, "name"));
+    }
+}
+
 fn rejection(kind: &str, input: &Value) -> Option<Error> {
     let as_text = || input.as_str().unwrap_or_else(|| panic!("{kind} input must be text"));
     let outcome = match kind {

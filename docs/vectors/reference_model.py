@@ -392,6 +392,28 @@ def oci_index(entries):
     return {"schemaVersion": 2, "mediaType": INDEX, "manifests": manifests}
 
 
+SINGLE_LAYER_MAX_BYTES = 64 * 1024 * 1024
+MIN_GROUP_BYTES = 32 * 1024 * 1024
+MAX_GROUP_BYTES = 256 * 1024 * 1024
+
+
+def layout(entries):
+    """Spec 7.3: the layers of a pack whose canonical entries are `entries`, as [start, count, file bytes]."""
+    sizes = [entry["size"] if entry["type"] == "file" else 0 for entry in entries]
+    if sum(sizes) <= SINGLE_LAYER_MAX_BYTES:
+        return [[0, len(entries), sum(sizes)]]
+    groups, start, total = [], 0, 0
+    for index, entry in enumerate(entries):
+        total += sizes[index]
+        cut = hashlib.sha256(entry["path"].encode("utf-8")).digest()[0] < 64
+        if total >= MIN_GROUP_BYTES and (cut or total >= MAX_GROUP_BYTES):
+            groups.append([start, index + 1 - start, total])
+            start, total = index + 1, 0
+    if start < len(entries):
+        groups.append([start, len(entries) - start, total])
+    return groups
+
+
 def blob(media_type, data):
     return {"mediaType": media_type, "digest": sha256(data), "size": len(data)}
 

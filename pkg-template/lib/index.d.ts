@@ -18,7 +18,7 @@ export function isCtxpackError(error: unknown): error is CtxpackError;
 export const version: string;
 
 export interface ProgressEvent {
-  phase: 'inputs' | 'hash' | 'pack' | 'verify' | 'unpack' | 'export';
+  phase: 'inputs' | 'hash' | 'pack' | 'verify' | 'unpack' | 'export' | 'import' | 'push' | 'pull' | 'copy';
   bytes: number;
   totalBytes: number;
 }
@@ -170,16 +170,120 @@ export type RunOptions = ContractSource &
     cwd?: string;
     stdio?: import('node:child_process').StdioOptions;
     sourceDateEpoch?: number;
+    /** Looked up after the pantry, when configured (default $CTXPACK_REGISTRY, then the config file). */
+    registry?: string;
+    /** Push the pack to the registry afterwards (unless it came from there). */
+    push?: boolean;
+    insecure?: boolean;
+    concurrency?: number;
+    env?: NodeJS.ProcessEnv;
+    /** E.g. the registry could not be reached, so the command ran. */
+    onWarning?: (message: string) => void;
+    onEvent?: (event: RegistryEvent) => void;
   };
 
 export interface RunResult {
   uri: string;
+  /** The command was skipped: the pack came from the pantry or the registry. */
   hit: boolean;
+  source: 'pantry' | 'registry' | 'command';
   durationMs: number;
   /** null on a hit: the command did not run. */
   exitCode: number | null;
   outputsPath: string;
+  /** With `push`: what the push did. */
+  pushed?: PushResult;
 }
+
+/** What the registry client reports along the way; never secrets. */
+export interface RegistryEvent {
+  kind: 'retry' | 'auth' | 'resume' | 'mount';
+  message: string;
+}
+
+export interface RegistryOptions extends PantryOptions {
+  /** "<host>[:port]/<repository>" (optionally http:// or https:// first). Default: $CTXPACK_REGISTRY, then
+   * "registry" in $CTXPACK_CONFIG or ~/.config/ctxpack/config.json. */
+  registry?: string;
+  /** Allow http:// to a host that is not loopback. */
+  insecure?: boolean;
+  /** Blobs transferred at once (1–64, default 4). */
+  concurrency?: number;
+  /** Where credentials and the registry come from (default process.env). */
+  env?: NodeJS.ProcessEnv;
+  onProgress?: (event: ProgressEvent) => void;
+  onEvent?: (event: RegistryEvent) => void;
+}
+
+export interface TransferResult {
+  uri: string;
+  /** The image manifest as stored in the target (the fallback form has another digest). */
+  manifest: Descriptor;
+  /** The target already had the pack; nothing was transferred. */
+  alreadyPresent: boolean;
+  /** The registry refused ctxpack's config type and got the fallback form (empty config, manifest.json as first layer). */
+  fallback: boolean;
+  blobs: { total: number; transferred: number; skipped: number; mounted: number };
+  /** Bytes of the blobs the target lacked. */
+  bytes: number;
+}
+
+export interface PushResult extends TransferResult {
+  /** "<host>/<repository>" */
+  registry: string;
+  /** "<host>/<repository>:ctx-<hex>" */
+  reference: string;
+}
+
+export interface PullResult extends PushResult {
+  /** With `output`: where the outputs are. */
+  path?: string;
+}
+
+export interface LegacyPullResult {
+  uri: string;
+  registry: string;
+  reference: string;
+  legacy: true;
+  manifest: { digest: string; size: number };
+  path: string;
+  files: number;
+  bytes: number;
+  /** What was checked, and why the rest cannot be (a v0 pack has no verifiable manifest). */
+  verified: string[];
+  unverified: string[];
+}
+
+export function push(uri: string, options?: RegistryOptions & { mountFrom?: string }): Promise<PushResult>;
+export function pull(uri: string, options: RegistryOptions & { output?: string; legacy: true }): Promise<LegacyPullResult>;
+export function pull(uri: string, options?: RegistryOptions & { output?: string; legacy?: false }): Promise<PullResult>;
+export function copy(
+  uri: string,
+  options: Omit<RegistryOptions, 'registry' | 'home' | 'lockTimeoutMs'> & { from: string; to: string; mountFrom?: string },
+): Promise<TransferResult & { from: string; to: string; reference: string }>;
+export function resolve(
+  uri: string,
+  options?: RegistryOptions,
+): Promise<{
+  uri: string;
+  pantry: { home: string; found: boolean; digest?: string };
+  /** null when no registry is configured. */
+  registry: { name: string; reference: string; found: boolean; digest?: string } | null;
+}>;
+export function exportLayout(
+  uris: string | string[],
+  dir: string,
+  options?: PantryOptions & { concurrency?: number; onProgress?: (event: ProgressEvent) => void },
+): Promise<{ path: string; packs: TransferResult[] }>;
+export function importLayout(
+  dir: string,
+  options?: PantryOptions & { uris?: string[]; concurrency?: number; onProgress?: (event: ProgressEvent) => void },
+): Promise<{ path: string; packs: TransferResult[] }>;
+/** Store registry credentials like `docker login`; with "<host>/<repository>", check them first. */
+export function login(
+  registry: string,
+  options: { username: string; password: string; insecure?: boolean; env?: NodeJS.ProcessEnv },
+): Promise<{ host: string; key: string; storedIn: string; verified: boolean }>;
 
 export function run(options: RunOptions): Promise<RunResult>;
 

@@ -1,6 +1,7 @@
 // Drive the core's PackReader over a .tar.gz on disk: read in 1 MiB chunks, hash each file's content with
 // node:crypto and hand the digest back to the core, which checks it against the manifest. Memory stays
-// bounded whatever the pack's size.
+// bounded whatever the pack's size. A whole pack (manifest.json first) or one layer of a pack whose
+// manifest the caller already has (spec §7.3).
 import fs from 'node:fs';
 import { createHash } from 'node:crypto';
 import * as core from './core-node.mjs';
@@ -17,23 +18,34 @@ const READ_CHUNK_BYTES = 1024 * 1024;
  */
 
 /**
- * Read and verify a pack file.
+ * Read and verify a pack file, or with `manifest` and `layer` one layer of a pack (no manifest event then).
  * @param {string} filePath
  * @param {object} options
  * @param {PackVisitor} [options.visitor]
  * @param {object} [options.limits]          Partial<Limits> for the core's reader
  * @param {string} [options.expectUri]       the pack must be this URI
+ * @param {Uint8Array} [options.manifest]    with `layer`: the pack's manifest.json bytes
+ * @param {number} [options.layer]          with `manifest`: which layer of the pack's layout the file is
  * @param {{digest: string, size: number}} [options.expectLayer] the file must be this blob
  * @param {boolean} [options.stopAfterManifest] stop once the manifest is read (inspect)
  * @param {(bytes: number) => void} [options.onBytes] compressed bytes consumed
  * @returns {{uri: string, manifest: object, files: number, bytes: number, compressedBytes: number, layerDigest: string}
  *   | {manifest: object, manifestBytes: Uint8Array}}
  */
-export function readPackFile(filePath, { visitor = {}, limits, expectUri, expectLayer, stopAfterManifest = false, onBytes } = {}) {
-  const fd = openPack(filePath);
-  const reader = new core.PackReader({ limits, hashContent: false, expectUri });
+export function readPackFile(
+  filePath,
+  { visitor = {}, limits, expectUri, manifest, layer, expectLayer, stopAfterManifest = false, onBytes } = {},
+) {
+  const reader = new core.PackReader({ limits, hashContent: false, expectUri, manifest, layer });
+  let fd;
+  try {
+    fd = openPack(filePath);
+  } catch (error) {
+    reader.free();
+    throw error;
+  }
   const buffer = Buffer.allocUnsafe(READ_CHUNK_BYTES);
-  const layer = { hash: createHash('sha256'), size: 0, finished: false };
+  const blob = { hash: createHash('sha256'), size: 0, finished: false };
   let fileHash = null;
   try {
     for (;;) {
@@ -63,17 +75,17 @@ export function readPackFile(filePath, { visitor = {}, limits, expectUri, expect
         continue;
       }
       if (!reader.wantsInput()) break;
-      const read = readLayerChunk(fd, buffer, filePath, layer);
+      const read = readLayerChunk(fd, buffer, filePath, blob);
       if (read === 0) break;
       onBytes?.(read);
       reader.push(buffer.subarray(0, read));
     }
     const result = reader.finish();
-    const layerDigest = finishLayer(fd, buffer, filePath, layer, expectLayer);
+    const layerDigest = finishLayer(fd, buffer, filePath, blob, expectLayer);
     return { ...result, layerDigest };
   } catch (error) {
     // A pantry blob that fails to read is best explained by its digest, when that no longer matches.
-    if (expectLayer && !layer.finished) finishLayer(fd, buffer, filePath, layer, expectLayer, error);
+    if (expectLayer && !blob.finished) finishLayer(fd, buffer, filePath, blob, expectLayer, error);
     throw error;
   } finally {
     fs.closeSync(fd);
@@ -82,12 +94,12 @@ export function readPackFile(filePath, { visitor = {}, limits, expectUri, expect
 }
 
 /** Hash the rest of the file into the layer digest and compare it with the expected blob, if any. */
-function finishLayer(fd, buffer, filePath, layer, expectLayer, cause) {
-  layer.finished = true;
-  while (readLayerChunk(fd, buffer, filePath, layer) > 0);
-  const digest = `sha256:${layer.hash.digest('hex')}`;
-  if (expectLayer && (expectLayer.digest !== digest || expectLayer.size !== layer.size)) {
-    throw new CtxpackError('CTX_DIGEST_MISMATCH', `layer ${expectLayer.digest} hashes to ${digest} (${layer.size} bytes)`, {
+function finishLayer(fd, buffer, filePath, blob, expectLayer, cause) {
+  blob.finished = true;
+  while (readLayerChunk(fd, buffer, filePath, blob) > 0);
+  const digest = `sha256:${blob.hash.digest('hex')}`;
+  if (expectLayer && (expectLayer.digest !== digest || expectLayer.size !== blob.size)) {
+    throw new CtxpackError('CTX_DIGEST_MISMATCH', `layer ${expectLayer.digest} hashes to ${digest} (${blob.size} bytes)`, {
       subject: expectLayer.digest,
       hint: 'the pantry is damaged; remove the pack (`ctxpack rm`), run `ctxpack gc` and seed it again',
       cause,
@@ -96,15 +108,15 @@ function finishLayer(fd, buffer, filePath, layer, expectLayer, cause) {
   return digest;
 }
 
-function readLayerChunk(fd, buffer, filePath, layer) {
+function readLayerChunk(fd, buffer, filePath, blob) {
   let read;
   try {
     read = fs.readSync(fd, buffer, 0, buffer.length, null);
   } catch (error) {
     throw toCtxpackError(error, filePath);
   }
-  layer.hash.update(buffer.subarray(0, read));
-  layer.size += read;
+  blob.hash.update(buffer.subarray(0, read));
+  blob.size += read;
   return read;
 }
 

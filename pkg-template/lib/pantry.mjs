@@ -166,19 +166,32 @@ export class Pantry {
   }
 
   /**
-   * The stored pack of a URI: its OCI manifest (parsed by the core) and descriptors.
-   * @returns {{uri: string, manifest: Descriptor, created: string, config: Descriptor, layer: Descriptor}}
+   * The stored pack of a URI: its OCI manifest (parsed by the core) and descriptors. `config` is the pack's
+   * manifest.json blob (the OCI config, or the first layer of the fallback form), `layers` its archive
+   * layers in layout order, `layer` the first of them (the only one of a single-layer pack), and `blobs`
+   * every blob the OCI manifest references.
+   * @returns {{uri: string, manifest: Descriptor, created: string, config: Descriptor, layers: Descriptor[],
+   *   layer: Descriptor, fallback: boolean, blobs: Descriptor[]}}
    */
   loadPack(uri) {
     const canonical = core.parseUri(uri);
     const manifest = this.resolve(canonical);
     const parsed = core.ociParsePackManifest(this.fetch(manifest));
-    if (parsed.uri !== canonical || parsed.layers.length !== 1) {
-      throw new CtxpackError('CTX_OCI_INVALID', `the pantry's manifest for ${canonical} does not describe that pack`, {
+    if (parsed.uri !== canonical) {
+      throw new CtxpackError('CTX_OCI_INVALID', `the pantry's manifest for ${canonical} describes ${parsed.uri}`, {
         subject: canonical,
       });
     }
-    return { uri: canonical, manifest, created: parsed.created, config: parsed.config, layer: parsed.layers[0] };
+    return {
+      uri: canonical,
+      manifest,
+      created: parsed.created,
+      config: parsed.manifestJson,
+      layers: parsed.packLayers,
+      layer: parsed.packLayers[0],
+      fallback: parsed.fallback,
+      blobs: [parsed.config, ...parsed.layers],
+    };
   }
 
   /**

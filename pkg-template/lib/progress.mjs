@@ -20,10 +20,10 @@ export function phaseReporter(onProgress, phase, totalBytes) {
 
 /**
  * A bar on `stream` when it is a TTY and `enabled`; otherwise `onProgress` is undefined and nothing is drawn.
- * @returns {{onProgress?: (event: object) => void, stop: () => void}}
+ * @returns {{onProgress?: (event: object) => void, print: (line: string) => void, stop: () => void}}
  */
 export function createProgressBar({ stream = process.stderr, enabled = true } = {}) {
-  if (!enabled || !stream.isTTY) return { onProgress: undefined, stop() {} };
+  if (!enabled || !stream.isTTY) return { onProgress: undefined, print: (line) => stream.write(`${line}\n`), stop() {} };
   let phase;
   let phaseStart = 0;
   let lastDraw = 0;
@@ -38,7 +38,7 @@ export function createProgressBar({ stream = process.stderr, enabled = true } = 
     const rate = elapsed > 0 ? (bytes / elapsed) * 1000 : 0;
     const fraction = totalBytes > 0 ? Math.min(bytes / totalBytes, 1) : 1;
     const eta = rate > 0 && totalBytes > bytes ? `ETA ${formatDuration(((totalBytes - bytes) / rate) * 1000)}` : '';
-    const text = `${formatBytes(bytes)} / ${formatBytes(totalBytes)}  ${formatBytes(rate)}/s  ${eta}`;
+    const text = `${formatBytes(bytes)} / ${formatBytes(totalBytes)}  ${formatBytes(Math.round(rate))}/s  ${eta}`;
     const label = phase.padEnd(7);
     const barWidth = Math.max(10, Math.min(40, (stream.columns ?? 80) - label.length - text.length - 12));
     const filled = Math.round(fraction * barWidth);
@@ -47,8 +47,10 @@ export function createProgressBar({ stream = process.stderr, enabled = true } = 
     drawn = true;
   };
 
+  let last;
   return {
     onProgress(event) {
+      last = event;
       const now = Date.now();
       if (event.phase !== phase) {
         clear();
@@ -61,6 +63,12 @@ export function createProgressBar({ stream = process.stderr, enabled = true } = 
         lastDraw = now;
         draw(event);
       }
+    },
+    /** Print a line (a warning, a retry) above the bar, then draw the bar again. */
+    print(line) {
+      clear();
+      stream.write(`${line}\n`);
+      if (last) draw(last);
     },
     stop: clear,
   };

@@ -1,4 +1,6 @@
-// inspect / verify / unpack a pack named by a ctx:// URI (from the pantry) or by the path of a .tar.gz.
+// inspect / verify / unpack a pack named by a ctx:// URI (from the pantry) or by the path of a .tar.gz, and
+// verifyStoredPack for a pack whose blobs are in the pantry before it is tagged (pull). A pantry pack is read
+// layer by layer against its manifest.json (spec §7.3); a .tar.gz is one whole archive.
 import fs from 'node:fs';
 import path from 'node:path';
 import * as core from './core-node.mjs';
@@ -17,7 +19,7 @@ import { createEntryPlacer, fillFreshTarget } from './target.mjs';
  */
 
 /**
- * Where a pack's bytes are: the layer blob of a pantry entry, or a file.
+ * Where a pack's bytes are: the layer blobs of a pantry entry, or a file.
  * @param {string} ref a ctx:// URI or a path to a .tar.gz
  * @param {ReadOptions} options
  */
@@ -28,7 +30,7 @@ export function resolvePackRef(ref, options = {}) {
   if (ref.startsWith('ctx:')) {
     const pantry = openPantry(options);
     const pack = pantry.loadPack(ref);
-    return { kind: 'pantry', uri: pack.uri, filePath: pantry.blobPath(pack.layer.digest), expectUri: pack.uri, pantry, pack };
+    return { kind: 'pantry', uri: pack.uri, expectUri: pack.uri, pantry, pack };
   }
   return { kind: 'file', filePath: path.resolve(ref), expectUri: options.expectUri };
 }
@@ -61,7 +63,7 @@ export function inspect(ref, options = {}) {
   if (source.kind === 'pantry') {
     const configBytes = source.pantry.fetch(source.pack.config);
     manifest = core.parseManifest(configBytes);
-    sizes = { layer: source.pack.layer.size, config: source.pack.config.size };
+    sizes = { layer: layersSize(source.pack.layers), config: source.pack.config.size };
   } else {
     const head = readPackFile(source.filePath, { limits: options.limits, expectUri: source.expectUri, stopAfterManifest: true });
     manifest = head.manifest;
@@ -74,8 +76,32 @@ export function inspect(ref, options = {}) {
     outputs: outputsSummary(manifest),
     provenance: manifest.provenance,
     sizes,
-    ...(source.kind === 'pantry' ? { layerDigest: source.pack.layer.digest, created: source.pack.created } : {}),
+    ...(source.kind === 'pantry' ? { ...layerDigests(source.pack.layers), created: source.pack.created } : {}),
   };
+}
+
+/**
+ * Verify a pack whose blobs are in the pantry but which is not (yet) in index.json, as a pull does before
+ * tagging it: the OCI manifest, its manifest.json (URI re-derived from the contract, and the one the OCI
+ * manifest names), and every layer through the core's reader.
+ * @param {import('./pantry.mjs').Pantry} pantry
+ * @param {{digest: string, size: number, mediaType?: string}} manifestDescriptor the OCI image manifest
+ * @param {{expectUri?: string, limits?: object, onProgress?: Function}} [options]
+ * @returns {{uri: string, files: number, bytes: number}}
+ */
+export function verifyStoredPack(pantry, manifestDescriptor, { expectUri, limits, onProgress } = {}) {
+  const parsed = core.ociParsePackManifest(pantry.fetch(manifestDescriptor));
+  const uri = expectUri === undefined ? parsed.uri : core.parseUri(expectUri);
+  if (parsed.uri !== uri) {
+    throw new CtxpackError('CTX_URI_MISMATCH', `the OCI manifest ${manifestDescriptor.digest} is for ${parsed.uri}, not ${uri}`, {
+      subject: manifestDescriptor.digest,
+      hint: 'the source returned a different pack than the one asked for; do not trust it',
+    });
+  }
+  const pack = { uri, config: parsed.manifestJson, layers: parsed.packLayers };
+  const totalBytes = layersSize(pack.layers);
+  const result = readStoredLayers(pantry, pack, { limits, visitor: {}, onBytes: phaseReporter(onProgress, 'verify', totalBytes) });
+  return { uri: result.uri, files: result.files, bytes: result.bytes };
 }
 
 /**
@@ -148,28 +174,53 @@ export function extractSource(source, dir, options) {
 }
 
 function readSource(source, options, visitor, phase) {
-  const totalBytes = source.kind === 'pantry' ? source.pack.layer.size : fileSize(source.filePath);
   if (source.kind === 'pantry') {
-    const configBytes = source.pantry.fetch(source.pack.config);
-    visitor = { ...visitor, manifest: (event) => checkConfig(source, configBytes, event.bytes) };
+    const onBytes = phaseReporter(options.onProgress, phase, layersSize(source.pack.layers));
+    return readStoredLayers(source.pantry, source.pack, { visitor, limits: options.limits, onBytes });
   }
-  return readPackFile(source.filePath, {
+  const result = readPackFile(source.filePath, {
     visitor,
     limits: options.limits,
     expectUri: source.expectUri,
-    expectLayer: source.kind === 'pantry' ? source.pack.layer : undefined,
-    onBytes: phaseReporter(options.onProgress, phase, totalBytes),
+    onBytes: phaseReporter(options.onProgress, phase, fileSize(source.filePath)),
   });
+  return { ...result, layerDigests: [result.layerDigest] };
 }
 
-/** The pantry's config blob must be byte-for-byte the manifest.json inside the layer. */
-function checkConfig(source, configBytes, manifestBytes) {
-  if (Buffer.compare(Buffer.from(configBytes), Buffer.from(manifestBytes)) !== 0) {
-    throw new CtxpackError('CTX_OCI_INVALID', `the config blob of ${source.uri} differs from the manifest.json in its layer`, {
-      subject: source.pack.config.digest,
-      hint: 'the pantry is damaged; remove the pack (`ctxpack rm`), run `ctxpack gc` and seed it again',
+/**
+ * Read every layer of a pantry pack, in order, against its manifest.json: the core re-derives the URI,
+ * requires each layer to hold exactly its group (for a single-layer pack, manifest.json first and equal to
+ * the config), and each blob must match its descriptor.
+ * @param {import('./pantry.mjs').Pantry} pantry
+ * @param {{uri: string, config: object, layers: object[]}} pack
+ */
+export function readStoredLayers(pantry, pack, { visitor, limits, onBytes }) {
+  const manifestBytes = pantry.fetch(pack.config);
+  const { layers } = core.packLayout(manifestBytes);
+  if (layers.length !== pack.layers.length) {
+    throw new CtxpackError('CTX_OCI_INVALID', `${pack.uri} has ${pack.layers.length} layer(s), its manifest.json lays out ${layers.length}`, {
+      subject: pack.uri,
+      hint: 'the OCI manifest does not describe this pack; fetch or seed it again',
     });
   }
+  const totals = { uri: pack.uri, manifest: undefined, files: 0, bytes: 0, compressedBytes: 0, layerDigests: [] };
+  pack.layers.forEach((descriptor, layer) => {
+    const result = readPackFile(pantry.blobPath(descriptor.digest), {
+      visitor,
+      limits,
+      expectUri: pack.uri,
+      manifest: manifestBytes,
+      layer,
+      expectLayer: descriptor,
+      onBytes,
+    });
+    totals.manifest = result.manifest;
+    totals.files += result.files;
+    totals.bytes += result.bytes;
+    totals.compressedBytes += result.compressedBytes;
+    totals.layerDigests.push(result.layerDigest);
+  });
+  return totals;
 }
 
 function summarize(source, result) {
@@ -179,8 +230,17 @@ function summarize(source, result) {
     files: result.files,
     bytes: result.bytes,
     compressedBytes: result.compressedBytes,
-    layerDigest: result.layerDigest,
+    ...layerDigests(result.layerDigests.map((digest) => ({ digest }))),
   };
+}
+
+/** `layerDigest` (the first or only layer) and `layerDigests` (all, in order). */
+function layerDigests(layers) {
+  return { layerDigest: layers[0].digest, layerDigests: layers.map((layer) => layer.digest) };
+}
+
+function layersSize(layers) {
+  return layers.reduce((sum, layer) => sum + layer.size, 0);
 }
 
 function createExclusive(filePath, mode, entryPath) {

@@ -1,5 +1,6 @@
-// run: the Bazel-style job. Compute the contract's URI; on a pantry hit, put the outputs where the contract
-// says and skip the command; on a miss, run the command and seed what it wrote.
+// run: the Bazel-style job. Compute the contract's URI; on a hit (the pantry, else the configured registry),
+// put the outputs where the contract says and skip the command; on a miss, run the command and seed what it
+// wrote. With `push`, the pack then goes to the registry too.
 import fs from 'node:fs';
 import path from 'node:path';
 import { spawn } from 'node:child_process';
@@ -7,19 +8,26 @@ import { performance } from 'node:perf_hooks';
 import { CtxpackError, isCtxpackError, toCtxpackError } from './errors.mjs';
 import { computeIdentity } from './identity.mjs';
 import { openPantry } from './pantry.mjs';
+import { configuredRegistry, requireRegistry } from './registry/config.mjs';
 import { seed } from './seed.mjs';
 import { createEntryPlacer, fillFreshTarget } from './target.mjs';
+import { pull, push } from './transfer.mjs';
 import { hashWalkedFiles, treeOf } from './tree.mjs';
 import { materialize } from './unpacked.mjs';
 import { walkTree } from './walk.mjs';
+
+/** A registry that cannot be reached makes run fall back to running the command, with a warning. */
+const REGISTRY_DOWN = new Set(['CTX_REGISTRY_UNREACHABLE', 'CTX_REGISTRY_UNAVAILABLE', 'CTX_RATE_LIMITED']);
 
 /**
  * @param {import('./identity.mjs').ContractSource & {
  *   command: string[], home?: string, cwd?: string, stdio?: import('node:child_process').StdioOptions,
  *   sourceDateEpoch?: number, followLinks?: boolean, lockTimeoutMs?: number, onProgress?: Function,
- * }} options
- * @returns {Promise<{uri: string, hit: boolean, durationMs: number, exitCode: number | null, outputsPath: string}>}
- *   exitCode is null on a hit (the command did not run)
+ *   registry?: string, push?: boolean, insecure?: boolean, concurrency?: number, env?: NodeJS.ProcessEnv,
+ *   onWarning?: (message: string) => void,
+ * }} options registry: default $CTXPACK_REGISTRY, then the config file; none configured means pantry only
+ * @returns {Promise<{uri: string, hit: boolean, source: 'pantry' | 'registry' | 'command', durationMs: number,
+ *   exitCode: number | null, outputsPath: string, pushed?: object}>} exitCode is null on a hit (the command did not run)
  */
 export async function run(options) {
   const { command } = options;
@@ -27,6 +35,8 @@ export async function run(options) {
     throw new CtxpackError('CTX_USAGE', 'no command given: pass the command to run as an array of strings');
   }
   const started = performance.now();
+  // Checked before any work, so `--push` without a registry fails fast.
+  const pushRegistry = options.push ? requireRegistry(options.registry, options) : undefined;
   const identity = await computeIdentity(options);
   if (identity.outputs.length === 0) {
     throw new CtxpackError('CTX_CONTRACT_INVALID', 'the contract has no outputs, so run does not know where results go', {
@@ -36,10 +46,16 @@ export async function run(options) {
   }
   const outputsPath = path.resolve(identity.baseDir, identity.outputs[0].path);
   const elapsed = () => Math.round((performance.now() - started) * 10) / 10;
+  const finish = async (source, exitCode) => {
+    const pushed = pushRegistry && source !== 'registry' ? await push(identity.uri, transferOptions(options, pushRegistry)) : undefined;
+    return { uri: identity.uri, hit: source !== 'command', source, durationMs: elapsed(), exitCode, outputsPath, ...(pushed ? { pushed } : {}) };
+  };
 
-  if (openPantry(options).has(identity.uri)) {
+  let source = openPantry(options).has(identity.uri) ? 'pantry' : undefined;
+  if (source === undefined && (await pulledFromRegistry(identity.uri, options))) source = 'registry';
+  if (source !== undefined) {
     await materializeOutputs(identity.uri, outputsPath, options);
-    return { uri: identity.uri, hit: true, durationMs: elapsed(), exitCode: null, outputsPath };
+    return finish(source, null);
   }
 
   const exitCode = await runCommand(command, options);
@@ -50,7 +66,31 @@ export async function run(options) {
     });
   }
   await seed(outputsPath, { ...options, identity });
-  return { uri: identity.uri, hit: false, durationMs: elapsed(), exitCode, outputsPath };
+  return finish('command', exitCode);
+}
+
+/**
+ * Pull the URI from the configured registry into the pantry. False when no registry is configured, the
+ * registry does not have it, or the registry cannot be reached (a cache miss, with a warning).
+ */
+async function pulledFromRegistry(uri, options) {
+  const registry = configuredRegistry(options.registry, options);
+  if (registry === undefined) return false;
+  try {
+    await pull(uri, transferOptions(options, registry));
+    return true;
+  } catch (error) {
+    if (error?.code === 'CTX_NOT_FOUND') return false;
+    if (REGISTRY_DOWN.has(error?.code)) {
+      options.onWarning?.(`${error.message}; running the command instead`);
+      return false;
+    }
+    throw error;
+  }
+}
+
+function transferOptions({ home, insecure, concurrency, env, onProgress, onEvent }, registry) {
+  return { registry, home, insecure, concurrency, env, onProgress, onEvent };
 }
 
 /** Spawn without a shell; resolve with exit code 0, otherwise throw CTX_COMMAND_FAILED. */

@@ -1,6 +1,7 @@
 // seed: pack an output folder under a contract into the pantry.
-// identity → walk + hash the folder → manifest.json (core) → reproducible .tar.gz streamed through the core's
-// PackWriter into a blob → config + OCI manifest blobs → index entry. One lock per URI, so concurrent seeds of
+// identity → walk + hash the folder → manifest.json (core) → reproducible .tar.gz layers (one, or several for
+// a large pack: spec §7.3) streamed through the core's PackWriter into blobs → config + OCI manifest blobs →
+// index entry. One lock per URI, so concurrent seeds of
 // the same URI do the work once and never corrupt anything.
 import fs from 'node:fs';
 import { createHash } from 'node:crypto';
@@ -46,9 +47,9 @@ export async function seed(dir, options = {}) {
       },
     });
 
-    const layer = writeLayer(pantry, manifestBytes, tree, { mtime: epoch ?? 0, onProgress: options.onProgress });
+    const layers = writeLayers(pantry, manifestBytes, tree, { mtime: epoch ?? 0, onProgress: options.onProgress });
     const config = pantry.push(manifestBytes, MEDIA_TYPES.packManifest);
-    const ociManifest = core.ociPackManifest({ config, layers: [layer], uri, created });
+    const ociManifest = core.ociPackManifest({ config, layers, uri, created });
     const manifest = pantry.push(ociManifest.bytes, MEDIA_TYPES.ociManifest);
     await pantry.tag(manifest, uri);
     return describeStored(pantry, uri, false);
@@ -74,16 +75,22 @@ function isoSeconds(epochSeconds) {
   return new Date(epochSeconds * 1000).toISOString().replace(/\.\d{3}Z$/, 'Z');
 }
 
+/** Write every layer of the pack's layout, in order; returns their descriptors. */
+function writeLayers(pantry, manifestBytes, tree, { mtime, onProgress }) {
+  const buffer = Buffer.allocUnsafe(READ_CHUNK_BYTES);
+  const onBytes = phaseReporter(onProgress, 'pack', fileBytes(tree.entries));
+  const { layers } = core.packLayout(manifestBytes);
+  return layers.map(({ index }) => writeLayer(pantry, manifestBytes, tree, { mtime, layer: index, buffer, onBytes }));
+}
+
 /**
- * Stream the pack through the core's writer into a new blob. Each file is read again and hashed as it is
+ * Stream one layer through the core's writer into a new blob. Each file is read again and hashed as it is
  * packed; the core compares that digest with the manifest's, so a file that changed after hashing fails the
  * seed instead of producing a pack that contradicts its manifest.
  */
-function writeLayer(pantry, manifestBytes, tree, { mtime, onProgress }) {
-  const writer = new core.PackWriter(manifestBytes, { mtime, hashContent: false });
+function writeLayer(pantry, manifestBytes, tree, { mtime, layer, buffer, onBytes }) {
+  const writer = new core.PackWriter(manifestBytes, { mtime, hashContent: false, layer });
   const blob = pantry.ingest();
-  const buffer = Buffer.allocUnsafe(READ_CHUNK_BYTES);
-  const onBytes = phaseReporter(onProgress, 'pack', fileBytes(tree.entries));
   try {
     for (let entry = writer.nextEntry(); entry != null; entry = writer.nextEntry()) {
       if (entry.type === 'file') {
@@ -174,5 +181,6 @@ function describeStored(pantry, uri, alreadyPresent) {
     manifest: pack.manifest,
     config: pack.config,
     layer: pack.layer,
+    layers: pack.layers,
   };
 }

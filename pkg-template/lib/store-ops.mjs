@@ -6,6 +6,7 @@ import * as core from './core-node.mjs';
 import { CtxpackError, isCtxpackError, toCtxpackError } from './errors.mjs';
 import { INGEST_PREFIX, openPantry } from './pantry.mjs';
 import { phaseReporter } from './progress.mjs';
+import { readStoredLayers } from './read.mjs';
 import { removeTree } from './target.mjs';
 import { removeUnpacked, unpackedRoot } from './unpacked.mjs';
 
@@ -24,7 +25,8 @@ export function list(options = {}) {
     const listed = { uri: entry.uri, tag: entry.tag, manifestDigest: entry.digest };
     try {
       const pack = pantry.loadPack(entry.uri);
-      return { ...listed, created: pack.created, layer: pack.layer, size: pack.layer.size + pack.config.size + pack.manifest.size };
+      const size = pack.blobs.reduce((sum, blob) => sum + blob.size, pack.manifest.size);
+      return { ...listed, created: pack.created, layer: pack.layer, layers: pack.layers.length, size };
     } catch (error) {
       if (!isCtxpackError(error)) throw error;
       return { ...listed, problem: `${error.code}: ${error.message}` };
@@ -102,8 +104,10 @@ function removeStaleUnpacked(pantry, entries) {
 }
 
 /**
- * Write a pack's layer (the .tar.gz) to `outFile`, checking it against its digest on the way. An existing
- * file is never overwritten unless `force`; the file appears complete or not at all.
+ * Write a pack as one .tar.gz to `outFile`: a single-layer pack's layer, checked against its digest on the
+ * way; a multi-layer pack re-packed, streaming, into the single-layer form (manifest.json, then every entry;
+ * mtime 0), each layer verified as it is read. An existing file is never overwritten unless `force`; the
+ * file appears complete or not at all.
  * @param {string} uri
  * @param {string} outFile
  * @param {{home?: string, force?: boolean, onProgress?: Function}} [options]
@@ -114,8 +118,13 @@ export function exportPack(uri, outFile, options = {}) {
   const target = path.resolve(outFile);
   if (!options.force && fs.existsSync(target)) throw targetExists(target);
   const tempPath = path.join(path.dirname(target), `.${path.basename(target)}.ctxpack-${randomUUID()}`);
+  let written;
   try {
-    copyVerified(pantry.blobPath(pack.layer.digest), tempPath, pack.layer, phaseReporter(options.onProgress, 'export', pack.layer.size));
+    const totalBytes = pack.layers.reduce((sum, layer) => sum + layer.size, 0);
+    const onBytes = phaseReporter(options.onProgress, 'export', totalBytes);
+    written = pack.layers.length === 1
+      ? copyVerified(pantry.blobPath(pack.layer.digest), tempPath, pack.layer, onBytes)
+      : repackLayers(pantry, pack, tempPath, onBytes);
     if (options.force) {
       fs.renameSync(tempPath, target);
     } else {
@@ -125,7 +134,70 @@ export function exportPack(uri, outFile, options = {}) {
     fs.rmSync(tempPath, { force: true });
     throw toCtxpackError(error, target);
   }
-  return { uri: pack.uri, path: target, digest: pack.layer.digest, size: pack.layer.size };
+  return { uri: pack.uri, path: target, digest: written.digest, size: written.size };
+}
+
+/** Read every layer through the core's reader and write the entries again through one whole-pack writer. */
+function repackLayers(pantry, pack, destinationPath, onBytes) {
+  const writer = new core.PackWriter(pantry.fetch(pack.config), { hashContent: false });
+  let output;
+  try {
+    output = new HashedOutput(destinationPath);
+    output.write(writer.takeOutput());
+    let fileHash = null;
+    const visitor = {
+      entry(entry) {
+        const next = writer.nextEntry();
+        if (next?.path !== entry.path) {
+          throw new CtxpackError('CTX_INVALID_STATE', `the layers hold ${entry.path} where the writer expects ${next?.path}`);
+        }
+        fileHash = entry.type === 'file' ? createHash('sha256') : null;
+      },
+      data(bytes) {
+        fileHash.update(bytes);
+        writer.write(bytes);
+        output.write(writer.takeOutput());
+      },
+      end() {
+        if (fileHash !== null) writer.endEntry(`sha256:${fileHash.digest('hex')}`);
+        fileHash = null;
+        output.write(writer.takeOutput());
+      },
+    };
+    readStoredLayers(pantry, pack, { visitor, onBytes });
+    writer.finish();
+    output.write(writer.takeOutput());
+    return output.commit();
+  } finally {
+    writer.free();
+    output?.close();
+  }
+}
+
+/** A new file being written, hashed on the way. */
+class HashedOutput {
+  constructor(filePath) {
+    this.fd = fs.openSync(filePath, 'wx', 0o644);
+    this.hash = createHash('sha256');
+    this.size = 0;
+  }
+
+  write(chunk) {
+    for (let offset = 0; offset < chunk.length; ) offset += fs.writeSync(this.fd, chunk, offset, chunk.length - offset);
+    this.hash.update(chunk);
+    this.size += chunk.length;
+  }
+
+  /** fsync; returns the digest and size of what was written. */
+  commit() {
+    fs.fsyncSync(this.fd);
+    return { digest: `sha256:${this.hash.digest('hex')}`, size: this.size };
+  }
+
+  close() {
+    if (this.fd !== undefined) fs.closeSync(this.fd);
+    this.fd = undefined;
+  }
 }
 
 function copyVerified(sourcePath, destinationPath, expected, onBytes) {
@@ -151,6 +223,7 @@ function copyVerified(sourcePath, destinationPath, expected, onBytes) {
       });
     }
     fs.fsyncSync(output);
+    return { digest, size };
   } finally {
     fs.closeSync(input);
     if (output !== undefined) fs.closeSync(output);

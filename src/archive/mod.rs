@@ -42,9 +42,18 @@
 //! [`limits::MAX_EXTENSION_HEADERS`] extension headers of at most [`limits::MAX_EXTENSION_BYTES`] each
 //! may precede an entry. The inflated stream may never exceed [`limits::inflated_ceiling`], and past
 //! 64 MiB its ratio to the compressed bytes read may not exceed [`Limits::max_ratio`].
+//!
+//! # Layers
+//!
+//! A pack of more than 64 MiB of files is stored as several layers ([`partition`]): each an archive of
+//! one group's `artifacts/<path>` entries, without `manifest.json`, in the same tar and gzip profile. The
+//! manifest travels beside them (the OCI config), and a reader verifies each layer against it
+//! ([`PackReader::layer`]).
 
 pub mod gzip;
+pub mod legacy;
 pub mod limits;
+pub mod partition;
 pub mod reader;
 pub mod stream;
 pub mod tar_header;
@@ -52,6 +61,7 @@ pub mod writer;
 
 pub use gzip::deflate_block;
 pub use limits::Limits;
+pub use partition::{partition, LayerGroup};
 pub use reader::{Event, PackReader, ReaderOptions, Summary};
 pub use writer::{PackWriter, WriterOptions};
 

@@ -6,13 +6,18 @@
 //!
 //! Content is unverified until the entry's `End` event (or, when the host hashes, until `entry_digest`
 //! accepted the digest): hosts write data to a temporary place and commit it only after that.
+//!
+//! [`PackReader::layer`] verifies one layer of a pack's layout against the manifest the host already has
+//! (the OCI config): exactly that group's entries, in tree order, with every check of a whole pack. A
+//! single-layer pack's layer 0 must still start with `manifest.json`, byte-identical to the given one.
 
 use super::limits::{
     self, artifact_name, Limits, ARTIFACTS_PREFIX, MAX_EXTENSION_BYTES, MAX_EXTENSION_HEADERS, MAX_TRAILING_ZEROS,
 };
+use super::partition::partition;
 use super::stream::TarStream;
 use super::tar_header::{self, is_zero_block, padding, typeflag, PaxOverrides, BLOCK};
-use super::writer::MANIFEST_NAME;
+use super::writer::{no_such_layer, MANIFEST_NAME};
 use super::PackEntryKind;
 use crate::digest::{Digest, Hasher};
 use crate::error::{Error, ErrorCode, Result};
@@ -20,6 +25,7 @@ use crate::manifest::PackManifest;
 use crate::path;
 use crate::tree::EntryKind;
 use crate::uri::CtxUri;
+use std::ops::Range;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ReaderOptions {
@@ -60,13 +66,52 @@ pub struct Summary {
     pub compressed_bytes: u64,
 }
 
-/// Extension headers seen since the last entry header.
+/// Extension headers seen since the last entry header (shared with the legacy reader).
 #[derive(Default)]
-struct Extensions {
-    pax: PaxOverrides,
-    long_name: Option<Vec<u8>>,
-    long_link: Option<Vec<u8>>,
-    headers: usize,
+pub(super) struct Extensions {
+    pub pax: PaxOverrides,
+    pub long_name: Option<Vec<u8>>,
+    pub long_link: Option<Vec<u8>>,
+    pub headers: usize,
+}
+
+impl Extensions {
+    /// Records one extension header's payload.
+    pub fn apply(&mut self, typeflag: u8, data: &[u8]) -> Result<()> {
+        match typeflag {
+            typeflag::PAX_EXTENDED => self.pax.apply(data)?,
+            typeflag::GNU_LONG_NAME => self.long_name = Some(tar_header::gnu_long_name(data)),
+            typeflag::GNU_LONG_LINK => self.long_link = Some(tar_header::gnu_long_name(data)),
+            _ => {} // PAX global headers set defaults for other tools' metadata; nothing a pack relies on.
+        }
+        Ok(())
+    }
+
+    /// Counts an extension header about to be read; its payload must be small.
+    pub fn begin(&mut self, size: u64) -> Result<usize> {
+        self.headers += 1;
+        if self.headers > MAX_EXTENSION_HEADERS {
+            return Err(Error::new(
+                ErrorCode::TarCorrupt,
+                format!("more than {MAX_EXTENSION_HEADERS} extension headers precede one entry"),
+            ));
+        }
+        if size > MAX_EXTENSION_BYTES {
+            return Err(Error::new(
+                ErrorCode::LimitExceeded,
+                format!("an extension header of {size} bytes is above the limit of {MAX_EXTENSION_BYTES}"),
+            ));
+        }
+        Ok(size as usize)
+    }
+}
+
+/// True for the header types that only describe the next entry.
+pub(super) fn is_extension(typeflag: u8) -> bool {
+    matches!(
+        typeflag,
+        typeflag::PAX_EXTENDED | typeflag::PAX_GLOBAL | typeflag::GNU_LONG_NAME | typeflag::GNU_LONG_LINK
+    )
 }
 
 enum State {
@@ -99,6 +144,17 @@ enum State {
     },
 }
 
+/// Which layer of the pack is being read, and where the reader is in its group.
+struct LayerScope {
+    /// The group's entries, by tree index.
+    entries: Range<usize>,
+    /// Tree index of the entry the layer must hold next (entries come in tree order).
+    next: usize,
+    /// A single-layer pack's archive starts with `manifest.json`; these are the bytes it must hold,
+    /// until it has been read.
+    manifest_entry: Option<Vec<u8>>,
+}
+
 /// Verifying pack reader. Host loop: `push` a chunk, then call `next` until it returns None (handling
 /// events; with `hash_content` off, `entry_digest` after each file's `End`), repeat; at end of input
 /// call `finish`. After any verification error every call returns that error.
@@ -110,6 +166,8 @@ pub struct PackReader {
     skip: u64,
     extensions: Extensions,
     manifest: Option<PackManifest>,
+    /// Set when reading one layer of a pack.
+    layer: Option<LayerScope>,
     /// Which manifest entries the archive has delivered, by tree index.
     seen: Vec<bool>,
     files: u64,
@@ -127,11 +185,35 @@ impl PackReader {
             skip: 0,
             extensions: Extensions::default(),
             manifest: None,
+            layer: None,
             seen: Vec::new(),
             files: 0,
             bytes: 0,
             failed: None,
         }
+    }
+
+    /// Layer `layer` of the pack whose `manifest.json` is `manifest_bytes`: the manifest is parsed and
+    /// verified (URI re-derived, `expect_uri` and the limits checked) before any input, and no manifest
+    /// event is produced.
+    pub fn layer(manifest_bytes: &[u8], layer: usize, options: ReaderOptions) -> Result<PackReader> {
+        let mut reader = PackReader::new(options);
+        let manifest = reader.accept_manifest(manifest_bytes)?;
+        let groups = partition(manifest.outputs.entries());
+        let group = groups.get(layer).ok_or_else(|| no_such_layer(layer, groups.len()))?;
+        let single = groups.len() == 1;
+        if !single {
+            let entries = &manifest.outputs.entries()[group.entries.clone()];
+            reader.stream.set_ceiling(limits::inflated_ceiling(0, entries));
+        }
+        reader.layer = Some(LayerScope {
+            entries: group.entries.clone(),
+            next: group.entries.start,
+            manifest_entry: single.then(|| manifest_bytes.to_vec()),
+        });
+        reader.seen = vec![false; manifest.outputs.entries().len()];
+        reader.manifest = Some(manifest);
+        Ok(reader)
     }
 
     /// True when every pushed byte has been taken in, so `push` may be called. Events from bytes already
@@ -253,7 +335,7 @@ impl PackReader {
                         return Ok(None);
                     }
                     let (typeflag, data) = (*typeflag, std::mem::take(data));
-                    self.on_extension(typeflag, &data)?;
+                    self.extensions.apply(typeflag, &data)?;
                     self.skip = padding(data.len() as u64);
                     self.state = State::Header;
                 }
@@ -264,7 +346,9 @@ impl PackReader {
                     let bytes = std::mem::take(data);
                     self.skip = padding(bytes.len() as u64);
                     self.state = State::Header;
-                    return self.on_manifest(bytes).map(Some);
+                    if let Some(event) = self.on_manifest(bytes)? {
+                        return Ok(Some(event));
+                    }
                 }
                 State::FileData { index, size, remaining, hasher } => {
                     if *remaining == 0 {
@@ -342,24 +426,8 @@ impl PackReader {
             return Ok(None);
         }
         let header = tar_header::decode(block)?;
-        if matches!(
-            header.typeflag,
-            typeflag::PAX_EXTENDED | typeflag::PAX_GLOBAL | typeflag::GNU_LONG_NAME | typeflag::GNU_LONG_LINK
-        ) {
-            self.extensions.headers += 1;
-            if self.extensions.headers > MAX_EXTENSION_HEADERS {
-                return Err(Error::new(
-                    ErrorCode::TarCorrupt,
-                    format!("more than {MAX_EXTENSION_HEADERS} extension headers precede one entry"),
-                ));
-            }
-            if header.size > MAX_EXTENSION_BYTES {
-                return Err(Error::new(
-                    ErrorCode::LimitExceeded,
-                    format!("an extension header of {} bytes is above the limit of {MAX_EXTENSION_BYTES}", header.size),
-                ));
-            }
-            let size = header.size as usize;
+        if is_extension(header.typeflag) {
+            let size = self.extensions.begin(header.size)?;
             self.state = State::Extension { typeflag: header.typeflag, size, data: Vec::with_capacity(size) };
             return Ok(None);
         }
@@ -387,7 +455,11 @@ impl PackReader {
             other => return Err(unsupported(&format!("an entry of tar type {:?}", other as char))),
         };
 
-        if self.manifest.is_none() {
+        let manifest_pending = match &self.layer {
+            Some(scope) => scope.manifest_entry.is_some(),
+            None => self.manifest.is_none(),
+        };
+        if manifest_pending {
             if is_symlink || name != MANIFEST_NAME {
                 return Err(Error::new(
                     ErrorCode::ManifestInvalid,
@@ -409,6 +481,9 @@ impl PackReader {
         })?;
         if self.seen[index] {
             return Err(Error::new(ErrorCode::EntryDuplicate, "appears more than once").at(printable));
+        }
+        if let Some(scope) = &self.layer {
+            self.check_layer_order(scope, index, &printable)?;
         }
         let recorded = &self.manifest.as_ref().expect("checked above").outputs.entries()[index];
         let mismatch = |why: String| Error::new(ErrorCode::EntryUnexpected, why).at(printable.clone());
@@ -453,6 +528,9 @@ impl PackReader {
             }
         };
         self.seen[index] = true;
+        if let Some(scope) = &mut self.layer {
+            scope.next += 1;
+        }
         self.state = match kind {
             PackEntryKind::File { size, .. } => {
                 let hasher = self.options.hash_content.then(Hasher::new);
@@ -483,19 +561,32 @@ impl PackReader {
         entries.binary_search_by(|e| e.path.as_bytes().cmp(relative.as_bytes())).ok()
     }
 
-    fn on_extension(&mut self, typeflag: u8, data: &[u8]) -> Result<()> {
-        match typeflag {
-            typeflag::PAX_EXTENDED => self.extensions.pax.apply(data)?,
-            typeflag::GNU_LONG_NAME => self.extensions.long_name = Some(tar_header::gnu_long_name(data)),
-            typeflag::GNU_LONG_LINK => self.extensions.long_link = Some(tar_header::gnu_long_name(data)),
-            _ => {} // PAX global headers set defaults for other tools' metadata; nothing a pack relies on.
+    /// A whole pack's manifest gives the manifest event; a single-layer pack's layer 0 holds the given
+    /// manifest again, which must be the same bytes.
+    fn on_manifest(&mut self, bytes: Vec<u8>) -> Result<Option<Event>> {
+        if let Some(scope) = &mut self.layer {
+            if scope.manifest_entry.take().is_some_and(|given| given != bytes) {
+                return Err(Error::new(ErrorCode::ManifestInvalid, "differs from the pack's manifest (its config)")
+                    .at(MANIFEST_NAME)
+                    .hint("the layer belongs to another pack, or the store is damaged; do not trust it"));
+            }
+            let manifest_end = self.stream.offset() + self.skip;
+            let entries = &self.manifest.as_ref().expect("given up front").outputs.entries()[scope.entries.clone()];
+            self.stream.set_ceiling(limits::inflated_ceiling(manifest_end, entries));
+            return Ok(None);
         }
-        Ok(())
+        let manifest = self.accept_manifest(&bytes)?;
+        let manifest_end = self.stream.offset() + self.skip;
+        self.stream.set_ceiling(limits::inflated_ceiling(manifest_end, manifest.outputs.entries()));
+        self.seen = vec![false; manifest.outputs.entries().len()];
+        self.manifest = Some(manifest.clone());
+        Ok(Some(Event::Manifest { manifest, bytes }))
     }
 
-    fn on_manifest(&mut self, bytes: Vec<u8>) -> Result<Event> {
+    /// Parses and verifies a manifest: URI and tree digest re-derived, the expected URI, the limits.
+    fn accept_manifest(&self, bytes: &[u8]) -> Result<PackManifest> {
         let manifest =
-            PackManifest::parse(&bytes).map_err(|e| if e.subject.is_none() { e.at(MANIFEST_NAME) } else { e })?;
+            PackManifest::parse(bytes).map_err(|e| if e.subject.is_none() { e.at(MANIFEST_NAME) } else { e })?;
         if let Some(expected) = self.options.expect_uri {
             if manifest.uri != expected {
                 return Err(Error::new(
@@ -505,13 +596,21 @@ impl PackReader {
                 .hint("the source returned a different pack than the one asked for; do not trust it"));
             }
         }
-        let entries = manifest.outputs.entries();
-        self.options.limits.check_outputs(entries)?;
-        let manifest_end = self.stream.offset() + self.skip;
-        self.stream.set_ceiling(limits::inflated_ceiling(manifest_end, entries));
-        self.seen = vec![false; entries.len()];
-        self.manifest = Some(manifest.clone());
-        Ok(Event::Manifest { manifest, bytes })
+        self.options.limits.check_outputs(manifest.outputs.entries())?;
+        Ok(manifest)
+    }
+
+    /// A layer holds exactly its group's entries, in tree order.
+    fn check_layer_order(&self, scope: &LayerScope, index: usize, printable: &str) -> Result<()> {
+        let unexpected = |why: String| Error::new(ErrorCode::EntryUnexpected, why).at(printable);
+        if !scope.entries.contains(&index) {
+            return Err(unexpected("belongs to another layer of the pack".into()));
+        }
+        if index != scope.next {
+            let expected = self.artifact_name(scope.next);
+            return Err(unexpected(format!("is out of order: the layer holds {expected} first")));
+        }
+        Ok(())
     }
 
     fn check_digest(&self, index: usize, actual: Digest) -> Result<()> {
@@ -531,10 +630,12 @@ impl PackReader {
     }
 
     fn check_nothing_missing(&self) -> Result<()> {
-        let Some(manifest) = &self.manifest else {
+        let manifest_entry_pending = self.layer.as_ref().is_some_and(|scope| scope.manifest_entry.is_some());
+        let Some(manifest) = self.manifest.as_ref().filter(|_| !manifest_entry_pending) else {
             return Err(Error::new(ErrorCode::ManifestInvalid, format!("the archive ends without a {MANIFEST_NAME}")));
         };
-        match self.seen.iter().position(|seen| !seen) {
+        let scope = self.layer.as_ref().map_or(0..self.seen.len(), |scope| scope.entries.clone());
+        match scope.clone().find(|&index| !self.seen[index]) {
             Some(index) => Err(Error::new(ErrorCode::EntryMissing, "is recorded in the manifest but not in the pack")
                 .at(artifact_name(&manifest.outputs.entries()[index].path))),
             None => Ok(()),
@@ -549,3 +650,7 @@ impl PackReader {
 #[cfg(test)]
 #[path = "reader_tests.rs"]
 mod tests;
+
+#[cfg(test)]
+#[path = "layer_tests.rs"]
+mod layer_tests;

@@ -3,15 +3,21 @@
 //! The host loop is: `while let Some((path, kind)) = next_entry()` — for a file, `write` its content and
 //! `end_entry`; a symlink is already written, so just continue — then `finish`. Drain `take_output` as
 //! often as convenient; the writer itself buffers at most one 1 MiB block of tar.
+//!
+//! [`PackWriter::layer`] writes one layer of the pack's layout ([`super::partition`]): only that group's
+//! entries, and `manifest.json` only when the pack has a single layer (whose layer 0 is then exactly the
+//! archive [`PackWriter::new`] writes).
 
 use super::gzip::BlockGzipEncoder;
 use super::limits::artifact_name;
+use super::partition::partition;
 use super::tar_header::{self, padding};
 use super::PackEntryKind;
 use crate::digest::{Digest, Hasher};
 use crate::error::{Error, ErrorCode, Result};
 use crate::manifest::PackManifest;
 use crate::tree::EntryKind;
+use std::ops::Range;
 
 /// Name of the first entry of every pack.
 pub const MANIFEST_NAME: &str = "manifest.json";
@@ -44,6 +50,8 @@ pub struct PackWriter {
     manifest: PackManifest,
     options: WriterOptions,
     gzip: BlockGzipEncoder,
+    /// The entries this archive holds (all, or one layer's group), by tree index.
+    scope: Range<usize>,
     /// Index in the tree of the next entry `next_entry` hands out.
     next_index: usize,
     open: Option<OpenFile>,
@@ -53,21 +61,45 @@ pub struct PackWriter {
 }
 
 impl PackWriter {
-    /// Verifies the manifest (as a reader would) and writes its entry.
+    /// The whole pack as one archive: verifies the manifest (as a reader would) and writes its entry.
     pub fn new(manifest_bytes: &[u8], options: WriterOptions) -> Result<PackWriter> {
         let manifest = PackManifest::parse(manifest_bytes)?;
+        let scope = 0..manifest.outputs.entries().len();
+        Ok(PackWriter::start(manifest, manifest_bytes, scope, true, options))
+    }
+
+    /// Layer `layer` of the pack's layout: its group's entries, with `manifest.json` first only when the
+    /// layout has a single layer.
+    pub fn layer(manifest_bytes: &[u8], layer: usize, options: WriterOptions) -> Result<PackWriter> {
+        let manifest = PackManifest::parse(manifest_bytes)?;
+        let groups = partition(manifest.outputs.entries());
+        let group = groups.get(layer).ok_or_else(|| no_such_layer(layer, groups.len()))?;
+        let scope = group.entries.clone();
+        Ok(PackWriter::start(manifest, manifest_bytes, scope, groups.len() == 1, options))
+    }
+
+    fn start(
+        manifest: PackManifest,
+        manifest_bytes: &[u8],
+        scope: Range<usize>,
+        with_manifest: bool,
+        options: WriterOptions,
+    ) -> PackWriter {
         let mut writer = PackWriter {
             manifest,
             options,
             gzip: BlockGzipEncoder::new(),
-            next_index: 0,
+            next_index: scope.start,
+            scope,
             open: None,
             finished: false,
             failed: None,
         };
-        let kind = PackEntryKind::File { size: manifest_bytes.len() as u64, executable: false };
-        writer.write_entry(MANIFEST_NAME, &kind, manifest_bytes);
-        Ok(writer)
+        if with_manifest {
+            let kind = PackEntryKind::File { size: manifest_bytes.len() as u64, executable: false };
+            writer.write_entry(MANIFEST_NAME, &kind, manifest_bytes);
+        }
+        writer
     }
 
     pub fn manifest(&self) -> &PackManifest {
@@ -85,9 +117,10 @@ impl PackWriter {
                     Error::new(ErrorCode::InvalidState, "endEntry() must close this file before nextEntry()").at(name)
                 );
             }
-            let Some(entry) = w.manifest.outputs.entries().get(w.next_index) else {
+            if w.next_index == w.scope.end {
                 return Ok(None);
-            };
+            }
+            let entry = &w.manifest.outputs.entries()[w.next_index];
             let (index, path, kind) = (w.next_index, entry.path.clone(), PackEntryKind::from(&entry.kind));
             w.next_index += 1;
             let name = artifact_name(&path);
@@ -184,7 +217,7 @@ impl PackWriter {
         self.guard(|w| {
             w.check_not_finished()?;
             let pending = w.open.as_ref().map(|o| o.index).or_else(|| {
-                let remaining = w.manifest.outputs.entries().len() > w.next_index;
+                let remaining = w.scope.end > w.next_index;
                 remaining.then_some(w.next_index)
             });
             if let Some(index) = pending {
@@ -247,6 +280,13 @@ impl PackWriter {
     fn write_padding(&mut self, size: u64) {
         self.gzip.write(&[0u8; tar_header::BLOCK][..padding(size) as usize]);
     }
+}
+
+/// The error for a layer index beyond the pack's layout.
+pub(crate) fn no_such_layer(layer: usize, layers: usize) -> Error {
+    Error::new(ErrorCode::InvalidState, format!("the pack has {layers} layer(s); there is no layer {layer}"))
+        .at("layer")
+        .hint("take the layer count from packLayout(manifest)")
 }
 
 #[cfg(test)]

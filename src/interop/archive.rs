@@ -1,12 +1,15 @@
-//! The pack byte format for JavaScript: `PackWriter`, `PackReader` and `deflateBlock`. Conversion only.
+//! The pack byte format for JavaScript: `PackWriter`, `PackReader`, `deflateBlock` and `packLayout`.
+//! Conversion only.
 
 use super::{field, object, to_js_error, value_to_js};
 use crate::archive::{self, Event, Limits, PackEntryKind, ReaderOptions, WriterOptions};
 use crate::digest::Digest;
 use crate::error::{Error, ErrorCode, Result};
+use crate::manifest::PackManifest;
 use crate::uri::CtxUri;
-use js_sys::Uint8Array;
+use js_sys::{Array, Uint8Array};
 use wasm_bindgen::prelude::*;
+use wasm_bindgen::JsCast;
 
 type JsResult<T> = std::result::Result<T, JsValue>;
 
@@ -32,11 +35,11 @@ fn bool_option(options: &JsValue, key: &str, default: bool) -> Result<bool> {
 }
 
 /// Sizes and counts as JS numbers (exact below 2^53, which every limit keeps them under).
-fn number(n: u64) -> JsValue {
+pub(super) fn number(n: u64) -> JsValue {
     JsValue::from(n as f64)
 }
 
-fn kind_fields(kind: &PackEntryKind) -> [(&'static str, JsValue); 3] {
+pub(super) fn kind_fields(kind: &PackEntryKind) -> [(&'static str, JsValue); 3] {
     match kind {
         PackEntryKind::File { size, executable } => {
             [("type", "file".into()), ("size", number(*size)), ("executable", (*executable).into())]
@@ -52,15 +55,20 @@ pub struct PackWriterJs(archive::PackWriter);
 
 #[wasm_bindgen(js_class = PackWriter)]
 impl PackWriterJs {
-    /// `options`: `{ mtime?: number, hashContent?: boolean }`.
+    /// `options`: `{ mtime?: number, hashContent?: boolean, layer?: number }`; with `layer`, only that
+    /// layer of the pack's layout (`packLayout`).
     #[wasm_bindgen(constructor)]
     pub fn new(manifest_bytes: &[u8], options: JsValue) -> JsResult<PackWriterJs> {
         let build = || -> Result<PackWriterJs> {
-            let options = WriterOptions {
+            let writer_options = WriterOptions {
                 mtime: integer_option(&options, "mtime")?.unwrap_or(0),
                 hash_content: bool_option(&options, "hashContent", true)?,
             };
-            archive::PackWriter::new(manifest_bytes, options).map(PackWriterJs)
+            match layer_option(&options)? {
+                Some(layer) => archive::PackWriter::layer(manifest_bytes, layer, writer_options),
+                None => archive::PackWriter::new(manifest_bytes, writer_options),
+            }
+            .map(PackWriterJs)
         };
         build().map_err(to_js_error)
     }
@@ -106,28 +114,27 @@ pub struct PackReaderJs(archive::PackReader);
 
 #[wasm_bindgen(js_class = PackReader)]
 impl PackReaderJs {
-    /// `options`: `{ limits?: Partial<Limits>, hashContent?: boolean, expectUri?: string }`.
+    /// `options`: `{ limits?: Partial<Limits>, hashContent?: boolean, expectUri?: string, manifest?: Uint8Array,
+    /// layer?: number }`; `manifest` and `layer` together verify one layer of that pack.
     #[wasm_bindgen(constructor)]
     pub fn new(options: JsValue) -> JsResult<PackReaderJs> {
         let build = || -> Result<PackReaderJs> {
-            let limits = field(&options, "limits");
-            let defaults = Limits::default();
-            let limit = |key: &str, default: u64| integer_option(&limits, key).map(|v| v.unwrap_or(default));
-            let limits = Limits {
-                max_manifest_bytes: limit("maxManifestBytes", defaults.max_manifest_bytes)?,
-                max_entry_bytes: limit("maxEntryBytes", defaults.max_entry_bytes)?,
-                max_total_bytes: limit("maxTotalBytes", defaults.max_total_bytes)?,
-                max_entries: limit("maxEntries", defaults.max_entries)?,
-                max_ratio: limit("maxRatio", defaults.max_ratio)?,
-            };
-            let expect_uri = field(&options, "expectUri");
-            let expect_uri = match expect_uri.as_string() {
-                Some(uri) => Some(CtxUri::parse(&uri)?),
-                None if expect_uri.is_undefined() || expect_uri.is_null() => None,
-                None => return Err(Error::new(ErrorCode::JsonInvalid, "must be a ctx:// URI string").at("expectUri")),
-            };
+            let (limits, expect_uri) = (limits_option(&options)?, expect_uri_option(&options)?);
             let hash_content = bool_option(&options, "hashContent", true)?;
-            Ok(PackReaderJs(archive::PackReader::new(ReaderOptions { limits, hash_content, expect_uri })))
+            let reader_options = ReaderOptions { limits, hash_content, expect_uri };
+            let manifest = field(&options, "manifest");
+            match (manifest.dyn_ref::<Uint8Array>(), layer_option(&options)?) {
+                (Some(bytes), Some(layer)) => archive::PackReader::layer(&bytes.to_vec(), layer, reader_options),
+                (None, None) if manifest.is_undefined() || manifest.is_null() => {
+                    Ok(archive::PackReader::new(reader_options))
+                }
+                _ => Err(Error::new(
+                    ErrorCode::InvalidState,
+                    "to read one layer, give both manifest (the manifest.json bytes) and layer",
+                )
+                .at("manifest")),
+            }
+            .map(PackReaderJs)
         };
         build().map_err(to_js_error)
     }
@@ -184,4 +191,52 @@ impl PackReaderJs {
             ("compressedBytes", number(summary.compressed_bytes)),
         ]))
     }
+}
+
+/// `{ layers: [{ index, start, entries, bytes }] }`: the layers of the pack with this manifest (spec §7.3),
+/// `start` and `entries` locating each group in the manifest's entries. The manifest is verified first.
+#[wasm_bindgen(js_name = packLayout)]
+pub fn pack_layout(manifest_bytes: &[u8]) -> JsResult<JsValue> {
+    let manifest = PackManifest::parse(manifest_bytes).map_err(to_js_error)?;
+    let layers: Array = archive::partition(manifest.outputs.entries())
+        .iter()
+        .enumerate()
+        .map(|(index, group)| {
+            object(&[
+                ("index", number(index as u64)),
+                ("start", number(group.entries.start as u64)),
+                ("entries", number(group.entries.len() as u64)),
+                ("bytes", number(group.bytes)),
+            ])
+        })
+        .collect();
+    Ok(object(&[("layers", layers.into())]))
+}
+
+/// `options.limits`: a partial `Limits`, the defaults filling the rest.
+pub(super) fn limits_option(options: &JsValue) -> Result<Limits> {
+    let limits = field(options, "limits");
+    let defaults = Limits::default();
+    let limit = |key: &str, default: u64| integer_option(&limits, key).map(|v| v.unwrap_or(default));
+    Ok(Limits {
+        max_manifest_bytes: limit("maxManifestBytes", defaults.max_manifest_bytes)?,
+        max_entry_bytes: limit("maxEntryBytes", defaults.max_entry_bytes)?,
+        max_total_bytes: limit("maxTotalBytes", defaults.max_total_bytes)?,
+        max_entries: limit("maxEntries", defaults.max_entries)?,
+        max_ratio: limit("maxRatio", defaults.max_ratio)?,
+    })
+}
+
+/// `options.expectUri`: an optional ctx:// URI.
+pub(super) fn expect_uri_option(options: &JsValue) -> Result<Option<CtxUri>> {
+    let expect_uri = field(options, "expectUri");
+    match expect_uri.as_string() {
+        Some(uri) => Ok(Some(CtxUri::parse(&uri)?)),
+        None if expect_uri.is_undefined() || expect_uri.is_null() => Ok(None),
+        None => Err(Error::new(ErrorCode::JsonInvalid, "must be a ctx:// URI string").at("expectUri")),
+    }
+}
+
+fn layer_option(options: &JsValue) -> Result<Option<usize>> {
+    Ok(integer_option(options, "layer")?.map(|layer| usize::try_from(layer).unwrap_or(usize::MAX)))
 }

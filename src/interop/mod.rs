@@ -4,7 +4,9 @@
 
 mod archive;
 mod contract;
+mod legacy;
 mod oci;
+mod registry;
 
 use crate::digest::{Digest, Hasher};
 use crate::error::{Error, ErrorCode, Result};

@@ -8,7 +8,9 @@ use js_sys::{Array, Uint8Array};
 use serde_json::Value;
 use wasm_bindgen::prelude::*;
 
-/// `{ config, layers, uri, created }` → `{ bytes, digest, size }` of the image manifest.
+/// `{ config, layers, uri, created, fallback? }` → `{ bytes, digest, size }` of the image manifest. `config`
+/// is the `manifest.json` blob and `layers` the pack's layers; with `fallback: true` the manifest uses the
+/// OCI empty config (push `ociEmptyConfig().bytes` too) and carries `manifest.json` as its first layer.
 #[wasm_bindgen(js_name = ociPackManifest)]
 pub fn oci_pack_manifest(args: JsValue) -> std::result::Result<JsValue, JsValue> {
     let build = || -> Result<JsValue> {
@@ -23,7 +25,17 @@ pub fn oci_pack_manifest(args: JsValue) -> std::result::Result<JsValue, JsValue>
         };
         let uri = CtxUri::parse(&string_field(&args, "uri", "args")?)?;
         let created = string_field(&args, "created", "args")?;
-        let bytes = oci::pack_manifest(&config, &layers, &uri, &created)?;
+        let fallback = match field(&args, "fallback") {
+            value if value.is_undefined() || value.is_null() => false,
+            value => {
+                value.as_bool().ok_or_else(|| Error::new(ErrorCode::JsonInvalid, "must be a boolean").at("fallback"))?
+            }
+        };
+        let bytes = if fallback {
+            oci::pack_manifest_fallback(&config, &layers, &uri, &created)?
+        } else {
+            oci::pack_manifest(&config, &layers, &uri, &created)?
+        };
         let descriptor = Descriptor::for_blob(MEDIA_TYPE_MANIFEST, &bytes);
         Ok(object(&[
             ("bytes", Uint8Array::from(bytes.as_slice()).into()),
@@ -34,21 +46,36 @@ pub fn oci_pack_manifest(args: JsValue) -> std::result::Result<JsValue, JsValue>
     build().map_err(to_js_error)
 }
 
-/// `{ uri, created, config, layers, artifactType }` (`created` is `undefined` when not recorded).
+/// `{ uri, created, config, layers, artifactType, fallback, manifestJson, packLayers }`: `config` and
+/// `layers` as written (every blob referenced), `manifestJson` the pack's `manifest.json` blob and
+/// `packLayers` its archive layers in layout order (`created` is `undefined` when not recorded).
 #[wasm_bindgen(js_name = ociParsePackManifest)]
 pub fn oci_parse_pack_manifest(bytes: &[u8]) -> std::result::Result<JsValue, JsValue> {
     let parse = || -> Result<JsValue> {
         let manifest = oci::parse_pack_manifest(bytes)?;
         let layers = manifest.layers.iter().map(descriptor_to_js).collect::<Result<Array>>()?;
+        let pack_layers = manifest.pack_layers.iter().map(descriptor_to_js).collect::<Result<Array>>()?;
         Ok(object(&[
             ("uri", manifest.uri.to_string().into()),
             ("created", manifest.created.map_or(JsValue::UNDEFINED, JsValue::from)),
             ("config", descriptor_to_js(&manifest.config)?),
             ("layers", layers.into()),
             ("artifactType", manifest.artifact_type.into()),
+            ("fallback", manifest.fallback.into()),
+            ("manifestJson", descriptor_to_js(&manifest.manifest_json)?),
+            ("packLayers", pack_layers.into()),
         ]))
     };
     parse().map_err(to_js_error)
+}
+
+/// `{ descriptor, bytes }` of the OCI empty config (`{}`), the config blob of the fallback form.
+#[wasm_bindgen(js_name = ociEmptyConfig)]
+pub fn oci_empty_config() -> JsValue {
+    object(&[
+        ("descriptor", value_to_js(&oci::empty_config_value())),
+        ("bytes", Uint8Array::from(oci::EMPTY_CONFIG_BYTES).into()),
+    ])
 }
 
 /// Adds or replaces the pack's entry; `indexBytes` `null` starts a new `index.json`.

@@ -23,6 +23,16 @@ test('tree vectors', () => {
   for (const v of vectors.trees) assert.equal(core.treeDigest(v.entries).digest, v.digest, v.name);
 });
 
+test('multi-layer layout vectors', () => {
+  const contract = { ctxpack: 'contract/v1', transforms: [{ tool: 'layout' }] };
+  for (const v of vectors.layouts) {
+    const { entries } = core.treeDigest(v.entries);
+    const { bytes } = core.buildManifest({ contract, entries, provenance: {} });
+    const layers = core.packLayout(bytes).layers.map(({ start, entries: count, bytes: size }) => ({ start, entries: count, bytes: size }));
+    assert.deepEqual(layers, v.layers, v.name);
+  }
+});
+
 test('contract vectors', () => {
   for (const v of vectors.contracts) {
     assert.deepEqual(core.contractPlan(v.contract), v.plan, v.name);

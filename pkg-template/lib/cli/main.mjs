@@ -1,15 +1,22 @@
 // The `ctxpack` command line: global options, dispatch to one module per command, output and errors.
 // Exit codes: 0 success, 1 error, 2 usage error. With --json, stdout holds exactly one JSON document
 // (the result, or {"error": {...}}); without it, errors go to stderr as `error[CTX_…]: message` + hint.
+// Warnings (`warning: …`) and registry retries go to stderr in both modes.
 import { parseArgs } from 'node:util';
 import { isCtxpackError, toCtxpackError } from '../errors.mjs';
 import { createProgressBar } from '../progress.mjs';
 import { GLOBAL_OPTIONS, globalHelp, usageError } from './shared.mjs';
+import copyCommand from './copy.mjs';
 import exportCommand from './export.mjs';
 import gcCommand from './gc.mjs';
 import idCommand from './id.mjs';
+import importCommand from './import.mjs';
 import inspectCommand from './inspect.mjs';
+import loginCommand from './login.mjs';
 import lsCommand from './ls.mjs';
+import pullCommand from './pull.mjs';
+import pushCommand from './push.mjs';
+import resolveCommand from './resolve.mjs';
 import rmCommand from './rm.mjs';
 import runCommand from './run.mjs';
 import seedCommand from './seed.mjs';
@@ -28,15 +35,21 @@ export const COMMANDS = [
   rmCommand,
   gcCommand,
   runCommand,
+  pushCommand,
+  pullCommand,
+  resolveCommand,
+  copyCommand,
+  importCommand,
+  loginCommand,
   versionCommand,
 ];
 
 /**
  * Run the CLI with `args` (without node and the script). Returns the exit code.
  * @param {string[]} args
- * @param {{stdout?: NodeJS.WritableStream, stderr?: NodeJS.WritableStream}} [streams]
+ * @param {{stdin?: NodeJS.ReadStream, stdout?: NodeJS.WritableStream, stderr?: NodeJS.WritableStream}} [streams]
  */
-export async function main(args, { stdout = process.stdout, stderr = process.stderr } = {}) {
+export async function main(args, { stdin = process.stdin, stdout = process.stdout, stderr = process.stderr } = {}) {
   const json = wantsJson(args);
   let progress;
   try {
@@ -61,8 +74,15 @@ export async function main(args, { stdout = process.stdout, stderr = process.std
       json,
       home: parsed.values.home,
       onProgress: progress.onProgress,
+      warn: (message) => progress.print(`warning: ${message}`),
+      // Retries and resumes explain a slow transfer; auth and mount events are routine.
+      onEvent: (event) => {
+        if (event.kind === 'retry' || event.kind === 'resume') progress.print(`${event.kind}: ${event.message}`);
+      },
+      streams: { stdin, stderr },
     });
     progress.stop();
+    for (const warning of result.warnings ?? []) stderr.write(`warning: ${warning}\n`);
     if (json) stdout.write(`${JSON.stringify(result.json, null, 2)}\n`);
     else if (result.text) stdout.write(`${result.text}\n`);
     if (result.note && !json) stderr.write(`${result.note}\n`);
@@ -138,6 +158,7 @@ function parseArgsOptions(options) {
 }
 
 function describeCount(min, max) {
+  if (max === Infinity) return `at least ${min} argument${min === 1 ? '' : 's'}`;
   if (min === max) return min === 0 ? 'no arguments' : `${min} argument${min === 1 ? '' : 's'}`;
   return `${min} to ${max} arguments`;
 }

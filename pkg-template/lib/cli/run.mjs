@@ -1,32 +1,66 @@
 import { formatDuration } from '../format.mjs';
 import { run } from '../run.mjs';
-import { CONTRACT_HELP_LINES, CONTRACT_OPTIONS, commandHelp, usageError } from './shared.mjs';
+import {
+  CONCURRENCY_HELP_LINES,
+  CONCURRENCY_OPTIONS,
+  CONTRACT_HELP_LINES,
+  CONTRACT_OPTIONS,
+  REGISTRY_HELP_LINES,
+  REGISTRY_OPTIONS,
+  commandHelp,
+  concurrencyFrom,
+  fallbackWarning,
+  usageError,
+} from './shared.mjs';
 
-const synopsis = 'run --contract <file> -- <command…>';
-const summary = 'on a pantry hit put the outputs in place and skip the command; on a miss run it and seed';
+const synopsis = 'run --contract <file> [--push] -- <command…>';
+const summary = 'on a hit (pantry, then registry) put the outputs in place and skip the command; on a miss run it and seed';
 const details = `The outputs go to the contract's outputs[0].path (relative to the contract file).
+The registry is consulted when one is configured; if it cannot be reached, the command runs (with a warning).
+With --push, the pack is then pushed to the registry (unless it came from there).
 The command runs without a shell; with --json its stdout is sent to stderr.`;
+
+const OUTCOMES = {
+  pantry: 'hit: outputs restored from the pantry, command skipped',
+  registry: 'hit: pack pulled from the registry, outputs restored, command skipped',
+  command: 'miss: ran the command and seeded its outputs',
+};
 
 export default {
   name: 'run',
   synopsis,
   summary,
-  options: CONTRACT_OPTIONS,
+  options: { ...CONTRACT_OPTIONS, ...REGISTRY_OPTIONS, ...CONCURRENCY_OPTIONS, push: { type: 'boolean' } },
   positionals: [0, 0],
   acceptsCommand: true,
-  help: commandHelp({ synopsis, summary, details, optionLines: [CONTRACT_HELP_LINES] }),
-  async run({ values, afterTerminator, home, json, onProgress }) {
+  help: commandHelp({
+    synopsis,
+    summary,
+    details,
+    optionLines: [CONTRACT_HELP_LINES, REGISTRY_HELP_LINES, CONCURRENCY_HELP_LINES, '  --push             push the pack to the registry afterwards'],
+  }),
+  async run({ values, afterTerminator, home, json, onProgress, onEvent, warn }) {
     if (afterTerminator.length === 0) throw usageError('run needs a command after --', 'ctxpack run --contract c.json -- make all');
     const result = await run({
       contractPath: values.contract,
       followLinks: values['follow-links'],
       command: afterTerminator,
       home,
+      registry: values.registry,
+      insecure: values.insecure,
+      concurrency: concurrencyFrom(values),
+      push: values.push,
       // stdout must hold only our JSON document, so the command's output goes to stderr.
       stdio: json ? ['inherit', 2, 'inherit'] : 'inherit',
       onProgress,
+      onEvent,
+      onWarning: warn,
     });
-    const what = result.hit ? 'hit: outputs restored from the pantry, command skipped' : 'miss: ran the command and seeded its outputs';
-    return { note: `${what} in ${formatDuration(result.durationMs)}\n${result.uri}`, json: result };
+    const pushed = result.pushed ? `\npushed to ${result.pushed.reference}` : '';
+    return {
+      note: `${OUTCOMES[result.source]} in ${formatDuration(result.durationMs)}\n${result.uri}${pushed}`,
+      warnings: result.pushed ? fallbackWarning(result.pushed, result.pushed.registry) : [],
+      json: result,
+    };
   },
 };

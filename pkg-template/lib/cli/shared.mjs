@@ -1,5 +1,6 @@
 // Option tables and helpers shared by the command modules.
 import { CtxpackError } from '../errors.mjs';
+import { formatBytes, plural } from '../format.mjs';
 
 export const GLOBAL_OPTIONS = {
   home: { type: 'string' },
@@ -80,4 +81,49 @@ export function commandHelp({ synopsis, summary, details = '', optionLines = [] 
 
 export function usageError(message, hint) {
   return new CtxpackError('CTX_USAGE', message, { hint });
+}
+
+export const REGISTRY_OPTIONS = {
+  registry: { type: 'string' },
+  insecure: { type: 'boolean' },
+};
+
+export const REGISTRY_HELP_LINES = `  --registry <ref>   <host>[:port]/<repository> (default: $CTXPACK_REGISTRY, else "registry" in
+                     $CTXPACK_CONFIG or ~/.config/ctxpack/config.json)
+  --insecure         allow plain http:// to a registry that is not on this machine`;
+
+export const CONCURRENCY_OPTIONS = { concurrency: { type: 'string' } };
+
+export const CONCURRENCY_HELP_LINES = '  --concurrency <n>  blobs transferred at once (default 4)';
+
+export const AUTH_DETAILS = `Credentials: $CTXPACK_USER and $CTXPACK_TOKEN, else Docker's config ($DOCKER_CONFIG or ~/.docker:
+credHelpers, auths, credsStore), as \`ctxpack login\` or \`docker login\` stored them; else anonymous.`;
+
+/** --concurrency as a number, or undefined for the default. */
+export function concurrencyFrom(values) {
+  if (values.concurrency === undefined) return undefined;
+  const value = Number(values.concurrency);
+  if (!Number.isSafeInteger(value) || value < 1 || value > 64) {
+    throw new CtxpackError('CTX_USAGE', `--concurrency must be a whole number from 1 to 64, got ${JSON.stringify(values.concurrency)}`, {
+      hint: 'e.g. --concurrency 8',
+    });
+  }
+  return value;
+}
+
+/** What a copy did, in a line: "3 blobs (12.0 MiB) uploaded, 1 already there". */
+export function describeTransfer(result, verb) {
+  if (result.alreadyPresent) return 'already there; nothing transferred';
+  const { transferred, skipped, mounted } = result.blobs;
+  const parts = [`${plural(transferred, 'blob')} ${verb} (${formatBytes(result.bytes)})`];
+  if (mounted > 0) parts.push(`${mounted} mounted`);
+  if (skipped > 0) parts.push(`${skipped} already there`);
+  return parts.join(', ');
+}
+
+/** The warning when a registry refused the ctxpack config type and got the fallback form. */
+export function fallbackWarning(result, registry) {
+  return result.fallback
+    ? [`${registry} refused the ctxpack config type; pushed the fallback form (empty config, manifest.json as the first layer), which ctxpack reads the same way`]
+    : [];
 }

@@ -1,0 +1,59 @@
+import { copy } from '../transfer.mjs';
+import {
+  AUTH_DETAILS,
+  CONCURRENCY_HELP_LINES,
+  CONCURRENCY_OPTIONS,
+  commandHelp,
+  concurrencyFrom,
+  describeTransfer,
+  fallbackWarning,
+} from './shared.mjs';
+
+const synopsis = 'copy <uri> --from <ref> --to <ref>';
+const summary = 'copy a pack between registries or repositories, without the pantry';
+const details = `Blobs are checked against their digests on the way; those the target has are skipped.
+
+${AUTH_DETAILS}`;
+
+export default {
+  name: 'copy',
+  synopsis,
+  summary,
+  options: {
+    from: { type: 'string', required: true },
+    to: { type: 'string', required: true },
+    insecure: { type: 'boolean' },
+    'mount-from': { type: 'string' },
+    ...CONCURRENCY_OPTIONS,
+  },
+  positionals: [1, 1],
+  help: commandHelp({
+    synopsis,
+    summary,
+    details,
+    optionLines: [
+      '  --from <ref>        source <host>[:port]/<repository>',
+      '  --to <ref>          target <host>[:port]/<repository>',
+      '  --insecure          allow plain http:// to registries that are not on this machine',
+      '  --mount-from <repo> mount blobs from this repository of the target registry',
+      CONCURRENCY_HELP_LINES,
+    ],
+  }),
+  async run({ values, positionals, onProgress, onEvent }) {
+    const result = await copy(positionals[0], {
+      from: values.from,
+      to: values.to,
+      insecure: values.insecure,
+      mountFrom: values['mount-from'],
+      concurrency: concurrencyFrom(values),
+      onProgress,
+      onEvent,
+    });
+    return {
+      text: result.reference,
+      note: `copied: ${describeTransfer(result, 'copied')}`,
+      warnings: fallbackWarning(result, result.to),
+      json: result,
+    };
+  },
+};

@@ -1,0 +1,67 @@
+import { CtxpackError } from '../errors.mjs';
+import { pull } from '../transfer.mjs';
+import {
+  AUTH_DETAILS,
+  CONCURRENCY_HELP_LINES,
+  CONCURRENCY_OPTIONS,
+  REGISTRY_HELP_LINES,
+  REGISTRY_OPTIONS,
+  commandHelp,
+  concurrencyFrom,
+  describeTransfer,
+} from './shared.mjs';
+
+const synopsis = 'pull <uri> [--registry <ref>] [-o <dir>]';
+const summary = 'download a pack from a registry into the pantry (verified), optionally into <dir>';
+const details = `Every blob is checked against its digest while it streams, the URI is re-derived from the
+contract in the manifest, and the whole pack is verified before the pantry records it. A pack the pantry
+already holds is not downloaded again.
+With --legacy, reads an old Python CtxPack v0 pack (tagged with 12 hex digits) into -o <dir> and prints
+what could and could not be verified; it does not go into the pantry.
+
+${AUTH_DETAILS}`;
+
+export default {
+  name: 'pull',
+  synopsis,
+  summary,
+  options: { ...REGISTRY_OPTIONS, ...CONCURRENCY_OPTIONS, output: { type: 'string', short: 'o' }, legacy: { type: 'boolean' } },
+  positionals: [1, 1],
+  help: commandHelp({
+    synopsis,
+    summary,
+    details,
+    optionLines: [
+      REGISTRY_HELP_LINES,
+      CONCURRENCY_HELP_LINES,
+      '  -o, --output <dir>  also put the outputs in <dir> (absent or empty)',
+      '  --legacy            read a Python CtxPack v0 pack into -o <dir>',
+    ],
+  }),
+  async run({ values, positionals, home, onProgress, onEvent }) {
+    if (values.legacy && values.output === undefined) {
+      throw new CtxpackError('CTX_USAGE', 'pull --legacy needs -o <dir>', { hint: 'ctxpack pull <uri> --legacy -o out/' });
+    }
+    const result = await pull(positionals[0], {
+      registry: values.registry,
+      insecure: values.insecure,
+      concurrency: concurrencyFrom(values),
+      output: values.output,
+      legacy: values.legacy,
+      home,
+      onProgress,
+      onEvent,
+    });
+    if (result.legacy) return { text: result.path, note: legacyNote(result), json: result };
+    const where = result.path ? `; outputs in ${result.path}` : '';
+    return { text: result.uri, note: `pulled: ${describeTransfer(result, 'downloaded')}${where}`, json: result };
+  },
+};
+
+/** What could and could not be checked, one line each. */
+function legacyNote(result) {
+  const lines = [`read the Python CtxPack v0 pack ${result.reference} into ${result.path}`];
+  for (const check of result.verified) lines.push(`  verified:     ${check}`);
+  for (const reason of result.unverified) lines.push(`  not verified: ${reason}`);
+  return lines.join('\n');
+}

@@ -1,0 +1,24 @@
+import { resolve } from '../transfer.mjs';
+import { AUTH_DETAILS, REGISTRY_HELP_LINES, REGISTRY_OPTIONS, commandHelp } from './shared.mjs';
+
+const synopsis = 'resolve <uri> [--registry <ref>]';
+const summary = 'say whether a pack is in the pantry and in the registry';
+const details = `The registry is asked only when one is configured. Not finding the pack is not an error:
+the answer says where it is ("found" in --json).
+
+${AUTH_DETAILS}`;
+
+export default {
+  name: 'resolve',
+  synopsis,
+  summary,
+  options: REGISTRY_OPTIONS,
+  positionals: [1, 1],
+  help: commandHelp({ synopsis, summary, details, optionLines: [REGISTRY_HELP_LINES] }),
+  async run({ values, positionals, home, onEvent }) {
+    const result = await resolve(positionals[0], { registry: values.registry, insecure: values.insecure, home, onEvent });
+    const lines = [`pantry    ${result.pantry.found ? `yes  ${result.pantry.digest}` : 'no'}`];
+    if (result.registry) lines.push(`registry  ${result.registry.found ? `yes  ${result.registry.reference}` : `no   (${result.registry.name})`}`);
+    return { text: lines.join('\n'), json: result };
+  },
+};

@@ -1,0 +1,161 @@
+// One graph copy between two stores, used by push, pull, copy, export and import:
+// resolve the URI's tag → manifest (verified) → blobs the target lacks (config and layers, with bounded
+// concurrency) → the manifest last, so a target never tags a pack whose blobs are not all there.
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import * as core from '../core-node.mjs';
+import { CtxpackError } from '../errors.mjs';
+import { Pantry } from '../pantry.mjs';
+import { LayoutStore } from './pantry-store.mjs';
+
+export const DEFAULT_CONCURRENCY = 4;
+
+/**
+ * @param {import('./store.mjs').Store} from
+ * @param {import('./store.mjs').Store} to
+ * @param {string} uri
+ * @param {{concurrency?: number, mountFrom?: string, phase?: string,
+ *   onProgress?: (event: {phase: string, bytes: number, totalBytes: number}) => void}} [options]
+ * @returns {Promise<{uri: string, manifest: object, alreadyPresent: boolean, fallback: boolean,
+ *   blobs: {total: number, transferred: number, skipped: number, mounted: number}, bytes: number}>}
+ */
+export async function copyPack(from, to, uri, { concurrency = DEFAULT_CONCURRENCY, mountFrom, phase = 'copy', onProgress } = {}) {
+  const canonical = core.parseUri(uri);
+  const limit = checkConcurrency(concurrency);
+  const present = await to.resolve(canonical);
+  if (present) {
+    return { uri: canonical, manifest: present, alreadyPresent: true, fallback: false, blobs: { total: 0, transferred: 0, skipped: 0, mounted: 0 }, bytes: 0 };
+  }
+  const manifest = await from.resolve(canonical);
+  if (!manifest) {
+    throw new CtxpackError('CTX_NOT_FOUND', `${canonical} is not in the ${from.describe()}`, {
+      subject: canonical,
+      hint: 'check the URI and the registry or directory; `ctxpack resolve <uri>` says where a pack is',
+    });
+  }
+  const manifestBytes = await from.fetchBytes(manifest);
+  const parsed = core.ociParsePackManifest(manifestBytes);
+  if (parsed.uri !== canonical) {
+    throw new CtxpackError('CTX_URI_MISMATCH', `the ${from.describe()} tags ${core.uriTag(canonical)} with the manifest of ${parsed.uri}`, {
+      subject: canonical,
+      hint: 'the tag was moved to other content; push the right pack again, or ask the registry owner',
+    });
+  }
+  const blobs = uniqueBlobs([parsed.config, ...parsed.layers]);
+  const missing = (await mapBounded(blobs, limit, async (blob) => ((await to.exists(blob)) ? null : blob))).filter(Boolean);
+  const progress = progressTracker(onProgress, phase, missing);
+  const results = await mapBounded(missing, limit, async (blob) => {
+    const onBytes = progress.forBlob(blob);
+    const result = await copyBlob(from, to, blob, { mountFrom, onBytes });
+    onBytes(blob.size);
+    return result;
+  });
+  const stored = await to.pushManifest(canonical, manifest, manifestBytes);
+  const mounted = results.filter((result) => result.mounted).length;
+  return {
+    uri: canonical,
+    manifest: stored.descriptor,
+    alreadyPresent: false,
+    fallback: stored.fallback,
+    blobs: { total: blobs.length, transferred: missing.length - mounted, skipped: blobs.length - missing.length, mounted },
+    bytes: missing.reduce((sum, blob) => sum + blob.size, 0),
+  };
+}
+
+/** Local on either side: stream straight across. Two remote stores: through a temporary spool file. */
+async function copyBlob(from, to, blob, { mountFrom, onBytes }) {
+  if (to.openSink) {
+    await fetchInto(from, to, blob, onBytes);
+    return { mounted: false };
+  }
+  if (from.openSource) return pushFrom(from, to, blob, { mountFrom, onBytes });
+  const spoolDir = fs.mkdtempSync(path.join(os.tmpdir(), 'ctxpack-spool-'));
+  try {
+    const spool = new LayoutStore(new Pantry(spoolDir), { label: 'spool' });
+    await fetchInto(from, spool, blob, (bytes) => onBytes(bytes / 2));
+    return await pushFrom(spool, to, blob, { mountFrom, onBytes: (bytes) => onBytes(bytes / 2) });
+  } finally {
+    fs.rmSync(spoolDir, { recursive: true, force: true });
+  }
+}
+
+async function fetchInto(from, to, blob, onBytes) {
+  const sink = to.openSink(blob);
+  try {
+    await from.fetchBlob(blob, sink, { onBytes });
+  } catch (error) {
+    sink.abort();
+    throw error;
+  }
+  sink.commit();
+}
+
+async function pushFrom(from, to, blob, options) {
+  const source = from.openSource(blob);
+  try {
+    const result = await to.pushBlob(blob, source, options);
+    return { mounted: Boolean(result.mounted) };
+  } finally {
+    source.close();
+  }
+}
+
+/**
+ * One progress phase over all blobs. Each blob's count is capped at its size (a resumed download re-sends
+ * bytes) and completed when it finishes (a mounted blob sends none), so the bar ends at 100%.
+ */
+function progressTracker(onProgress, phase, blobs) {
+  const totalBytes = blobs.reduce((sum, blob) => sum + blob.size, 0);
+  let bytes = 0;
+  onProgress?.({ phase, bytes, totalBytes });
+  return {
+    forBlob(blob) {
+      let done = 0;
+      return (count) => {
+        const added = Math.min(count, blob.size - done);
+        if (added <= 0) return;
+        done += added;
+        bytes += added;
+        onProgress?.({ phase, bytes: Math.round(bytes), totalBytes });
+      };
+    },
+  };
+}
+
+/**
+ * `fn` over `items`, at most `limit` at a time, results in order. After a failure no new item starts; the
+ * ones running finish (so their temp files are cleaned up) before the first error is thrown.
+ */
+async function mapBounded(items, limit, fn) {
+  const results = new Array(items.length);
+  let next = 0;
+  let failure;
+  const worker = async () => {
+    while (failure === undefined && next < items.length) {
+      const index = next++;
+      try {
+        results[index] = await fn(items[index]);
+      } catch (error) {
+        failure ??= { error };
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
+  if (failure) throw failure.error;
+  return results;
+}
+
+function uniqueBlobs(descriptors) {
+  const seen = new Set();
+  return descriptors.filter((descriptor) => !seen.has(descriptor.digest) && seen.add(descriptor.digest));
+}
+
+function checkConcurrency(value) {
+  if (!Number.isSafeInteger(value) || value < 1 || value > 64) {
+    throw new CtxpackError('CTX_USAGE', `concurrency must be a whole number from 1 to 64, got ${JSON.stringify(value)}`, {
+      hint: 'e.g. --concurrency 4 (the default)',
+    });
+  }
+  return value;
+}

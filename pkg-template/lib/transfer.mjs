@@ -1,0 +1,233 @@
+// Registries and OCI layouts: push, pull, copy, resolve, exportLayout, importLayout. Each is one graph copy
+// between two stores (stores/copy.mjs); into the pantry, a pack is fully verified before it is indexed.
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import * as core from './core-node.mjs';
+import { CtxpackError } from './errors.mjs';
+import { Pantry, openPantry } from './pantry.mjs';
+import { phaseReporter } from './progress.mjs';
+import { unpack } from './read.mjs';
+import { configuredRegistry, requireRegistry } from './registry/config.mjs';
+import { copyPack } from './stores/copy.mjs';
+import { openLayoutStore } from './stores/layout-store.mjs';
+import { LayoutStore, openPantryStore } from './stores/pantry-store.mjs';
+import { openRemoteStore } from './stores/remote-store.mjs';
+
+/** Python CtxPack v0 tagged a pack with the first 12 hex digits of its hash. */
+const LEGACY_TAG_HEX = 12;
+const LEGACY_MANIFEST_TYPES = ['application/vnd.oci.image.manifest.v1+json', 'application/vnd.docker.distribution.manifest.v2+json'];
+
+/**
+ * @typedef {object} RegistryOptions
+ * @property {string} [registry]     "<host>[:port]/<repository>"; default $CTXPACK_REGISTRY, then the config file
+ * @property {boolean} [insecure]    allow http:// to a host that is not loopback
+ * @property {string} [home]         pantry location
+ * @property {number} [concurrency]  blobs transferred at once (default 4)
+ * @property {NodeJS.ProcessEnv} [env] where credentials and the registry come from (default process.env)
+ * @property {(event: {phase: string, bytes: number, totalBytes: number}) => void} [onProgress]
+ * @property {(event: {kind: string, message: string}) => void} [onEvent]  retries, auth, resumes, mounts
+ */
+
+/**
+ * Upload a pantry pack to a registry, tagged ctx-<hex>. Blobs the registry has are skipped; the manifest goes last.
+ * @param {string} uri
+ * @param {RegistryOptions & {mountFrom?: string}} [options] mountFrom: another repository of the same registry
+ */
+export async function push(uri, options = {}) {
+  const canonical = core.parseUri(uri);
+  const source = openPantryStore(options);
+  if (!(await source.resolve(canonical))) {
+    throw new CtxpackError('CTX_NOT_FOUND', `${canonical} is not in the pantry at ${source.pantry.home}`, {
+      subject: canonical,
+      hint: 'seed or pull the pack first; `ctxpack ls` lists what the pantry holds',
+    });
+  }
+  const remote = openRemote(requireRegistry(options.registry, options), options);
+  const copied = await copyPack(source, remote, canonical, { ...transferOptions(options, 'push'), mountFrom: options.mountFrom });
+  return describeCopy(copied, { registry: remote.name, reference: remote.reference(canonical) });
+}
+
+/**
+ * Download a pack into the pantry (verified in full before it is indexed); with `output`, also put its
+ * outputs in that directory (absent or empty). With `legacy`, read a Python CtxPack v0 pack into `output`.
+ * @param {string} uri
+ * @param {RegistryOptions & {output?: string, legacy?: boolean}} [options]
+ */
+export async function pull(uri, options = {}) {
+  const canonical = core.parseUri(uri);
+  const registry = requireRegistry(options.registry, options);
+  if (options.legacy) return pullLegacy(canonical, registry, options);
+  const remote = openRemote(registry, options);
+  // copyPack looks in the pantry first: a pack already there needs no request to the registry.
+  const copied = await copyPack(remote, openPantryStore(options), canonical, transferOptions(options, 'pull'));
+  const result = describeCopy(copied, { registry: remote.name, reference: remote.reference(canonical) });
+  if (options.output === undefined) return result;
+  const unpacked = await unpack(canonical, options.output, { home: options.home, onProgress: options.onProgress });
+  return { ...result, path: unpacked.path };
+}
+
+/**
+ * Copy a pack from one registry to another (or to another repository), without the pantry.
+ * @param {string} uri
+ * @param {Omit<RegistryOptions, 'registry' | 'home'> & {from: string, to: string, mountFrom?: string}} options
+ */
+export async function copy(uri, options) {
+  const canonical = core.parseUri(uri);
+  if (!options?.from || !options?.to) {
+    throw new CtxpackError('CTX_USAGE', 'copy needs a source and a target registry', { hint: 'ctxpack copy <uri> --from host/repo --to host/repo' });
+  }
+  const from = openRemote(options.from, options);
+  const to = openRemote(options.to, options);
+  const copied = await copyPack(from, to, canonical, { ...transferOptions(options, 'copy'), mountFrom: options.mountFrom });
+  return describeCopy(copied, { from: from.name, to: to.name, reference: to.reference(canonical) });
+}
+
+/**
+ * Where a pack is: the pantry, and the registry when one is configured (none is not an error here).
+ * @param {string} uri
+ * @param {RegistryOptions} [options]
+ */
+export async function resolve(uri, options = {}) {
+  const canonical = core.parseUri(uri);
+  const pantry = openPantry(options);
+  const local = pantry.has(canonical) ? pantry.resolve(canonical) : null;
+  const registry = configuredRegistry(options.registry, options);
+  let remote = null;
+  if (registry !== undefined) {
+    const store = openRemote(registry, options);
+    const found = await store.resolve(canonical);
+    remote = { name: store.name, reference: store.reference(canonical), found: found !== null, ...(found ? { digest: found.digest } : {}) };
+  }
+  return {
+    uri: canonical,
+    pantry: { home: pantry.home, found: local !== null, ...(local ? { digest: local.digest } : {}) },
+    registry: remote,
+  };
+}
+
+/**
+ * Write pantry packs into an OCI image layout directory (created if needed; packs already there are kept),
+ * e.g. to carry them to an air-gapped machine. `oras`, `skopeo` and `crane` read it too.
+ * @param {string | string[]} uris
+ * @param {string} dir
+ * @param {{home?: string, concurrency?: number, onProgress?: Function}} [options]
+ */
+export async function exportLayout(uris, dir, options = {}) {
+  const list = [uris].flat();
+  if (list.length === 0) throw new CtxpackError('CTX_USAGE', 'no pack given to export', { hint: 'ctxpack export --oci <dir> <uri>…' });
+  const pantry = openPantryStore(options);
+  const layout = openLayoutStore(dir);
+  const packs = [];
+  for (const uri of list) packs.push(describeCopy(await copyPack(pantry, layout, uri, transferOptions(options, 'export')), {}));
+  return { path: layout.pantry.home, packs };
+}
+
+/**
+ * Read every pack of an OCI image layout (or only `uris`) into the pantry, each verified in full first.
+ * @param {string} dir
+ * @param {{home?: string, uris?: string[], concurrency?: number, onProgress?: Function}} [options]
+ */
+export async function importLayout(dir, options = {}) {
+  const layout = openLayoutStore(dir, { mustExist: true });
+  const pantry = openPantryStore(options);
+  const uris = options.uris?.length ? options.uris.map((uri) => core.parseUri(uri)) : layout.pantry.list().map((entry) => entry.uri);
+  const packs = [];
+  for (const uri of uris) packs.push(describeCopy(await copyPack(layout, pantry, uri, transferOptions(options, 'import')), {}));
+  return { path: layout.pantry.home, packs };
+}
+
+/**
+ * A Python CtxPack v0 pack: tagged with 12 hex digits, `{}` config, one layer with the files at the tar
+ * root. The layer is downloaded (digest-checked) to a spool, then read by the legacy reader into `output`,
+ * which says what it could not verify. Nothing goes into the pantry.
+ */
+async function pullLegacy(canonical, registry, options) {
+  if (options.output === undefined) {
+    throw new CtxpackError('CTX_USAGE', 'pull --legacy needs -o <dir>: an old pack cannot go into the pantry', { hint: 'ctxpack pull <uri> --legacy -o out/' });
+  }
+  // Loaded only here: most installations never read an old pack.
+  const { extractLegacyLayer } = await import('./legacy.mjs');
+  const remote = openRemote(registry, options);
+  const tag = canonical.slice('ctx://sha256:'.length, 'ctx://sha256:'.length + LEGACY_TAG_HEX);
+  const reference = `${remote.name}:${tag}`;
+  const manifest = await remote.client.fetchManifest(tag, { accept: LEGACY_MANIFEST_TYPES });
+  const layer = legacyLayer(manifest.bytes, reference);
+  const spoolDir = fs.mkdtempSync(path.join(os.tmpdir(), 'ctxpack-legacy-'));
+  try {
+    const spool = new LayoutStore(new Pantry(spoolDir), { label: 'spool' });
+    await copyLayer(remote, spool, layer, options.onProgress);
+    const extracted = await extractLegacyLayer(spool.pantry.blobPath(layer.digest), options.output, { expectUri: canonical });
+    return {
+      uri: extracted.uri,
+      registry: remote.name,
+      reference,
+      legacy: true,
+      manifest: { digest: manifest.digest, size: manifest.size },
+      path: extracted.path,
+      files: extracted.files,
+      bytes: extracted.bytes,
+      verified: [
+        `the image manifest matches its digest ${manifest.digest}`,
+        `the layer matches its digest ${layer.digest}`,
+        `the manifest in the layer names ${canonical}`,
+        'every path, type and size is within the limits; nothing escapes the directory',
+      ],
+      unverified: extracted.unverified,
+    };
+  } finally {
+    fs.rmSync(spoolDir, { recursive: true, force: true });
+  }
+}
+
+async function copyLayer(remote, spool, layer, onProgress) {
+  const sink = spool.openSink(layer);
+  try {
+    await remote.fetchBlob(layer, sink, { onBytes: phaseReporter(onProgress, 'pull', layer.size) });
+  } catch (error) {
+    sink.abort();
+    throw error;
+  }
+  sink.commit();
+}
+
+function legacyLayer(bytes, reference) {
+  let manifest;
+  try {
+    manifest = JSON.parse(Buffer.from(bytes).toString('utf8'));
+  } catch {
+    manifest = undefined;
+  }
+  const layers = manifest?.layers;
+  const layer = Array.isArray(layers) && layers.length === 1 ? layers[0] : undefined;
+  const valid =
+    typeof layer?.mediaType === 'string' && /^sha256:[0-9a-f]{64}$/.test(layer.digest) && Number.isSafeInteger(layer.size) && layer.size >= 0;
+  if (!valid) {
+    throw new CtxpackError('CTX_OCI_INVALID', `${reference} is not an image manifest with one layer, as Python CtxPack v0 wrote`, {
+      subject: reference,
+      hint: 'check that the URI names a Python CtxPack v0 pack, or pull it without --legacy',
+    });
+  }
+  return { mediaType: layer.mediaType, digest: layer.digest, size: layer.size };
+}
+
+function openRemote(registry, options) {
+  return openRemoteStore({ registry, insecure: options.insecure, env: options.env, onEvent: options.onEvent });
+}
+
+function transferOptions(options, phase) {
+  return { concurrency: options.concurrency, onProgress: options.onProgress, phase };
+}
+
+/** The result of a copy, as the API and `--json` give it. */
+function describeCopy(copied, where) {
+  return {
+    uri: copied.uri,
+    ...where,
+    manifest: copied.manifest,
+    alreadyPresent: copied.alreadyPresent,
+    fallback: copied.fallback,
+    blobs: copied.blobs,
+    bytes: copied.bytes,
+  };
+}
