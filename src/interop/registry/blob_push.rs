@@ -92,13 +92,14 @@ impl Upload<'_> {
         let size = self.descriptor.size;
         let closing = if size <= self.client.monolithic_max_bytes {
             let body = self.source.read(0, size).await?;
-            self.put(&location, Some(body)).await?
+            let closing = self.put(&location, Some(body)).await?;
+            self.progress(size);
+            closing
         } else {
             let chunk = chunk_size(Some(self.client.chunk_bytes), &registry.host, min_chunk);
             let location = self.patch_chunks(location, chunk).await?;
             self.put(&location, None).await?
         };
-        self.progress(size);
         self.check_stored_digest(&closing)?;
         Ok(Pushed { uploaded: true, mounted: false })
     }
