@@ -8,7 +8,10 @@ use crate::error::{Error, ErrorCode, Result};
 /// What the host's `credentials` callback returned. Debug output hides every secret.
 #[derive(Clone, PartialEq, Eq)]
 pub enum Credentials {
-    Basic { username: String, password: String },
+    Basic {
+        username: String,
+        password: String,
+    },
     /// An OAuth2 refresh token (`docker login` stores one as `identitytoken`).
     IdentityToken(String),
     /// A ready Bearer token for the registry itself.
@@ -41,9 +44,10 @@ pub enum AuthScheme {
 /// plain-http token realm on a non-loopback host; otherwise credentials would cross the network in clear.
 pub fn choose(challenges: &[Challenge], host: &str, insecure: bool) -> Result<AuthScheme> {
     if let Some(bearer) = challenges.iter().find(|c| c.scheme == "bearer") {
-        let realm = bearer.param("realm").filter(|r| !r.is_empty()).ok_or_else(|| {
-            Error::new(ErrorCode::RegistryProtocol, "Bearer challenge without a realm").at(host)
-        })?;
+        let realm = bearer
+            .param("realm")
+            .filter(|r| !r.is_empty())
+            .ok_or_else(|| Error::new(ErrorCode::RegistryProtocol, "Bearer challenge without a realm").at(host))?;
         let url = HttpUrl::parse(realm).map_err(|e| e.at(host))?;
         if url.scheme.as_str() == "http" && !url.is_loopback() && !insecure {
             return Err(Error::new(
@@ -64,7 +68,10 @@ pub fn choose(challenges: &[Challenge], host: &str, insecure: bool) -> Result<Au
     let offered: Vec<&str> = challenges.iter().map(|c| c.scheme.as_str()).collect();
     Err(Error::new(
         ErrorCode::AuthFailed,
-        format!("the registry asks for authentication ctxpack cannot do ({})", if offered.is_empty() { "no challenge".into() } else { offered.join(", ") }),
+        format!(
+            "the registry asks for authentication ctxpack cannot do ({})",
+            if offered.is_empty() { "no challenge".into() } else { offered.join(", ") }
+        ),
     )
     .at(host)
     .hint("registries speak Basic or Bearer token auth; check that this is a registry address"))
@@ -88,7 +95,8 @@ fn base64(bytes: &[u8]) -> String {
     const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
     let mut out = String::with_capacity(bytes.len().div_ceil(3) * 4);
     for group in bytes.chunks(3) {
-        let n = (group[0] as u32) << 16 | (*group.get(1).unwrap_or(&0) as u32) << 8 | *group.get(2).unwrap_or(&0) as u32;
+        let n =
+            (group[0] as u32) << 16 | (*group.get(1).unwrap_or(&0) as u32) << 8 | *group.get(2).unwrap_or(&0) as u32;
         for (i, shift) in [18, 12, 6, 0].into_iter().enumerate() {
             out.push(if i <= group.len() { ALPHABET[(n >> shift & 63) as usize] as char } else { '=' });
         }
@@ -107,7 +115,10 @@ mod tests {
 
     #[test]
     fn prefers_bearer_and_keeps_its_parameters() {
-        let scheme = choose_from(r#"Basic realm="r", Bearer realm="https://auth.example.com/token",service="reg",scope="repository:a:pull""#).unwrap();
+        let scheme = choose_from(
+            r#"Basic realm="r", Bearer realm="https://auth.example.com/token",service="reg",scope="repository:a:pull""#,
+        )
+        .unwrap();
         assert_eq!(
             scheme,
             AuthScheme::Bearer {
@@ -124,7 +135,10 @@ mod tests {
         assert_eq!(choose_from("Negotiate").unwrap_err().code, ErrorCode::AuthFailed);
         assert_eq!(choose_from("").unwrap_err().code, ErrorCode::AuthFailed);
         assert_eq!(choose_from("Bearer service=x").unwrap_err().code, ErrorCode::RegistryProtocol);
-        assert_eq!(choose_from(r#"Bearer realm="http://auth.example.com/token""#).unwrap_err().code, ErrorCode::RegistryInsecure);
+        assert_eq!(
+            choose_from(r#"Bearer realm="http://auth.example.com/token""#).unwrap_err().code,
+            ErrorCode::RegistryInsecure
+        );
         assert!(choose_from(r#"Bearer realm="http://127.0.0.1:9000/token""#).is_ok());
         let insecure = choose(&parse_challenges(r#"Bearer realm="http://auth.example.com/t""#).unwrap(), "h", true);
         assert!(insecure.is_ok());

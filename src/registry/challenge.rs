@@ -191,7 +191,8 @@ mod tests {
 
     #[test]
     fn parses_several_challenges_case_insensitively_with_escapes() {
-        let header = r#"BASIC realm="a \"quoted\", realm" , bearer Realm=https://t/x, error="insufficient_scope", Negotiate"#;
+        let header =
+            r#"BASIC realm="a \"quoted\", realm" , bearer Realm=https://t/x, error="insufficient_scope", Negotiate"#;
         let challenges = parse_challenges(header).unwrap();
         let schemes: Vec<&str> = challenges.iter().map(|c| c.scheme.as_str()).collect();
         assert_eq!(schemes, ["basic", "bearer", "negotiate"]);

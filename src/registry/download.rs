@@ -40,8 +40,11 @@ pub fn judge_resume(status: u16, content_range: Option<&str>, received: u64, siz
 
 /// `bytes <start>-<end>/<total|*>` → (start, end inclusive, total).
 pub fn parse_content_range(header: &str) -> Result<(u64, u64, Option<u64>)> {
-    let invalid = || Error::new(ErrorCode::RegistryProtocol, format!("Content-Range {header:?} is not bytes <start>-<end>/<size>"));
-    let number = |s: &str| (!s.is_empty() && s.bytes().all(|b| b.is_ascii_digit())).then(|| s.parse::<u64>().ok()).flatten();
+    let invalid = || {
+        Error::new(ErrorCode::RegistryProtocol, format!("Content-Range {header:?} is not bytes <start>-<end>/<size>"))
+    };
+    let number =
+        |s: &str| (!s.is_empty() && s.bytes().all(|b| b.is_ascii_digit())).then(|| s.parse::<u64>().ok()).flatten();
     let rest = header.trim().strip_prefix("bytes ").ok_or_else(invalid)?;
     let (range, total) = rest.split_once('/').ok_or_else(invalid)?;
     let (start, end) = range.split_once('-').ok_or_else(invalid)?;
@@ -78,8 +81,14 @@ mod tests {
         assert_eq!(judge_resume(200, None, 4, 10).unwrap(), Resume::Restart);
         assert_eq!(judge_resume(206, Some("bytes 4-9/10"), 4, 10).unwrap(), Resume::Continue);
         assert_eq!(judge_resume(206, Some("bytes 4-9/*"), 4, 10).unwrap(), Resume::Continue);
-        for (range, received) in [(Some("bytes 0-9/10"), 4), (Some("bytes 4-9/11"), 4), (Some("bytes 4-10/10"), 4), (None, 4)] {
-            assert_eq!(judge_resume(206, range, received, 10).unwrap_err().code, ErrorCode::RegistryProtocol, "{range:?}");
+        for (range, received) in
+            [(Some("bytes 0-9/10"), 4), (Some("bytes 4-9/11"), 4), (Some("bytes 4-10/10"), 4), (None, 4)]
+        {
+            assert_eq!(
+                judge_resume(206, range, received, 10).unwrap_err().code,
+                ErrorCode::RegistryProtocol,
+                "{range:?}"
+            );
         }
         assert_eq!(judge_resume(206, Some("bytes 0-9/10"), 0, 10).unwrap_err().code, ErrorCode::RegistryProtocol);
         assert_eq!(judge_resume(204, None, 0, 10).unwrap_err().code, ErrorCode::RegistryProtocol);

@@ -29,13 +29,14 @@ impl RegistryRef {
         let invalid = |why: String| Error::new(ErrorCode::RegistryInvalid, why).at(input);
         let (explicit_scheme, rest) = match split_scheme(input) {
             Some((scheme, rest)) => (Some(scheme), rest),
-            None if input.contains("://") => return Err(invalid("only http:// and https:// registries are supported".into())),
+            None if input.contains("://") => {
+                return Err(invalid("only http:// and https:// registries are supported".into()))
+            }
             None => (None, input),
         };
         let rest = rest.trim_end_matches('/');
-        let (authority, repository) = rest
-            .split_once('/')
-            .ok_or_else(|| invalid("names no repository after the host".into()))?;
+        let (authority, repository) =
+            rest.split_once('/').ok_or_else(|| invalid("names no repository after the host".into()))?;
         let host = parse_authority(authority).map_err(|e| e.at(input))?;
         let repository = normalize_repository(&host, repository).map_err(|e| e.at(input))?;
         let loopback = is_loopback(&host);
@@ -43,7 +44,9 @@ impl RegistryRef {
         if scheme == Scheme::Http && !loopback && !insecure {
             return Err(Error::new(
                 ErrorCode::RegistryInsecure,
-                format!("refusing plain http:// to {host}: credentials and content would cross the network unprotected"),
+                format!(
+                    "refusing plain http:// to {host}: credentials and content would cross the network unprotected"
+                ),
             )
             .at(input));
         }
@@ -211,7 +214,10 @@ mod tests {
         assert_eq!(local.api_base(), "http://localhost:5000/v2/packs");
         assert_eq!(parse("https://127.0.0.1:5000/p").scheme, Scheme::Https);
         assert_eq!(parse("http://[::1]:5000/p").api_base(), "http://[::1]:5000/v2/p");
-        assert_eq!(parse("Registry.Example.COM:8443/a.b/c__d/e--f").to_string(), "registry.example.com:8443/a.b/c__d/e--f");
+        assert_eq!(
+            parse("Registry.Example.COM:8443/a.b/c__d/e--f").to_string(),
+            "registry.example.com:8443/a.b/c__d/e--f"
+        );
     }
 
     #[test]
@@ -271,7 +277,10 @@ mod tests {
             r.mount_url(&d, "other/repo"),
             format!("http://localhost:5000/v2/packs/blobs/uploads/?mount=sha256%3A{}&from=other%2Frepo", d.hex())
         );
-        assert_eq!(r.manifest_url(&ManifestRef::parse("ctx-ab").unwrap()), "http://localhost:5000/v2/packs/manifests/ctx-ab");
+        assert_eq!(
+            r.manifest_url(&ManifestRef::parse("ctx-ab").unwrap()),
+            "http://localhost:5000/v2/packs/manifests/ctx-ab"
+        );
         assert_eq!(r.manifest_url(&ManifestRef::Digest(d)), format!("http://localhost:5000/v2/packs/manifests/{d}"));
     }
 

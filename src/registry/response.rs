@@ -89,7 +89,9 @@ pub fn sanitize(text: &str) -> String {
             continue;
         }
         if let Some(eq) = word.find('=').filter(|_| {
-            ["token=", "access_token=", "refresh_token=", "password=", "authorization="].iter().any(|k| lower.contains(k))
+            ["token=", "access_token=", "refresh_token=", "password=", "authorization="]
+                .iter()
+                .any(|k| lower.contains(k))
         }) {
             out.push(format!("{}=<redacted>", &word[..eq]));
             continue;
@@ -120,11 +122,19 @@ pub fn check_header_digest(header: Option<&str>, computed: &Digest, what: &str) 
     if !header.starts_with(Digest::PREFIX) {
         return match header.split_once(':') {
             Some((algorithm, _)) if !algorithm.is_empty() => Ok(HeaderDigest::NotComparable),
-            _ => Err(Error::new(ErrorCode::RegistryProtocol, format!("Docker-Content-Digest {:?} is not a digest", sanitize(header))).at(what)),
+            _ => Err(Error::new(
+                ErrorCode::RegistryProtocol,
+                format!("Docker-Content-Digest {:?} is not a digest", sanitize(header)),
+            )
+            .at(what)),
         };
     }
     let claimed = Digest::parse(header).map_err(|_| {
-        Error::new(ErrorCode::RegistryProtocol, format!("Docker-Content-Digest {:?} is not a valid sha256 digest", sanitize(header))).at(what)
+        Error::new(
+            ErrorCode::RegistryProtocol,
+            format!("Docker-Content-Digest {:?} is not a valid sha256 digest", sanitize(header)),
+        )
+        .at(what)
     })?;
     if claimed != *computed {
         return Err(Error::new(
@@ -199,7 +209,11 @@ mod tests {
         for secret in ["eyJhbGciOi", "abc123", "hunter2", "dXNlcjpwYXNz"] {
             assert!(!e.message.contains(secret), "{secret} in {}", e.message);
         }
-        assert!(e.message.contains("Bearer <redacted> token=<redacted> password=<redacted> basic <redacted>"), "{}", e.message);
+        assert!(
+            e.message.contains("Bearer <redacted> token=<redacted> password=<redacted> basic <redacted>"),
+            "{}",
+            e.message
+        );
         let long = sanitize(&"x".repeat(1000));
         assert_eq!(long.chars().count(), MAX_DETAIL_CHARS + 1);
         assert_eq!(sanitize("a\nb\u{7}c"), "a b c");
@@ -228,7 +242,10 @@ mod tests {
         );
         assert_eq!(media_type(Some("application/octet-stream")), None);
         assert_eq!(media_type(None), None);
-        assert_eq!(manifest_media_type(br#"{"mediaType":"application/vnd.oci.image.index.v1+json"}"#).as_deref(), Some("application/vnd.oci.image.index.v1+json"));
+        assert_eq!(
+            manifest_media_type(br#"{"mediaType":"application/vnd.oci.image.index.v1+json"}"#).as_deref(),
+            Some("application/vnd.oci.image.index.v1+json")
+        );
         assert_eq!(manifest_media_type(b"{}"), None);
     }
 }

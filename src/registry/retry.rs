@@ -63,7 +63,18 @@ pub fn parse_http_date(value: &str) -> Option<u64> {
             let (day, month, year) = (parts.next()?, parts.next()?, parts.next()?);
             let year = year.parse::<u64>().ok()?;
             // RFC 850 two-digit years: read as the nearest century, as RFC 9110 asks (50 years rule).
-            (day, month, if year < 50 { 2000 + year } else if year < 100 { 1900 + year } else { year }, *time)
+            (
+                day,
+                month,
+                if year < 50 {
+                    2000 + year
+                } else if year < 100 {
+                    1900 + year
+                } else {
+                    year
+                },
+                *time,
+            )
         }
         [_, month, day, time, year] => (*day, *month, year.parse::<u64>().ok()?, *time),
         _ => return None,
@@ -134,7 +145,15 @@ mod tests {
         assert_eq!(parse_retry_after("Sunday, 06-Nov-94 08:49:47 GMT", now), Some(10_000));
         assert_eq!(parse_retry_after("Sun Nov  6 08:49:57 1994", now), Some(20_000));
         assert_eq!(parse_retry_after("Sat, 05 Nov 1994 08:49:37 GMT", now), Some(0));
-        for bad in ["", "-5", "1.5", "soon", "Sun, 06 Foo 1994 08:49:37 GMT", "Sun, 06 Nov 1994 24:00:00 GMT", "Sun, 06 Nov 1994 8:49:37 GMT"] {
+        for bad in [
+            "",
+            "-5",
+            "1.5",
+            "soon",
+            "Sun, 06 Foo 1994 08:49:37 GMT",
+            "Sun, 06 Nov 1994 24:00:00 GMT",
+            "Sun, 06 Nov 1994 8:49:37 GMT",
+        ] {
             assert_eq!(parse_retry_after(bad, now), None, "{bad}");
         }
         assert_eq!(parse_http_date("Thu, 01 Jan 1970 00:00:00 GMT"), Some(0));

@@ -107,7 +107,10 @@ mod tests {
         assert_eq!(Scope::push("acme/packs").to_string(), "repository:acme/packs:pull,push");
         assert_eq!(Scope::parse("repository:acme/packs:push,pull").unwrap(), Scope::push("acme/packs"));
         let with_port = Scope::parse("repository:localhost:5000/x:pull").unwrap();
-        assert_eq!((with_port.name.as_str(), with_port.actions.clone()), ("localhost:5000/x", vec!["pull".to_string()]));
+        assert_eq!(
+            (with_port.name.as_str(), with_port.actions.clone()),
+            ("localhost:5000/x", vec!["pull".to_string()])
+        );
         assert_eq!(Scope::parse("registry:catalog:*").unwrap().to_string(), "registry:catalog:*");
         assert_eq!(Scope::parse("nocolon"), None);
         assert_eq!(Scope::parse(":x:pull"), None);

@@ -66,7 +66,8 @@ pub fn parse_token_response(body: &[u8], realm: &str) -> Result<Token> {
                 "the repository may be private or missing: log in with `ctxpack login <registry>` or check the name",
             )
         })?;
-    let expires_in_s = value.get("expires_in").and_then(Value::as_u64).unwrap_or(MIN_EXPIRES_IN_S).max(MIN_EXPIRES_IN_S);
+    let expires_in_s =
+        value.get("expires_in").and_then(Value::as_u64).unwrap_or(MIN_EXPIRES_IN_S).max(MIN_EXPIRES_IN_S);
     Ok(Token { value: token.to_string(), expires_in_s })
 }
 

@@ -64,7 +64,8 @@ pub fn parse_upload_range(header: &str) -> Result<u64> {
     let range = header.trim();
     let range = range.strip_prefix("bytes=").unwrap_or(range);
     let (start, end) = range.split_once('-').ok_or_else(invalid)?;
-    let number = |s: &str| (!s.is_empty() && s.bytes().all(|b| b.is_ascii_digit())).then(|| s.parse::<u64>().ok()).flatten();
+    let number =
+        |s: &str| (!s.is_empty() && s.bytes().all(|b| b.is_ascii_digit())).then(|| s.parse::<u64>().ok()).flatten();
     match (number(start), number(end)) {
         (Some(0), Some(end)) => Ok(end),
         _ => Err(invalid()),
@@ -92,7 +93,10 @@ mod tests {
             "http://127.0.0.1:5000/v2/packs/blobs/uploads/u2?_state=x"
         );
         assert_eq!(resolve_location(request, "u3").unwrap(), "http://127.0.0.1:5000/v2/packs/blobs/uploads/u3");
-        assert_eq!(resolve_location("https://r/v2/p/blobs/uploads/?x=1", "//cdn.example/u").unwrap(), "https://cdn.example/u");
+        assert_eq!(
+            resolve_location("https://r/v2/p/blobs/uploads/?x=1", "//cdn.example/u").unwrap(),
+            "https://cdn.example/u"
+        );
         assert_eq!(resolve_location("https://r", "u").unwrap(), "https://r/u");
         assert_eq!(resolve_location(request, " ").unwrap_err().code, ErrorCode::RegistryProtocol);
         assert_eq!(resolve_location(request, "ftp://x/y").unwrap_err().code, ErrorCode::RegistryProtocol);
@@ -101,8 +105,14 @@ mod tests {
     #[test]
     fn appends_the_digest_with_the_right_separator() {
         let d = Digest::of(b"");
-        assert_eq!(with_digest("http://r/v2/p/blobs/uploads/u", &d), format!("http://r/v2/p/blobs/uploads/u?digest=sha256%3A{}", d.hex()));
-        assert_eq!(with_digest("http://r/u?_state=abc", &d), format!("http://r/u?_state=abc&digest=sha256%3A{}", d.hex()));
+        assert_eq!(
+            with_digest("http://r/v2/p/blobs/uploads/u", &d),
+            format!("http://r/v2/p/blobs/uploads/u?digest=sha256%3A{}", d.hex())
+        );
+        assert_eq!(
+            with_digest("http://r/u?_state=abc", &d),
+            format!("http://r/u?_state=abc&digest=sha256%3A{}", d.hex())
+        );
     }
 
     #[test]

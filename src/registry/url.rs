@@ -83,7 +83,10 @@ pub fn parse_authority(authority: &str) -> Result<String> {
         }
         match after {
             "" => (&authority[..address.len() + 2], None),
-            _ => (&authority[..address.len() + 2], Some(after.strip_prefix(':').ok_or_else(|| invalid("has junk after ']'"))?)),
+            _ => (
+                &authority[..address.len() + 2],
+                Some(after.strip_prefix(':').ok_or_else(|| invalid("has junk after ']'"))?),
+            ),
         }
     } else {
         match authority.split_once(':') {
@@ -183,17 +186,37 @@ mod tests {
         assert_eq!(url.origin(), "https://registry.example.com:5000");
         let v6 = HttpUrl::parse("http://[::1]:8080").unwrap();
         assert_eq!((v6.authority.as_str(), v6.rest.as_str()), ("[::1]:8080", ""));
-        for bad in ["/v2/x", "ftp://host/x", "http://", "http://ho st/", "http://host:0/", "http://host:99999/", "http://[::1/"] {
+        for bad in [
+            "/v2/x",
+            "ftp://host/x",
+            "http://",
+            "http://ho st/",
+            "http://host:0/",
+            "http://host:99999/",
+            "http://[::1/",
+        ] {
             assert!(HttpUrl::parse(bad).is_err(), "{bad}");
         }
     }
 
     #[test]
     fn loopback_is_localhost_127_slash_8_and_ipv6_one() {
-        for host in ["localhost", "LOCALHOST:5000", "127.0.0.1", "127.1.2.3:80", "[::1]", "[::1]:5000", "[0:0:0:0:0:0:0:1]"] {
+        for host in
+            ["localhost", "LOCALHOST:5000", "127.0.0.1", "127.1.2.3:80", "[::1]", "[::1]:5000", "[0:0:0:0:0:0:0:1]"]
+        {
             assert!(is_loopback(host), "{host}");
         }
-        for host in ["localhost.example.com", "128.0.0.1", "127.0.0", "127.0.0.256", "10.0.0.1", "[::2]", "[::]", "[1::1]", "example.com"] {
+        for host in [
+            "localhost.example.com",
+            "128.0.0.1",
+            "127.0.0",
+            "127.0.0.256",
+            "10.0.0.1",
+            "[::2]",
+            "[::]",
+            "[1::1]",
+            "example.com",
+        ] {
             assert!(!is_loopback(host), "{host}");
         }
     }
@@ -203,7 +226,10 @@ mod tests {
         assert_eq!(encode_query_value("repository:a/b:pull,push"), "repository%3Aa%2Fb%3Apull%2Cpush");
         assert_eq!(encode_query_value("a b+c~d"), "a%20b%2Bc~d");
         assert_eq!(append_query("http://h/u", "digest", "sha256:ab"), "http://h/u?digest=sha256%3Aab");
-        assert_eq!(append_query("http://h/u?_state=x", "digest", "sha256:ab"), "http://h/u?_state=x&digest=sha256%3Aab");
+        assert_eq!(
+            append_query("http://h/u?_state=x", "digest", "sha256:ab"),
+            "http://h/u?_state=x&digest=sha256%3Aab"
+        );
         assert_eq!(append_query("http://h/u?", "n", "1"), "http://h/u?n=1");
         assert_eq!(append_query("http://h/u?a=1&", "n", "1"), "http://h/u?a=1&n=1");
     }

@@ -52,7 +52,7 @@ export function freePort() {
  */
 export function run(command, args, { env, cwd, input, timeoutMs = 300_000 } = {}) {
   return new Promise((resolve, reject) => {
-    const child = spawn(command, args, { cwd, env: env ?? process.env, stdio: ['pipe', 'pipe', 'pipe'] });
+    const child = spawn(command, args, { cwd, env: env ?? process.env, stdio: [input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'] });
     let stdout = '';
     let stderr = '';
     child.stdout.setEncoding('utf8').on('data', (chunk) => (stdout += chunk));
@@ -60,7 +60,10 @@ export function run(command, args, { env, cwd, input, timeoutMs = 300_000 } = {}
     const timer = setTimeout(() => { stderr += `\n[killed after ${timeoutMs} ms]`; child.kill('SIGKILL'); }, timeoutMs);
     child.on('error', (error) => { clearTimeout(timer); reject(error); });
     child.on('close', (code, signal) => { clearTimeout(timer); resolve({ code: code ?? (signal ? 128 : 1), signal, stdout, stderr }); });
-    child.stdin.end(input ?? '');
+    if (input !== undefined) {
+      child.stdin.on('error', () => {}); // the child may exit without reading it
+      child.stdin.end(input);
+    }
   });
 }
 
@@ -408,7 +411,8 @@ const matches = (rule, info) => {
 /**
  * A streaming HTTP proxy in front of a registry, with faults. `rules` (all optional, mutable later through
  * `proxy.rules`):
- *   tamperManifest: { reference }        GET of that manifest: one byte of the body changed, headers
+ *   tamperManifest: { reference? }       GET of that manifest (a tag, a digest, a list of them; default:
+ *                                        every manifest): one byte of the body changed, headers
  *                                        (Docker-Content-Digest, Content-Length) kept → a digest mismatch
  *   repointTag: { tag, to }              GET/HEAD manifests/<tag> answered with manifests/<to> (another
  *                                        pack's manifest, by tag or digest), a consistent, valid response
@@ -438,7 +442,7 @@ export async function startFaultProxy(upstreamUrl, rules = {}) {
 
   const record = (info, request, extra) => {
     const entry = { method: request.method, path: request.url, kind: info.kind, reference: info.reference ?? null,
-      range: request.headers.range ?? null, status: 0, bytesIn: 0, bytesOut: 0, ...extra };
+      range: request.headers.range ?? null, at: Date.now(), status: 0, bytesIn: 0, bytesOut: 0, ...extra };
     stats.requests.push(entry);
     return entry;
   };
@@ -549,7 +553,7 @@ export async function startFaultProxy(upstreamUrl, rules = {}) {
       let transform = null;
       let cutAfter = null;
       let limit = null;
-      if (isManifestGet && r.tamperManifest && matches({ reference: r.tamperManifest.reference }, info)) {
+      if (isManifestGet && r.tamperManifest && [r.tamperManifest.reference ?? info.reference].flat().includes(info.reference)) {
         fault('tamper-manifest');
         const chunks = [];
         upstreamResponse.on('data', (c) => chunks.push(c));

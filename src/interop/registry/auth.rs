@@ -52,7 +52,11 @@ impl AuthState {
 impl Client {
     /// The `Authorization` value for a request needing `scopes`, or `None` while no challenge was seen.
     /// `challenge_scope` is the scope the registry named in the challenge just answered.
-    pub(super) async fn authorization(&self, scopes: &Scopes, challenge_scope: Option<&str>) -> Outcome<Option<String>> {
+    pub(super) async fn authorization(
+        &self,
+        scopes: &Scopes,
+        challenge_scope: Option<&str>,
+    ) -> Outcome<Option<String>> {
         let Some(scheme) = self.auth.scheme.borrow().clone() else { return Ok(None) };
         let credentials = self.credentials().await?;
         if let Some(Credentials::RegistryToken(token)) = &credentials {
@@ -63,17 +67,24 @@ impl Client {
                 Some(Credentials::Basic { username, password }) => Ok(Some(basic_authorization(&username, &password))),
                 Some(_) => Err(Error::new(
                     ErrorCode::AuthFailed,
-                    format!("{} wants a username and password; the credentials found are a token", self.registry.host),
+                    "the registry wants a username and password, the credentials found are a token",
                 )
                 .at(self.registry.host.as_str())
                 .into()),
-                None => Err(Error::new(ErrorCode::AuthFailed, format!("{} needs a username and password", self.registry.host))
-                    .at(self.registry.host.as_str())
-                    .hint("log in with `ctxpack login <registry>` or set CTXPACK_USER and CTXPACK_TOKEN")
-                    .into()),
+                None => Err(Error::new(
+                    ErrorCode::AuthFailed,
+                    "the registry wants a username and password and none were found",
+                )
+                .at(self.registry.host.as_str())
+                .into()),
             },
             AuthScheme::Bearer { realm, service, .. } => {
-                let cached = self.auth.tokens.borrow().get(&realm, service.as_deref(), scopes, fetch::now_ms()).map(str::to_string);
+                let cached = self
+                    .auth
+                    .tokens
+                    .borrow()
+                    .get(&realm, service.as_deref(), scopes, fetch::now_ms())
+                    .map(str::to_string);
                 if let Some(token) = cached {
                     return Ok(Some(bearer_authorization(&token)));
                 }
@@ -95,7 +106,10 @@ impl Client {
         let challenge_scope = match &scheme {
             AuthScheme::Bearer { realm, service, scope } => {
                 self.auth.tokens.borrow_mut().remove(realm, service.as_deref(), scopes);
-                self.emit("auth", &format!("{} asks for a token from {realm} for {}", self.registry.host, scopes.key()));
+                self.emit(
+                    "auth",
+                    &format!("{} asks for a token from {realm} for {}", self.registry.host, scopes.key()),
+                );
                 scope.clone()
             }
             AuthScheme::Basic => {
@@ -121,7 +135,8 @@ impl Client {
                     *self.auth.credentials.borrow_mut() = CredentialState::Known(None);
                     return Ok(None);
                 };
-                let answer = callback.call1(&JsValue::NULL, &self.registry.host.as_str().into()).map_err(Failure::Js)?;
+                let answer =
+                    callback.call1(&JsValue::NULL, &self.registry.host.as_str().into()).map_err(Failure::Js)?;
                 let promise = Promise::resolve(&answer);
                 *self.auth.credentials.borrow_mut() = CredentialState::Asking(promise.clone());
                 promise
@@ -156,9 +171,10 @@ impl Client {
                     .body(refresh_token_form(service, scopes, refresh_token).into()),
                 None,
             ),
-            Some(Credentials::Basic { username, password }) => {
-                (HttpRequest::new("GET", token_url(realm, service, scopes)), Some(basic_authorization(username, password)))
-            }
+            Some(Credentials::Basic { username, password }) => (
+                HttpRequest::new("GET", token_url(realm, service, scopes)),
+                Some(basic_authorization(username, password)),
+            ),
             _ => (HttpRequest::new("GET", token_url(realm, service, scopes)), None),
         };
         let response = self.send_retrying(&request, authorization.as_deref(), &what, true).await?;
@@ -170,17 +186,19 @@ impl Client {
                 return Err(Error::new(ErrorCode::RegistryProtocol, message).at(what.as_str()).into());
             }
         };
-        if status != 200 {
-            let error = status_error(status, &body, &what, realm);
-            return Err(match status {
-                401 => error.hint(if credentials.is_some() {
-                    "the token service refused the credentials: log in again with `ctxpack login <registry>`"
-                } else {
-                    "the registry needs credentials: `ctxpack login <registry>`, or set CTXPACK_USER and CTXPACK_TOKEN"
-                }),
-                _ => error,
+        match status {
+            200 => {}
+            401 if credentials.is_none() => {
+                let message = format!("the token service {realm} grants no anonymous access; credentials are needed");
+                return Err(Error::new(ErrorCode::AuthFailed, message).at(what.as_str()).into());
             }
-            .into());
+            401 => {
+                let error = status_error(status, &body, &what, realm);
+                return Err(error
+                    .hint("the token service refused the credentials: log in again with `ctxpack login <registry>`")
+                    .into());
+            }
+            _ => return Err(status_error(status, &body, &what, realm).into()),
         }
         Ok(parse_token_response(&body, realm).map_err(|e| e.at(what.as_str()))?)
     }

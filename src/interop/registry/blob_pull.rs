@@ -17,7 +17,12 @@ use js_sys::{Function, Uint8Array};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 
-pub(super) async fn fetch_blob(client: &Client, descriptor: &BlobDescriptor, sink: &JsValue, on_bytes: Option<&Function>) -> Outcome<()> {
+pub(super) async fn fetch_blob(
+    client: &Client,
+    descriptor: &BlobDescriptor,
+    sink: &JsValue,
+    on_bytes: Option<&Function>,
+) -> Outcome<()> {
     let what = descriptor.what();
     let write = sink_method(sink, "write")?;
     let reset = sink_method(sink, "reset")?;
@@ -29,7 +34,8 @@ pub(super) async fn fetch_blob(client: &Client, descriptor: &BlobDescriptor, sin
     let mut resumes = 0u32;
     let mut sink_has_bytes = false;
     loop {
-        let mut request = HttpRequest::new("GET", client.registry.blob_url(&descriptor.digest)).header("Accept-Encoding", "identity");
+        let mut request =
+            HttpRequest::new("GET", client.registry.blob_url(&descriptor.digest)).header("Accept-Encoding", "identity");
         if received > 0 {
             request = request.header("Range", resume_range(received));
         }
@@ -97,7 +103,10 @@ pub(super) async fn fetch_blob(client: &Client, descriptor: &BlobDescriptor, sin
         };
         client.emit(
             "resume",
-            &format!("{what}: connection cut after {received} of {} bytes ({why}); resuming in {delay} ms", descriptor.size),
+            &format!(
+                "{what}: connection cut after {received} of {} bytes ({why}); resuming in {delay} ms",
+                descriptor.size
+            ),
         );
         fetch::sleep(delay).await;
     }
@@ -112,7 +121,8 @@ pub(super) async fn fetch_blob(client: &Client, descriptor: &BlobDescriptor, sin
 
 /// A `200`: its length (when stated and not re-encoded) and `Docker-Content-Digest` must fit the descriptor.
 fn check_whole_response(response: &web_sys::Response, descriptor: &BlobDescriptor, what: &str) -> Result<(), Error> {
-    let encoded = fetch::header(response, "Content-Encoding").is_some_and(|e| !e.trim().eq_ignore_ascii_case("identity"));
+    let encoded =
+        fetch::header(response, "Content-Encoding").is_some_and(|e| !e.trim().eq_ignore_ascii_case("identity"));
     if let Some(length) = fetch::content_length(response).filter(|&n| n != descriptor.size && !encoded) {
         let message = format!("the registry is sending {length} bytes, the descriptor says {}", descriptor.size);
         return Err(Error::new(ErrorCode::SizeMismatch, message).at(what));
@@ -122,9 +132,9 @@ fn check_whole_response(response: &web_sys::Response, descriptor: &BlobDescripto
 }
 
 fn sink_method(sink: &JsValue, name: &str) -> Result<Function, Error> {
-    field(sink, name).dyn_into::<Function>().map_err(|_| {
-        Error::new(ErrorCode::InvalidState, format!("the sink has no {name}() method")).at("sink")
-    })
+    field(sink, name)
+        .dyn_into::<Function>()
+        .map_err(|_| Error::new(ErrorCode::InvalidState, format!("the sink has no {name}() method")).at("sink"))
 }
 
 /// The host's hasher (`createHasher`, e.g. node:crypto) fed the JS chunks directly, or the core's SHA-256
@@ -164,10 +174,13 @@ impl BlobHasher {
             BlobHasher::Core { hasher, .. } => Ok(hasher.finish().to_string()),
             BlobHasher::Host { hasher, .. } => {
                 let digest = field(&hasher, "digest").dyn_into::<Function>().map_err(|_| {
-                    Error::new(ErrorCode::InvalidState, "createHasher() returned an object without digest()").at("createHasher")
+                    Error::new(ErrorCode::InvalidState, "createHasher() returned an object without digest()")
+                        .at("createHasher")
                 })?;
                 digest.call0(&hasher).map_err(Failure::Js)?.as_string().ok_or_else(|| {
-                    Error::new(ErrorCode::InvalidState, "the host hasher's digest() did not return a string").at("createHasher").into()
+                    Error::new(ErrorCode::InvalidState, "the host hasher's digest() did not return a string")
+                        .at("createHasher")
+                        .into()
                 })
             }
         }

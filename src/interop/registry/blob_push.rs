@@ -9,7 +9,9 @@ use super::{field, resolve, BlobDescriptor, Failure, Outcome};
 use crate::error::{Error, ErrorCode};
 use crate::registry::response::check_header_digest;
 use crate::registry::scope::{Scope, Scopes};
-use crate::registry::upload::{chunk_size, content_range, parse_chunk_min_length, parse_upload_range, resolve_location, with_digest};
+use crate::registry::upload::{
+    chunk_size, content_range, parse_chunk_min_length, parse_upload_range, resolve_location, with_digest,
+};
 use js_sys::{Function, Uint8Array};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
@@ -46,7 +48,14 @@ pub(super) async fn push_blob(
                     Failure::Core(error) => error.message.clone(),
                     Failure::Js(_) => String::new(),
                 };
-                client.emit("retry", &format!("{why}; starting the upload over in {delay} ms (attempt {} of {})", attempt + 1, client.retry.max_attempts));
+                client.emit(
+                    "retry",
+                    &format!(
+                        "{why}; starting the upload over in {delay} ms (attempt {} of {})",
+                        attempt + 1,
+                        client.retry.max_attempts
+                    ),
+                );
                 fetch::sleep(delay).await;
                 attempt += 1;
             }
@@ -156,17 +165,24 @@ impl Upload<'_> {
 
     fn location(&self, request_url: &str, response: &Response) -> Result<String, Error> {
         let location = fetch::header(response, "Location").ok_or_else(|| {
-            Error::new(ErrorCode::RegistryProtocol, format!("{} answered {} without a Location header", self.client.registry.host, response.status()))
-                .at(self.what.as_str())
+            Error::new(
+                ErrorCode::RegistryProtocol,
+                format!("{} answered {} without a Location header", self.client.registry.host, response.status()),
+            )
+            .at(self.what.as_str())
         })?;
         resolve_location(request_url, &location).map_err(|e| e.at(self.what.as_str()))
     }
 
     /// The registry's `Docker-Content-Digest` for what it stored, when it reports a comparable one.
     fn check_stored_digest(&self, response: &Response) -> Result<(), Error> {
-        check_header_digest(fetch::header(response, "Docker-Content-Digest").as_deref(), &self.descriptor.digest, &self.what)
-            .map(|_| ())
-            .map_err(|e| Error { code: ErrorCode::RegistryProtocol, ..e })
+        check_header_digest(
+            fetch::header(response, "Docker-Content-Digest").as_deref(),
+            &self.descriptor.digest,
+            &self.what,
+        )
+        .map(|_| ())
+        .map_err(|e| Error { code: ErrorCode::RegistryProtocol, ..e })
     }
 
     fn progress(&self, bytes: u64) {
@@ -187,13 +203,15 @@ impl BlobSource {
     fn from_js(source: &JsValue, descriptor: &BlobDescriptor) -> Outcome<BlobSource> {
         if let Some(bytes) = source.dyn_ref::<Uint8Array>() {
             if bytes.length() as u64 != descriptor.size {
-                let message = format!("the source has {} bytes, the descriptor says {}", bytes.length(), descriptor.size);
+                let message =
+                    format!("the source has {} bytes, the descriptor says {}", bytes.length(), descriptor.size);
                 return Err(Error::new(ErrorCode::SizeMismatch, message).at(descriptor.what()).into());
             }
             return Ok(BlobSource::Bytes(bytes.clone()));
         }
         let read = field(source, "read").dyn_into::<Function>().map_err(|_| {
-            Error::new(ErrorCode::InvalidState, "the source must be a Uint8Array or have a read(offset, length) method").at("source")
+            Error::new(ErrorCode::InvalidState, "the source must be a Uint8Array or have a read(offset, length) method")
+                .at("source")
         })?;
         Ok(BlobSource::Reader { object: source.clone(), read })
     }
@@ -202,7 +220,8 @@ impl BlobSource {
         let bytes = match self {
             BlobSource::Bytes(bytes) => return Ok(bytes.subarray(offset as u32, (offset + length) as u32)),
             BlobSource::Reader { object, read } => {
-                let answer = read.call2(object, &(offset as f64).into(), &(length as f64).into()).map_err(Failure::Js)?;
+                let answer =
+                    read.call2(object, &(offset as f64).into(), &(length as f64).into()).map_err(Failure::Js)?;
                 resolve(answer).await.map_err(Failure::Js)?
             }
         };
@@ -210,9 +229,17 @@ impl BlobSource {
             Ok(bytes) if bytes.length() as u64 == length => Ok(bytes),
             Ok(bytes) => {
                 let message = format!("source.read({offset}, {length}) returned {} bytes", bytes.length());
-                Err(Error::new(ErrorCode::SizeMismatch, message).at("source").hint("the blob changed or is shorter than its descriptor").into())
+                Err(Error::new(ErrorCode::SizeMismatch, message)
+                    .at("source")
+                    .hint("the blob changed or is shorter than its descriptor")
+                    .into())
             }
-            Err(_) => Err(Error::new(ErrorCode::InvalidState, format!("source.read({offset}, {length}) did not return a Uint8Array")).at("source").into()),
+            Err(_) => Err(Error::new(
+                ErrorCode::InvalidState,
+                format!("source.read({offset}, {length}) did not return a Uint8Array"),
+            )
+            .at("source")
+            .into()),
         }
     }
 }

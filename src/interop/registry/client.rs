@@ -59,18 +59,20 @@ pub(super) struct Call<'a> {
 
 impl Client {
     fn from_options(options: &JsValue) -> Outcome<Client> {
-        let registry = field(options, "registry")
-            .as_string()
-            .ok_or_else(|| Error::new(ErrorCode::RegistryInvalid, "must be a string like ghcr.io/acme/packs").at("registry"))?;
+        let registry = field(options, "registry").as_string().ok_or_else(|| {
+            Error::new(ErrorCode::RegistryInvalid, "must be a string like ghcr.io/acme/packs").at("registry")
+        })?;
         let insecure = field(options, "insecure").as_bool().unwrap_or(false);
         let registry = RegistryRef::parse(&registry, insecure)?;
         let retry_options = field(options, "retry");
         let defaults = RetryPolicy::default();
         let retry = RetryPolicy {
-            max_attempts: positive_option(&retry_options, "maxAttempts")?.map_or(defaults.max_attempts, |n| n.min(100) as u32),
+            max_attempts: positive_option(&retry_options, "maxAttempts")?
+                .map_or(defaults.max_attempts, |n| n.min(100) as u32),
             base_delay_ms: positive_option(&retry_options, "baseDelayMs")?.unwrap_or(defaults.base_delay_ms),
             max_delay_ms: positive_option(&retry_options, "maxDelayMs")?.unwrap_or(defaults.max_delay_ms),
-            max_retry_after_ms: positive_option(&retry_options, "maxRetryAfterMs")?.unwrap_or(defaults.max_retry_after_ms),
+            max_retry_after_ms: positive_option(&retry_options, "maxRetryAfterMs")?
+                .unwrap_or(defaults.max_retry_after_ms),
         };
         let chunk_bytes = upload::chunk_size(positive_option(options, "chunkBytes")?, &registry.host, None);
         let inner = Inner {
@@ -122,7 +124,10 @@ impl Client {
     fn refused(&self, challenges: &[Challenge], body: &[u8], what: &str) -> Error {
         let host = &self.registry.host;
         if is_insufficient_scope(challenges) {
-            let message = format!("{host} denied access to {}: the token lacks the permission asked for", self.registry.repository);
+            let message = format!(
+                "{host} denied access to {}: the token lacks the permission asked for",
+                self.registry.repository
+            );
             return Error::new(ErrorCode::AuthDenied, message).at(what);
         }
         let error = status_error(401, body, what, host);
@@ -133,40 +138,44 @@ impl Client {
     }
 
     /// Sends a request, retrying network failures and transient statuses per the policy (when `retry`).
-    pub async fn send_retrying(&self, request: &HttpRequest, authorization: Option<&str>, what: &str, retry: bool) -> Outcome<Response> {
+    pub async fn send_retrying(
+        &self,
+        request: &HttpRequest,
+        authorization: Option<&str>,
+        what: &str,
+        retry: bool,
+    ) -> Outcome<Response> {
         let mut attempt = 1;
         loop {
-            let (problem, retry_after) = match fetch::send(request, authorization).await {
+            let (problem, delay) = match fetch::send(request, authorization).await {
                 Ok(response) if !is_retryable_status(response.status()) => return Ok(response),
                 Ok(response) => {
                     let status = response.status();
-                    let retry_after = fetch::header(&response, "Retry-After").and_then(|v| parse_retry_after(&v, fetch::now_ms()));
+                    let retry_after =
+                        fetch::header(&response, "Retry-After").and_then(|v| parse_retry_after(&v, fetch::now_ms()));
                     let delay = if retry { self.retry.delay_ms(attempt, retry_after, fetch::random()) } else { None };
-                    if delay.is_none() {
+                    let Some(delay) = delay else {
                         let body = fetch::read_error_body(&response, ERROR_BODY_LIMIT).await;
                         let error = status_error(status, &body, what, &self.registry.host);
                         return Err(self.after_attempts(error, attempt).into());
-                    }
+                    };
                     fetch::discard(&response).await;
-                    (format!("{} answered {status}", self.registry.host), retry_after)
+                    (format!("{} answered {status}", self.registry.host), delay)
                 }
                 Err(network) => {
+                    let problem = format!("cannot reach {}: {network}", self.registry.host);
                     let delay = if retry { self.retry.delay_ms(attempt, None, fetch::random()) } else { None };
-                    if delay.is_none() {
-                        let error = Error::new(
-                            ErrorCode::RegistryUnreachable,
-                            format!("cannot reach {}: {network}", self.registry.host),
-                        )
-                        .at(what);
+                    let Some(delay) = delay else {
+                        let error = Error::new(ErrorCode::RegistryUnreachable, problem).at(what);
                         return Err(self.after_attempts(error, attempt).into());
-                    }
-                    (format!("cannot reach {}: {network}", self.registry.host), None)
+                    };
+                    (problem, delay)
                 }
             };
-            let delay = self.retry.delay_ms(attempt, retry_after, fetch::random()).unwrap_or(0);
+            let max = self.retry.max_attempts;
             self.emit(
                 "retry",
-                &format!("{what}: {problem}; retrying in {delay} ms (attempt {} of {})", attempt + 1, self.retry.max_attempts),
+                &format!("{what}: {problem}; retrying in {delay} ms (attempt {} of {max})", attempt + 1),
             );
             fetch::sleep(delay).await;
             attempt += 1;
@@ -217,17 +226,22 @@ impl Client {
             match fetch::read_limited(&response, limit).await {
                 Ok(bytes) => break (response, bytes),
                 Err(fetch::ReadFailure::TooLarge) => return Err(too_large(&what, limit).into()),
-                Err(fetch::ReadFailure::Network(network)) => match self.retry.delay_ms(attempt, None, fetch::random()) {
-                    Some(delay) => {
-                        self.emit("retry", &format!("{what}: connection cut while reading ({network}); retrying in {delay} ms"));
-                        fetch::sleep(delay).await;
-                        attempt += 1;
+                Err(fetch::ReadFailure::Network(network)) => {
+                    match self.retry.delay_ms(attempt, None, fetch::random()) {
+                        Some(delay) => {
+                            self.emit(
+                                "retry",
+                                &format!("{what}: connection cut while reading ({network}); retrying in {delay} ms"),
+                            );
+                            fetch::sleep(delay).await;
+                            attempt += 1;
+                        }
+                        None => {
+                            let message = format!("connection to {} cut while reading: {network}", self.registry.host);
+                            return Err(Error::new(ErrorCode::RegistryUnreachable, message).at(what.as_str()).into());
+                        }
                     }
-                    None => {
-                        let message = format!("connection to {} cut while reading: {network}", self.registry.host);
-                        return Err(Error::new(ErrorCode::RegistryUnreachable, message).at(what.as_str()).into());
-                    }
-                },
+                }
             }
         };
         let digest = Digest::of(&bytes);
@@ -260,7 +274,8 @@ impl Client {
             404 => return Ok(JsValue::NULL),
             _ => return Err(self.unexpected(&response, &what).await),
         }
-        let header_digest = fetch::header(&response, "Docker-Content-Digest").and_then(|d| Digest::parse(d.trim()).ok());
+        let header_digest =
+            fetch::header(&response, "Docker-Content-Digest").and_then(|d| Digest::parse(d.trim()).ok());
         let digest = match (&parsed, header_digest) {
             (ManifestRef::Digest(wanted), Some(claimed)) if *wanted != claimed => {
                 let message = format!("the registry says manifest {wanted} has digest {claimed}");
@@ -425,14 +440,16 @@ impl RegistryClient {
     pub fn push_blob(&self, descriptor: JsValue, source: JsValue, options: JsValue) -> Promise {
         promise(&self.client, move |client| async move {
             let descriptor = BlobDescriptor::from_js(&descriptor)?;
-            let mount_from = match field(&options, "mountFrom") {
-                value if value.is_undefined() || value.is_null() => None,
-                value => Some(value.as_string().ok_or_else(|| {
-                    Error::new(ErrorCode::JsonInvalid, "must be a repository name").at("mountFrom")
-                })?),
-            };
+            let mount_from =
+                match field(&options, "mountFrom") {
+                    value if value.is_undefined() || value.is_null() => None,
+                    value => Some(value.as_string().ok_or_else(|| {
+                        Error::new(ErrorCode::JsonInvalid, "must be a repository name").at("mountFrom")
+                    })?),
+                };
             let on_bytes = function_option(&options, "onBytes")?;
-            let pushed = blob_push::push_blob(&client, &descriptor, &source, mount_from.as_deref(), on_bytes.as_ref()).await?;
+            let pushed =
+                blob_push::push_blob(&client, &descriptor, &source, mount_from.as_deref(), on_bytes.as_ref()).await?;
             Ok(object(&[("uploaded", pushed.uploaded.into()), ("mounted", pushed.mounted.into())]))
         })
     }
@@ -449,6 +466,8 @@ fn accept_option(options: &JsValue) -> crate::error::Result<String> {
         .ok()
         .and_then(|array| array.iter().map(|t| t.as_string()).collect::<Option<Vec<String>>>())
         .filter(|types| !types.is_empty() && types.iter().all(|t| !t.is_empty() && !t.contains([',', '\r', '\n'])))
-        .ok_or_else(|| Error::new(ErrorCode::JsonInvalid, "must be a non-empty array of media type strings").at("accept"))?;
+        .ok_or_else(|| {
+            Error::new(ErrorCode::JsonInvalid, "must be a non-empty array of media type strings").at("accept")
+        })?;
     Ok(types.join(", "))
 }

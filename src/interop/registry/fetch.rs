@@ -50,7 +50,9 @@ pub async fn send(request: &HttpRequest, authorization: Option<&str>) -> Result<
         headers.append(name, value).map_err(describe_js_error)?;
     }
     if let Some(authorization) = authorization {
-        headers.append("Authorization", authorization).map_err(|_| "the Authorization value is not a valid header".to_string())?;
+        headers
+            .append("Authorization", authorization)
+            .map_err(|_| "the Authorization value is not a valid header".to_string())?;
     }
     let init = RequestInit::new();
     init.set_method(request.method);
@@ -139,7 +141,10 @@ pub async fn read_chunk(reader: &ReadableStreamDefaultReader) -> Result<Option<U
         return Ok(None);
     }
     let value = Reflect::get(&result, &"value".into()).map_err(describe_js_error)?;
-    value.dyn_into::<Uint8Array>().map(Some).map_err(|_| "the response body yielded something other than bytes".to_string())
+    value
+        .dyn_into::<Uint8Array>()
+        .map(Some)
+        .map_err(|_| "the response body yielded something other than bytes".to_string())
 }
 
 pub async fn cancel(reader: &ReadableStreamDefaultReader) {

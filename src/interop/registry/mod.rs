@@ -39,7 +39,10 @@ impl Failure {
     fn is_transient(&self) -> bool {
         matches!(
             self,
-            Failure::Core(Error { code: ErrorCode::RegistryUnreachable | ErrorCode::RegistryUnavailable | ErrorCode::RateLimited, .. })
+            Failure::Core(Error {
+                code: ErrorCode::RegistryUnreachable | ErrorCode::RegistryUnavailable | ErrorCode::RateLimited,
+                ..
+            })
         )
     }
 }
@@ -55,9 +58,9 @@ struct BlobDescriptor {
 
 impl BlobDescriptor {
     fn from_js(value: &JsValue) -> Result<BlobDescriptor> {
-        let digest = field(value, "digest")
-            .as_string()
-            .ok_or_else(|| Error::new(ErrorCode::JsonInvalid, "must be a sha256:<hex> string").at("descriptor.digest"))?;
+        let digest = field(value, "digest").as_string().ok_or_else(|| {
+            Error::new(ErrorCode::JsonInvalid, "must be a sha256:<hex> string").at("descriptor.digest")
+        })?;
         let digest = Digest::parse(&digest).map_err(|e| e.at("descriptor.digest"))?;
         let size = integer(&field(value, "size")).ok_or_else(|| {
             Error::new(ErrorCode::JsonInvalid, "must be a non-negative integer").at("descriptor.size")
