@@ -1,13 +1,5 @@
 import { copy } from '../transfer.mjs';
-import {
-  AUTH_DETAILS,
-  CONCURRENCY_HELP_LINES,
-  CONCURRENCY_OPTIONS,
-  commandHelp,
-  concurrencyFrom,
-  describeTransfer,
-  fallbackWarning,
-} from './shared.mjs';
+import { AUTH_DETAILS, CONCURRENCY_HELP_LINES, CONCURRENCY_OPTIONS, concurrencyFrom, uploadOutput } from './shared.mjs';
 
 const synopsis = 'copy <uri> --from <ref> --to <ref>';
 const summary = 'copy a pack between registries or repositories, without the pantry';
@@ -19,6 +11,7 @@ export default {
   name: 'copy',
   synopsis,
   summary,
+  details,
   options: {
     from: { type: 'string', required: true },
     to: { type: 'string', required: true },
@@ -26,19 +19,14 @@ export default {
     'mount-from': { type: 'string' },
     ...CONCURRENCY_OPTIONS,
   },
+  optionLines: [
+    '  --from <ref>        source <host>[:port]/<repository>',
+    '  --to <ref>          target <host>[:port]/<repository>',
+    '  --insecure          allow plain http:// to registries that are not on this machine',
+    '  --mount-from <repo> mount blobs from this repository of the target registry',
+    CONCURRENCY_HELP_LINES,
+  ],
   positionals: [1, 1],
-  help: commandHelp({
-    synopsis,
-    summary,
-    details,
-    optionLines: [
-      '  --from <ref>        source <host>[:port]/<repository>',
-      '  --to <ref>          target <host>[:port]/<repository>',
-      '  --insecure          allow plain http:// to registries that are not on this machine',
-      '  --mount-from <repo> mount blobs from this repository of the target registry',
-      CONCURRENCY_HELP_LINES,
-    ],
-  }),
   async run({ values, positionals, onProgress, onEvent }) {
     const result = await copy(positionals[0], {
       from: values.from,
@@ -49,11 +37,6 @@ export default {
       onProgress,
       onEvent,
     });
-    return {
-      text: result.reference,
-      note: `copied: ${describeTransfer(result, 'copied')}`,
-      warnings: fallbackWarning(result, result.to),
-      json: result,
-    };
+    return uploadOutput(result, { done: 'copied', verb: 'copied', registry: result.to });
   },
 };

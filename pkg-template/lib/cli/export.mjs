@@ -1,7 +1,7 @@
 import { formatBytes, plural } from '../format.mjs';
 import { exportPack } from '../store-ops.mjs';
 import { exportLayout } from '../transfer.mjs';
-import { commandHelp, usageError } from './shared.mjs';
+import { usageError } from './shared.mjs';
 
 const synopsis = 'export <uri> -o <file> | --oci <dir> <uri>…';
 const summary = "write a pantry pack's .tar.gz to a file, or packs to an OCI image layout";
@@ -13,18 +13,14 @@ export default {
   name: 'export',
   synopsis,
   summary,
+  details,
   options: { output: { type: 'string', short: 'o' }, force: { type: 'boolean' }, oci: { type: 'string' } },
+  optionLines: [
+    '  -o, --output <file>  where to write the pack',
+    '  --force              overwrite an existing file',
+    '  --oci <dir>          write to this OCI image layout directory instead',
+  ],
   positionals: [1, Infinity],
-  help: commandHelp({
-    synopsis,
-    summary,
-    details,
-    optionLines: [
-      '  -o, --output <file>  where to write the pack',
-      '  --force              overwrite an existing file',
-      '  --oci <dir>          write to this OCI image layout directory instead',
-    ],
-  }),
   async run({ values, positionals, home, onProgress }) {
     if (values.oci !== undefined) {
       if (values.output !== undefined) throw usageError('export takes -o or --oci, not both', 'ctxpack export --oci <dir> <uri>…');

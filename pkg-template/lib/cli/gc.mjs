@@ -1,6 +1,5 @@
 import { formatBytes, plural } from '../format.mjs';
 import { gc } from '../store-ops.mjs';
-import { commandHelp } from './shared.mjs';
 
 const synopsis = 'gc';
 const summary = 'delete blobs and unpacked copies no pack in the pantry refers to';
@@ -11,7 +10,6 @@ export default {
   summary,
   options: {},
   positionals: [0, 0],
-  help: commandHelp({ synopsis, summary }),
   async run({ home }) {
     const result = await gc({ home });
     return {

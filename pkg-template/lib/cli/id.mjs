@@ -1,5 +1,5 @@
 import { computeIdentity } from '../identity.mjs';
-import { CONTRACT_HELP_LINES, CONTRACT_OPTIONS, commandHelp } from './shared.mjs';
+import { CONTRACT_HELP_LINES, CONTRACT_OPTIONS } from './shared.mjs';
 
 const synopsis = 'id --contract <file>';
 const summary = "print a contract's ctx:// URI (hashing its inputs) without packing anything";
@@ -9,8 +9,8 @@ export default {
   synopsis,
   summary,
   options: CONTRACT_OPTIONS,
+  optionLines: [CONTRACT_HELP_LINES],
   positionals: [0, 0],
-  help: commandHelp({ synopsis, summary, optionLines: [CONTRACT_HELP_LINES] }),
   async run({ values, onProgress }) {
     const identity = await computeIdentity({ contractPath: values.contract, followLinks: values['follow-links'], onProgress });
     return { text: identity.uri, json: { uri: identity.uri, contract: identity.contract } };

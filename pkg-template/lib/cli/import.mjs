@@ -1,6 +1,6 @@
 import { plural } from '../format.mjs';
 import { importLayout } from '../transfer.mjs';
-import { CONCURRENCY_HELP_LINES, CONCURRENCY_OPTIONS, commandHelp, concurrencyFrom } from './shared.mjs';
+import { CONCURRENCY_HELP_LINES, CONCURRENCY_OPTIONS, concurrencyFrom } from './shared.mjs';
 
 const synopsis = 'import <dir> [<uri>…]';
 const summary = 'read the packs of an OCI image layout (from `export --oci`) into the pantry';
@@ -10,9 +10,10 @@ export default {
   name: 'import',
   synopsis,
   summary,
+  details,
   options: CONCURRENCY_OPTIONS,
+  optionLines: [CONCURRENCY_HELP_LINES],
   positionals: [1, Infinity],
-  help: commandHelp({ synopsis, summary, details, optionLines: [CONCURRENCY_HELP_LINES] }),
   async run({ values, positionals, home, onProgress }) {
     const [dir, ...uris] = positionals;
     const result = await importLayout(dir, { uris, home, concurrency: concurrencyFrom(values), onProgress });

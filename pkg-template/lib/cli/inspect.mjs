@@ -1,6 +1,6 @@
 import { formatBytes, plural } from '../format.mjs';
 import { inspect } from '../read.mjs';
-import { LIMIT_HELP_LINES, LIMIT_OPTIONS, commandHelp, limitsFrom } from './shared.mjs';
+import { LIMIT_HELP_LINES, LIMIT_OPTIONS, limitsFrom } from './shared.mjs';
 
 const synopsis = 'inspect <uri|pack.tar.gz>';
 const summary = "show a pack's contract, outputs summary, provenance and sizes";
@@ -9,14 +9,10 @@ export default {
   name: 'inspect',
   synopsis,
   summary,
+  details: 'A .tar.gz is read only up to its manifest; use `ctxpack verify` to check the whole pack.',
   options: LIMIT_OPTIONS,
+  optionLines: [LIMIT_HELP_LINES],
   positionals: [1, 1],
-  help: commandHelp({
-    synopsis,
-    summary,
-    details: 'A .tar.gz is read only up to its manifest; use `ctxpack verify` to check the whole pack.',
-    optionLines: [LIMIT_HELP_LINES],
-  }),
   async run({ values, positionals, home }) {
     const info = inspect(positionals[0], { home, limits: limitsFrom(values) });
     const { outputs, sizes } = info;

@@ -1,6 +1,6 @@
 import { login } from '../registry/login.mjs';
 import { ask, readAll } from './prompt.mjs';
-import { commandHelp, usageError } from './shared.mjs';
+import { usageError } from './shared.mjs';
 
 const synopsis = 'login <registry> [-u <user>] [--password-stdin]';
 const summary = 'store credentials for a registry the way `docker login` does';
@@ -13,18 +13,14 @@ export default {
   name: 'login',
   synopsis,
   summary,
+  details,
   options: { username: { type: 'string', short: 'u' }, 'password-stdin': { type: 'boolean' }, insecure: { type: 'boolean' } },
+  optionLines: [
+    '  -u, --username <user>  the user name (asked when not given)',
+    '  --password-stdin       read the password or token from stdin',
+    '  --insecure             allow plain http:// to a registry that is not on this machine',
+  ],
   positionals: [1, 1],
-  help: commandHelp({
-    synopsis,
-    summary,
-    details,
-    optionLines: [
-      '  -u, --username <user>  the user name (asked when not given)',
-      '  --password-stdin       read the password or token from stdin',
-      '  --insecure             allow plain http:// to a registry that is not on this machine',
-    ],
-  }),
   async run({ values, positionals, streams }) {
     const { stdin, stderr } = streams;
     if (values['password-stdin'] && values.username === undefined) {

@@ -1,6 +1,5 @@
 import { formatBytes } from '../format.mjs';
 import { list } from '../store-ops.mjs';
-import { commandHelp } from './shared.mjs';
 
 const synopsis = 'ls';
 const summary = 'list the packs in the pantry';
@@ -11,7 +10,6 @@ export default {
   summary,
   options: {},
   positionals: [0, 0],
-  help: commandHelp({ synopsis, summary }),
   async run({ home }) {
     const packs = list({ home });
     const lines = packs.map((pack) =>

@@ -5,7 +5,7 @@
 import { parseArgs } from 'node:util';
 import { isCtxpackError, toCtxpackError } from '../errors.mjs';
 import { createProgressBar } from '../progress.mjs';
-import { GLOBAL_OPTIONS, globalHelp, usageError } from './shared.mjs';
+import { GLOBAL_OPTIONS, commandHelp, globalHelp, usageError } from './shared.mjs';
 import copyCommand from './copy.mjs';
 import exportCommand from './export.mjs';
 import gcCommand from './gc.mjs';
@@ -63,7 +63,7 @@ export async function main(args, { stdin = process.stdin, stdout = process.stdou
     if (!spec) throw usageError(`unknown command "${command}"`, 'run `ctxpack --help` for the list of commands');
     const parsed = parseCommandArgs(spec, rest);
     if (parsed.values.help) {
-      stdout.write(`${spec.help.trim()}\n`);
+      stdout.write(`${commandHelp(spec).trim()}\n`);
       return 0;
     }
     progress = createProgressBar({ stream: stderr, enabled: !json });

@@ -1,14 +1,11 @@
-import { CtxpackError } from '../errors.mjs';
 import { pull } from '../transfer.mjs';
 import {
   AUTH_DETAILS,
-  CONCURRENCY_HELP_LINES,
-  CONCURRENCY_OPTIONS,
-  REGISTRY_HELP_LINES,
-  REGISTRY_OPTIONS,
-  commandHelp,
-  concurrencyFrom,
+  REGISTRY_TRANSFER_HELP_LINES,
+  REGISTRY_TRANSFER_OPTIONS,
   describeTransfer,
+  registryTransferFrom,
+  usageError,
 } from './shared.mjs';
 
 const synopsis = 'pull <uri> [--registry <ref>] [-o <dir>]';
@@ -25,27 +22,18 @@ export default {
   name: 'pull',
   synopsis,
   summary,
-  options: { ...REGISTRY_OPTIONS, ...CONCURRENCY_OPTIONS, output: { type: 'string', short: 'o' }, legacy: { type: 'boolean' } },
+  details,
+  options: { ...REGISTRY_TRANSFER_OPTIONS, output: { type: 'string', short: 'o' }, legacy: { type: 'boolean' } },
+  optionLines: [
+    REGISTRY_TRANSFER_HELP_LINES,
+    '  -o, --output <dir>  also put the outputs in <dir> (absent or empty)',
+    '  --legacy            read a Python CtxPack v0 pack into -o <dir>',
+  ],
   positionals: [1, 1],
-  help: commandHelp({
-    synopsis,
-    summary,
-    details,
-    optionLines: [
-      REGISTRY_HELP_LINES,
-      CONCURRENCY_HELP_LINES,
-      '  -o, --output <dir>  also put the outputs in <dir> (absent or empty)',
-      '  --legacy            read a Python CtxPack v0 pack into -o <dir>',
-    ],
-  }),
   async run({ values, positionals, home, onProgress, onEvent }) {
-    if (values.legacy && values.output === undefined) {
-      throw new CtxpackError('CTX_USAGE', 'pull --legacy needs -o <dir>', { hint: 'ctxpack pull <uri> --legacy -o out/' });
-    }
+    if (values.legacy && values.output === undefined) throw usageError('pull --legacy needs -o <dir>', 'ctxpack pull <uri> --legacy -o out/');
     const result = await pull(positionals[0], {
-      registry: values.registry,
-      insecure: values.insecure,
-      concurrency: concurrencyFrom(values),
+      ...registryTransferFrom(values),
       output: values.output,
       legacy: values.legacy,
       home,

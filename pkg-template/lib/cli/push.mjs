@@ -1,15 +1,5 @@
 import { push } from '../transfer.mjs';
-import {
-  AUTH_DETAILS,
-  CONCURRENCY_HELP_LINES,
-  CONCURRENCY_OPTIONS,
-  REGISTRY_HELP_LINES,
-  REGISTRY_OPTIONS,
-  commandHelp,
-  concurrencyFrom,
-  describeTransfer,
-  fallbackWarning,
-} from './shared.mjs';
+import { AUTH_DETAILS, REGISTRY_TRANSFER_HELP_LINES, REGISTRY_TRANSFER_OPTIONS, registryTransferFrom, uploadOutput } from './shared.mjs';
 
 const synopsis = 'push <uri> [--registry <ref>]';
 const summary = 'upload a pantry pack to a registry, tagged ctx-<hex>';
@@ -23,29 +13,12 @@ export default {
   name: 'push',
   synopsis,
   summary,
-  options: { ...REGISTRY_OPTIONS, ...CONCURRENCY_OPTIONS, 'mount-from': { type: 'string' } },
+  details,
+  options: { ...REGISTRY_TRANSFER_OPTIONS, 'mount-from': { type: 'string' } },
+  optionLines: [REGISTRY_TRANSFER_HELP_LINES, '  --mount-from <repo> mount blobs from this repository of the same registry instead of uploading'],
   positionals: [1, 1],
-  help: commandHelp({
-    synopsis,
-    summary,
-    details,
-    optionLines: [REGISTRY_HELP_LINES, CONCURRENCY_HELP_LINES, '  --mount-from <repo> mount blobs from this repository of the same registry instead of uploading'],
-  }),
   async run({ values, positionals, home, onProgress, onEvent }) {
-    const result = await push(positionals[0], {
-      registry: values.registry,
-      insecure: values.insecure,
-      concurrency: concurrencyFrom(values),
-      mountFrom: values['mount-from'],
-      home,
-      onProgress,
-      onEvent,
-    });
-    return {
-      text: result.reference,
-      note: `pushed: ${describeTransfer(result, 'uploaded')}`,
-      warnings: fallbackWarning(result, result.registry),
-      json: result,
-    };
+    const result = await push(positionals[0], { ...registryTransferFrom(values), mountFrom: values['mount-from'], home, onProgress, onEvent });
+    return uploadOutput(result, { done: 'pushed', verb: 'uploaded', registry: result.registry });
   },
 };

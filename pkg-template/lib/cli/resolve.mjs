@@ -1,5 +1,5 @@
 import { resolve } from '../transfer.mjs';
-import { AUTH_DETAILS, REGISTRY_HELP_LINES, REGISTRY_OPTIONS, commandHelp } from './shared.mjs';
+import { AUTH_DETAILS, REGISTRY_HELP_LINES, REGISTRY_OPTIONS } from './shared.mjs';
 
 const synopsis = 'resolve <uri> [--registry <ref>]';
 const summary = 'say whether a pack is in the pantry and in the registry';
@@ -12,9 +12,10 @@ export default {
   name: 'resolve',
   synopsis,
   summary,
+  details,
   options: REGISTRY_OPTIONS,
+  optionLines: [REGISTRY_HELP_LINES],
   positionals: [1, 1],
-  help: commandHelp({ synopsis, summary, details, optionLines: [REGISTRY_HELP_LINES] }),
   async run({ values, positionals, home, onEvent }) {
     const result = await resolve(positionals[0], { registry: values.registry, insecure: values.insecure, home, onEvent });
     const lines = [`pantry    ${result.pantry.found ? `yes  ${result.pantry.digest}` : 'no'}`];

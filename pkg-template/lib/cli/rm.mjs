@@ -1,5 +1,4 @@
 import { remove } from '../store-ops.mjs';
-import { commandHelp } from './shared.mjs';
 
 const synopsis = 'rm <uri>';
 const summary = 'remove a pack from the pantry (its blobs go at the next gc)';
@@ -10,7 +9,6 @@ export default {
   summary,
   options: {},
   positionals: [1, 1],
-  help: commandHelp({ synopsis, summary }),
   async run({ positionals, home }) {
     const result = await remove(positionals[0], { home });
     return { text: `removed ${result.uri}`, json: result };

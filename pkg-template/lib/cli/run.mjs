@@ -1,15 +1,12 @@
 import { formatDuration } from '../format.mjs';
 import { run } from '../run.mjs';
 import {
-  CONCURRENCY_HELP_LINES,
-  CONCURRENCY_OPTIONS,
   CONTRACT_HELP_LINES,
   CONTRACT_OPTIONS,
-  REGISTRY_HELP_LINES,
-  REGISTRY_OPTIONS,
-  commandHelp,
-  concurrencyFrom,
+  REGISTRY_TRANSFER_HELP_LINES,
+  REGISTRY_TRANSFER_OPTIONS,
   fallbackWarning,
+  registryTransferFrom,
   usageError,
 } from './shared.mjs';
 
@@ -30,15 +27,11 @@ export default {
   name: 'run',
   synopsis,
   summary,
-  options: { ...CONTRACT_OPTIONS, ...REGISTRY_OPTIONS, ...CONCURRENCY_OPTIONS, push: { type: 'boolean' } },
+  details,
+  options: { ...CONTRACT_OPTIONS, ...REGISTRY_TRANSFER_OPTIONS, push: { type: 'boolean' } },
+  optionLines: [CONTRACT_HELP_LINES, REGISTRY_TRANSFER_HELP_LINES, '  --push             push the pack to the registry afterwards'],
   positionals: [0, 0],
   acceptsCommand: true,
-  help: commandHelp({
-    synopsis,
-    summary,
-    details,
-    optionLines: [CONTRACT_HELP_LINES, REGISTRY_HELP_LINES, CONCURRENCY_HELP_LINES, '  --push             push the pack to the registry afterwards'],
-  }),
   async run({ values, afterTerminator, home, json, onProgress, onEvent, warn }) {
     if (afterTerminator.length === 0) throw usageError('run needs a command after --', 'ctxpack run --contract c.json -- make all');
     const result = await run({
@@ -46,9 +39,7 @@ export default {
       followLinks: values['follow-links'],
       command: afterTerminator,
       home,
-      registry: values.registry,
-      insecure: values.insecure,
-      concurrency: concurrencyFrom(values),
+      ...registryTransferFrom(values),
       push: values.push,
       // stdout must hold only our JSON document, so the command's output goes to stderr.
       stdio: json ? ['inherit', 2, 'inherit'] : 'inherit',

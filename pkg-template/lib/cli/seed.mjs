@@ -1,6 +1,6 @@
 import { formatBytes, plural } from '../format.mjs';
 import { seed } from '../seed.mjs';
-import { CONTRACT_HELP_LINES, CONTRACT_OPTIONS, commandHelp } from './shared.mjs';
+import { CONTRACT_HELP_LINES, CONTRACT_OPTIONS } from './shared.mjs';
 
 const synopsis = 'seed <dir> --contract <file>';
 const summary = 'pack <dir> under the contract into the pantry and print its URI';
@@ -11,9 +11,10 @@ export default {
   name: 'seed',
   synopsis,
   summary,
+  details,
   options: CONTRACT_OPTIONS,
+  optionLines: [CONTRACT_HELP_LINES],
   positionals: [1, 1],
-  help: commandHelp({ synopsis, summary, details, optionLines: [CONTRACT_HELP_LINES] }),
   async run({ values, positionals, home, onProgress }) {
     const result = await seed(positionals[0], {
       contractPath: values.contract,

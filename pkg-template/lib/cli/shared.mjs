@@ -45,9 +45,7 @@ export function limitsFrom(values) {
     if (values[option] === undefined) continue;
     const value = Number(values[option]);
     if (!Number.isSafeInteger(value) || value <= 0) {
-      throw new CtxpackError('CTX_USAGE', `--${option} must be a positive whole number, got ${JSON.stringify(values[option])}`, {
-        hint: `e.g. --${option} 1000000`,
-      });
+      throw usageError(`--${option} must be a positive whole number, got ${JSON.stringify(values[option])}`, `e.g. --${option} 1000000`);
     }
     limits[key] = value;
   }
@@ -70,7 +68,7 @@ Run \`ctxpack <command> --help\` for a command's options.
 `;
 }
 
-/** A command's --help text. */
+/** A command's --help text, from the synopsis, summary, details and optionLines its module declares. */
 export function commandHelp({ synopsis, summary, details = '', optionLines = [] }) {
   const sections = [`Usage: ctxpack ${synopsis}`, summary];
   if (details) sections.push(details);
@@ -96,6 +94,11 @@ export const CONCURRENCY_OPTIONS = { concurrency: { type: 'string' } };
 
 export const CONCURRENCY_HELP_LINES = '  --concurrency <n>  blobs transferred at once (default 4)';
 
+/** The options of the commands that move packs to or from the configured registry (push, pull, run). */
+export const REGISTRY_TRANSFER_OPTIONS = { ...REGISTRY_OPTIONS, ...CONCURRENCY_OPTIONS };
+
+export const REGISTRY_TRANSFER_HELP_LINES = `${REGISTRY_HELP_LINES}\n${CONCURRENCY_HELP_LINES}`;
+
 export const AUTH_DETAILS = `Credentials: $CTXPACK_USER and $CTXPACK_TOKEN, else Docker's config ($DOCKER_CONFIG or ~/.docker:
 credHelpers, auths, credsStore), as \`ctxpack login\` or \`docker login\` stored them; else anonymous.`;
 
@@ -104,11 +107,14 @@ export function concurrencyFrom(values) {
   if (values.concurrency === undefined) return undefined;
   const value = Number(values.concurrency);
   if (!Number.isSafeInteger(value) || value < 1 || value > 64) {
-    throw new CtxpackError('CTX_USAGE', `--concurrency must be a whole number from 1 to 64, got ${JSON.stringify(values.concurrency)}`, {
-      hint: 'e.g. --concurrency 8',
-    });
+    throw usageError(`--concurrency must be a whole number from 1 to 64, got ${JSON.stringify(values.concurrency)}`, 'e.g. --concurrency 8');
   }
   return value;
+}
+
+/** The REGISTRY_TRANSFER_OPTIONS given on the command line, as options of the transfer API. */
+export function registryTransferFrom(values) {
+  return { registry: values.registry, insecure: values.insecure, concurrency: concurrencyFrom(values) };
 }
 
 /** What a copy did, in a line: "3 blobs (12.0 MiB) uploaded, 1 already there". */
@@ -126,4 +132,14 @@ export function fallbackWarning(result, registry) {
   return result.fallback
     ? [`${registry} refused the ctxpack config type; pushed the fallback form (empty config, manifest.json as the first layer), which ctxpack reads the same way`]
     : [];
+}
+
+/** The output of push and copy: the pack's reference on stdout, then what moved and any fallback warning. */
+export function uploadOutput(result, { done, verb, registry }) {
+  return {
+    text: result.reference,
+    note: `${done}: ${describeTransfer(result, verb)}`,
+    warnings: fallbackWarning(result, registry),
+    json: result,
+  };
 }

@@ -1,6 +1,6 @@
 import { formatBytes, plural } from '../format.mjs';
 import { verify } from '../read.mjs';
-import { LIMIT_HELP_LINES, LIMIT_OPTIONS, commandHelp, limitsFrom } from './shared.mjs';
+import { LIMIT_HELP_LINES, LIMIT_OPTIONS, limitsFrom } from './shared.mjs';
 
 const synopsis = 'verify <uri|pack.tar.gz>';
 const summary = 'check a whole pack: manifest, URI, every file, the tree digest, nothing missing or extra';
@@ -10,8 +10,8 @@ export default {
   synopsis,
   summary,
   options: LIMIT_OPTIONS,
+  optionLines: [LIMIT_HELP_LINES],
   positionals: [1, 1],
-  help: commandHelp({ synopsis, summary, optionLines: [LIMIT_HELP_LINES] }),
   async run({ values, positionals, home, onProgress }) {
     const result = verify(positionals[0], { home, limits: limitsFrom(values), onProgress });
     return {

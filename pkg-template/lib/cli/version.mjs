@@ -1,6 +1,5 @@
 import * as core from '../core-node.mjs';
 import { PACKAGE_VERSION } from '../version.mjs';
-import { commandHelp } from './shared.mjs';
 
 const synopsis = 'version';
 const summary = 'print the versions of ctxpack, its core and Node';
@@ -11,7 +10,6 @@ export default {
   summary,
   options: {},
   positionals: [0, 0],
-  help: commandHelp({ synopsis, summary }),
   async run() {
     const versions = { version: PACKAGE_VERSION, core: core.version(), node: process.versions.node };
     return { text: `ctxpack ${versions.version} (core ${versions.core}, node ${versions.node})`, json: versions };
