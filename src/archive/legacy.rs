@@ -9,10 +9,10 @@
 //! being the one asked for. The whole tree is checked at `finish` (collisions, symlink escapes through
 //! other links); hosts create symlinks and commit the extraction only after that.
 
-use super::limits::{Limits, MAX_TRAILING_ZEROS};
-use super::reader::{is_extension, Extensions};
-use super::stream::TarStream;
-use super::tar_header::{self, is_zero_block, padding, typeflag, BLOCK};
+use super::limits::Limits;
+use super::reader::FirstFailure;
+use super::tar_header::typeflag;
+use super::tar_scan::{RawEntry, TarEvent, TarScanner};
 use super::writer::MANIFEST_NAME;
 use super::PackEntryKind;
 use crate::digest::Digest;
@@ -67,35 +67,9 @@ pub struct LegacySummary {
     pub unverified: Vec<String>,
 }
 
-enum State {
-    Header,
-    Extension {
-        typeflag: u8,
-        size: usize,
-        data: Vec<u8>,
-    },
-    ManifestData {
-        size: usize,
-        data: Vec<u8>,
-    },
-    /// `padding`: zeros after the content, skipped once it is read.
-    FileData {
-        remaining: u64,
-        padding: u64,
-    },
-    EntryEnd,
-    SecondZeroBlock,
-    Trailing {
-        zeros: u64,
-    },
-}
-
 pub struct LegacyReader {
     options: LegacyOptions,
-    stream: TarStream,
-    state: State,
-    skip: u64,
-    extensions: Extensions,
+    tar: TarScanner,
     manifest: Option<(CtxUri, Value)>,
     /// Every name seen (files, symlinks, directories), to reject duplicates as they come.
     names: HashSet<String>,
@@ -106,17 +80,14 @@ pub struct LegacyReader {
     /// Sizes the file headers declared so far, checked against `max_total_bytes` before any data.
     declared_bytes: u64,
     bytes: u64,
-    failed: Option<Error>,
+    failed: FirstFailure,
 }
 
 impl LegacyReader {
     pub fn new(options: LegacyOptions) -> LegacyReader {
         LegacyReader {
-            stream: TarStream::new(options.limits),
+            tar: TarScanner::new(options.limits),
             options,
-            state: State::Header,
-            skip: 0,
-            extensions: Extensions::default(),
             manifest: None,
             names: HashSet::new(),
             entries: Vec::new(),
@@ -124,59 +95,46 @@ impl LegacyReader {
             files: 0,
             declared_bytes: 0,
             bytes: 0,
-            failed: None,
+            failed: FirstFailure::default(),
         }
     }
 
     pub fn wants_input(&self) -> bool {
-        self.stream.wants_input()
+        self.tar.stream().wants_input()
     }
 
     pub fn push(&mut self, chunk: &[u8]) -> Result<()> {
-        if let Some(e) = &self.failed {
-            return Err(e.clone());
-        }
+        self.failed.check()?;
         if !self.wants_input() {
             return Err(Error::new(ErrorCode::InvalidState, "push() while the previous chunk is unread"));
         }
-        self.stream.push(chunk);
+        self.tar.push(chunk);
         Ok(())
     }
 
     #[allow(clippy::should_implement_trait)]
     pub fn next(&mut self) -> Result<Option<LegacyEvent>> {
-        if let Some(e) = &self.failed {
-            return Err(e.clone());
-        }
+        self.failed.check()?;
         let result = self.step();
-        if let Err(e) = &result {
-            self.failed = Some(e.clone());
-        }
-        result
+        self.failed.record(result)
     }
 
     /// Ends the input: the archive must be complete, hold `manifest.json`, and form a safe tree.
     pub fn finish(&mut self) -> Result<LegacySummary> {
-        if let Some(e) = &self.failed {
-            return Err(e.clone());
-        }
+        self.failed.check()?;
         if !self.wants_input() {
             return Err(Error::new(ErrorCode::InvalidState, "finish() before next() returned nothing"));
         }
         let result = self.check_complete();
-        if let Err(e) = &result {
-            self.failed = Some(e.clone());
-        }
-        result
+        self.failed.record(result)
     }
 
     fn check_complete(&mut self) -> Result<LegacySummary> {
-        match self.state {
-            State::Trailing { .. } if self.stream.at_end_of_gzip() => {}
-            State::Trailing { .. } => {
-                return Err(Error::new(ErrorCode::Truncated, "the gzip stream ends before its trailer"))
-            }
-            _ => return Err(Error::new(ErrorCode::Truncated, "the layer ends before its end-of-archive marker")),
+        if !self.tar.at_end() {
+            return Err(Error::new(ErrorCode::Truncated, "the layer ends before its end-of-archive marker"));
+        }
+        if !self.tar.stream().at_end_of_gzip() {
+            return Err(Error::new(ErrorCode::Truncated, "the gzip stream ends before its trailer"));
         }
         let Some((uri, manifest)) = self.manifest.clone() else {
             return Err(Error::new(ErrorCode::ManifestInvalid, format!("the v0 layer has no {MANIFEST_NAME}")));
@@ -192,118 +150,33 @@ impl LegacyReader {
             manifest,
             files: self.files,
             bytes: self.bytes,
-            compressed_bytes: self.stream.compressed(),
+            compressed_bytes: self.tar.stream().compressed(),
             unverified: UNVERIFIED.iter().map(|s| s.to_string()).collect(),
         })
     }
 
     fn step(&mut self) -> Result<Option<LegacyEvent>> {
-        loop {
-            if self.skip > 0 && !self.stream.skip(&mut self.skip)? {
-                return Ok(None);
-            }
-            match &mut self.state {
-                State::Header => {
-                    if !self.stream.fill(BLOCK)? {
-                        return Ok(None);
-                    }
-                    let block: [u8; BLOCK] = self.stream.available()[..BLOCK].try_into().expect("filled");
-                    self.stream.consume(BLOCK);
-                    if let Some(event) = self.on_header(&block)? {
-                        return Ok(Some(event));
-                    }
+        while let Some(event) = self.tar.next()? {
+            let event = match event {
+                TarEvent::Entry(entry) => self.on_entry(entry)?,
+                TarEvent::Collected(bytes) => Some(self.on_manifest(bytes)?),
+                TarEvent::Data(data) => {
+                    self.bytes += data.len() as u64;
+                    Some(LegacyEvent::Data(data))
                 }
-                State::Extension { typeflag, size, data } => {
-                    if !self.stream.take_into(data, *size)? {
-                        return Ok(None);
-                    }
-                    let (typeflag, data) = (*typeflag, std::mem::take(data));
-                    self.extensions.apply(typeflag, &data)?;
-                    self.skip = padding(data.len() as u64);
-                    self.state = State::Header;
-                }
-                State::ManifestData { size, data } => {
-                    if !self.stream.take_into(data, *size)? {
-                        return Ok(None);
-                    }
-                    let bytes = std::mem::take(data);
-                    self.skip = padding(bytes.len() as u64);
-                    self.state = State::Header;
-                    return self.on_manifest(bytes).map(Some);
-                }
-                State::FileData { remaining, padding } => {
-                    if *remaining == 0 {
-                        self.skip = *padding;
-                        self.state = State::EntryEnd;
-                        continue;
-                    }
-                    if !self.stream.fill(1)? {
-                        return Ok(None);
-                    }
-                    let available = self.stream.available();
-                    let take = available.len().min(usize::try_from(*remaining).unwrap_or(usize::MAX));
-                    let data = available[..take].to_vec();
-                    self.stream.consume(take);
-                    *remaining -= take as u64;
-                    self.bytes += take as u64;
-                    return Ok(Some(LegacyEvent::Data(data)));
-                }
-                State::EntryEnd => {
-                    self.state = State::Header;
-                    return Ok(Some(LegacyEvent::End));
-                }
-                State::SecondZeroBlock => {
-                    if !self.stream.fill(BLOCK)? {
-                        return Ok(None);
-                    }
-                    if self.stream.available()[..BLOCK].iter().any(|&b| b != 0) {
-                        return Err(Error::new(ErrorCode::TarCorrupt, "a lone zero block is followed by more entries"));
-                    }
-                    self.stream.consume(BLOCK);
-                    self.state = State::Trailing { zeros: 0 };
-                }
-                State::Trailing { zeros } => {
-                    if !self.stream.fill(1)? {
-                        return Ok(None);
-                    }
-                    let available = self.stream.available();
-                    if available.iter().any(|&b| b != 0) {
-                        return Err(Error::new(ErrorCode::TarCorrupt, "data follows the end-of-archive marker"));
-                    }
-                    *zeros += available.len() as u64;
-                    if *zeros > MAX_TRAILING_ZEROS {
-                        return Err(Error::new(
-                            ErrorCode::LimitExceeded,
-                            format!("more than {MAX_TRAILING_ZEROS} zero bytes follow the end-of-archive marker"),
-                        ));
-                    }
-                    self.stream.consume(available.len());
-                }
+                TarEvent::DataEnd => Some(LegacyEvent::End),
+                TarEvent::EndOfArchive => None,
+            };
+            if event.is_some() {
+                return Ok(event);
             }
         }
+        Ok(None)
     }
 
-    fn on_header(&mut self, block: &[u8; BLOCK]) -> Result<Option<LegacyEvent>> {
-        if is_zero_block(block) {
-            if self.extensions.headers > 0 {
-                return Err(Error::new(
-                    ErrorCode::TarCorrupt,
-                    "an extension header is followed by the end-of-archive marker",
-                ));
-            }
-            self.state = State::SecondZeroBlock;
-            return Ok(None);
-        }
-        let header = tar_header::decode(block)?;
-        if is_extension(header.typeflag) {
-            let size = self.extensions.begin(header.size)?;
-            self.state = State::Extension { typeflag: header.typeflag, size, data: Vec::with_capacity(size) };
-            return Ok(None);
-        }
-        let extensions = std::mem::take(&mut self.extensions);
-        let size = extensions.pax.size.unwrap_or(header.size);
-        let raw_name = extensions.pax.path.or(extensions.long_name).unwrap_or(header.name);
-        let raw_name = path::from_bytes(&raw_name)?;
+    fn on_entry(&mut self, entry: RawEntry) -> Result<Option<LegacyEvent>> {
+        let size = entry.size;
+        let raw_name = path::from_bytes(&entry.name)?;
         let printable = path::printable(raw_name);
         let unsupported = |what: &str| {
             Error::new(
@@ -312,8 +185,8 @@ impl LegacyReader {
             )
             .at(printable.clone())
         };
-        let is_directory = match header.typeflag {
-            _ if extensions.pax.sparse => return Err(unsupported("a GNU sparse file")),
+        let is_directory = match entry.typeflag {
+            _ if entry.sparse => return Err(unsupported("a GNU sparse file")),
             typeflag::DIRECTORY => true,
             typeflag::REGULAR | typeflag::REGULAR_OLD => raw_name.ends_with('/'),
             typeflag::SYMLINK => false,
@@ -327,6 +200,7 @@ impl LegacyReader {
         let trimmed = raw_name.strip_prefix("./").unwrap_or(raw_name);
         let trimmed = if is_directory { trimmed.trim_end_matches('/') } else { trimmed };
         if is_directory && (trimmed.is_empty() || trimmed == ".") {
+            self.tar.ignore_data();
             return Ok(None); // the root itself
         }
         let name = path::normalize_relative(trimmed)?;
@@ -342,10 +216,10 @@ impl LegacyReader {
 
         if is_directory {
             self.directories.push(name.clone());
-            self.skip = tar_header::padded(size);
+            self.tar.skip_data();
             return Ok(Some(LegacyEvent::Directory { path: name }));
         }
-        if header.typeflag == typeflag::SYMLINK {
+        if entry.typeflag == typeflag::SYMLINK {
             if size != 0 {
                 return Err(Error::new(
                     ErrorCode::TarCorrupt,
@@ -353,28 +227,21 @@ impl LegacyReader {
                 )
                 .at(printable));
             }
-            let link = extensions.pax.linkpath.or(extensions.long_link).unwrap_or(header.link_name);
-            let target = path::normalize_link_target(&name, path::from_bytes(&link)?)?;
+            let target = path::normalize_link_target(&name, path::from_bytes(&entry.link_name)?)?;
             check_link_stays_inside(&name, &target)?;
             self.entries.push(TreeEntry::symlink(name.clone(), target.clone()));
-            self.state = State::EntryEnd;
             return Ok(Some(LegacyEvent::Entry { path: name, kind: PackEntryKind::Symlink { target } }));
         }
         if name == MANIFEST_NAME {
-            self.options.limits.check_manifest_size(size)?;
-            let size = usize::try_from(size).map_err(|_| {
-                Error::new(ErrorCode::LimitExceeded, "manifest.json does not fit in memory").at(MANIFEST_NAME)
-            })?;
-            self.state = State::ManifestData { size, data: Vec::with_capacity(size) };
+            self.tar.collect_data(self.options.limits.check_manifest_size(size)?);
             return Ok(None);
         }
         self.check_file_size(&name, size)?;
         self.declared_bytes += size;
-        let executable = header.mode & 0o100 != 0;
+        let executable = entry.mode & 0o100 != 0;
         // Files carry no digest in v0; the tree check at the end needs one, so a placeholder stands in.
         self.entries.push(TreeEntry::file(name.clone(), size, Digest::of(b""), executable));
         self.files += 1;
-        self.state = State::FileData { remaining: size, padding: padding(size) };
         Ok(Some(LegacyEvent::Entry { path: name, kind: PackEntryKind::File { size, executable } }))
     }
 

@@ -49,7 +49,8 @@ pub const END_MARKER: u64 = 2 * BLOCK as u64;
 pub const ARTIFACTS_PREFIX: &str = "artifacts/";
 
 impl Limits {
-    pub fn check_manifest_size(&self, size: u64) -> Result<()> {
+    /// Checks a `manifest.json`'s declared size; returns it as the length of the buffer that holds it.
+    pub fn check_manifest_size(&self, size: u64) -> Result<usize> {
         if size > self.max_manifest_bytes {
             return Err(exceeded(format!(
                 "manifest.json is {size} bytes, above the limit of {} bytes",
@@ -57,7 +58,7 @@ impl Limits {
             ))
             .at("manifest.json"));
         }
-        Ok(())
+        usize::try_from(size).map_err(|_| exceeded("manifest.json does not fit in memory".into()).at("manifest.json"))
     }
 
     /// Checks the manifest's declared outputs: entry count, each file's size, and the total.

@@ -57,6 +57,7 @@ pub mod partition;
 pub mod reader;
 pub mod stream;
 pub mod tar_header;
+mod tar_scan;
 pub mod writer;
 
 pub use gzip::deflate_block;

@@ -11,12 +11,10 @@
 //! (the OCI config): exactly that group's entries, in tree order, with every check of a whole pack. A
 //! single-layer pack's layer 0 must still start with `manifest.json`, byte-identical to the given one.
 
-use super::limits::{
-    self, artifact_name, Limits, ARTIFACTS_PREFIX, MAX_EXTENSION_BYTES, MAX_EXTENSION_HEADERS, MAX_TRAILING_ZEROS,
-};
+use super::limits::{self, artifact_name, Limits, ARTIFACTS_PREFIX};
 use super::partition::partition;
-use super::stream::TarStream;
-use super::tar_header::{self, is_zero_block, padding, typeflag, PaxOverrides, BLOCK};
+use super::tar_header::typeflag;
+use super::tar_scan::{RawEntry, TarEvent, TarScanner};
 use super::writer::{no_such_layer, MANIFEST_NAME};
 use super::PackEntryKind;
 use crate::digest::{Digest, Hasher};
@@ -26,6 +24,9 @@ use crate::path;
 use crate::tree::EntryKind;
 use crate::uri::CtxUri;
 use std::ops::Range;
+// The tests glob-import this module and check the extension-header caps the tar layer enforces.
+#[cfg(test)]
+use super::limits::{MAX_EXTENSION_BYTES, MAX_EXTENSION_HEADERS};
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ReaderOptions {
@@ -66,82 +67,33 @@ pub struct Summary {
     pub compressed_bytes: u64,
 }
 
-/// Extension headers seen since the last entry header (shared with the legacy reader).
-#[derive(Default)]
-pub(super) struct Extensions {
-    pub pax: PaxOverrides,
-    pub long_name: Option<Vec<u8>>,
-    pub long_link: Option<Vec<u8>>,
-    pub headers: usize,
-}
-
-impl Extensions {
-    /// Records one extension header's payload.
-    pub fn apply(&mut self, typeflag: u8, data: &[u8]) -> Result<()> {
-        match typeflag {
-            typeflag::PAX_EXTENDED => self.pax.apply(data)?,
-            typeflag::GNU_LONG_NAME => self.long_name = Some(tar_header::gnu_long_name(data)),
-            typeflag::GNU_LONG_LINK => self.long_link = Some(tar_header::gnu_long_name(data)),
-            _ => {} // PAX global headers set defaults for other tools' metadata; nothing a pack relies on.
-        }
-        Ok(())
-    }
-
-    /// Counts an extension header about to be read; its payload must be small.
-    pub fn begin(&mut self, size: u64) -> Result<usize> {
-        self.headers += 1;
-        if self.headers > MAX_EXTENSION_HEADERS {
-            return Err(Error::new(
-                ErrorCode::TarCorrupt,
-                format!("more than {MAX_EXTENSION_HEADERS} extension headers precede one entry"),
-            ));
-        }
-        if size > MAX_EXTENSION_BYTES {
-            return Err(Error::new(
-                ErrorCode::LimitExceeded,
-                format!("an extension header of {size} bytes is above the limit of {MAX_EXTENSION_BYTES}"),
-            ));
-        }
-        Ok(size as usize)
-    }
-}
-
-/// True for the header types that only describe the next entry.
-pub(super) fn is_extension(typeflag: u8) -> bool {
-    matches!(
-        typeflag,
-        typeflag::PAX_EXTENDED | typeflag::PAX_GLOBAL | typeflag::GNU_LONG_NAME | typeflag::GNU_LONG_LINK
-    )
-}
-
+/// Where the reader is within the artifacts; the tar layer tracks the rest.
 enum State {
-    Header,
-    Extension {
-        typeflag: u8,
-        size: usize,
-        data: Vec<u8>,
-    },
-    ManifestData {
-        size: usize,
-        data: Vec<u8>,
-    },
-    FileData {
-        index: usize,
-        size: u64,
-        remaining: u64,
-        hasher: Option<Hasher>,
-    },
-    SymlinkEnd,
+    /// Between entries, or at the end of a symlink's (empty) data.
+    Between,
+    /// Inside a file's data; `hasher` when the core hashes content.
+    File { index: usize, hasher: Option<Hasher> },
     /// `hash_content` is off: the host must call `entry_digest` for this file before reading on.
-    AwaitingDigest {
-        index: usize,
-    },
-    /// One zero block was read; the end-of-archive marker needs a second.
-    SecondZeroBlock,
-    /// After the end-of-archive marker: only zero bytes may follow, at most [`MAX_TRAILING_ZEROS`].
-    Trailing {
-        zeros: u64,
-    },
+    AwaitingDigest { index: usize },
+}
+
+/// A reader's first error (shared with the legacy reader): once one call fails, every call reports it.
+#[derive(Default)]
+pub(super) struct FirstFailure(Option<Error>);
+
+impl FirstFailure {
+    /// The recorded error, if any.
+    pub fn check(&self) -> Result<()> {
+        self.0.clone().map_or(Ok(()), Err)
+    }
+
+    /// Records the error of `result`, if any, and passes `result` on.
+    pub fn record<T>(&mut self, result: Result<T>) -> Result<T> {
+        if let Err(e) = &result {
+            self.0 = Some(e.clone());
+        }
+        result
+    }
 }
 
 /// Which layer of the pack is being read, and where the reader is in its group.
@@ -160,11 +112,8 @@ struct LayerScope {
 /// call `finish`. After any verification error every call returns that error.
 pub struct PackReader {
     options: ReaderOptions,
-    stream: TarStream,
+    tar: TarScanner,
     state: State,
-    /// Padding to skip before the state proceeds.
-    skip: u64,
-    extensions: Extensions,
     manifest: Option<PackManifest>,
     /// Set when reading one layer of a pack.
     layer: Option<LayerScope>,
@@ -173,23 +122,21 @@ pub struct PackReader {
     files: u64,
     bytes: u64,
     /// The first verification failure; once set every call reports it.
-    failed: Option<Error>,
+    failed: FirstFailure,
 }
 
 impl PackReader {
     pub fn new(options: ReaderOptions) -> PackReader {
         PackReader {
-            stream: TarStream::new(options.limits),
+            tar: TarScanner::new(options.limits),
             options,
-            state: State::Header,
-            skip: 0,
-            extensions: Extensions::default(),
+            state: State::Between,
             manifest: None,
             layer: None,
             seen: Vec::new(),
             files: 0,
             bytes: 0,
-            failed: None,
+            failed: FirstFailure::default(),
         }
     }
 
@@ -204,7 +151,7 @@ impl PackReader {
         let single = groups.len() == 1;
         if !single {
             let entries = &manifest.outputs.entries()[group.entries.clone()];
-            reader.stream.set_ceiling(limits::inflated_ceiling(0, entries));
+            reader.tar.set_ceiling(limits::inflated_ceiling(0, entries));
         }
         reader.layer = Some(LayerScope {
             entries: group.entries.clone(),
@@ -219,30 +166,26 @@ impl PackReader {
     /// True when every pushed byte has been taken in, so `push` may be called. Events from bytes already
     /// taken in may still be pending: `next` returns None only when it truly needs more input.
     pub fn wants_input(&self) -> bool {
-        self.stream.wants_input()
+        self.tar.stream().wants_input()
     }
 
     /// Hands the next chunk of the compressed pack to the reader. Only when `wants_input()`.
     pub fn push(&mut self, chunk: &[u8]) -> Result<()> {
-        if let Some(e) = &self.failed {
-            return Err(e.clone());
-        }
+        self.failed.check()?;
         if !self.wants_input() {
             return Err(Error::new(
                 ErrorCode::InvalidState,
                 "push() while the previous chunk is unread: call next() until it returns nothing",
             ));
         }
-        self.stream.push(chunk);
+        self.tar.push(chunk);
         Ok(())
     }
 
     /// The next verified event, or None when more input is needed (or, at the end, none remain).
     #[allow(clippy::should_implement_trait)]
     pub fn next(&mut self) -> Result<Option<Event>> {
-        if let Some(e) = &self.failed {
-            return Err(e.clone());
-        }
+        self.failed.check()?;
         if let State::AwaitingDigest { index } = self.state {
             let name = self.artifact_name(index);
             return Err(Error::new(
@@ -252,36 +195,26 @@ impl PackReader {
             .at(name));
         }
         let result = self.step();
-        if let Err(e) = &result {
-            self.failed = Some(e.clone());
-        }
-        result
+        self.failed.record(result)
     }
 
     /// With `hash_content` off: the digest the host computed for the file that just ended.
     pub fn entry_digest(&mut self, digest: Digest) -> Result<()> {
-        if let Some(e) = &self.failed {
-            return Err(e.clone());
-        }
+        self.failed.check()?;
         let State::AwaitingDigest { index } = self.state else {
             return Err(Error::new(
                 ErrorCode::InvalidState,
                 "entryDigest() is only expected after a file's end event with hashContent off",
             ));
         };
-        if let Err(e) = self.check_digest(index, digest) {
-            self.failed = Some(e.clone());
-            return Err(e);
-        }
-        self.state = State::Header;
+        self.failed.record(self.check_digest(index, digest))?;
+        self.state = State::Between;
         Ok(())
     }
 
     /// Ends the input: the archive and the gzip stream must be complete.
     pub fn finish(&mut self) -> Result<Summary> {
-        if let Some(e) = &self.failed {
-            return Err(e.clone());
-        }
+        self.failed.check()?;
         if !self.wants_input() || matches!(self.state, State::AwaitingDigest { .. }) {
             return Err(Error::new(
                 ErrorCode::InvalidState,
@@ -290,19 +223,18 @@ impl PackReader {
         }
         let truncated = |what: String| Error::new(ErrorCode::Truncated, what);
         let error = match (&self.state, &self.manifest) {
-            (State::Trailing { .. }, _) if !self.stream.at_end_of_gzip() => {
+            _ if self.tar.at_end() && !self.tar.stream().at_end_of_gzip() => {
                 Some(truncated("the gzip stream ends before its trailer".into()))
             }
-            (State::Trailing { .. }, Some(_)) => None,
-            (State::FileData { index, .. }, _) => {
+            (_, Some(_)) if self.tar.at_end() => None,
+            (State::File { index, .. }, _) => {
                 Some(truncated("the pack ends inside this file".into()).at(self.artifact_name(*index)))
             }
             (_, None) => Some(truncated("the pack ends before its manifest".into())),
             _ => Some(truncated("the pack ends before its end-of-archive marker".into())),
         };
         if let Some(e) = error {
-            self.failed = Some(e.clone());
-            return Err(e);
+            return self.failed.record(Err(e));
         }
         let manifest = self.manifest.clone().expect("matched above");
         Ok(Summary {
@@ -310,139 +242,55 @@ impl PackReader {
             manifest,
             files: self.files,
             bytes: self.bytes,
-            compressed_bytes: self.stream.compressed(),
+            compressed_bytes: self.tar.stream().compressed(),
         })
     }
 
     fn step(&mut self) -> Result<Option<Event>> {
-        loop {
-            if self.skip > 0 && !self.stream.skip(&mut self.skip)? {
-                return Ok(None);
-            }
-            match &mut self.state {
-                State::Header => {
-                    if !self.stream.fill(BLOCK)? {
-                        return Ok(None);
+        while let Some(event) = self.tar.next()? {
+            let event = match event {
+                TarEvent::Entry(entry) => self.on_entry(entry)?,
+                TarEvent::Collected(bytes) => self.on_manifest(bytes)?,
+                TarEvent::Data(data) => {
+                    if let State::File { hasher: Some(hasher), .. } = &mut self.state {
+                        hasher.update(&data);
                     }
-                    let block: [u8; BLOCK] = self.stream.available()[..BLOCK].try_into().expect("filled");
-                    self.stream.consume(BLOCK);
-                    if let Some(event) = self.on_header(&block)? {
-                        return Ok(Some(event));
-                    }
+                    self.bytes += data.len() as u64;
+                    Some(Event::Data(data))
                 }
-                State::Extension { typeflag, size, data } => {
-                    if !self.stream.take_into(data, *size)? {
-                        return Ok(None);
-                    }
-                    let (typeflag, data) = (*typeflag, std::mem::take(data));
-                    self.extensions.apply(typeflag, &data)?;
-                    self.skip = padding(data.len() as u64);
-                    self.state = State::Header;
-                }
-                State::ManifestData { size, data } => {
-                    if !self.stream.take_into(data, *size)? {
-                        return Ok(None);
-                    }
-                    let bytes = std::mem::take(data);
-                    self.skip = padding(bytes.len() as u64);
-                    self.state = State::Header;
-                    if let Some(event) = self.on_manifest(bytes)? {
-                        return Ok(Some(event));
-                    }
-                }
-                State::FileData { index, size, remaining, hasher } => {
-                    if *remaining == 0 {
-                        let (index, size, hasher) = (*index, *size, hasher.take());
-                        self.skip = padding(size);
-                        self.state = State::Header;
+                TarEvent::DataEnd => {
+                    if let State::File { index, hasher } = std::mem::replace(&mut self.state, State::Between) {
                         self.files += 1;
                         match hasher {
                             Some(hasher) => self.check_digest(index, hasher.finish())?,
                             None => self.state = State::AwaitingDigest { index },
                         }
-                        return Ok(Some(Event::End));
                     }
-                    if !self.stream.fill(1)? {
-                        return Ok(None);
-                    }
-                    let available = self.stream.available();
-                    let take = available.len().min(usize::try_from(*remaining).unwrap_or(usize::MAX));
-                    let data = available[..take].to_vec();
-                    self.stream.consume(take);
-                    *remaining -= take as u64;
-                    if let Some(hasher) = hasher {
-                        hasher.update(&data);
-                    }
-                    self.bytes += take as u64;
-                    return Ok(Some(Event::Data(data)));
+                    Some(Event::End)
                 }
-                State::SymlinkEnd => {
-                    self.state = State::Header;
-                    return Ok(Some(Event::End));
-                }
-                State::AwaitingDigest { .. } => unreachable!("next() returns before stepping"),
-                State::SecondZeroBlock => {
-                    if !self.stream.fill(BLOCK)? {
-                        return Ok(None);
-                    }
-                    if self.stream.available()[..BLOCK].iter().any(|&b| b != 0) {
-                        return Err(Error::new(ErrorCode::TarCorrupt, "a lone zero block is followed by more entries"));
-                    }
-                    self.stream.consume(BLOCK);
+                TarEvent::EndOfArchive => {
                     self.check_nothing_missing()?;
-                    self.state = State::Trailing { zeros: 0 };
+                    None
                 }
-                State::Trailing { zeros } => {
-                    if !self.stream.fill(1)? {
-                        return Ok(None);
-                    }
-                    let available = self.stream.available();
-                    if available.iter().any(|&b| b != 0) {
-                        return Err(Error::new(ErrorCode::TarCorrupt, "data follows the end-of-archive marker"));
-                    }
-                    *zeros += available.len() as u64;
-                    if *zeros > MAX_TRAILING_ZEROS {
-                        return Err(Error::new(
-                            ErrorCode::LimitExceeded,
-                            format!("more than {MAX_TRAILING_ZEROS} zero bytes follow the end-of-archive marker"),
-                        ));
-                    }
-                    self.stream.consume(available.len());
-                }
+            };
+            if event.is_some() {
+                return Ok(event);
             }
         }
+        Ok(None)
     }
 
-    /// Handles one header block; returns the event it produces, if any, and sets the next state.
-    fn on_header(&mut self, block: &[u8; BLOCK]) -> Result<Option<Event>> {
-        if is_zero_block(block) {
-            if self.extensions.headers > 0 {
-                return Err(Error::new(
-                    ErrorCode::TarCorrupt,
-                    "an extension header is followed by the end-of-archive marker",
-                ));
-            }
-            self.state = State::SecondZeroBlock;
-            return Ok(None);
-        }
-        let header = tar_header::decode(block)?;
-        if is_extension(header.typeflag) {
-            let size = self.extensions.begin(header.size)?;
-            self.state = State::Extension { typeflag: header.typeflag, size, data: Vec::with_capacity(size) };
-            return Ok(None);
-        }
-
-        let extensions = std::mem::take(&mut self.extensions);
-        let size = extensions.pax.size.unwrap_or(header.size);
-        let name_bytes = extensions.pax.path.or(extensions.long_name).unwrap_or(header.name);
-        let name = path::from_bytes(&name_bytes)?.to_string();
+    /// Handles one entry's header; returns the event it produces, if any, and sets the next state.
+    fn on_entry(&mut self, entry: RawEntry) -> Result<Option<Event>> {
+        let size = entry.size;
+        let name = path::from_bytes(&entry.name)?.to_string();
         let printable = path::printable(&name);
         let unsupported = |what: &str| {
             Error::new(ErrorCode::UnsupportedEntryType, format!("is {what}; packs hold only files and symlinks"))
                 .at(printable.clone())
         };
-        let is_symlink = match header.typeflag {
-            _ if extensions.pax.sparse => return Err(unsupported("a GNU sparse file")),
+        let is_symlink = match entry.typeflag {
+            _ if entry.sparse => return Err(unsupported("a GNU sparse file")),
             typeflag::REGULAR | typeflag::REGULAR_OLD if name.ends_with('/') => return Err(unsupported("a directory")),
             typeflag::REGULAR | typeflag::REGULAR_OLD => false,
             typeflag::SYMLINK => true,
@@ -467,11 +315,7 @@ impl PackReader {
                 )
                 .hint("this is not a ctxpack pack, or it is damaged"));
             }
-            self.options.limits.check_manifest_size(size)?;
-            let size = usize::try_from(size).map_err(|_| {
-                Error::new(ErrorCode::LimitExceeded, "manifest.json does not fit in memory").at(MANIFEST_NAME)
-            })?;
-            self.state = State::ManifestData { size, data: Vec::with_capacity(size) };
+            self.tar.collect_data(self.options.limits.check_manifest_size(size)?);
             return Ok(None);
         }
 
@@ -496,7 +340,7 @@ impl PackReader {
                     )
                     .at(printable));
                 }
-                if (header.mode & 0o100 != 0) != *executable {
+                if (entry.mode & 0o100 != 0) != *executable {
                     return Err(mismatch(format!(
                         "executable bit is {}, the manifest records {executable}",
                         !executable
@@ -512,9 +356,8 @@ impl PackReader {
                     )
                     .at(printable));
                 }
-                let link_bytes = extensions.pax.linkpath.or(extensions.long_link).unwrap_or(header.link_name);
-                if link_bytes != target.as_bytes() {
-                    let link = String::from_utf8_lossy(&link_bytes);
+                if entry.link_name != target.as_bytes() {
+                    let link = String::from_utf8_lossy(&entry.link_name);
                     return Err(mismatch(format!(
                         "links to {:?}, the manifest records {target:?}",
                         path::printable(&link)
@@ -531,13 +374,9 @@ impl PackReader {
         if let Some(scope) = &mut self.layer {
             scope.next += 1;
         }
-        self.state = match kind {
-            PackEntryKind::File { size, .. } => {
-                let hasher = self.options.hash_content.then(Hasher::new);
-                State::FileData { index, size, remaining: size, hasher }
-            }
-            PackEntryKind::Symlink { .. } => State::SymlinkEnd,
-        };
+        if let PackEntryKind::File { .. } = kind {
+            self.state = State::File { index, hasher: self.options.hash_content.then(Hasher::new) };
+        }
         Ok(Some(Event::Entry { path: relative.to_string(), kind }))
     }
 
@@ -570,14 +409,14 @@ impl PackReader {
                     .at(MANIFEST_NAME)
                     .hint("the layer belongs to another pack, or the store is damaged; do not trust it"));
             }
-            let manifest_end = self.stream.offset() + self.skip;
+            let manifest_end = self.tar.next_header_offset();
             let entries = &self.manifest.as_ref().expect("given up front").outputs.entries()[scope.entries.clone()];
-            self.stream.set_ceiling(limits::inflated_ceiling(manifest_end, entries));
+            self.tar.set_ceiling(limits::inflated_ceiling(manifest_end, entries));
             return Ok(None);
         }
         let manifest = self.accept_manifest(&bytes)?;
-        let manifest_end = self.stream.offset() + self.skip;
-        self.stream.set_ceiling(limits::inflated_ceiling(manifest_end, manifest.outputs.entries()));
+        let manifest_end = self.tar.next_header_offset();
+        self.tar.set_ceiling(limits::inflated_ceiling(manifest_end, manifest.outputs.entries()));
         self.seen = vec![false; manifest.outputs.entries().len()];
         self.manifest = Some(manifest.clone());
         Ok(Some(Event::Manifest { manifest, bytes }))

@@ -8,6 +8,7 @@ use crate::error::{Error, ErrorCode, Result};
 use crate::manifest::PackManifest;
 use crate::uri::CtxUri;
 use js_sys::{Array, Uint8Array};
+use serde_json::Value;
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 
@@ -35,11 +36,11 @@ fn bool_option(options: &JsValue, key: &str, default: bool) -> Result<bool> {
 }
 
 /// Sizes and counts as JS numbers (exact below 2^53, which every limit keeps them under).
-pub(super) fn number(n: u64) -> JsValue {
+fn number(n: u64) -> JsValue {
     JsValue::from(n as f64)
 }
 
-pub(super) fn kind_fields(kind: &PackEntryKind) -> [(&'static str, JsValue); 3] {
+fn kind_fields(kind: &PackEntryKind) -> [(&'static str, JsValue); 3] {
     match kind {
         PackEntryKind::File { size, executable } => {
             [("type", "file".into()), ("size", number(*size)), ("executable", (*executable).into())]
@@ -48,6 +49,50 @@ pub(super) fn kind_fields(kind: &PackEntryKind) -> [(&'static str, JsValue); 3] 
             [("type", "symlink".into()), ("size", number(0)), ("executable", false.into())]
         }
     }
+}
+
+// The events and summary fields `PackReader` and `LegacyReader` have in common.
+
+pub(super) fn manifest_event(manifest: &Value, bytes: &[u8]) -> JsValue {
+    object(&[
+        ("kind", "manifest".into()),
+        ("manifest", value_to_js(manifest)),
+        ("bytes", Uint8Array::from(bytes).into()),
+    ])
+}
+
+pub(super) fn entry_event(path: String, kind: PackEntryKind) -> JsValue {
+    let [kind_type, size, executable] = kind_fields(&kind);
+    let mut pairs = vec![("kind", "entry".into()), ("path", path.into()), kind_type, size, executable];
+    if let PackEntryKind::Symlink { target } = kind {
+        pairs.push(("target", target.into()));
+    }
+    object(&pairs)
+}
+
+pub(super) fn data_event(bytes: &[u8]) -> JsValue {
+    object(&[("kind", "data".into()), ("bytes", Uint8Array::from(bytes).into())])
+}
+
+pub(super) fn end_event() -> JsValue {
+    object(&[("kind", "end".into())])
+}
+
+/// `uri, manifest, files, bytes, compressedBytes`.
+pub(super) fn summary_fields(
+    uri: &CtxUri,
+    manifest: &Value,
+    files: u64,
+    bytes: u64,
+    compressed_bytes: u64,
+) -> Vec<(&'static str, JsValue)> {
+    vec![
+        ("uri", uri.to_string().into()),
+        ("manifest", value_to_js(manifest)),
+        ("files", number(files)),
+        ("bytes", number(bytes)),
+        ("compressedBytes", number(compressed_bytes)),
+    ]
 }
 
 #[wasm_bindgen(js_name = PackWriter)]
@@ -154,23 +199,10 @@ impl PackReaderJs {
         let event = self.0.next().map_err(to_js_error)?;
         Ok(match event {
             None => JsValue::UNDEFINED,
-            Some(Event::Manifest { manifest, bytes }) => object(&[
-                ("kind", "manifest".into()),
-                ("manifest", value_to_js(&manifest.to_value())),
-                ("bytes", Uint8Array::from(bytes.as_slice()).into()),
-            ]),
-            Some(Event::Entry { path, kind }) => {
-                let [kind_type, size, executable] = kind_fields(&kind);
-                let mut pairs = vec![("kind", "entry".into()), ("path", path.into()), kind_type, size, executable];
-                if let PackEntryKind::Symlink { target } = kind {
-                    pairs.push(("target", target.into()));
-                }
-                object(&pairs)
-            }
-            Some(Event::Data(bytes)) => {
-                object(&[("kind", "data".into()), ("bytes", Uint8Array::from(bytes.as_slice()).into())])
-            }
-            Some(Event::End) => object(&[("kind", "end".into())]),
+            Some(Event::Manifest { manifest, bytes }) => manifest_event(&manifest.to_value(), &bytes),
+            Some(Event::Entry { path, kind }) => entry_event(path, kind),
+            Some(Event::Data(bytes)) => data_event(&bytes),
+            Some(Event::End) => end_event(),
         })
     }
 
@@ -183,13 +215,13 @@ impl PackReaderJs {
     /// `{ uri, manifest, files, bytes, compressedBytes }` once the whole pack has been read and verified.
     pub fn finish(&mut self) -> JsResult<JsValue> {
         let summary = self.0.finish().map_err(to_js_error)?;
-        Ok(object(&[
-            ("uri", summary.uri.to_string().into()),
-            ("manifest", value_to_js(&summary.manifest.to_value())),
-            ("files", number(summary.files)),
-            ("bytes", number(summary.bytes)),
-            ("compressedBytes", number(summary.compressed_bytes)),
-        ]))
+        Ok(object(&summary_fields(
+            &summary.uri,
+            &summary.manifest.to_value(),
+            summary.files,
+            summary.bytes,
+            summary.compressed_bytes,
+        )))
     }
 }
 

@@ -1,11 +1,12 @@
 //! Python CtxPack v0 layers for JavaScript: `LegacyReader` (spec §7.4). Conversion only.
 
-use super::archive::{expect_uri_option, kind_fields, limits_option, number};
-use super::{object, to_js_error, value_to_js};
+use super::archive::{
+    data_event, end_event, entry_event, expect_uri_option, limits_option, manifest_event, summary_fields,
+};
+use super::{object, to_js_error};
 use crate::archive::legacy::{self, LegacyEvent, LegacyOptions};
-use crate::archive::PackEntryKind;
 use crate::error::Result;
-use js_sys::{Array, Uint8Array};
+use js_sys::Array;
 use wasm_bindgen::prelude::*;
 
 type JsResult<T> = std::result::Result<T, JsValue>;
@@ -40,24 +41,11 @@ impl LegacyReaderJs {
         let event = self.0.next().map_err(to_js_error)?;
         Ok(match event {
             None => JsValue::UNDEFINED,
-            Some(LegacyEvent::Manifest { manifest, bytes }) => object(&[
-                ("kind", "manifest".into()),
-                ("manifest", value_to_js(&manifest)),
-                ("bytes", Uint8Array::from(bytes.as_slice()).into()),
-            ]),
+            Some(LegacyEvent::Manifest { manifest, bytes }) => manifest_event(&manifest, &bytes),
             Some(LegacyEvent::Directory { path }) => object(&[("kind", "directory".into()), ("path", path.into())]),
-            Some(LegacyEvent::Entry { path, kind }) => {
-                let [kind_type, size, executable] = kind_fields(&kind);
-                let mut pairs = vec![("kind", "entry".into()), ("path", path.into()), kind_type, size, executable];
-                if let PackEntryKind::Symlink { target } = kind {
-                    pairs.push(("target", target.into()));
-                }
-                object(&pairs)
-            }
-            Some(LegacyEvent::Data(bytes)) => {
-                object(&[("kind", "data".into()), ("bytes", Uint8Array::from(bytes.as_slice()).into())])
-            }
-            Some(LegacyEvent::End) => object(&[("kind", "end".into())]),
+            Some(LegacyEvent::Entry { path, kind }) => entry_event(path, kind),
+            Some(LegacyEvent::Data(bytes)) => data_event(&bytes),
+            Some(LegacyEvent::End) => end_event(),
         })
     }
 
@@ -65,13 +53,9 @@ impl LegacyReaderJs {
     pub fn finish(&mut self) -> JsResult<JsValue> {
         let summary = self.0.finish().map_err(to_js_error)?;
         let unverified: Array = summary.unverified.iter().map(|reason| JsValue::from(reason.as_str())).collect();
-        Ok(object(&[
-            ("uri", summary.uri.to_string().into()),
-            ("manifest", value_to_js(&summary.manifest)),
-            ("files", number(summary.files)),
-            ("bytes", number(summary.bytes)),
-            ("compressedBytes", number(summary.compressed_bytes)),
-            ("unverified", unverified.into()),
-        ]))
+        let mut fields =
+            summary_fields(&summary.uri, &summary.manifest, summary.files, summary.bytes, summary.compressed_bytes);
+        fields.push(("unverified", unverified.into()));
+        Ok(object(&fields))
     }
 }
