@@ -4,7 +4,8 @@
 #
 #   bash scripts/setup.sh [build|test]     build (default): wasm32 target, wasm-bindgen CLI at Cargo.lock's
 #                                          version, wasm-pack, npm devDependencies (binaryen's wasm-opt)
-#                                          test: build + skopeo and python3 from Debian
+#                                          test: build + skopeo, python3, docker-registry and
+#                                          apache2-utils from Debian, the oras Python SDK from PyPI
 #   source scripts/setup.sh [build|test]   the same, and puts the tools on the calling shell's PATH
 #
 # Needs: the Rust toolchain (rustup), Node >= 20 with npm; apt-get (as root or via sudo) for `test`.
@@ -86,26 +87,56 @@ _ctxpack_setup() {
     return 1
   fi
 
-  # Debian packages the tests use: skopeo (reads the pantry), python3 (tarfile writes the hostile packs).
+  # What the tests use: skopeo (reads the pantry, copies through registries), python3 (tarfile writes the
+  # hostile packs), docker-registry (CNCF Distribution 2.8.2, the real registry of tests/registry) and
+  # htpasswd (apache2-utils: its bcrypt users) from Debian; the `oras` Python SDK (tests/interop) from PyPI,
+  # into .tools/venv when the system pip refuses (PEP 668, externally managed).
   if [[ "$profile" == test ]]; then
-    local tool missing=()
-    for tool in skopeo python3; do
+    local tool package missing=()
+    for tool in skopeo:skopeo python3:python3 docker-registry:docker-registry htpasswd:apache2-utils; do
+      package=${tool#*:}
+      tool=${tool%%:*}
       if command -v "$tool" >/dev/null; then
-        echo "setup: ok        $tool ($("$tool" --version 2>&1 | head -n 1))"
+        case "$tool" in
+          docker-registry) echo "setup: ok        $tool ($("$tool" --version 2>&1 | head -n 1 | awk '{print $NF}'))" ;;
+          htpasswd) echo "setup: ok        $tool ($package)" ;;
+          *) echo "setup: ok        $tool ($("$tool" --version 2>&1 | head -n 1))" ;;
+        esac
       else
-        missing+=("$tool")
+        missing+=("$package")
       fi
     done
     if ((${#missing[@]})); then
       echo "setup: install   apt-get install -y ${missing[*]}"
-      local sudo=()
-      ((EUID == 0)) || sudo=(sudo)
-      "${sudo[@]}" apt-get update -qq
-      DEBIAN_FRONTEND=noninteractive "${sudo[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}"
+      _ctxpack_apt_install "${missing[@]}"
+    fi
+
+    local venv="$PWD/.tools/venv" oras_spec='oras>=0.2,<0.3'
+    if python3 -c 'import oras' 2>/dev/null; then
+      echo "setup: ok        python oras $(python3 -c 'import oras.version; print(oras.version.__version__)')"
+    elif [[ -x "$venv/bin/python3" ]] && "$venv/bin/python3" -c 'import oras' 2>/dev/null; then
+      echo "setup: ok        python oras $("$venv/bin/python3" -c 'import oras.version; print(oras.version.__version__)') (.tools/venv)"
+    elif python3 -m pip install --quiet --disable-pip-version-check "$oras_spec" 2>/dev/null; then
+      echo "setup: install   pip install $oras_spec"
+    else
+      echo "setup: install   $oras_spec into .tools/venv (system pip refused)"
+      if ! python3 -m venv "$venv" 2>/dev/null; then
+        rm -rf "$venv"
+        _ctxpack_apt_install python3-venv
+        python3 -m venv "$venv"
+      fi
+      "$venv/bin/python3" -m pip install --quiet --disable-pip-version-check "$oras_spec"
     fi
   fi
 
   echo "setup: $profile toolchain ready ($((SECONDS - started)) s)"
+}
+
+_ctxpack_apt_install() {
+  local sudo=()
+  ((EUID == 0)) || sudo=(sudo)
+  "${sudo[@]}" apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive "${sudo[@]}" apt-get install -y -qq --no-install-recommends "$@"
 }
 
 # Puts cargo's bin directory and then node_modules/.bin at the front of PATH (moved there if already present).
@@ -129,5 +160,5 @@ else
   # Sourced: install in a child shell (so errexit applies there and not to the caller), then extend PATH here.
   bash "${BASH_SOURCE[0]}" "$@" || return
   _ctxpack_setup_path "$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-  unset -f _ctxpack_setup _ctxpack_setup_path
+  unset -f _ctxpack_setup _ctxpack_setup_path _ctxpack_apt_install
 fi

@@ -97,13 +97,13 @@ describe('multi-layer packs', () => {
 });
 
 describe('bounded memory', { skip: LARGE ? false : 'set CTXPACK_TEST_LARGE=1 (moves ~3 GiB, several minutes)' }, () => {
-  test('pulling a 2.5 GiB pack keeps the child under 256 MiB RSS', { timeout: 1_800_000 }, async (t) => {
+  test('pulling a ~2 GiB pack (2.5 GiB of files) keeps the child under 256 MiB RSS', { timeout: 1_800_000 }, async (t) => {
     const GiB = 1024 * MiB;
     const dir = tempDir(t);
-    // Files of 64 MiB, half pseudo-random, half text-like (compressible).
+    // 40 files of 64 MiB (2.5 GiB): three quarters pseudo-random, one quarter text-like (compressible).
     const files = {};
     const text = Buffer.from('{"id":1,"text":"the quick brown fox jumps over the lazy dog"}\n'.repeat(Math.ceil(64 * MiB / 64))).subarray(0, 64 * MiB);
-    for (let i = 0; i < 40; i++) files[`shard-${String(i).padStart(2, '0')}.bin`] = i % 2 ? text : pseudoRandom(64 * MiB, `large-${i}`);
+    for (let i = 0; i < 40; i++) files[`shard-${String(i).padStart(2, '0')}.bin`] = i % 4 === 3 ? text : pseudoRandom(64 * MiB, `large-${i}`);
     const pack = await seedPack(dir, { home: path.join(dir, 'home'), files, input: 'large' });
     ok(await ctx(['push', pack.uri, '--registry', registry.ref('large')], { home: pack.home, env: cleanEnv(), timeoutMs: 1_200_000 }));
     fs.rmSync(path.join(dir, 'project'), { recursive: true, force: true });
@@ -118,8 +118,8 @@ describe('bounded memory', { skip: LARGE ? false : 'set CTXPACK_TEST_LARGE=1 (mo
     const { uri, maxRssKiB } = JSON.parse(result.stdout.trim().split('\n').pop());
     assert.equal(uri, pack.uri);
     const packBytes = packBlobs(home, pack.uri).manifest.layers.reduce((sum, l) => sum + l.size, 0);
-    t.diagnostic(`pull of ${(packBytes / GiB).toFixed(2)} GiB: peak RSS ${(maxRssKiB / 1024).toFixed(0)} MiB`);
-    assert.ok(packBytes > 2 * GiB);
+    t.diagnostic(`pull of a ${(packBytes / GiB).toFixed(2)} GiB pack (2.50 GiB of files): peak RSS ${(maxRssKiB / 1024).toFixed(0)} MiB`);
+    assert.ok(packBytes > 1.5 * GiB, `the pack is only ${packBytes} bytes`);
     assert.ok(maxRssKiB / 1024 < 256, `peak RSS ${(maxRssKiB / 1024).toFixed(0)} MiB`);
     await assertVerifies(home, pack.uri);
   });
