@@ -117,7 +117,8 @@ function treeDigestSeconds(dir, { oneCore }) {
 function peakRssMiB(fnSource) {
   const script = scriptFile('peak-rss', `import * as ctxpack from ${JSON.stringify(api)};
     await (${fnSource})(ctxpack);
-    console.log(process.resourceUsage().maxRSS);`);
+    // VmHWM, not resourceUsage().maxRSS: Linux carries the forking parent's peak across exec into maxRSS.
+    console.log(/VmHWM:\\s+(\\d+) kB/.exec((await import('node:fs')).readFileSync('/proc/self/status', 'utf8'))[1]);`);
   return Number(run('node', [script]).trim()) / 1024;
 }
 

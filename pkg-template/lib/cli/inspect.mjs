@@ -21,7 +21,7 @@ export default {
       `source      ${info.source}`,
       `outputs     ${plural(outputs.files, 'file')}, ${plural(outputs.symlinks, 'symlink')}, ${formatBytes(outputs.bytes)}`,
       `tree        ${outputs.digest}`,
-      `layer       ${formatBytes(sizes.layer)}${info.layerDigest ? ` (${info.layerDigest})` : ''}`,
+      ...layerLines(info, sizes),
       `manifest    ${formatBytes(sizes.config)}`,
       'provenance',
       ...Object.entries(info.provenance ?? {}).map(([key, value]) => `  ${key.padEnd(18)}${typeof value === 'string' ? value : JSON.stringify(value)}`),
@@ -31,3 +31,10 @@ export default {
     return { text: lines.join('\n'), json: info };
   },
 };
+
+/** One line for a single-layer pack (or a .tar.gz); a total and one line per layer for several. */
+function layerLines(info, sizes) {
+  const digests = info.layerDigests ?? [];
+  if (digests.length <= 1) return [`layer       ${formatBytes(sizes.layer)}${info.layerDigest ? ` (${info.layerDigest})` : ''}`];
+  return [`layers      ${digests.length}, ${formatBytes(sizes.layer)}`, ...digests.map((digest) => `  ${digest}`)];
+}

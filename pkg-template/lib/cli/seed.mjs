@@ -24,7 +24,13 @@ export default {
     });
     const note = result.alreadyPresent
       ? 'already in the pantry; nothing changed'
-      : `seeded ${plural(result.files, 'file')} (${formatBytes(result.bytes)}), pack ${formatBytes(result.layer.size)}`;
+      : `seeded ${plural(result.files, 'file')} (${formatBytes(result.bytes)}), pack ${formatBytes(packBytes(result.layers))}${
+          result.layers.length > 1 ? ` in ${result.layers.length} layers` : ''
+        }`;
     return { text: result.uri, note, json: result };
   },
 };
+
+function packBytes(layers) {
+  return layers.reduce((sum, layer) => sum + layer.size, 0);
+}
