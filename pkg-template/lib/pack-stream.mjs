@@ -1,7 +1,7 @@
-// Drive the core's PackReader over a .tar.gz on disk: read in 1 MiB chunks, hash each file's content with
-// node:crypto and hand the digest back to the core, which checks it against the manifest. Memory stays
-// bounded whatever the pack's size. A whole pack (manifest.json first) or one layer of a pack whose
-// manifest the caller already has (spec §7.3).
+// Drive the core's PackReader over a pack's bytes: hash each file's content with node:crypto and hand the
+// digest back to the core, which checks it against the manifest. Memory stays bounded whatever the pack's
+// size. A whole pack (manifest.json first) or one layer of a pack whose manifest the caller already has
+// (spec §7.3); from a .tar.gz on disk (readPackFile) or pushed as it arrives (createPackVerifier, the pull).
 import fs from 'node:fs';
 import { createHash } from 'node:crypto';
 import * as core from './core-node.mjs';
@@ -18,69 +18,98 @@ const READ_CHUNK_BYTES = 1024 * 1024;
  */
 
 /**
- * Read and verify a pack file, or with `manifest` and `layer` one layer of a pack (no manifest event then).
- * @param {string} filePath
+ * A push-based verifier of a pack or of one layer: feed it the archive's bytes in order, then finish().
+ * The core checks structure, sizes and the tree; each file's content is hashed here with node:crypto
+ * (faster than the core's SHA-256) and the digest handed back to the core, which compares it.
  * @param {object} options
  * @param {PackVisitor} [options.visitor]
  * @param {object} [options.limits]          Partial<Limits> for the core's reader
  * @param {string} [options.expectUri]       the pack must be this URI
  * @param {Uint8Array} [options.manifest]    with `layer`: the pack's manifest.json bytes
- * @param {number} [options.layer]          with `manifest`: which layer of the pack's layout the file is
+ * @param {number} [options.layer]          with `manifest`: which layer of the pack's layout the bytes are
+ * @param {boolean} [options.stopAfterManifest] stop once the manifest is read; it is then in `head`
+ * @returns {{write(chunk: Uint8Array): void, wantsInput(): boolean, finish(): {uri: string, manifest: object,
+ *   files: number, bytes: number, compressedBytes: number}, free(): void,
+ *   head: {manifest: object, manifestBytes: Uint8Array} | undefined}}
+ */
+export function createPackVerifier({ visitor = {}, limits, expectUri, manifest, layer, stopAfterManifest = false } = {}) {
+  const reader = new core.PackReader({ limits, hashContent: false, expectUri, manifest, layer });
+  let fileHash = null;
+  let freed = false;
+  const verifier = {
+    head: undefined,
+    /** False once the archive ended (or the manifest was read, with stopAfterManifest): later bytes are not read. */
+    wantsInput: () => verifier.head === undefined && reader.wantsInput(),
+    write(chunk) {
+      if (!verifier.wantsInput()) return;
+      reader.push(chunk);
+      drain();
+    },
+    finish() {
+      drain();
+      return reader.finish();
+    },
+    free() {
+      if (freed) return;
+      freed = true;
+      reader.free();
+    },
+  };
+  function drain() {
+    for (let event = reader.next(); event != null; event = reader.next()) {
+      switch (event.kind) {
+        case 'manifest':
+          if (stopAfterManifest) {
+            verifier.head = { manifest: event.manifest, manifestBytes: event.bytes };
+            return;
+          }
+          visitor.manifest?.(event);
+          break;
+        case 'entry':
+          fileHash = event.type === 'file' ? createHash('sha256') : null;
+          visitor.entry?.(event);
+          break;
+        case 'data':
+          fileHash.update(event.bytes);
+          visitor.data?.(event.bytes);
+          break;
+        case 'end':
+          visitor.end?.();
+          if (fileHash !== null) reader.entryDigest(`sha256:${fileHash.digest('hex')}`);
+          fileHash = null;
+          break;
+        default:
+          throw new CtxpackError('CTX_INVALID_STATE', `unknown pack reader event ${event.kind}`);
+      }
+    }
+  }
+  return verifier;
+}
+
+/**
+ * Read and verify a pack file, or with `manifest` and `layer` one layer of a pack (no manifest event then).
+ * @param {string} filePath
+ * @param {object} options                   those of createPackVerifier, and:
  * @param {{digest: string, size: number}} [options.expectLayer] the file must be this blob
- * @param {boolean} [options.stopAfterManifest] stop once the manifest is read (inspect)
  * @param {(bytes: number) => void} [options.onBytes] compressed bytes consumed
  * @returns {{uri: string, manifest: object, files: number, bytes: number, compressedBytes: number, layerDigest: string}
  *   | {manifest: object, manifestBytes: Uint8Array}}
  */
-export function readPackFile(
-  filePath,
-  { visitor = {}, limits, expectUri, manifest, layer, expectLayer, stopAfterManifest = false, onBytes } = {},
-) {
-  const reader = new core.PackReader({ limits, hashContent: false, expectUri, manifest, layer });
-  let fd;
-  try {
-    fd = openPack(filePath);
-  } catch (error) {
-    reader.free();
-    throw error;
-  }
+export function readPackFile(filePath, { expectLayer, onBytes, ...options } = {}) {
+  const fd = openPack(filePath);
+  let verifier;
   const buffer = Buffer.allocUnsafe(READ_CHUNK_BYTES);
   const blob = { hash: createHash('sha256'), size: 0, finished: false };
-  let fileHash = null;
   try {
-    for (;;) {
-      const event = reader.next();
-      if (event != null) {
-        switch (event.kind) {
-          case 'manifest':
-            if (stopAfterManifest) return { manifest: event.manifest, manifestBytes: event.bytes };
-            visitor.manifest?.(event);
-            break;
-          case 'entry':
-            fileHash = event.type === 'file' ? createHash('sha256') : null;
-            visitor.entry?.(event);
-            break;
-          case 'data':
-            fileHash.update(event.bytes);
-            visitor.data?.(event.bytes);
-            break;
-          case 'end':
-            visitor.end?.();
-            if (fileHash !== null) reader.entryDigest(`sha256:${fileHash.digest('hex')}`);
-            fileHash = null;
-            break;
-          default:
-            throw new CtxpackError('CTX_INVALID_STATE', `unknown pack reader event ${event.kind}`);
-        }
-        continue;
-      }
-      if (!reader.wantsInput()) break;
+    verifier = createPackVerifier(options);
+    while (verifier.wantsInput()) {
       const read = readLayerChunk(fd, buffer, filePath, blob);
       if (read === 0) break;
       onBytes?.(read);
-      reader.push(buffer.subarray(0, read));
+      verifier.write(buffer.subarray(0, read));
     }
-    const result = reader.finish();
+    if (verifier.head) return verifier.head;
+    const result = verifier.finish();
     const layerDigest = finishLayer(fd, buffer, filePath, blob, expectLayer);
     return { ...result, layerDigest };
   } catch (error) {
@@ -89,7 +118,7 @@ export function readPackFile(
     throw error;
   } finally {
     fs.closeSync(fd);
-    reader.free();
+    verifier?.free();
   }
 }
 

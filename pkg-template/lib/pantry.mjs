@@ -127,10 +127,15 @@ export class Pantry {
     return writer.commit(mediaType, expected);
   }
 
-  /** Start writing a blob whose digest is not known yet (it is computed while writing). */
-  ingest() {
+  /**
+   * Start writing a blob whose digest is not known yet (it is computed while writing). With `hashed: false`
+   * the caller has already hashed every byte and checked it against the descriptor it will commit with (the
+   * RegistryClient's verified download): the blob is not hashed again, and commit requires that descriptor.
+   * @param {{hashed?: boolean}} [options]
+   */
+  ingest({ hashed = true } = {}) {
     this.ensureLayout();
-    return new BlobWriter(this);
+    return new BlobWriter(this, { hashed });
   }
 
   readIndex() {
@@ -227,21 +232,35 @@ export class Pantry {
   }
 }
 
-/** A blob being written: to a temp file beside the blobs, hashed on the way, renamed into place on commit. */
+/**
+ * A blob being written: to a temp file beside the blobs, hashed on the way (unless the caller did), renamed
+ * into place on commit.
+ */
 class BlobWriter {
-  constructor(pantry) {
+  constructor(pantry, { hashed }) {
     this.pantry = pantry;
     this.tempPath = path.join(pantry.blobsDir, `${INGEST_PREFIX}${randomUUID()}`);
     this.fd = openOrThrow(this.tempPath);
-    this.hash = createHash('sha256');
+    this.hash = hashed ? createHash('sha256') : null;
     this.size = 0;
   }
 
   write(chunk) {
     if (chunk.length === 0) return;
     writeAll(this.fd, chunk, this.tempPath);
-    this.hash.update(chunk);
+    this.hash?.update(chunk);
     this.size += chunk.length;
+  }
+
+  /**
+   * Flush the written bytes to disk on libuv's thread pool, so a caller that can wait does not block its
+   * thread on the fsync (which for a big blob takes as long as writing it); commit's fsync is then quick.
+   * @returns {Promise<void>}
+   */
+  sync() {
+    return new Promise((resolve, reject) => {
+      fs.fsync(this.fd, (error) => (error ? reject(toCtxpackError(error, this.tempPath)) : resolve()));
+    });
   }
 
   /**
@@ -249,7 +268,11 @@ class BlobWriter {
    * @returns {Descriptor}
    */
   commit(mediaType, expected) {
-    const digest = `sha256:${this.hash.digest('hex')}`;
+    if (this.hash === null && !expected) {
+      this.abort();
+      throw new CtxpackError('CTX_INVALID_STATE', 'a blob written unhashed needs the descriptor it was verified against');
+    }
+    const digest = this.hash === null ? expected.digest : `sha256:${this.hash.digest('hex')}`;
     try {
       fs.fsyncSync(this.fd);
       fs.closeSync(this.fd);

@@ -83,13 +83,16 @@ export function inspect(ref, options = {}) {
 /**
  * Verify a pack whose blobs are in the pantry but which is not (yet) in index.json, as a pull does before
  * tagging it: the OCI manifest, its manifest.json (URI re-derived from the contract, and the one the OCI
- * manifest names), and every layer through the core's reader.
+ * manifest names), and every layer through the core's reader, except those a pull verified while they
+ * streamed in (`verifiedLayers`: layer index → the result of verifying that digest at that index against the
+ * same manifest.json, as pack-stream.mjs reports it).
  * @param {import('./pantry.mjs').Pantry} pantry
  * @param {{digest: string, size: number, mediaType?: string}} manifestDescriptor the OCI image manifest
- * @param {{expectUri?: string, limits?: object, onProgress?: Function}} [options]
+ * @param {{expectUri?: string, limits?: object, onProgress?: Function,
+ *   verifiedLayers?: Map<number, {digest: string, files: number, bytes: number, compressedBytes: number}>}} [options]
  * @returns {{uri: string, files: number, bytes: number}}
  */
-export function verifyStoredPack(pantry, manifestDescriptor, { expectUri, limits, onProgress } = {}) {
+export function verifyStoredPack(pantry, manifestDescriptor, { expectUri, limits, onProgress, verifiedLayers } = {}) {
   const parsed = core.ociParsePackManifest(pantry.fetch(manifestDescriptor));
   const uri = expectUri === undefined ? parsed.uri : core.parseUri(expectUri);
   if (parsed.uri !== uri) {
@@ -99,8 +102,10 @@ export function verifyStoredPack(pantry, manifestDescriptor, { expectUri, limits
     });
   }
   const pack = { uri, config: parsed.manifestJson, layers: parsed.packLayers };
-  const totalBytes = layersSize(pack.layers);
-  const result = readStoredLayers(pantry, pack, { limits, visitor: {}, onBytes: phaseReporter(onProgress, 'verify', totalBytes) });
+  const verified = (descriptor, layer) => verifiedLayers?.get(layer)?.digest === descriptor.digest;
+  const totalBytes = layersSize(pack.layers.filter((descriptor, layer) => !verified(descriptor, layer)));
+  const onBytes = phaseReporter(onProgress, 'verify', totalBytes);
+  const result = readStoredLayers(pantry, pack, { limits, visitor: {}, onBytes, verifiedLayers });
   return { uri: result.uri, files: result.files, bytes: result.bytes };
 }
 
@@ -190,11 +195,12 @@ function readSource(source, options, visitor, phase) {
 /**
  * Read every layer of a pantry pack, in order, against its manifest.json: the core re-derives the URI,
  * requires each layer to hold exactly its group (for a single-layer pack, manifest.json first and equal to
- * the config), and each blob must match its descriptor.
+ * the config), and each blob must match its descriptor. A layer in `verifiedLayers` with the same digest
+ * was verified as it was written (see verifyStoredPack) and is counted, not read.
  * @param {import('./pantry.mjs').Pantry} pantry
  * @param {{uri: string, config: object, layers: object[]}} pack
  */
-export function readStoredLayers(pantry, pack, { visitor, limits, onBytes }) {
+export function readStoredLayers(pantry, pack, { visitor, limits, onBytes, verifiedLayers }) {
   const manifestBytes = pantry.fetch(pack.config);
   const { layers } = core.packLayout(manifestBytes);
   if (layers.length !== pack.layers.length) {
@@ -205,7 +211,8 @@ export function readStoredLayers(pantry, pack, { visitor, limits, onBytes }) {
   }
   const totals = { uri: pack.uri, manifest: undefined, files: 0, bytes: 0, compressedBytes: 0, layerDigests: [] };
   pack.layers.forEach((descriptor, layer) => {
-    const result = readPackFile(pantry.blobPath(descriptor.digest), {
+    const streamed = verifiedLayers?.get(layer);
+    const result = streamed?.digest === descriptor.digest && streamed.uri === pack.uri ? { ...streamed, layerDigest: descriptor.digest } : readPackFile(pantry.blobPath(descriptor.digest), {
       visitor,
       limits,
       expectUri: pack.uri,
@@ -214,7 +221,7 @@ export function readStoredLayers(pantry, pack, { visitor, limits, onBytes }) {
       expectLayer: descriptor,
       onBytes,
     });
-    totals.manifest = result.manifest;
+    totals.manifest = result.manifest ?? totals.manifest;
     totals.files += result.files;
     totals.bytes += result.bytes;
     totals.compressedBytes += result.compressedBytes;

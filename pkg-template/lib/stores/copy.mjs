@@ -1,6 +1,7 @@
 // One graph copy between two stores, used by push, pull, copy, export and import:
 // resolve the URI's tag → manifest (verified) → blobs the target lacks (config and layers, with bounded
-// concurrency) → the manifest last, so a target never tags a pack whose blobs are not all there.
+// concurrency) → the manifest last, so a target never tags a pack whose blobs are not all there. Into the
+// pantry, layers are verified while they stream (copyVerifying).
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -45,13 +46,16 @@ export async function copyPack(from, to, uri, { concurrency = DEFAULT_CONCURRENC
   const blobs = uniqueBlobs([parsed.config, ...parsed.layers]);
   const missing = (await mapBounded(blobs, limit, async (blob) => ((await to.exists(blob)) ? null : blob))).filter(Boolean);
   const progress = progressTracker(onProgress, phase, missing);
-  const results = await mapBounded(missing, limit, async (blob) => {
+  const copyOne = async (blob, verify) => {
     const onBytes = progress.forBlob(blob);
-    const result = await copyBlob(from, to, blob, { mountFrom, onBytes });
+    const result = await copyBlob(from, to, blob, { mountFrom, onBytes, verify });
     onBytes(blob.size);
     return result;
-  });
-  const stored = await to.pushManifest(canonical, manifest, manifestBytes);
+  };
+  const { results, verifiedLayers } = to.verifiesPacks
+    ? await copyVerifying(to, parsed, canonical, missing, limit, copyOne)
+    : { results: await mapBounded(missing, limit, (blob) => copyOne(blob)) };
+  const stored = await to.pushManifest(canonical, manifest, manifestBytes, { verifiedLayers });
   const mounted = results.filter((result) => result.mounted).length;
   return {
     uri: canonical,
@@ -63,11 +67,40 @@ export async function copyPack(from, to, uri, { concurrency = DEFAULT_CONCURRENC
   };
 }
 
-/** Local on either side: stream straight across. Two remote stores: through a temporary spool file. */
-async function copyBlob(from, to, blob, { mountFrom, onBytes }) {
+/**
+ * Into a store that verifies packs (the pantry): manifest.json first, then each missing pack layer verified
+ * in a worker thread while it streams in, so pushManifest only reads the layers the store already had.
+ * @returns {Promise<{results: Array<{mounted: boolean}>, verifiedLayers: Map<number, object>}>}
+ */
+async function copyVerifying(to, parsed, canonical, missing, limit, copyOne) {
+  const manifestJson = parsed.manifestJson;
+  const results = await mapBounded(missing.filter((blob) => blob.digest === manifestJson.digest), 1, (blob) => copyOne(blob));
+  const manifest = await to.fetchBytes(manifestJson);
+  // A manifest.json that lays out another number of layers is rejected by the store's verification.
+  const matchesLayout = core.packLayout(manifest).layers.length === parsed.packLayers.length;
+  const layerIndex = new Map();
+  parsed.packLayers.forEach((layer, index) => layerIndex.has(layer.digest) || layerIndex.set(layer.digest, index));
+  const verifiedLayers = new Map();
+  const rest = missing.filter((blob) => blob.digest !== manifestJson.digest);
+  const copied = await mapBounded(rest, limit, async (blob) => {
+    const layer = layerIndex.get(blob.digest);
+    // Not a pack layer (the fallback form's empty config): copied plainly.
+    if (!matchesLayout || layer === undefined) return copyOne(blob);
+    const result = await copyOne(blob, { manifest, layer, expectUri: canonical });
+    verifiedLayers.set(layer, { digest: blob.digest, ...result.verified });
+    return result;
+  });
+  return { results: [...results, ...copied], verifiedLayers };
+}
+
+/**
+ * Local on either side: stream straight across (with `verify`, through the target's verifying sink). Two
+ * remote stores: through a temporary spool file.
+ */
+async function copyBlob(from, to, blob, { mountFrom, onBytes, verify }) {
   if (to.openSink) {
-    await fetchInto(from, to, blob, onBytes);
-    return { mounted: false };
+    const committed = await fetchInto(from, to, blob, onBytes, verify);
+    return { mounted: false, verified: verify ? committed : undefined };
   }
   if (from.openSource) return pushFrom(from, to, blob, { mountFrom, onBytes });
   const spoolDir = fs.mkdtempSync(path.join(os.tmpdir(), 'ctxpack-spool-'));
@@ -80,15 +113,17 @@ async function copyBlob(from, to, blob, { mountFrom, onBytes }) {
   }
 }
 
-async function fetchInto(from, to, blob, onBytes) {
-  const sink = to.openSink(blob);
+/** A source whose fetchBlob hashes every byte and rejects a mismatch itself spares the sink a second hash. */
+async function fetchInto(from, to, blob, onBytes, verify) {
+  const hashed = !from.hashesFetchedBlobs;
+  const sink = verify ? to.openVerifyingSink(blob, { hashed, ...verify }) : to.openSink(blob, { hashed });
   try {
     await from.fetchBlob(blob, sink, { onBytes });
   } catch (error) {
     sink.abort();
     throw error;
   }
-  sink.commit();
+  return sink.commit();
 }
 
 async function pushFrom(from, to, blob, options) {

@@ -6,11 +6,13 @@ import * as core from '../core-node.mjs';
 import { CtxpackError, toCtxpackError } from '../errors.mjs';
 import { openPantry } from '../pantry.mjs';
 import { verifyStoredPack } from '../read.mjs';
+import { openLayerVerifier } from '../verify-pool.mjs';
 
 const READ_CHUNK_BYTES = 1024 * 1024;
 
 /**
- * The local pantry: a pack is fully verified before its index entry is written.
+ * The local pantry: a pack is fully verified before its index entry is written (its layers while they
+ * stream in, through openVerifyingSink, or from disk by verifyStoredPack when the pantry already had them).
  * @param {{home?: string, lockTimeoutMs?: number}} [options]
  */
 export function openPantryStore(options = {}) {
@@ -20,8 +22,9 @@ export function openPantryStore(options = {}) {
 export class LayoutStore {
   /**
    * @param {import('../pantry.mjs').Pantry} pantry the layout, through the pantry's code
-   * @param {{label: string, verifyPack?: (pantry, descriptor, options: {expectUri: string}) => unknown}} options
-   *   verifyPack runs after the manifest is stored and before the pack is tagged
+   * @param {{label: string, verifyPack?: (pantry, descriptor, options: {expectUri: string, verifiedLayers?: Map<number, object>}) => unknown}} options
+   *   verifyPack runs after the manifest is stored and before the pack is tagged; it is given the layers
+   *   verified while streaming (`verifiedLayers`), which it need not read again
    */
   constructor(pantry, { label, verifyPack }) {
     this.pantry = pantry;
@@ -46,17 +49,65 @@ export class LayoutStore {
     return this.pantry.exists(descriptor);
   }
 
-  /** @returns {import('./store.mjs').LocalSink} */
-  openSink(descriptor) {
-    let writer = this.pantry.ingest();
+  /** Packs are verified before they are tagged (the pantry), so copies may verify layers as they stream. */
+  get verifiesPacks() {
+    return Boolean(this.verifyPack);
+  }
+
+  /**
+   * @param {{hashed?: boolean}} [options] hashed: false when the writer already verified every byte
+   *   against the descriptor (see Pantry#ingest)
+   * @returns {import('./store.mjs').LocalSink}
+   */
+  openSink(descriptor, { hashed = true } = {}) {
+    let writer = this.pantry.ingest({ hashed });
     return {
       write: (chunk) => writer.write(chunk),
+      sync: () => writer.sync(),
       reset: () => {
         writer.abort();
-        writer = this.pantry.ingest();
+        writer = this.pantry.ingest({ hashed });
       },
       commit: () => writer.commit(descriptor.mediaType, descriptor),
       abort: () => writer.abort(),
+    };
+  }
+
+  /**
+   * A sink for layer `layer` of the pack whose manifest.json is `manifest`: every chunk is written and also
+   * verified in a worker thread (verify-pool.mjs); commit resolves to the layer's verification result, and
+   * throws (leaving no blob) if it failed. write() returns a Promise while the verifier is behind.
+   * @param {{hashed?: boolean, manifest: Uint8Array, layer: number, expectUri: string, limits?: object}} options
+   * @returns {import('./store.mjs').VerifyingSink}
+   */
+  openVerifyingSink(descriptor, { hashed = true, ...verify }) {
+    const sink = this.openSink(descriptor, { hashed });
+    let verifier = openLayerVerifier(verify);
+    return {
+      write: (chunk) => {
+        sink.write(chunk);
+        return verifier.write(chunk);
+      },
+      reset: () => {
+        sink.reset();
+        verifier.abort();
+        verifier = openLayerVerifier(verify);
+      },
+      commit: async () => {
+        let verified;
+        try {
+          [verified] = await Promise.all([verifier.finish(), sink.sync()]);
+        } catch (error) {
+          sink.abort();
+          throw error;
+        }
+        sink.commit();
+        return verified;
+      },
+      abort: () => {
+        verifier.abort();
+        sink.abort();
+      },
     };
   }
 
@@ -95,10 +146,11 @@ export class LayoutStore {
       for (let offset = 0; offset < descriptor.size; ) {
         const chunk = source.read(offset, READ_CHUNK_BYTES);
         if (chunk.length === 0) break;
+        const { length } = chunk;
         hash.update(chunk);
-        await sink.write(chunk);
-        offset += chunk.length;
-        onBytes?.(chunk.length);
+        await sink.write(chunk); // which may take the chunk (see store.mjs)
+        offset += length;
+        onBytes?.(length);
       }
     } finally {
       source.close();
@@ -130,10 +182,11 @@ export class LayoutStore {
     return { uploaded: true };
   }
 
-  async pushManifest(uri, descriptor, bytes) {
+  /** @param {{verifiedLayers?: Map<number, {digest: string, files: number, bytes: number}>}} [options] */
+  async pushManifest(uri, descriptor, bytes, { verifiedLayers } = {}) {
     const canonical = core.parseUri(uri);
     this.pantry.push(bytes, descriptor.mediaType, descriptor);
-    if (this.verifyPack) await this.verifyPack(this.pantry, descriptor, { expectUri: canonical });
+    if (this.verifyPack) await this.verifyPack(this.pantry, descriptor, { expectUri: canonical, verifiedLayers });
     await this.pantry.tag(descriptor, canonical);
     return { descriptor, fallback: false };
   }

@@ -46,6 +46,11 @@ export class RemoteStore {
     this.name = `${host}/${repository}`;
   }
 
+  /** The RegistryClient hashes every byte it streams and rejects a mismatch before fetchBlob resolves. */
+  get hashesFetchedBlobs() {
+    return true;
+  }
+
   describe() {
     return `registry ${this.name}`;
   }

@@ -9,14 +9,22 @@
 //   exists(descriptor): Promise<boolean>                  the blob is there with that size
 //   fetchBlob(descriptor, sink, {onBytes}?): Promise<void>             stream a blob into a sink, verified
 //   pushBlob(descriptor, source, {mountFrom, onBytes}?): Promise<{uploaded: boolean, mounted?: boolean}>
-//   pushManifest(uri, descriptor, bytes): Promise<{descriptor: Descriptor, fallback: boolean}>
+//   pushManifest(uri, descriptor, bytes, {verifiedLayers}?): Promise<{descriptor: Descriptor, fallback: boolean}>
 //       store the manifest and tag it ctx-<hex>, last, once every blob it names is present. `descriptor` is
 //       what was stored: a registry that refuses ctxpack's config type gets the fallback form (empty config,
 //       the pack manifest as the first layer), which has another digest, and `fallback` is true.
 //
+//   hashesFetchedBlobs?: boolean   fetchBlob hashes every byte and rejects a mismatch itself (a registry)
+//
 // Local stores (files on this machine) also implement, so copies between stores need no spooling:
-//   openSink(descriptor): {write(chunk), reset(), commit(), abort()}   commit checks size and digest
+//   openSink(descriptor, {hashed}?): {write(chunk), reset(), commit(), abort()}   commit checks size and
+//       digest; hashed: false trusts the descriptor's digest (the source verified every byte)
 //   openSource(descriptor): {read(offset, length): Uint8Array, close()}
+// A store that verifies packs before tagging them (the pantry: verifiesPacks) also implements
+//   openVerifyingSink(descriptor, {hashed, manifest, layer, expectUri}): a sink that verifies the layer
+//       while it is written; its commit(): Promise<layer result> throws (leaving no blob) if it failed.
+//       pushManifest then gets {verifiedLayers: Map<layer index, {digest, ...result}>} and reads only the rest.
+// A sink's write() may keep the chunk (transfer it to a worker): the caller must not use it afterwards.
 //
 // Sinks and sources are the wasm RegistryClient's BlobSink and BlobSource (docs/architecture.md).
 
@@ -24,6 +32,7 @@
 /** @typedef {{write(chunk: Uint8Array): void | Promise<void>, reset(): void | Promise<void>}} BlobSink */
 /** @typedef {Uint8Array | {read(offset: number, length: number): Uint8Array | Promise<Uint8Array>}} BlobSource */
 /** @typedef {BlobSink & {commit(): Descriptor, abort(): void}} LocalSink */
+/** @typedef {BlobSink & {commit(): Promise<{uri: string, files: number, bytes: number, compressedBytes: number}>, abort(): void}} VerifyingSink */
 /** @typedef {{read(offset: number, length: number): Uint8Array, close(): void}} LocalSource */
 
 export {};
