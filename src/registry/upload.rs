@@ -6,7 +6,9 @@ use crate::digest::Digest;
 use crate::error::{Error, ErrorCode, Result};
 
 pub const MIB: u64 = 1024 * 1024;
-pub const DEFAULT_CHUNK_BYTES: u64 = 16 * MIB;
+/// fetch copies each chunk into its request, so layers in flight × this bounds upload memory; ECR (S3)
+/// needs parts of at least 5 MiB.
+pub const DEFAULT_CHUNK_BYTES: u64 = 8 * MIB;
 /// GHCR refuses request bodies over 4 MiB (`416 … exceeds the maximum permissible limit of 4.00MiB`).
 pub const GHCR_MAX_CHUNK_BYTES: u64 = 4 * MIB;
 
@@ -38,7 +40,7 @@ pub fn with_digest(location: &str, digest: &Digest) -> String {
     append_query(location, "digest", &digest.to_string())
 }
 
-/// The PATCH size for a chunked upload: the caller's choice or 16 MiB, at most 4 MiB on GHCR, and never
+/// The PATCH size for a chunked upload: the caller's choice or 8 MiB, at most 4 MiB on GHCR, and never
 /// below the registry's `OCI-Chunk-Min-Length`.
 pub fn chunk_size(requested: Option<u64>, registry_host: &str, min_length: Option<u64>) -> u64 {
     let mut size = requested.filter(|&n| n > 0).unwrap_or(DEFAULT_CHUNK_BYTES);
@@ -117,9 +119,9 @@ mod tests {
 
     #[test]
     fn chunk_size_defaults_caps_for_ghcr_and_honours_the_minimum() {
-        assert_eq!(chunk_size(None, "registry.example.com", None), 16 * MIB);
+        assert_eq!(chunk_size(None, "registry.example.com", None), 8 * MIB);
         assert_eq!(chunk_size(Some(1000), "registry.example.com", None), 1000);
-        assert_eq!(chunk_size(Some(0), "registry.example.com", None), 16 * MIB);
+        assert_eq!(chunk_size(Some(0), "registry.example.com", None), 8 * MIB);
         assert_eq!(chunk_size(None, "ghcr.io", None), 4 * MIB);
         assert_eq!(chunk_size(Some(MIB), "ghcr.io", None), MIB);
         assert_eq!(chunk_size(Some(1000), "r", Some(5 * MIB)), 5 * MIB);

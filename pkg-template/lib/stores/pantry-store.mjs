@@ -112,7 +112,11 @@ export class LayoutStore {
   }
 
   /** @returns {import('./store.mjs').LocalSource} */
-  openSource(descriptor) {
+  /**
+   * @param {{reuseBuffer?: boolean}} [options] reuseBuffer: every read returns a view of one buffer, for a
+   *   consumer that is done with a chunk before it reads the next (an upload), so memory stays one chunk
+   */
+  openSource(descriptor, { reuseBuffer = false } = {}) {
     const filePath = this.pantry.blobPath(descriptor.digest);
     let fd;
     try {
@@ -122,9 +126,12 @@ export class LayoutStore {
       if (fd !== undefined) fs.closeSync(fd);
       throw error.code === 'ENOENT' ? missing(this, descriptor) : toCtxpackError(error, filePath);
     }
+    let shared = Buffer.alloc(0);
     return {
       read(offset, length) {
-        const buffer = Buffer.allocUnsafe(Math.min(length, descriptor.size - offset));
+        const wanted = Math.min(length, descriptor.size - offset);
+        if (!reuseBuffer || shared.length < wanted) shared = Buffer.allocUnsafe(wanted);
+        const buffer = shared.subarray(0, wanted);
         let filled = 0;
         while (filled < buffer.length) {
           const read = fs.readSync(fd, buffer, filled, buffer.length - filled, offset + filled);

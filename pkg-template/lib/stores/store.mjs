@@ -19,7 +19,7 @@
 // Local stores (files on this machine) also implement, so copies between stores need no spooling:
 //   openSink(descriptor, {hashed}?): {write(chunk), reset(), commit(), abort()}   commit checks size and
 //       digest; hashed: false trusts the descriptor's digest (the source verified every byte)
-//   openSource(descriptor): {read(offset, length): Uint8Array, close()}
+//   openSource(descriptor, {reuseBuffer?}): {read(offset, length): Uint8Array, close()}
 // A store that verifies packs before tagging them (the pantry: verifiesPacks) also implements
 //   openVerifyingSink(descriptor, {hashed, manifest, layer, expectUri}): a sink that verifies the layer
 //       while it is written; its commit(): Promise<layer result> throws (leaving no blob) if it failed.
