@@ -6,16 +6,10 @@ import crypto from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { BIN } from '../js/helpers.mjs';
 import { run, runOk } from './harness.mjs';
 
-export const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
-export const PACKAGE_DIR = path.resolve(process.env.CTXPACK_TEST_PACKAGE ?? path.join(REPO_ROOT, 'build', 'package'));
-export const BIN = path.join(PACKAGE_DIR, 'bin', 'ctxpack.mjs');
-if (!fs.existsSync(path.join(PACKAGE_DIR, 'core', 'ctxpack_core_bg.wasm'))) {
-  throw new Error(`${PACKAGE_DIR} has no wasm core: run \`node scripts/build.mjs\` first`);
-}
-export const api = await import(path.join(PACKAGE_DIR, 'lib', 'index.mjs'));
+export { api, BIN, PACKAGE_DIR, REPO_ROOT } from '../js/helpers.mjs';
 
 /** An environment without any credentials or registry of the developer's own. */
 export function cleanEnv(extra = {}) {

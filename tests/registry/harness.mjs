@@ -207,11 +207,7 @@ export async function startTokenServer({
     });
     answer(200, { token, access_token: token, expires_in: expiresIn, issued_at: new Date(now * 1000).toISOString() });
   });
-  await new Promise((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', resolve);
-  });
-  const port = server.address().port;
+  const port = await listenOnLoopback(server);
   const handle = {
     url: `http://127.0.0.1:${port}`,
     realm: `http://127.0.0.1:${port}/token`,
@@ -645,11 +641,7 @@ export async function startFaultProxy(upstreamUrl, rules = {}) {
     socket.on('close', () => sockets.delete(socket));
   });
   server.keepAliveTimeout = 5000;
-  await new Promise((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', resolve);
-  });
-  const port = server.address().port;
+  const port = await listenOnLoopback(server);
   const handle = {
     url: `http://127.0.0.1:${port}`,
     host: `127.0.0.1:${port}`,
@@ -674,4 +666,13 @@ export async function startFaultProxy(upstreamUrl, rules = {}) {
   };
   live.add(handle);
   return handle;
+}
+
+/** Listen on a free port of 127.0.0.1; resolves with the port. */
+async function listenOnLoopback(server) {
+  await new Promise((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', resolve);
+  });
+  return server.address().port;
 }
