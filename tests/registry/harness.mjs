@@ -128,6 +128,8 @@ function makeSigningCert(dir) {
  * @param {string} [options.service] the `aud` (default 'ctxpack-test-registry')
  * @param {string} [options.issuer]  the `iss` (default 'ctxpack-test-issuer')
  * @param {number} [options.expiresIn] seconds (default 300)
+ * @param {Record<string,string>} [options.refreshTokens] identity (refresh) token → username, for the OAuth2
+ *   `POST /token` form `grant_type=refresh_token` that Docker's `identitytoken` (ACR and others) uses
  */
 export async function startTokenServer({
   users = {},
@@ -136,6 +138,7 @@ export async function startTokenServer({
   service = 'ctxpack-test-registry',
   issuer = 'ctxpack-test-issuer',
   expiresIn = 300,
+  refreshTokens = {},
 } = {}) {
   const dir = tempDir('ctxpack-token-');
   const signing = makeSigningCert(dir);
@@ -148,9 +151,11 @@ export async function startTokenServer({
     return `${input}.${b64url(signature)}`;
   };
 
-  const server = http.createServer((request, response) => {
+  const server = http.createServer(async (request, response) => {
     const url = new URL(request.url, 'http://token');
-    const entry = { method: request.method, path: url.pathname, scopes: url.searchParams.getAll('scope'), user: null, status: 0 };
+    const form = request.method === 'POST' ? new URLSearchParams(await readBody(request)) : null;
+    const scopes = form ? form.getAll('scope') : url.searchParams.getAll('scope');
+    const entry = { method: request.method, path: url.pathname, scopes, grant: form?.get('grant_type') ?? null, user: null, status: 0 };
     log.push(entry);
     const answer = (status, body, headers = {}) => {
       entry.status = status;
@@ -162,7 +167,13 @@ export async function startTokenServer({
     }
     let user = null;
     const authorization = request.headers.authorization ?? '';
-    if (authorization) {
+    if (form) {
+      const refreshToken = form.get('refresh_token') ?? '';
+      if (form.get('grant_type') !== 'refresh_token' || !Object.hasOwn(refreshTokens, refreshToken)) {
+        return answer(401, { errors: [{ code: 'UNAUTHORIZED', message: 'invalid grant' }] });
+      }
+      user = refreshTokens[refreshToken];
+    } else if (authorization) {
       const match = /^Basic\s+(\S+)$/i.exec(authorization);
       const decoded = match ? Buffer.from(match[1], 'base64').toString('utf8') : '';
       const colon = decoded.indexOf(':');
@@ -178,7 +189,8 @@ export async function startTokenServer({
         { 'www-authenticate': 'Basic realm="ctxpack-test-token"' });
     }
     entry.user = user;
-    if (url.searchParams.get('service') && url.searchParams.get('service') !== service) {
+    const askedService = form ? form.get('service') : url.searchParams.get('service');
+    if (askedService && askedService !== service) {
       return answer(400, { errors: [{ code: 'INVALID_REQUEST', message: 'unknown service' }] });
     }
     const allowed = user ? (grants[user] ?? ['pull', 'push']) : anonymous === 'push' ? ['pull', 'push'] : ['pull'];
@@ -675,4 +687,10 @@ async function listenOnLoopback(server) {
     server.listen(0, '127.0.0.1', resolve);
   });
   return server.address().port;
+}
+
+async function readBody(request) {
+  const chunks = [];
+  for await (const chunk of request) chunks.push(chunk);
+  return Buffer.concat(chunks).toString('utf8');
 }

@@ -218,6 +218,29 @@ for (const auth of ['htpasswd', 'token']) {
         assert.ok(anonymousTokens.length > 0, 'the anonymous pull got no token');
         assert.ok(anonymousTokens.every((e) => e.access.every((a) => !a.actions.includes('push'))));
       });
+
+      test('an identitytoken in the Docker config is exchanged with the OAuth2 refresh_token grant', async (t) => {
+        const refreshToken = 'rt-8c1f0e5a-identity';
+        const oauth = await startRegistry({ auth: 'token', users, token: { refreshTokens: { [refreshToken]: USER } } });
+        t.after(() => oauth.close());
+        const dockerConfig = tempDir(t);
+        const writeConfig = (token) =>
+          fs.writeFileSync(path.join(dockerConfig, 'config.json'), JSON.stringify({ auths: { [oauth.host]: { identitytoken: token } } }));
+        const env = cleanEnv({ HOME: tempDir(t), DOCKER_CONFIG: dockerConfig });
+
+        writeConfig(refreshToken);
+        ok(await ctx(['push', pack.uri, '--registry', oauth.ref('oauth')], { home: pack.home, env }));
+        const grants = oauth.tokenServer.log.filter((e) => e.method === 'POST' && e.status === 200);
+        assert.ok(grants.length > 0 && grants.every((e) => e.grant === 'refresh_token' && e.user === USER), 'no refresh_token grant was used');
+        const home = tempDir(t);
+        ok(await ctx(['pull', pack.uri, '--registry', oauth.ref('oauth')], { home, env }));
+        await assertSamePack(pack.home, home, pack.uri);
+
+        writeConfig('rt-revoked');
+        const refused = await ctx(['pull', pack.uri, '--registry', oauth.ref('oauth')], { home: tempDir(t), env });
+        failsWith(refused, ['CTX_AUTH_FAILED']);
+        assertNoSecret(refused, ['rt-revoked', refreshToken]);
+      });
     }
   });
 }
