@@ -79,7 +79,9 @@ export async function copy(uri, options) {
   }
   const from = openRemote(options.from, options);
   const to = openRemote(options.to, options);
-  const copied = await copyPack(from, to, canonical, { ...transferOptions(options, 'copy'), mountFrom: options.mountFrom });
+  // Two repositories of one registry: blobs are mounted, not downloaded and uploaded again.
+  const mountFrom = options.mountFrom ?? (from.client.registry.host === to.client.registry.host ? from.client.registry.repository : undefined);
+  const copied = await copyPack(from, to, canonical, { ...transferOptions(options, 'copy'), mountFrom });
   return describeCopy(copied, { from: from.name, to: to.name, reference: to.reference(canonical) });
 }
 

@@ -131,6 +131,22 @@ describe('anonymous registry', () => {
     ok(await ctx(['pull', pack.uri, '--registry', target.ref('mirror')], { home, env: cleanEnv() }));
     await assertSamePack(pack.home, home, pack.uri);
   });
+
+  test('copy between two repositories of one registry mounts the blobs: no blob is downloaded or uploaded', async (t) => {
+    const proxy = await startFaultProxy(registry.url);
+    t.after(() => proxy.close());
+    ok(await ctx(['push', pack.uri, '--registry', registry.ref('packs')], { home: pack.home, env: cleanEnv() }));
+    proxy.reset();
+    const copied = ok(await ctx(['copy', pack.uri, '--from', proxy.ref('packs'), '--to', proxy.ref('team/mirror')], { env: cleanEnv() }));
+    assert.ok(copied.blobs.mounted > 0, `nothing was mounted: ${JSON.stringify(copied.blobs)}`);
+    assert.equal(copied.blobs.transferred, 0);
+    const { byKind } = proxy.stats();
+    assert.equal(byKind['blob-get']?.count ?? 0, 0, 'a blob was downloaded');
+    assert.equal(proxy.stats().uploadedBytes, 0, 'bytes were uploaded');
+    const home = tempDir(t);
+    ok(await ctx(['pull', pack.uri, '--registry', registry.ref('team/mirror')], { home, env: cleanEnv() }));
+    await assertSamePack(pack.home, home, pack.uri);
+  });
 });
 
 for (const auth of ['htpasswd', 'token']) {

@@ -103,14 +103,43 @@ async function copyBlob(from, to, blob, { mountFrom, onBytes, verify }) {
     return { mounted: false, verified: verify ? committed : undefined };
   }
   if (from.openSource) return pushFrom(from, to, blob, { mountFrom, onBytes });
-  const spoolDir = fs.mkdtempSync(path.join(os.tmpdir(), 'ctxpack-spool-'));
+  const spool = lazySpool(from, blob, (bytes) => onBytes(bytes / 2));
   try {
-    const spool = new LayoutStore(new Pantry(spoolDir), { label: 'spool' });
-    await fetchInto(from, spool, blob, (bytes) => onBytes(bytes / 2));
+    // The blob is downloaded only when the target asks for bytes: a cross-repository mount needs none.
     return await pushFrom(spool, to, blob, { mountFrom, onBytes: (bytes) => onBytes(bytes / 2) });
   } finally {
-    fs.rmSync(spoolDir, { recursive: true, force: true });
+    spool.close();
   }
+}
+
+/** A source over a remote blob that spools it to a temporary file on the first read. */
+function lazySpool(from, blob, onBytes) {
+  let spoolDir;
+  let filled;
+  const fill = async () => {
+    spoolDir = fs.mkdtempSync(path.join(os.tmpdir(), 'ctxpack-spool-'));
+    const store = new LayoutStore(new Pantry(spoolDir), { label: 'spool' });
+    await fetchInto(from, store, blob, onBytes);
+    return store;
+  };
+  return {
+    openSource(descriptor, options) {
+      let source;
+      return {
+        async read(offset, length) {
+          filled ??= fill();
+          source ??= (await filled).openSource(descriptor, options);
+          return source.read(offset, length);
+        },
+        close() {
+          source?.close();
+        },
+      };
+    },
+    close() {
+      if (spoolDir) fs.rmSync(spoolDir, { recursive: true, force: true });
+    },
+  };
 }
 
 /** A source whose fetchBlob hashes every byte and rejects a mismatch itself spares the sink a second hash. */
