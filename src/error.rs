@@ -74,6 +74,8 @@ pub enum ErrorCode {
     RegistryRejected,
     /// The registry answered something the distribution spec does not allow (missing header, wrong status).
     RegistryProtocol,
+    /// An execution log breaks a rule of `execution/v1`; the message lists every problem, one per line.
+    ExecutionInvalid,
 }
 
 impl ErrorCode {
@@ -114,6 +116,7 @@ impl ErrorCode {
             RateLimited => "CTX_RATE_LIMITED",
             RegistryRejected => "CTX_REGISTRY_REJECTED",
             RegistryProtocol => "CTX_REGISTRY_PROTOCOL",
+            ExecutionInvalid => "CTX_EXECUTION_INVALID",
         }
     }
 
@@ -152,6 +155,7 @@ impl ErrorCode {
             RateLimited => "the registry is rate-limiting you; wait, log in (higher limits), or try again later",
             RegistryRejected => "the registry refused the request; see its message, some registries restrict media types",
             RegistryProtocol => "the registry broke the distribution spec; report it with the message above",
+            ExecutionInvalid => "fix every field listed; see docs/spec.md, Execution packs",
         }
     }
 }

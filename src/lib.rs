@@ -7,6 +7,7 @@ pub mod archive;
 pub mod contract;
 pub mod digest;
 pub mod error;
+pub mod execution;
 pub mod jcs;
 pub mod manifest;
 pub mod oci;

@@ -4,6 +4,7 @@
 
 mod archive;
 mod contract;
+mod execution;
 mod legacy;
 mod oci;
 mod registry;
