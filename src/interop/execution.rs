@@ -1,8 +1,9 @@
-//! execution/v1 for JavaScript: `executionPlan`, `executionParseManifest`, `executionExport`.
+//! execution/v1 for JavaScript: `executionPlan`, `executionParseManifest`, `executionExport`, `executionDiff`.
 
 use super::{field, object, set, to_js_error, value_to_js};
 use crate::digest::Digest;
 use crate::error::{Error, ErrorCode};
+use crate::execution::diff::{diff, StepChange};
 use crate::execution::{log, manifest, BlobRef, ExecutionLog, ExecutionManifest, LogOptions, Problem};
 use crate::jcs;
 use js_sys::{Array, Function, Uint8Array};
@@ -59,6 +60,45 @@ pub fn execution_export(manifest_bytes: &[u8], lookup: Function) -> std::result:
     match (log, thrown.into_inner()) {
         (_, Some(exception)) => Err(exception),
         (log, None) => log.map(|log| value_to_js(&log)).map_err(to_js_error),
+    }
+}
+
+/// Two stored manifests compared: `{ differs, fields: [{path, before?, after?}], steps: [{op: "same" |
+/// "changed" | "removed" | "added", a?, b?, fields?}] }`, steps aligned by sequence alignment (indices
+/// into each manifest's `steps`).
+#[wasm_bindgen(js_name = executionDiff)]
+pub fn execution_diff(a_bytes: &[u8], b_bytes: &[u8]) -> std::result::Result<JsValue, JsValue> {
+    let a = ExecutionManifest::parse(a_bytes).map_err(|e| to_js_error(e.at("a")))?;
+    let b = ExecutionManifest::parse(b_bytes).map_err(|e| to_js_error(e.at("b")))?;
+    let compared = diff(a.value(), b.value()).map_err(to_js_error)?;
+    let fields: Array = compared
+        .fields
+        .iter()
+        .map(|change| {
+            let entry = object(&[("path", change.path.as_str().into())]);
+            if let Some(before) = &change.before {
+                set(&entry, "before", &value_to_js(before));
+            }
+            if let Some(after) = &change.after {
+                set(&entry, "after", &value_to_js(after));
+            }
+            entry
+        })
+        .collect();
+    let steps: Array = compared.steps.iter().map(step_change).collect();
+    Ok(object(&[("differs", compared.differs().into()), ("fields", fields.into()), ("steps", steps.into())]))
+}
+
+fn step_change(change: &StepChange) -> JsValue {
+    let index = |i: &usize| JsValue::from(*i as f64);
+    match change {
+        StepChange::Same { a, b } => object(&[("op", "same".into()), ("a", index(a)), ("b", index(b))]),
+        StepChange::Changed { a, b, fields } => {
+            let fields: Array = fields.iter().map(|f| JsValue::from(*f)).collect();
+            object(&[("op", "changed".into()), ("a", index(a)), ("b", index(b)), ("fields", fields.into())])
+        }
+        StepChange::Removed { a } => object(&[("op", "removed".into()), ("a", index(a))]),
+        StepChange::Added { b } => object(&[("op", "added".into()), ("b", index(b))]),
     }
 }
 
