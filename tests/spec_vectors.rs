@@ -173,7 +173,7 @@ fn oci_mapping() {
         let descriptor = Descriptor::for_blob(oci::MEDIA_TYPE_MANIFEST, &manifest);
         assert_eq!(descriptor.to_value().unwrap(), v["manifest_descriptor"], "{}", v["name"]);
         assert_eq!(oci::parse_pack_manifest(&manifest).unwrap().uri, uri);
-        let index = oci::index_add(None, &descriptor, &uri).unwrap();
+        let index = oci::index_add(None, &descriptor, &uri, oci::ArtifactKind::Pack).unwrap();
         assert_eq!(String::from_utf8(index.clone()).unwrap(), text(&v, "index"), "{}", v["name"]);
         let listed = oci::index_list(&index).unwrap();
         assert_eq!((listed.len(), listed[0].uri, listed[0].descriptor.digest), (1, uri, descriptor.digest));

@@ -1,8 +1,8 @@
-//! The OCI mapping for JavaScript: pack image manifests and `index.json` edits.
+//! The OCI mapping for JavaScript: image manifests of packs and execution packs, and `index.json` edits.
 
 use super::{field, object, string_field, to_js_error, value_from_js, value_to_js};
 use crate::error::{Error, ErrorCode, Result};
-use crate::oci::{self, Descriptor, MEDIA_TYPE_MANIFEST};
+use crate::oci::{self, ArtifactKind, Descriptor, MEDIA_TYPE_MANIFEST};
 use crate::uri::CtxUri;
 use js_sys::{Array, Uint8Array};
 use serde_json::Value;
@@ -15,14 +15,7 @@ use wasm_bindgen::prelude::*;
 pub fn oci_pack_manifest(args: JsValue) -> std::result::Result<JsValue, JsValue> {
     let build = || -> Result<JsValue> {
         let config = Descriptor::from_value(&value_from_js(&field(&args, "config"), "config")?, "config")?;
-        let layers = match value_from_js(&field(&args, "layers"), "layers")? {
-            Value::Array(items) => items
-                .iter()
-                .enumerate()
-                .map(|(i, item)| Descriptor::from_value(item, &format!("layers[{i}]")))
-                .collect::<Result<Vec<_>>>()?,
-            _ => return Err(Error::new(ErrorCode::JsonInvalid, "must be an array of descriptors").at("layers")),
-        };
+        let layers = descriptors_field(&args, "layers")?;
         let uri = CtxUri::parse(&string_field(&args, "uri", "args")?)?;
         let created = string_field(&args, "created", "args")?;
         let fallback = match field(&args, "fallback") {
@@ -36,14 +29,57 @@ pub fn oci_pack_manifest(args: JsValue) -> std::result::Result<JsValue, JsValue>
         } else {
             oci::pack_manifest(&config, &layers, &uri, &created)?
         };
-        let descriptor = Descriptor::for_blob(MEDIA_TYPE_MANIFEST, &bytes);
-        Ok(object(&[
-            ("bytes", Uint8Array::from(bytes.as_slice()).into()),
-            ("digest", descriptor.digest.to_string().into()),
-            ("size", (descriptor.size as f64).into()),
-        ]))
+        Ok(manifest_to_js(&bytes))
     };
     build().map_err(to_js_error)
+}
+
+/// `{ config, blobs, uri, created }` → `{ bytes, digest, size }` of an execution pack's image manifest.
+/// `config` is the execution manifest blob (its digest must be the URI's, `CTX_URI_MISMATCH` otherwise) and
+/// `blobs` the content blobs, in first-use order; media types are set by the core.
+#[wasm_bindgen(js_name = ociExecutionManifest)]
+pub fn oci_execution_manifest(args: JsValue) -> std::result::Result<JsValue, JsValue> {
+    let build = || -> Result<JsValue> {
+        let config = Descriptor::from_value(&value_from_js(&field(&args, "config"), "config")?, "config")?;
+        let blobs = descriptors_field(&args, "blobs")?;
+        let uri = CtxUri::parse(&string_field(&args, "uri", "args")?)?;
+        let created = string_field(&args, "created", "args")?;
+        Ok(manifest_to_js(&oci::execution_manifest(&config, &blobs, &uri, &created)?))
+    };
+    build().map_err(to_js_error)
+}
+
+/// `{ uri, created, config, blobs }` of an execution pack's image manifest (`created` is `undefined` when
+/// not recorded).
+#[wasm_bindgen(js_name = ociParseExecutionManifest)]
+pub fn oci_parse_execution_manifest(bytes: &[u8]) -> std::result::Result<JsValue, JsValue> {
+    let parse = || -> Result<JsValue> {
+        let manifest = oci::parse_execution_manifest(bytes)?;
+        Ok(object(&[
+            ("uri", manifest.uri.to_string().into()),
+            ("created", manifest.created.map_or(JsValue::UNDEFINED, JsValue::from)),
+            ("config", descriptor_to_js(&manifest.config)?),
+            ("blobs", descriptors_to_js(&manifest.blobs)?.into()),
+        ]))
+    };
+    parse().map_err(to_js_error)
+}
+
+/// `{ artifactType: "pack" | "execution", uri, created, config, layers }` of an image manifest of either
+/// kind: `config` and `layers` are every blob it references, for gc and copy.
+#[wasm_bindgen(js_name = ociParseManifest)]
+pub fn oci_parse_manifest(bytes: &[u8]) -> std::result::Result<JsValue, JsValue> {
+    let parse = || -> Result<JsValue> {
+        let artifact = oci::parse_manifest(bytes)?;
+        Ok(object(&[
+            ("artifactType", artifact.artifact_type.name().into()),
+            ("uri", artifact.uri.to_string().into()),
+            ("created", artifact.created.map_or(JsValue::UNDEFINED, JsValue::from)),
+            ("config", descriptor_to_js(&artifact.config)?),
+            ("layers", descriptors_to_js(&artifact.layers)?.into()),
+        ]))
+    };
+    parse().map_err(to_js_error)
 }
 
 /// `{ uri, created, config, layers, artifactType, fallback, manifestJson, packLayers }`: `config` and
@@ -53,8 +89,8 @@ pub fn oci_pack_manifest(args: JsValue) -> std::result::Result<JsValue, JsValue>
 pub fn oci_parse_pack_manifest(bytes: &[u8]) -> std::result::Result<JsValue, JsValue> {
     let parse = || -> Result<JsValue> {
         let manifest = oci::parse_pack_manifest(bytes)?;
-        let layers = manifest.layers.iter().map(descriptor_to_js).collect::<Result<Array>>()?;
-        let pack_layers = manifest.pack_layers.iter().map(descriptor_to_js).collect::<Result<Array>>()?;
+        let layers = descriptors_to_js(&manifest.layers)?;
+        let pack_layers = descriptors_to_js(&manifest.pack_layers)?;
         Ok(object(&[
             ("uri", manifest.uri.to_string().into()),
             ("created", manifest.created.map_or(JsValue::UNDEFINED, JsValue::from)),
@@ -78,16 +114,25 @@ pub fn oci_empty_config() -> JsValue {
     ])
 }
 
-/// Adds or replaces the pack's entry; `indexBytes` `null` starts a new `index.json`.
+/// Adds or replaces the entry of a pack or, with `artifactType` `"execution"`, an execution pack (the default
+/// is `"pack"`); `indexBytes` `null` starts a new `index.json`.
 #[wasm_bindgen(js_name = ociIndexAdd)]
 pub fn oci_index_add(
     index_bytes: Option<Vec<u8>>,
     manifest: JsValue,
     uri: &str,
+    artifact_type: Option<String>,
 ) -> std::result::Result<Vec<u8>, JsValue> {
     let add = || -> Result<Vec<u8>> {
         let manifest = Descriptor::from_value(&value_from_js(&manifest, "manifest")?, "manifest")?;
-        oci::index_add(index_bytes.as_deref(), &manifest, &CtxUri::parse(uri)?)
+        let kind = match artifact_type.as_deref() {
+            None => ArtifactKind::Pack,
+            Some(name) => ArtifactKind::from_name(name).ok_or_else(|| {
+                Error::new(ErrorCode::JsonInvalid, format!("{name:?} is neither \"pack\" nor \"execution\""))
+                    .at("artifactType")
+            })?,
+        };
+        oci::index_add(index_bytes.as_deref(), &manifest, &CtxUri::parse(uri)?, kind)
     };
     add().map_err(to_js_error)
 }
@@ -97,7 +142,8 @@ pub fn oci_index_remove(index_bytes: &[u8], uri: &str) -> std::result::Result<Ve
     CtxUri::parse(uri).and_then(|uri| oci::index_remove(index_bytes, &uri)).map_err(to_js_error)
 }
 
-/// `[{ uri, tag, digest, size }]` for the packs in `index.json`.
+/// `[{ uri, tag, digest, size, artifactType: "pack" | "execution" }]` for the packs and execution packs in
+/// `index.json`.
 #[wasm_bindgen(js_name = ociIndexList)]
 pub fn oci_index_list(index_bytes: &[u8]) -> std::result::Result<Array, JsValue> {
     let entries = oci::index_list(index_bytes).map_err(to_js_error)?;
@@ -109,6 +155,7 @@ pub fn oci_index_list(index_bytes: &[u8]) -> std::result::Result<Array, JsValue>
                 ("tag", entry.tag.as_str().into()),
                 ("digest", entry.descriptor.digest.to_string().into()),
                 ("size", (entry.descriptor.size as f64).into()),
+                ("artifactType", entry.artifact_type.name().into()),
             ])
         })
         .collect())
@@ -116,4 +163,28 @@ pub fn oci_index_list(index_bytes: &[u8]) -> std::result::Result<Array, JsValue>
 
 fn descriptor_to_js(descriptor: &Descriptor) -> Result<JsValue> {
     descriptor.to_value().map(|value| value_to_js(&value))
+}
+
+fn descriptors_to_js(descriptors: &[Descriptor]) -> Result<Array> {
+    descriptors.iter().map(descriptor_to_js).collect()
+}
+
+/// `args[key]`: an array of OCI descriptors.
+fn descriptors_field(args: &JsValue, key: &str) -> Result<Vec<Descriptor>> {
+    match value_from_js(&field(args, key), key)? {
+        Value::Array(items) => {
+            items.iter().enumerate().map(|(i, item)| Descriptor::from_value(item, &format!("{key}[{i}]"))).collect()
+        }
+        _ => Err(Error::new(ErrorCode::JsonInvalid, "must be an array of descriptors").at(key)),
+    }
+}
+
+/// `{ bytes, digest, size }` of image manifest bytes, what a host needs to store or push them.
+fn manifest_to_js(bytes: &[u8]) -> JsValue {
+    let descriptor = Descriptor::for_blob(MEDIA_TYPE_MANIFEST, bytes);
+    object(&[
+        ("bytes", Uint8Array::from(bytes).into()),
+        ("digest", descriptor.digest.to_string().into()),
+        ("size", (descriptor.size as f64).into()),
+    ])
 }
