@@ -10,3 +10,15 @@ export { openPantry, defaultHome, MEDIA_TYPES } from './pantry.mjs';
 export { PACKAGE_VERSION as version } from './version.mjs';
 export { push, pull, copy, resolve, exportLayout, importLayout } from './transfer.mjs';
 export { login } from './registry/login.mjs';
+export {
+  tracePack,
+  traceResolve,
+  traceShow,
+  traceLog,
+  traceDiff,
+  traceVerify,
+  traceExport,
+  traceFork,
+  traceReplay,
+  registerReplayRunner,
+} from './trace/index.mjs';

@@ -14,7 +14,12 @@ export const MEDIA_TYPES = Object.freeze({
   ociManifest: 'application/vnd.oci.image.manifest.v1+json',
   packManifest: 'application/vnd.ctxpack.manifest.v1+json',
   layer: 'application/vnd.oci.image.layer.v1.tar+gzip',
+  executionManifest: 'application/vnd.ctxpack.execution.v1+json',
+  executionBlob: 'application/vnd.ctxpack.blob.v1',
 });
+
+/** What an index entry names: a pack (pack/v1) or an execution pack (execution/v1). */
+export const ARTIFACT_TYPES = Object.freeze({ pack: 'pack', execution: 'execution' });
 
 /** Manifests and configs are read whole; anything claiming to be bigger is not one of ours. */
 const MAX_SMALL_BLOB_BYTES = 64 * 1024 * 1024;
@@ -147,27 +152,49 @@ export class Pantry {
     }
   }
 
-  /** @returns {Array<{uri: string, tag: string, digest: string, size: number}>} */
-  list() {
+  /**
+   * Every ctxpack entry of index.json, packs and execution packs alike (gc needs both).
+   * @returns {Array<{uri: string, tag: string, digest: string, size: number, artifactType: string}>}
+   */
+  entries() {
     const index = this.readIndex();
     return index === null ? [] : core.ociIndexList(index);
   }
 
+  /** The packs (pack/v1): what ls, loadPack, run and the registry commands work on. */
+  list() {
+    return this.entriesOfType(ARTIFACT_TYPES.pack);
+  }
+
+  /** The execution packs (execution/v1): what `ctxpack trace` works on. */
+  listExecutions() {
+    return this.entriesOfType(ARTIFACT_TYPES.execution);
+  }
+
   /**
-   * The OCI manifest descriptor a ctx:// URI (or its "ctx-<hex>" tag) names.
+   * The OCI manifest descriptor a ctx:// URI (or its "ctx-<hex>" tag) names, among entries of one kind.
+   * @param {{artifactType?: string}} [options] default: pack
    * @returns {Descriptor}
    */
-  resolve(reference) {
+  resolve(reference, { artifactType = ARTIFACT_TYPES.pack } = {}) {
     const uri = reference.startsWith('ctx-') ? core.parseUri(`ctx://sha256:${reference.slice(4)}`) : core.parseUri(reference);
-    const entry = this.list().find((candidate) => candidate.uri === uri);
+    const entry = this.entriesOfType(artifactType).find((candidate) => candidate.uri === uri);
     if (!entry) throw new CtxpackError('CTX_NOT_FOUND', `${uri} is not in the pantry at ${this.home}`, { subject: uri });
     return { mediaType: MEDIA_TYPES.ociManifest, digest: entry.digest, size: entry.size };
   }
 
-  /** Whether the pantry holds a pack for the URI. */
-  has(uri) {
+  /**
+   * Whether the pantry holds an entry of that kind for the URI.
+   * @param {{artifactType?: string}} [options] default: pack
+   */
+  has(uri, { artifactType = ARTIFACT_TYPES.pack } = {}) {
     const canonical = core.parseUri(uri);
-    return this.list().some((entry) => entry.uri === canonical);
+    return this.entriesOfType(artifactType).some((entry) => entry.uri === canonical);
+  }
+
+  /** @param {string} artifactType one of ARTIFACT_TYPES */
+  entriesOfType(artifactType) {
+    return this.entries().filter((entry) => entry.artifactType === artifactType);
   }
 
   /**
@@ -200,12 +227,18 @@ export class Pantry {
   }
 
   /**
-   * Point the URI's ref name at a manifest. The manifest's blobs must all be present: checked under the index
-   * lock, which gc also holds, so an index entry never refers to a blob a concurrent gc removed.
+   * Point the URI's ref name at a manifest of either kind. The manifest's blobs must all be present: checked
+   * under the index lock, which gc also holds, so an index entry never refers to a blob a concurrent gc removed.
+   * @param {{artifactType?: string}} [options] what the manifest is (default: pack); the manifest must say so too
    */
-  tag(descriptor, uri) {
+  tag(descriptor, uri, { artifactType = ARTIFACT_TYPES.pack } = {}) {
     return this.withLock('index', () => {
-      const parsed = core.ociParsePackManifest(this.fetch(descriptor));
+      const parsed = core.ociParseManifest(this.fetch(descriptor));
+      if (parsed.artifactType !== artifactType) {
+        throw new CtxpackError('CTX_OCI_INVALID', `${descriptor.digest} is a ${parsed.artifactType} manifest, not a ${artifactType} one`, {
+          subject: descriptor.digest,
+        });
+      }
       for (const blob of [parsed.config, ...parsed.layers]) {
         if (!this.exists(blob)) {
           throw new CtxpackError('CTX_NOT_FOUND', `blob ${blob.digest} vanished before ${uri} was recorded (a concurrent gc?)`, {
@@ -214,20 +247,19 @@ export class Pantry {
           });
         }
       }
-      writeFileAtomic(this.indexPath, core.ociIndexAdd(this.readIndex(), descriptor, uri));
+      writeFileAtomic(this.indexPath, core.ociIndexAdd(this.readIndex(), descriptor, uri, artifactType));
     });
   }
 
-  /** Drop the URI's index entry. Its blobs stay until gc. */
+  /** Drop the URI's index entry (packs only; execution packs are immutable). Its blobs stay until gc. */
   async untag(uri) {
     const canonical = core.parseUri(uri);
     const notFound = () => new CtxpackError('CTX_NOT_FOUND', `${canonical} is not in the pantry at ${this.home}`, { subject: canonical });
     // Checked before locking too, so removing from a pantry that does not exist creates nothing.
     if (!this.has(canonical)) throw notFound();
     return this.withLock('index', () => {
-      const index = this.readIndex();
-      if (index === null || !core.ociIndexList(index).some((entry) => entry.uri === canonical)) throw notFound();
-      writeFileAtomic(this.indexPath, core.ociIndexRemove(index, canonical));
+      if (!this.has(canonical)) throw notFound();
+      writeFileAtomic(this.indexPath, core.ociIndexRemove(this.readIndex(), canonical));
     });
   }
 }

@@ -48,8 +48,8 @@ export async function remove(uri, options = {}) {
 }
 
 /**
- * Delete blobs that no manifest in index.json reaches, unpacked copies of packs no longer indexed, and
- * temporary files left by crashed processes. Holds the index lock throughout.
+ * Delete blobs that no manifest in index.json (pack or execution pack) reaches, unpacked copies of packs no
+ * longer indexed, and temporary files left by crashed processes. Holds the index lock throughout.
  * @param {{home?: string, lockTimeoutMs?: number}} [options]
  * @returns {Promise<{blobsRemoved: number, bytesRemoved: number, unpackedRemoved: number}>}
  */
@@ -57,15 +57,16 @@ export async function gc(options = {}) {
   const pantry = openPantry(options);
   if (!fs.existsSync(pantry.home)) return { blobsRemoved: 0, bytesRemoved: 0, unpackedRemoved: 0 };
   return pantry.withLock('index', () => {
-    const entries = pantry.list();
+    // Packs and execution packs share blobs (dedup by digest), so reachability spans both kinds.
+    const entries = pantry.entries();
     const reachable = new Set();
     for (const entry of entries) {
       reachable.add(entry.digest);
       try {
-        const parsed = core.ociParsePackManifest(pantry.fetch({ digest: entry.digest, size: entry.size }));
+        const parsed = core.ociParseManifest(pantry.fetch({ digest: entry.digest, size: entry.size }));
         for (const blob of [parsed.config, ...parsed.layers]) reachable.add(blob.digest);
       } catch (error) {
-        // A damaged manifest reaches nothing more; its pack is reported by `ls` and `verify`.
+        // A damaged manifest reaches nothing more; it is reported by `ls` / `verify` (or `trace verify`).
         if (!isCtxpackError(error)) throw error;
       }
     }
@@ -82,7 +83,7 @@ export async function gc(options = {}) {
         bytesRemoved += stat.size;
       }
     }
-    return { blobsRemoved, bytesRemoved, unpackedRemoved: removeStaleUnpacked(pantry, entries) };
+    return { blobsRemoved, bytesRemoved, unpackedRemoved: removeStaleUnpacked(pantry, pantry.list()) };
   });
 }
 

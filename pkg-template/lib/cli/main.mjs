@@ -1,6 +1,7 @@
 // The `ctxpack` command line: global options, dispatch to one module per command, output and errors.
-// Exit codes: 0 success, 1 error, 2 usage error. With --json, stdout holds exactly one JSON document
-// (the result, or {"error": {...}}); without it, errors go to stderr as `error[CTX_…]: message` + hint.
+// Exit codes: 0 success, 1 error, 2 usage error; a command may return others (`trace diff`: 1 when they differ).
+// With --json, stdout holds exactly one JSON document (the result, or {"error": {...}}); without it, errors go
+// to stderr as `error[CTX_…]: message` + hint.
 // Warnings (`warning: …`) and registry retries go to stderr in both modes.
 import { parseArgs } from 'node:util';
 import { isCtxpackError, toCtxpackError } from '../errors.mjs';
@@ -20,6 +21,7 @@ import resolveCommand from './resolve.mjs';
 import rmCommand from './rm.mjs';
 import runCommand from './run.mjs';
 import seedCommand from './seed.mjs';
+import traceCommand from './trace.mjs';
 import unpackCommand from './unpack.mjs';
 import verifyCommand from './verify.mjs';
 import versionCommand from './version.mjs';
@@ -41,6 +43,7 @@ export const COMMANDS = [
   copyCommand,
   importCommand,
   loginCommand,
+  traceCommand,
   versionCommand,
 ];
 
@@ -59,9 +62,15 @@ export async function main(args, { stdin = process.stdin, stdout = process.stdou
       (asked ? stdout : stderr).write(globalHelp(COMMANDS));
       return asked ? 0 : 2;
     }
-    const spec = COMMANDS.find((candidate) => candidate.name === command);
-    if (!spec) throw usageError(`unknown command "${command}"`, 'run `ctxpack --help` for the list of commands');
-    const parsed = parseCommandArgs(spec, rest);
+    const found = COMMANDS.find((candidate) => candidate.name === command);
+    if (!found) throw usageError(`unknown command "${command}"`, 'run `ctxpack --help` for the list of commands');
+    const { spec, args: commandArgs } = selectSubcommand(found, rest);
+    if (spec === undefined) {
+      const asked = rest.includes('--help') || rest.includes('-h');
+      (asked ? stdout : stderr).write(`${commandHelp(found).trim()}\n`);
+      return asked ? 0 : 2;
+    }
+    const parsed = parseCommandArgs(spec, commandArgs);
     if (parsed.values.help) {
       stdout.write(`${commandHelp(spec).trim()}\n`);
       return 0;
@@ -79,14 +88,14 @@ export async function main(args, { stdin = process.stdin, stdout = process.stdou
       onEvent: (event) => {
         if (event.kind === 'retry' || event.kind === 'resume') progress.print(`${event.kind}: ${event.message}`);
       },
-      streams: { stdin, stderr },
+      streams: { stdin, stdout, stderr },
     });
     progress.stop();
     for (const warning of result.warnings ?? []) stderr.write(`warning: ${warning}\n`);
     if (json) stdout.write(`${JSON.stringify(result.json, null, 2)}\n`);
     else if (result.text) stdout.write(`${result.text}\n`);
     if (result.note && !json) stderr.write(`${result.note}\n`);
-    return 0;
+    return result.exitCode ?? 0;
   } catch (caught) {
     progress?.stop();
     return reportError(toCtxpackError(caught), { json, stdout, stderr });
@@ -119,6 +128,19 @@ function splitCommand(args) {
   const first = tokens.find((token) => token.kind === 'positional' || token.kind === 'option-terminator');
   if (!first || first.kind !== 'positional') return { command: undefined, rest: args };
   return { command: first.value, rest: [...args.slice(0, first.index), ...args.slice(first.index + 1)] };
+}
+
+/**
+ * A command group (`trace`) runs the subcommand its first positional names (`trace diff …` → the "trace diff"
+ * module). `spec` is undefined when no subcommand was given.
+ */
+function selectSubcommand(group, args) {
+  if (!group.subcommands) return { spec: group, args };
+  const { command, rest } = splitCommand(args);
+  if (command === undefined) return { spec: undefined, args };
+  const spec = group.subcommands.find((candidate) => candidate.name === `${group.name} ${command}`);
+  if (!spec) throw usageError(`unknown ${group.name} command "${command}"`, `run \`ctxpack ${group.name} --help\` for the list of commands`);
+  return { spec, args: rest };
 }
 
 function parseCommandArgs(spec, args) {
