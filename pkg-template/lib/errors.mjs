@@ -3,6 +3,7 @@
 
 const DEFAULT_HINTS = {
   CTX_NOT_FOUND: 'run `ctxpack ls` to see what the pantry holds, or seed the pack first',
+  CTX_AMBIGUOUS: 'give more hex digits of the URI, or the whole ctx://sha256:… URI',
   CTX_TARGET_EXISTS: 'choose another destination, or empty or remove it first',
   CTX_LOCK_TIMEOUT: 'another ctxpack process holds the lock; wait for it, or remove the lock file if that process is gone',
   CTX_COMMAND_FAILED: 'fix the command so it exits with status 0; nothing was stored',
