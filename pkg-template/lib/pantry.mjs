@@ -177,10 +177,21 @@ export class Pantry {
    * @returns {Descriptor}
    */
   resolve(reference, { artifactType = ARTIFACT_TYPES.pack } = {}) {
-    const uri = reference.startsWith('ctx-') ? core.parseUri(`ctx://sha256:${reference.slice(4)}`) : core.parseUri(reference);
+    const uri = uriOfReference(reference);
     const entry = this.entriesOfType(artifactType).find((candidate) => candidate.uri === uri);
     if (!entry) throw new CtxpackError('CTX_NOT_FOUND', `${uri} is not in the pantry at ${this.home}`, { subject: uri });
-    return { mediaType: MEDIA_TYPES.ociManifest, digest: entry.digest, size: entry.size };
+    return manifestDescriptor(entry);
+  }
+
+  /**
+   * The entry a ctx:// URI (or its "ctx-<hex>" tag) names, of either kind, or null: the registry commands
+   * move packs and execution packs alike.
+   * @returns {{descriptor: Descriptor, artifactType: string} | null}
+   */
+  lookup(reference) {
+    const uri = uriOfReference(reference);
+    const entry = this.entries().find((candidate) => candidate.uri === uri);
+    return entry ? { descriptor: manifestDescriptor(entry), artifactType: entry.artifactType } : null;
   }
 
   /**
@@ -262,6 +273,15 @@ export class Pantry {
       writeFileAtomic(this.indexPath, core.ociIndexRemove(this.readIndex(), canonical));
     });
   }
+}
+
+/** A ctx:// URI, or the "ctx-<hex>" tag that names one, as the canonical URI. */
+function uriOfReference(reference) {
+  return reference.startsWith('ctx-') ? core.parseUri(`ctx://sha256:${reference.slice(4)}`) : core.parseUri(reference);
+}
+
+function manifestDescriptor(entry) {
+  return { mediaType: MEDIA_TYPES.ociManifest, digest: entry.digest, size: entry.size };
 }
 
 /**

@@ -1,11 +1,12 @@
-// Registries and OCI layouts: push, pull, copy, resolve, exportLayout, importLayout. Each is one graph copy
-// between two stores (stores/copy.mjs); into the pantry, a pack is fully verified before it is indexed.
+// Registries and OCI layouts: push, pull, copy, resolve, exportLayout, importLayout, for packs and execution
+// packs alike. Each is one graph copy between two stores (stores/copy.mjs); into the pantry, a pack or an
+// execution pack is fully verified before it is indexed.
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import * as core from './core-node.mjs';
 import { CtxpackError } from './errors.mjs';
-import { Pantry, openPantry } from './pantry.mjs';
+import { ARTIFACT_TYPES, Pantry, openPantry } from './pantry.mjs';
 import { phaseReporter } from './progress.mjs';
 import { unpack } from './read.mjs';
 import { configuredRegistry, requireRegistry } from './registry/config.mjs';
@@ -30,7 +31,7 @@ const LEGACY_MANIFEST_TYPES = ['application/vnd.oci.image.manifest.v1+json', 'ap
  */
 
 /**
- * Upload a pantry pack to a registry, tagged ctx-<hex>. Blobs the registry has are skipped; the manifest goes last.
+ * Upload a pantry pack or execution pack to a registry, tagged ctx-<hex>. Blobs the registry has are skipped; the manifest goes last.
  * @param {string} uri
  * @param {RegistryOptions & {mountFrom?: string}} [options] mountFrom: another repository of the same registry
  */
@@ -40,7 +41,7 @@ export async function push(uri, options = {}) {
   if (!(await source.resolve(canonical))) {
     throw new CtxpackError('CTX_NOT_FOUND', `${canonical} is not in the pantry at ${source.pantry.home}`, {
       subject: canonical,
-      hint: 'seed or pull the pack first; `ctxpack ls` lists what the pantry holds',
+      hint: 'seed, trace pack or pull it first; `ctxpack ls` lists the packs, `ctxpack trace log` the execution packs',
     });
   }
   const remote = openRemote(requireRegistry(options.registry, options), options);
@@ -49,8 +50,9 @@ export async function push(uri, options = {}) {
 }
 
 /**
- * Download a pack into the pantry (verified in full before it is indexed); with `output`, also put its
- * outputs in that directory (absent or empty). With `legacy`, read a Python CtxPack v0 pack into `output`.
+ * Download a pack or an execution pack into the pantry (verified in full before it is indexed); with
+ * `output`, also put a pack's outputs in that directory (absent or empty; an execution pack has none, so it
+ * is CTX_USAGE before anything is downloaded). With `legacy`, read a Python CtxPack v0 pack into `output`.
  * @param {string} uri
  * @param {RegistryOptions & {output?: string, legacy?: boolean}} [options]
  */
@@ -60,15 +62,25 @@ export async function pull(uri, options = {}) {
   if (options.legacy) return pullLegacy(canonical, registry, options);
   const remote = openRemote(registry, options);
   // copyPack looks in the pantry first: a pack already there needs no request to the registry.
-  const copied = await copyPack(remote, openPantryStore(options), canonical, transferOptions(options, 'pull'));
+  const accept = options.output === undefined ? undefined : (kind) => refuseOutputOfExecution(canonical, kind);
+  const copied = await copyPack(remote, openPantryStore(options), canonical, { ...transferOptions(options, 'pull'), accept });
   const result = describeCopy(copied, { registry: remote.name, reference: remote.reference(canonical) });
   if (options.output === undefined) return result;
   const unpacked = await unpack(canonical, options.output, { home: options.home, onProgress: options.onProgress });
   return { ...result, path: unpacked.path };
 }
 
+/** `pull -o` puts a pack's outputs in a directory; an execution pack is exported as its log instead. */
+function refuseOutputOfExecution(uri, kind) {
+  if (kind !== ARTIFACT_TYPES.execution) return;
+  throw new CtxpackError('CTX_USAGE', `${uri} is an execution pack: it has no outputs to put in a directory`, {
+    subject: uri,
+    hint: `pull it without -o, then \`ctxpack trace export ${uri} -o log.json\` writes its log`,
+  });
+}
+
 /**
- * Copy a pack from one registry to another (or to another repository), without the pantry.
+ * Copy a pack or an execution pack from one registry to another (or to another repository), without the pantry.
  * @param {string} uri
  * @param {Omit<RegistryOptions, 'registry' | 'home'> & {from: string, to: string, mountFrom?: string}} options
  */
@@ -86,14 +98,15 @@ export async function copy(uri, options) {
 }
 
 /**
- * Where a pack is: the pantry, and the registry when one is configured (none is not an error here).
+ * Where a pack or an execution pack is: the pantry (with its kind), and the registry when one is configured
+ * (none is not an error here).
  * @param {string} uri
  * @param {RegistryOptions} [options]
  */
 export async function resolve(uri, options = {}) {
   const canonical = core.parseUri(uri);
   const pantry = openPantry(options);
-  const local = pantry.has(canonical) ? pantry.resolve(canonical) : null;
+  const local = pantry.lookup(canonical);
   const registry = configuredRegistry(options.registry, options);
   let remote = null;
   if (registry !== undefined) {
@@ -103,13 +116,13 @@ export async function resolve(uri, options = {}) {
   }
   return {
     uri: canonical,
-    pantry: { home: pantry.home, found: local !== null, ...(local ? { digest: local.digest } : {}) },
+    pantry: { home: pantry.home, found: local !== null, ...(local ? { digest: local.descriptor.digest, kind: local.artifactType } : {}) },
     registry: remote,
   };
 }
 
 /**
- * Write pantry packs into an OCI image layout directory (created if needed; packs already there are kept),
+ * Write pantry packs and execution packs into an OCI image layout directory (created if needed; packs already there are kept),
  * e.g. to carry them to an air-gapped machine. `oras`, `skopeo` and `crane` read it too.
  * @param {string | string[]} uris
  * @param {string} dir
@@ -126,14 +139,15 @@ export async function exportLayout(uris, dir, options = {}) {
 }
 
 /**
- * Read every pack of an OCI image layout (or only `uris`) into the pantry, each verified in full first.
+ * Read every pack and execution pack of an OCI image layout (or only `uris`) into the pantry, each verified
+ * in full first.
  * @param {string} dir
  * @param {{home?: string, uris?: string[], concurrency?: number, onProgress?: Function}} [options]
  */
 export async function importLayout(dir, options = {}) {
   const layout = openLayoutStore(dir, { mustExist: true });
   const pantry = openPantryStore(options);
-  const uris = options.uris?.length ? options.uris.map((uri) => core.parseUri(uri)) : layout.pantry.list().map((entry) => entry.uri);
+  const uris = options.uris?.length ? options.uris.map((uri) => core.parseUri(uri)) : layout.pantry.entries().map((entry) => entry.uri);
   const packs = [];
   for (const uri of uris) packs.push(describeCopy(await copyPack(layout, pantry, uri, transferOptions(options, 'import')), {}));
   return { path: layout.pantry.home, packs };
@@ -225,6 +239,7 @@ function transferOptions(options, phase) {
 function describeCopy(copied, where) {
   return {
     uri: copied.uri,
+    kind: copied.kind,
     ...where,
     manifest: copied.manifest,
     alreadyPresent: copied.alreadyPresent,

@@ -1,13 +1,14 @@
-// One graph copy between two stores, used by push, pull, copy, export and import:
-// resolve the URI's tag → manifest (verified) → blobs the target lacks (config and layers, with bounded
-// concurrency) → the manifest last, so a target never tags a pack whose blobs are not all there. Into the
-// pantry, layers are verified while they stream (copyVerifying).
+// One graph copy between two stores, used by push, pull, copy, export and import, for packs and execution
+// packs alike: resolve the URI's tag → manifest (verified) → blobs the target lacks (config and layers, with
+// bounded concurrency) → the manifest last, so a target never tags a pack whose blobs are not all there. Into
+// the pantry, pack layers are verified while they stream (copyVerifying); an execution pack's blobs are
+// digest-checked as they stream and the pantry verifies its manifests before tagging it.
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import * as core from '../core-node.mjs';
 import { CtxpackError } from '../errors.mjs';
-import { Pantry } from '../pantry.mjs';
+import { ARTIFACT_TYPES, Pantry } from '../pantry.mjs';
 import { LayoutStore } from './pantry-store.mjs';
 
 export const DEFAULT_CONCURRENCY = 4;
@@ -15,18 +16,22 @@ export const DEFAULT_CONCURRENCY = 4;
 /**
  * @param {import('./store.mjs').Store} from
  * @param {import('./store.mjs').Store} to
- * @param {string} uri
+ * @param {string} uri a pack's or an execution pack's
  * @param {{concurrency?: number, mountFrom?: string, phase?: string,
- *   onProgress?: (event: {phase: string, bytes: number, totalBytes: number}) => void}} [options]
- * @returns {Promise<{uri: string, manifest: object, alreadyPresent: boolean, fallback: boolean,
+ *   onProgress?: (event: {phase: string, bytes: number, totalBytes: number}) => void,
+ *   accept?: (kind: 'pack' | 'execution') => void}} [options]
+ *   accept: called with the kind before any blob moves; it throws to refuse that kind
+ * @returns {Promise<{uri: string, kind: 'pack' | 'execution', manifest: object, alreadyPresent: boolean, fallback: boolean,
  *   blobs: {total: number, transferred: number, skipped: number, mounted: number}, bytes: number}>}
  */
-export async function copyPack(from, to, uri, { concurrency = DEFAULT_CONCURRENCY, mountFrom, phase = 'copy', onProgress } = {}) {
+export async function copyPack(from, to, uri, { concurrency = DEFAULT_CONCURRENCY, mountFrom, phase = 'copy', onProgress, accept } = {}) {
   const canonical = core.parseUri(uri);
   const limit = checkConcurrency(concurrency);
   const present = await to.resolve(canonical);
   if (present) {
-    return { uri: canonical, manifest: present, alreadyPresent: true, fallback: false, blobs: { total: 0, transferred: 0, skipped: 0, mounted: 0 }, bytes: 0 };
+    const kind = core.ociParseManifest(await to.fetchBytes(present)).artifactType;
+    accept?.(kind);
+    return { uri: canonical, kind, manifest: present, alreadyPresent: true, fallback: false, blobs: { total: 0, transferred: 0, skipped: 0, mounted: 0 }, bytes: 0 };
   }
   const manifest = await from.resolve(canonical);
   if (!manifest) {
@@ -36,13 +41,15 @@ export async function copyPack(from, to, uri, { concurrency = DEFAULT_CONCURRENC
     });
   }
   const manifestBytes = await from.fetchBytes(manifest);
-  const parsed = core.ociParsePackManifest(manifestBytes);
+  const parsed = core.ociParseManifest(manifestBytes);
   if (parsed.uri !== canonical) {
     throw new CtxpackError('CTX_URI_MISMATCH', `the ${from.describe()} tags ${core.uriTag(canonical)} with the manifest of ${parsed.uri}`, {
       subject: canonical,
       hint: 'the tag was moved to other content; push the right pack again, or ask the registry owner',
     });
   }
+  const kind = parsed.artifactType;
+  accept?.(kind);
   const blobs = uniqueBlobs([parsed.config, ...parsed.layers]);
   const missing = (await mapBounded(blobs, limit, async (blob) => ((await to.exists(blob)) ? null : blob))).filter(Boolean);
   const progress = progressTracker(onProgress, phase, missing);
@@ -52,13 +59,15 @@ export async function copyPack(from, to, uri, { concurrency = DEFAULT_CONCURRENC
     onBytes(blob.size);
     return result;
   };
-  const { results, verifiedLayers } = to.verifiesPacks
-    ? await copyVerifying(to, parsed, canonical, missing, limit, copyOne)
-    : { results: await mapBounded(missing, limit, (blob) => copyOne(blob)) };
+  const { results, verifiedLayers } =
+    to.verifiesPacks && kind === ARTIFACT_TYPES.pack
+      ? await copyVerifying(to, core.ociParsePackManifest(manifestBytes), canonical, missing, limit, copyOne)
+      : { results: await mapBounded(missing, limit, (blob) => copyOne(blob)) };
   const stored = await to.pushManifest(canonical, manifest, manifestBytes, { verifiedLayers });
   const mounted = results.filter((result) => result.mounted).length;
   return {
     uri: canonical,
+    kind,
     manifest: stored.descriptor,
     alreadyPresent: false,
     fallback: stored.fallback,

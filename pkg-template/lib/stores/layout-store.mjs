@@ -1,6 +1,6 @@
 // An OCI image layout directory (for export/import through air-gapped machines) as a Store: the pantry's
-// code pointed at another directory. Packs written to a layout are tagged without a second verification
-// (they come from the verified pantry); packs read from one are verified by the pantry they go into.
+// code pointed at another directory. Packs and execution packs written to a layout are tagged without a second
+// verification (they come from the verified pantry); those read from one are verified by the pantry they go into.
 import fs from 'node:fs';
 import path from 'node:path';
 import { CtxpackError } from '../errors.mjs';

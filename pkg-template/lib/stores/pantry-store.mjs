@@ -4,41 +4,45 @@ import fs from 'node:fs';
 import { createHash } from 'node:crypto';
 import * as core from '../core-node.mjs';
 import { CtxpackError, toCtxpackError } from '../errors.mjs';
-import { openPantry } from '../pantry.mjs';
+import { ARTIFACT_TYPES, openPantry } from '../pantry.mjs';
 import { verifyStoredPack } from '../read.mjs';
 import { openLayerVerifier } from '../verify-pool.mjs';
+import { verifyStoredExecution } from './verify-execution.mjs';
 
 const READ_CHUNK_BYTES = 1024 * 1024;
 
 /**
  * The local pantry: a pack is fully verified before its index entry is written (its layers while they
- * stream in, through openVerifyingSink, or from disk by verifyStoredPack when the pantry already had them).
+ * stream in, through openVerifyingSink, or from disk by verifyStoredPack when the pantry already had them);
+ * an execution pack by verifyStoredExecution, its blobs having been digest-checked as they streamed in.
  * @param {{home?: string, lockTimeoutMs?: number}} [options]
  */
 export function openPantryStore(options = {}) {
-  return new LayoutStore(openPantry(options), { label: 'pantry', verifyPack: verifyStoredPack });
+  return new LayoutStore(openPantry(options), { label: 'pantry', verifyPack: verifyStoredPack, verifyExecution: verifyStoredExecution });
 }
 
 export class LayoutStore {
   /**
    * @param {import('../pantry.mjs').Pantry} pantry the layout, through the pantry's code
-   * @param {{label: string, verifyPack?: (pantry, descriptor, options: {expectUri: string, verifiedLayers?: Map<number, object>}) => unknown}} options
-   *   verifyPack runs after the manifest is stored and before the pack is tagged; it is given the layers
-   *   verified while streaming (`verifiedLayers`), which it need not read again
+   * @param {{label: string, verifyPack?: (pantry, descriptor, options: {expectUri: string, verifiedLayers?: Map<number, object>}) => unknown,
+   *   verifyExecution?: (pantry, descriptor, options: {expectUri: string}) => unknown}} options
+   *   verifyPack / verifyExecution run after the manifest is stored and before it is tagged; verifyPack is
+   *   given the layers verified while streaming (`verifiedLayers`), which it need not read again
    */
-  constructor(pantry, { label, verifyPack }) {
+  constructor(pantry, { label, verifyPack, verifyExecution }) {
     this.pantry = pantry;
     this.label = label;
     this.verifyPack = verifyPack;
+    this.verifyExecution = verifyExecution;
   }
 
   describe() {
     return `${this.label} ${this.pantry.home}`;
   }
 
+  /** The manifest of a pack or an execution pack. */
   async resolve(uri) {
-    const canonical = core.parseUri(uri);
-    return this.pantry.has(canonical) ? this.pantry.resolve(canonical) : null;
+    return this.pantry.lookup(core.parseUri(uri))?.descriptor ?? null;
   }
 
   async fetchBytes(descriptor) {
@@ -189,12 +193,20 @@ export class LayoutStore {
     return { uploaded: true };
   }
 
-  /** @param {{verifiedLayers?: Map<number, {digest: string, files: number, bytes: number}>}} [options] */
+  /**
+   * Store a pack's or an execution pack's manifest, verify it (when this store verifies), then tag it.
+   * @param {{verifiedLayers?: Map<number, {digest: string, files: number, bytes: number}>}} [options]
+   */
   async pushManifest(uri, descriptor, bytes, { verifiedLayers } = {}) {
     const canonical = core.parseUri(uri);
+    const { artifactType } = core.ociParseManifest(bytes);
     this.pantry.push(bytes, descriptor.mediaType, descriptor);
-    if (this.verifyPack) await this.verifyPack(this.pantry, descriptor, { expectUri: canonical, verifiedLayers });
-    await this.pantry.tag(descriptor, canonical);
+    if (artifactType === ARTIFACT_TYPES.execution) {
+      if (this.verifyExecution) await this.verifyExecution(this.pantry, descriptor, { expectUri: canonical });
+    } else if (this.verifyPack) {
+      await this.verifyPack(this.pantry, descriptor, { expectUri: canonical, verifiedLayers });
+    }
+    await this.pantry.tag(descriptor, canonical, { artifactType });
     return { descriptor, fallback: false };
   }
 }

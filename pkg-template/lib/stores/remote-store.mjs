@@ -3,7 +3,7 @@
 import { createHash } from 'node:crypto';
 import * as core from '../core-node.mjs';
 import { CtxpackError } from '../errors.mjs';
-import { MEDIA_TYPES } from '../pantry.mjs';
+import { ARTIFACT_TYPES, MEDIA_TYPES } from '../pantry.mjs';
 import { credentialsFor } from '../registry/credentials.mjs';
 
 /** Configs are read whole; a bigger "config" is not one of ours. */
@@ -77,7 +77,7 @@ export class RemoteStore {
       return manifest.bytes;
     }
     if (descriptor.size > MAX_SMALL_BLOB_BYTES) {
-      throw new CtxpackError('CTX_LIMIT_EXCEEDED', `blob ${descriptor.digest} is too big to be a pack manifest (${descriptor.size} bytes)`, {
+      throw new CtxpackError('CTX_LIMIT_EXCEEDED', `blob ${descriptor.digest} is too big to be a ctxpack config (${descriptor.size} bytes)`, {
         subject: descriptor.digest,
         hint: 'the registry holds something that is not a ctxpack pack under this tag',
       });
@@ -119,6 +119,8 @@ export class RemoteStore {
    * manifest.json (already uploaded as the config) carried as the first layer. Readers recognise it.
    */
   async pushFallbackManifest(tag, bytes, refusal) {
+    // Execution packs have no fallback form: their config is what makes them one.
+    if (core.ociParseManifest(bytes).artifactType !== ARTIFACT_TYPES.pack) throw refusal;
     const parsed = core.ociParsePackManifest(bytes);
     if (parsed.fallback || parsed.created === undefined) throw refusal;
     const empty = core.ociEmptyConfig();

@@ -1,10 +1,10 @@
 // The Store interface: the pantry, an OCI image layout directory and a remote registry all stand behind it,
-// so push, pull, copy, export and import are one graph copy between two stores (copy.mjs). The idea is
-// oras-go's content.Storage + Resolver + Tagger.
+// so push, pull, copy, export and import are one graph copy between two stores (copy.mjs), for packs and
+// execution packs alike. The idea is oras-go's content.Storage + Resolver + Tagger.
 //
 // Every store implements:
 //   describe(): string                                   e.g. "pantry /home/me/.cache/ctxpack", "registry localhost:5000/packs"
-//   resolve(uri): Promise<Descriptor | null>              the image manifest tagged ctx-<hex>, null when absent
+//   resolve(uri): Promise<Descriptor | null>              the image manifest tagged ctx-<hex> (either kind), null when absent
 //   fetchBytes(descriptor): Promise<Uint8Array>           a small blob (manifest, config), size and digest verified
 //   exists(descriptor): Promise<boolean>                  the blob is there with that size
 //   fetchBlob(descriptor, sink, {onBytes}?): Promise<void>             stream a blob into a sink, verified
@@ -12,7 +12,8 @@
 //   pushManifest(uri, descriptor, bytes, {verifiedLayers}?): Promise<{descriptor: Descriptor, fallback: boolean}>
 //       store the manifest and tag it ctx-<hex>, last, once every blob it names is present. `descriptor` is
 //       what was stored: a registry that refuses ctxpack's config type gets the fallback form (empty config,
-//       the pack manifest as the first layer), which has another digest, and `fallback` is true.
+//       the pack manifest as the first layer; packs only), which has another digest, and `fallback` is true.
+//       A store that verifies (the pantry) verifies the pack or execution pack before tagging it.
 //
 //   hashesFetchedBlobs?: boolean   fetchBlob hashes every byte and rejects a mismatch itself (a registry)
 //
