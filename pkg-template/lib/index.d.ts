@@ -217,6 +217,8 @@ export interface RegistryOptions extends PantryOptions {
 
 export interface TransferResult {
   uri: string;
+  /** What moved: a pack or an execution pack (both travel the same way). */
+  kind: ArtifactType;
   /** The image manifest as stored in the target (the fallback form has another digest). */
   manifest: Descriptor;
   /** The target already had the pack; nothing was transferred. */
@@ -266,7 +268,7 @@ export function resolve(
   options?: RegistryOptions,
 ): Promise<{
   uri: string;
-  pantry: { home: string; found: boolean; digest?: string };
+  pantry: { home: string; found: boolean; digest?: string; kind?: ArtifactType };
   /** null when no registry is configured. */
   registry: { name: string; reference: string; found: boolean; digest?: string } | null;
 }>;
@@ -310,6 +312,8 @@ export interface Pantry {
   /** The manifest a URI names among entries of one kind (default: packs). */
   resolve(reference: string, options?: { artifactType?: ArtifactType }): Descriptor;
   has(uri: string, options?: { artifactType?: ArtifactType }): boolean;
+  /** The manifest a URI names, whichever kind it is; null when the pantry does not hold it. */
+  lookup(uri: string): { descriptor: Descriptor; artifactType: ArtifactType } | null;
   /** Record the manifest under the URI; all its blobs must be present and it must be of that kind (default: pack). */
   tag(descriptor: Descriptor, uri: string, options?: { artifactType?: ArtifactType }): Promise<void>;
   /** Packs only: execution packs are immutable. */

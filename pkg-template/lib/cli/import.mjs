@@ -3,7 +3,7 @@ import { importLayout } from '../transfer.mjs';
 import { CONCURRENCY_HELP_LINES, CONCURRENCY_OPTIONS, concurrencyFrom } from './shared.mjs';
 
 const synopsis = 'import <dir> [<uri>…]';
-const summary = 'read the packs of an OCI image layout (from `export --oci`) into the pantry';
+const summary = 'read the packs and execution packs of an OCI image layout (from `export --oci`) into the pantry';
 const details = 'Every pack is verified in full before the pantry records it. Without URIs, all packs of the layout are imported.';
 
 export default {

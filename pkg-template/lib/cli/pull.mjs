@@ -9,7 +9,7 @@ import {
 } from './shared.mjs';
 
 const synopsis = 'pull <uri> [--registry <ref>] [-o <dir>]';
-const summary = 'download a pack from a registry into the pantry (verified), optionally into <dir>';
+const summary = 'download a pack or execution pack into the pantry (verified); a pack optionally into <dir>';
 const details = `Every blob is checked against its digest while it streams, the URI is re-derived from the
 contract in the manifest, and the whole pack is verified before the pantry records it. A pack the pantry
 already holds is not downloaded again.

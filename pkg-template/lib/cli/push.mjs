@@ -2,7 +2,7 @@ import { push } from '../transfer.mjs';
 import { AUTH_DETAILS, REGISTRY_TRANSFER_HELP_LINES, REGISTRY_TRANSFER_OPTIONS, registryTransferFrom, uploadOutput } from './shared.mjs';
 
 const synopsis = 'push <uri> [--registry <ref>]';
-const summary = 'upload a pantry pack to a registry, tagged ctx-<hex>';
+const summary = 'upload a pantry pack or execution pack to a registry, tagged ctx-<hex>';
 const details = `Blobs the registry already has are skipped and the manifest goes last, so pushing again is
 cheap and a half-finished push is never visible. A registry that refuses ctxpack's config type (Quay,
 GitLab) gets the fallback form instead, with a warning.
