@@ -1,0 +1,1 @@
+//! Credential and PII detectors with stable rule ids, and redaction with `[REDACTED:<rule-id>]` markers.

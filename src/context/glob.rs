@@ -1,0 +1,1 @@
+//! Path globs with real `**` semantics, for forbidden paths and include/exclude rules.

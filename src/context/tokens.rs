@@ -1,0 +1,1 @@
+//! Token estimates per content class (prose, code, JSON, logs, hex, base64, CJK).
