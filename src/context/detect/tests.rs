@@ -1,0 +1,420 @@
+//! Every built-in rule gets a true positive and a look-alike that must not match. Fake credentials are built
+//! here from a seeded generator so this file contains nothing that looks like a live secret.
+
+use super::*;
+
+const ALNUM: &str = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
+const UPPER_BASE32: &str = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567";
+const HEX: &str = "0123456789abcdef";
+const BASE64: &str = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+const URL_SAFE: &str = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_-";
+const DIGITS: &str = "0123456789";
+const UPPER_DIGITS: &str = "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789";
+
+/// Deterministic pseudo-random characters (xorshift), so fixtures are realistic mixes but reproducible.
+fn fake(alphabet: &str, length: usize, seed: u64) -> String {
+    let alphabet = alphabet.as_bytes();
+    let mut state = seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1;
+    (0..length)
+        .map(|_| {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            char::from(alphabet[(state % alphabet.len() as u64) as usize])
+        })
+        .collect()
+}
+
+/// (rule id, text, the secret the rule must report).
+fn positives() -> Vec<(&'static str, String, String)> {
+    let mut cases = Vec::new();
+    let mut add = |rule: &'static str, secret: String, wrap: &dyn Fn(&str) -> String| {
+        let text = wrap(&secret);
+        cases.push((rule, text, secret));
+    };
+    let plain = |secret: &str| format!("value: {secret}\n");
+    add("aws-access-key-id", format!("AKIA{}", fake(UPPER_BASE32, 16, 1)), &|s| format!("aws_access_key_id = {s}"));
+    add("aws-secret-access-key", fake(BASE64, 40, 2), &|s| format!("aws_secret_access_key = \"{s}\""));
+    add(
+        "gcp-service-account-private-key",
+        format!("-----BEGIN PRIVATE KEY-----\\n{}\\n-----END PRIVATE KEY-----\\n", fake(BASE64, 120, 3)),
+        &|s| format!("{{\"type\": \"service_account\", \"private_key\": \"{s}\"}}"),
+    );
+    add("gcp-api-key", format!("AIza{}", fake(URL_SAFE, 35, 4)), &|s| format!("key={s}&q=1"));
+    add("azure-storage-account-key", format!("{}==", fake(BASE64, 86, 5)), &|s| {
+        format!("DefaultEndpointsProtocol=https;AccountName=acct;AccountKey={s};EndpointSuffix=core.windows.net")
+    });
+    add("digitalocean-token", format!("dop_v1_{}", fake(HEX, 64, 6)), &plain);
+    add("heroku-api-key", format!("HRKU-{}", fake(URL_SAFE, 60, 7)), &plain);
+    add(
+        "heroku-legacy-api-key",
+        format!(
+            "{}-{}-{}-{}-{}",
+            fake(HEX, 8, 8),
+            fake(HEX, 4, 9),
+            fake(HEX, 4, 10),
+            fake(HEX, 4, 11),
+            fake(HEX, 12, 12)
+        ),
+        &|s| format!("HEROKU_API_KEY={s}"),
+    );
+    add("cloudflare-api-token", fake(URL_SAFE, 40, 13), &|s| format!("CLOUDFLARE_API_TOKEN=\"{s}\""));
+    add("cloudflare-global-api-key", fake(HEX, 37, 14), &|s| format!("cloudflare_global_key: {s}"));
+    add("cloudflare-origin-ca-key", format!("v1.0-{}-{}", fake(HEX, 24, 15), fake(HEX, 146, 16)), &plain);
+    add("databricks-token", format!("dapi{}", fake(HEX, 32, 17)), &plain);
+    add("vault-service-token", format!("hvs.{}", fake(URL_SAFE, 95, 18)), &plain);
+    add("vault-batch-token", format!("hvb.{}", fake(URL_SAFE, 140, 19)), &plain);
+    for (rule, prefix, seed) in [
+        ("github-personal-access-token", "ghp_", 20),
+        ("github-oauth-token", "gho_", 21),
+        ("github-user-to-server-token", "ghu_", 22),
+        ("github-server-to-server-token", "ghs_", 23),
+        ("github-refresh-token", "ghr_", 24),
+    ] {
+        add(rule, format!("{prefix}{}", fake(ALNUM, 36, seed)), &|s| format!("Authorization: token {s}"));
+    }
+    add("github-fine-grained-token", format!("github_pat_{}_{}", fake(ALNUM, 22, 25), fake(ALNUM, 59, 26)), &plain);
+    add("gitlab-personal-access-token", format!("glpat-{}", fake(URL_SAFE, 20, 27)), &plain);
+    add("gitlab-runner-token", format!("glrt-{}", fake(URL_SAFE, 20, 28)), &plain);
+    add("gitlab-deploy-token", format!("gldt-{}", fake(URL_SAFE, 20, 29)), &plain);
+    add("bitbucket-app-password", format!("ATBB{}", fake(ALNUM, 32, 30)), &plain);
+    add("atlassian-api-token", format!("ATATT3xFfGF0{}", fake(URL_SAFE, 170, 31)), &plain);
+    add("npm-access-token", format!("npm_{}", fake(ALNUM, 36, 32)), &|s| {
+        format!("//registry.npmjs.org/:_authToken={s}")
+    });
+    add("pypi-upload-token", format!("pypi-AgEIcHlwaS5vcmc{}", fake(URL_SAFE, 80, 33)), &plain);
+    add("dockerhub-access-token", format!("dckr_pat_{}", fake(URL_SAFE, 27, 34)), &plain);
+    add("openai-api-key", format!("sk-proj-{}", fake(URL_SAFE, 120, 35)), &|s| format!("OPENAI_API_KEY={s}"));
+    add("anthropic-api-key", format!("sk-ant-api03-{}AA", fake(URL_SAFE, 93, 36)), &|s| format!("x-api-key: {s}"));
+    add("huggingface-access-token", format!("hf_{}", fake(ALNUM, 34, 37)), &plain);
+    add("groq-api-key", format!("gsk_{}", fake(ALNUM, 52, 38)), &plain);
+    add("replicate-api-token", format!("r8_{}", fake(ALNUM, 37, 39)), &plain);
+    add("cohere-api-key", fake(ALNUM, 40, 40), &|s| format!("COHERE_API_KEY={s}"));
+    add("mistral-api-key", fake(ALNUM, 32, 41), &|s| format!("mistral_api_key: \"{s}\""));
+    add("stripe-secret-key", format!("sk_live_{}", fake(ALNUM, 24, 42)), &plain);
+    add("stripe-restricted-key", format!("rk_live_{}", fake(ALNUM, 24, 43)), &plain);
+    add("stripe-webhook-secret", format!("whsec_{}", fake(ALNUM, 32, 44)), &plain);
+    add("square-access-token", format!("EAAA{}", fake(URL_SAFE, 60, 45)), &|s| format!("token \"{s}\""));
+    add("square-oauth-secret", format!("sq0csp-{}", fake(URL_SAFE, 43, 46)), &|s| format!("\"{s}\""));
+    add(
+        "braintree-access-token",
+        format!(
+            "access_token$production${}${}",
+            fake("abcdefghijklmnopqrstuvwxyz0123456789", 16, 47),
+            fake(HEX, 32, 48)
+        ),
+        &plain,
+    );
+    add(
+        "slack-bot-token",
+        format!("xoxb-{}-{}-{}", fake(DIGITS, 12, 49), fake(DIGITS, 13, 50), fake(ALNUM, 24, 51)),
+        &plain,
+    );
+    add(
+        "slack-user-token",
+        format!(
+            "xoxp-{}-{}-{}-{}",
+            fake(DIGITS, 12, 52),
+            fake(DIGITS, 12, 53),
+            fake(DIGITS, 13, 54),
+            fake(HEX, 32, 55)
+        ),
+        &plain,
+    );
+    add(
+        "slack-app-token",
+        format!("xapp-1-A{}-{}-{}", fake(UPPER_DIGITS, 10, 56), fake(DIGITS, 13, 57), fake(HEX, 64, 58)),
+        &plain,
+    );
+    add("slack-legacy-token", format!("xoxa-2-{}-{}", fake(DIGITS, 12, 59), fake(ALNUM, 32, 60)), &plain);
+    add(
+        "slack-webhook-url",
+        format!(
+            "https://hooks.slack.com/services/T{}/B{}/{}",
+            fake(UPPER_DIGITS, 8, 61),
+            fake(UPPER_DIGITS, 10, 62),
+            fake(ALNUM, 24, 63)
+        ),
+        &plain,
+    );
+    add(
+        "discord-bot-token",
+        format!("MT{}.{}.{}", fake(URL_SAFE, 22, 64), fake(URL_SAFE, 6, 65), fake(URL_SAFE, 38, 66)),
+        &|s| format!("client.login(\"{s}\")"),
+    );
+    add(
+        "discord-webhook-url",
+        format!("https://discord.com/api/webhooks/{}/{}", fake(DIGITS, 18, 67), fake(URL_SAFE, 68, 68)),
+        &plain,
+    );
+    add("telegram-bot-token", format!("{}:AA{}", fake(DIGITS, 10, 69), fake(URL_SAFE, 33, 70)), &plain);
+    add("twilio-api-key", format!("SK{}", fake(HEX, 32, 71)), &plain);
+    add("twilio-auth-token", fake(HEX, 32, 72), &|s| format!("TWILIO_AUTH_TOKEN={s}"));
+    add("sendgrid-api-key", format!("SG.{}.{}", fake(URL_SAFE, 22, 73), fake(URL_SAFE, 43, 74)), &plain);
+    add("mailgun-api-key", format!("key-{}", fake(HEX, 32, 75)), &plain);
+    add("shopify-access-token", format!("shpat_{}", fake(HEX, 32, 76)), &plain);
+    add("shopify-shared-secret", format!("shpss_{}", fake(HEX, 32, 77)), &plain);
+    add("linear-api-key", format!("lin_api_{}", fake(ALNUM, 40, 78)), &plain);
+    add("notion-integration-token", format!("ntn_{}", fake(ALNUM, 46, 79)), &plain);
+    add("jwt", format!("eyJhbGciOiJIUzI1NiJ9.eyJ{}.{}", fake(URL_SAFE, 40, 80), fake(URL_SAFE, 43, 81)), &|s| {
+        format!("Authorization: Bearer {s}")
+    });
+    add(
+        "openssh-private-key",
+        format!(
+            "-----BEGIN OPENSSH PRIVATE KEY-----\n{}\n{}\n-----END OPENSSH PRIVATE KEY-----",
+            fake(BASE64, 70, 82),
+            fake(BASE64, 70, 83)
+        ),
+        &plain,
+    );
+    add(
+        "pgp-private-key",
+        format!(
+            "-----BEGIN PGP PRIVATE KEY BLOCK-----\n\n{}\n={}\n-----END PGP PRIVATE KEY BLOCK-----",
+            fake(BASE64, 64, 84),
+            fake(BASE64, 4, 85)
+        ),
+        &plain,
+    );
+    add(
+        "private-key",
+        format!(
+            "-----BEGIN RSA PRIVATE KEY-----\nProc-Type: 4,ENCRYPTED\nDEK-Info: AES-128-CBC,{}\n\n{}\n-----END RSA PRIVATE KEY-----",
+            fake(HEX, 32, 86).to_uppercase(),
+            fake(BASE64, 64, 87)
+        ),
+        &plain,
+    );
+    add(
+        "putty-private-key",
+        format!(
+            "PuTTY-User-Key-File-3: ssh-ed25519\nEncryption: none\nComment: key\nPublic-Lines: 2\n{}\nPrivate-Lines: 1\n{}\nPrivate-MAC: {}",
+            fake(BASE64, 64, 88),
+            fake(BASE64, 44, 89),
+            fake(HEX, 64, 90)
+        ),
+        &plain,
+    );
+    add("connection-string-password", fake(ALNUM, 16, 91), &|s| {
+        format!("DATABASE_URL=postgres://app:{s}@db.internal:5432/app")
+    });
+    add("generic-password", fake(ALNUM, 14, 92), &|s| format!("db_password = \"{s}\""));
+    add("generic-secret", fake(BASE64, 32, 93), &|s| format!("client_secret: {s}"));
+    add("generic-api-token", fake(ALNUM, 32, 94), &|s| format!("{{\"api_key\": \"{s}\"}}"));
+    add("email-address", "jane.doe+ctx@mail.example-corp.org".replace("example-", "acme-"), &|s| {
+        format!("From: <{s}>")
+    });
+    add("payment-card-number", "4111 1111 1111 1111".to_owned(), &|s| format!("card: {s}, exp 12/30"));
+    add("iban", "DE89 3704 0044 0532 0130 00".to_owned(), &|s| format!("IBAN: {s}\n"));
+    cases
+}
+
+/// (rule id, look-alike text the rule must not report).
+fn negatives() -> Vec<(&'static str, String)> {
+    let uuid = "123e4567-e89b-12d3-a456-426614174000";
+    let sha = "9fceb02d0ae598e95dc970b74767f19372d61af8";
+    vec![
+        ("aws-access-key-id", "AKIAEXAMPLE and AKIAIOSFODNN7EXAMPLE".to_owned()),
+        ("aws-secret-access-key", format!("aws_secret_access_key = {}", "A".repeat(40))),
+        ("gcp-service-account-private-key", "\"private_key_id\": \"abc\", \"private_key\": \"\"".to_owned()),
+        ("gcp-api-key", "AIzaSyShort".to_owned()),
+        ("azure-storage-account-key", "AccountKey=<your key>".to_owned()),
+        ("digitalocean-token", format!("dop_v1_{}", "0".repeat(64))),
+        ("heroku-api-key", "HRKU-short".to_owned()),
+        ("heroku-legacy-api-key", format!("request_id = {uuid}")),
+        ("cloudflare-api-token", "CLOUDFLARE_API_TOKEN=${{ secrets.CF }}".to_owned()),
+        ("cloudflare-global-api-key", format!("cloudflare_key: {}", "f".repeat(37))),
+        ("cloudflare-origin-ca-key", "v1.0-abc".to_owned()),
+        ("databricks-token", "dapi_version = 2".to_owned()),
+        ("vault-service-token", "hvs.short".to_owned()),
+        ("vault-batch-token", "hvb.short".to_owned()),
+        ("github-personal-access-token", format!("ghp_{}", "x".repeat(36))),
+        ("github-oauth-token", "gho_1234".to_owned()),
+        ("github-user-to-server-token", format!("ghu_{}", "ab".repeat(18))),
+        ("github-server-to-server-token", format!("ghs_{}", "0".repeat(36))),
+        ("github-refresh-token", "ghr_ and gh_r".to_owned()),
+        ("github-fine-grained-token", "github_pat_<TOKEN>".to_owned()),
+        ("gitlab-personal-access-token", "glpat-xxxxxxxxxxxxxxxxxxxx".to_owned()),
+        ("gitlab-runner-token", "glrt-short".to_owned()),
+        ("gitlab-deploy-token", "gldt-short".to_owned()),
+        ("bitbucket-app-password", "ATBBshort".to_owned()),
+        ("atlassian-api-token", "ATATT3xFfGF0".to_owned()),
+        ("npm-access-token", "npm_config_registry=https://registry.npmjs.org".to_owned()),
+        ("pypi-upload-token", "pypi-AgEIcHlwaS5vcmc".to_owned()),
+        ("dockerhub-access-token", "dckr_pat_xxxxxxxxxxxxxxxxxxxxxxxxxxx".to_owned()),
+        ("openai-api-key", "OPENAI_API_KEY=sk-xxxx and sk-proj-... and sk-1234".to_owned()),
+        ("anthropic-api-key", "sk-ant-api03-...".to_owned()),
+        ("huggingface-access-token", "hf_hub_download(repo_id)".to_owned()),
+        ("groq-api-key", "gsk_xxxxxxxxxxxx".to_owned()),
+        ("replicate-api-token", "r8_short".to_owned()),
+        ("cohere-api-key", format!("cohere_api_key = {sha}")),
+        ("mistral-api-key", "mistral_api_key = os.environ[\"MISTRAL_API_KEY\"]".to_owned()),
+        ("stripe-secret-key", "sk_live_xxxxxxxxxxxxxxxxxxxxxxxx".to_owned()),
+        ("stripe-restricted-key", "rk_live_...".to_owned()),
+        ("stripe-webhook-secret", "whsec_...".to_owned()),
+        ("square-access-token", "EAAAxxxx".to_owned()),
+        ("square-oauth-secret", "sq0csp-short".to_owned()),
+        ("braintree-access-token", "access_token$production$<merchant>$<key>".to_owned()),
+        ("slack-bot-token", "xoxb-your-token-here".to_owned()),
+        ("slack-user-token", "xoxp-123-456".to_owned()),
+        ("slack-app-token", "xapp-1-...".to_owned()),
+        ("slack-legacy-token", "xoxa-2-".to_owned()),
+        ("slack-webhook-url", "https://hooks.slack.com/services/T000/B000/XXXX".to_owned()),
+        ("discord-bot-token", "NzkyNz.abc.def and version 1.2.3".to_owned()),
+        ("discord-webhook-url", "https://discord.com/api/webhooks/{id}/{token}".to_owned()),
+        ("telegram-bot-token", "12345678:AAxxxx".to_owned()),
+        ("twilio-api-key", format!("SK{}", "0".repeat(32))),
+        ("twilio-auth-token", "TWILIO_AUTH_TOKEN=your_auth_token".to_owned()),
+        ("sendgrid-api-key", "SG.xxxxx.yyyyy".to_owned()),
+        ("mailgun-api-key", "primary-key-value".to_owned()),
+        ("shopify-access-token", "shpat_...".to_owned()),
+        ("shopify-shared-secret", "shpss_...".to_owned()),
+        ("linear-api-key", "lin_api_xxxx".to_owned()),
+        ("notion-integration-token", format!("secret_{}", "a".repeat(43))),
+        ("jwt", "eyJhbGciOiJIUzI1NiJ9 only a header".to_owned()),
+        (
+            "openssh-private-key",
+            "-----BEGIN OPENSSH PRIVATE KEY-----\n...\n-----END OPENSSH PRIVATE KEY-----".to_owned(),
+        ),
+        ("pgp-private-key", "-----BEGIN PGP PUBLIC KEY BLOCK-----\nmQINBF...".to_owned()),
+        ("private-key", "-----BEGIN RSA PRIVATE KEY-----\n...\n-----END RSA PRIVATE KEY-----".to_owned()),
+        ("putty-private-key", "PuTTY-User-Key-File-3: ssh-ed25519 (truncated)".to_owned()),
+        ("connection-string-password", "postgres://app@db.internal/app and https://user:pass@host".to_owned()),
+        ("generic-password", "password = \"changeme\"\npassword = get_password()\npassword: ${DB_PASSWORD}".to_owned()),
+        ("generic-secret", format!("secret_name = \"db-credentials\"\nsecret: {}", "ab".repeat(10))),
+        ("generic-api-token", format!("max_tokens = 4096\ntoken_id = {uuid}\ntokenizer: cl100k_base")),
+        ("email-address", "git@localhost and @decorator and pkg@1.2.3".to_owned()),
+        ("payment-card-number", "4111 1111 1111 1112 and 1700000000000 and 1234567890123456".to_owned()),
+        ("iban", "GB82WEST12345698765433 and ISBN 9780306406157".to_owned()),
+    ]
+}
+
+fn secrets_found(detector: &Detector, rule: &str, text: &str) -> Vec<String> {
+    detector
+        .find(text)
+        .iter()
+        .filter(|finding| finding.rule_id == rule)
+        .map(|finding| text[finding.start..finding.end].to_owned())
+        .collect()
+}
+
+#[test]
+fn every_builtin_rule_has_a_true_positive_and_a_look_alike() {
+    let detector = Detector::builtin();
+    let positives = positives();
+    let negatives = negatives();
+    for rule in detector.rules() {
+        assert!(positives.iter().any(|(id, _, _)| *id == rule.id), "no true positive for {}", rule.id);
+        assert!(negatives.iter().any(|(id, _)| *id == rule.id), "no look-alike for {}", rule.id);
+    }
+    for (rule, text, secret) in &positives {
+        assert_eq!(secrets_found(&detector, rule, text), vec![secret.clone()], "{rule} on {text:?}");
+    }
+    for (rule, text) in &negatives {
+        assert!(secrets_found(&detector, rule, text).is_empty(), "{rule} matched the look-alike {text:?}");
+    }
+}
+
+#[test]
+fn builtin_set_is_large_and_ids_are_unique_and_marker_safe() {
+    let detector = Detector::builtin_with(PiiOptions { ipv4: true, ..PiiOptions::default() });
+    let credentials = detector.rules().iter().filter(|rule| rule.kind == RuleKind::Credential).count();
+    assert!(credentials >= 40, "{credentials} credential rules");
+    let mut ids: Vec<&str> = detector.rules().iter().map(|rule| rule.id.as_str()).collect();
+    ids.sort_unstable();
+    let count = ids.len();
+    ids.dedup();
+    assert_eq!(ids.len(), count, "duplicate rule ids");
+    for id in ids {
+        assert!(id.bytes().all(|byte| matches!(byte, b'a'..=b'z' | b'0'..=b'9' | b'.' | b'_' | b'-')), "{id}");
+        assert!(detector.find(&marker(id)).is_empty(), "a rule matches the marker of {id}");
+    }
+}
+
+#[test]
+fn ipv4_is_off_by_default() {
+    let text = "connect to 192.168.10.254 now";
+    assert!(Detector::builtin().find(text).is_empty());
+    let with_ipv4 = Detector::builtin_with(PiiOptions { ipv4: true, ..PiiOptions::default() });
+    assert_eq!(secrets_found(&with_ipv4, "ipv4-address", text), vec!["192.168.10.254"]);
+    assert!(secrets_found(&with_ipv4, "ipv4-address", "256.1.1.1").is_empty());
+}
+
+#[test]
+fn redaction_replaces_counts_and_is_idempotent() {
+    let detector = Detector::builtin();
+    let github = format!("ghp_{}", fake(ALNUM, 36, 200));
+    let stripe = format!("sk_live_{}", fake(ALNUM, 24, 201));
+    let text = format!("a={github}\nb={github}\nc={stripe}\nmail ops@acme.io\n");
+    let redacted = detector.redact(&text);
+    assert_eq!(
+        redacted.text,
+        "a=[REDACTED:github-personal-access-token]\nb=[REDACTED:github-personal-access-token]\n\
+         c=[REDACTED:stripe-secret-key]\nmail [REDACTED:email-address]\n"
+    );
+    let expected: BTreeMap<String, usize> =
+        [("email-address", 1), ("github-personal-access-token", 2), ("stripe-secret-key", 1)]
+            .into_iter()
+            .map(|(id, count)| (id.to_owned(), count))
+            .collect();
+    assert_eq!(redacted.counts, expected);
+    let again = detector.redact(&redacted.text);
+    assert_eq!(again.text, redacted.text);
+    assert!(again.counts.is_empty());
+    assert!(detector.find(&redacted.text).is_empty());
+}
+
+#[test]
+fn every_positive_redacts_to_a_fixpoint_without_leaking() {
+    let detector = Detector::builtin();
+    for (rule, text, secret) in positives() {
+        let redacted = detector.redact(&text);
+        assert!(!redacted.text.contains(&secret), "{rule} leaked");
+        assert!(redacted.counts.contains_key(rule), "{rule} not counted: {:?}", redacted.counts);
+        assert_eq!(detector.redact(&redacted.text).text, redacted.text, "{rule} not idempotent");
+    }
+}
+
+#[test]
+fn overlaps_resolve_leftmost_then_longest_then_credentials_first() {
+    let detector = Detector::builtin();
+    // The OpenSSH block also matches the generic PEM rule over the same span: the earlier rule wins.
+    let key =
+        format!("-----BEGIN OPENSSH PRIVATE KEY-----\n{}\n-----END OPENSSH PRIVATE KEY-----", fake(BASE64, 70, 300));
+    let findings = detector.find(&key);
+    assert_eq!(findings.len(), 1);
+    assert_eq!(
+        (findings[0].rule_id.as_str(), findings[0].start, findings[0].end),
+        ("openssh-private-key", 0, key.len())
+    );
+    // `pass@db.internal` looks like an e-mail address; the connection-string password wins.
+    let password = fake(ALNUM, 12, 301);
+    let url = format!("mysql://root:{password}@db.internal/app");
+    let ids: Vec<String> = detector.find(&url).into_iter().map(|finding| finding.rule_id).collect();
+    assert_eq!(ids, vec!["connection-string-password"]);
+    assert_eq!(detector.redact(&url).text, "mysql://root:[REDACTED:connection-string-password]@db.internal/app");
+    // A token assigned to `api_key` is reported once, by its specific rule (longest from the same start).
+    let token = format!("ghp_{}", fake(ALNUM, 36, 302));
+    let ids: Vec<String> =
+        detector.find(&format!("api_key = \"{token}\"")).into_iter().map(|finding| finding.rule_id).collect();
+    assert_eq!(ids.len(), 1);
+    // Same input, same findings.
+    assert_eq!(detector.find(&url), detector.find(&url));
+}
+
+#[test]
+fn findings_do_not_carry_the_secret() {
+    let token = format!("npm_{}", fake(ALNUM, 36, 400));
+    let findings = Detector::builtin().find(&token);
+    assert_eq!(findings.len(), 1);
+    assert!(!format!("{findings:?}").contains(&token[4..]));
+}
+
+#[test]
+fn non_ascii_text_is_scanned_and_redacted_on_char_boundaries() {
+    let token = format!("glpat-{}", fake(URL_SAFE, 24, 500));
+    let text = format!("clé: «{token}» — fin");
+    let redacted = Detector::builtin().redact(&text);
+    assert_eq!(redacted.text, "clé: «[REDACTED:gitlab-personal-access-token]» — fin");
+}
