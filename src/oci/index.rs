@@ -1,0 +1,241 @@
+//! The `index.json` of an OCI image layout: one entry per pack or execution pack, named `ctx-<hex>` and
+//! recording its kind; entries other tools wrote are kept.
+
+use super::*;
+
+/// One pack or execution pack named in `index.json`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct IndexEntry {
+    pub uri: CtxUri,
+    /// `ctx-<hex>`, the entry's `org.opencontainers.image.ref.name`.
+    pub tag: String,
+    pub descriptor: Descriptor,
+    /// From the entry's `artifactType`; an entry without one (as `skopeo copy` writes) is a pack.
+    pub artifact_type: ArtifactKind,
+}
+
+/// Adds (or replaces, by ref name) the entry of a pack or an execution pack in `index.json`, recording its
+/// kind as the entry's `artifactType`; `None` starts an empty index. Entries ctxpack did not write (other
+/// images, entries added by skopeo) are kept as they are.
+pub fn index_add(
+    index: Option<&[u8]>,
+    manifest: &Descriptor,
+    uri: &CtxUri,
+    artifact_type: ArtifactKind,
+) -> Result<Vec<u8>> {
+    if manifest.media_type != MEDIA_TYPE_MANIFEST {
+        return Err(invalid(format!(
+            "an index entry for a {} must be an image manifest, not {:?}",
+            artifact_type.name(),
+            manifest.media_type
+        ))
+        .at("mediaType"));
+    }
+    let mut index = match index {
+        Some(bytes) => parse_index(bytes)?,
+        None => json!({ "schemaVersion": 2, "mediaType": MEDIA_TYPE_INDEX, "manifests": [] }),
+    };
+    let tag = uri.tag();
+    let mut entry = manifest.clone();
+    entry.annotations.insert(ANNOTATION_REF_NAME.into(), tag.clone());
+    entry.annotations.insert(ANNOTATION_URI.into(), uri.to_string());
+    let mut entry = entry.to_value()?;
+    entry["artifactType"] = artifact_type.artifact_type().into();
+    // Replace in place, so re-adding a pack keeps the order of index.json stable.
+    let entries = manifests_mut(&mut index);
+    let position = entries.iter().position(|e| ref_name(e) == Some(tag.as_str()));
+    entries.retain(|e| ref_name(e) != Some(tag.as_str()));
+    entries.insert(position.unwrap_or(entries.len()), entry);
+    jcs::canonicalize(&index)
+}
+
+/// Removes every entry that names `uri` (by ref name or by annotation). Removing an absent pack is not an
+/// error: the index simply stays as it was.
+pub fn index_remove(index: &[u8], uri: &CtxUri) -> Result<Vec<u8>> {
+    let mut index = parse_index(index)?;
+    let tag = uri.tag();
+    let uri = uri.to_string();
+    manifests_mut(&mut index)
+        .retain(|e| ref_name(e) != Some(tag.as_str()) && annotation(e, ANNOTATION_URI) != Some(uri.as_str()));
+    jcs::canonicalize(&index)
+}
+
+/// The packs and execution packs in `index.json`: entries whose ref name is `ctx-<hex>`; other entries are
+/// skipped. An entry's kind is its `artifactType`, a pack when it has none. That tag namespace is ctxpack's,
+/// so an entry there of any other artifact type is damage (`CTX_OCI_INVALID`), not someone else's image.
+pub fn index_list(index: &[u8]) -> Result<Vec<IndexEntry>> {
+    let index = parse_index(index)?;
+    let mut packs = Vec::new();
+    for (i, entry) in index["manifests"].as_array().into_iter().flatten().enumerate() {
+        let Some(uri) = ref_name(entry).and_then(|tag| CtxUri::from_tag(tag).ok()) else { continue };
+        let at = format!("manifests[{i}]");
+        let descriptor = Descriptor::from_value(entry, &at)?;
+        if let Some(named) = descriptor.annotations.get(ANNOTATION_URI) {
+            if *named != uri.to_string() {
+                return Err(invalid(format!("ref name {} disagrees with {ANNOTATION_URI} {named}", uri.tag()))
+                    .at(format!("{at}.annotations")));
+            }
+        }
+        let artifact_type = match entry.get("artifactType") {
+            None => ArtifactKind::Pack,
+            Some(value) => value.as_str().and_then(ArtifactKind::from_artifact_type).ok_or_else(|| {
+                invalid(format!(
+                    "artifact type {value} is neither {ARTIFACT_TYPE_PACK:?} nor {ARTIFACT_TYPE_EXECUTION:?}"
+                ))
+                .at(format!("{at}.artifactType"))
+            })?,
+        };
+        packs.push(IndexEntry { uri, tag: uri.tag(), descriptor, artifact_type });
+    }
+    Ok(packs)
+}
+
+fn parse_index(bytes: &[u8]) -> Result<Value> {
+    let index = parse_document(bytes, "index")?;
+    expect_header(&index, MEDIA_TYPE_INDEX)?;
+    match index.get("manifests") {
+        Some(Value::Array(entries)) => {
+            if let Some(i) = entries.iter().position(|e| !e.is_object()) {
+                return Err(invalid("must be a descriptor object").at(format!("manifests[{i}]")));
+            }
+        }
+        _ => return Err(invalid("must be an array of descriptors").at("manifests")),
+    }
+    Ok(index)
+}
+
+fn manifests_mut(index: &mut Value) -> &mut Vec<Value> {
+    index["manifests"].as_array_mut().expect("parse_index checked that manifests is an array")
+}
+
+fn ref_name(entry: &Value) -> Option<&str> {
+    annotation(entry, ANNOTATION_REF_NAME)
+}
+
+fn annotation<'a>(entry: &'a Value, key: &str) -> Option<&'a str> {
+    entry.get("annotations")?.get(key)?.as_str()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::test_support::*;
+    use super::*;
+
+    #[test]
+    fn index_add_creates_replaces_and_lists() {
+        let index = index_add(None, &manifest_descriptor("m1"), &uri("a"), ArtifactKind::Pack).unwrap();
+        let value: Value = serde_json::from_slice(&index).unwrap();
+        assert_eq!(jcs::canonicalize(&value).unwrap(), index);
+        assert_eq!(value["mediaType"], MEDIA_TYPE_INDEX);
+        assert_eq!(value["manifests"][0]["artifactType"], ARTIFACT_TYPE_PACK);
+        assert_eq!(value["manifests"][0]["annotations"][ANNOTATION_REF_NAME], uri("a").tag());
+        assert_eq!(value["manifests"][0]["annotations"][ANNOTATION_URI], uri("a").to_string());
+
+        let index = index_add(Some(&index), &manifest_descriptor("m2"), &uri("b"), ArtifactKind::Pack).unwrap();
+        let index = index_add(Some(&index), &manifest_descriptor("m1-again"), &uri("a"), ArtifactKind::Pack).unwrap();
+        let listed = index_list(&index).unwrap();
+        assert_eq!(listed.iter().map(|e| e.uri).collect::<Vec<_>>(), vec![uri("a"), uri("b")]);
+        assert_eq!(listed[0].tag, uri("a").tag());
+        assert_eq!(listed[0].descriptor.digest, manifest_descriptor("m1-again").digest);
+        assert_eq!(listed[0].descriptor.annotations[ANNOTATION_URI], uri("a").to_string());
+    }
+
+    #[test]
+    fn index_keeps_what_it_does_not_understand() {
+        let foreign = json!({
+            "schemaVersion": 2,
+            "annotations": {"keep": "me"},
+            "manifests": [
+                {"mediaType": MEDIA_TYPE_MANIFEST, "digest": Digest::of(b"img").to_string(), "size": 3,
+                 "annotations": {ANNOTATION_REF_NAME: "latest"}, "platform": {"os": "linux"}},
+                // What `skopeo copy oci:a:ctx-… oci:b:ctx-…` writes: a ref name and nothing of ours.
+                {"mediaType": MEDIA_TYPE_MANIFEST, "digest": Digest::of(b"copied").to_string(), "size": 6,
+                 "annotations": {ANNOTATION_REF_NAME: uri("c").tag()}}
+            ]
+        });
+        let index =
+            index_add(Some(foreign.to_string().as_bytes()), &manifest_descriptor("m"), &uri("a"), ArtifactKind::Pack)
+                .unwrap();
+        let value: Value = serde_json::from_slice(&index).unwrap();
+        assert_eq!(value["annotations"]["keep"], "me");
+        assert_eq!(value["manifests"][0], foreign["manifests"][0]);
+        assert_eq!(value["manifests"].as_array().unwrap().len(), 3);
+        let listed: Vec<CtxUri> = index_list(&index).unwrap().into_iter().map(|e| e.uri).collect();
+        assert_eq!(listed, vec![uri("c"), uri("a")]);
+
+        // Re-adding the copied pack replaces skopeo's entry in place.
+        let index = index_add(Some(&index), &manifest_descriptor("c"), &uri("c"), ArtifactKind::Pack).unwrap();
+        let value: Value = serde_json::from_slice(&index).unwrap();
+        assert_eq!(value["manifests"].as_array().unwrap().len(), 3);
+        assert_eq!(value["manifests"][1]["annotations"][ANNOTATION_URI], uri("c").to_string());
+    }
+
+    #[test]
+    fn index_remove_drops_only_that_pack() {
+        let index = index_add(None, &manifest_descriptor("m1"), &uri("a"), ArtifactKind::Pack).unwrap();
+        let index = index_add(Some(&index), &manifest_descriptor("m2"), &uri("b"), ArtifactKind::Pack).unwrap();
+        let removed = index_remove(&index, &uri("a")).unwrap();
+        assert_eq!(index_list(&removed).unwrap().into_iter().map(|e| e.uri).collect::<Vec<_>>(), vec![uri("b")]);
+        assert_eq!(index_remove(&removed, &uri("a")).unwrap(), removed);
+        let empty = index_remove(&removed, &uri("b")).unwrap();
+        assert_eq!(
+            empty,
+            br#"{"manifests":[],"mediaType":"application/vnd.oci.image.index.v1+json","schemaVersion":2}"#
+        );
+    }
+
+    #[test]
+    fn malformed_indexes_are_rejected() {
+        let mismatched = json!({"schemaVersion": 2, "manifests": [{
+            "mediaType": MEDIA_TYPE_MANIFEST, "digest": Digest::of(b"m").to_string(), "size": 1,
+            "annotations": {ANNOTATION_REF_NAME: uri("a").tag(), ANNOTATION_URI: uri("b").to_string()}
+        }]});
+        // ctx-<hex> names only ctxpack's artifacts, so an unknown kind there is damage.
+        let foreign_typed = json!({"schemaVersion": 2, "manifests": [{
+            "mediaType": MEDIA_TYPE_MANIFEST, "digest": Digest::of(b"m").to_string(), "size": 1,
+            "artifactType": "application/vnd.other", "annotations": {ANNOTATION_REF_NAME: uri("a").tag()}
+        }]});
+        let cases = [
+            (json!({"manifests": []}), Some("schemaVersion")),
+            (json!({"schemaVersion": 2}), Some("manifests")),
+            (json!({"schemaVersion": 2, "manifests": [1]}), Some("manifests[0]")),
+            (json!({"schemaVersion": 2, "mediaType": MEDIA_TYPE_MANIFEST, "manifests": []}), Some("mediaType")),
+            (mismatched, Some("manifests[0].annotations")),
+            (foreign_typed, Some("manifests[0].artifactType")),
+            (json!([]), None),
+        ];
+        for (value, subject) in cases {
+            let e = index_list(value.to_string().as_bytes()).unwrap_err();
+            assert_eq!((e.code, e.subject.as_deref()), (ErrorCode::OciInvalid, subject), "{value}");
+        }
+        let e =
+            index_add(None, &Descriptor::for_blob(MEDIA_TYPE_INDEX, b"i"), &uri("a"), ArtifactKind::Pack).unwrap_err();
+        assert_eq!(e.code, ErrorCode::OciInvalid);
+    }
+
+    #[test]
+    fn index_records_and_lists_both_kinds() {
+        let (_, execution) = execution_config("x");
+        let index = index_add(None, &manifest_descriptor("p"), &uri("a"), ArtifactKind::Pack).unwrap();
+        let index = index_add(Some(&index), &manifest_descriptor("e"), &execution, ArtifactKind::Execution).unwrap();
+        let value: Value = serde_json::from_slice(&index).unwrap();
+        assert_eq!(value["manifests"][0]["artifactType"], ARTIFACT_TYPE_PACK);
+        assert_eq!(value["manifests"][1]["artifactType"], ARTIFACT_TYPE_EXECUTION);
+        let listed: Vec<(CtxUri, ArtifactKind)> =
+            index_list(&index).unwrap().into_iter().map(|e| (e.uri, e.artifact_type)).collect();
+        assert_eq!(listed, vec![(uri("a"), ArtifactKind::Pack), (execution, ArtifactKind::Execution)]);
+        let removed = index_remove(&index, &execution).unwrap();
+        assert_eq!(index_list(&removed).unwrap().len(), 1);
+    }
+
+    #[test]
+    fn an_index_entry_without_artifact_type_is_a_pack() {
+        let skopeo = json!({"schemaVersion": 2, "manifests": [{
+            "mediaType": MEDIA_TYPE_MANIFEST, "digest": Digest::of(b"m").to_string(), "size": 1,
+            "annotations": {ANNOTATION_REF_NAME: uri("a").tag()}
+        }]});
+        let listed = index_list(skopeo.to_string().as_bytes()).unwrap();
+        assert_eq!((listed[0].uri, listed[0].artifact_type), (uri("a"), ArtifactKind::Pack));
+    }
+
+}
