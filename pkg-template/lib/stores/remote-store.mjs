@@ -84,8 +84,8 @@ export class RemoteStore {
     }
     const chunks = [];
     await this.client.fetchBlob(descriptor, {
-      // The chunk may be a view the client reuses: keep a copy.
-      write: (chunk) => void chunks.push(Uint8Array.from(chunk)),
+      // The client hands over each chunk and never touches it again (store.mjs), so no copy is needed.
+      write: (chunk) => void chunks.push(chunk),
       reset: () => void (chunks.length = 0),
     });
     return Buffer.concat(chunks);
