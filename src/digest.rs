@@ -65,8 +65,13 @@ fn hex_value(c: u8, whole: &str) -> Result<u8> {
     match c {
         b'0'..=b'9' => Ok(c - b'0'),
         b'a'..=b'f' => Ok(c - b'a' + 10),
-        b'A'..=b'F' => Err(Error::new(ErrorCode::UriInvalid, format!("{whole:?} has uppercase hex; digests are lowercase"))),
-        _ => Err(Error::new(ErrorCode::UriInvalid, format!("{whole:?} has a character that is not hex: {:?}", c as char))),
+        b'A'..=b'F' => {
+            Err(Error::new(ErrorCode::UriInvalid, format!("{whole:?} has uppercase hex; digests are lowercase")))
+        }
+        _ => Err(Error::new(
+            ErrorCode::UriInvalid,
+            format!("{whole:?} has a character that is not hex: {:?}", c as char),
+        )),
     }
 }
 

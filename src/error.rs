@@ -76,6 +76,20 @@ pub enum ErrorCode {
     RegistryProtocol,
     /// An execution log breaks a rule of `execution/v1`; the message lists every problem, one per line.
     ExecutionInvalid,
+    /// A context packet breaks the schema or one of its rules; the message lists every violation, one per line.
+    PacketInvalid,
+    /// A task spec (the input of `context build`) is incomplete or malformed.
+    TaskInvalid,
+    /// A context policy file (policy.yaml, schema.yaml or a gitleaks TOML) cannot be used.
+    PolicyInvalid,
+    /// A document is not valid YAML (or JSON).
+    YamlInvalid,
+    /// A packet may not be sent where it is going: it still holds a secret or breaks a routing rule.
+    PacketBlocked,
+    /// The items a packet cannot drop (its target) alone exceed the token budget.
+    BudgetExceeded,
+    /// The audit log's hash chain is broken: a line was edited, removed, reordered or appended to by hand.
+    AuditBroken,
 }
 
 impl ErrorCode {
@@ -117,6 +131,13 @@ impl ErrorCode {
             RegistryRejected => "CTX_REGISTRY_REJECTED",
             RegistryProtocol => "CTX_REGISTRY_PROTOCOL",
             ExecutionInvalid => "CTX_EXECUTION_INVALID",
+            PacketInvalid => "CTX_PACKET_INVALID",
+            TaskInvalid => "CTX_TASK_INVALID",
+            PolicyInvalid => "CTX_POLICY_INVALID",
+            YamlInvalid => "CTX_YAML_INVALID",
+            PacketBlocked => "CTX_PACKET_BLOCKED",
+            BudgetExceeded => "CTX_BUDGET_EXCEEDED",
+            AuditBroken => "CTX_AUDIT_BROKEN",
         }
     }
 
@@ -146,16 +167,27 @@ impl ErrorCode {
             OciInvalid => "the OCI layout is damaged; run `ctxpack gc` or re-seed the pack",
             InvalidState => "this is a bug in the host program; please report it",
             NotFound => "check the URI and the registry; `ctxpack resolve <uri>` shows where a pack is",
-            RegistryInvalid => "write it as <host>[:port]/<repository>, e.g. ghcr.io/acme/packs or localhost:5000/packs",
+            RegistryInvalid => {
+                "write it as <host>[:port]/<repository>, e.g. ghcr.io/acme/packs or localhost:5000/packs"
+            }
             RegistryInsecure => "use https://, or pass --insecure if you trust the network to this registry",
             AuthFailed => "log in with `ctxpack login <registry>` or set CTXPACK_USER and CTXPACK_TOKEN",
             AuthDenied => "ask for pull (and push) permission on the repository, or use a token that has it",
             RegistryUnreachable => "check the registry address and your network, then try again",
             RegistryUnavailable => "the registry is failing; try again later",
             RateLimited => "the registry is rate-limiting you; wait, log in (higher limits), or try again later",
-            RegistryRejected => "the registry refused the request; see its message, some registries restrict media types",
+            RegistryRejected => {
+                "the registry refused the request; see its message, some registries restrict media types"
+            }
             RegistryProtocol => "the registry broke the distribution spec; report it with the message above",
             ExecutionInvalid => "fix every field listed; see docs/spec.md, Execution packs",
+            PacketInvalid => "fix every violation listed (path: code message); see docs/spec.md, Context packets",
+            TaskInvalid => "fix the task spec fields listed; see `ctxpack context build --help`",
+            PolicyInvalid => "fix the policy file named in the message; see docs/spec.md, Context policy",
+            YamlInvalid => "fix the YAML syntax at the line and column given",
+            PacketBlocked => "remove or redact what is listed, or keep the packet local_only",
+            BudgetExceeded => "raise constraints.max_tokens, or narrow the target (a symbol instead of a file)",
+            AuditBroken => "the audit log was altered; restore it from a backup and investigate the lines named",
         }
     }
 }

@@ -65,9 +65,7 @@ impl<'de> Visitor<'de> for StrictValue {
         exact_double(v as i128, v as f64).map(Value::Number).map_err(E::custom)
     }
     fn visit_f64<E: de::Error>(self, v: f64) -> std::result::Result<Value, E> {
-        Number::from_f64(v)
-            .map(Value::Number)
-            .ok_or_else(|| E::custom(format!("{UNREPRESENTABLE}{v} is not finite")))
+        Number::from_f64(v).map(Value::Number).ok_or_else(|| E::custom(format!("{UNREPRESENTABLE}{v} is not finite")))
     }
     fn visit_str<E>(self, v: &str) -> std::result::Result<Value, E> {
         Ok(Value::String(v.to_owned()))
@@ -248,9 +246,8 @@ fn even_on_tie(f: f64, digits: String, exp: i32) -> String {
     let (mantissa, exact_exp) = exact.split_once('e').expect("`{:e}` always has an exponent");
     let exact_digits: String = mantissa.chars().filter(|c| *c != '.').collect();
     let exact_digits = exact_digits.trim_end_matches('0');
-    let is_tie = exact_exp.parse::<i32>() == Ok(exp)
-        && exact_digits.len() == digits.len() + 1
-        && exact_digits.ends_with('5');
+    let is_tie =
+        exact_exp.parse::<i32>() == Ok(exp) && exact_digits.len() == digits.len() + 1 && exact_digits.ends_with('5');
     if !is_tie {
         return digits;
     }
@@ -331,7 +328,10 @@ mod tests {
 
     #[test]
     fn integers_and_floats() {
-        assert_eq!(jcs("[1.0, -0.0, 1e2, 100, -7, 9007199254740992, 1.5e-7]"), "[1,0,100,100,-7,9007199254740992,1.5e-7]");
+        assert_eq!(
+            jcs("[1.0, -0.0, 1e2, 100, -7, 9007199254740992, 1.5e-7]"),
+            "[1,0,100,100,-7,9007199254740992,1.5e-7]"
+        );
     }
 
     #[test]
@@ -343,8 +343,10 @@ mod tests {
 
     #[test]
     fn large_integers_that_a_double_holds_exactly_are_kept() {
-        assert_eq!(jcs("[1e18, 1000000000000000000, 100000000000000000000, -1e17]"),
-            "[1000000000000000000,1000000000000000000,100000000000000000000,-100000000000000000]");
+        assert_eq!(
+            jcs("[1e18, 1000000000000000000, 100000000000000000000, -1e17]"),
+            "[1000000000000000000,1000000000000000000,100000000000000000000,-100000000000000000]"
+        );
         // Canonical output always parses back to itself.
         let once = jcs("[1e18, 1e20, 1e21, 123456789e10]");
         assert_eq!(jcs(&once), once);

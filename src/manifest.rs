@@ -38,7 +38,8 @@ impl PackManifest {
     /// digest from the entries. A manifest that passes can be trusted as far as its own bytes go.
     pub fn parse(bytes: &[u8]) -> Result<PackManifest> {
         let invalid = |why: String| Error::new(ErrorCode::ManifestInvalid, why);
-        let value = jcs::parse(bytes).map_err(|e| invalid(format!("manifest.json is not valid JSON: {}", e.message)))?;
+        let value =
+            jcs::parse(bytes).map_err(|e| invalid(format!("manifest.json is not valid JSON: {}", e.message)))?;
         let object = value.as_object().ok_or_else(|| invalid("manifest.json must be a JSON object".into()))?;
         if let Some(extra) = object.keys().find(|k| !FIELDS.contains(&k.as_str())) {
             return Err(invalid(format!("unexpected field {extra:?} in a {PACK_V1} manifest")));
@@ -64,11 +65,15 @@ impl PackManifest {
                 format!("manifest claims {claimed} but its contract derives {derived}"),
             ));
         }
-        let outputs = object.get("outputs").and_then(Value::as_object).ok_or_else(|| invalid("\"outputs\" must be an object".into()))?;
+        let outputs = object
+            .get("outputs")
+            .and_then(Value::as_object)
+            .ok_or_else(|| invalid("\"outputs\" must be an object".into()))?;
         if outputs.len() != 2 {
             return Err(invalid("\"outputs\" must hold exactly \"digest\" and \"entries\"".into()));
         }
-        let tree = Tree::from_entries_value(outputs.get("entries").unwrap_or(&Value::Null)).map_err(|e| e.at("outputs"))?;
+        let tree =
+            Tree::from_entries_value(outputs.get("entries").unwrap_or(&Value::Null)).map_err(|e| e.at("outputs"))?;
         let stated = outputs
             .get("digest")
             .and_then(Value::as_str)

@@ -45,8 +45,11 @@ pub fn normalize_link_target(link: &str, target: &str) -> Result<String> {
         return Err(escapes("is absolute"));
     }
     if target.chars().any(|c| c.is_control() || c == '\\') {
-        return Err(Error::new(ErrorCode::PathInvalid, format!("link target {target:?} contains a control character or '\\'"))
-            .at(link));
+        return Err(Error::new(
+            ErrorCode::PathInvalid,
+            format!("link target {target:?} contains a control character or '\\'"),
+        )
+        .at(link));
     }
     Ok(target.nfc().collect())
 }

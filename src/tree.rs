@@ -101,10 +101,7 @@ impl Tree {
     }
 
     pub fn get(&self, path: &str) -> Option<&TreeEntry> {
-        self.entries
-            .binary_search_by(|e| e.path.as_bytes().cmp(path.as_bytes()))
-            .ok()
-            .map(|i| &self.entries[i])
+        self.entries.binary_search_by(|e| e.path.as_bytes().cmp(path.as_bytes())).ok().map(|i| &self.entries[i])
     }
 
     /// Total bytes of regular-file content (saturating: a hostile manifest may declare absurd sizes).
@@ -168,9 +165,8 @@ impl Tree {
 }
 
 fn resolve_inside(link: &str, target: &str, links: &HashMap<&str, &str>) -> Result<()> {
-    let escapes = || {
-        Error::new(ErrorCode::SymlinkEscapes, format!("link target {target:?} resolves outside the tree")).at(link)
-    };
+    let escapes =
+        || Error::new(ErrorCode::SymlinkEscapes, format!("link target {target:?} resolves outside the tree")).at(link);
     let mut resolved: Vec<&str> = link.split('/').collect();
     resolved.pop();
     let mut pending: Vec<&str> = target.split('/').rev().collect();
@@ -200,14 +196,22 @@ fn resolve_inside(link: &str, target: &str, links: &HashMap<&str, &str>) -> Resu
 fn entry_from_value(value: &Value) -> Result<TreeEntry> {
     let invalid = |why: &str| Error::new(ErrorCode::ManifestInvalid, why.to_string());
     let object = value.as_object().ok_or_else(|| invalid("entry must be an object"))?;
-    let text = |key: &str| object.get(key).and_then(Value::as_str).ok_or_else(|| invalid(&format!("\"{key}\" must be a string")));
+    let text = |key: &str| {
+        object.get(key).and_then(Value::as_str).ok_or_else(|| invalid(&format!("\"{key}\" must be a string")))
+    };
     let path = text("path")?.to_string();
     match text("type")? {
         "file" => {
             only_keys(object, &["path", "type", "size", "digest", "executable"])?;
-            let size = object.get("size").and_then(Value::as_u64).ok_or_else(|| invalid("\"size\" must be a non-negative integer"))?;
+            let size = object
+                .get("size")
+                .and_then(Value::as_u64)
+                .ok_or_else(|| invalid("\"size\" must be a non-negative integer"))?;
             let digest = Digest::parse(text("digest")?).map_err(|e| invalid(&e.message))?;
-            let executable = object.get("executable").and_then(Value::as_bool).ok_or_else(|| invalid("\"executable\" must be a boolean"))?;
+            let executable = object
+                .get("executable")
+                .and_then(Value::as_bool)
+                .ok_or_else(|| invalid("\"executable\" must be a boolean"))?;
             Ok(TreeEntry::file(path, size, digest, executable))
         }
         "symlink" => {
@@ -236,7 +240,8 @@ mod tests {
 
     #[test]
     fn sorts_by_utf8_bytes_and_normalises() {
-        let tree = Tree::new(vec![file("b", b"2"), file("a/b", b"1"), file("a-c", b"3"), file("e\u{301}", b"4")]).unwrap();
+        let tree =
+            Tree::new(vec![file("b", b"2"), file("a/b", b"1"), file("a-c", b"3"), file("e\u{301}", b"4")]).unwrap();
         let paths: Vec<&str> = tree.entries().iter().map(|e| e.path.as_str()).collect();
         // '-' (0x2d) sorts before '/' (0x2f): byte order, not path-component order.
         assert_eq!(paths, ["a-c", "a/b", "b", "\u{e9}"]);

@@ -23,9 +23,9 @@ impl CtxUri {
 
     /// Parses the full form only; anything else is rejected with a clear error.
     pub fn parse(s: &str) -> Result<Self> {
-        let rest = s.strip_prefix(Self::SCHEME).ok_or_else(|| {
-            Error::new(ErrorCode::UriInvalid, format!("{s:?} is not a ctx:// URI"))
-        })?;
+        let rest = s
+            .strip_prefix(Self::SCHEME)
+            .ok_or_else(|| Error::new(ErrorCode::UriInvalid, format!("{s:?} is not a ctx:// URI")))?;
         Digest::parse(rest)
             .map(CtxUri)
             .map_err(|e| Error::new(ErrorCode::UriInvalid, format!("{s:?} is not a valid ctx:// URI: {}", e.message)))

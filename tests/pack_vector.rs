@@ -40,12 +40,19 @@ fn the_fixed_pack_has_the_recorded_bytes() {
         .map(|a| {
             let path = a["path"].as_str().unwrap();
             match artifact_bytes(a) {
-                Some(bytes) => TreeEntry::file(path, bytes.len() as u64, Digest::of(&bytes), a["executable"].as_bool().unwrap_or(false)),
+                Some(bytes) => TreeEntry::file(
+                    path,
+                    bytes.len() as u64,
+                    Digest::of(&bytes),
+                    a["executable"].as_bool().unwrap_or(false),
+                ),
                 None => TreeEntry::symlink(path, a["target"].as_str().unwrap()),
             }
         })
         .collect();
-    let manifest = PackManifest::build(vector["contract"].clone(), Tree::new(entries).unwrap(), vector["provenance"].clone()).unwrap();
+    let manifest =
+        PackManifest::build(vector["contract"].clone(), Tree::new(entries).unwrap(), vector["provenance"].clone())
+            .unwrap();
     let manifest_bytes = manifest.to_bytes().unwrap();
 
     let mut writer = PackWriter::new(&manifest_bytes, WriterOptions::default()).unwrap();
@@ -66,7 +73,12 @@ fn the_fixed_pack_has_the_recorded_bytes() {
     layer.extend(writer.take_output());
 
     let expected = &vector["expected"];
-    let got = (manifest.uri.to_string(), Digest::of(&manifest_bytes).to_string(), Digest::of(&layer).to_string(), layer.len());
+    let got = (
+        manifest.uri.to_string(),
+        Digest::of(&manifest_bytes).to_string(),
+        Digest::of(&layer).to_string(),
+        layer.len(),
+    );
     assert_eq!(
         got,
         (

@@ -3,4 +3,6 @@
 
 pub mod detect;
 pub mod glob;
+pub mod packet;
 pub mod tokens;
+pub mod violation;

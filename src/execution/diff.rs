@@ -18,11 +18,22 @@ const SCORE_CHANGED: u32 = 1;
 /// One entry of the step alignment, with indices into the two manifests' `steps`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum StepChange {
-    Same { a: usize, b: usize },
+    Same {
+        a: usize,
+        b: usize,
+    },
     /// Same type and tool; `fields` lists what differs (`parameters`, `output`, `deterministic`, `timestamp`).
-    Changed { a: usize, b: usize, fields: Vec<&'static str> },
-    Removed { a: usize },
-    Added { b: usize },
+    Changed {
+        a: usize,
+        b: usize,
+        fields: Vec<&'static str>,
+    },
+    Removed {
+        a: usize,
+    },
+    Added {
+        b: usize,
+    },
 }
 
 /// A field that differs between the two manifests outside the steps, e.g. `model.parameters.temperature`.
@@ -65,7 +76,9 @@ fn steps_of<'v>(manifest: &'v Value, which: &str) -> Result<&'v [Value]> {
     match manifest.get("steps") {
         None => Ok(&[]),
         Some(Value::Array(steps)) => Ok(steps),
-        Some(_) => Err(Error::new(ErrorCode::ExecutionInvalid, "\"steps\" must be an array").at(format!("{which}.steps"))),
+        Some(_) => {
+            Err(Error::new(ErrorCode::ExecutionInvalid, "\"steps\" must be an array").at(format!("{which}.steps")))
+        }
     }
 }
 
@@ -90,7 +103,13 @@ fn is_content_ref(object: &serde_json::Map<String, Value>) -> bool {
 
 /// Lists whose items have a key (`name`, `role`): items compare by key when every key is unique, else
 /// by position.
-fn compare_list(a: &Value, b: &Value, list: &str, key_of: impl Fn(&Value) -> Option<String>, out: &mut Vec<FieldChange>) {
+fn compare_list(
+    a: &Value,
+    b: &Value,
+    list: &str,
+    key_of: impl Fn(&Value) -> Option<String>,
+    out: &mut Vec<FieldChange>,
+) {
     let items = |m: &Value| m.get(list).and_then(Value::as_array).cloned().unwrap_or_default();
     let (xs, ys) = (items(a), items(b));
     let keyed = |items: &[Value]| -> Option<Vec<String>> {
@@ -103,7 +122,8 @@ fn compare_list(a: &Value, b: &Value, list: &str, key_of: impl Fn(&Value) -> Opt
             names.sort();
             names.dedup();
             for name in names {
-                let find = |keys: &[String], items: &[Value]| keys.iter().position(|k| k == name).map(|i| items[i].clone());
+                let find =
+                    |keys: &[String], items: &[Value]| keys.iter().position(|k| k == name).map(|i| items[i].clone());
                 compare_values(&format!("{list}[{name}]"), find(&kx, &xs).as_ref(), find(&ky, &ys).as_ref(), out);
             }
         }
@@ -219,7 +239,8 @@ mod tests {
     #[test]
     fn one_inserted_step_leaves_later_steps_aligned() {
         let a = run(vec![step("read", "1"), step("grep", "2"), step("test", "3"), step("diff", "4")]);
-        let b = run(vec![step("read", "1"), step("lint", "9"), step("grep", "2"), step("test", "3"), step("diff", "4")]);
+        let b =
+            run(vec![step("read", "1"), step("lint", "9"), step("grep", "2"), step("test", "3"), step("diff", "4")]);
         let d = diff(&a, &b).unwrap();
         assert_eq!(
             d.steps,
@@ -247,7 +268,10 @@ mod tests {
         let a = run(vec![step("read", "1"), step("search", "2")]);
         let b = run(vec![step("read", "1"), step("fetch", "2")]);
         let d = diff(&a, &b).unwrap();
-        assert_eq!(d.steps, vec![StepChange::Same { a: 0, b: 0 }, StepChange::Removed { a: 1 }, StepChange::Added { b: 1 }]);
+        assert_eq!(
+            d.steps,
+            vec![StepChange::Same { a: 0, b: 0 }, StepChange::Removed { a: 1 }, StepChange::Added { b: 1 }]
+        );
     }
 
     #[test]

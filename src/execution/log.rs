@@ -32,8 +32,12 @@ impl ExecutionLog {
 
     /// Validates a parsed log, returning every problem found (never just the first).
     pub fn check(value: Value, options: LogOptions) -> std::result::Result<ExecutionLog, Vec<Problem>> {
-        let mut check =
-            Check { mode: Mode::Log, allow_unknown: options.allow_unknown, content: content_problem, problems: Problems::default() };
+        let mut check = Check {
+            mode: Mode::Log,
+            allow_unknown: options.allow_unknown,
+            content: content_problem,
+            problems: Problems::default(),
+        };
         check.record(&value, EXECUTION, &JsonPath::root(), None);
         let problems = check.problems.into_vec();
         if problems.is_empty() {
@@ -108,7 +112,8 @@ mod tests {
 
     #[test]
     fn every_required_field_is_reported_at_once() {
-        let log = json!({"model": {}, "environment": {}, "prompts": [{}], "inputs": [{}], "steps": [{}], "outputs": [{}]});
+        let log =
+            json!({"model": {}, "environment": {}, "prompts": [{}], "inputs": [{}], "steps": [{}], "outputs": [{}]});
         assert_eq!(
             problems(log, false),
             [
@@ -211,8 +216,11 @@ mod tests {
 
     #[test]
     fn parse_reports_all_problems_in_one_error() {
-        let e = ExecutionLog::parse(br#"{"model": {}, "system_prompt": "s", "environment": {"os": "l"}}"#, LogOptions::default())
-            .unwrap_err();
+        let e = ExecutionLog::parse(
+            br#"{"model": {}, "system_prompt": "s", "environment": {"os": "l"}}"#,
+            LogOptions::default(),
+        )
+        .unwrap_err();
         assert_eq!(e.code, ErrorCode::ExecutionInvalid);
         assert_eq!(e.message, "model.identifier: required\nenvironment.runtime: required");
     }

@@ -108,7 +108,8 @@ impl ExecutionManifest {
     /// Unknown fields are accepted (a log packed with `allow_unknown` keeps them).
     pub fn parse(bytes: &[u8]) -> Result<ExecutionManifest> {
         let invalid = |why: String| Error::new(ErrorCode::ManifestInvalid, why);
-        let value = jcs::parse(bytes).map_err(|e| invalid(format!("execution manifest is not valid JSON: {}", e.message)))?;
+        let value =
+            jcs::parse(bytes).map_err(|e| invalid(format!("execution manifest is not valid JSON: {}", e.message)))?;
         let mut check = Check {
             mode: Mode::Manifest,
             allow_unknown: true,
@@ -176,8 +177,11 @@ fn fetch(lookup: &mut impl FnMut(&Digest) -> Option<Vec<u8>>, blob: BlobRef) -> 
     let bytes = lookup(&blob.digest)
         .ok_or_else(|| Error::new(ErrorCode::NotFound, "blob of the execution manifest not found").at(&subject))?;
     if bytes.len() as u64 != blob.size {
-        return Err(Error::new(ErrorCode::SizeMismatch, format!("blob is {} bytes, the manifest records {}", bytes.len(), blob.size))
-            .at(&subject));
+        return Err(Error::new(
+            ErrorCode::SizeMismatch,
+            format!("blob is {} bytes, the manifest records {}", bytes.len(), blob.size),
+        )
+        .at(&subject));
     }
     let actual = Digest::of(&bytes);
     if actual != blob.digest {
@@ -242,7 +246,8 @@ mod tests {
         let plan = plan_of(TOOL_HEAVY);
         let manifest = plan.manifest.value();
         let step_outputs = manifest["steps"].as_array().unwrap().iter().filter(|s| s.get("output").is_some()).count();
-        let contents = 1 + ["prompts", "inputs", "outputs"].iter().map(|k| manifest[k].as_array().unwrap().len()).sum::<usize>()
+        let contents = 1
+            + ["prompts", "inputs", "outputs"].iter().map(|k| manifest[k].as_array().unwrap().len()).sum::<usize>()
             + step_outputs;
         assert!(plan.blobs.len() < contents, "{} blobs for {contents} contents", plan.blobs.len());
         let digests: BTreeSet<Digest> = plan.blobs.iter().map(|b| b.digest).collect();

@@ -161,7 +161,11 @@ fn known<'a>(fields: &'a [Field], key: &str) -> Option<&'a Field> {
 
 /// Rebuilds a checked document with every content replaced by `f(content)`; other fields, known or not,
 /// are copied as they are.
-pub(crate) fn map_contents(value: &Value, fields: &[Field], f: &mut dyn FnMut(&Value) -> Result<Value>) -> Result<Value> {
+pub(crate) fn map_contents(
+    value: &Value,
+    fields: &[Field],
+    f: &mut dyn FnMut(&Value) -> Result<Value>,
+) -> Result<Value> {
     let Some(object) = value.as_object() else { return Ok(value.clone()) };
     let mut out = Map::new();
     for (key, value) in object {
@@ -169,7 +173,12 @@ pub(crate) fn map_contents(value: &Value, fields: &[Field], f: &mut dyn FnMut(&V
             Some(Content) => f(value)?,
             Some(Record(fields)) => map_contents(value, fields, f)?,
             Some(List(fields)) => Value::Array(
-                value.as_array().into_iter().flatten().map(|item| map_contents(item, fields, f)).collect::<Result<_>>()?,
+                value
+                    .as_array()
+                    .into_iter()
+                    .flatten()
+                    .map(|item| map_contents(item, fields, f))
+                    .collect::<Result<_>>()?,
             ),
             _ => value.clone(),
         };

@@ -80,14 +80,16 @@ fn tree_entry_from_js(object: &JsValue, at: &str) -> Result<TreeEntry> {
             Ok(TreeEntry::file(path, size as u64, digest, executable))
         }
         "symlink" => Ok(TreeEntry::symlink(path, string_field(object, "target", at)?)),
-        other => Err(Error::new(ErrorCode::UnsupportedEntryType, format!("entry type {other:?} is not file or symlink")).at(at)),
+        other => {
+            Err(Error::new(ErrorCode::UnsupportedEntryType, format!("entry type {other:?} is not file or symlink"))
+                .at(at))
+        }
     }
 }
 
 fn tree_from_js(entries: &JsValue) -> Result<Tree> {
-    let array = entries
-        .dyn_ref::<Array>()
-        .ok_or_else(|| Error::new(ErrorCode::JsonInvalid, "entries must be an array"))?;
+    let array =
+        entries.dyn_ref::<Array>().ok_or_else(|| Error::new(ErrorCode::JsonInvalid, "entries must be an array"))?;
     let entries = array
         .iter()
         .enumerate()
@@ -165,10 +167,7 @@ fn finished_hasher() -> JsValue {
 #[wasm_bindgen(js_name = treeDigest)]
 pub fn tree_digest(entries: JsValue) -> std::result::Result<JsValue, JsValue> {
     let tree = tree_from_js(&entries).map_err(to_js_error)?;
-    Ok(object(&[
-        ("digest", tree.digest().to_string().into()),
-        ("entries", value_to_js(&tree.entries_value())),
-    ]))
+    Ok(object(&[("digest", tree.digest().to_string().into()), ("entries", value_to_js(&tree.entries_value()))]))
 }
 
 #[wasm_bindgen(js_name = buildManifest)]

@@ -237,5 +237,4 @@ mod tests {
         let listed = index_list(skopeo.to_string().as_bytes()).unwrap();
         assert_eq!((listed[0].uri, listed[0].artifact_type), (uri("a"), ArtifactKind::Pack));
     }
-
 }

@@ -18,9 +18,9 @@ mod pack;
 mod test_support;
 
 use execution::execution_manifest_from_value;
-use pack::pack_manifest_from_value;
 pub use execution::{execution_manifest, parse_execution_manifest, ExecutionOciManifest};
 pub use index::{index_add, index_list, index_remove, IndexEntry};
+use pack::pack_manifest_from_value;
 pub use pack::{
     empty_config_value, layer_title, pack_manifest, pack_manifest_fallback, parse_pack_manifest, PackOciManifest,
 };

@@ -309,5 +309,4 @@ mod tests {
             assert_eq!(parse_pack_manifest(text).unwrap_err().code, ErrorCode::OciInvalid);
         }
     }
-
 }

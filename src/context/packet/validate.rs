@@ -1,0 +1,1 @@
+//! Validation of a ContextPackage document (owned by the packet helper; see docs/context.md).
