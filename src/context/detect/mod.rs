@@ -36,6 +36,33 @@ pub struct Rule {
     pub kind: RuleKind,
     /// A structural check on the secret (a checksum), when the pattern alone admits too much.
     pub value_check: Option<fn(&str) -> bool>,
+    /// Matches the rule must not report (gitleaks allowlists).
+    pub allowlist: Allowlist,
+}
+
+/// Known-harmless matches: a secret that one of `secret_regexes` finds something in, a whole match that one of
+/// `match_regexes` does, or a secret containing one of `stopwords` (lowercase, compared case-insensitively).
+#[derive(Debug, Clone, Default)]
+pub struct Allowlist {
+    pub secret_regexes: Vec<Regex>,
+    pub match_regexes: Vec<Regex>,
+    pub stopwords: Vec<String>,
+}
+
+impl Allowlist {
+    pub fn is_empty(&self) -> bool {
+        self.secret_regexes.is_empty() && self.match_regexes.is_empty() && self.stopwords.is_empty()
+    }
+
+    fn allows(&self, secret: &str, whole: &str) -> bool {
+        if self.is_empty() {
+            return false;
+        }
+        let lowered = secret.to_ascii_lowercase();
+        self.secret_regexes.iter().any(|regex| regex.is_match(secret))
+            || self.match_regexes.iter().any(|regex| regex.is_match(whole))
+            || self.stopwords.iter().any(|word| lowered.contains(word.as_str()))
+    }
 }
 
 /// Compiles a detector pattern the way every rule is compiled: ASCII semantics (`\w \d \s \b` are ASCII, as in
@@ -81,6 +108,8 @@ impl Default for PiiOptions {
 #[derive(Debug, Clone)]
 pub struct Detector {
     rules: Vec<Rule>,
+    /// Per-rule text written instead of [`marker`]; like markers, `find` never matches inside one.
+    replacements: BTreeMap<String, String>,
 }
 
 /// The marker that replaces a secret. Rule ids are `[a-z0-9._-]`, so no rule's value class spans a marker,
@@ -107,7 +136,7 @@ impl Detector {
             })
             .map(rules::BuiltinRule::compile)
             .collect();
-        Detector { rules }
+        Detector { rules, replacements: BTreeMap::new() }
     }
 
     pub fn rules(&self) -> &[Rule] {
@@ -119,13 +148,34 @@ impl Detector {
         self.rules.push(rule);
     }
 
+    /// Writes `text` instead of the `[REDACTED:<rule-id>]` marker for `rule_id`. `find` ignores any match that
+    /// overlaps the text, so redaction stays idempotent; the caller keeps the text distinctive (see the policy).
+    pub fn set_replacement(&mut self, rule_id: &str, text: &str) {
+        self.replacements.insert(rule_id.to_owned(), text.to_owned());
+    }
+
+    /// What a secret found by `rule_id` is replaced with.
+    pub fn replacement(&self, rule_id: &str) -> String {
+        self.replacements.get(rule_id).cloned().unwrap_or_else(|| marker(rule_id))
+    }
+
+    /// Byte ranges of markers and custom replacements: text redaction wrote, which no rule may match again.
+    pub fn protected_ranges(&self, text: &str) -> Vec<(usize, usize)> {
+        let mut ranges: Vec<(usize, usize)> =
+            marker_pattern().find_iter(text).map(|found| (found.start(), found.end())).collect();
+        for replacement in self.replacements.values() {
+            ranges.extend(text.match_indices(replacement.as_str()).map(|(start, s)| (start, start + s.len())));
+        }
+        ranges.sort_unstable();
+        ranges
+    }
+
     /// Non-overlapping findings in text order. Credentials are chosen before PII (a connection-string password
     /// must not be reported as the local part of an e-mail address); within a kind the leftmost match wins,
     /// then the longest, then the earlier rule.
     pub fn find(&self, text: &str) -> Vec<Finding> {
         let lowered = text.to_ascii_lowercase();
-        let markers: Vec<(usize, usize)> =
-            marker_pattern().find_iter(text).map(|found| (found.start(), found.end())).collect();
+        let markers = self.protected_ranges(text);
         let mut candidates = Vec::new();
         for (rule_index, rule) in self.rules.iter().enumerate() {
             if !rule.keywords.is_empty() && !rule.keywords.iter().any(|keyword| lowered.contains(keyword.as_str())) {
@@ -136,7 +186,7 @@ impl Detector {
                 let (start, end) = (secret.start(), secret.end());
                 if start == end
                     || markers.iter().any(|&(marker_start, marker_end)| start < marker_end && marker_start < end)
-                    || !rule.accepts(secret.as_str())
+                    || !rule.accepts(secret.as_str(), &captures[0])
                 {
                     continue;
                 }
@@ -179,7 +229,7 @@ impl Detector {
             let mut copied_to = 0;
             for finding in findings {
                 replaced.push_str(&current[copied_to..finding.start]);
-                replaced.push_str(&marker(&finding.rule_id));
+                replaced.push_str(&self.replacement(&finding.rule_id));
                 copied_to = finding.end;
                 *counts.entry(finding.rule_id).or_insert(0) += 1;
             }
@@ -190,10 +240,11 @@ impl Detector {
 }
 
 impl Rule {
-    fn accepts(&self, secret: &str) -> bool {
+    fn accepts(&self, secret: &str, whole: &str) -> bool {
         self.min_entropy.is_none_or(|minimum| shannon_entropy(secret) >= minimum)
             && self.value_check.is_none_or(|check| check(secret))
             && !checks::looks_like_placeholder(secret)
+            && !self.allowlist.allows(secret, whole)
     }
 }
 

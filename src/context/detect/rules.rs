@@ -3,7 +3,7 @@
 //! value is, plus an entropy floor. Group 1 is always the secret.
 
 use super::checks::{is_iban, is_payment_card, is_secret_shaped};
-use super::{compile_pattern, Rule, RuleKind};
+use super::{compile_pattern, Allowlist, Rule, RuleKind};
 
 pub(super) const EMAIL: &str = "email-address";
 pub(super) const IPV4: &str = "ipv4-address";
@@ -31,6 +31,7 @@ impl BuiltinRule {
             min_entropy: self.min_entropy,
             kind: self.kind,
             value_check: self.value_check,
+            allowlist: Allowlist::default(),
         }
     }
 }

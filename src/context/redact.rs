@@ -1,0 +1,562 @@
+//! Applies a [`Policy`] to a packet, and decides whether a packet may leave the machine.
+//!
+//! [`redact_packet`] acts in this order, each action one `policy.redactions_applied` record:
+//! 1. items whose `path` matches a forbidden glob are dropped;
+//! 2. credentials and PII are masked in every text the LLM reads (an item's `signature`, `summary` and
+//!    `snippet`; `problem.summary` and `problem.acceptance[]`; `attachments[].content`), or, under
+//!    `remove_item` for the rule's kind, the item is dropped (problem text and attachments are always masked:
+//!    they cannot be dropped);
+//! 3. snippets over `large_files.max_length` characters are truncated, never inside a redaction marker (masking
+//!    comes first so a cut cannot split a secret into pieces no rule matches);
+//! 4. forbidden calls in snippets are flagged, or their items dropped. This runs on the truncated text: a flag
+//!    describes what the LLM will read.
+//!
+//! Records hold rule ids, globs and call names, never matched text, and no times. A second pass changes
+//! nothing and adds no record: what was dropped is gone, masks are markers no rule matches, truncated snippets
+//! fit, and a flag already recorded for an item is not recorded again.
+//!
+//! [`remote_gate`] checks a `remote_allowed` packet after redaction. With ctxpack's actions a secret cannot
+//! survive [`redact_packet`] under the same policy (there is no "keep" action: credentials are always masked or
+//! their item removed), so the gate catches packets that were never redacted, were redacted under a weaker policy
+//! (fewer rules, PII switched off), or were edited afterwards.
+
+use crate::context::detect::{Detector, Rule, RuleKind};
+use crate::context::packet::{Item, Packet, Privacy, Redaction, RedactionAction};
+use crate::context::policy::{CallAction, ContentAction, Policy};
+use crate::context::violation::Violation;
+
+/// The records this pass added (also appended to `packet.policy.redactions_applied`).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct RedactSummary {
+    pub applied: Vec<Redaction>,
+}
+
+/// Appended to a truncated snippet; counted within the maximum length, so the result fits.
+const TRUNCATION_MARK: &str = "\n[TRUNCATED]";
+
+pub fn redact_packet(packet: &mut Packet, policy: &Policy) -> RedactSummary {
+    let mut applied = Vec::new();
+    if packet.constraints.forbidden_paths.is_empty() {
+        packet.constraints.forbidden_paths = policy.forbidden_paths().iter().map(|g| g.as_str().to_owned()).collect();
+    }
+    if packet.constraints.forbidden_calls.is_empty() {
+        packet.constraints.forbidden_calls = policy.forbidden_calls().iter().map(|c| c.name.clone()).collect();
+    }
+    packet.policy.remote_allowed = packet.header.privacy == Privacy::RemoteAllowed;
+
+    packet.context.retain(|item| {
+        let Some(glob) = item.path.as_deref().and_then(|path| policy.forbidden_path(path)) else { return true };
+        applied.push(record(item, None, RedactionAction::Dropped, glob.as_str(), "forbidden path".to_owned(), 1));
+        false
+    });
+
+    packet.context.retain_mut(|item| redact_item(item, policy, &mut applied));
+    let detector = policy.detector();
+    let problem_texts = std::iter::once(("problem.summary".to_owned(), &mut packet.problem.summary)).chain(
+        packet.problem.acceptance.iter_mut().enumerate().map(|(i, text)| (format!("problem.acceptance[{i}]"), text)),
+    );
+    for (field, text) in problem_texts {
+        mask("problem", None, &field, text, detector, &mut applied);
+    }
+    for (index, attachment) in packet.attachments.iter_mut().enumerate() {
+        let field = format!("attachments[{index}].content");
+        mask(&attachment.name, None, &field, &mut attachment.content, detector, &mut applied);
+    }
+
+    for item in &mut packet.context {
+        truncate_snippet(item, policy, &mut applied);
+    }
+
+    let existing = &packet.policy.redactions_applied;
+    packet.context.retain(|item| check_calls(item, policy, existing, &mut applied));
+
+    packet.policy.redactions_applied.extend(applied.iter().cloned());
+    RedactSummary { applied }
+}
+
+/// Masks an item's texts, or reports `false` (drop it) when a rule whose kind is `remove_item` matched.
+fn redact_item(item: &mut Item, policy: &Policy, applied: &mut Vec<Redaction>) -> bool {
+    let detector = policy.detector();
+    let fields = [("signature", &item.signature), ("summary", &item.summary), ("snippet", &item.snippet)];
+    for (field, text) in fields {
+        let Some(text) = text.as_deref() else { continue };
+        let findings = detector.find(text);
+        let removing: Vec<_> =
+            findings.iter().filter(|f| policy.action_for(f.kind) == ContentAction::RemoveItem).collect();
+        if let Some(first) = removing.first() {
+            let reason = format!("{} found (remove_item)", kind_name(first.kind));
+            applied.push(record(item, Some(field), RedactionAction::Dropped, &first.rule_id, reason, removing.len()));
+            return false;
+        }
+    }
+    let (name, path) = (item.name.clone(), item.path.clone());
+    for (field, text) in
+        [("signature", &mut item.signature), ("summary", &mut item.summary), ("snippet", &mut item.snippet)]
+    {
+        if let Some(text) = text {
+            mask(&name, path.as_deref(), field, text, detector, applied);
+        }
+    }
+    true
+}
+
+fn mask(name: &str, path: Option<&str>, field: &str, text: &mut String, detector: &Detector, out: &mut Vec<Redaction>) {
+    let redacted = detector.redact(text);
+    if redacted.counts.is_empty() {
+        return;
+    }
+    *text = redacted.text;
+    for (rule_id, count) in redacted.counts {
+        let reason = rule(detector, &rule_id).map_or_else(|| "secret".to_owned(), |rule| rule.description.clone());
+        out.push(Redaction {
+            item_name: name.to_owned(),
+            path: path.map(str::to_owned),
+            field: Some(field.to_owned()),
+            action: RedactionAction::Masked,
+            rule: rule_id,
+            reason,
+            count: count as u64,
+            redacted_at: None,
+        });
+    }
+}
+
+fn truncate_snippet(item: &mut Item, policy: &Policy, applied: &mut Vec<Redaction>) {
+    let max = policy.max_snippet_chars();
+    let Some(snippet) = item.snippet.as_mut() else { return };
+    let length = snippet.chars().count();
+    if length <= max {
+        return;
+    }
+    let mark_chars = TRUNCATION_MARK.chars().count();
+    let (keep, mut mark) = if max > mark_chars { (max - mark_chars, TRUNCATION_MARK) } else { (max, "") };
+    let mut cut = snippet.char_indices().nth(keep).map_or(snippet.len(), |(at, _)| at);
+    let detector = policy.detector();
+    // Never leave half a marker: the remains could match a rule, and the next pass would mask them.
+    if let Some(&(start, _)) = detector.protected_ranges(snippet).iter().find(|&&(start, end)| start < cut && cut < end)
+    {
+        cut = start;
+    }
+    // A cut can also complete a match (a token that was too long to match ends at the cut now): cut before it,
+    // so the result holds no secret and a second pass finds nothing. Each round shortens the text.
+    let truncated = loop {
+        let candidate = format!("{}{mark}", &snippet[..cut]);
+        match detector.find(&candidate).iter().map(|finding| finding.start).min() {
+            None => break candidate,
+            Some(start) if start < cut => cut = start,
+            Some(_) => mark = "",
+        }
+    };
+    *snippet = truncated;
+    let reason = format!("snippet of {length} characters cut to at most {max}");
+    applied.push(record(item, Some("snippet"), RedactionAction::Truncated, "max_length", reason, 1));
+}
+
+/// Flags (or drops, reporting `false`) an item whose snippet calls a forbidden function.
+fn check_calls(item: &Item, policy: &Policy, existing: &[Redaction], applied: &mut Vec<Redaction>) -> bool {
+    let Some(snippet) = item.snippet.as_deref() else { return true };
+    let found: Vec<(&crate::context::policy::ForbiddenCall, usize)> = policy
+        .forbidden_calls()
+        .iter()
+        .map(|call| (call, count_calls(snippet, &call.name)))
+        .filter(|(_, count)| *count > 0)
+        .collect();
+    if found.is_empty() {
+        return true;
+    }
+    if policy.call_action() == CallAction::Drop {
+        let (call, _) = found[0];
+        let total = found.iter().map(|(_, count)| count).sum();
+        let reason = format!("forbidden call ({})", call.rule);
+        applied.push(record(item, Some("snippet"), RedactionAction::Dropped, &call.name, reason, total));
+        return false;
+    }
+    for (call, count) in found {
+        let flag = record(
+            item,
+            Some("snippet"),
+            RedactionAction::Flagged,
+            &call.name,
+            format!("forbidden call ({})", call.rule),
+            count,
+        );
+        let same = |r: &Redaction| {
+            r.action == flag.action && r.rule == flag.rule && r.item_name == flag.item_name && r.path == flag.path
+        };
+        if !existing.iter().any(same) && !applied.iter().any(same) {
+            applied.push(flag);
+        }
+    }
+    true
+}
+
+/// Occurrences of `name` as a whole dotted name: `os.system(` counts, `myos.system`, `self.os.system` and
+/// `os.systems` do not.
+fn count_calls(text: &str, name: &str) -> usize {
+    let identifier = |c: char| c.is_ascii_alphanumeric() || c == '_' || c == '$';
+    text.match_indices(name)
+        .filter(|&(start, _)| {
+            let before = text[..start].chars().next_back();
+            let after = text[start + name.len()..].chars().next();
+            !before.is_some_and(|c| identifier(c) || c == '.' || c == ':') && !after.is_some_and(identifier)
+        })
+        .count()
+}
+
+fn record(
+    item: &Item,
+    field: Option<&str>,
+    action: RedactionAction,
+    rule: &str,
+    reason: String,
+    count: usize,
+) -> Redaction {
+    Redaction {
+        item_name: item.name.clone(),
+        path: item.path.clone(),
+        field: field.map(str::to_owned),
+        action,
+        rule: rule.to_owned(),
+        reason,
+        count: count as u64,
+        redacted_at: None,
+    }
+}
+
+fn rule<'a>(detector: &'a Detector, id: &str) -> Option<&'a Rule> {
+    detector.rules().iter().find(|rule| rule.id == id)
+}
+
+fn kind_name(kind: RuleKind) -> &'static str {
+    match kind {
+        RuleKind::Credential => "credential",
+        RuleKind::Pii => "personal data",
+    }
+}
+
+/// Why a `remote_allowed` packet may not leave the machine; empty when it may (or when it is `local_only`).
+pub fn remote_gate(packet: &Packet, policy: &Policy) -> Vec<Violation> {
+    if packet.header.privacy != Privacy::RemoteAllowed {
+        return Vec::new();
+    }
+    let mut violations = Vec::new();
+    if policy.is_always_local(&packet.header.task_type) {
+        violations.push(Violation::new(
+            "header.task_type",
+            "always_local",
+            format!("task type {} must stay local (routing.always_local)", packet.header.task_type),
+        ));
+    }
+    let mut texts: Vec<(String, &str)> = Vec::new();
+    for (index, item) in packet.context.iter().enumerate() {
+        if let Some(glob) = item.path.as_deref().and_then(|path| policy.forbidden_path(path)) {
+            violations.push(Violation::new(
+                format!("context[{index}].path"),
+                "forbidden_path",
+                format!("matches forbidden path {glob}"),
+            ));
+        }
+        for (field, text) in [("signature", &item.signature), ("summary", &item.summary), ("snippet", &item.snippet)] {
+            if let Some(text) = text {
+                texts.push((format!("context[{index}].{field}"), text));
+            }
+        }
+    }
+    texts.push(("problem.summary".to_owned(), &packet.problem.summary));
+    for (index, text) in packet.problem.acceptance.iter().enumerate() {
+        texts.push((format!("problem.acceptance[{index}]"), text));
+    }
+    for (index, attachment) in packet.attachments.iter().enumerate() {
+        texts.push((format!("attachments[{index}].content"), &attachment.content));
+    }
+    for (path, text) in texts {
+        let mut rules: Vec<String> = policy.detector().find(text).into_iter().map(|f| f.rule_id).collect();
+        rules.sort();
+        rules.dedup();
+        for rule_id in rules {
+            violations.push(Violation::new(path.clone(), "secret", format!("rule {rule_id} still matches")));
+        }
+    }
+    violations
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::context::packet::Attachment;
+    use serde_json::{json, Value};
+
+    /// A classic GitHub token built at run time, so this file holds nothing that looks like a live secret.
+    fn token(seed: u64) -> String {
+        let alphabet = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
+        let mut state = seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1;
+        let body: String = (0..36)
+            .map(|_| {
+                state ^= state << 13;
+                state ^= state >> 7;
+                state ^= state << 17;
+                char::from(alphabet[(state % alphabet.len() as u64) as usize])
+            })
+            .collect();
+        format!("gh{}_{body}", 'p')
+    }
+
+    fn packet(privacy: &str, items: Vec<Value>) -> Packet {
+        serde_json::from_value(json!({
+            "header": {"packet_id": "p", "task_id": "t", "task_type": "code.generate", "created_at": "now",
+                       "builder_version": "test", "privacy": privacy},
+            "problem": {"summary": "fix the login", "acceptance": ["tests pass"]},
+            "scope": {"roots": ["."]},
+            "constraints": {"max_tokens": 1000},
+            "context": items,
+            "policy": {"remote_allowed": false},
+            "provenance": {}
+        }))
+        .unwrap()
+    }
+
+    fn item(name: &str, path: &str, snippet: &str) -> Value {
+        json!({"name": name, "path": path, "item_type": "code", "source": "ast", "snippet": snippet})
+    }
+
+    fn policy(document: Value) -> Policy {
+        Policy::from_document(&document).unwrap()
+    }
+
+    fn names(packet: &Packet) -> Vec<&str> {
+        packet.context.iter().map(|item| item.name.as_str()).collect()
+    }
+
+    #[test]
+    fn drops_items_on_forbidden_paths() {
+        let mut p = packet("local_only", vec![item("env", "app/.env", "A=1"), item("ok", "src/a.py", "x = 1")]);
+        let summary = redact_packet(&mut p, &Policy::builtin());
+        assert_eq!(names(&p), ["ok"]);
+        let record = &summary.applied[0];
+        assert_eq!(
+            (record.action, record.rule.as_str(), record.reason.as_str()),
+            (RedactionAction::Dropped, ".env", "forbidden path")
+        );
+        assert_eq!(record.path.as_deref(), Some("app/.env"));
+        assert!(p.constraints.forbidden_paths.contains(&".npmrc".to_owned()));
+        assert!(p.constraints.forbidden_calls.contains(&"os.system".to_owned()));
+    }
+
+    #[test]
+    fn masks_credentials_and_pii_in_every_llm_visible_text() {
+        let secret = token(1);
+        let mut p =
+            packet("local_only", vec![item("a", "src/a.py", &format!("KEY = \"{secret}\"\nk2 = \"{secret}\""))]);
+        p.context[0].summary = Some("mail jane.doe@acme-corp.org".to_owned());
+        p.problem.summary = format!("token {secret} leaked");
+        p.problem.acceptance.push(format!("rotate {secret}"));
+        p.attachments.push(Attachment { name: "log".into(), content: format!("auth {secret}"), mime_type: None });
+        let summary = redact_packet(&mut p, &Policy::builtin());
+        let text = serde_json::to_string(&p).unwrap();
+        assert!(!text.contains(&secret), "no secret survives anywhere, records included");
+        assert!(!text.contains("jane.doe@"));
+        assert!(p.context[0].snippet.as_deref().unwrap().contains("[REDACTED:github-personal-access-token]"));
+        let fields: Vec<(&str, &str, u64)> =
+            summary.applied.iter().map(|r| (r.field.as_deref().unwrap(), r.rule.as_str(), r.count)).collect();
+        assert_eq!(
+            fields,
+            [
+                ("summary", "email-address", 1),
+                ("snippet", "github-personal-access-token", 2),
+                ("problem.summary", "github-personal-access-token", 1),
+                ("problem.acceptance[1]", "github-personal-access-token", 1),
+                ("attachments[0].content", "github-personal-access-token", 1),
+            ]
+        );
+        assert!(summary.applied.iter().all(|r| r.action == RedactionAction::Masked && r.redacted_at.is_none()));
+    }
+
+    #[test]
+    fn remove_item_drops_an_item_with_a_credential_but_masks_pii() {
+        let policy = policy(json!({"redaction": {"strategies": {"secrets": {"action": "remove_item"}}}}));
+        let secret = token(2);
+        let items = vec![
+            item("cred", "src/a.py", &format!("t = '{secret}'")),
+            item("pii", "src/b.py", "# by jane.doe@acme-corp.org"),
+        ];
+        let mut p = packet("local_only", items);
+        let summary = redact_packet(&mut p, &policy);
+        assert_eq!(names(&p), ["pii"]);
+        assert_eq!(summary.applied[0].action, RedactionAction::Dropped);
+        assert_eq!(summary.applied[0].rule, "github-personal-access-token");
+        assert_eq!(summary.applied[1].action, RedactionAction::Masked);
+        assert!(!serde_json::to_string(&summary.applied).unwrap().contains(&secret));
+    }
+
+    #[test]
+    fn the_original_policy_rules_load_and_mask_with_their_replacement() {
+        let policy = policy(json!({"privacy": {"forbidden_content": {"patterns": [
+            {"regex": "(?i)(secret|token)\\s*[=:]\\s*['\"]?[A-Za-z0-9_-]+", "reason": "Secret or token pattern"},
+            {"regex": "\\b[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\\.[A-Z|a-z]{2,}\\b", "reason": "Email address (PII)",
+             "redact_with": "[EMAIL_REDACTED]"}
+        ]}, "pii": {"email": false}}}));
+        let mut p = packet("local_only", vec![item("a", "src/a.py", "SECRET = 'hunter2'\n# owner: bob@corp.io")]);
+        let summary = redact_packet(&mut p, &policy);
+        assert_eq!(
+            p.context[0].snippet.as_deref(),
+            Some("[REDACTED:policy.secret-or-token-pattern]'\n# owner: [EMAIL_REDACTED]")
+        );
+        assert_eq!(summary.applied.len(), 2);
+        assert!(redact_packet(&mut p, &policy).applied.is_empty());
+    }
+
+    #[test]
+    fn forbidden_calls_are_flagged_once_or_dropped() {
+        let snippet = "import os\nos.system('ls')\nos.system('pwd')\nmyos.system(1)\nsubprocess.run(['x'])";
+        let mut p = packet("local_only", vec![item("a", "src/a.py", snippet), item("b", "src/b.py", "print(1)")]);
+        let summary = redact_packet(&mut p, &Policy::builtin());
+        let flags: Vec<(&str, u64, &str)> =
+            summary.applied.iter().map(|r| (r.rule.as_str(), r.count, r.reason.as_str())).collect();
+        assert_eq!(
+            flags,
+            [
+                ("subprocess.run", 1, "forbidden call (no_subprocess)"),
+                ("os.system", 2, "forbidden call (no_subprocess)")
+            ]
+        );
+        assert!(summary.applied.iter().all(|r| r.action == RedactionAction::Flagged));
+        assert_eq!(names(&p), ["a", "b"]);
+        assert!(redact_packet(&mut p, &Policy::builtin()).applied.is_empty(), "a flag is recorded once");
+
+        let drop = policy(json!({"redaction": {"strategies": {"forbidden_calls": {"action": "drop"}}},
+            "invariants": {"rules": [{"id": "no_eval", "forbidden_calls": ["eval"]}]}}));
+        let mut p = packet(
+            "local_only",
+            vec![
+                item("a", "src/a.py", snippet),
+                item("e", "src/e.py", "eval(x)"),
+                item("b", "src/b.py", "medieval(x)"),
+            ],
+        );
+        let summary = redact_packet(&mut p, &drop);
+        assert_eq!(names(&p), ["b"]);
+        assert_eq!(summary.applied[1].rule, "eval");
+        assert_eq!(summary.applied[1].reason, "forbidden call (no_eval)");
+        assert_eq!((summary.applied[0].action, summary.applied[0].count), (RedactionAction::Dropped, 3));
+    }
+
+    #[test]
+    fn long_snippets_are_truncated_to_the_maximum_without_splitting_a_marker() {
+        let policy = policy(json!({"redaction": {"strategies": {"large_files": {"max_length": 60}}}}));
+        let mut p =
+            packet("local_only", vec![item("a", "src/a.py", &format!("{}é{}", "x".repeat(30), "y".repeat(100)))]);
+        let summary = redact_packet(&mut p, &policy);
+        let snippet = p.context[0].snippet.as_deref().unwrap();
+        assert_eq!(snippet.chars().count(), 60);
+        assert!(snippet.ends_with(TRUNCATION_MARK));
+        assert_eq!(
+            (summary.applied[0].action, summary.applied[0].rule.as_str()),
+            (RedactionAction::Truncated, "max_length")
+        );
+
+        let mut p = packet(
+            "local_only",
+            vec![item("b", "src/b.py", &format!("{} {} and more text here to cut", "z".repeat(39), token(3)))],
+        );
+        redact_packet(&mut p, &policy);
+        let snippet = p.context[0].snippet.as_deref().unwrap();
+        assert_eq!(snippet, format!("{} {TRUNCATION_MARK}", "z".repeat(39)), "the marker is cut whole");
+
+        // A 40-character body matches nothing (no word boundary after 36); cut after 36 it would.
+        let long = format!("{}{}", token(6), "Q".repeat(4));
+        let mut p = packet("local_only", vec![item("c", "src/c.py", &format!("x {long} and more text to cut away"))]);
+        let policy =
+            Policy::from_document(&json!({"redaction": {"strategies": {"large_files": {"max_length": 54}}}})).unwrap();
+        assert!(redact_packet(&mut p, &policy).applied.iter().all(|r| r.action == RedactionAction::Truncated));
+        assert_eq!(p.context[0].snippet.as_deref(), Some(format!("x {TRUNCATION_MARK}").as_str()));
+        assert!(redact_packet(&mut p, &policy).applied.is_empty());
+    }
+
+    #[test]
+    fn a_second_pass_changes_nothing() {
+        let secret = token(4);
+        let packets = [
+            packet("remote_allowed", vec![item("a", "src/a.py", &format!("k = '{secret}'\nos.remove(p)"))]),
+            packet("local_only", vec![item("env", ".env.local", "A=1"), item("b", "b.rs", &"long line\n".repeat(700))]),
+            packet(
+                "local_only",
+                vec![item("c", "c.py", "requests.get(u) # jane.doe@acme-corp.org"), item("d", "d.py", "")],
+            ),
+            packet("remote_allowed", vec![]),
+        ];
+        let policies = [
+            Policy::builtin(),
+            policy(
+                json!({"redaction": {"strategies": {"secrets": {"action": "remove_item"}, "pii": {"replacement": "[PII]"},
+                "forbidden_calls": {"action": "drop"}, "large_files": {"max_length": 25}}}}),
+            ),
+        ];
+        for policy in &policies {
+            for original in &packets {
+                let mut once = original.clone();
+                redact_packet(&mut once, policy);
+                let mut twice = once.clone();
+                let summary = redact_packet(&mut twice, policy);
+                assert!(summary.applied.is_empty(), "{:?}", summary.applied);
+                assert_eq!(once, twice);
+                assert!(remote_gate(&twice, policy).is_empty());
+            }
+        }
+    }
+
+    #[test]
+    fn sets_remote_allowed_from_the_header() {
+        let mut p = packet("remote_allowed", vec![]);
+        redact_packet(&mut p, &Policy::builtin());
+        assert!(p.policy.remote_allowed);
+        let mut p = packet("local_only", vec![]);
+        p.policy.remote_allowed = true;
+        redact_packet(&mut p, &Policy::builtin());
+        assert!(!p.policy.remote_allowed);
+    }
+
+    #[test]
+    fn the_gate_blocks_unredacted_remote_packets_without_naming_the_secret() {
+        let secret = token(5);
+        let mut p = packet(
+            "remote_allowed",
+            vec![item("a", "src/a.py", &format!("x = '{secret}'")), item("k", "tls/server.pem", "...")],
+        );
+        p.header.task_type = "secrets.scan".to_owned();
+        let violations = remote_gate(&p, &Policy::builtin());
+        let codes: Vec<(&str, &str)> = violations.iter().map(|v| (v.path.as_str(), v.code)).collect();
+        assert_eq!(
+            codes,
+            [
+                ("header.task_type", "always_local"),
+                ("context[1].path", "forbidden_path"),
+                ("context[0].snippet", "secret")
+            ]
+        );
+        assert!(violations.iter().all(|v| !v.to_string().contains(&secret)));
+        assert!(violations[2].message.contains("github-personal-access-token"));
+
+        p.header.privacy = Privacy::LocalOnly;
+        assert!(remote_gate(&p, &Policy::builtin()).is_empty(), "local packets never leave, so nothing blocks them");
+    }
+
+    #[test]
+    fn the_gate_catches_what_a_weaker_policy_left_behind() {
+        let weak = policy(json!({"privacy": {"pii": false}}));
+        let mut p = packet("remote_allowed", vec![item("a", "src/a.py", "# owner jane.doe@acme-corp.org")]);
+        redact_packet(&mut p, &weak);
+        assert!(remote_gate(&p, &weak).is_empty());
+        let violations = remote_gate(&p, &Policy::builtin());
+        assert_eq!(violations.len(), 1);
+        assert_eq!((violations[0].code, violations[0].path.as_str()), ("secret", "context[0].snippet"));
+    }
+
+    #[test]
+    fn call_names_match_whole_dotted_names_only() {
+        assert_eq!(count_calls("os.system(x); os.system", "os.system"), 2);
+        for miss in ["myos.system(x)", "self.os.system(x)", "os.systems(x)", "pos.system", "a::os.system"] {
+            assert_eq!(count_calls(miss, "os.system"), 0, "{miss}");
+        }
+        assert_eq!(count_calls("(urllib.request.urlopen(u))", "urllib.request"), 1);
+    }
+}
