@@ -1,11 +1,14 @@
 //! Context packets (issue 5): the policy applied to everything sent to an LLM — forbidden paths, secret and
 //! PII redaction, token budgets — in the core, so every host enforces the same rules.
 
+pub mod audit;
 pub mod budget;
+pub mod collect;
 pub mod detect;
 pub mod glob;
 pub mod packet;
 pub mod policy;
 pub mod redact;
+pub mod symbols;
 pub mod tokens;
 pub mod violation;
