@@ -3,12 +3,15 @@
 
 pub mod audit;
 pub mod budget;
+pub mod build;
 pub mod collect;
 pub mod detect;
 pub mod glob;
+pub mod hash;
 pub mod packet;
 pub mod policy;
 pub mod redact;
 pub mod symbols;
+pub mod task;
 pub mod tokens;
 pub mod violation;

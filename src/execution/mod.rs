@@ -10,7 +10,7 @@ pub mod diff;
 pub mod log;
 pub mod manifest;
 mod problem;
-mod rfc3339;
+pub(crate) mod rfc3339;
 mod schema;
 
 pub use log::{ExecutionLog, LogOptions};

@@ -1,1 +1,289 @@
-//! YAML and JSON reading and writing of context documents (owned by the packet helper; see docs/context.md).
+//! YAML and JSON reading and writing of context documents.
+//!
+//! Reading is strict because a document's meaning must not depend on the parser: duplicate keys (which one wins?),
+//! non-string keys, tags, anchors and aliases (alias bombs, and text that says less than it means), several
+//! documents in one file, non-finite or inexact numbers and oversized inputs are all errors that name the line and
+//! column. Plain scalars resolve by the YAML 1.2 core schema (`yes` is a string, `0x1f` is 31).
+//!
+//! yaml-rust2 parses, because its events carry anchors, aliases, tags and positions; serde_norway writes, because
+//! it serialises a struct in field order, in block style, with multi-line strings as literal blocks.
+
+use crate::error::{Error, ErrorCode, Result};
+use serde::Serialize;
+use serde_json::{Map, Value};
+use yaml_rust2::parser::{Event, Parser, Tag};
+use yaml_rust2::scanner::{Marker, TScalarStyle};
+
+/// The largest document read: far above any real packet, small enough that a host cannot be made to allocate
+/// without bound.
+pub const MAX_DOCUMENT_BYTES: usize = 16 * 1024 * 1024;
+
+/// Deeper nesting than any packet has; the limit keeps recursion off the end of the stack.
+const MAX_DEPTH: usize = 128;
+
+/// Parses one JSON or YAML document into a JSON value. Text whose first non-space character is `{` is read as
+/// strict JSON; anything else as YAML.
+pub fn parse_document(text: &str) -> Result<Value> {
+    if text.len() > MAX_DOCUMENT_BYTES {
+        return Err(invalid(format!("the document is {} bytes; the limit is {MAX_DOCUMENT_BYTES}", text.len())));
+    }
+    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
+    if text.trim_start().starts_with('{') {
+        return crate::jcs::parse(text.as_bytes()).map_err(|e| invalid(format!("JSON: {}", e.message)));
+    }
+    let mut reader = Reader { parser: Parser::new_from_str(text) };
+    reader.document()
+}
+
+/// `value` as block-style YAML, struct fields in declaration order.
+pub fn to_yaml<T: Serialize>(value: &T) -> Result<String> {
+    serde_norway::to_string(value).map_err(|e| invalid(format!("cannot write YAML: {e}")))
+}
+
+/// `value` as indented JSON, struct fields in declaration order.
+pub fn to_json_pretty<T: Serialize>(value: &T) -> Result<String> {
+    serde_json::to_string_pretty(value).map_err(|e| invalid(format!("cannot write JSON: {e}")))
+}
+
+fn invalid(message: String) -> Error {
+    Error::new(ErrorCode::YamlInvalid, message)
+}
+
+fn invalid_at(mark: Marker, message: &str) -> Error {
+    invalid(format!("line {} column {}: {message}", mark.line(), mark.col() + 1))
+}
+
+struct Reader<'a> {
+    parser: Parser<std::str::Chars<'a>>,
+}
+
+impl Reader<'_> {
+    fn next(&mut self) -> Result<(Event, Marker)> {
+        self.parser.next_token().map_err(|e| invalid_at(*e.marker(), e.info()))
+    }
+
+    fn document(&mut self) -> Result<Value> {
+        let (event, mark) = self.next()?;
+        if event != Event::StreamStart {
+            return Err(invalid_at(mark, "expected the start of the stream"));
+        }
+        let (event, mark) = self.next()?;
+        match event {
+            Event::DocumentStart => {}
+            Event::StreamEnd => return Err(invalid_at(mark, "the document is empty")),
+            _ => return Err(invalid_at(mark, "expected a document")),
+        }
+        let (event, mark) = self.next()?;
+        let value = self.node(event, mark, 0)?;
+        let (event, mark) = self.next()?;
+        if event != Event::DocumentEnd {
+            return Err(invalid_at(mark, "expected the end of the document"));
+        }
+        match self.next()? {
+            (Event::StreamEnd, _) => Ok(value),
+            (_, mark) => Err(invalid_at(mark, "a file holds one document; remove the second `---` and what follows")),
+        }
+    }
+
+    fn node(&mut self, event: Event, mark: Marker, depth: usize) -> Result<Value> {
+        if depth > MAX_DEPTH {
+            return Err(invalid_at(mark, &format!("nesting is deeper than {MAX_DEPTH} levels")));
+        }
+        match event {
+            Event::Alias(_) => Err(invalid_at(mark, "aliases (*name) are not allowed; write the value out")),
+            Event::Scalar(text, style, anchor, tag) => {
+                plain_node(anchor, tag.as_ref(), mark)?;
+                scalar(text, style, mark)
+            }
+            Event::SequenceStart(anchor, tag) => {
+                plain_node(anchor, tag.as_ref(), mark)?;
+                let mut items = Vec::new();
+                loop {
+                    match self.next()? {
+                        (Event::SequenceEnd, _) => return Ok(Value::Array(items)),
+                        (event, mark) => items.push(self.node(event, mark, depth + 1)?),
+                    }
+                }
+            }
+            Event::MappingStart(anchor, tag) => {
+                plain_node(anchor, tag.as_ref(), mark)?;
+                let mut map = Map::new();
+                loop {
+                    let key = match self.next()? {
+                        (Event::MappingEnd, _) => return Ok(Value::Object(map)),
+                        (event, mark) => match self.node(event, mark, depth + 1)? {
+                            Value::String(key) => (key, mark),
+                            _ => return Err(invalid_at(mark, "keys must be strings")),
+                        },
+                    };
+                    let (event, value_mark) = self.next()?;
+                    let value = self.node(event, value_mark, depth + 1)?;
+                    if map.contains_key(&key.0) {
+                        return Err(invalid_at(key.1, &format!("duplicate key {:?}", key.0)));
+                    }
+                    map.insert(key.0, value);
+                }
+            }
+            _ => Err(invalid_at(mark, "expected a value")),
+        }
+    }
+}
+
+/// Anchors and tags change what a node means away from where it is written; a context document has no use for
+/// either. Positions point at the node the anchor or tag is on.
+fn plain_node(anchor: usize, tag: Option<&Tag>, mark: Marker) -> Result<()> {
+    if anchor != 0 {
+        return Err(invalid_at(mark, "anchors (&name) are not allowed"));
+    }
+    if let Some(tag) = tag {
+        let handle = if tag.handle == "tag:yaml.org,2002:" { "!!" } else { &tag.handle };
+        return Err(invalid_at(
+            mark,
+            &format!("tags ({handle}{}) are not allowed; quote the value instead", tag.suffix),
+        ));
+    }
+    Ok(())
+}
+
+/// A scalar under the YAML 1.2 core schema: only plain scalars can be null, booleans or numbers.
+fn scalar(text: String, style: TScalarStyle, mark: Marker) -> Result<Value> {
+    if style != TScalarStyle::Plain {
+        return Ok(Value::String(text));
+    }
+    match text.as_str() {
+        "" | "~" | "null" | "Null" | "NULL" => return Ok(Value::Null),
+        "true" | "True" | "TRUE" => return Ok(Value::Bool(true)),
+        "false" | "False" | "FALSE" => return Ok(Value::Bool(false)),
+        _ => {}
+    }
+    let unsigned = text.strip_prefix(['-', '+']).unwrap_or(&text);
+    let lower = unsigned.to_ascii_lowercase();
+    if lower == ".inf" || lower == ".nan" {
+        return Err(invalid_at(mark, &format!("{text} is not a finite number")));
+    }
+    let integer = if let Some(hex) = text.strip_prefix("0x") {
+        Some(i128::from_str_radix(hex, 16))
+    } else if let Some(octal) = text.strip_prefix("0o") {
+        Some(i128::from_str_radix(octal, 8))
+    } else if !unsigned.is_empty() && unsigned.bytes().all(|b| b.is_ascii_digit()) {
+        Some(text.parse::<i128>())
+    } else {
+        None
+    };
+    let json = match integer {
+        Some(Ok(n)) => n.to_string(),
+        Some(Err(_)) if text.starts_with("0x") || text.starts_with("0o") => return Ok(Value::String(text)),
+        Some(Err(_)) => return Err(invalid_at(mark, &format!("{text} is too large"))),
+        None if is_float(unsigned) => match text.parse::<f64>() {
+            Ok(f) if f.is_finite() => return Ok(Value::from(f)),
+            _ => return Err(invalid_at(mark, &format!("{text} is not a finite number"))),
+        },
+        None => return Ok(Value::String(text)),
+    };
+    // The same exactness rule as JSON input: an integer a double cannot hold is an error, not a rounding.
+    crate::jcs::parse(json.as_bytes()).map_err(|e| invalid_at(mark, &e.message))
+}
+
+/// `(\.[0-9]+|[0-9]+(\.[0-9]*)?)([eE][-+]?[0-9]+)?`, the core schema's float without its sign.
+fn is_float(text: &str) -> bool {
+    let (mantissa, exponent) = match text.find(['e', 'E']) {
+        Some(at) => (&text[..at], Some(&text[at + 1..])),
+        None => (text, None),
+    };
+    let digits = |s: &str| !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit());
+    let mantissa_ok = match mantissa.split_once('.') {
+        Some(("", fraction)) => digits(fraction),
+        Some((whole, fraction)) => digits(whole) && (fraction.is_empty() || digits(fraction)),
+        None => digits(mantissa),
+    };
+    let exponent_ok = exponent.is_none_or(|e| digits(e.strip_prefix(['-', '+']).unwrap_or(e)));
+    mantissa_ok && exponent_ok && (mantissa.contains('.') || exponent.is_some())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::context::packet::validate::tests::fixture_packet;
+    use crate::context::packet::Packet;
+    use serde_json::json;
+
+    fn message(text: &str) -> String {
+        let e = parse_document(text).unwrap_err();
+        assert_eq!(e.code, ErrorCode::YamlInvalid, "{text}");
+        e.message
+    }
+
+    #[test]
+    fn reads_yaml_and_json() {
+        let yaml = "a: 1\nb: [x, 'y', \"z\"]\nc:\n  d: ~\n  e: true\n  f: 1.5\n  g: yes\n  h: 0x1f\n  i: '12'\n";
+        let c = json!({"d": null, "e": true, "f": 1.5, "g": "yes", "h": 31, "i": "12"});
+        let expected = json!({"a": 1, "b": ["x", "y", "z"], "c": c});
+        assert_eq!(parse_document(yaml).unwrap(), expected);
+        assert_eq!(parse_document("  {\"a\": [1, 2]}").unwrap(), json!({"a": [1, 2]}));
+        assert_eq!(parse_document("- 1e3\n- -.5\n- 07\n- 1_000\n").unwrap(), json!([1000.0, -0.5, 7, "1_000"]));
+    }
+
+    #[test]
+    fn multi_line_strings_survive() {
+        let text = "s: |\n  line one\n  line two\n";
+        assert_eq!(parse_document(text).unwrap(), json!({"s": "line one\nline two\n"}));
+    }
+
+    #[test]
+    fn rejects_duplicate_keys_with_position() {
+        assert_eq!(message("a: 1\nb: 2\na: 3\n"), "line 3 column 1: duplicate key \"a\"");
+        assert!(message("{\"a\": 1, \"a\": 2}").contains("duplicate key"));
+    }
+
+    #[test]
+    fn rejects_what_json_cannot_say_or_would_hide() {
+        assert!(message("1: x\n").contains("keys must be strings"));
+        assert!(message("? [a]\n: x\n").contains("keys must be strings"));
+        assert!(message("a: !!str 1\n").contains("tags (!!str) are not allowed"));
+        assert!(message("a: !custom x\n").contains("tags"));
+        assert!(message("a: &x 1\nb: *x\n").contains("anchors"));
+        assert!(message("a: [*x]\n").contains("line 1"));
+        assert!(message("a: .inf\n").contains("not a finite number"));
+        assert!(message("a: -.NaN\n").contains("not a finite number"));
+        assert!(message("a: 1e999\n").contains("not a finite number"));
+        assert!(message("a: 9007199254740993\n").contains("no exact IEEE-754 double"));
+        assert!(message("a: 1\n---\nb: 2\n").contains("one document"));
+        assert!(message("").contains("empty"));
+        assert!(message("a: [1\n").contains("line"));
+    }
+
+    #[test]
+    fn an_alias_bomb_is_refused_at_the_first_anchor() {
+        let bomb = "a: &a [x, x, x, x, x, x, x, x, x]\nb: &b [*a, *a, *a, *a, *a, *a, *a, *a, *a]\n";
+        assert!(message(bomb).starts_with("line 1 column 7: anchors"));
+    }
+
+    #[test]
+    fn rejects_oversized_and_deeply_nested_input() {
+        let big = "a".repeat(MAX_DOCUMENT_BYTES + 1);
+        assert!(message(&big).contains("limit"));
+        let deep = format!("{}1{}", "[".repeat(MAX_DEPTH + 2), "]".repeat(MAX_DEPTH + 2));
+        assert!(message(&deep).contains("nesting"));
+    }
+
+    #[test]
+    fn packet_round_trips_through_yaml_and_json() {
+        let packet = fixture_packet();
+        let yaml = to_yaml(&packet).unwrap();
+        assert!(yaml.starts_with("header:\n  packet_id:"), "{yaml}");
+        assert!(yaml.contains("snippet: |"), "multi-line text is a literal block:\n{yaml}");
+        let back: Packet = serde_json::from_value(parse_document(&yaml).unwrap()).unwrap();
+        assert_eq!(back, packet);
+        let json = to_json_pretty(&packet).unwrap();
+        let back: Packet = serde_json::from_value(parse_document(&json).unwrap()).unwrap();
+        assert_eq!(back, packet);
+    }
+
+    #[test]
+    fn strings_that_look_like_other_scalars_stay_strings() {
+        let tricky = ["123", "0x1f", "0o17", "1e3", ".5", "true", "null", "~", "", "yes", "- a", "a: b", "#x", " x "];
+        let tricky = [&tricky[..], &["+1", "-1", "1.", ".inf", "-.5", "NULL", "0b1", "line\nbreak", "é"]].concat();
+        let value = json!({ "s": tricky });
+        assert_eq!(parse_document(&to_yaml(&value).unwrap()).unwrap(), value);
+    }
+}

@@ -1,0 +1,212 @@
+//! `context build`: a packet from a task and the files a host read — collect, redact, budget, validate, hash.
+//!
+//! Pure: the host passes the files (already selected by [`crate::context::collect::ScopeMatcher`]), the packet
+//! id, the creation time and the build duration. Redaction runs before the budget, so a masked snippet is counted
+//! at its redacted size and a dropped item frees room; validation runs last, on the packet as it will be sent.
+
+use crate::context::budget::apply_budget;
+use crate::context::collect::{collect_items, SourceFile, Target};
+use crate::context::hash::{cache_key, packet_hash};
+use crate::context::packet::validate::{validate, SchemaRules};
+use crate::context::packet::{
+    BuildStats, Constraints, Header, InputFile, Inputs, Packet, PolicyRecord, Problem, Provenance,
+};
+use crate::context::policy::Policy;
+use crate::context::redact::{redact_packet, remote_gate};
+use crate::context::task::TaskSpec;
+use crate::context::tokens::TokenCounter;
+use crate::context::violation::{violations_error, Violation};
+use crate::digest::Digest;
+use crate::error::{ErrorCode, Result};
+
+/// `ctxpack/<version>`: recorded in every packet, and part of the cache key, so a new builder never serves a
+/// packet an older one built.
+pub const BUILDER_VERSION: &str = concat!("ctxpack/", env!("CARGO_PKG_VERSION"));
+
+/// The invariants every packet ctxpack builds satisfies (and that its validator and redactor enforce).
+const INVARIANTS: [&str; 4] = [
+    "All paths are relative to the project root",
+    "No item comes from a forbidden path",
+    "Secrets and PII are redacted; forbidden calls are flagged or dropped",
+    "Total tokens_est <= max_tokens and items <= max_items",
+];
+
+/// What the host supplies that the core must not invent: identity, time, and how long collecting took.
+#[derive(Debug, Clone)]
+pub struct BuildEnv {
+    pub packet_id: String,
+    /// RFC 3339.
+    pub created_at: String,
+    pub duration_ms: Option<u64>,
+}
+
+#[derive(Debug, Clone)]
+pub struct BuildOutcome {
+    pub packet: Packet,
+    pub cache_key: Digest,
+    /// Non-empty only for a `remote_allowed` packet that breaks a routing rule: the host must not send it.
+    pub blocked: Vec<Violation>,
+}
+
+/// The cache key of a build, computable before the build (the host checks its cache with it first).
+pub fn build_cache_key(task: &TaskSpec, files: &[SourceFile], policy: &Policy) -> Result<Digest> {
+    cache_key(task, &input_files(files), &policy.digest(), BUILDER_VERSION)
+}
+
+pub fn build_packet(
+    task: &TaskSpec,
+    files: &[SourceFile],
+    policy: &Policy,
+    rules: &SchemaRules,
+    env: BuildEnv,
+    counter: TokenCounter,
+) -> Result<BuildOutcome> {
+    let (default_tokens, default_items) = policy.budget_for(&task.task_type);
+    let target = Target { file: task.target_file.clone(), symbol: task.target_symbol.clone() };
+    let items = collect_items(files, &target, policy.max_snippet_chars());
+    let items_collected = items.len() as u64;
+    let inputs = input_files(files);
+    let key = cache_key(task, &inputs, &policy.digest(), BUILDER_VERSION)?;
+    let mut packet = Packet {
+        header: Header {
+            packet_id: env.packet_id,
+            task_id: task.task_id.clone(),
+            task_type: task.task_type.clone(),
+            created_at: env.created_at,
+            builder_version: BUILDER_VERSION.to_owned(),
+            privacy: task.privacy,
+        },
+        problem: Problem {
+            summary: task.summary.clone(),
+            intent_ref: task.intent_ref.clone(),
+            acceptance: task.acceptance.clone(),
+        },
+        scope: task.scope.clone(),
+        constraints: Constraints {
+            max_tokens: task.max_tokens.unwrap_or(default_tokens),
+            max_items: task.max_items.unwrap_or(default_items),
+            time_budget_seconds: None,
+            cost_budget_usd: None,
+            forbidden_paths: Vec::new(),
+            forbidden_calls: Vec::new(),
+        },
+        context: items,
+        invariants: INVARIANTS.iter().map(|rule| rule.to_string()).collect(),
+        policy: PolicyRecord::default(),
+        provenance: Provenance {
+            inputs: Inputs { files: inputs, ..Inputs::default() },
+            build_stats: Some(BuildStats { duration_ms: env.duration_ms, items_collected, ..BuildStats::default() }),
+            cache_key: Some(key.to_string()),
+            packet_hash: String::new(),
+        },
+        attachments: Vec::new(),
+    };
+    redact_packet(&mut packet, policy);
+    apply_budget(&mut packet, counter)?;
+    if let Some(stats) = packet.provenance.build_stats.as_mut() {
+        stats.items_filtered = items_collected - packet.context.len() as u64;
+    }
+    let violations = validate(&packet.to_value(), rules);
+    if !violations.is_empty() {
+        return Err(violations_error(ErrorCode::PacketInvalid, &violations).at(task.task_id.clone()));
+    }
+    packet.provenance.packet_hash = packet_hash(&packet)?.to_string();
+    let blocked = remote_gate(&packet, policy);
+    Ok(BuildOutcome { packet, cache_key: key, blocked })
+}
+
+fn input_files(files: &[SourceFile]) -> Vec<InputFile> {
+    let mut inputs: Vec<InputFile> = files
+        .iter()
+        .map(|file| InputFile { path: file.path.to_owned(), digest: file.digest.to_string(), size: file.size })
+        .collect();
+    inputs.sort_by(|a, b| a.path.cmp(&b.path));
+    inputs
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::context::packet::{Privacy, RedactionAction};
+    use crate::context::tokens::estimate_tokens;
+
+    const CHARGE: &str = "import os\n\n\ndef charge(amount: int) -> dict:\n    \"\"\"Charge a card.\"\"\"\n    os.system(\"sync\")\n    return {\"amount\": amount}\n\n\ndef refund(receipt):\n    \"\"\"Refund a charge.\"\"\"\n    return receipt\n";
+
+    fn task(privacy: Privacy, task_type: &str) -> TaskSpec {
+        let doc = serde_json::json!({
+            "task_id": "T-1", "task_type": task_type, "privacy": privacy.as_str(), "summary": "Add refunds",
+            "target_file": "src/pay.py", "target_symbol": "charge", "max_tokens": 5000
+        });
+        crate::context::task::parse_task(&doc).unwrap()
+    }
+
+    fn env(id: &str) -> BuildEnv {
+        BuildEnv { packet_id: id.into(), created_at: "2026-11-23T12:00:00Z".into(), duration_ms: Some(3) }
+    }
+
+    fn build(task: &TaskSpec, files: &[SourceFile], id: &str) -> BuildOutcome {
+        build_packet(task, files, &Policy::builtin(), &SchemaRules::default(), env(id), &estimate_tokens).unwrap()
+    }
+
+    fn config() -> String {
+        // Assembled at run time: a fixture that looks like a live key is one a scanner would flag.
+        format!("aws_access_key_id = AKIA{}\n", "QZ7RTX2LMN4KPW3V")
+    }
+
+    #[test]
+    fn a_build_collects_redacts_budgets_validates_and_hashes() {
+        let config = config();
+        let files = [
+            SourceFile::new("src/pay.py", CHARGE),
+            SourceFile::new("config/app.ini", &config),
+            SourceFile::new(".env", "TOKEN=abc\n"),
+        ];
+        let outcome = build(&task(Privacy::LocalOnly, "code.generate"), &files, "a");
+        let packet = &outcome.packet;
+        assert!(outcome.blocked.is_empty());
+        assert_eq!(packet.context[0].name, "charge");
+        assert!(packet.context[0].target);
+        assert!(!packet.context.iter().any(|item| item.path.as_deref() == Some(".env")));
+        let records = &packet.policy.redactions_applied;
+        assert!(records.iter().any(|r| r.action == RedactionAction::Dropped && r.path.as_deref() == Some(".env")));
+        assert!(records.iter().any(|r| r.action == RedactionAction::Masked && r.rule == "aws-access-key-id"));
+        assert!(records.iter().any(|r| r.action == RedactionAction::Flagged && r.rule.contains("os.system")));
+        assert!(!serde_json::to_string(packet).unwrap().contains("QZ7RTX2LMN4KPW3V"));
+        assert_eq!(packet.provenance.inputs.files.len(), 3, "every file read is an input of the cache key");
+        assert!(validate(&packet.to_value(), &SchemaRules::default()).is_empty());
+        assert_eq!(packet.provenance.packet_hash, packet_hash(packet).unwrap().to_string());
+        assert_eq!(packet.provenance.cache_key.as_deref(), Some(outcome.cache_key.to_string().as_str()));
+        assert_eq!(
+            outcome.cache_key,
+            build_cache_key(&task(Privacy::LocalOnly, "code.generate"), &files, &Policy::builtin()).unwrap()
+        );
+    }
+
+    #[test]
+    fn the_same_inputs_give_the_same_hash_whatever_the_packet_id() {
+        let files = [SourceFile::new("src/pay.py", CHARGE)];
+        let first = build(&task(Privacy::LocalOnly, "code.generate"), &files, "a").packet;
+        let second = build(&task(Privacy::LocalOnly, "code.generate"), &files, "b").packet;
+        assert_ne!(first.header.packet_id, second.header.packet_id);
+        assert_eq!(first.provenance.packet_hash, second.provenance.packet_hash);
+    }
+
+    #[test]
+    fn a_remote_packet_of_an_always_local_task_is_blocked() {
+        let files = [SourceFile::new("src/pay.py", CHARGE)];
+        let outcome = build(&task(Privacy::RemoteAllowed, "secrets.scan"), &files, "a");
+        assert_eq!(outcome.blocked.iter().map(|v| v.code).collect::<Vec<_>>(), ["always_local"]);
+        assert!(build(&task(Privacy::RemoteAllowed, "code.generate"), &files, "a").blocked.is_empty());
+    }
+
+    #[test]
+    fn a_target_larger_than_the_budget_is_an_error_not_a_silent_drop() {
+        let big = format!("def charge():\n{}", "    x = 1\n".repeat(3000));
+        let files = [SourceFile::new("src/pay.py", &big)];
+        let mut spec = task(Privacy::LocalOnly, "code.generate");
+        spec.max_tokens = Some(1000);
+        let e = build_packet(&spec, &files, &Policy::builtin(), &SchemaRules::default(), env("a"), &estimate_tokens)
+            .unwrap_err();
+        assert_eq!(e.code, ErrorCode::BudgetExceeded);
+    }
+}
