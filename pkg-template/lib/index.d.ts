@@ -453,3 +453,121 @@ export function traceReplay(
 
 /** Register a runner for a tool, for every later traceReplay in this process. */
 export function registerReplayRunner(tool: string, runner: ReplayRunner): void;
+
+// Context packets (issue 5): everything sent to an LLM, validated, redacted, held to a budget, hashed, cached
+// and audited under the project's policy (.intent/context/policy.yaml, schema.yaml, .gitleaks.toml, else the
+// built-in policy). Packets are ContextPackage v0.2 documents (docs/spec.md, Context packets).
+
+/** A ContextPackage v0.2 document as parsed from YAML or JSON. */
+export type ContextPacket = {
+  header: { packet_id: string; task_id: string; task_type: string; created_at: string; builder_version: string; privacy: 'local_only' | 'remote_allowed' };
+  problem: { summary: string; intent_ref?: string; acceptance?: string[] };
+  scope: { roots: string[]; include?: string[]; exclude?: string[]; globs?: string[]; traversal_depth?: number };
+  constraints: { max_tokens: number; max_items?: number; time_budget_seconds?: number; cost_budget_usd?: number; forbidden_paths?: string[]; forbidden_calls?: string[] };
+  context: ContextItem[];
+  invariants?: string[];
+  policy: { remote_allowed: boolean; redactions_applied: ContextRedaction[]; notes?: string };
+  provenance: {
+    inputs: { files?: Array<{ path: string; digest: string; size: number }>; db_query?: string; qdrant_query?: string; ast_files?: string[] };
+    build_stats?: { duration_ms?: number; items_collected: number; items_filtered: number; tokens_total: number; dropped?: ContextDropped[] };
+    cache_key?: string;
+    packet_hash: string;
+  };
+  attachments?: Array<{ name: string; content: string; mime_type?: string }>;
+};
+
+export type ContextItem = {
+  name: string;
+  path?: string;
+  item_type: 'symbol' | 'signature' | 'code' | 'snippet' | 'test' | 'dependency' | 'summary';
+  signature?: string;
+  span?: { start: number; end: number };
+  summary?: string;
+  snippet?: string;
+  deps?: string[];
+  hash?: string;
+  source: string;
+  tokens_est?: number;
+  /** Higher is kept first among items of one type when the budget is tight. */
+  priority?: number;
+  /** The item the task is about: never dropped by a budget. */
+  target?: boolean;
+};
+
+/** One action of the redactor: never holds the text it matched. */
+export type ContextRedaction = {
+  item_name: string;
+  path?: string;
+  field?: string;
+  action: 'masked' | 'dropped' | 'flagged' | 'truncated';
+  rule: string;
+  reason: string;
+  count: number;
+};
+
+export type ContextDropped = { item_name: string; path?: string; reason: 'max_items' | 'max_tokens'; tokens_est: number };
+
+/** A rule a packet breaks. `code` is stable: required, type, enum, unknown_field, max_length, range, format,
+ * absolute_path, privacy_mismatch, token_budget, item_limit, forbidden_path, version, secret, always_local. */
+export type ContextViolation = { path: string; code: string; message: string };
+
+/** A compiled policy (the wasm core's ContextPolicy). */
+export interface ContextPolicy {
+  readonly digest: string;
+  readonly cacheTtlSeconds: number;
+  readonly skipped: Array<{ id: string; reason: string }>;
+  budgetFor(taskType: string): { maxTokens: number; maxItems: number };
+}
+
+export interface ContextPolicyOptions {
+  /** The project root (default: the current directory). */
+  project?: string;
+  /** A compiled policy, or the file to read (default <project>/.intent/context/policy.yaml, else built-in). */
+  policy?: string | ContextPolicy;
+  schema?: string;
+  /** gitleaks TOML rule files, in addition to <project>/.gitleaks.toml. */
+  gitleaks?: string[];
+}
+
+export type Tokenizer = (text: string) => number;
+
+export function loadContextPolicy(options?: Omit<ContextPolicyOptions, 'policy'> & { policy?: string }): { policy: ContextPolicy; files: string[] };
+
+/** Build a packet from a task spec (object or YAML/JSON file). Throws CTX_PACKET_BLOCKED (with `violations`)
+ * for a remote_allowed packet that breaks a routing rule, CTX_BUDGET_EXCEEDED when the target alone is too big. */
+export function buildContext(
+  task: string | object,
+  options?: PantryOptions & ContextPolicyOptions & { cache?: boolean; ttlSeconds?: number; now?: Date; tokenizer?: Tokenizer; maxFileBytes?: number; audit?: boolean },
+): Promise<{ packet: ContextPacket; cacheKey: string; cacheHit: boolean; skipped: Array<{ path: string; reason: string }> }>;
+
+export function validatePacket(
+  packet: string | object,
+  options?: PantryOptions & ContextPolicyOptions & { audit?: boolean },
+): Promise<{ valid: boolean; violations: ContextViolation[]; blocked: ContextViolation[] }>;
+
+/** Redact under the policy; `applied` lists this pass's actions only (none on an already-redacted packet). */
+export function redactPacket(
+  packet: string | object,
+  options?: PantryOptions & ContextPolicyOptions & { audit?: boolean },
+): Promise<{ packet: ContextPacket; applied: ContextRedaction[] }>;
+
+export function budgetPacket(
+  packet: string | object,
+  options?: PantryOptions & { maxTokens?: number; maxItems?: number; tokenizer?: Tokenizer; audit?: boolean },
+): Promise<{ packet: ContextPacket; dropped: ContextDropped[]; tokensTotal: number }>;
+
+/** `sha256:…` over the packet's content (packet_id, created_at, packet_hash and duration_ms excluded). */
+export function hashPacket(packet: string | object): string;
+
+export function readContextDocument(file: string): any;
+/** Atomic; CTX_TARGET_EXISTS unless `overwrite`. YAML unless the file ends in .json. */
+export function writeContextDocument(file: string, doc: object, options?: { overwrite?: boolean; format?: 'yaml' | 'json' }): void;
+export function formatContextDocument(doc: object, options?: { format?: 'yaml' | 'json' }): string;
+
+export function getCachedContext(cacheKey: string, options?: PantryOptions & { ttlSeconds?: number; now?: Date }): { packet: ContextPacket; storedAt: string } | undefined;
+export function pruneContextCache(options?: PantryOptions & { ttlSeconds?: number; now?: Date; all?: boolean }): { removed: number; kept: number };
+
+/** Append an event (`{event, …}`) to the hash-chained audit log; fails without writing when the chain is broken. */
+export function appendContextAudit(event: { event: string; [key: string]: unknown }, options?: PantryOptions & { now?: Date }): Promise<string>;
+/** Check the audit chain (CTX_AUDIT_BROKEN names the first bad line) and return its events. */
+export function verifyContextAudit(options?: PantryOptions): { entries: number; head: { seq: number; hash: string } | null; events: object[] };

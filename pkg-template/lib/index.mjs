@@ -22,3 +22,18 @@ export {
   traceReplay,
   registerReplayRunner,
 } from './trace/index.mjs';
+export {
+  buildContext,
+  validatePacket,
+  redactPacket,
+  budgetPacket,
+  hashPacket,
+  loadContextPolicy,
+  readContextDocument,
+  writeContextDocument,
+  formatContextDocument,
+  getCachedContext,
+  pruneContextCache,
+  appendContextAudit,
+  verifyContextAudit,
+} from './context/index.mjs';

@@ -3,6 +3,7 @@
 //! and `subject`.
 
 mod archive;
+mod context;
 mod contract;
 mod execution;
 mod legacy;

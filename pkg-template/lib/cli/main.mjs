@@ -1,5 +1,5 @@
 // The `ctxpack` command line: global options, dispatch to one module per command, output and errors.
-// Exit codes: 0 success, 1 error, 2 usage error; a command may return others (`trace diff`: 1 when they differ).
+// Exit codes: 0 success, 1 error, 2 usage error, 3 a context packet blocked from a remote model; a command may return others (`trace diff`: 1 when they differ).
 // With --json, stdout holds exactly one JSON document (the result, or {"error": {...}}); without it, errors go
 // to stderr as `error[CTX_…]: message` + hint.
 // Warnings (`warning: …`) and registry retries go to stderr in both modes.
@@ -7,6 +7,7 @@ import { parseArgs } from 'node:util';
 import { isCtxpackError, toCtxpackError } from '../errors.mjs';
 import { createProgressBar } from '../progress.mjs';
 import { GLOBAL_OPTIONS, commandHelp, globalHelp, usageError } from './shared.mjs';
+import contextCommand from './context.mjs';
 import copyCommand from './copy.mjs';
 import exportCommand from './export.mjs';
 import gcCommand from './gc.mjs';
@@ -44,6 +45,7 @@ export const COMMANDS = [
   importCommand,
   loginCommand,
   traceCommand,
+  contextCommand,
   versionCommand,
 ];
 
@@ -113,7 +115,7 @@ function reportError(error, { json, stdout, stderr }) {
     if (hint) stderr.write(`  hint: ${hint}\n`);
     if (!expected) stderr.write(`${error.stack}\n`);
   }
-  return code === 'CTX_USAGE' ? 2 : 1;
+  return code === 'CTX_USAGE' ? 2 : code === 'CTX_PACKET_BLOCKED' ? 3 : 1;
 }
 
 /** --json is honoured even when the rest of the command line is wrong, so errors come out as JSON too. */

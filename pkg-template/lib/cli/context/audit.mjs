@@ -1,0 +1,32 @@
+import { auditVerify } from '../../context/audit.mjs';
+import { positiveInteger } from './shared.mjs';
+
+export default {
+  name: 'context audit',
+  synopsis: 'context audit [--verify] [--tail <n>]',
+  summary: 'show the audit log of builds, cache hits, redactions, trims and blocks; check its hash chain',
+  details: `The log is <home>/context/audit.jsonl: one JSON line per event, each holding the hash of the one
+before it, with the head (last seq and hash) in audit.head. Any edited, removed, reordered or truncated
+line breaks the chain: --verify exits 1 and names the first bad line (CTX_AUDIT_BROKEN). Lines never
+hold secrets: redactions are recorded by rule id and count.`,
+  options: { verify: { type: 'boolean' }, tail: { type: 'string' } },
+  optionLines: ['  --verify     check the chain only; print the number of entries and the head', '  --tail <n>   show the last n events (default 20)'],
+  positionals: [0, 0],
+  async run({ values, home }) {
+    const report = auditVerify({ home });
+    if (values.verify) {
+      const head = report.head ? `seq ${report.head.seq}, ${report.head.hash}` : 'empty';
+      return { text: `ok: ${report.entries} entries, chain intact (head ${head})`, json: { ok: true, entries: report.entries, head: report.head } };
+    }
+    const tail = positiveInteger(values, 'tail') ?? 20;
+    const shown = report.events.slice(-tail);
+    const lines = shown.map((event) => {
+      const { seq, time, event: kind, prev: _prev, hash: _hash, ...rest } = event;
+      const details = Object.entries(rest)
+        .map(([key, value]) => `${key}=${typeof value === 'string' ? value : JSON.stringify(value)}`)
+        .join(' ');
+      return `${String(seq).padStart(5)}  ${time}  ${kind.padEnd(17)} ${details}`;
+    });
+    return { text: lines.join('\n') || '(no events)', json: shown };
+  },
+};

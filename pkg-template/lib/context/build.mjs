@@ -1,0 +1,68 @@
+// `context build`: a packet from a task spec and the project's files. The core does the work (collect items,
+// redact, budget, validate, hash); this host walks the files, keeps the cache and writes the audit log.
+import { randomUUID } from 'node:crypto';
+import path from 'node:path';
+import { contextBuild, contextCacheKey, contextParseTask } from '../core-node.mjs';
+import { auditAppend } from './audit.mjs';
+import { cacheGet, cachePut } from './cache.mjs';
+import { documentFrom } from './documents.mjs';
+import { blockedError, tally } from './operations.mjs';
+import { loadContextPolicy } from './policy.mjs';
+import { collectFiles } from './walk.mjs';
+
+/**
+ * @param {object | string} taskSource the task spec, or its file
+ * @param {{project?: string, home?: string, cache?: boolean, ttlSeconds?: number, now?: Date,
+ *          tokenizer?: (text: string) => number, maxFileBytes?: number, policy?: object, schema?: string,
+ *          gitleaks?: string[]}} [options]
+ * @returns {Promise<{packet: object, cacheKey: string, cacheHit: boolean, skipped: object[]}>}
+ */
+export async function buildContext(taskSource, options = {}) {
+  const started = Date.now();
+  const project = path.resolve(options.project ?? process.cwd());
+  const now = options.now ?? new Date();
+  const task = contextParseTask(documentFrom(taskSource));
+  const policy = options.policy && typeof options.policy === 'object' ? options.policy : loadContextPolicy({ ...options, project }).policy;
+  const { files, skipped } = collectFiles(task, { project, maxFileBytes: options.maxFileBytes });
+  const inputs = files.map(({ path: file, digest, size }) => ({ path: file, digest, size }));
+  const cacheKey = contextCacheKey(task, inputs, policy);
+  const ttlSeconds = options.ttlSeconds ?? policy.cacheTtlSeconds;
+  const audit = (event) => (options.audit === false ? undefined : auditAppend({ task_id: task.task_id, ...event }, { home: options.home, now }));
+
+  // An exact tokenizer gives other counts than the estimator, so its packets are not the estimator's.
+  const cacheable = options.cache !== false && options.tokenizer === undefined;
+  if (cacheable) {
+    const hit = cacheGet(cacheKey, { home: options.home, ttlSeconds, now });
+    if (hit) {
+      await audit({ event: 'cache_hit', cache_key: cacheKey, packet_hash: hit.packet.provenance.packet_hash });
+      return { packet: hit.packet, cacheKey, cacheHit: true, skipped };
+    }
+  }
+
+  const built = contextBuild(task, files, policy, {
+    packetId: randomUUID(),
+    createdAt: now.toISOString(),
+    durationMs: Date.now() - started,
+    tokenizer: options.tokenizer,
+  });
+  const { packet, blocked } = built;
+  const redactions = packet.policy.redactions_applied;
+  if (redactions.length > 0) await audit({ event: 'redaction_applied', packet_hash: packet.provenance.packet_hash, ...tally(redactions) });
+  const dropped = packet.provenance.build_stats?.dropped ?? [];
+  if (dropped.length > 0) await audit({ event: 'budget_trimmed', packet_hash: packet.provenance.packet_hash, dropped: dropped.length });
+  if (blocked.length > 0) {
+    await audit({ event: 'packet_blocked', packet_hash: packet.provenance.packet_hash, codes: blocked.map((v) => v.code), paths: blocked.map((v) => v.path) });
+    throw blockedError(blocked, task.task_id);
+  }
+  await audit({
+    event: 'packet_built',
+    task_type: task.task_type,
+    privacy: packet.header.privacy,
+    cache_key: cacheKey,
+    packet_hash: packet.provenance.packet_hash,
+    items: packet.context.length,
+    tokens_total: packet.provenance.build_stats?.tokens_total ?? 0,
+  });
+  if (cacheable) cachePut(cacheKey, packet, { home: options.home, now });
+  return { packet, cacheKey, cacheHit: false, skipped };
+}

@@ -1,0 +1,91 @@
+// The context-packet operations of the JS API. Each takes a document or a file path, applies the project's
+// policy through the core, and records what it did in the audit log when it changes or blocks a packet.
+import { contextBudget, contextHash, contextRedact, contextValidate } from '../core-node.mjs';
+import { CtxpackError } from '../errors.mjs';
+import { auditAppend } from './audit.mjs';
+import { documentFrom } from './documents.mjs';
+import { loadContextPolicy } from './policy.mjs';
+
+/** Policy options shared by every operation: an explicit ContextPolicy, or where to load one from. */
+function policyFrom(options) {
+  return options.policy && typeof options.policy === 'object' ? options.policy : loadContextPolicy(options).policy;
+}
+
+/** The error a blocked packet raises: it names rules and places, never the text that matched. */
+export function blockedError(blocked, subject) {
+  const lines = blocked.map((violation) => `${violation.path}: ${violation.code} ${violation.message}`);
+  const error = new CtxpackError('CTX_PACKET_BLOCKED', `packet may not be sent to a remote model:\n${lines.join('\n')}`, {
+    subject,
+  });
+  error.violations = blocked;
+  return error;
+}
+
+/**
+ * Check a packet against the schema and the policy. Never throws for a bad packet.
+ * @returns {{valid: boolean, violations: object[], blocked: object[]}}
+ */
+export async function validatePacket(source, options = {}) {
+  const packet = documentFrom(source);
+  const result = contextValidate(packet, policyFrom(options));
+  if (!result.valid && options.audit !== false) {
+    await auditAppend(
+      { event: 'validation_failed', task_id: packet?.header?.task_id ?? null, codes: [...new Set(result.violations.map((v) => v.code))] },
+      options,
+    );
+  }
+  return result;
+}
+
+/**
+ * Redact a packet under the policy. Throws CTX_PACKET_BLOCKED when it is marked remote_allowed and still
+ * breaks a routing rule afterwards.
+ * @returns {{packet: object, applied: object[]}}
+ */
+export async function redactPacket(source, options = {}) {
+  const input = documentFrom(source);
+  const { packet, applied, blocked } = contextRedact(input, policyFrom(options));
+  const task_id = packet.header?.task_id ?? null;
+  if (applied.length > 0 && options.audit !== false) {
+    await auditAppend({ event: 'redaction_applied', task_id, packet_hash: packet.provenance?.packet_hash ?? null, ...tally(applied) }, options);
+  }
+  if (blocked.length > 0) {
+    if (options.audit !== false) await auditAppend({ event: 'packet_blocked', task_id, codes: blocked.map((v) => v.code), paths: blocked.map((v) => v.path) }, options);
+    throw blockedError(blocked, typeof source === 'string' ? source : task_id ?? undefined);
+  }
+  return { packet, applied };
+}
+
+/** Counts per action and rule: what an audit line may say about redactions (never the text). */
+export function tally(applied) {
+  const rules = {};
+  for (const record of applied) rules[record.rule] = (rules[record.rule] ?? 0) + (record.count ?? 1);
+  return { actions: applied.length, rules };
+}
+
+/**
+ * Hold a packet to its token and item budget (constraints.max_tokens / max_items, or the overrides given).
+ * @param {{maxTokens?: number, maxItems?: number, tokenizer?: (text: string) => number}} options
+ * @returns {{packet: object, dropped: object[], tokensTotal: number}}
+ */
+export async function budgetPacket(source, options = {}) {
+  const packet = structuredClone(documentFrom(source));
+  if (options.maxTokens !== undefined || options.maxItems !== undefined) {
+    packet.constraints = { ...packet.constraints };
+    if (options.maxTokens !== undefined) packet.constraints.max_tokens = options.maxTokens;
+    if (options.maxItems !== undefined) packet.constraints.max_items = options.maxItems;
+  }
+  const result = contextBudget(packet, { tokenizer: options.tokenizer });
+  if (result.dropped.length > 0 && options.audit !== false) {
+    await auditAppend(
+      { event: 'budget_trimmed', task_id: packet.header?.task_id ?? null, dropped: result.dropped.length, tokens_total: result.tokensTotal },
+      options,
+    );
+  }
+  return result;
+}
+
+/** The packet hash (`sha256:…`) of a packet's content; packet_id and created_at do not count. */
+export function hashPacket(source) {
+  return contextHash(documentFrom(source));
+}
