@@ -28,11 +28,19 @@ pub fn looks_like_placeholder(value: &str) -> bool {
     PLACEHOLDER_WORDS.iter().any(|word| lowered.contains(word))
 }
 
-/// False for values that are names or identifiers rather than secrets, even when long enough to pass an
-/// entropy floor: one letter case plus `._-` (`db-credentials`, `DB_PASSWORD`, `app.secret`), or a canonical
-/// UUID (record and request ids are assigned to `*_token_id`-like names far more often than UUID credentials).
+/// False for values that are names, references or addresses rather than secrets, even when long enough to pass
+/// an entropy floor:
+/// - one letter case plus `._-/` (`db-credentials`, `DB_PASSWORD`, `app.secret`, `/run/secrets/api_token`,
+///   `prod/api/credentials`);
+/// - a canonical UUID (record and request ids are assigned to `*_token_id`-like names far more often than UUID
+///   credentials);
+/// - a URL (`token_uri: https://oauth2.googleapis.com/token`), or a credential inside one
+///   (`token:ghp_…@github.com/…`: the specific rule, or the connection-string rule, reports the credential);
+/// - a dotted reference to a variable (`process.env.DB_PASSWORD`, `settings.API_KEY`): segments of letters
+///   with at most trailing digits, never the digit-sprinkled segments of a random value;
+/// - text that is mostly non-ASCII (a translated message assigned to a `token` key).
 pub fn is_secret_shaped(value: &str) -> bool {
-    let is_punctuation = |byte: u8| matches!(byte, b'.' | b'_' | b'-');
+    let is_punctuation = |byte: u8| matches!(byte, b'.' | b'_' | b'-' | b'/');
     let lowercase = value.bytes().all(|byte| byte.is_ascii_lowercase() || is_punctuation(byte));
     let uppercase = value.bytes().all(|byte| byte.is_ascii_uppercase() || is_punctuation(byte));
     let uuid = value.len() == 36
@@ -40,7 +48,39 @@ pub fn is_secret_shaped(value: &str) -> bool {
             8 | 13 | 18 | 23 => byte == b'-',
             _ => byte.is_ascii_hexdigit(),
         });
-    !(lowercase || uppercase || uuid)
+    let url = value.contains("://");
+    let in_url = value.rsplit_once('@').is_some_and(|(_, rest)| looks_like_host(rest));
+    let characters = value.chars().count();
+    let non_ascii = value.chars().filter(|c| !c.is_ascii()).count() * 4 > characters;
+    !(lowercase || uppercase || uuid || url || in_url || is_dotted_reference(value) || non_ascii)
+}
+
+/// `github.com/acme/docs.git`, `db.internal:5432`: a host name with a dot and an alphabetic last label, then
+/// optionally a port or a path.
+fn looks_like_host(text: &str) -> bool {
+    let host = text.split(['/', ':']).next().unwrap_or_default();
+    let labels: Vec<&str> = host.split('.').collect();
+    labels.len() >= 2
+        && labels.iter().all(|label| !label.is_empty() && label.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-'))
+        && labels.last().is_some_and(|tld| tld.len() >= 2 && tld.bytes().all(|b| b.is_ascii_alphabetic()))
+}
+
+/// `process.env.DB_PASSWORD`: two or more segments, each letters, `_` or `$`, optionally ending in digits.
+fn is_dotted_reference(value: &str) -> bool {
+    let segment = |part: &str| {
+        let body = part.trim_end_matches(|c: char| c.is_ascii_digit());
+        !body.is_empty() && body.bytes().all(|b| b.is_ascii_alphabetic() || b == b'_' || b == b'$')
+    };
+    value.contains('.') && value.split('.').all(segment)
+}
+
+/// False for the password of a connection string that is a placeholder or a documented default rather than a
+/// secret: `<password>`, `${DB_PASSWORD}`, `$PASS`, `%(password)s`, `***`, or a word that documentation puts
+/// there (`password`, `pass`, `secret`, `changeme`, RabbitMQ's `guest`).
+pub fn is_connection_password(value: &str) -> bool {
+    const DOCUMENTED: [&str; 8] = ["password", "passwd", "pass", "pwd", "secret", "changeme", "guest", "***"];
+    let templated = value.starts_with(['<', '$', '{', '%', '*']);
+    !(templated || DOCUMENTED.contains(&value.to_ascii_lowercase().as_str()))
 }
 
 /// A payment card number: 13–19 digits (spaces and dashes ignored) with a valid Luhn check digit and an issuer
@@ -52,12 +92,20 @@ pub fn is_payment_card(value: &str) -> bool {
         return false;
     }
     let prefix = |length: usize| digits[..length].iter().fold(0u32, |number, &digit| number * 10 + u32::from(digit));
+    // Lengths per network: Visa 13, 16 or 19; Mastercard 16; Amex 15; Discover and JCB 16–19; Diners 14–19.
+    // A 17- or 18-digit order id that starts with 4 and passes Luhn by chance is no Visa card.
+    let length = digits.len();
     let issued = match digits[0] {
-        4 => true,
-        5 => (51..=55).contains(&prefix(2)),
-        2 => (2221..=2720).contains(&prefix(4)),
-        3 => matches!(prefix(2), 34 | 37 | 35 | 36 | 38 | 39 | 30),
-        6 => prefix(4) == 6011 || prefix(2) == 65 || (644..=649).contains(&prefix(3)),
+        4 => matches!(length, 13 | 16 | 19),
+        5 => (51..=55).contains(&prefix(2)) && length == 16,
+        2 => (2221..=2720).contains(&prefix(4)) && length == 16,
+        3 => match prefix(2) {
+            34 | 37 => length == 15,
+            35 => length >= 16,
+            30 | 36 | 38 | 39 => length >= 14,
+            _ => false,
+        },
+        6 => (prefix(4) == 6011 || prefix(2) == 65 || (644..=649).contains(&prefix(3))) && length >= 16,
         _ => false,
     };
     issued && luhn_valid(&digits)
@@ -134,6 +182,38 @@ mod tests {
     }
 
     #[test]
+    fn paths_urls_references_and_prose_are_not_secret_shaped() {
+        for value in [
+            "/run/secrets/api_token",
+            "prod/api/credentials",
+            "https://oauth2.googleapis.com/token",
+            "github_pat_11ABCDEFGHIJ0123456789_abcdefXYZ0123@github.com/acme/docs.git",
+            "process.env.DB_PASSWORD",
+            "settings.API_KEY2",
+            "テスト用トークン（削除予定）",
+        ] {
+            assert!(!is_secret_shaped(value), "{value}");
+        }
+        for value in [
+            "q8Zr2LmV0xWcT5kPbN7d",
+            "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxIn0.c2ln",
+            "Xk9mL2#qP@ssw0rd",
+            "v3ry.S3cr3t.Pa55",
+        ] {
+            assert!(is_secret_shaped(value), "{value}");
+        }
+    }
+
+    #[test]
+    fn connection_passwords_exclude_placeholders_and_documented_defaults() {
+        for value in ["<password>", "${DB_PASSWORD}", "$PGPASSWORD", "%(password)s", "***", "guest", "Password"] {
+            assert!(!is_connection_password(value), "{value}");
+        }
+        assert!(is_connection_password("q8Zr2LmV0xWc"));
+        assert!(is_connection_password("hunter2"));
+    }
+
+    #[test]
     fn payment_cards_need_luhn_and_an_issuer_prefix() {
         assert!(is_payment_card("4111 1111 1111 1111"));
         assert!(is_payment_card("5500-0000-0000-0004"));
@@ -141,6 +221,9 @@ mod tests {
         assert!(!is_payment_card("4111 1111 1111 1112"), "Luhn fails");
         assert!(!is_payment_card("1000000000009"), "no issuer starts with 1");
         assert!(!is_payment_card("411111111111"), "too short");
+        assert!(is_payment_card("4222222222222"), "13-digit Visa");
+        assert!(!is_payment_card("49993502327905098"), "17 digits: no Visa has 17");
+        assert!(!is_payment_card("5500 0000 0000 0004 1"), "Mastercard has 16 digits");
     }
 
     #[test]

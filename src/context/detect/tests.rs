@@ -280,12 +280,37 @@ fn negatives() -> Vec<(&'static str, String)> {
         ("pgp-private-key", "-----BEGIN PGP PUBLIC KEY BLOCK-----\nmQINBF...".to_owned()),
         ("private-key", "-----BEGIN RSA PRIVATE KEY-----\n...\n-----END RSA PRIVATE KEY-----".to_owned()),
         ("putty-private-key", "PuTTY-User-Key-File-3: ssh-ed25519 (truncated)".to_owned()),
-        ("connection-string-password", "postgres://app@db.internal/app and https://user:pass@host".to_owned()),
-        ("generic-password", "password = \"changeme\"\npassword = get_password()\npassword: ${DB_PASSWORD}".to_owned()),
-        ("generic-secret", format!("secret_name = \"db-credentials\"\nsecret: {}", "ab".repeat(10))),
-        ("generic-api-token", format!("max_tokens = 4096\ntoken_id = {uuid}\ntokenizer: cl100k_base")),
-        ("email-address", "git@localhost and @decorator and pkg@1.2.3".to_owned()),
-        ("payment-card-number", "4111 1111 1111 1112 and 1700000000000 and 1234567890123456".to_owned()),
+        (
+            "connection-string-password",
+            "postgres://app@db.internal/app and https://user:pass@host and postgres://app:<password>@localhost/app \
+             and amqp://guest:guest@rabbitmq:5672/"
+                .to_owned(),
+        ),
+        (
+            "generic-password",
+            "password = \"changeme\"\npassword = get_password()\npassword: ${DB_PASSWORD}\n\
+             const password = process.env.DB_PASSWORD ?? read()"
+                .to_owned(),
+        ),
+        (
+            "generic-secret",
+            format!(
+                "secret_name = \"db-credentials\"\nsecret: {}\nsecretName = 'prod/api/credentials'\n",
+                "ab".repeat(10)
+            ),
+        ),
+        (
+            "generic-api-token",
+            format!(
+                "max_tokens = 4096\ntoken_id = {uuid}\ntokenizer: cl100k_base\nAPI_TOKEN_FILE=/run/secrets/api_token\n\
+                 \"token_uri\": \"https://oauth2.googleapis.com/token\"\n\"debugToken\": \"テスト用トークン 🔑\"\n"
+            ),
+        ),
+        ("email-address", "git@localhost and @decorator and pkg@1.2.3 and git@github.com:acme/repo.git".to_owned()),
+        (
+            "payment-card-number",
+            "4111 1111 1111 1112 and 1700000000000 and 1234567890123456 and /v2/orders/49993502327905098".to_owned(),
+        ),
         ("iban", "GB82WEST12345698765433 and ISBN 9780306406157".to_owned()),
     ]
 }
@@ -417,4 +442,22 @@ fn non_ascii_text_is_scanned_and_redacted_on_char_boundaries() {
     let text = format!("clé: «{token}» — fin");
     let redacted = Detector::builtin().redact(&text);
     assert_eq!(redacted.text, "clé: «[REDACTED:gitlab-personal-access-token]» — fin");
+}
+
+#[test]
+fn a_token_inside_a_url_is_reported_by_its_own_rule_not_the_generic_one() {
+    let detector = Detector::builtin();
+    let token = format!("ghs_{}", fake(ALNUM, 36, 600));
+    let text = format!("git remote add mirror https://x-access-token:{token}@github.com/acme/mirror.git\n");
+    let ids: Vec<String> = detector.find(&text).into_iter().map(|finding| finding.rule_id).collect();
+    assert_eq!(ids, vec!["github-server-to-server-token"]);
+    assert_eq!(secrets_found(&detector, "github-server-to-server-token", &text), vec![token]);
+}
+
+#[test]
+fn an_e_mail_address_is_still_found_before_a_colon_and_a_space() {
+    let detector = Detector::builtin();
+    assert_eq!(secrets_found(&detector, "email-address", "Owner: ops@acme-corp.io: on call"), vec!["ops@acme-corp.io"]);
+    assert_eq!(secrets_found(&detector, "email-address", "to ops@acme-corp.io."), vec!["ops@acme-corp.io"]);
+    assert!(secrets_found(&detector, "email-address", "git clone git@github.com:acme/repo.git").is_empty());
 }

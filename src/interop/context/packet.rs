@@ -110,6 +110,17 @@ impl ContextPolicy {
             .collect();
         list.into()
     }
+
+    /// Findings of this policy's detectors in `text` (UTF-16 offsets), as `detectSecrets` gives for the built-ins.
+    pub fn detect(&self, text: &str) -> JsValue {
+        super::text::findings_to_js(text, &self.policy.detector().find(text))
+    }
+
+    /// `{text, counts}` with this policy's detectors (and replacements), as `redactText` gives for the built-ins.
+    #[wasm_bindgen(js_name = redactText)]
+    pub fn redact_text(&self, text: &str) -> JsValue {
+        super::text::redacted_to_js(&self.policy.detector().redact(text))
+    }
 }
 
 /// `{valid, violations, blocked}`: every schema violation, and for a valid `remote_allowed` packet what would
