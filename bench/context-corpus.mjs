@@ -16,31 +16,13 @@ import fs from 'node:fs';
 import path from 'node:path';
 import crypto from 'node:crypto';
 import { fileURLToPath } from 'node:url';
+import { prng } from './prng.mjs';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 export const LABELLED_DIR = path.join(root, 'tests', 'fixtures', 'context', 'labelled');
 export const CORPUS_DIR = path.join(root, '.bench', 'context', 'corpus');
 const SEED = 5;
 
-/** mulberry32: small, fast, reproducible. */
-export function prng(seed) {
-  let a = seed >>> 0;
-  const next = () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-  const int = (n) => Math.floor(next() * n);
-  const pick = (items) => items[int(items.length)];
-  const from = (alphabet, n) => {
-    let s = '';
-    for (let i = 0; i < n; i++) s += alphabet[int(alphabet.length)];
-    return s;
-  };
-  return { next, int, pick, from };
-}
 
 const UPPER = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ';
 const LOWER = 'abcdefghijklmnopqrstuvwxyz';

@@ -17,7 +17,8 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { getEncoding } from 'js-tiktoken';
-import { CORPUS_DIR, LABELLED_DIR, writeCorpus, prng } from './context-corpus.mjs';
+import { CORPUS_DIR, LABELLED_DIR, writeCorpus } from './context-corpus.mjs';
+import { prng } from './prng.mjs';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const core = await import(path.join(root, 'build/package/lib/core-node.mjs'));

@@ -13,6 +13,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { prng } from './prng.mjs';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const work = path.join(root, '.bench', 'trace');
@@ -25,19 +26,6 @@ const UNIQUE_OUTPUTS_PER_LOG = 4;
 const SEED = 4;
 const MiB = 1024 * 1024;
 
-/** mulberry32: small, fast and good enough to make varied but reproducible text. */
-function prng(seed) {
-  let a = seed >>> 0;
-  const next = () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-  const int = (n) => Math.floor(next() * n);
-  return { next, int, pick: (items) => items[int(items.length)], hex: (n) => Array.from({ length: n }, () => int(16).toString(16)).join('') };
-}
 
 const WORDS = ('account amount balance batch buffer cache client config cursor customer invoice ledger limit '
   + 'metric order parser payload queue record refund region report request retry schema session shard '

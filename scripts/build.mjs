@@ -145,7 +145,7 @@ const template = JSON.parse(readFileSync(templateManifest, "utf8"));
 if (template.version !== cargoVersion) {
   fail(`pkg-template/package.json version ${template.version} differs from Cargo.toml version ${cargoVersion}; make them equal`);
 }
-const packageStamp = inputsHash(["pkg-template"], [wasmStamp]);
+const packageStamp = inputsHash(["pkg-template", "schema"], [wasmStamp]);
 if (!force && existsSync(packageDir) && readStamp(packageDir) === packageStamp) {
   console.log("build: package up to date (build/package)");
 } else {
@@ -154,6 +154,8 @@ if (!force && existsSync(packageDir) && readStamp(packageDir) === packageStamp) 
   cpSync(join(root, "pkg-template"), staging, { recursive: true });
   mkdirSync(join(staging, "core"), { recursive: true });
   for (const file of coreFiles) cpSync(join(wasmDir, file), join(staging, "core", file));
+  // The JSON Schema of context packets, for editors (also embedded in the core, which checks they agree).
+  cpSync(join(root, "schema"), join(staging, "schema"), { recursive: true });
   rmSync(`${packageDir}.stamp`, { force: true });
   rmSync(packageDir, { recursive: true, force: true });
   renameSync(staging, packageDir);
