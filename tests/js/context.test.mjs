@@ -434,3 +434,25 @@ test('audit: the chain verifies, and an edited, removed or truncated line is det
     await api.buildContext(taskFile, { project: root, home, cache: false });
   }, 'CTX_AUDIT_BROKEN');
 });
+
+test('--tokenizer plugs an exact tokenizer into budget and build; a bad module is a usage error', (t) => {
+  const dir = tempDir(t);
+  const home = tempDir(t);
+  const words = path.join(dir, 'words.mjs');
+  fs.writeFileSync(words, 'export default (text) => text.split(/\\s+/).filter(Boolean).length;\n');
+  const packet = packetWith([{ name: 'f', item_type: 'snippet', source: 'filesystem', snippet: 'one two three four five' }]);
+  const file = path.join(dir, 'p.json');
+  fs.writeFileSync(file, JSON.stringify(packet));
+  const counted = context(home, ['budget', file, '--tokenizer', words, '--json']);
+  assert.equal(counted.code, 0, counted.stderr);
+  // 5 words in the snippet, 1 each for name and source, plus the fixed per-item overhead.
+  assert.equal(counted.json().packet.context[0].tokens_est, 5 + 1 + 1 + 24);
+  const estimated = context(home, ['budget', file, '--json']).json().packet.context[0].tokens_est;
+  assert.notEqual(estimated, 31);
+
+  const bad = path.join(dir, 'bad.mjs');
+  fs.writeFileSync(bad, 'export default 42;\n');
+  const refused = context(home, ['budget', file, '--tokenizer', bad]);
+  assert.equal(refused.code, 2);
+  assert.match(refused.stderr, /CTX_USAGE/);
+});
