@@ -5,11 +5,11 @@
 //! at its redacted size and a dropped item frees room; validation runs last, on the packet as it will be sent.
 
 use crate::context::budget::apply_budget;
-use crate::context::collect::{collect_items, SourceFile, Target};
+use crate::context::collect::{collect_items, SourceFile, Target, TRUNCATED_MARKER};
 use crate::context::hash::{cache_key, packet_hash};
 use crate::context::packet::validate::{validate, SchemaRules};
 use crate::context::packet::{
-    BuildStats, Constraints, Header, InputFile, Inputs, Packet, PolicyRecord, Problem, Provenance,
+    BuildStats, Constraints, Header, InputFile, Inputs, Item, Packet, PolicyRecord, Problem, Provenance,
 };
 use crate::context::policy::Policy;
 use crate::context::redact::{redact_packet, remote_gate};
@@ -63,7 +63,11 @@ pub fn build_packet(
 ) -> Result<BuildOutcome> {
     let (default_tokens, default_items) = policy.budget_for(&task.task_type);
     let target = Target { file: task.target_file.clone(), symbol: task.target_symbol.clone() };
-    let items = collect_items(files, &target, policy.max_snippet_chars());
+    // Cut while collecting (so a whole-file item's span is what it shows), leaving room for the marker line:
+    // the snippets then fit the policy's maximum and redaction has nothing left to cut.
+    let marker_line = TRUNCATED_MARKER.chars().count() + 1;
+    let mut items = collect_items(files, &target, policy.max_snippet_chars().saturating_sub(marker_line));
+    prioritise_by_relevance(&mut items);
     let items_collected = items.len() as u64;
     let inputs = input_files(files);
     let key = cache_key(task, &inputs, &policy.digest(), BUILDER_VERSION)?;
@@ -113,6 +117,30 @@ pub fn build_packet(
     packet.provenance.packet_hash = packet_hash(&packet)?.to_string();
     let blocked = remote_gate(&packet, policy);
     Ok(BuildOutcome { packet, cache_key: key, blocked })
+}
+
+/// What the target uses or is used by is read first, then the rest of its file(s), then everything else, when
+/// a budget forces a choice between items of one type. The budget keeps document order among equals, which for
+/// a whole project is alphabetical: without this a tight budget keeps whatever file sorts first.
+fn prioritise_by_relevance(items: &mut [Item]) {
+    const NEIGHBOUR: i64 = 2;
+    const SAME_FILE: i64 = 1;
+    let targets: Vec<(String, Option<String>, Vec<String>)> = items
+        .iter()
+        .filter(|item| item.target)
+        .map(|item| (item.name.clone(), item.path.clone(), item.deps.clone()))
+        .collect();
+    for item in items.iter_mut().filter(|item| !item.target && item.priority.is_none()) {
+        let neighbour = targets.iter().any(|(name, _, deps)| deps.contains(&item.name) || item.deps.contains(name));
+        let same_file = targets.iter().any(|(_, path, _)| path.is_some() && *path == item.path);
+        item.priority = if neighbour {
+            Some(NEIGHBOUR)
+        } else if same_file {
+            Some(SAME_FILE)
+        } else {
+            None
+        };
+    }
 }
 
 fn input_files(files: &[SourceFile]) -> Vec<InputFile> {
@@ -189,6 +217,20 @@ mod tests {
         let second = build(&task(Privacy::LocalOnly, "code.generate"), &files, "b").packet;
         assert_ne!(first.header.packet_id, second.header.packet_id);
         assert_eq!(first.provenance.packet_hash, second.provenance.packet_hash);
+    }
+
+    #[test]
+    fn under_a_tight_budget_the_targets_neighbours_are_kept_before_unrelated_code() {
+        let helpers = "def aaa_unrelated():\n    return 1\n\n\ndef zzz_used(x):\n    return x\n";
+        let target = "from helpers import zzz_used\n\n\ndef charge(amount):\n    return zzz_used(amount)\n";
+        let files = [SourceFile::new("a/helpers.py", helpers), SourceFile::new("src/pay.py", target)];
+        let mut spec = task(Privacy::LocalOnly, "code.generate");
+        spec.max_items = Some(2);
+        let packet = build(&spec, &files, "a").packet;
+        let names: Vec<&str> = packet.context.iter().map(|item| item.name.as_str()).collect();
+        assert_eq!(names, ["charge", "zzz_used"]);
+        let dropped = &packet.provenance.build_stats.as_ref().unwrap().dropped;
+        assert_eq!(dropped.iter().map(|d| d.item_name.as_str()).collect::<Vec<_>>(), ["aaa_unrelated"]);
     }
 
     #[test]

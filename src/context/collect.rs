@@ -13,8 +13,8 @@ use std::collections::{BTreeSet, HashMap};
 
 /// Where collected items say they came from.
 pub const SOURCE_FILESYSTEM: &str = "filesystem";
-/// The line that ends a snippet cut at the limit.
-pub const TRUNCATED_MARKER: &str = "… (truncated)";
+/// The line that ends a cut snippet, here and in redaction (`context::redact`), so a reader sees one marker.
+pub const TRUNCATED_MARKER: &str = "[TRUNCATED]";
 /// At most this many `deps` per item: the heuristic is cheap, and a long list would cost more than it tells.
 const MAX_DEPS: usize = 16;
 
@@ -416,13 +416,13 @@ mod tests {
 
     #[test]
     fn snippets_are_cut_on_char_boundaries() {
-        assert_eq!(truncate("héllo wörld", 4), "héll\n… (truncated)");
-        assert_eq!(truncate("ab\ncd", 3), "ab\n… (truncated)");
+        assert_eq!(truncate("héllo wörld", 4), "héll\n[TRUNCATED]");
+        assert_eq!(truncate("ab\ncd", 3), "ab\n[TRUNCATED]");
         assert_eq!(truncate("short", 5), "short");
-        assert_eq!(truncate("x", 0), "… (truncated)");
+        assert_eq!(truncate("x", 0), "[TRUNCATED]");
         let items = build(Target::default(), 12);
         let push = items.iter().find(|i| i.name == "Stack.push").unwrap();
-        assert_eq!(push.snippet.as_deref(), Some("    pub fn p\n… (truncated)"));
+        assert_eq!(push.snippet.as_deref(), Some("    pub fn p\n[TRUNCATED]"));
     }
 
     #[test]
@@ -438,7 +438,7 @@ mod tests {
     fn a_cut_file_head_spans_the_lines_kept() {
         let text = "a\nb\nc\nd\n";
         let items = collect_items(&[SourceFile::new("notes.txt", text)], &Target::default(), 4);
-        assert_eq!(items[0].snippet.as_deref(), Some("a\nb\n… (truncated)"));
+        assert_eq!(items[0].snippet.as_deref(), Some("a\nb\n[TRUNCATED]"));
         assert_eq!(items[0].span, Some(Span { start: 1, end: 2 }));
     }
 

@@ -20,6 +20,7 @@
 //! their item removed), so the gate catches packets that were never redacted, were redacted under a weaker policy
 //! (fewer rules, PII switched off), or were edited afterwards.
 
+use crate::context::collect::TRUNCATED_MARKER;
 use crate::context::detect::{Detector, Rule, RuleKind};
 use crate::context::packet::{Item, Packet, Privacy, Redaction, RedactionAction};
 use crate::context::policy::{CallAction, ContentAction, Policy};
@@ -32,7 +33,9 @@ pub struct RedactSummary {
 }
 
 /// Appended to a truncated snippet; counted within the maximum length, so the result fits.
-const TRUNCATION_MARK: &str = "\n[TRUNCATED]";
+fn truncation_mark() -> String {
+    format!("\n{TRUNCATED_MARKER}")
+}
 
 pub fn redact_packet(packet: &mut Packet, policy: &Policy) -> RedactSummary {
     let mut applied = Vec::new();
@@ -128,8 +131,9 @@ fn truncate_snippet(item: &mut Item, policy: &Policy, applied: &mut Vec<Redactio
     if length <= max {
         return;
     }
-    let mark_chars = TRUNCATION_MARK.chars().count();
-    let (keep, mut mark) = if max > mark_chars { (max - mark_chars, TRUNCATION_MARK) } else { (max, "") };
+    let full_mark = truncation_mark();
+    let mark_chars = full_mark.chars().count();
+    let (keep, mut mark) = if max > mark_chars { (max - mark_chars, full_mark.as_str()) } else { (max, "") };
     let mut cut = snippet.char_indices().nth(keep).map_or(snippet.len(), |(at, _)| at);
     let detector = policy.detector();
     // Never leave half a marker: the remains could match a rule, and the next pass would mask them.
@@ -448,7 +452,7 @@ mod tests {
         let summary = redact_packet(&mut p, &policy);
         let snippet = p.context[0].snippet.as_deref().unwrap();
         assert_eq!(snippet.chars().count(), 60);
-        assert!(snippet.ends_with(TRUNCATION_MARK));
+        assert!(snippet.ends_with(&truncation_mark()));
         assert_eq!(
             (summary.applied[0].action, summary.applied[0].rule.as_str()),
             (RedactionAction::Truncated, "max_length")
@@ -460,7 +464,7 @@ mod tests {
         );
         redact_packet(&mut p, &policy);
         let snippet = p.context[0].snippet.as_deref().unwrap();
-        assert_eq!(snippet, format!("{} {TRUNCATION_MARK}", "z".repeat(39)), "the marker is cut whole");
+        assert_eq!(snippet, format!("{} {}", "z".repeat(39), truncation_mark()), "the marker is cut whole");
 
         // A 40-character body matches nothing (no word boundary after 36); cut after 36 it would.
         let long = format!("{}{}", token(6), "Q".repeat(4));
@@ -468,7 +472,7 @@ mod tests {
         let policy =
             Policy::from_document(&json!({"redaction": {"strategies": {"large_files": {"max_length": 54}}}})).unwrap();
         assert!(redact_packet(&mut p, &policy).applied.iter().all(|r| r.action == RedactionAction::Truncated));
-        assert_eq!(p.context[0].snippet.as_deref(), Some(format!("x {TRUNCATION_MARK}").as_str()));
+        assert_eq!(p.context[0].snippet.as_deref(), Some(format!("x {}", truncation_mark()).as_str()));
         assert!(redact_packet(&mut p, &policy).applied.is_empty());
     }
 
