@@ -6,6 +6,7 @@
 //! can be logged. [`Detector::redact`] replaces each secret with a marker that no rule can match again.
 
 mod checks;
+mod prefilter;
 mod rules;
 
 use std::collections::BTreeMap;
@@ -27,7 +28,10 @@ pub struct Rule {
     pub id: String,
     pub description: String,
     /// Lowercase strings; the rule runs only when the ASCII-lowercased text contains one. Empty: always runs.
+    /// When every prefix literal of `pattern` contains a keyword, the rule runs only at the keyword hits.
     pub keywords: Vec<String>,
+    /// Compiled by [`compile_pattern`]: the detector recompiles `pattern.as_str()` with the same syntax for its
+    /// anchored searches.
     pub pattern: Regex,
     /// The capture group that holds the secret (0: the whole match).
     pub secret_group: usize,
@@ -110,6 +114,11 @@ pub struct Detector {
     rules: Vec<Rule>,
     /// Per-rule text written instead of [`marker`]; like markers, `find` never matches inside one.
     replacements: BTreeMap<String, String>,
+    /// Built on first use, after the last `push`.
+    prefilter: std::sync::OnceLock<prefilter::Prefilter>,
+    /// Only built-in rules and markers: `redact` may stop after one pass when no overlap was resolved near a
+    /// finding (see [`Detector::redact`]). User rules and custom replacements keep the fixpoint loop.
+    builtin_only: bool,
 }
 
 /// The marker that replaces a secret. Rule ids are `[a-z0-9._-]`, so no rule's value class spans a marker,
@@ -136,7 +145,7 @@ impl Detector {
             })
             .map(rules::BuiltinRule::compile)
             .collect();
-        Detector { rules, replacements: BTreeMap::new() }
+        Detector { rules, replacements: BTreeMap::new(), prefilter: std::sync::OnceLock::new(), builtin_only: true }
     }
 
     pub fn rules(&self) -> &[Rule] {
@@ -146,12 +155,15 @@ impl Detector {
     /// Adds a rule after the existing ones (it loses ties to them).
     pub fn push(&mut self, rule: Rule) {
         self.rules.push(rule);
+        self.prefilter = std::sync::OnceLock::new();
+        self.builtin_only = false;
     }
 
     /// Writes `text` instead of the `[REDACTED:<rule-id>]` marker for `rule_id`. `find` ignores any match that
     /// overlaps the text, so redaction stays idempotent; the caller keeps the text distinctive (see the policy).
     pub fn set_replacement(&mut self, rule_id: &str, text: &str) {
         self.replacements.insert(rule_id.to_owned(), text.to_owned());
+        self.builtin_only = false;
     }
 
     /// What a secret found by `rule_id` is replaced with.
@@ -174,67 +186,122 @@ impl Detector {
     /// must not be reported as the local part of an e-mail address); within a kind the leftmost match wins,
     /// then the longest, then the earlier rule.
     pub fn find(&self, text: &str) -> Vec<Finding> {
-        let lowered = text.to_ascii_lowercase();
+        self.scan(text).0
+    }
+
+    /// The findings, and whether redacting them could let a rule match anew: a match that lost to an
+    /// overlapping winner, or that its checks rejected, next to or overlapping a finding and not wholly inside it.
+    fn scan(&self, text: &str) -> (Vec<Finding>, bool) {
+        let prefilter = self.prefilter.get_or_init(|| prefilter::Prefilter::new(&self.rules));
+        let hits = prefilter.scan(text);
         let markers = self.protected_ranges(text);
         let mut candidates = Vec::new();
-        for (rule_index, rule) in self.rules.iter().enumerate() {
-            if !rule.keywords.is_empty() && !rule.keywords.iter().any(|keyword| lowered.contains(keyword.as_str())) {
-                continue;
+        // Whole-match ranges of matches that did not become candidates (rejected by their checks).
+        let mut rejected: Vec<(usize, usize, usize, usize)> = Vec::new();
+        let mut starts_from = 0;
+        for (rule_index, (rule, plan)) in self.rules.iter().zip(prefilter.plans()).enumerate() {
+            let starts_to = starts_from + hits.starts[starts_from..].partition_point(|&(rule, _)| rule <= rule_index);
+            let starts: Vec<usize> = hits.starts[starts_from..starts_to].iter().map(|&(_, start)| start).collect();
+            starts_from = starts_to;
+            match plan {
+                prefilter::Plan::Keyword if !hits.present[rule_index] => continue,
+                prefilter::Plan::Anchored(_) | prefilter::Plan::Runs { .. } if starts.is_empty() => continue,
+                _ => {}
             }
-            for captures in rule.pattern.captures_iter(text) {
-                let Some(secret) = captures.get(rule.secret_group) else { continue };
-                let (start, end) = (secret.start(), secret.end());
+            prefilter::for_each_match(rule, plan, text, &starts, |secret, (whole_start, whole_end)| {
+                let Some((start, end)) = secret else { return };
                 if start == end
                     || markers.iter().any(|&(marker_start, marker_end)| start < marker_end && marker_start < end)
-                    || !rule.accepts(secret.as_str(), &captures[0])
                 {
-                    continue;
+                    return;
                 }
-                candidates.push((rule.kind, start, std::cmp::Reverse(end - start), rule_index));
-            }
+                if !rule.accepts(&text[start..end], &text[whole_start..whole_end]) {
+                    rejected.push((start, end, whole_start, whole_end));
+                    return;
+                }
+                candidates.push((rule.kind, start, std::cmp::Reverse(end - start), rule_index, whole_start, whole_end));
+            });
         }
         candidates.sort_unstable();
         // Accepted ranges keyed by start; they never overlap, so only the last one starting before a
         // candidate's end can overlap it.
         let mut accepted: BTreeMap<usize, (usize, usize)> = BTreeMap::new();
-        for (_, start, std::cmp::Reverse(length), rule_index) in candidates {
+        for (_, start, std::cmp::Reverse(length), rule_index, whole_start, whole_end) in candidates {
             let end = start + length;
             let overlaps =
                 accepted.range(..end).next_back().is_some_and(|(_, &(accepted_end, _))| accepted_end > start);
-            if !overlaps {
+            if overlaps {
+                rejected.push((start, end, whole_start, whole_end));
+            } else {
                 accepted.insert(start, (end, rule_index));
             }
         }
-        accepted
+        let unsettles = |&(start, end, whole_start, whole_end): &(usize, usize, usize, usize)| {
+            // The finding that starts last at or before the match's end (+1: look-around reaches one byte).
+            let near = accepted.range(..=whole_end.saturating_add(1)).next_back();
+            let touches = near.is_some_and(|(_, &(finding_end, _))| finding_end + 1 >= whole_start);
+            let inside = accepted
+                .range(..=start)
+                .next_back()
+                .is_some_and(|(&finding_start, &(finding_end, _))| finding_start <= start && end <= finding_end);
+            touches && !inside
+        };
+        // A marker's brackets replace the secret's first and last characters as neighbours of the text around it:
+        // a pattern whose boundary failed against those characters may hold against a bracket.
+        let glued =
+            |byte: Option<&u8>| byte.is_some_and(|&byte| byte.is_ascii_alphanumeric() || b"_-.:%+/~@".contains(&byte));
+        let unsettled = rejected.iter().any(unsettles)
+            || accepted.iter().any(|(&start, &(end, _))| {
+                glued(start.checked_sub(1).and_then(|before| text.as_bytes().get(before)))
+                    || glued(text.as_bytes().get(end))
+            });
+        let findings = accepted
             .into_iter()
             .map(|(start, (end, rule_index))| {
                 let rule = &self.rules[rule_index];
                 Finding { rule_id: rule.id.clone(), kind: rule.kind, start, end }
             })
-            .collect()
+            .collect();
+        (findings, unsettled)
     }
 
     /// Replaces every secret with its marker. Repeats until nothing is found, so a match that an overlapping
     /// winner hid in one pass is still redacted; this ends because each pass turns unmarked text into markers,
     /// which are never matched. Hence `redact(redact(x).text)` changes nothing and counts nothing.
+    ///
+    /// With the built-in rules and markers only, the second pass is skipped when it cannot find anything: no
+    /// match that lost to a winner or failed its checks touches a finding beyond that finding's range, and no
+    /// finding is glued to a token character (`[A-Za-z0-9_.:%+/~@-]`) on either side. Elsewhere a rule sees the
+    /// same text as before, and the built-in patterns' boundaries (`\b`, a delimiter class) do not change between
+    /// a secret's first or last character and a marker's bracket. A randomised test checks this against the loop.
     pub fn redact(&self, text: &str) -> Redacted {
-        let mut current = text.to_owned();
+        let mut current: std::borrow::Cow<'_, str> = std::borrow::Cow::Borrowed(text);
         let mut counts = BTreeMap::new();
         loop {
-            let findings = self.find(&current);
+            let (findings, unsettled) = self.scan(&current);
             if findings.is_empty() {
-                return Redacted { text: current, counts };
+                return Redacted { text: current.into_owned(), counts };
             }
             let mut replaced = String::with_capacity(current.len());
             let mut copied_to = 0;
             for finding in findings {
                 replaced.push_str(&current[copied_to..finding.start]);
-                replaced.push_str(&self.replacement(&finding.rule_id));
+                match self.replacements.get(&finding.rule_id) {
+                    Some(replacement) => replaced.push_str(replacement),
+                    None => {
+                        replaced.push_str("[REDACTED:");
+                        replaced.push_str(&finding.rule_id);
+                        replaced.push(']');
+                    }
+                }
                 copied_to = finding.end;
                 *counts.entry(finding.rule_id).or_insert(0) += 1;
             }
             replaced.push_str(&current[copied_to..]);
-            current = replaced;
+            if self.builtin_only && !unsettled {
+                return Redacted { text: replaced, counts };
+            }
+            current = std::borrow::Cow::Owned(replaced);
         }
     }
 }
@@ -254,4 +321,4 @@ fn marker_pattern() -> &'static Regex {
 }
 
 #[cfg(test)]
-mod tests;
+pub(crate) mod tests;

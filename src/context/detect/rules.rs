@@ -9,6 +9,8 @@ pub(super) const EMAIL: &str = "email-address";
 pub(super) const IPV4: &str = "ipv4-address";
 pub(super) const PAYMENT_CARD: &str = "payment-card-number";
 pub(super) const IBAN: &str = "iban";
+pub(super) const PAYMENT_CARD_PATTERN: &str = r"\b([2-6](?:[ -]?[0-9]){12,18})\b";
+pub(super) const IBAN_PATTERN: &str = r"\b([A-Z]{2}[0-9]{2}(?: ?[A-Z0-9]){11,30})\b";
 
 pub(super) struct BuiltinRule {
     pub id: &'static str,
@@ -581,14 +583,8 @@ pub(super) const BUILTIN: &[BuiltinRule] = &[
         "Payment card number (issuer prefix and Luhn check digit)",
         &[],
         // Issuer prefixes start with 2–6 (checked in full by `is_payment_card`); fewer digits start a candidate.
-        r"\b([2-6](?:[ -]?[0-9]){12,18})\b",
+        PAYMENT_CARD_PATTERN,
         Some(is_payment_card),
     ),
-    pii(
-        IBAN,
-        "International bank account number (ISO 13616 mod-97 checksum)",
-        &[],
-        r"\b([A-Z]{2}[0-9]{2}(?: ?[A-Z0-9]){11,30})\b",
-        Some(is_iban),
-    ),
+    pii(IBAN, "International bank account number (ISO 13616 mod-97 checksum)", &[], IBAN_PATTERN, Some(is_iban)),
 ];

@@ -279,6 +279,7 @@ fn widen_class(chars: &[char], start: usize) -> (String, usize) {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::context::detect::tests::fake;
     use crate::context::detect::Detector;
 
     /// Written from gitleaks' documented config format, in the style of its default config.
@@ -332,18 +333,6 @@ regex = '''npm_([a-z0-9]{36})'''
 path = '''\.npmrc$'''
 "#;
 
-    fn fake(length: usize, seed: u64, alphabet: &[u8]) -> String {
-        let mut state = seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1;
-        (0..length)
-            .map(|_| {
-                state ^= state << 13;
-                state ^= state >> 7;
-                state ^= state << 17;
-                char::from(alphabet[(state % alphabet.len() as u64) as usize])
-            })
-            .collect()
-    }
-
     fn detector(import: GitleaksImport) -> Detector {
         let mut detector = Detector::builtin();
         for rule in import.rules {
@@ -383,7 +372,7 @@ path = '''\.npmrc$'''
     #[test]
     fn imported_rules_find_secrets_and_honour_allowlists() {
         let detector = detector(import_gitleaks(CONFIG).unwrap());
-        let value = fake(32, 7, b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789");
+        let value = fake("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789", 32, 7);
         let text = format!("my_token = \"{value}\"\n");
         let findings = detector.find(&text);
         assert!(findings.iter().any(|f| text[f.start..f.end] == value), "{findings:?}");
@@ -398,7 +387,7 @@ path = '''\.npmrc$'''
     fn a_go_pattern_with_wide_classes_is_rewritten_and_matches_utf8() {
         let import = import_gitleaks(CONFIG).unwrap();
         let key = &import.rules[2].pattern;
-        let body = fake(64, 3, b"ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789+/");
+        let body = fake("ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789+/", 64, 3);
         let text = format!("-----BEGIN RSA PRIVATE KEY-----\n{body}\né\n-----END RSA PRIVATE KEY-----");
         assert_eq!(key.find(&text).map(|m| m.as_str()), Some(text.as_str()));
         let dotted = compile_go("a.b[^x]c").unwrap();

@@ -1,0 +1,305 @@
+//! Where each rule can match, found in one pass over the text.
+//!
+//! Every rule keyword goes into one ASCII-case-insensitive Aho-Corasick automaton, run once per scan with
+//! overlapping matches (so no occurrence of one keyword hides another). A rule then runs in one of three ways:
+//! - [`Plan::Always`]: no keywords; its regex scans the whole text;
+//! - [`Plan::Keyword`]: its regex scans the whole text when one of its keywords occurs (the old behaviour);
+//! - [`Plan::Anchored`]: every prefix literal of its pattern (regex-syntax's extractor) contains one of its
+//!   keywords at a known offset, so every match starts at a keyword hit minus that offset. The regex is run
+//!   anchored at those starts only, in text order, skipping starts inside the previous match: exactly the
+//!   matches `captures_iter` yields, because a leftmost-first search reports the leftmost start that has a match
+//!   and, from that start, the same match an anchored search does. Look-around (`\b`) sees the whole text;
+//! - [`Plan::Runs`] (payment cards, IBANs: no keyword, all digits and capitals): every match lies in a run of
+//!   one byte class that starts at a digit or capital and holds at least so many of them; one byte loop finds
+//!   the runs of both, and the regex searches each run (bounded by the run, look-around still seeing the text).
+//!
+//! The anchored and run searches use `regex-automata`'s meta regex compiled from the rule's pattern with the
+//! syntax of [`super::compile_pattern`], which every rule's pattern is compiled with.
+
+use aho_corasick::{AhoCorasick, AhoCorasickBuilder, AhoCorasickKind, MatchKind};
+use regex_automata::util::syntax;
+use regex_automata::{meta, Anchored, Input};
+use regex_syntax::hir::literal::{ExtractKind, Extractor};
+
+use super::Rule;
+
+#[derive(Debug, Clone)]
+pub(super) enum Plan {
+    Always,
+    Keyword,
+    Anchored(Box<meta::Regex>),
+    /// Every match is a run of bytes of `class` that starts at a byte that `counts` and holds `least` such bytes;
+    /// [`Prefilter::scan`] finds the runs of every such rule in one pass.
+    Runs {
+        regex: Box<meta::Regex>,
+        class: fn(u8) -> bool,
+        counts: fn(u8) -> bool,
+        least: usize,
+    },
+}
+
+/// The rules whose match is a run of one byte class, by id and exact pattern (a user rule with the same id
+/// and another pattern scans the whole text).
+fn runs_plan(rule: &Rule) -> Option<Plan> {
+    type ByteClass = fn(u8) -> bool;
+    let (class, counts, least): (ByteClass, ByteClass, usize) = match (rule.id.as_str(), rule.pattern.as_str()) {
+        // `\b([2-6](?:[ -]?[0-9]){12,18})\b`: 13 or more digits, spaces and dashes between them.
+        (super::rules::PAYMENT_CARD, pattern) if pattern == super::rules::PAYMENT_CARD_PATTERN => {
+            (|byte| byte.is_ascii_digit() || byte == b' ' || byte == b'-', |byte| byte.is_ascii_digit(), 13)
+        }
+        // `\b([A-Z]{2}[0-9]{2}(?: ?[A-Z0-9]){11,30})\b`: 15 or more capitals and digits, spaces between them.
+        (super::rules::IBAN, pattern) if pattern == super::rules::IBAN_PATTERN => (
+            |byte| byte.is_ascii_uppercase() || byte.is_ascii_digit() || byte == b' ',
+            |byte| byte.is_ascii_uppercase() || byte.is_ascii_digit(),
+            15,
+        ),
+        _ => return None,
+    };
+    Some(Plan::Runs { regex: Box::new(meta_regex(rule.pattern.as_str())?), class, counts, least })
+}
+
+fn meta_regex(pattern: &str) -> Option<meta::Regex> {
+    meta::Builder::new()
+        .syntax(syntax::Config::new().unicode(false).utf8(true))
+        .configure(meta::Config::new().utf8_empty(true))
+        .build(pattern)
+        .ok()
+}
+
+#[derive(Debug, Clone, Default)]
+pub(super) struct Prefilter {
+    automaton: Option<AhoCorasick>,
+    /// Per automaton pattern: (rule index, offset of the match start before the hit; `None`: presence only).
+    uses: Vec<Vec<(usize, Option<usize>)>>,
+    plans: Vec<Plan>,
+    /// The run rules (at most four): rule index and least counted bytes; `run_table` has, per byte, bit `2j`
+    /// set when it is in rule j's class and bit `2j + 1` when it also counts.
+    run_rules: Vec<(usize, usize)>,
+    run_table: Vec<u8>,
+}
+
+/// What one prefilter pass found: which keyword rules may match, and the candidate starts of anchored rules.
+pub(super) struct Hits {
+    pub present: Vec<bool>,
+    /// (rule index, candidate start), sorted; for a run rule, each run's start then its end.
+    pub starts: Vec<(usize, usize)>,
+}
+
+impl Prefilter {
+    pub(super) fn new(rules: &[Rule]) -> Self {
+        let mut keywords: Vec<String> = Vec::new();
+        let mut uses: Vec<Vec<(usize, Option<usize>)>> = Vec::new();
+        let mut plans = Vec::with_capacity(rules.len());
+        let mut run_rules = Vec::new();
+        let mut run_table = vec![0u8; 256];
+        let keyword_id = |keyword: &str, keywords: &mut Vec<String>, uses: &mut Vec<Vec<_>>| {
+            let keyword = keyword.to_ascii_lowercase();
+            match keywords.iter().position(|known| *known == keyword) {
+                Some(id) => id,
+                None => {
+                    keywords.push(keyword);
+                    uses.push(Vec::new());
+                    keywords.len() - 1
+                }
+            }
+        };
+        for (index, rule) in rules.iter().enumerate() {
+            if rule.keywords.is_empty() && run_rules.len() < 4 {
+                if let Some(plan) = runs_plan(rule) {
+                    if let Plan::Runs { class, counts, least, .. } = &plan {
+                        let bit = 2 * run_rules.len();
+                        for byte in 0..=255u8 {
+                            run_table[usize::from(byte)] |=
+                                u8::from(class(byte)) << bit | u8::from(class(byte) && counts(byte)) << (bit + 1);
+                        }
+                        run_rules.push((index, *least));
+                    }
+                    plans.push(plan);
+                    continue;
+                }
+            }
+            if rule.keywords.is_empty() || rule.keywords.iter().any(String::is_empty) {
+                // An empty keyword occurs in every text.
+                plans.push(Plan::Always);
+                continue;
+            }
+            if let Some((regex, offsets)) = anchored_plan(rule) {
+                for (keyword, offset) in offsets {
+                    let id = keyword_id(&rule.keywords[keyword], &mut keywords, &mut uses);
+                    if !uses[id].contains(&(index, Some(offset))) {
+                        uses[id].push((index, Some(offset)));
+                    }
+                }
+                plans.push(Plan::Anchored(Box::new(regex)));
+            } else {
+                for keyword in &rule.keywords {
+                    let id = keyword_id(keyword, &mut keywords, &mut uses);
+                    uses[id].push((index, None));
+                }
+                plans.push(Plan::Keyword);
+            }
+        }
+        let automaton = (!keywords.is_empty()).then(|| {
+            AhoCorasickBuilder::new()
+                .ascii_case_insensitive(true)
+                .match_kind(MatchKind::Standard)
+                .kind(Some(AhoCorasickKind::DFA))
+                .build(&keywords)
+                .or_else(|_| AhoCorasickBuilder::new().ascii_case_insensitive(true).build(&keywords))
+                .expect("keywords build an automaton")
+        });
+        Prefilter { automaton, uses, plans, run_rules, run_table }
+    }
+
+    pub(super) fn plans(&self) -> &[Plan] {
+        &self.plans
+    }
+
+    pub(super) fn scan(&self, text: &str) -> Hits {
+        let mut present = vec![false; self.plans.len()];
+        let mut starts = Vec::new();
+        if let Some(automaton) = &self.automaton {
+            for hit in automaton.find_overlapping_iter(text) {
+                for &(rule, offset) in &self.uses[hit.pattern().as_usize()] {
+                    match offset {
+                        None => present[rule] = true,
+                        Some(offset) => {
+                            if let Some(start) = hit.start().checked_sub(offset) {
+                                starts.push((rule, start));
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        if !self.run_rules.is_empty() {
+            self.find_runs(text.as_bytes(), &mut starts);
+        }
+        starts.sort_unstable();
+        starts.dedup();
+        Hits { present, starts }
+    }
+
+    /// Pushes (rule, start), (rule, end) for every run of each run rule's class that starts at a counted byte,
+    /// extends as far as the class does, and has enough counted bytes.
+    fn find_runs(&self, bytes: &[u8], out: &mut Vec<(usize, usize)>) {
+        let table: &[u8; 256] = self.run_table.as_slice().try_into().expect("256 entries");
+        // Per run rule: where its open run started and how many counted bytes it has.
+        let mut open: [Option<(usize, usize)>; 4] = [None; 4];
+        let mut any_open = false;
+        let mut push = |j: usize, run: (usize, usize), end: usize| {
+            let (rule, least) = self.run_rules[j];
+            if run.1 >= least {
+                out.push((rule, run.0));
+                out.push((rule, end));
+            }
+        };
+        // A match starts with a counted byte (a digit, a capital), so a run opens only at one.
+        const COUNTED: u8 = 0b1010_1010;
+        for (index, &byte) in bytes.iter().enumerate() {
+            let bits = table[usize::from(byte)];
+            if !any_open && bits & COUNTED == 0 {
+                continue;
+            }
+            any_open = false;
+            for (j, slot) in open.iter_mut().enumerate().take(self.run_rules.len()) {
+                let class = bits >> (2 * j) & 0b11;
+                match slot {
+                    Some(run) if class != 0 => run.1 += usize::from(class >> 1),
+                    Some(run) => {
+                        push(j, *run, index);
+                        *slot = None;
+                    }
+                    None if class & 0b10 != 0 => *slot = Some((index, 1)),
+                    None => {}
+                }
+                any_open |= slot.is_some();
+            }
+        }
+        for (j, slot) in open.iter_mut().enumerate() {
+            if let Some(run) = slot.take() {
+                push(j, run, bytes.len());
+            }
+        }
+    }
+}
+
+/// The anchored form of `rule`, and for each (keyword index, offset) that locates a match start, when every
+/// prefix literal of the pattern contains a keyword. `None`: the rule must scan the whole text.
+fn anchored_plan(rule: &Rule) -> Option<(meta::Regex, Vec<(usize, usize)>)> {
+    let pattern = rule.pattern.as_str();
+    // The same syntax as `compile_pattern`: ASCII classes, matches on UTF-8 boundaries.
+    let hir = regex_syntax::ParserBuilder::new().unicode(false).utf8(true).build().parse(pattern).ok()?;
+    let prefixes = Extractor::new().kind(ExtractKind::Prefix).extract(&hir);
+    let literals = prefixes.literals()?;
+    if literals.is_empty() {
+        return None;
+    }
+    let keywords: Vec<String> = rule.keywords.iter().map(|keyword| keyword.to_ascii_lowercase()).collect();
+    let mut offsets = Vec::new();
+    for literal in literals {
+        let lowered = literal.as_bytes().to_ascii_lowercase();
+        let found = keywords.iter().enumerate().find_map(|(index, keyword)| {
+            let keyword = keyword.as_bytes();
+            (!keyword.is_empty() && lowered.len() >= keyword.len())
+                .then(|| lowered.windows(keyword.len()).position(|window| window == keyword))
+                .flatten()
+                .map(|offset| (index, offset))
+        })?;
+        if !offsets.contains(&found) {
+            offsets.push(found);
+        }
+    }
+    Some((meta_regex(pattern)?, offsets))
+}
+
+/// Calls `each(secret_start, secret_end, whole_start, whole_end)` for every match of `rule` in `text`, in the
+/// order `captures_iter` yields them; `starts` are the rule's candidate starts, sorted (anchored plans only).
+pub(super) fn for_each_match(
+    rule: &Rule,
+    plan: &Plan,
+    text: &str,
+    starts: &[usize],
+    mut each: impl FnMut(Option<(usize, usize)>, (usize, usize)),
+) {
+    match plan {
+        Plan::Anchored(regex) => {
+            let mut captures = regex.create_captures();
+            let mut next = 0;
+            for &start in starts {
+                if start < next {
+                    continue;
+                }
+                let input = Input::new(text).span(start..text.len()).anchored(Anchored::Yes);
+                regex.search_captures(&input, &mut captures);
+                let Some(whole) = captures.get_match() else { continue };
+                let secret = captures.get_group(rule.secret_group).map(|span| (span.start, span.end));
+                each(secret, (whole.start(), whole.end()));
+                next = if whole.is_empty() { whole.end() + 1 } else { whole.end() };
+            }
+        }
+        Plan::Runs { regex, .. } => {
+            let mut captures = regex.create_captures();
+            for run in starts.chunks_exact(2) {
+                let (run_start, run_end) = (run[0], run[1]);
+                // Every match inside the run, in order, as `captures_iter` finds them.
+                let mut from = run_start;
+                while from < run_end {
+                    let input = Input::new(text).span(from..run_end);
+                    regex.search_captures(&input, &mut captures);
+                    let Some(whole) = captures.get_match() else { break };
+                    let secret = captures.get_group(rule.secret_group).map(|span| (span.start, span.end));
+                    each(secret, (whole.start(), whole.end()));
+                    from = if whole.is_empty() { whole.end() + 1 } else { whole.end() };
+                }
+            }
+        }
+        Plan::Always | Plan::Keyword => {
+            for captures in rule.pattern.captures_iter(text) {
+                let whole = captures.get(0).expect("group 0 always matches");
+                let secret = captures.get(rule.secret_group).map(|secret| (secret.start(), secret.end()));
+                each(secret, (whole.start(), whole.end()));
+            }
+        }
+    }
+}
