@@ -77,6 +77,25 @@ export function commandHelp({ synopsis, summary, details = '', optionLines = [] 
   return sections.join('\n\n');
 }
 
+/**
+ * A command group (`trace`, `context`): main dispatches on its first positional to one of `subcommands`, each an
+ * ordinary command module; the group's help lists them.
+ */
+export function commandGroup({ name, summary, subcommands }) {
+  const width = Math.max(...subcommands.map((command) => command.synopsis.length));
+  return {
+    name,
+    synopsis: `${name} <command> …`,
+    summary,
+    details: `Commands:\n${subcommands.map((command) => `  ${command.synopsis.padEnd(width)}  ${command.summary}`).join('\n')}
+
+Run \`ctxpack ${name} <command> --help\` for a command's options.`,
+    options: {},
+    positionals: [0, 0],
+    subcommands,
+  };
+}
+
 export function usageError(message, hint) {
   return new CtxpackError('CTX_USAGE', message, { hint });
 }
