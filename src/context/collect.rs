@@ -189,6 +189,23 @@ pub fn collect_items(files: &[SourceFile], target: &Target, snippet_limit: usize
             });
             continue;
         }
+        if let Some((span, text)) = outside_symbols(file.text, symbols) {
+            items.push(Item {
+                name: file.path.to_string(),
+                path: Some(file.path.to_string()),
+                item_type: ItemType::Code,
+                signature: None,
+                span: Some(span),
+                summary: Some(MODULE_SUMMARY.to_string()),
+                snippet: Some(truncate(&text, snippet_limit)),
+                deps: Vec::new(),
+                hash: hash.clone(),
+                source: SOURCE_FILESYSTEM.to_string(),
+                tokens_est: None,
+                priority: None,
+                target: false,
+            });
+        }
         let lines = LineIndex::new(file.text);
         for symbol in symbols {
             let text = lines.slice(file.text, symbol.span);
@@ -228,6 +245,39 @@ pub fn collect_items(files: &[SourceFile], target: &Target, snippet_limit: usize
     let (mut ordered, rest): (Vec<Item>, Vec<Item>) = items.into_iter().partition(|item| item.target);
     ordered.extend(rest);
     ordered
+}
+
+/// The `summary` of the item holding a file's code outside its symbols.
+pub const MODULE_SUMMARY: &str = "module-level code: imports, constants and statements outside the symbols";
+
+/// The lines of `text` that no symbol covers (imports, constants, module docstrings, top-level statements), with
+/// runs of blank lines collapsed, and the span from the first to the last of them; `None` when only blank lines
+/// are left. Without this item a packet would show a file's functions but not the imports and constants they use.
+fn outside_symbols(text: &str, symbols: &[Symbol]) -> Option<(Span, String)> {
+    let covered = |line: u64| symbols.iter().any(|s| s.span.start <= line && line <= s.span.end);
+    let mut kept = String::new();
+    let (mut first, mut last) = (None, 0);
+    let mut blank_pending = false;
+    for (index, line) in text.lines().enumerate() {
+        let number = index as u64 + 1;
+        if covered(number) {
+            blank_pending = first.is_some();
+            continue;
+        }
+        if line.trim().is_empty() {
+            blank_pending = first.is_some();
+            continue;
+        }
+        if blank_pending {
+            kept.push('\n');
+            blank_pending = false;
+        }
+        first.get_or_insert(number);
+        last = number;
+        kept.push_str(line);
+        kept.push('\n');
+    }
+    first.map(|start| (Span { start, end: last }, kept))
 }
 
 fn mark_targets(items: &mut [Item], target: &Target) {
@@ -364,6 +414,7 @@ mod tests {
             names(&items),
             vec![
                 ("README.md", false),
+                ("app.py", false),
                 ("main", false),
                 ("Stack", false),
                 ("impl Stack", false),
@@ -375,6 +426,10 @@ mod tests {
         assert_eq!(readme.item_type, ItemType::Code);
         assert_eq!(readme.snippet.as_deref(), Some("# Title\n"));
         assert_eq!(readme.span, Some(Span { start: 1, end: 1 }));
+        // The import outside app.py's only function is its own item.
+        let module = &items[1];
+        assert_eq!((module.item_type, module.snippet.as_deref()), (ItemType::Code, Some("from lib import Stack\n")));
+        assert_eq!((module.span, module.summary.as_deref()), (Some(Span { start: 1, end: 1 }), Some(MODULE_SUMMARY)));
         let push = items.iter().find(|i| i.name == "Stack.push").unwrap();
         assert_eq!(push.item_type, ItemType::Symbol);
         assert_eq!(push.path.as_deref(), Some("src/lib.rs"));
@@ -410,8 +465,19 @@ mod tests {
 
         // A symbol missing from the target file: the whole file is the target.
         let missing = build(Target { file: Some("app.py".into()), symbol: Some("nope".into()) }, 10_000);
-        assert_eq!(names(&missing)[0], ("main", true));
-        assert_eq!(missing.iter().filter(|i| i.target).count(), 1);
+        assert_eq!(names(&missing)[..2], [("app.py", true), ("main", true)]);
+        assert_eq!(missing.iter().filter(|i| i.target).count(), 2);
+    }
+
+    #[test]
+    fn code_outside_symbols_keeps_its_lines_and_collapses_blank_runs() {
+        let text =
+            "import os\n\n\nLIMIT = 3\n\n\ndef f():\n    return LIMIT\n\n\nif __name__ == '__main__':\n    f()\n";
+        let symbols = extract_symbols("m.py", text);
+        let (span, kept) = outside_symbols(text, &symbols).unwrap();
+        assert_eq!(span, Span { start: 1, end: 12 });
+        assert_eq!(kept, "import os\n\nLIMIT = 3\n\nif __name__ == '__main__':\n    f()\n");
+        assert_eq!(outside_symbols("def f():\n    pass\n\n", &extract_symbols("m.py", "def f():\n    pass\n\n")), None);
     }
 
     #[test]
