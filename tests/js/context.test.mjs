@@ -353,7 +353,23 @@ test('the original policy.yaml and schema.yaml are enforced, and gitleaks rules 
   assert.ok(packet.constraints.forbidden_paths.includes('.secrets/**'));
   assert.ok(packet.policy.redactions_applied.some((record) => record.rule === 'acme-ticket'), 'the gitleaks rule ran');
   assert.ok(!JSON.stringify(packet.context).includes('ACME-TICKET-99812'));
-  assert.ok(JSON.stringify(packet.context).includes('[EMAIL_REDACTED]') || !JSON.stringify(packet.context).includes(SECRETS.email));
+  assertNoSecret(JSON.stringify(packet), 'the packet');
+  // The original's `secrets.action: remove_item`: the item holding the Stripe key is dropped, and says why (its
+  // own "API key pattern" regex matches from `api_key`, before the built-in Stripe rule does).
+  assert.ok(!packet.context.some((item) => item.name === 'charge'));
+  const drop = packet.policy.redactions_applied.find((r) => r.item_name === 'charge');
+  assert.deepEqual([drop?.action, drop?.rule], ['dropped', 'policy.api-key-pattern']);
+
+  // The original schema.yaml narrows task_type to its five values.
+  fs.copyFileSync(path.join(REPO_ROOT, 'tests', 'fixtures', 'context', 'schema.yaml'), path.join(root, '.intent', 'context', 'schema.yaml'));
+  const scan = packetWith([]);
+  scan.header.task_type = 'security.audit';
+  const scanFile = path.join(root, 'scan.json');
+  fs.writeFileSync(scanFile, JSON.stringify(scan));
+  const refused = context(home, ['validate', scanFile, '--project', root, '--json']);
+  assert.equal(refused.code, 1);
+  assert.deepEqual(refused.json().violations.map((v) => `${v.path} ${v.code}`), ['header.task_type enum']);
+  assert.equal(context(home, ['validate', scanFile, '--json']).code, 0, 'the built-in schema knows security.audit');
 });
 
 test('outputs never replace a file without --force; bad input writes nothing', (t) => {
