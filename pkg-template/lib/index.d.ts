@@ -508,7 +508,8 @@ export type ContextRedaction = {
 export type ContextDropped = { item_name: string; path?: string; reason: 'max_items' | 'max_tokens'; tokens_est: number };
 
 /** A rule a packet breaks. `code` is stable: required, type, enum, unknown_field, max_length, range, format,
- * absolute_path, privacy_mismatch, token_budget, item_limit, forbidden_path, version, secret, always_local. */
+ * absolute_path, privacy_mismatch, token_budget, item_limit, forbidden_path, version, conflict, secret, always_local,
+ * approval_required. */
 export type ContextViolation = { path: string; code: string; message: string };
 
 /** A compiled policy (the wasm core's ContextPolicy). */
@@ -537,18 +538,21 @@ export function loadContextPolicy(options?: Omit<ContextPolicyOptions, 'policy'>
  * for a remote_allowed packet that breaks a routing rule, CTX_BUDGET_EXCEEDED when the target alone is too big. */
 export function buildContext(
   task: string | object,
-  options?: PantryOptions & ContextPolicyOptions & { cache?: boolean; ttlSeconds?: number; now?: Date; tokenizer?: Tokenizer; maxFileBytes?: number; audit?: boolean },
+  options?: PantryOptions &
+    ContextPolicyOptions & { cache?: boolean; ttlSeconds?: number; now?: Date; tokenizer?: Tokenizer; maxFileBytes?: number; audit?: boolean; approveRemote?: boolean },
 ): Promise<{ packet: ContextPacket; cacheKey: string; cacheHit: boolean; skipped: Array<{ path: string; reason: string }> }>;
 
+/** `approveRemote`: the user approved a remote route the policy reserves for approval (task types in
+ * routing.require_remote_approval, items under privacy.sensitive_dirs); without it those are `approval_required`. */
 export function validatePacket(
   packet: string | object,
-  options?: PantryOptions & ContextPolicyOptions & { audit?: boolean },
+  options?: PantryOptions & ContextPolicyOptions & { audit?: boolean; approveRemote?: boolean },
 ): Promise<{ valid: boolean; violations: ContextViolation[]; blocked: ContextViolation[] }>;
 
 /** Redact under the policy; `applied` lists this pass's actions only (none on an already-redacted packet). */
 export function redactPacket(
   packet: string | object,
-  options?: PantryOptions & ContextPolicyOptions & { audit?: boolean },
+  options?: PantryOptions & ContextPolicyOptions & { audit?: boolean; approveRemote?: boolean },
 ): Promise<{ packet: ContextPacket; applied: ContextRedaction[] }>;
 
 export function budgetPacket(

@@ -12,7 +12,7 @@ use crate::context::packet::{
     BuildStats, Constraints, Header, InputFile, Inputs, Item, Packet, PolicyRecord, Problem, Provenance,
 };
 use crate::context::policy::Policy;
-use crate::context::redact::{redact_packet, remote_gate};
+use crate::context::redact::{approval_gate, redact_packet, remote_gate};
 use crate::context::task::TaskSpec;
 use crate::context::tokens::TokenCounter;
 use crate::context::violation::{violations_error, Violation};
@@ -38,6 +38,8 @@ pub struct BuildEnv {
     /// RFC 3339.
     pub created_at: String,
     pub duration_ms: Option<u64>,
+    /// The user approved sending this packet to a remote model where the policy reserves that for approval.
+    pub remote_approved: bool,
 }
 
 #[derive(Debug, Clone)]
@@ -115,7 +117,10 @@ pub fn build_packet(
         return Err(violations_error(ErrorCode::PacketInvalid, &violations).at(task.task_id.clone()));
     }
     packet.provenance.packet_hash = packet_hash(&packet)?.to_string();
-    let blocked = remote_gate(&packet, policy);
+    let mut blocked = remote_gate(&packet, policy);
+    if !env.remote_approved {
+        blocked.extend(approval_gate(&packet, policy));
+    }
     Ok(BuildOutcome { packet, cache_key: key, blocked })
 }
 
@@ -169,7 +174,12 @@ mod tests {
     }
 
     fn env(id: &str) -> BuildEnv {
-        BuildEnv { packet_id: id.into(), created_at: "2026-11-23T12:00:00Z".into(), duration_ms: Some(3) }
+        BuildEnv {
+            packet_id: id.into(),
+            created_at: "2026-11-23T12:00:00Z".into(),
+            duration_ms: Some(3),
+            remote_approved: false,
+        }
     }
 
     fn build(task: &TaskSpec, files: &[SourceFile], id: &str) -> BuildOutcome {
@@ -239,7 +249,21 @@ mod tests {
         let files = [SourceFile::new("src/pay.py", CHARGE)];
         let outcome = build(&task(Privacy::RemoteAllowed, "secrets.scan"), &files, "a");
         assert_eq!(outcome.blocked.iter().map(|v| v.code).collect::<Vec<_>>(), ["always_local"]);
-        assert!(build(&task(Privacy::RemoteAllowed, "code.generate"), &files, "a").blocked.is_empty());
+        assert!(build(&task(Privacy::RemoteAllowed, "docstring.fix"), &files, "a").blocked.is_empty());
+    }
+
+    #[test]
+    fn a_remote_packet_the_policy_reserves_for_approval_is_blocked_until_approved() {
+        let files = [SourceFile::new("src/pay.py", CHARGE)];
+        let spec = task(Privacy::RemoteAllowed, "code.generate");
+        let pending = build(&spec, &files, "a");
+        assert_eq!(pending.blocked.iter().map(|v| v.code).collect::<Vec<_>>(), ["approval_required"]);
+        let mut approved = env("a");
+        approved.remote_approved = true;
+        let outcome =
+            build_packet(&spec, &files, &Policy::builtin(), &SchemaRules::default(), approved, &estimate_tokens)
+                .unwrap();
+        assert!(outcome.blocked.is_empty());
     }
 
     #[test]

@@ -239,6 +239,26 @@ fn kind_name(kind: RuleKind) -> &'static str {
 }
 
 /// Why a `remote_allowed` packet may not leave the machine; empty when it may (or when it is `local_only`).
+/// What a `remote_allowed` packet needs a person's approval for (`routing.require_remote_approval` task types,
+/// items under `privacy.sensitive_dirs` when `approval_required`): one `approval_required` violation each. Hosts
+/// add these to the gate's unless the user approved the remote route (`--approve-remote`), and audit the approval.
+pub fn approval_gate(packet: &Packet, policy: &Policy) -> Vec<Violation> {
+    if packet.header.privacy != Privacy::RemoteAllowed {
+        return Vec::new();
+    }
+    let mut violations: Vec<Violation> = policy
+        .approval_reasons(&packet.header.task_type, [])
+        .into_iter()
+        .map(|reason| Violation::new("header.task_type", "approval_required", reason))
+        .collect();
+    for (index, item) in packet.context.iter().enumerate() {
+        for reason in policy.approval_reasons("", item.path.as_deref()) {
+            violations.push(Violation::new(format!("context[{index}].path"), "approval_required", reason));
+        }
+    }
+    violations
+}
+
 pub fn remote_gate(packet: &Packet, policy: &Policy) -> Vec<Violation> {
     if packet.header.privacy != Privacy::RemoteAllowed {
         return Vec::new();
@@ -287,21 +307,13 @@ pub fn remote_gate(packet: &Packet, policy: &Policy) -> Vec<Violation> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::context::detect::tests::fake;
     use crate::context::packet::Attachment;
     use serde_json::{json, Value};
 
     /// A classic GitHub token built at run time, so this file holds nothing that looks like a live secret.
     fn token(seed: u64) -> String {
-        let alphabet = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
-        let mut state = seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1;
-        let body: String = (0..36)
-            .map(|_| {
-                state ^= state << 13;
-                state ^= state >> 7;
-                state ^= state << 17;
-                char::from(alphabet[(state % alphabet.len() as u64) as usize])
-            })
-            .collect();
+        let body = fake("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789", 36, seed);
         format!("gh{}_{body}", 'p')
     }
 
@@ -329,6 +341,22 @@ mod tests {
 
     fn names(packet: &Packet) -> Vec<&str> {
         packet.context.iter().map(|item| item.name.as_str()).collect()
+    }
+
+    #[test]
+    fn remote_routes_the_policy_reserves_need_approval() {
+        let items = vec![item("ci", ".github/workflows/ci.yml", "run: make"), item("ok", "src/a.py", "x = 1")];
+        let remote = packet("remote_allowed", items.clone());
+        let found: Vec<(String, &str)> =
+            approval_gate(&remote, &Policy::builtin()).into_iter().map(|v| (v.path, v.code)).collect();
+        let expected = [("header.task_type", "approval_required"), ("context[0].path", "approval_required")];
+        assert_eq!(found, expected.map(|(path, code)| (path.to_owned(), code)));
+        assert!(approval_gate(&packet("local_only", items.clone()), &Policy::builtin()).is_empty());
+        let relaxed = policy(json!({
+            "routing": {"require_remote_approval": {"task_types": []}},
+            "privacy": {"sensitive_dirs": {"approval_required": false}}
+        }));
+        assert!(approval_gate(&remote, &relaxed).is_empty());
     }
 
     #[test]

@@ -173,6 +173,22 @@ test('build: the cache hits when nothing changed and misses on a changed file, t
   assert.ok(events.filter((event) => event === 'packet_built').length >= 4);
 });
 
+test('build: a remote packet needs approval each time, cached or not', async (t) => {
+  const root = tempDir(t);
+  const home = tempDir(t);
+  writeProjectFiles(root);
+  const taskFile = writeTask(root, { privacy: 'remote_allowed' });
+  const approved = await api.buildContext(taskFile, { project: root, home, approveRemote: true });
+  assert.equal(approved.packet.header.privacy, 'remote_allowed');
+  assert.equal(approved.packet.policy.remote_allowed, true);
+  const error = await rejectsWithCode(api.buildContext(taskFile, { project: root, home }), 'CTX_PACKET_BLOCKED');
+  assert.deepEqual(error.violations.map((v) => v.code), ['approval_required']);
+  const cli = context(home, ['build', '--task', taskFile, '--project', root]);
+  assert.equal(cli.code, 3, 'blocked on a cache hit too');
+  const again = await api.buildContext(taskFile, { project: root, home, approveRemote: true });
+  assert.equal(again.cacheHit, true);
+});
+
 test('build: a damaged cache entry is a miss, not an error, and is replaced', async (t) => {
   const root = tempDir(t);
   const home = tempDir(t);
@@ -258,10 +274,16 @@ test('redact: idempotent, records every action, and a remote packet with a secre
   assert.equal(blocked.code, 3, blocked.stdout + blocked.stderr);
   assert.match(blocked.stdout, /secret/);
 
+  // code.generate is a task type the default policy reserves for approval before it goes remote.
+  const pending = path.join(dir, 'pending.yaml');
+  const unapproved = context(home, ['redact', raw, '-o', pending]);
+  assert.equal(unapproved.code, 3);
+  assert.match(unapproved.stderr, /header\.task_type: approval_required/);
+  assert.ok(!fs.existsSync(pending), 'a blocked packet is not written');
   const once = path.join(dir, 'once.yaml');
-  assert.equal(context(home, ['redact', raw, '-o', once]).code, 0);
+  assert.equal(context(home, ['redact', raw, '-o', once, '--approve-remote']).code, 0);
   const twice = path.join(dir, 'twice.yaml');
-  assert.equal(context(home, ['redact', once, '-o', twice]).code, 0);
+  assert.equal(context(home, ['redact', once, '-o', twice, '--approve-remote']).code, 0);
   assert.equal(fs.readFileSync(twice, 'utf8'), fs.readFileSync(once, 'utf8'), 'redacting twice changes nothing');
 
   const redacted = api.readContextDocument(once);
@@ -273,7 +295,10 @@ test('redact: idempotent, records every action, and a remote packet with a secre
   }
   assert.ok(records.some((r) => r.item_name === 'key' && r.action === 'dropped'));
   assert.ok(records.some((r) => r.item_name === 'deploy' && r.action === 'flagged' && /subprocess\.run/.test(r.rule)));
-  assert.equal(context(home, ['validate', once]).code, 0, 'nothing left to block after redaction');
+  assert.equal(context(home, ['validate', once, '--approve-remote']).code, 0, 'nothing left to block after redaction');
+  const events = auditText(home).trim().split('\n').map((line) => JSON.parse(line));
+  assert.ok(events.some((e) => e.event === 'remote_route_requested' && e.approved === true));
+  assert.ok(events.some((e) => e.event === 'packet_blocked' && e.codes.includes('approval_required')));
 
   const local = path.join(dir, 'local-only.json');
   const secretPacket = packetWith([{ name: 'x', item_type: 'snippet', source: 'filesystem', snippet: SECRETS.aws }]);
@@ -294,7 +319,7 @@ test('redact: idempotent, records every action, and a remote packet with a secre
     project: dir,
     policy: writePolicy(dir, 'redaction:\n  strategies:\n    secrets:\n      action: remove_item\n'),
   }).policy;
-  const removed = await api.redactPacket(raw, { home, policy: dropPolicy });
+  const removed = await api.redactPacket(raw, { home, policy: dropPolicy, approveRemote: true });
   assert.ok(!removed.packet.context.some((item) => item.name === 'deploy'), 'remove_item drops the item holding a secret');
   assertNoSecret(auditText(home), 'the audit log');
 });

@@ -2,11 +2,11 @@
 // redact, budget, validate, hash); this host walks the files, keeps the cache and writes the audit log.
 import { randomUUID } from 'node:crypto';
 import path from 'node:path';
-import { contextBuild, contextCacheKey, contextParseTask } from '../core-node.mjs';
+import { contextBuild, contextCacheKey, contextParseTask, contextValidate } from '../core-node.mjs';
 import { auditAppend } from './audit.mjs';
 import { cacheGet, cachePut } from './cache.mjs';
 import { documentFrom } from './documents.mjs';
-import { blockedError, tally } from './operations.mjs';
+import { blockedError, blockedFields, tally } from './operations.mjs';
 import { loadContextPolicy } from './policy.mjs';
 import { collectFiles } from './walk.mjs';
 
@@ -14,7 +14,7 @@ import { collectFiles } from './walk.mjs';
  * @param {object | string} taskSource the task spec, or its file
  * @param {{project?: string, home?: string, cache?: boolean, ttlSeconds?: number, now?: Date,
  *          tokenizer?: (text: string) => number, maxFileBytes?: number, policy?: object, schema?: string,
- *          gitleaks?: string[]}} [options]
+ *          gitleaks?: string[], approveRemote?: boolean}} [options]
  * @returns {Promise<{packet: object, cacheKey: string, cacheHit: boolean, skipped: object[]}>}
  */
 export async function buildContext(taskSource, options = {}) {
@@ -30,11 +30,16 @@ export async function buildContext(taskSource, options = {}) {
   const audit = (event) => (options.audit === false ? undefined : auditAppend({ task_id: task.task_id, ...event }, { home: options.home, now }));
 
   // An exact tokenizer gives other counts than the estimator, so its packets are not the estimator's.
+  const approveRemote = Boolean(options.approveRemote);
   const cacheable = options.cache !== false && options.tokenizer === undefined;
   if (cacheable) {
     const hit = cacheGet(cacheKey, { home: options.home, ttlSeconds, now });
     if (hit) {
-      await audit({ event: 'cache_hit', cache_key: cacheKey, packet_hash: hit.packet.provenance.packet_hash });
+      const packet_hash = hit.packet.provenance.packet_hash;
+      await audit({ event: 'cache_hit', cache_key: cacheKey, packet_hash });
+      // An approval is per request, not per packet: a cached remote packet is gated again.
+      const { blocked } = contextValidate(hit.packet, policy, { approveRemote });
+      await gateOutcome(hit.packet, blocked, audit, approveRemote, task.task_id);
       return { packet: hit.packet, cacheKey, cacheHit: true, skipped };
     }
   }
@@ -44,16 +49,14 @@ export async function buildContext(taskSource, options = {}) {
     createdAt: now.toISOString(),
     durationMs: Date.now() - started,
     tokenizer: options.tokenizer,
+    approveRemote,
   });
   const { packet, blocked } = built;
   const redactions = packet.policy.redactions_applied;
   if (redactions.length > 0) await audit({ event: 'redaction_applied', packet_hash: packet.provenance.packet_hash, ...tally(redactions) });
   const dropped = packet.provenance.build_stats?.dropped ?? [];
   if (dropped.length > 0) await audit({ event: 'budget_trimmed', packet_hash: packet.provenance.packet_hash, dropped: dropped.length });
-  if (blocked.length > 0) {
-    await audit({ event: 'packet_blocked', packet_hash: packet.provenance.packet_hash, codes: blocked.map((v) => v.code), paths: blocked.map((v) => v.path) });
-    throw blockedError(blocked, task.task_id);
-  }
+  await gateOutcome(packet, blocked, audit, approveRemote, task.task_id);
   await audit({
     event: 'packet_built',
     task_type: task.task_type,
@@ -65,4 +68,14 @@ export async function buildContext(taskSource, options = {}) {
   });
   if (cacheable) cachePut(cacheKey, packet, { home: options.home, now });
   return { packet, cacheKey, cacheHit: false, skipped };
+}
+
+/** Audits a block and throws it, or audits the remote route a packet is about to take. */
+async function gateOutcome(packet, blocked, audit, approved, taskId) {
+  const packet_hash = packet.provenance.packet_hash;
+  if (blocked.length > 0) {
+    await audit({ event: 'packet_blocked', packet_hash, ...blockedFields(blocked) });
+    throw blockedError(blocked, taskId);
+  }
+  if (packet.header.privacy === 'remote_allowed') await audit({ event: 'remote_route_requested', packet_hash, approved });
 }

@@ -22,12 +22,13 @@ export function blockedError(blocked, subject) {
 }
 
 /**
- * Check a packet against the schema and the policy. Never throws for a bad packet.
+ * Check a packet against the schema and the policy (`approveRemote`: the user approved a remote route the
+ * policy reserves for approval). Never throws for a bad packet.
  * @returns {{valid: boolean, violations: object[], blocked: object[]}}
  */
 export async function validatePacket(source, options = {}) {
   const packet = documentFrom(source);
-  const result = contextValidate(packet, policyFrom(options));
+  const result = contextValidate(packet, policyFrom(options), { approveRemote: Boolean(options.approveRemote) });
   if (!result.valid && options.audit !== false) {
     await auditAppend(
       { event: 'validation_failed', task_id: packet?.header?.task_id ?? null, codes: [...new Set(result.violations.map((v) => v.code))] },
@@ -44,16 +45,24 @@ export async function validatePacket(source, options = {}) {
  */
 export async function redactPacket(source, options = {}) {
   const input = documentFrom(source);
-  const { packet, applied, blocked } = contextRedact(input, policyFrom(options));
+  const { packet, applied, blocked } = contextRedact(input, policyFrom(options), { approveRemote: Boolean(options.approveRemote) });
   const task_id = packet.header?.task_id ?? null;
   if (applied.length > 0 && options.audit !== false) {
     await auditAppend({ event: 'redaction_applied', task_id, packet_hash: packet.provenance?.packet_hash ?? null, ...tally(applied) }, options);
   }
   if (blocked.length > 0) {
-    if (options.audit !== false) await auditAppend({ event: 'packet_blocked', task_id, codes: blocked.map((v) => v.code), paths: blocked.map((v) => v.path) }, options);
+    if (options.audit !== false) await auditAppend({ event: 'packet_blocked', task_id, ...blockedFields(blocked) }, options);
     throw blockedError(blocked, typeof source === 'string' ? source : task_id ?? undefined);
   }
+  if (packet.header.privacy === 'remote_allowed' && options.audit !== false) {
+    await auditAppend({ event: 'remote_route_requested', task_id, packet_hash: packet.provenance?.packet_hash ?? null, approved: Boolean(options.approveRemote) }, options);
+  }
   return { packet, applied };
+}
+
+/** What an audit line records about a block: codes and places, never the text. */
+export function blockedFields(blocked) {
+  return { codes: blocked.map((v) => v.code), paths: blocked.map((v) => v.path) };
 }
 
 /** Counts per action and rule: what an audit line may say about redactions (never the text). */

@@ -12,7 +12,7 @@ use crate::context::packet::validate::{check_structure, validate, SchemaRules};
 use crate::context::packet::yaml::{parse_document, to_yaml};
 use crate::context::packet::Packet;
 use crate::context::policy::Policy;
-use crate::context::redact::{redact_packet, remote_gate};
+use crate::context::redact::{approval_gate, redact_packet, remote_gate};
 use crate::context::task::{parse_task, TaskSpec};
 use crate::context::tokens::estimate_tokens;
 use crate::context::violation::{violations_error, Violation};
@@ -124,14 +124,14 @@ impl ContextPolicy {
 }
 
 /// `{valid, violations, blocked}`: every schema violation, and for a valid `remote_allowed` packet what would
-/// block it. Never throws for a bad packet.
+/// block it (`options.approveRemote`: the user approved the remote route). Never throws for a bad packet.
 #[wasm_bindgen(js_name = contextValidate)]
-pub fn context_validate(doc: JsValue, policy: &ContextPolicy) -> JsResult<JsValue> {
+pub fn context_validate(doc: JsValue, policy: &ContextPolicy, options: JsValue) -> JsResult<JsValue> {
     let value = value_from_js(&doc, "packet").map_err(to_js_error)?;
     let violations = validate(&value, &policy.rules);
     let blocked = if violations.is_empty() {
         let packet: Packet = serde_json::from_value(value).map_err(|e| to_js_error(invalid(e)))?;
-        remote_gate(&packet, &policy.policy)
+        gate(&packet, &policy.policy, &options)
     } else {
         Vec::new()
     };
@@ -143,13 +143,13 @@ pub fn context_validate(doc: JsValue, policy: &ContextPolicy) -> JsResult<JsValu
 }
 
 /// `{packet, applied, blocked}`: the packet redacted under the policy, the actions of this pass, and what still
-/// blocks it from a remote model.
+/// blocks it from a remote model (`options.approveRemote` as for `contextValidate`).
 #[wasm_bindgen(js_name = contextRedact)]
-pub fn context_redact(doc: JsValue, policy: &ContextPolicy) -> JsResult<JsValue> {
+pub fn context_redact(doc: JsValue, policy: &ContextPolicy, options: JsValue) -> JsResult<JsValue> {
     let mut packet = structured_packet(&doc, &policy.rules)?;
     let summary = redact_packet(&mut packet, &policy.policy);
     rehash_if_hashed(&mut packet)?;
-    let blocked = remote_gate(&packet, &policy.policy);
+    let blocked = gate(&packet, &policy.policy, &options);
     Ok(object(&[
         ("packet", to_js(&packet)),
         ("applied", to_js(&summary.applied)),
@@ -232,7 +232,7 @@ pub fn context_cache_key(task: JsValue, files: JsValue, policy: &ContextPolicy) 
 }
 
 /// `{packet, blocked, cacheKey}` from a task and the files a host read (`[{path, text, digest, size}]`).
-/// `options`: `{packetId, createdAt, durationMs?, tokenizer?}`.
+/// `options`: `{packetId, createdAt, durationMs?, tokenizer?, approveRemote?}`.
 #[wasm_bindgen(js_name = contextBuild)]
 pub fn context_build(task: JsValue, files: JsValue, policy: &ContextPolicy, options: JsValue) -> JsResult<JsValue> {
     let task = task_from_js(&task)?;
@@ -242,6 +242,7 @@ pub fn context_build(task: JsValue, files: JsValue, policy: &ContextPolicy, opti
         packet_id: required_string(&options, "packetId")?,
         created_at: required_string(&options, "createdAt")?,
         duration_ms: field(&options, "durationMs").as_f64().filter(|ms| *ms >= 0.0).map(|ms| ms as u64),
+        remote_approved: approved(&options),
     };
     let outcome =
         with_counter(&options, |counter| build_packet(&task, &sources, &policy.policy, &policy.rules, env, counter))?;
@@ -340,6 +341,19 @@ fn with_counter<T>(options: &JsValue, f: impl FnOnce(&dyn Fn(&str) -> u64) -> Re
         Some(exception) => Err(exception),
         None => result.map_err(to_js_error),
     }
+}
+
+/// The remote gate, plus the approval gate unless the user approved the remote route.
+fn gate(packet: &Packet, policy: &Policy, options: &JsValue) -> Vec<Violation> {
+    let mut blocked = remote_gate(packet, policy);
+    if !approved(options) {
+        blocked.extend(approval_gate(packet, policy));
+    }
+    blocked
+}
+
+fn approved(options: &JsValue) -> bool {
+    !absent(options) && field(options, "approveRemote").is_truthy()
 }
 
 /// A packet whose structure is valid (budgets and routing are not checked: redacting or trimming fixes them).

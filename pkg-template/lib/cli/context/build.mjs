@@ -54,6 +54,7 @@ Exit 0 built, 1 error, 3 blocked (remote_allowed with something the policy forbi
       ttlSeconds: ttlHours === undefined ? undefined : ttlHours * 3600,
       tokenizer: await loadTokenizer(values),
       maxFileBytes: positiveInteger(values, 'max-file-bytes'),
+      approveRemote: values['approve-remote'],
     });
     const { packet } = result;
     const stats = packet.provenance.build_stats ?? {};

@@ -13,7 +13,7 @@ A remote_allowed packet that still breaks a routing rule afterwards is not writt
   optionLines: [...POLICY_HELP_LINES, ...OUTPUT_HELP_LINES],
   positionals: [1, 1],
   async run({ values, positionals, home, json }) {
-    const { packet, applied } = await redactPacket(positionals[0], { policy: loadPolicy(values), home });
+    const { packet, applied } = await redactPacket(positionals[0], { policy: loadPolicy(values), home, approveRemote: values['approve-remote'] });
     const count = applied.reduce((sum, record) => sum + record.count, 0);
     const note = `redacted: ${plural(applied.length, 'action')} (${plural(count, 'match', 'matches')})${values.output ? ` → ${values.output}` : ''}`;
     return { text: emitDocument(packet, values, json), json: { packet, applied }, note };

@@ -12,6 +12,7 @@ export const POLICY_OPTIONS = {
   policy: { type: 'string' },
   schema: { type: 'string' },
   gitleaks: { type: 'string', multiple: true },
+  'approve-remote': { type: 'boolean' },
 };
 
 export const POLICY_HELP_LINES = [
@@ -19,6 +20,7 @@ export const POLICY_HELP_LINES = [
   '  --policy <file>    policy (default: <project>/.intent/context/policy.yaml, else the built-in policy)',
   '  --schema <file>    schema (default: <project>/.intent/context/schema.yaml, else the built-in one)',
   '  --gitleaks <file>  add the rules of a gitleaks TOML file (repeatable; <project>/.gitleaks.toml is read too)',
+  '  --approve-remote   approve a remote_allowed packet the policy reserves for approval (recorded in the audit log)',
 ];
 
 export const OUTPUT_OPTIONS = {
