@@ -52,7 +52,76 @@ pub fn is_secret_shaped(value: &str) -> bool {
     let in_url = value.rsplit_once('@').is_some_and(|(_, rest)| looks_like_host(rest));
     let characters = value.chars().count();
     let non_ascii = value.chars().filter(|c| !c.is_ascii()).count() * 4 > characters;
-    !(lowercase || uppercase || uuid || url || in_url || is_dotted_reference(value) || non_ascii)
+    !(lowercase
+        || uppercase
+        || uuid
+        || url
+        || in_url
+        || is_dotted_reference(value)
+        || non_ascii
+        || is_template(value)
+        || is_prose(value))
+}
+
+/// A quoted value that a template or the shell fills in, not a secret: `${DB_PASSWORD}`, `$(cat /run/secret)`,
+/// `{{ .Values.password }}`, `#{ENV['X']}`, `%(password)s`, `<your-password>`, or a SOPS-encrypted `ENC[…]`.
+fn is_template(value: &str) -> bool {
+    // `$(` and `%(` only at the start: Django's key alphabet has `$`, `%` and `(`, but no `{`.
+    const OPENERS: [&str; 4] = ["${", "{{", "#{", "<%"];
+    OPENERS.iter().any(|opener| value.contains(opener))
+        || value.starts_with("$(")
+        || value.starts_with("%(")
+        || (value.starts_with('<') && value.ends_with('>'))
+        || value.starts_with("ENC[")
+}
+
+/// A quoted message rather than a value (`"Enter your password (8+ characters)"`): words separated by
+/// whitespace, each, without its surrounding punctuation, all letters or all digits.
+fn is_prose(value: &str) -> bool {
+    value.contains(char::is_whitespace)
+        && value.split_whitespace().all(|word| {
+            let word = word.trim_matches(|c: char| c.is_ascii_punctuation());
+            word.chars().all(char::is_alphabetic) || word.chars().all(|c| c.is_ascii_digit())
+        })
+}
+
+/// `Basic <base64>`: decodes to printable `user:password` with a password that is not a documented default
+/// (`user:password`, `admin:changeme`).
+pub fn is_basic_credentials(value: &str) -> bool {
+    let Some(decoded) = decode_base64(value) else { return false };
+    let Ok(text) = std::str::from_utf8(&decoded) else { return false };
+    if !text.chars().all(|c| !c.is_control()) {
+        return false;
+    }
+    text.split_once(':').is_some_and(|(_, password)| !password.is_empty() && is_connection_password(password))
+}
+
+/// Standard base64 with optional `=` padding; `None` when `value` is not.
+fn decode_base64(value: &str) -> Option<Vec<u8>> {
+    let body = value.trim_end_matches('=');
+    if value.len() - body.len() > 2 || body.len() % 4 == 1 {
+        return None;
+    }
+    let mut out = Vec::with_capacity(body.len() * 3 / 4);
+    let (mut buffer, mut bits) = (0u32, 0u32);
+    for byte in body.bytes() {
+        let sextet = match byte {
+            b'A'..=b'Z' => byte - b'A',
+            b'a'..=b'z' => byte - b'a' + 26,
+            b'0'..=b'9' => byte - b'0' + 52,
+            b'+' => 62,
+            b'/' => 63,
+            _ => return None,
+        };
+        buffer = buffer << 6 | u32::from(sextet);
+        bits += 6;
+        if bits >= 8 {
+            bits -= 8;
+            out.push((buffer >> bits) as u8);
+            buffer &= (1 << bits) - 1;
+        }
+    }
+    Some(out)
 }
 
 /// `github.com/acme/docs.git`, `db.internal:5432`: a host name with a dot and an alphabetic last label, then
@@ -202,6 +271,30 @@ mod tests {
         ] {
             assert!(is_secret_shaped(value), "{value}");
         }
+    }
+
+    #[test]
+    fn templates_and_messages_are_not_secret_shaped() {
+        for value in [
+            "${DB_PASSWORD}",
+            "{{ .Values.db.password }}",
+            "$(cat /run/secrets/db)",
+            "<your-password>",
+            "ENC[AES256_GCM,data:q8Zr2Lm,type:str]",
+            "Enter your password (8+ characters)",
+        ] {
+            assert!(!is_secret_shaped(value), "{value}");
+        }
+        assert!(is_secret_shaped("k9#x(2)q8Zr2L mV0x"));
+        assert!(is_secret_shaped("k9#x$(2)q8%(Zr2LmV0x"), "a Django key may hold `$(` and `%(`");
+    }
+
+    #[test]
+    fn basic_credentials_decode_to_user_and_password() {
+        assert!(is_basic_credentials("ZGVwbG95OnE4WnIyTG1WMHhXYw=="), "deploy:q8Zr2LmV0xWc");
+        assert!(!is_basic_credentials("dXNlcjpwYXNzd29yZA=="), "user:password");
+        assert!(!is_basic_credentials("YXV0aGVudGljYXRpb24="), "authentication: no colon");
+        assert!(!is_basic_credentials("not base64!"));
     }
 
     #[test]

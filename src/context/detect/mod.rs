@@ -33,7 +33,8 @@ pub struct Rule {
     /// Compiled by [`compile_pattern`]: the detector recompiles `pattern.as_str()` with the same syntax for its
     /// anchored searches.
     pub pattern: Regex,
-    /// The capture group that holds the secret (0: the whole match).
+    /// The capture group that holds the secret (0: the whole match). When it took no part in a match, the first
+    /// later group that did; when none did, the match reports nothing.
     pub secret_group: usize,
     /// The least Shannon entropy, in bits per byte, that the secret must have.
     pub min_entropy: Option<f64>,

@@ -43,10 +43,14 @@ pub(super) enum Plan {
 fn runs_plan(rule: &Rule) -> Option<Plan> {
     type ByteClass = fn(u8) -> bool;
     let (class, counts, least): (ByteClass, ByteClass, usize) = match (rule.id.as_str(), rule.pattern.as_str()) {
-        // `\b([2-6](?:[ -]?[0-9]){12,18})\b`: 13 or more digits, spaces and dashes between them.
-        (super::rules::PAYMENT_CARD, pattern) if pattern == super::rules::PAYMENT_CARD_PATTERN => {
-            (|byte| byte.is_ascii_digit() || byte == b' ' || byte == b'-', |byte| byte.is_ascii_digit(), 13)
-        }
+        // `\+[0-9](?:[ -]?[0-9])*|\b([2-6](?:[ -]?[0-9]){12,18})\b`: a phone number's `+` and digits (no
+        // secret, but it hides the digits from the second branch), or 13 or more digits, spaces and dashes
+        // between them. A run opens at a digit or a `+`; the `+` counts, so a reported run may hold a digit less.
+        (super::rules::PAYMENT_CARD, pattern) if pattern == super::rules::PAYMENT_CARD_PATTERN => (
+            |byte| byte.is_ascii_digit() || matches!(byte, b' ' | b'-' | b'+'),
+            |byte| byte.is_ascii_digit() || byte == b'+',
+            13,
+        ),
         // `\b([A-Z]{2}[0-9]{2}(?: ?[A-Z0-9]){11,30})\b`: 15 or more capitals and digits, spaces between them.
         (super::rules::IBAN, pattern) if pattern == super::rules::IBAN_PATTERN => (
             |byte| byte.is_ascii_uppercase() || byte.is_ascii_digit() || byte == b' ',
@@ -253,6 +257,21 @@ fn anchored_plan(rule: &Rule) -> Option<(meta::Regex, Vec<(usize, usize)>)> {
     Some((meta_regex(pattern)?, offsets))
 }
 
+/// The secret's span: group `group`, or when it took no part in the match, the first later group that did (a
+/// pattern's alternatives, such as a quoted and an unquoted value, hold the secret in different groups). `None`
+/// when no such group matched: the match is context that hides what it covers (a URL's userinfo from the e-mail
+/// rule), not a finding.
+pub(super) fn secret_span(
+    group: usize,
+    groups: usize,
+    get: impl Fn(usize) -> Option<(usize, usize)>,
+) -> Option<(usize, usize)> {
+    if group == 0 {
+        return get(0);
+    }
+    (group..groups.max(group + 1)).find_map(get)
+}
+
 /// Calls `each(secret_start, secret_end, whole_start, whole_end)` for every match of `rule` in `text`, in the
 /// order `captures_iter` yields them; `starts` are the rule's candidate starts, sorted (anchored plans only).
 pub(super) fn for_each_match(
@@ -273,7 +292,9 @@ pub(super) fn for_each_match(
                 let input = Input::new(text).span(start..text.len()).anchored(Anchored::Yes);
                 regex.search_captures(&input, &mut captures);
                 let Some(whole) = captures.get_match() else { continue };
-                let secret = captures.get_group(rule.secret_group).map(|span| (span.start, span.end));
+                let secret = secret_span(rule.secret_group, captures.group_len(), |group| {
+                    captures.get_group(group).map(|span| (span.start, span.end))
+                });
                 each(secret, (whole.start(), whole.end()));
                 next = if whole.is_empty() { whole.end() + 1 } else { whole.end() };
             }
@@ -288,7 +309,9 @@ pub(super) fn for_each_match(
                     let input = Input::new(text).span(from..run_end);
                     regex.search_captures(&input, &mut captures);
                     let Some(whole) = captures.get_match() else { break };
-                    let secret = captures.get_group(rule.secret_group).map(|span| (span.start, span.end));
+                    let secret = secret_span(rule.secret_group, captures.group_len(), |group| {
+                        captures.get_group(group).map(|span| (span.start, span.end))
+                    });
                     each(secret, (whole.start(), whole.end()));
                     from = if whole.is_empty() { whole.end() + 1 } else { whole.end() };
                 }
@@ -297,7 +320,9 @@ pub(super) fn for_each_match(
         Plan::Always | Plan::Keyword => {
             for captures in rule.pattern.captures_iter(text) {
                 let whole = captures.get(0).expect("group 0 always matches");
-                let secret = captures.get(rule.secret_group).map(|secret| (secret.start(), secret.end()));
+                let secret = secret_span(rule.secret_group, captures.len(), |group| {
+                    captures.get(group).map(|secret| (secret.start(), secret.end()))
+                });
                 each(secret, (whole.start(), whole.end()));
             }
         }

@@ -1,15 +1,18 @@
 //! The built-in rule set. Each pattern is written from the credential issuer's documented token format (prefix,
 //! alphabet, length); rules without a distinctive prefix require an assignment to a name that says what the
-//! value is, plus an entropy floor. Group 1 is always the secret.
+//! value is, plus an entropy floor. Group 1 is the secret; a pattern whose alternatives hold it in different groups
+//! (a quoted or an unquoted value) reports the first that matched, and a branch with no group consumes context
+//! that must not be reported (a URL's userinfo for the e-mail rule, a phone number for the card rule).
 
-use super::checks::{is_connection_password, is_iban, is_payment_card, is_secret_shaped};
+use super::checks::{is_basic_credentials, is_connection_password, is_iban, is_payment_card, is_secret_shaped};
 use super::{compile_pattern, Allowlist, Rule, RuleKind};
 
 pub(super) const EMAIL: &str = "email-address";
 pub(super) const IPV4: &str = "ipv4-address";
 pub(super) const PAYMENT_CARD: &str = "payment-card-number";
 pub(super) const IBAN: &str = "iban";
-pub(super) const PAYMENT_CARD_PATTERN: &str = r"\b([2-6](?:[ -]?[0-9]){12,18})\b";
+/// The first branch consumes an international phone number (`+49 151 2345 6789`) without a secret.
+pub(super) const PAYMENT_CARD_PATTERN: &str = r"\+[0-9](?:[ -]?[0-9])*|\b([2-6](?:[ -]?[0-9]){12,18})\b";
 pub(super) const IBAN_PATTERN: &str = r"\b([A-Z]{2}[0-9]{2}(?: ?[A-Z0-9]){11,30})\b";
 
 pub(super) struct BuiltinRule {
@@ -526,16 +529,54 @@ pub(super) const BUILTIN: &[BuiltinRule] = &[
         r"(PuTTY-User-Key-File-[23]: [ -~\t\r\n]*?Private-MAC: [0-9a-f]{40,64})",
         None,
     ),
+    credential(
+        "private-key-base64",
+        "Base64 of a PEM private key block (kubeconfig client-key-data, a Kubernetes Secret's tls.key)",
+        &["ls0tls1crudjti"],
+        // The base64 of `-----BEGIN ` and (RSA |EC |OPENSSH |DSA |ENCRYPTED |)`PRIVATE KEY-----`, up to its last
+        // fully determined character: certificates and public keys encode differently after `-----BEGIN `.
+        r"\b(LS0tLS1CRUdJTi(?:BSU0EgUFJJVkFURSBLRVktLS0tL|BFQyBQUklWQVRFIEtFWS0tLS0t|BPUEVOU1NIIFBSSVZBVEUgS0VZLS0tLS|BEU0EgUFJJVkFURSBLRVktLS0tL|BFTkNSWVBURUQgUFJJVkFURSBLRVktLS0tL|BQUklWQVRFIEtFWS0tLS0t)[A-Za-z0-9+/]{64,}={0,2})",
+        None,
+    ),
     BuiltinRule {
         id: "connection-string-password",
-        description: "Password in a database or message-broker URL (scheme://user:password@host)",
+        description: "Password in a URL's userinfo, any scheme (scheme://user:password@host)",
         keywords: &["://"],
-        // Schemes in lower case or capitalised, not `(?i)`: case-insensitive alternatives defeat the literal
-        // prefilter and made this rule the slowest of all (10x on plain text).
-        pattern: r"\b(?:[Pp]ostgres(?:ql|QL)?|POSTGRES(?:QL)?|[Mm]y[Ss][Qq][Ll]|[Mm]aria[Dd][Bb]|[Mm]ongo[Dd][Bb](?:\+srv)?|[Rr]ediss?|REDISS?|[Aa]mqps?|AMQPS?|[Mm]s[Ss][Qq][Ll]|[Ss]ql[Ss]erver)://(?u-i:[^ \t\r\n:@/]*):((?u-i:[^ \t\r\n@/]+))@",
+        // Any scheme (RFC 3986: a letter, then letters, digits, `+`, `.`, `-`): https, ftp, amqp and redis URLs
+        // carry inline passwords as often as database DSNs do.
+        pattern: r"\b[A-Za-z][A-Za-z0-9+.-]*://(?u-i:[^ \t\r\n:@/]*):((?u-i:[^ \t\r\n@/]+))@",
         min_entropy: None,
         kind: RuleKind::Credential,
         // `<password>`, `${DB_PASSWORD}` and RabbitMQ's `guest` are not secrets.
+        value_check: Some(is_connection_password),
+    },
+    BuiltinRule {
+        id: "http-basic-auth",
+        description: "HTTP Basic credentials: Basic and the base64 of user:password (Authorization header)",
+        keywords: &["basic"],
+        // No end boundary: one that rejects `=` before a letter but not before a marker's `[` would make a
+        // redaction pass uncover a match (see `Detector::redact`); the base64 check rejects a cut-off value.
+        pattern: r"(?i)\bbasic[ \t]+((?-i:[A-Za-z0-9+/]){8,}={0,2})",
+        min_entropy: None,
+        kind: RuleKind::Credential,
+        value_check: Some(is_basic_credentials),
+    },
+    BuiltinRule {
+        id: "http-bearer-token",
+        description: "Opaque HTTP bearer token (Authorization: Bearer, 20+ random characters)",
+        keywords: &["bearer"],
+        pattern: r"(?i)\bbearer[ \t]+((?-i:[A-Za-z0-9._~+/-]){20,}=*)",
+        min_entropy: Some(3.5),
+        kind: RuleKind::Credential,
+        value_check: Some(is_secret_shaped),
+    },
+    BuiltinRule {
+        id: "curl-user-password",
+        description: "Password in curl -u/--user user:password (backslash-continued lines included)",
+        keywords: &["curl"],
+        pattern: r#"(?i)\bcurl\b(?:(?u-i:[^\r\n\\])|\\\r?\n|\\)*?[ \t](?:-u|--user)(?:[ \t]+|=)?["']?(?u-i:[^\x00-\x20:"'])*:((?u-i:[^\x00-\x20"'])+)"#,
+        min_entropy: None,
+        kind: RuleKind::Credential,
         value_check: Some(is_connection_password),
     },
     // Assignments to a name that says "secret". The value must be 8+ characters, random-looking, and end at a
@@ -545,21 +586,23 @@ pub(super) const BUILTIN: &[BuiltinRule] = &[
         "generic-password",
         "A high-entropy value assigned to a password/passwd/passphrase/pwd name",
         &["pass", "pwd"],
-        r#"(?i)(?:password|passwd|passphrase|pwd)[A-Za-z0-9_.-]{0,20}["']?[ \t]*(?::=|=>|[:=])[ \t]*["'`]?((?u-i:[^\x00-\x20"'`;,\[\]{}()<>\\]){8,})(?:["'`\s;,]|$)"#,
+        r#"(?i)(?:(?:password|passwd|passphrase|pwd)[A-Za-z0-9_.-]{0,20}|(?:\b|[_.-])pass(?:[_.-][A-Za-z0-9_.-]{0,20})?|(?-i:[a-z0-9]Pass)(?:[_.-][A-Za-z0-9_.-]{0,20})?)["']?[ \t]*(?::=|=>|[:=])[ \t]*(?:"((?u-i:[^"\r\n]){8,})"|'((?u-i:[^'\r\n]){8,})'|`((?u-i:[^`\r\n]){8,})`|["'`]?((?u-i:[^\x00-\x20"'`;,\[\]{}()<>\\]){8,})(?:["'`\s;,]|$))"#,
         3.0,
     ),
     assigned(
         "generic-secret",
         "A high-entropy value assigned to a name containing secret",
-        &["secret"],
-        r#"(?i)secret[A-Za-z0-9_.-]{0,20}["']?[ \t]*(?::=|=>|[:=])[ \t]*["'`]?((?u-i:[^\x00-\x20"'`;,\[\]{}()<>\\]){8,})(?:["'`\s;,]|$)"#,
+        &["secret", "checksum", "digest", "sha"],
+        // The first two branches consume a hex digest under a checksum/digest/sha name (Helm's
+        // `checksum/secret: <sha256>`, `secret_sha256 = …`) without a secret: it is a hash of a secret, not one.
+        r#"(?i)(?:\b|[_./-])(?:checksum|digest|sha(?:1|224|256|384|512)?)(?:[_./-][A-Za-z0-9_./-]{0,40})?["']?[ \t]*(?::=|=>|[:=])[ \t]*["']?[0-9a-fA-F]{32,128}(?:["'`\s;,]|$)|secret[A-Za-z0-9_.-]{0,20}?(?:checksum|digest|sha(?:1|224|256|384|512)?)(?:[_./-][A-Za-z0-9_./-]{0,40})?["']?[ \t]*(?::=|=>|[:=])[ \t]*["']?[0-9a-fA-F]{32,128}(?:["'`\s;,]|$)|secret[A-Za-z0-9_.-]{0,20}["']?[ \t]*(?::=|=>|[:=])[ \t]*(?:"((?u-i:[^"\r\n]){8,})"|'((?u-i:[^'\r\n]){8,})'|`((?u-i:[^`\r\n]){8,})`|["'`]?((?u-i:[^\x00-\x20"'`;,\[\]{}()<>\\]){8,})(?:["'`\s;,]|$))"#,
         3.5,
     ),
     assigned(
         "generic-api-token",
         "A high-entropy value assigned to an api_key/access_key/token name",
         &["token", "api_key", "apikey", "api-key", "access_key", "access-key"],
-        r#"(?i)(?:api[_-]?key|access[_-]?key|token)[A-Za-z0-9_.-]{0,20}["']?[ \t]*(?::=|=>|[:=])[ \t]*["'`]?((?u-i:[^\x00-\x20"'`;,\[\]{}()<>\\]){8,})(?:["'`\s;,]|$)"#,
+        r#"(?i)(?:api[_-]?key|access[_-]?key|token)[A-Za-z0-9_.-]{0,20}["']?[ \t]*(?::=|=>|[:=])[ \t]*(?:"((?u-i:[^"\r\n]){8,})"|'((?u-i:[^'\r\n]){8,})'|`((?u-i:[^`\r\n]){8,})`|["'`]?((?u-i:[^\x00-\x20"'`;,\[\]{}()<>\\]){8,})(?:["'`\s;,]|$))"#,
         3.5,
     ),
     // PII.
@@ -568,7 +611,9 @@ pub(super) const BUILTIN: &[BuiltinRule] = &[
         "E-mail address",
         &["@"],
         // Not `git@github.com:acme/repo.git`: an address followed by `:` and a path or port is an SSH remote.
-        r"\b([A-Za-z0-9._%+-]+@[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*\.[A-Za-z]{2,24})(?:(?u-i:[^A-Za-z0-9_:])|:(?u-i:[^A-Za-z0-9_~./-])|:$|$)",
+        // The first branch consumes a URL's userinfo (`https://<key>@o1.ingest.sentry.io/1`,
+        // `https://user:pass@host`) without a secret, so its `user@host` is not taken for an address.
+        r#"[A-Za-z][A-Za-z0-9+.-]*://(?u-i:[^\x00-\x20"'`<>()\[\]{}\\,;/@]*)@|\b([A-Za-z0-9._%+-]+@[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*\.[A-Za-z]{2,24})(?:(?u-i:[^A-Za-z0-9_:])|:(?u-i:[^A-Za-z0-9_~./-])|:$|$)"#,
         None,
     ),
     pii(

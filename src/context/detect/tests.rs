@@ -10,6 +10,25 @@ const BASE64: &str = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz012345
 const URL_SAFE: &str = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_-";
 const DIGITS: &str = "0123456789";
 const UPPER_DIGITS: &str = "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789";
+/// Django's `get_random_secret_key` alphabet.
+const DJANGO: &str = "abcdefghijklmnopqrstuvwxyz0123456789!@#$%^&*(-_=+)";
+
+/// Standard base64 with padding.
+pub(crate) fn base64_encode(bytes: &[u8]) -> String {
+    let table = BASE64.as_bytes();
+    let mut out = String::new();
+    for chunk in bytes.chunks(3) {
+        let n = chunk.iter().enumerate().fold(0u32, |n, (i, &b)| n | u32::from(b) << (16 - 8 * i));
+        for i in 0..4 {
+            if i <= chunk.len() {
+                out.push(char::from(table[(n >> (18 - 6 * i) & 63) as usize]));
+            } else {
+                out.push('=');
+            }
+        }
+    }
+    out
+}
 
 /// Deterministic pseudo-random characters (xorshift), so fixtures are realistic mixes but reproducible.
 pub(crate) fn fake(alphabet: &str, length: usize, seed: u64) -> String {
@@ -202,6 +221,43 @@ fn positives() -> Vec<(&'static str, String, String)> {
     add("generic-password", fake(ALNUM, 14, 92), &|s| format!("db_password = \"{s}\""));
     add("generic-secret", fake(BASE64, 32, 93), &|s| format!("client_secret: {s}"));
     add("generic-api-token", fake(ALNUM, 32, 94), &|s| format!("{{\"api_key\": \"{s}\"}}"));
+    // Quoted values run to the closing quote: brackets (Django's key alphabet has `(` and `)`) and spaces.
+    add(
+        "generic-secret",
+        format!("django-insecure-{}({}){}", fake(DJANGO, 20, 95), fake(ALNUM, 6, 96), fake(DJANGO, 20, 97)),
+        &|s| format!("SECRET_KEY = '{s}'\n"),
+    );
+    add("generic-secret", format!("{} {}", fake(ALNUM, 12, 98), fake(ALNUM, 12, 99)), &|s| {
+        format!("client_secret = \"{s}\", timeout = 30")
+    });
+    add("generic-api-token", format!("{}[{}]", fake(ALNUM, 16, 100), fake(ALNUM, 8, 101)), &|s| {
+        format!("token: `{s}`")
+    });
+    add("generic-secret", fake(HEX, 64, 115), &|s| format!("shared_secret: {s}\n"));
+    // `pass` as a name segment before an assignment.
+    add("generic-password", fake(ALNUM, 16, 102), &|s| format!("DB_PASS={s}\n"));
+    add("generic-password", fake(ALNUM, 16, 103), &|s| format!("  RABBITMQ_DEFAULT_PASS: {s}\n"));
+    add("generic-password", fake(ALNUM, 16, 104), &|s| format!("smtpPass = \"{s}\";"));
+    // Any URL scheme's userinfo.
+    add("connection-string-password", fake(ALNUM, 16, 105), &|s| {
+        format!("--extra-index-url https://deploy:{s}@pypi.acme-corp.io/simple")
+    });
+    add("connection-string-password", fake(ALNUM, 16, 106), &|s| format!("ftp://backup:{s}@files.acme-corp.io/"));
+    // HTTP credentials.
+    add("http-basic-auth", base64_encode(format!("deploy:{}", fake(ALNUM, 14, 107)).as_bytes()), &|s| {
+        format!("curl -H 'Authorization: Basic {s}' https://api.acme-corp.io/v1")
+    });
+    add("http-bearer-token", fake(URL_SAFE, 40, 108), &|s| format!("> Authorization: Bearer {s}\r\n"));
+    add("curl-user-password", fake(ALNUM, 16, 109), &|s| format!("curl -u deploy:{s} https://api.acme-corp.io/v1"));
+    add("curl-user-password", fake(ALNUM, 16, 110), &|s| {
+        format!("curl -X POST \\\n  --user \"deploy:{s}\" \\\n  https://api.acme-corp.io/v1")
+    });
+    for (header, seed) in
+        [("RSA PRIVATE KEY", 111), ("PRIVATE KEY", 112), ("OPENSSH PRIVATE KEY", 113), ("EC PRIVATE KEY", 114)]
+    {
+        let pem = format!("-----BEGIN {header}-----\n{}\n-----END {header}-----\n", fake(BASE64, 120, seed));
+        add("private-key-base64", base64_encode(pem.as_bytes()), &|s| format!("    client-key-data: {s}\n"));
+    }
     add("email-address", "jane.doe+ctx@mail.example-corp.org".replace("example-", "acme-"), &|s| {
         format!("From: <{s}>")
     });
@@ -311,6 +367,57 @@ fn negatives() -> Vec<(&'static str, String)> {
             "payment-card-number",
             "4111 1111 1111 1112 and 1700000000000 and 1234567890123456 and /v2/orders/49993502327905098".to_owned(),
         ),
+        (
+            "generic-password",
+            "    pass\nbypass_cache = 'Xk9mL2qP0rZt'\ncompass_heading: Nq8Zr2LmV0x\npassthrough=Zq8r2LmV0xWc\n\
+             password: \"{{ vault_db_password }}\"\nDB_PASS=\"${DB_PASSWORD}\"\n\
+             \"password\": \"Enter your password (8+ characters)\"\nsecret: 'ENC[AES256_GCM,data:q8Zr2Lm,iv:x0]'\n"
+                .to_owned(),
+        ),
+        ("generic-secret", "SECRET_KEY = os.environ.get('SECRET_KEY', default=None)\nsecret = '<your-secret>'".to_owned()),
+        (
+            "generic-secret",
+            format!(
+                "      checksum/secret: {}\nsecret_sha256 = \"{}\"\nsecrets.digest: {}\n",
+                fake(HEX, 64, 707),
+                fake(HEX, 64, 708),
+                fake(HEX, 40, 709)
+            ),
+        ),
+        ("email-address", format!("SENTRY_DSN=https://{}@o1.ingest.sentry.io/1", fake(HEX, 32, 700))),
+        ("email-address", format!("https://deploy:{}@pypi.acme-corp.io/simple", fake(ALNUM, 16, 701))),
+        (
+            "http-basic-auth",
+            format!(
+                "Authorization: Basic {} and Basic authentication and Basic {}",
+                base64_encode(b"user:password"),
+                base64_encode(b"authentication without colon")
+            ),
+        ),
+        (
+            "http-bearer-token",
+            format!(
+                "Authorization: Bearer <token>\nBearer YOUR_ACCESS_TOKEN_HERE\nBearer ${{TOKEN}}\nBearer eyJ{}.eyJ{}.{}",
+                fake(URL_SAFE, 20, 702),
+                fake(URL_SAFE, 30, 703),
+                fake(URL_SAFE, 43, 704)
+            ),
+        ),
+        (
+            "curl-user-password",
+            "curl -u \"$API_USER:$API_PASS\" https://x.io\ncurl -u admin https://x.io\ncurl --user user:password https://x.io\n\
+             ssh -u deploy:q8Zr2LmV0xWc"
+                .to_owned(),
+        ),
+        (
+            "private-key-base64",
+            format!(
+                "client-certificate-data: {}\ntls.pub: {}",
+                base64_encode(format!("-----BEGIN CERTIFICATE-----\n{}\n", fake(BASE64, 120, 705)).as_bytes()),
+                base64_encode(format!("-----BEGIN PUBLIC KEY-----\n{}\n", fake(BASE64, 120, 706)).as_bytes())
+            ),
+        ),
+        ("payment-card-number", "call +49 151 23456787 or +4915123456787".to_owned()),
         ("iban", "GB82WEST12345698765433 and ISBN 9780306406157".to_owned()),
     ]
 }
@@ -455,6 +562,23 @@ fn a_token_inside_a_url_is_reported_by_its_own_rule_not_the_generic_one() {
 }
 
 #[test]
+fn an_e_mail_address_in_a_query_string_is_still_found_but_a_url_userinfo_is_not() {
+    let detector = Detector::builtin();
+    let text = "see https://acme-corp.io/contact?to=ops@acme-corp.io and mailto:ops@acme-corp.io";
+    assert_eq!(secrets_found(&detector, "email-address", text), vec!["ops@acme-corp.io", "ops@acme-corp.io"]);
+    assert!(secrets_found(&detector, "email-address", "redis://ops@cache.acme-corp.io:6379/0").is_empty());
+    assert_eq!(
+        secrets_found(&detector, "email-address", "url=\"https://acme-corp.io\",owner=ops@acme-corp.io"),
+        vec!["ops@acme-corp.io"]
+    );
+    // A phone number is no card, a card after a word is.
+    assert_eq!(
+        secrets_found(&detector, "payment-card-number", "tel +49 151 23456787, card 4111 1111 1111 1111").len(),
+        1
+    );
+}
+
+#[test]
 fn an_e_mail_address_is_still_found_before_a_colon_and_a_space() {
     let detector = Detector::builtin();
     assert_eq!(secrets_found(&detector, "email-address", "Owner: ops@acme-corp.io: on call"), vec!["ops@acme-corp.io"]);
@@ -578,7 +702,9 @@ fn reference_find(detector: &Detector, text: &str) -> Vec<Finding> {
             continue;
         }
         for captures in rule.pattern.captures_iter(text) {
-            let Some(secret) = captures.get(rule.secret_group) else { continue };
+            let group = (rule.secret_group..captures.len().max(rule.secret_group + 1))
+                .find(|&group| rule.secret_group == 0 || captures.get(group).is_some());
+            let Some(secret) = group.and_then(|group| captures.get(group)) else { continue };
             let (start, end) = (secret.start(), secret.end());
             if start == end
                 || markers.iter().any(|&(marker_start, marker_end)| start < marker_end && marker_start < end)
