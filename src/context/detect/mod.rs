@@ -322,4 +322,6 @@ fn marker_pattern() -> &'static Regex {
 }
 
 #[cfg(test)]
+mod prefilter_tests;
+#[cfg(test)]
 pub(crate) mod tests;
