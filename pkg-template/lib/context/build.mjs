@@ -6,8 +6,7 @@ import { contextBuild, contextCacheKey, contextParseTask, contextValidate } from
 import { auditAppend } from './audit.mjs';
 import { cacheGet, cachePut } from './cache.mjs';
 import { documentFrom } from './documents.mjs';
-import { blockedError, blockedFields, tally } from './operations.mjs';
-import { loadContextPolicy } from './policy.mjs';
+import { blockedError, blockedFields, policyFrom, tally } from './operations.mjs';
 import { collectFiles } from './walk.mjs';
 
 /**
@@ -22,7 +21,7 @@ export async function buildContext(taskSource, options = {}) {
   const project = path.resolve(options.project ?? process.cwd());
   const now = options.now ?? new Date();
   const task = contextParseTask(documentFrom(taskSource));
-  const policy = options.policy && typeof options.policy === 'object' ? options.policy : loadContextPolicy({ ...options, project }).policy;
+  const policy = policyFrom({ ...options, project });
   const { files, skipped } = collectFiles(task, { project, maxFileBytes: options.maxFileBytes });
   const inputs = files.map(({ path: file, digest, size }) => ({ path: file, digest, size }));
   const cacheKey = contextCacheKey(task, inputs, policy);

@@ -7,7 +7,7 @@ import { documentFrom } from './documents.mjs';
 import { loadContextPolicy } from './policy.mjs';
 
 /** Policy options shared by every operation: an explicit ContextPolicy, or where to load one from. */
-function policyFrom(options) {
+export function policyFrom(options) {
   return options.policy && typeof options.policy === 'object' ? options.policy : loadContextPolicy(options).policy;
 }
 
