@@ -64,8 +64,13 @@ pub enum ErrorCode {
     AuthFailed,
     /// The credentials are valid but lack the permission asked for (403).
     AuthDenied,
-    /// The registry could not be reached (DNS, connection, TLS, timeout), after retries.
+    /// The registry could not be reached (DNS, connection refused or reset), after retries.
     RegistryUnreachable,
+    /// The registry stopped answering or sending: no progress within the deadline, across retries.
+    RegistryTimeout,
+    /// The TLS connection to the registry failed: untrusted or expired certificate, wrong host name, or TLS
+    /// spoken to a plain-HTTP server (and the reverse). Not retried.
+    RegistryTls,
     /// The registry kept answering 5xx, after retries.
     RegistryUnavailable,
     /// The registry kept answering 429 Too Many Requests, after retries.
@@ -126,6 +131,8 @@ impl ErrorCode {
             AuthFailed => "CTX_AUTH_FAILED",
             AuthDenied => "CTX_AUTH_DENIED",
             RegistryUnreachable => "CTX_REGISTRY_UNREACHABLE",
+            RegistryTimeout => "CTX_REGISTRY_TIMEOUT",
+            RegistryTls => "CTX_REGISTRY_TLS",
             RegistryUnavailable => "CTX_REGISTRY_UNAVAILABLE",
             RateLimited => "CTX_RATE_LIMITED",
             RegistryRejected => "CTX_REGISTRY_REJECTED",
@@ -171,9 +178,11 @@ impl ErrorCode {
                 "write it as <host>[:port]/<repository>, e.g. ghcr.io/acme/packs or localhost:5000/packs"
             }
             RegistryInsecure => "use https://, or pass --insecure if you trust the network to this registry",
-            AuthFailed => "log in with `ctxpack login <registry>` or set CTXPACK_USER and CTXPACK_TOKEN",
+            AuthFailed => "log in to the registry with valid credentials",
             AuthDenied => "ask for pull (and push) permission on the repository, or use a token that has it",
             RegistryUnreachable => "check the registry address and your network, then try again",
+            RegistryTimeout => "the registry or the network is stalled; try again later, or allow longer waits",
+            RegistryTls => "trust the registry's certificate authority (a CA file), or check the address and scheme",
             RegistryUnavailable => "the registry is failing; try again later",
             RateLimited => "the registry is rate-limiting you; wait, log in (higher limits), or try again later",
             RegistryRejected => {

@@ -197,7 +197,8 @@ export interface RunResult {
 
 /** What the registry client reports along the way; never secrets. */
 export interface RegistryEvent {
-  kind: 'retry' | 'auth' | 'resume' | 'mount';
+  /** redirect: a registry sent a request to another host (which gets no credentials). */
+  kind: 'retry' | 'auth' | 'resume' | 'mount' | 'redirect';
   message: string;
 }
 
@@ -207,9 +208,15 @@ export interface RegistryOptions extends PantryOptions {
   registry?: string;
   /** Allow http:// to a host that is not loopback. */
   insecure?: boolean;
+  /** Seconds to wait for an answer or the next byte (default $CTXPACK_TIMEOUT, else 30); a transfer without progress
+   * for four times that fails with CTX_REGISTRY_TIMEOUT. */
+  timeout?: number;
+  /** PEM certificates to trust besides the default roots (default $CTXPACK_CA_FILE). */
+  caFile?: string;
   /** Blobs transferred at once (1–64, default 4). */
   concurrency?: number;
-  /** Where credentials and the registry come from (default process.env). */
+  /** Where credentials and the registry come from (default process.env). CTXPACK_USER/CTXPACK_TOKEN go only to the
+   * registry CTXPACK_REGISTRY names, else to the one registry of push, pull, resolve and run (never by copy). */
   env?: NodeJS.ProcessEnv;
   onProgress?: (event: ProgressEvent) => void;
   onEvent?: (event: RegistryEvent) => void;
@@ -262,7 +269,7 @@ export function pull(uri: string, options?: RegistryOptions & { output?: string;
 export function copy(
   uri: string,
   options: Omit<RegistryOptions, 'registry' | 'home' | 'lockTimeoutMs'> & { from: string; to: string; mountFrom?: string },
-): Promise<TransferResult & { from: string; to: string; reference: string }>;
+): Promise<TransferResult & { from: string; to: string; reference: string; warnings?: string[] }>;
 export function resolve(
   uri: string,
   options?: RegistryOptions,
@@ -281,11 +288,13 @@ export function importLayout(
   dir: string,
   options?: PantryOptions & { uris?: string[]; concurrency?: number; onProgress?: (event: ProgressEvent) => void },
 ): Promise<{ path: string; packs: TransferResult[] }>;
-/** Store registry credentials like `docker login`; with "<host>/<repository>", check them first. */
+/** Check registry credentials (GET /v2/) and store them like `docker login`; nothing is stored when refused. */
 export function login(
   registry: string,
-  options: { username: string; password: string; insecure?: boolean; env?: NodeJS.ProcessEnv },
-): Promise<{ host: string; key: string; storedIn: string; verified: boolean }>;
+  options: { username: string; password: string; insecure?: boolean; timeout?: number; caFile?: string; env?: NodeJS.ProcessEnv },
+): Promise<{ host: string; key: string; storedIn: string; verified: true; warnings: string[] }>;
+/** Remove a registry's stored credentials like `docker logout`; removedFrom is null when there were none. */
+export function logout(registry: string, options?: { env?: NodeJS.ProcessEnv }): Promise<{ host: string; key: string; removedFrom: string | null }>;
 
 export function run(options: RunOptions): Promise<RunResult>;
 

@@ -9,7 +9,7 @@ export { run } from './run.mjs';
 export { openPantry, defaultHome, MEDIA_TYPES } from './pantry.mjs';
 export { PACKAGE_VERSION as version } from './version.mjs';
 export { push, pull, copy, resolve, exportLayout, importLayout } from './transfer.mjs';
-export { login } from './registry/login.mjs';
+export { login, logout } from './registry/login.mjs';
 export {
   tracePack,
   traceResolve,

@@ -89,8 +89,8 @@ async function pulledFromRegistry(uri, options) {
   }
 }
 
-function transferOptions({ home, insecure, concurrency, env, onProgress, onEvent }, registry) {
-  return { registry, home, insecure, concurrency, env, onProgress, onEvent };
+function transferOptions({ home, insecure, timeout, caFile, concurrency, env, onProgress, onEvent }, registry) {
+  return { registry, home, insecure, timeout, caFile, concurrency, env, onProgress, onEvent };
 }
 
 /** Spawn without a shell; resolve with exit code 0, otherwise throw CTX_COMMAND_FAILED. */

@@ -9,7 +9,7 @@ import { CtxpackError } from './errors.mjs';
 import { ARTIFACT_TYPES, Pantry, openPantry } from './pantry.mjs';
 import { phaseReporter } from './progress.mjs';
 import { unpack } from './read.mjs';
-import { configuredRegistry, requireRegistry } from './registry/config.mjs';
+import { configuredRegistry, registryHost, requireRegistry } from './registry/config.mjs';
 import { copyPack } from './stores/copy.mjs';
 import { openLayoutStore } from './stores/layout-store.mjs';
 import { LayoutStore, openPantryStore } from './stores/pantry-store.mjs';
@@ -23,6 +23,9 @@ const LEGACY_MANIFEST_TYPES = ['application/vnd.oci.image.manifest.v1+json', 'ap
  * @typedef {object} RegistryOptions
  * @property {string} [registry]     "<host>[:port]/<repository>"; default $CTXPACK_REGISTRY, then the config file
  * @property {boolean} [insecure]    allow http:// to a host that is not loopback
+ * @property {number} [timeout]      seconds to wait for an answer or the next byte (default $CTXPACK_TIMEOUT, else
+ *                                   30); an operation without progress for four times that fails with CTX_REGISTRY_TIMEOUT
+ * @property {string} [caFile]       PEM certificates to trust besides the default roots (default $CTXPACK_CA_FILE)
  * @property {string} [home]         pantry location
  * @property {number} [concurrency]  blobs transferred at once (default 4)
  * @property {NodeJS.ProcessEnv} [env] where credentials and the registry come from (default process.env)
@@ -44,7 +47,7 @@ export async function push(uri, options = {}) {
       hint: 'seed, trace pack or pull it first; `ctxpack ls` lists the packs, `ctxpack trace log` the execution packs',
     });
   }
-  const remote = openRemote(requireRegistry(options.registry, options), options);
+  const remote = openRemote(requireRegistry(options.registry, options), options, { ownsEnvCredentials: true });
   const copied = await copyPack(source, remote, canonical, { ...transferOptions(options, 'push'), mountFrom: options.mountFrom });
   return describeCopy(copied, { registry: remote.name, reference: remote.reference(canonical) });
 }
@@ -60,7 +63,7 @@ export async function pull(uri, options = {}) {
   const canonical = core.parseUri(uri);
   const registry = requireRegistry(options.registry, options);
   if (options.legacy) return pullLegacy(canonical, registry, options);
-  const remote = openRemote(registry, options);
+  const remote = openRemote(registry, options, { ownsEnvCredentials: true });
   // copyPack looks in the pantry first: a pack already there needs no request to the registry.
   const accept = options.output === undefined ? undefined : (kind) => refuseOutputOfExecution(canonical, kind);
   const copied = await copyPack(remote, openPantryStore(options), canonical, { ...transferOptions(options, 'pull'), accept });
@@ -81,6 +84,8 @@ function refuseOutputOfExecution(uri, kind) {
 
 /**
  * Copy a pack or an execution pack from one registry to another (or to another repository), without the pantry.
+ * CTXPACK_USER/CTXPACK_TOKEN go only to the registry CTXPACK_REGISTRY names (one of the two, or neither); the
+ * other side's credentials come from the Docker config.
  * @param {string} uri
  * @param {Omit<RegistryOptions, 'registry' | 'home'> & {from: string, to: string, mountFrom?: string}} options
  */
@@ -94,7 +99,14 @@ export async function copy(uri, options) {
   // Two repositories of one registry: blobs are mounted, not downloaded and uploaded again.
   const mountFrom = options.mountFrom ?? (from.client.registry.host === to.client.registry.host ? from.client.registry.repository : undefined);
   const copied = await copyPack(from, to, canonical, { ...transferOptions(options, 'copy'), mountFrom });
-  return describeCopy(copied, { from: from.name, to: to.name, reference: to.reference(canonical) });
+  const env = options.env ?? process.env;
+  const unusedEnvCredentials = env.CTXPACK_USER && !env.CTXPACK_REGISTRY;
+  return {
+    ...describeCopy(copied, { from: from.name, to: to.name, reference: to.reference(canonical) }),
+    ...(unusedEnvCredentials
+      ? { warnings: ['CTXPACK_USER/CTXPACK_TOKEN were not sent to either registry: set CTXPACK_REGISTRY to the one they belong to'] }
+      : {}),
+  };
 }
 
 /**
@@ -110,7 +122,7 @@ export async function resolve(uri, options = {}) {
   const registry = configuredRegistry(options.registry, options);
   let remote = null;
   if (registry !== undefined) {
-    const store = openRemote(registry, options);
+    const store = openRemote(registry, options, { ownsEnvCredentials: true });
     const found = await store.resolve(canonical);
     remote = { name: store.name, reference: store.reference(canonical), found: found !== null, ...(found ? { digest: found.digest } : {}) };
   }
@@ -164,7 +176,7 @@ async function pullLegacy(canonical, registry, options) {
   }
   // Loaded only here: most installations never read an old pack.
   const { extractLegacyLayer } = await import('./legacy.mjs');
-  const remote = openRemote(registry, options);
+  const remote = openRemote(registry, options, { ownsEnvCredentials: true });
   const tag = canonical.slice('ctx://sha256:'.length, 'ctx://sha256:'.length + LEGACY_TAG_HEX);
   const reference = `${remote.name}:${tag}`;
   const manifest = await remote.client.fetchManifest(tag, { accept: LEGACY_MANIFEST_TYPES });
@@ -227,8 +239,11 @@ function legacyLayer(bytes, reference) {
   return { mediaType: layer.mediaType, digest: layer.digest, size: layer.size };
 }
 
-function openRemote(registry, options) {
-  return openRemoteStore({ registry, insecure: options.insecure, env: options.env, onEvent: options.onEvent });
+/** ownsEnvCredentials: the command's one registry, which CTXPACK_USER/CTXPACK_TOKEN belong to unless CTXPACK_REGISTRY names another. */
+function openRemote(registry, options, { ownsEnvCredentials = false } = {}) {
+  const { insecure, env, onEvent, timeout, caFile } = options;
+  const envHost = ownsEnvCredentials ? registryHost(registry) : undefined;
+  return openRemoteStore({ registry, insecure, env, onEvent, timeout, caFile, envHost });
 }
 
 function transferOptions(options, phase) {

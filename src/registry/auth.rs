@@ -2,7 +2,7 @@
 //! driver asks for credentials and fetches tokens; this file only decides.
 
 use super::challenge::Challenge;
-use super::url::HttpUrl;
+use super::url::{HttpUrl, Scheme};
 use crate::error::{Error, ErrorCode, Result};
 
 /// What the host's `credentials` callback returned. Debug output hides every secret.
@@ -77,6 +77,21 @@ pub fn choose(challenges: &[Challenge], host: &str, insecure: bool) -> Result<Au
     .hint("registries speak Basic or Bearer token auth; check that this is a registry address"))
 }
 
+/// Whether credentials meant for the registry at `registry` (Basic, or an identity token) may be sent to the
+/// token service at `realm`. Its own origin always; another origin only over https (Docker Hub's
+/// auth.docker.io), or plain http on loopback when the registry itself is plain http (test setups). Never from
+/// an https registry to an http realm: that downgrade would put the password on the wire in clear.
+pub fn may_send_credentials_to_realm(registry: &HttpUrl, realm: &HttpUrl) -> bool {
+    if registry.same_origin(realm) {
+        return true;
+    }
+    match (registry.scheme, realm.scheme) {
+        (_, Scheme::Https) => true,
+        (Scheme::Http, Scheme::Http) => registry.is_loopback() && realm.is_loopback(),
+        (Scheme::Https, Scheme::Http) => false,
+    }
+}
+
 /// Whether a challenge says the token lacked the permission (RFC 6750 `insufficient_scope`).
 pub fn is_insufficient_scope(challenges: &[Challenge]) -> bool {
     challenges.iter().any(|c| c.param("error") == Some("insufficient_scope"))
@@ -142,6 +157,23 @@ mod tests {
         assert!(choose_from(r#"Bearer realm="http://127.0.0.1:9000/token""#).is_ok());
         let insecure = choose(&parse_challenges(r#"Bearer realm="http://auth.example.com/t""#).unwrap(), "h", true);
         assert!(insecure.is_ok());
+    }
+
+    #[test]
+    fn credentials_go_to_a_realm_elsewhere_only_over_https_and_never_down() {
+        let url = |u: &str| HttpUrl::parse(u).unwrap();
+        let hub = url("https://registry-1.docker.io/v2/");
+        assert!(may_send_credentials_to_realm(&hub, &url("https://auth.docker.io/token")));
+        assert!(may_send_credentials_to_realm(&hub, &url("https://registry-1.docker.io/token")));
+        assert!(!may_send_credentials_to_realm(&hub, &url("http://auth.docker.io/token")));
+        assert!(!may_send_credentials_to_realm(&hub, &url("http://127.0.0.1:9000/token")));
+        let local = url("http://127.0.0.1:5000/v2/");
+        assert!(may_send_credentials_to_realm(&local, &url("http://127.0.0.1:9000/token")));
+        assert!(may_send_credentials_to_realm(&local, &url("https://auth.example.com/token")));
+        assert!(!may_send_credentials_to_realm(&local, &url("http://auth.example.com/token")));
+        let insecure = url("http://registry.lan:5000/v2/");
+        assert!(may_send_credentials_to_realm(&insecure, &url("http://registry.lan:5000/token")));
+        assert!(!may_send_credentials_to_realm(&insecure, &url("http://auth.lan/token")));
     }
 
     #[test]

@@ -1,18 +1,34 @@
-//! The OCI distribution protocol, without I/O: references, authentication challenges and tokens, upload
-//! sessions, download resumption, retry decisions and response interpretation. The wasm driver
-//! (`interop::registry`) sends the requests over the host's `fetch`; everything it decides, it asks here,
-//! with times passed in as milliseconds and randomness passed in as numbers.
+//! The OCI distribution protocol and the registry client every host uses, without I/O of its own: the engine
+//! (`client.rs`: one request path with authorization, redirects, retries and deadlines; `manifests.rs`,
+//! `blob_pull.rs`, `blob_push.rs`: the operations; `session.rs`: authentication) runs over a host's
+//! `Transport` (`transport.rs`). The decisions it makes sit in small files beside it: references,
+//! challenges and tokens, scopes, upload sessions, download resumption, retry and deadline rules, response
+//! interpretation. The wasm host implements the transport over `fetch` (`interop::registry`).
 
 pub mod auth;
+mod blob_pull;
+mod blob_push;
+mod body;
 pub mod challenge;
+mod client;
+pub mod deadline;
 pub mod download;
+mod manifests;
 pub mod reference;
 pub mod response;
 pub mod retry;
 pub mod scope;
+mod session;
+#[cfg(test)]
+mod testing;
 pub mod token;
+pub mod transport;
 pub mod upload;
 pub mod url;
+
+pub use blob_push::Pushed;
+pub use client::{Client, ClientConfig};
+pub use manifests::{Manifest, ManifestHead};
 
 use crate::oci::{MEDIA_TYPE_INDEX, MEDIA_TYPE_MANIFEST};
 

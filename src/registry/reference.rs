@@ -26,6 +26,7 @@ impl RegistryRef {
     /// Parses `[http://|https://]<host>[:port]/<repository>`. Without a scheme, loopback hosts use plain HTTP
     /// (local test registries) and every other host HTTPS; `http://` to a non-loopback host needs `insecure`.
     pub fn parse(input: &str, insecure: bool) -> Result<RegistryRef> {
+        refuse_credentials(input)?;
         let invalid = |why: String| Error::new(ErrorCode::RegistryInvalid, why).at(input);
         let (explicit_scheme, rest) = match split_scheme(input) {
             Some((scheme, rest)) => (Some(scheme), rest),
@@ -99,6 +100,24 @@ impl fmt::Display for RegistryRef {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "{}/{}", self.host, self.repository)
     }
+}
+
+/// A reference never carries a secret: `user:password@host/repo` and `?token=` would end up in shell history,
+/// process lists and logs. Refused without repeating any of it.
+fn refuse_credentials(input: &str) -> Result<()> {
+    let after_scheme = split_scheme(input).map_or(input, |(_, rest)| rest);
+    let authority = after_scheme.split('/').next().unwrap_or("");
+    let (what, hint) = if authority.contains('@') {
+        ("credentials (user:password@)", "remove them; log in to the registry instead, or pass credentials in the environment")
+    } else if input.contains(['?', '#']) {
+        ("a query or fragment (?…, #…)", "a registry reference is <host>[:port]/<repository>; pass tokens as credentials, never in the reference")
+    } else {
+        return Ok(());
+    };
+    let host = authority.rsplit('@').next().unwrap_or("").split(['?', '#']).next().unwrap_or("");
+    Err(Error::new(ErrorCode::RegistryInvalid, format!("the registry reference for {host} holds {what}"))
+        .at(format!("{host}/…"))
+        .hint(hint))
 }
 
 fn normalize_repository(host: &str, repository: &str) -> Result<String> {
@@ -265,6 +284,23 @@ mod tests {
         }
         let long = format!("ghcr.io/{}", "a".repeat(256));
         assert_eq!(RegistryRef::parse(&long, false).unwrap_err().code, ErrorCode::RegistryInvalid);
+    }
+
+    #[test]
+    fn refuses_references_with_credentials_without_repeating_them() {
+        for input in [
+            "alice:hunter2@registry.example.com/packs",
+            "https://alice:hunter2@registry.example.com/packs",
+            "registry.example.com/packs?token=hunter2",
+            "registry.example.com/packs#hunter2",
+        ] {
+            let error = RegistryRef::parse(input, false).unwrap_err();
+            assert_eq!(error.code, ErrorCode::RegistryInvalid, "{input}");
+            for field in [&error.message, &error.hint, error.subject.as_ref().unwrap()] {
+                assert!(!field.contains("hunter2"), "{input}: {field}");
+            }
+            assert!(error.message.contains("registry.example.com"), "{}", error.message);
+        }
     }
 
     #[test]

@@ -34,6 +34,12 @@ pub fn parse_error_body(body: &[u8]) -> Vec<OciError> {
 /// The error for a failure status. `what` names the request's object ("manifest ctx-ab…",
 /// "blob sha256:…", "upload"); `host` the registry.
 pub fn status_error(status: u16, body: &[u8], what: &str, host: &str) -> Error {
+    // Go's TLS servers (Distribution, Harbor, Zot) answer plain HTTP on a TLS port with this 400.
+    if status == 400 && String::from_utf8_lossy(body).contains("HTTP request to an HTTPS server") {
+        return Error::new(ErrorCode::RegistryTls, format!("{host} speaks HTTPS on this port, not plain HTTP"))
+            .at(what)
+            .hint("write the registry as https://<host>[:port]/<repository>, or leave out the scheme");
+    }
     let detail = describe_body(body);
     let said = if detail.is_empty() { String::new() } else { format!(": {detail}") };
     let (code, message, hint) = match status {
@@ -183,6 +189,9 @@ mod tests {
         for (status, code) in cases {
             assert_eq!(status_error(status, b"", "blob x", "r").code, code, "{status}");
         }
+        let tls_port = status_error(400, b"Client sent an HTTP request to an HTTPS server.\n", "blob x", "r");
+        assert_eq!(tls_port.code, ErrorCode::RegistryTls);
+        assert!(tls_port.hint.contains("https://"));
     }
 
     #[test]

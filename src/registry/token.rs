@@ -62,9 +62,9 @@ pub fn parse_token_response(body: &[u8], realm: &str) -> Result<Token> {
         .iter()
         .find_map(|key| value.get(key).and_then(Value::as_str).filter(|t| !t.is_empty()))
         .ok_or_else(|| {
-            Error::new(ErrorCode::AuthFailed, "token service granted no token").at(realm).hint(
-                "the repository may be private or missing: log in with `ctxpack login <registry>` or check the name",
-            )
+            Error::new(ErrorCode::AuthFailed, "token service granted no token")
+                .at(realm)
+                .hint("the repository may be private or missing: log in to the registry, or check the name")
         })?;
     let expires_in_s =
         value.get("expires_in").and_then(Value::as_u64).unwrap_or(MIN_EXPIRES_IN_S).max(MIN_EXPIRES_IN_S);

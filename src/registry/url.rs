@@ -55,6 +55,30 @@ impl HttpUrl {
     pub fn is_loopback(&self) -> bool {
         is_loopback(&self.authority)
     }
+
+    /// The origin as browsers compare it (RFC 6454): scheme, host and port, the scheme's default port implied.
+    pub fn same_origin(&self, other: &HttpUrl) -> bool {
+        self.scheme == other.scheme && self.host_and_port() == other.host_and_port()
+    }
+
+    fn host_and_port(&self) -> (&str, u16) {
+        let default = match self.scheme {
+            Scheme::Http => 80,
+            Scheme::Https => 443,
+        };
+        let (host, port) = match self.authority.rfind(':') {
+            Some(i) if !self.authority[i..].contains(']') => {
+                (&self.authority[..i], self.authority[i + 1..].parse().ok())
+            }
+            _ => (self.authority.as_str(), None),
+        };
+        (host, port.unwrap_or(default))
+    }
+}
+
+/// Whether two absolute URLs share an origin; a URL that does not parse shares none.
+pub fn same_origin(a: &str, b: &str) -> bool {
+    matches!((HttpUrl::parse(a), HttpUrl::parse(b)), (Ok(a), Ok(b)) if a.same_origin(&b))
 }
 
 impl fmt::Display for HttpUrl {
@@ -197,6 +221,17 @@ mod tests {
         ] {
             assert!(HttpUrl::parse(bad).is_err(), "{bad}");
         }
+    }
+
+    #[test]
+    fn origins_compare_scheme_host_and_port_with_default_ports_implied() {
+        assert!(same_origin("https://r.example.com/v2/", "https://R.example.com:443/v2/x/blobs/uploads/1"));
+        assert!(same_origin("http://127.0.0.1:5000/a", "http://127.0.0.1:5000/b?c"));
+        assert!(same_origin("http://[::1]/a", "http://[::1]:80/b"));
+        assert!(!same_origin("http://127.0.0.1:5000/a", "http://127.0.0.1:5001/a"));
+        assert!(!same_origin("https://r.example.com/", "http://r.example.com/"));
+        assert!(!same_origin("https://r.example.com/", "https://cdn.example.com/"));
+        assert!(!same_origin("https://r.example.com/", "/relative"));
     }
 
     #[test]

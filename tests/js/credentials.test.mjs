@@ -1,12 +1,15 @@
-// Registry credentials: $CTXPACK_USER/$CTXPACK_TOKEN, Docker's config.json (auths, identity tokens, Docker
-// Hub's key), credential helpers (a fake docker-credential-test on PATH), and `ctxpack login` storing them.
-import { test } from 'node:test';
+// Registry credentials: $CTXPACK_USER/$CTXPACK_TOKEN (for their one registry), Docker's config.json (auths,
+// identity tokens, Docker Hub's key), credential helpers (a fake docker-credential-test on PATH), and `ctxpack
+// login` checking them against a real Distribution with htpasswd before storing them, and `logout`.
+import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
 import { PACKAGE_DIR, api, cli, rejectsWithCode, tempDir } from './helpers.mjs';
+import { startRegistry } from '../registry/harness.mjs';
 
 const { credentialsFor } = await import(path.join(PACKAGE_DIR, 'lib', 'registry', 'credentials.mjs'));
+const { storeInConfig } = await import(path.join(PACKAGE_DIR, 'lib', 'registry', 'docker-config.mjs'));
 
 const SECRET = 'hunter2-very-secret';
 
@@ -63,14 +66,20 @@ test('auths: base64 user:password, keys with a scheme or path, identity tokens, 
   assert.equal(await credentialsFor('other.example.com', { env }), null);
 });
 
-test('no Docker config means anonymous; CTXPACK_USER + CTXPACK_TOKEN win over the file', async (t) => {
+test('no Docker config means anonymous; CTXPACK_USER + CTXPACK_TOKEN win over the file, for their registry only', async (t) => {
   const none = dockerEnv(t);
   assert.equal(await credentialsFor('localhost:5000', { env: none.env }), null);
   const { env } = dockerEnv(t, { auths: { 'localhost:5000': { auth: basic('alice', 'file-password') } } });
-  assert.deepEqual(await credentialsFor('localhost:5000', { env: { ...env, CTXPACK_USER: 'ci', CTXPACK_TOKEN: SECRET } }), {
-    username: 'ci',
-    password: SECRET,
-  });
+  const ci = { ...env, CTXPACK_USER: 'ci', CTXPACK_TOKEN: SECRET };
+  const fromEnv = { username: 'ci', password: SECRET };
+  const fromFile = { username: 'alice', password: 'file-password' };
+  // The command's one registry, or the one CTXPACK_REGISTRY names.
+  assert.deepEqual(await credentialsFor('localhost:5000', { env: ci, envHost: 'localhost:5000' }), fromEnv);
+  assert.deepEqual(await credentialsFor('localhost:5000', { env: { ...ci, CTXPACK_REGISTRY: 'localhost:5000/packs' } }), fromEnv);
+  // Any other registry gets what the Docker config holds for it.
+  assert.deepEqual(await credentialsFor('localhost:5000', { env: ci }), fromFile);
+  assert.deepEqual(await credentialsFor('localhost:5000', { env: { ...ci, CTXPACK_REGISTRY: 'other.example.com/packs' }, envHost: 'localhost:5000' }), fromFile);
+  assert.equal(await credentialsFor('other.example.com', { env: ci, envHost: 'localhost:5000' }), null);
   const half = await rejectsWithCode(credentialsFor('localhost:5000', { env: { ...env, CTXPACK_TOKEN: SECRET } }), 'CTX_USAGE');
   assert.match(half.message, /CTXPACK_USER/);
   assert.doesNotMatch(half.message + half.hint, new RegExp(SECRET));
@@ -124,52 +133,102 @@ test('a failing helper or a broken config is CTX_AUTH_FAILED without repeating a
   assert.doesNotMatch(`${decodeError.message} ${decodeError.hint}`, new RegExp(SECRET));
 });
 
-test('login stores auths in config.json with mode 0600, keeping the rest of the file', async (t) => {
-  const { dir, env } = dockerEnv(t, { auths: { 'other.example.com': { auth: basic('x', 'y') } }, experimental: 'enabled' });
-  const result = await api.login('localhost:5000', { username: 'alice', password: SECRET, env });
-  const file = path.join(dir, 'config.json');
-  assert.deepEqual(result, { host: 'localhost:5000', key: 'localhost:5000', storedIn: file, verified: false });
-  assert.equal(fs.statSync(file).mode & 0o777, 0o600);
-  const config = JSON.parse(fs.readFileSync(file, 'utf8'));
-  assert.equal(config.experimental, 'enabled');
-  assert.deepEqual(config.auths['other.example.com'], { auth: basic('x', 'y') });
-  assert.deepEqual(config.auths['localhost:5000'], { auth: basic('alice', SECRET) });
-  assert.deepEqual(await credentialsFor('localhost:5000', { env }), { username: 'alice', password: SECRET });
+describe_login();
 
-  // Docker Hub under its canonical key; a fresh DOCKER_CONFIG directory is created private.
-  const fresh = path.join(tempDir(t), 'docker');
-  await api.login('docker.io', { username: 'hub', password: SECRET, env: { ...env, DOCKER_CONFIG: fresh } });
-  assert.equal(fs.statSync(fresh).mode & 0o777, 0o700);
-  assert.deepEqual(Object.keys(JSON.parse(fs.readFileSync(path.join(fresh, 'config.json'), 'utf8')).auths), ['https://index.docker.io/v1/']);
-  await rejectsWithCode(api.login('localhost:5000', { username: 'alice', password: '', env }), 'CTX_USAGE');
-});
+function describe_login() {
+  let registry;
+  before(async () => {
+    registry = await startRegistry({ auth: 'htpasswd', users: { alice: SECRET } });
+  });
+  after(() => registry?.close());
 
-test('login hands credentials to the configured helper instead of the file', async (t) => {
-  const { dir, env } = dockerEnv(t, { credHelpers: { 'localhost:5000': 'test' } });
-  const helper = fakeHelper(t, env);
-  const result = await api.login('localhost:5000', { username: 'alice', password: SECRET, env });
-  assert.equal(result.storedIn, 'docker-credential-test');
-  assert.deepEqual(helper.calls(), [{ action: 'store', input: JSON.stringify({ ServerURL: 'localhost:5000', Username: 'alice', Secret: SECRET }) }]);
-  assert.deepEqual(JSON.parse(fs.readFileSync(path.join(dir, 'config.json'), 'utf8')), { credHelpers: { 'localhost:5000': 'test' } });
-});
+  test('login checks the credentials, then stores auths in config.json with mode 0600, keeping the rest of the file', async (t) => {
+    const { dir, env } = dockerEnv(t, { auths: { 'other.example.com': { auth: basic('x', 'y') } }, experimental: 'enabled' });
+    const result = await api.login(registry.host, { username: 'alice', password: SECRET, env });
+    const file = path.join(dir, 'config.json');
+    assert.deepEqual(result, {
+      host: registry.host,
+      key: registry.host,
+      storedIn: file,
+      verified: true,
+      warnings: [`the password is stored unencrypted in ${file}; configure a credential helper (credsStore) to avoid this`],
+    });
+    assert.equal(fs.statSync(file).mode & 0o777, 0o600);
+    const config = JSON.parse(fs.readFileSync(file, 'utf8'));
+    assert.equal(config.experimental, 'enabled');
+    assert.deepEqual(config.auths['other.example.com'], { auth: basic('x', 'y') });
+    assert.deepEqual(config.auths[registry.host], { auth: basic('alice', SECRET) });
+    assert.deepEqual(await credentialsFor(registry.host, { env }), { username: 'alice', password: SECRET });
 
-test('ctxpack login --password-stdin: stored, nothing secret printed; no terminal and no stdin is a usage error', (t) => {
-  const { dir, env } = dockerEnv(t);
-  const result = cli(['login', 'localhost:5000', '-u', 'alice', '--password-stdin', '--json'], { env, input: `${SECRET}\n` });
-  assert.equal(result.code, 0, result.stderr);
-  assert.equal(result.json().storedIn, path.join(dir, 'config.json'));
-  assert.doesNotMatch(result.stdout + result.stderr, new RegExp(SECRET));
-  const stored = JSON.parse(fs.readFileSync(path.join(dir, 'config.json'), 'utf8'));
-  assert.equal(Buffer.from(stored.auths['localhost:5000'].auth, 'base64').toString(), `alice:${SECRET}`);
+    // Wrong credentials: refused by the registry, nothing stored, nothing secret repeated.
+    const before = fs.readFileSync(file, 'utf8');
+    const refused = await rejectsWithCode(api.login(registry.host, { username: 'alice', password: 'wrong-password', env }), 'CTX_AUTH_FAILED');
+    assert.match(refused.hint, /nothing was stored/);
+    assert.doesNotMatch(`${refused.message} ${refused.hint}`, /wrong-password/);
+    assert.equal(fs.readFileSync(file, 'utf8'), before);
+    await rejectsWithCode(api.login(registry.host, { username: 'alice', password: '', env }), 'CTX_USAGE');
 
-  const text = cli(['login', 'localhost:5000', '-u', 'alice', '--password-stdin'], { env, input: SECRET });
-  assert.equal(text.code, 0, text.stderr);
-  assert.match(text.stdout, /^login succeeded: stored in /);
+    // logout removes exactly that entry; a second logout finds nothing.
+    assert.deepEqual(await api.logout(registry.host, { env }), { host: registry.host, key: registry.host, removedFrom: file });
+    assert.deepEqual(Object.keys(JSON.parse(fs.readFileSync(file, 'utf8')).auths), ['other.example.com']);
+    assert.equal((await api.logout(registry.host, { env })).removedFrom, null);
+  });
 
-  const noTerminal = cli(['login', 'localhost:5000', '-u', 'alice', '--json'], { env, input: '' });
-  assert.equal(noTerminal.code, 2);
-  assert.equal(noTerminal.json().error.code, 'CTX_USAGE');
-  const noUser = cli(['login', 'localhost:5000', '--password-stdin', '--json'], { env, input: SECRET });
-  assert.equal(noUser.code, 2);
-  assert.match(cli(['login', '--help']).stdout, /^Usage: ctxpack login/);
-});
+  test('Docker Hub credentials go under its canonical key; a fresh DOCKER_CONFIG directory is created private', (t) => {
+    const fresh = path.join(tempDir(t), 'docker');
+    storeInConfig(path.join(fresh, 'config.json'), 'docker.io', { username: 'hub', password: SECRET });
+    assert.equal(fs.statSync(fresh).mode & 0o777, 0o700);
+    assert.deepEqual(Object.keys(JSON.parse(fs.readFileSync(path.join(fresh, 'config.json'), 'utf8')).auths), ['https://index.docker.io/v1/']);
+  });
+
+  test('login hands credentials to the configured helper instead of the file, and logout erases them there', async (t) => {
+    const { dir, env } = dockerEnv(t, { credHelpers: { [registry.host]: 'test' } });
+    const helper = fakeHelper(t, env);
+    const result = await api.login(registry.host, { username: 'alice', password: SECRET, env });
+    assert.equal(result.storedIn, 'docker-credential-test');
+    assert.deepEqual(result.warnings, []);
+    assert.deepEqual(helper.calls(), [{ action: 'store', input: JSON.stringify({ ServerURL: registry.host, Username: 'alice', Secret: SECRET }) }]);
+    assert.deepEqual(JSON.parse(fs.readFileSync(path.join(dir, 'config.json'), 'utf8')), { credHelpers: { [registry.host]: 'test' } });
+    assert.equal((await api.logout(registry.host, { env })).removedFrom, 'docker-credential-test');
+    assert.deepEqual(helper.calls()[1], { action: 'erase', input: registry.host });
+  });
+
+  test('ctxpack login --password-stdin: checked, stored, nothing secret printed; logout; no terminal and no stdin is a usage error', (t) => {
+    const { dir, env } = dockerEnv(t);
+    const result = cli(['login', registry.host, '-u', 'alice', '--password-stdin', '--json'], { env, input: `${SECRET}\n` });
+    assert.equal(result.code, 0, result.stderr);
+    assert.equal(result.json().storedIn, path.join(dir, 'config.json'));
+    assert.match(result.stderr, /warning: the password is stored unencrypted/);
+    assert.doesNotMatch(result.stdout + result.stderr, new RegExp(SECRET));
+    const stored = JSON.parse(fs.readFileSync(path.join(dir, 'config.json'), 'utf8'));
+    assert.equal(Buffer.from(stored.auths[registry.host].auth, 'base64').toString(), `alice:${SECRET}`);
+
+    const text = cli(['login', `${registry.host}/packs`, '-u', 'alice', '--password-stdin'], { env, input: SECRET });
+    assert.equal(text.code, 0, text.stderr);
+    assert.match(text.stdout, new RegExp(`^login succeeded: checked against ${registry.host} and stored in `));
+
+    const wrong = cli(['login', registry.host, '-u', 'alice', '--password-stdin', '--json'], { env, input: 'not-the-password' });
+    assert.equal(wrong.code, 1);
+    assert.equal(wrong.json().error.code, 'CTX_AUTH_FAILED');
+    assert.doesNotMatch(wrong.stdout + wrong.stderr, /not-the-password/);
+
+    assert.equal(cli(['logout', registry.host], { env }).stdout.trim(), `removed the credentials of ${registry.host} from ${path.join(dir, 'config.json')}`);
+    assert.equal(cli(['logout', registry.host], { env }).stdout.trim(), `not logged in to ${registry.host}`);
+
+    const noTerminal = cli(['login', registry.host, '-u', 'alice', '--json'], { env, input: '' });
+    assert.equal(noTerminal.code, 2);
+    assert.equal(noTerminal.json().error.code, 'CTX_USAGE');
+    const noUser = cli(['login', registry.host, '--password-stdin', '--json'], { env, input: SECRET });
+    assert.equal(noUser.code, 2);
+    assert.match(cli(['login', '--help']).stdout, /^Usage: ctxpack login/);
+  });
+
+  test('a registry reference with credentials or a token in it is refused without echoing them', () => {
+    for (const reference of [`alice:${SECRET}@${registry.host}/packs`, `${registry.host}/packs?token=${SECRET}`]) {
+      const result = cli(['resolve', `ctx://sha256:${'a'.repeat(64)}`, '--registry', reference, '--json']);
+      assert.equal(result.code, 1, result.stderr);
+      assert.equal(result.json().error.code, 'CTX_REGISTRY_INVALID');
+      assert.doesNotMatch(result.stdout + result.stderr, new RegExp(SECRET));
+    }
+  });
+}

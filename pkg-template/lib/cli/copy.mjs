@@ -1,11 +1,20 @@
 import { copy } from '../transfer.mjs';
-import { AUTH_DETAILS, CONCURRENCY_HELP_LINES, CONCURRENCY_OPTIONS, concurrencyFrom, uploadOutput } from './shared.mjs';
+import {
+  AUTH_DETAILS,
+  CONCURRENCY_HELP_LINES,
+  CONCURRENCY_OPTIONS,
+  CONNECTION_HELP_LINES,
+  CONNECTION_OPTIONS,
+  concurrencyFrom,
+  connectionFrom,
+  uploadOutput,
+} from './shared.mjs';
 
 const synopsis = 'copy <uri> --from <ref> --to <ref>';
 const summary = 'copy a pack between registries or repositories, without the pantry';
 const details = `Blobs are checked against their digests on the way; those the target has are skipped.
 
-${AUTH_DETAILS}`;
+${AUTH_DETAILS} With two registries, CTXPACK_USER/CTXPACK_TOKEN go only to the one CTXPACK_REGISTRY names.`;
 
 export default {
   name: 'copy',
@@ -15,15 +24,15 @@ export default {
   options: {
     from: { type: 'string', required: true },
     to: { type: 'string', required: true },
-    insecure: { type: 'boolean' },
+    ...CONNECTION_OPTIONS,
     'mount-from': { type: 'string' },
     ...CONCURRENCY_OPTIONS,
   },
   optionLines: [
     '  --from <ref>        source <host>[:port]/<repository>',
     '  --to <ref>          target <host>[:port]/<repository>',
-    '  --insecure          allow plain http:// to registries that are not on this machine',
     '  --mount-from <repo> mount blobs from this repository of the target registry',
+    CONNECTION_HELP_LINES,
     CONCURRENCY_HELP_LINES,
   ],
   positionals: [1, 1],
@@ -31,7 +40,7 @@ export default {
     const result = await copy(positionals[0], {
       from: values.from,
       to: values.to,
-      insecure: values.insecure,
+      ...connectionFrom(values),
       mountFrom: values['mount-from'],
       concurrency: concurrencyFrom(values),
       onProgress,

@@ -15,6 +15,7 @@ import idCommand from './id.mjs';
 import importCommand from './import.mjs';
 import inspectCommand from './inspect.mjs';
 import loginCommand from './login.mjs';
+import logoutCommand from './logout.mjs';
 import lsCommand from './ls.mjs';
 import pullCommand from './pull.mjs';
 import pushCommand from './push.mjs';
@@ -44,6 +45,7 @@ export const COMMANDS = [
   copyCommand,
   importCommand,
   loginCommand,
+  logoutCommand,
   traceCommand,
   contextCommand,
   versionCommand,

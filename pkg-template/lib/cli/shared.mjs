@@ -100,14 +100,31 @@ export function usageError(message, hint) {
   return new CtxpackError('CTX_USAGE', message, { hint });
 }
 
+/** How to reach registries: plain http, how long to wait, which CA to trust. */
+export const CONNECTION_OPTIONS = {
+  insecure: { type: 'boolean' },
+  timeout: { type: 'string' },
+  'ca-file': { type: 'string' },
+};
+
+export const CONNECTION_HELP_LINES = `  --insecure         allow plain http:// to a registry that is not on this machine
+  --timeout <s>      seconds to wait for an answer or the next byte (default $CTXPACK_TIMEOUT, else 30);
+                     a transfer that makes no progress for four times that fails (CTX_REGISTRY_TIMEOUT)
+  --ca-file <pem>    trust the CA certificates in this file too (default $CTXPACK_CA_FILE)`;
+
 export const REGISTRY_OPTIONS = {
   registry: { type: 'string' },
-  insecure: { type: 'boolean' },
+  ...CONNECTION_OPTIONS,
 };
 
 export const REGISTRY_HELP_LINES = `  --registry <ref>   <host>[:port]/<repository> (default: $CTXPACK_REGISTRY, else "registry" in
                      $CTXPACK_CONFIG or ~/.config/ctxpack/config.json)
-  --insecure         allow plain http:// to a registry that is not on this machine`;
+${CONNECTION_HELP_LINES}`;
+
+/** The CONNECTION_OPTIONS given on the command line, as options of the registry API. */
+export function connectionFrom(values) {
+  return { insecure: values.insecure, timeout: values.timeout, caFile: values['ca-file'] };
+}
 
 export const CONCURRENCY_OPTIONS = { concurrency: { type: 'string' } };
 
@@ -118,8 +135,9 @@ export const REGISTRY_TRANSFER_OPTIONS = { ...REGISTRY_OPTIONS, ...CONCURRENCY_O
 
 export const REGISTRY_TRANSFER_HELP_LINES = `${REGISTRY_HELP_LINES}\n${CONCURRENCY_HELP_LINES}`;
 
-export const AUTH_DETAILS = `Credentials: $CTXPACK_USER and $CTXPACK_TOKEN, else Docker's config ($DOCKER_CONFIG or ~/.docker:
-credHelpers, auths, credsStore), as \`ctxpack login\` or \`docker login\` stored them; else anonymous.`;
+export const AUTH_DETAILS = `Credentials: $CTXPACK_USER and $CTXPACK_TOKEN for the registry $CTXPACK_REGISTRY names (else for the one
+registry of the command), else Docker's config ($DOCKER_CONFIG or ~/.docker: credHelpers, auths, credsStore), as
+\`ctxpack login\` or \`docker login\` stored them; else anonymous. Credentials go only to their registry's origin.`;
 
 /** --concurrency as a number, or undefined for the default. */
 export function concurrencyFrom(values) {
@@ -133,7 +151,7 @@ export function concurrencyFrom(values) {
 
 /** The REGISTRY_TRANSFER_OPTIONS given on the command line, as options of the transfer API. */
 export function registryTransferFrom(values) {
-  return { registry: values.registry, insecure: values.insecure, concurrency: concurrencyFrom(values) };
+  return { registry: values.registry, ...connectionFrom(values), concurrency: concurrencyFrom(values) };
 }
 
 /** What a copy did, in a line: "3 blobs (12.0 MiB) uploaded, 1 already there". */
@@ -158,7 +176,7 @@ export function uploadOutput(result, { done, verb, registry }) {
   return {
     text: result.reference,
     note: `${done}: ${describeTransfer(result, verb)}`,
-    warnings: fallbackWarning(result, registry),
+    warnings: [...fallbackWarning(result, registry), ...(result.warnings ?? [])],
     json: result,
   };
 }

@@ -62,7 +62,16 @@ function readConfigFile(filePath) {
  */
 export function registryHost(reference) {
   const withoutScheme = reference.replace(/^https?:\/\//, '');
-  const host = withoutScheme.split('/')[0];
+  const authority = withoutScheme.split('/')[0];
+  if (authority.includes('@') || /[?#]/.test(reference)) {
+    // Never repeat the reference: it holds a password or token.
+    const host = authority.split('@').pop().split(/[?#]/)[0];
+    throw new CtxpackError('CTX_REGISTRY_INVALID', `the registry reference for ${host} holds credentials or a query`, {
+      subject: `${host}/…`,
+      hint: 'write it as <host>[:port]/<repository>; log in with `ctxpack login`, or set CTXPACK_USER and CTXPACK_TOKEN',
+    });
+  }
+  const host = authority;
   if (host === '') {
     throw new CtxpackError('CTX_REGISTRY_INVALID', `no host in the registry reference ${JSON.stringify(reference)}`, {
       subject: reference,

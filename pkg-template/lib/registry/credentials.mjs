@@ -1,8 +1,11 @@
-// Registry credentials, in this order: $CTXPACK_USER + $CTXPACK_TOKEN, then Docker's config (a credential
-// helper for the host, an `auths` entry, the default credsStore). Nothing found means anonymous access.
+// Registry credentials, in this order: $CTXPACK_USER + $CTXPACK_TOKEN (for the one registry they belong to),
+// then Docker's config (a credential helper for the host, an `auths` entry, the default credsStore). Nothing
+// found means anonymous access.
 import { CtxpackError } from '../errors.mjs';
+import { registryHost } from './config.mjs';
 import {
   authEntryFor,
+  credentialKey,
   credentialsFromAuthEntry,
   defaultHelper,
   dockerConfigPath,
@@ -16,12 +19,13 @@ import {
 /**
  * The credentials for a registry host, or null for anonymous access.
  * @param {string} host "registry.example.com" or "localhost:5000"
- * @param {{env?: NodeJS.ProcessEnv}} [options]
+ * @param {{env?: NodeJS.ProcessEnv, envHost?: string}} [options] envHost: the host CTXPACK_USER/CTXPACK_TOKEN
+ *   belong to when CTXPACK_REGISTRY does not say (the one registry a command talks to)
  * @returns {Promise<Credentials | null>}
  */
-export async function credentialsFor(host, { env = process.env } = {}) {
+export async function credentialsFor(host, { env = process.env, envHost } = {}) {
   const fromEnv = credentialsFromEnv(env);
-  if (fromEnv) return fromEnv;
+  if (fromEnv && sameRegistry(envCredentialsHost(env, envHost), host)) return fromEnv;
   const filePath = dockerConfigPath(env);
   const config = readDockerConfig(filePath);
   const named = hostHelper(config, host);
@@ -33,6 +37,19 @@ export async function credentialsFor(host, { env = process.env } = {}) {
   const store = defaultHelper(config);
   if (store && !fromFile) return helperGet(store, host, env);
   return fromFile;
+}
+
+/**
+ * The registry host $CTXPACK_USER/$CTXPACK_TOKEN belong to: $CTXPACK_REGISTRY's, else `fallback` (undefined:
+ * none, as for `copy` between two registries).
+ */
+export function envCredentialsHost(env = process.env, fallback) {
+  return env.CTXPACK_REGISTRY ? registryHost(env.CTXPACK_REGISTRY) : fallback;
+}
+
+/** Docker Hub answers to several names; its credentials are one. */
+function sameRegistry(a, b) {
+  return a !== undefined && credentialKey(a.toLowerCase()) === credentialKey(b.toLowerCase());
 }
 
 /** $CTXPACK_USER and $CTXPACK_TOKEN, both or neither. */

@@ -132,6 +132,17 @@ export async function helperStore(helper, host, { username, password }, env) {
 }
 
 /**
+ * `docker-credential-<helper> erase`.
+ * @returns {Promise<boolean>} false when the helper had nothing for the host
+ */
+export async function helperErase(helper, host, env) {
+  const result = await runHelper(helper, 'erase', credentialKey(host), env);
+  if (result.code === 0) return true;
+  if (HELPER_NOT_FOUND.test(result.stdout)) return false;
+  throw helperFailed(helper, 'erase', result.code);
+}
+
+/**
  * Store credentials in config.json's `auths` (base64 "user:password"), keeping everything else in the
  * file. Written to a temp file with mode 0600 and renamed over, so the secret is never world-readable.
  */
@@ -142,6 +153,24 @@ export function storeInConfig(filePath, host, { username, password }) {
   auths[key] = { ...(isObject(auths[key]) ? auths[key] : {}), auth: Buffer.from(`${username}:${password}`).toString('base64') };
   delete auths[key].identitytoken;
   config.auths = auths;
+  writeConfig(filePath, config);
+}
+
+/**
+ * Remove every `auths` entry naming the host (exact key or same host), keeping the rest of the file.
+ * @returns {boolean} whether one was there
+ */
+export function removeFromConfig(filePath, host) {
+  const config = readDockerConfig(filePath);
+  if (!isObject(config.auths)) return false;
+  const key = credentialKey(host);
+  const names = Object.keys(config.auths).filter((name) => name === key || keyHost(name) === keyHost(key));
+  for (const name of names) delete config.auths[name];
+  if (names.length > 0) writeConfig(filePath, config);
+  return names.length > 0;
+}
+
+function writeConfig(filePath, config) {
   const dir = path.dirname(filePath);
   const tempPath = path.join(dir, `.config.json.${randomUUID()}`);
   try {

@@ -1,15 +1,25 @@
-// A registry repository as a Store, over the wasm RegistryClient (auth, retries, verified streaming).
-// The host supplies what the wasm cannot: node:crypto for hashing and credentials from the environment.
+// A registry repository as a Store, over the wasm RegistryClient (auth, redirects, retries, deadlines, verified
+// streaming). The host supplies what the wasm cannot: HTTP with a connect timeout and a private CA
+// (http-fetch.mjs), node:crypto for hashing, credentials from the environment, and hints in its own words.
 import { createHash } from 'node:crypto';
 import * as core from '../core-node.mjs';
 import { CtxpackError } from '../errors.mjs';
 import { ARTIFACT_TYPES, MEDIA_TYPES } from '../pantry.mjs';
 import { credentialsFor } from '../registry/credentials.mjs';
+import { createHttpFetch } from '../registry/http-fetch.mjs';
 
 /** Configs are read whole; a bigger "config" is not one of ours. */
 const MAX_SMALL_BLOB_BYTES = 64 * 1024 * 1024;
 /** How registries that accept only image configs (Quay, GitLab) refuse ours on manifest PUT. */
 const CONFIG_TYPE_REFUSED = /MANIFEST_INVALID|UNSUPPORTED|unsupported media type|\b415\b/i;
+
+/** What to do next, in the words of this host (its options and environment), added to the core's hint. */
+const HOST_HINTS = {
+  CTX_AUTH_FAILED: 'run `ctxpack login <registry>`, or set CTXPACK_USER and CTXPACK_TOKEN for the registry in CTXPACK_REGISTRY',
+  CTX_REGISTRY_TLS: 'for a private CA: --ca-file <pem> or CTXPACK_CA_FILE (or NODE_EXTRA_CA_CERTS)',
+  CTX_REGISTRY_TIMEOUT: '--timeout <seconds> or CTXPACK_TIMEOUT sets the wait (default 30 s)',
+  CTX_REGISTRY_INSECURE: '--insecure allows plain http:// to a registry that is not on this machine',
+};
 
 function createHasher() {
   const hash = createHash('sha256');
@@ -20,17 +30,43 @@ function createHasher() {
 }
 
 /**
- * @param {{registry: string, insecure?: boolean, env?: NodeJS.ProcessEnv,
- *   credentials?: (host: string) => unknown, onEvent?: (event: {kind: string, message: string}) => void}} options
+ * @param {{registry: string, insecure?: boolean, env?: NodeJS.ProcessEnv, timeout?: number, caFile?: string,
+ *   envHost?: string, credentials?: (host: string) => unknown,
+ *   onEvent?: (event: {kind: string, message: string}) => void}} options
+ *   timeout: seconds to wait for an answer or the next byte (default $CTXPACK_TIMEOUT, else 30); caFile: PEM
+ *   certificates to trust (default $CTXPACK_CA_FILE); envHost: the registry host CTXPACK_USER/CTXPACK_TOKEN
+ *   belong to when CTXPACK_REGISTRY is not set (the one registry of push, pull, resolve, run)
  */
-export function createRegistryClient({ registry, insecure, env, credentials, onEvent }) {
+export function createRegistryClient({ registry, insecure, env = process.env, timeout, caFile, envHost, credentials, onEvent }) {
   return new core.RegistryClient({
     registry,
     insecure: Boolean(insecure),
-    credentials: credentials ?? ((host) => credentialsFor(host, { env })),
+    timeout: timeoutSeconds(timeout, env),
+    fetch: createHttpFetch({ caFile, env }),
+    credentials: credentials ?? ((host) => credentialsFor(host, { env, envHost })),
     createHasher,
     onEvent,
   });
+}
+
+/** --timeout / CTXPACK_TIMEOUT as whole seconds, or undefined for the core's default. */
+export function timeoutSeconds(option, env = process.env) {
+  const value = option ?? env.CTXPACK_TIMEOUT;
+  if (value === undefined || value === '') return undefined;
+  const seconds = Number(value);
+  if (!Number.isSafeInteger(seconds) || seconds < 1 || seconds > 86_400) {
+    throw new CtxpackError('CTX_USAGE', `the registry timeout must be a whole number of seconds from 1 to 86400, got ${JSON.stringify(String(value))}`, {
+      hint: 'e.g. --timeout 60 or CTXPACK_TIMEOUT=60',
+    });
+  }
+  return seconds;
+}
+
+/** The core's error with this host's way of doing what its hint says. */
+export function withHostHint(error) {
+  const extra = HOST_HINTS[error?.code];
+  if (extra && typeof error.hint === 'string' && !error.hint.includes(extra)) error.hint = `${error.hint} (${extra})`;
+  return error;
 }
 
 /** @param {Parameters<typeof createRegistryClient>[0]} options */
@@ -40,7 +76,7 @@ export function openRemoteStore(options) {
 
 export class RemoteStore {
   constructor(client) {
-    this.client = client;
+    this.client = hinted(client);
     const { host, repository } = client.registry;
     /** "<host>[:port]/<repository>" */
     this.name = `${host}/${repository}`;
@@ -151,4 +187,19 @@ export class RemoteStore {
 
 function refusesConfigType(error) {
   return error?.code === 'CTX_REGISTRY_REJECTED' && CONFIG_TYPE_REFUSED.test(`${error.subject ?? ''} ${error.message}`);
+}
+
+/** The client with every operation's rejection given this host's hint. */
+function hinted(client) {
+  const wrap = (name) => (...args) => client[name](...args).catch((error) => { throw withHostHint(error); });
+  return {
+    registry: client.registry,
+    fetchManifest: wrap('fetchManifest'),
+    headManifest: wrap('headManifest'),
+    pushManifest: wrap('pushManifest'),
+    blobExists: wrap('blobExists'),
+    fetchBlob: wrap('fetchBlob'),
+    pushBlob: wrap('pushBlob'),
+    checkLogin: wrap('checkLogin'),
+  };
 }
