@@ -160,7 +160,42 @@ export function list(options?: PantryOptions): ListedPack[];
 
 export function remove(uri: string, options?: PantryOptions): Promise<{ uri: string; removed: true }>;
 
-export function gc(options?: PantryOptions): Promise<{ blobsRemoved: number; bytesRemoved: number; unpackedRemoved: number }>;
+/**
+ * Delete unreferenced blobs (keeping those a running command's lease names), unpacked copies of packs no longer
+ * indexed, and what interrupted or killed commands left (`.ingest-*`, staging folders, temp files, stale
+ * leases and locks). `bytesRemoved` counts blobs and leftover files.
+ */
+export function gc(options?: PantryOptions): Promise<{ blobsRemoved: number; bytesRemoved: number; unpackedRemoved: number; leftoversRemoved: number }>;
+
+/**
+ * What `fsck` found. Codes: layout-invalid, index-invalid, blob-missing, blob-corrupt, manifest-invalid,
+ * entry-dropped (a repair), unpacked-orphan, unpacked-incomplete, unpacked-damaged, ingest-leftover,
+ * staging-leftover, temp-leftover, lease-stale, lock-stale.
+ */
+export interface FsckProblem {
+  code: string;
+  /** The file or folder concerned. */
+  path: string;
+  message: string;
+  /** The index entry concerned, if any. */
+  uri?: string;
+  repaired: boolean;
+}
+
+/**
+ * Check the whole pantry; with `repair`, drop index entries whose blobs are missing or damaged and remove
+ * damaged blobs, damaged or orphaned unpacked copies and leftovers (holding the index lock). Never removes a
+ * blob that a remaining entry or a live lease names. `ok`: no problem is left.
+ */
+export function fsck(options?: PantryOptions & { repair?: boolean; onProgress?: (event: ProgressEvent) => void }): Promise<{
+  home: string;
+  ok: boolean;
+  repair: boolean;
+  problems: FsckProblem[];
+  checked: { entries: number; blobs: number; bytes: number; unpacked: number };
+  /** Intact blobs nothing references: `gc` removes them. */
+  dangling: { blobs: number; bytes: number };
+}>;
 
 export type RunOptions = ContractSource &
   IdentityOptions &
@@ -317,7 +352,13 @@ export interface Pantry {
   exists(descriptor: Descriptor): boolean;
   /** A small blob (manifest, config), checked against the descriptor. */
   fetch(descriptor: Descriptor): Uint8Array;
-  push(bytes: Uint8Array, mediaType: string, expected?: Descriptor): Descriptor;
+  /** Store a blob (kept from gc by the lease of the work it is part of, see withLease). */
+  push(bytes: Uint8Array, mediaType: string, expected?: Descriptor): Promise<Descriptor>;
+  /**
+   * Run `fn` under a lease (joining the enclosing work's): gc keeps the blobs written meanwhile until it ends;
+   * if `fn` throws, the blobs it added that nothing references are removed.
+   */
+  withLease<T>(command: string, fn: () => Promise<T>): Promise<T>;
   /** The manifest a URI names among entries of one kind (default: packs). */
   resolve(reference: string, options?: { artifactType?: ArtifactType }): Descriptor;
   has(uri: string, options?: { artifactType?: ArtifactType }): boolean;

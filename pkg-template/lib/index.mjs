@@ -5,6 +5,7 @@ export { seed } from './seed.mjs';
 export { inspect, verify, unpack } from './read.mjs';
 export { materialize } from './unpacked.mjs';
 export { exportPack, list, remove, gc } from './store-ops.mjs';
+export { fsck } from './fsck.mjs';
 export { run } from './run.mjs';
 export { openPantry, defaultHome, MEDIA_TYPES } from './pantry.mjs';
 export { PACKAGE_VERSION as version } from './version.mjs';

@@ -1,16 +1,21 @@
-// Exclusive lock files between processes. A lock is a file created with O_EXCL that records who holds it;
-// a lock left by a process that died on this host is stale and is taken over. Waiting backs off up to a timeout.
+// Exclusive lock files between processes. A lock is a file created with O_EXCL that records who holds it
+// (pid, host, process start time); a lock left by a process that died on this host (or whose pid now belongs
+// to another process) is stale and is taken over. Waiting backs off up to a timeout. An interrupted holder
+// removes its lock on the way out (signal-cleanup.mjs).
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { CtxpackError, toCtxpackError } from './errors.mjs';
+import { currentOwner, ownerAlive } from './process-owner.mjs';
+import { registerCleanup } from './signal-cleanup.mjs';
 
 export const DEFAULT_LOCK_TIMEOUT_MS = 10 * 60 * 1000;
 /** A lock file still empty or unreadable after this long was left by a process that died while creating it. */
 const UNWRITTEN_LOCK_GRACE_MS = 30 * 1000;
 const MAX_BACKOFF_MS = 250;
+/** Suffix of the file that serialises takeovers of a stale lock. */
+export const TAKEOVER_SUFFIX = '.takeover';
 
 /**
  * Run `fn` while holding the lock at `lockPath`.
@@ -36,11 +41,17 @@ export async function withLock(lockPath, fn, options) {
 export async function acquireLock(lockPath, { timeoutMs = DEFAULT_LOCK_TIMEOUT_MS } = {}) {
   fs.mkdirSync(path.dirname(lockPath), { recursive: true });
   const token = randomUUID();
-  const record = JSON.stringify({ pid: process.pid, host: os.hostname(), token, since: new Date().toISOString() });
+  const record = JSON.stringify({ ...currentOwner(), token, since: new Date().toISOString() });
   const deadline = Date.now() + timeoutMs;
   let backoff = 2;
   for (;;) {
-    if (tryCreate(lockPath, record)) return () => releaseIfOurs(lockPath, token);
+    if (tryCreate(lockPath, record)) {
+      const unregister = registerCleanup(() => releaseIfOurs(lockPath, token));
+      return () => {
+        unregister();
+        releaseIfOurs(lockPath, token);
+      };
+    }
     if (breakIfStale(lockPath, record)) continue;
     if (Date.now() >= deadline) {
       const holder = readHolder(lockPath)?.owner;
@@ -92,17 +103,32 @@ function readHolder(lockPath) {
 
 function isStale({ owner, mtimeMs }) {
   if (!owner || typeof owner.pid !== 'number') return Date.now() - mtimeMs > UNWRITTEN_LOCK_GRACE_MS;
-  if (owner.host !== os.hostname()) return false;
-  return !processAlive(owner.pid);
+  return !ownerAlive(owner);
 }
 
-function processAlive(pid) {
-  try {
-    process.kill(pid, 0);
+/**
+ * A lock file (or takeover guard) whose holder is gone, or null when it is held or absent.
+ * @returns {{holder: object | null} | null}
+ */
+export function staleLock(lockPath) {
+  const holder = readHolder(lockPath);
+  return holder !== null && isStale(holder) ? { holder: holder.owner } : null;
+}
+
+/** Remove a stale lock the way a waiter takes it over (never a live one). @returns {boolean} removed */
+export function removeStaleLock(lockPath) {
+  if (lockPath.endsWith(TAKEOVER_SUFFIX)) {
+    const guard = readHolder(lockPath);
+    if (guard === null || !isStale(guard)) return false;
+    fs.rmSync(lockPath, { force: true });
     return true;
-  } catch (error) {
-    return error.code === 'EPERM';
   }
+  const guard = readHolder(`${lockPath}${TAKEOVER_SUFFIX}`);
+  if (guard !== null && isStale(guard)) fs.rmSync(`${lockPath}${TAKEOVER_SUFFIX}`, { force: true });
+  const before = readHolder(lockPath);
+  if (before === null || !isStale(before)) return false;
+  breakIfStale(lockPath, JSON.stringify({ ...currentOwner(), token: randomUUID(), since: new Date().toISOString() }));
+  return readHolder(lockPath)?.content !== before.content;
 }
 
 /**
@@ -114,7 +140,7 @@ function breakIfStale(lockPath, record) {
   const holder = readHolder(lockPath);
   if (holder === null) return true;
   if (!isStale(holder)) return false;
-  const guardPath = `${lockPath}.takeover`;
+  const guardPath = `${lockPath}${TAKEOVER_SUFFIX}`;
   if (!tryCreate(guardPath, record)) {
     const guard = readHolder(guardPath);
     if (guard !== null && isStale(guard)) fs.rmSync(guardPath, { force: true });

@@ -2,13 +2,17 @@
 // Its interface follows oras-go's content Store (fetch / push / exists / resolve / tag), so a remote registry
 // can later stand behind the same calls. Blobs are content-addressed and written atomically; index.json is
 // edited by the core under a lock and replaced by rename, so readers never see a half-written file.
+// Work that writes blobs runs under a lease (lease.mjs), so a concurrent gc keeps what it has not recorded yet.
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { createHash, randomUUID } from 'node:crypto';
 import * as core from './core-node.mjs';
-import { CtxpackError, toCtxpackError } from './errors.mjs';
+import { CtxpackError, isCtxpackError, toCtxpackError } from './errors.mjs';
+import { Lease, currentLease, readLeases, runWithLease } from './lease.mjs';
 import { withLock } from './lock.mjs';
+import { openRegularFile, readRegularFile } from './regular-file.mjs';
+import { registerCleanup } from './signal-cleanup.mjs';
 
 export const MEDIA_TYPES = Object.freeze({
   ociManifest: 'application/vnd.oci.image.manifest.v1+json',
@@ -24,7 +28,12 @@ export const ARTIFACT_TYPES = Object.freeze({ pack: 'pack', execution: 'executio
 /** Manifests and configs are read whole; anything claiming to be bigger is not one of ours. */
 const MAX_SMALL_BLOB_BYTES = 64 * 1024 * 1024;
 const DIGEST_PATTERN = /^sha256:([0-9a-f]{64})$/;
-/** Prefix of blobs being written; they live beside the blobs so the final rename never crosses devices. */
+/** index.json is read whole; past this it is damage, not a pantry. */
+const MAX_INDEX_BYTES = 64 * 1024 * 1024;
+/**
+ * Prefix of blobs being written ("<prefix><lease id>-<uuid>"); they live beside the blobs so the final rename
+ * never crosses devices.
+ */
 export const INGEST_PREFIX = '.ingest-';
 
 /** `$CTXPACK_HOME`, else `~/.cache/ctxpack`. */
@@ -37,15 +46,23 @@ export function defaultHome() {
  * @returns {Pantry}
  */
 export function openPantry({ home, lockTimeoutMs } = {}) {
-  return new Pantry(path.resolve(home ?? defaultHome()), { lockTimeoutMs });
+  return new Pantry(path.resolve(home ?? defaultHome()), { lockTimeoutMs, leases: true });
 }
 
 /** @typedef {{mediaType: string, digest: string, size: number, annotations?: Record<string, string>}} Descriptor */
 
 export class Pantry {
-  constructor(home, { lockTimeoutMs } = {}) {
+  /**
+   * @param {string} home
+   * @param {{lockTimeoutMs?: number, leases?: boolean, confined?: boolean}} [options] leases: writers take
+   *   leases (the pantry; not an export directory or a spool, which no gc sweeps); confined: read only regular
+   *   files really inside `home` (an OCI layout from elsewhere)
+   */
+  constructor(home, { lockTimeoutMs, leases = false, confined = false } = {}) {
     this.home = home;
     this.lockTimeoutMs = lockTimeoutMs;
+    this.leases = leases;
+    this.confined = confined;
     this.blobsDir = path.join(home, 'blobs', 'sha256');
     this.indexPath = path.join(home, 'index.json');
   }
@@ -59,6 +76,78 @@ export class Pantry {
   /** Run `fn` holding the named pantry lock (e.g. "index", "seed-<hex>"). */
   withLock(name, fn) {
     return withLock(path.join(this.home, 'locks', `${name}.lock`), fn, { timeoutMs: this.lockTimeoutMs });
+  }
+
+  /**
+   * Run `fn` under a lease on this pantry (joining the lease of the enclosing work, if any): blobs written
+   * meanwhile are kept from gc until the lease ends, and if `fn` fails, the blobs it added that nothing
+   * references are removed again.
+   * @template T
+   * @param {string} command what the work is, for people reading the lease ("seed", "pull", …)
+   * @param {() => Promise<T>} fn
+   * @returns {Promise<T>}
+   */
+  async withLease(command, fn) {
+    if (!this.leases || currentLease(this.home) !== null) return fn();
+    const lease = new Lease(this.home, command);
+    try {
+      return await runWithLease(lease, fn);
+    } catch (error) {
+      await this.removeUnreferenced(lease).catch(() => {
+        // Left for the next gc, which no lease stops from removing them any more.
+      });
+      throw error;
+    } finally {
+      lease.release();
+    }
+  }
+
+  /**
+   * Keep blobs the current work relies on (ones it will not write because the pantry has them) from gc.
+   * Written under the index lock, so a gc either finished before (and the caller's existence check that follows
+   * sees what it removed) or sees the lease.
+   * @param {string[]} digests
+   */
+  async protect(digests) {
+    const lease = currentLease(this.home);
+    if (lease === null || digests.every((digest) => lease.digests.has(digest))) return;
+    await this.withLock('index', () => lease.protect(digests));
+  }
+
+  /**
+   * Digests that must stay: every manifest in index.json and the blobs each reaches (packs and execution packs
+   * share blobs), and every blob a live lease names, except `exceptLease`'s. Call it holding the index lock.
+   * @param {{leases?: ReturnType<typeof readLeases>, exceptLease?: string}} [options]
+   * @returns {Set<string>}
+   */
+  referencedDigests({ leases = readLeases(this.home), exceptLease } = {}) {
+    const referenced = new Set();
+    for (const entry of this.entries()) {
+      referenced.add(entry.digest);
+      try {
+        const parsed = core.ociParseManifest(this.fetch({ digest: entry.digest, size: entry.size }));
+        for (const blob of [parsed.config, ...parsed.layers]) referenced.add(blob.digest);
+      } catch (error) {
+        // A damaged manifest reaches nothing more; `ctxpack fsck` reports it.
+        if (!isCtxpackError(error)) throw error;
+      }
+    }
+    for (const [id, lease] of leases.live) {
+      if (id !== exceptLease) for (const digest of lease.digests) referenced.add(digest);
+    }
+    return referenced;
+  }
+
+  /** After failed work: remove the blobs its lease added that no index entry and no other lease needs. */
+  async removeUnreferenced(lease) {
+    if (lease.created.size === 0) return;
+    await this.withLock('index', () => {
+      const referenced = this.referencedDigests({ exceptLease: lease.id });
+      for (const digest of lease.created) {
+        if (!referenced.has(digest)) fs.rmSync(this.blobPath(digest), { force: true });
+      }
+      lease.created.clear();
+    });
   }
 
   /** Create the layout on first write. */
@@ -95,7 +184,7 @@ export class Pantry {
     }
     let bytes;
     try {
-      bytes = fs.readFileSync(this.blobPath(descriptor.digest));
+      bytes = readRegularFile(this.blobPath(descriptor.digest), { within: this.within(), maxBytes: MAX_SMALL_BLOB_BYTES });
     } catch (error) {
       if (error.code === 'ENOENT') {
         throw new CtxpackError('CTX_NOT_FOUND', `blob ${descriptor.digest} is missing from the pantry`, {
@@ -116,10 +205,23 @@ export class Pantry {
   }
 
   /**
+   * Open a blob for reading: a regular file (in a confined layout, one really inside it).
+   * @returns {number} a file descriptor
+   */
+  openBlob(descriptor) {
+    return openRegularFile(this.blobPath(descriptor.digest), { within: this.within() });
+  }
+
+  /** The directory reads must stay in, for a confined layout. */
+  within() {
+    return this.confined ? this.home : undefined;
+  }
+
+  /**
    * Store bytes as a blob. With an expected descriptor, the bytes must match it.
    * @param {Uint8Array} bytes
    * @param {string} mediaType
-   * @returns {Descriptor}
+   * @returns {Promise<Descriptor>}
    */
   push(bytes, mediaType, expected) {
     const writer = this.ingest();
@@ -145,7 +247,7 @@ export class Pantry {
 
   readIndex() {
     try {
-      return new Uint8Array(fs.readFileSync(this.indexPath));
+      return new Uint8Array(readRegularFile(this.indexPath, { within: this.within(), maxBytes: MAX_INDEX_BYTES }));
     } catch (error) {
       if (error.code === 'ENOENT') return null;
       throw toCtxpackError(error, this.indexPath);
@@ -286,13 +388,25 @@ function manifestDescriptor(entry) {
 
 /**
  * A blob being written: to a temp file beside the blobs, hashed on the way (unless the caller did), renamed
- * into place on commit.
+ * into place on commit. The temp file is named after the writer's lease, so gc leaves it alone while the lease
+ * lives, and it is removed if the process is interrupted.
  */
 class BlobWriter {
   constructor(pantry, { hashed }) {
     this.pantry = pantry;
-    this.tempPath = path.join(pantry.blobsDir, `${INGEST_PREFIX}${randomUUID()}`);
-    this.fd = openOrThrow(this.tempPath);
+    // Outside any leased work (a caller of the Pantry API), the write holds a lease of its own.
+    this.ownLease = pantry.leases && currentLease(pantry.home) === null ? new Lease(pantry.home, 'write') : null;
+    this.lease = pantry.leases ? (this.ownLease ?? currentLease(pantry.home)) : null;
+    this.lease?.hold();
+    const owner = this.lease ? `${this.lease.id}-` : '';
+    this.tempPath = path.join(pantry.blobsDir, `${INGEST_PREFIX}${owner}${randomUUID()}`);
+    this.unregister = registerCleanup(() => fs.rmSync(this.tempPath, { force: true }));
+    try {
+      this.fd = openOrThrow(this.tempPath);
+    } catch (error) {
+      this.finish();
+      throw error;
+    }
     this.hash = hashed ? createHash('sha256') : null;
     this.size = 0;
   }
@@ -316,10 +430,10 @@ class BlobWriter {
   }
 
   /**
-   * Make the blob durable and visible. An existing blob with the same digest is kept as it is.
-   * @returns {Descriptor}
+   * Make the blob durable and visible. An existing blob with the same digest and size is kept as it is.
+   * @returns {Promise<Descriptor>}
    */
-  commit(mediaType, expected) {
+  async commit(mediaType, expected) {
     if (this.hash === null && !expected) {
       this.abort();
       throw new CtxpackError('CTX_INVALID_STATE', 'a blob written unhashed needs the descriptor it was verified against');
@@ -334,36 +448,61 @@ class BlobWriter {
           subject: expected.digest,
         });
       }
-      linkIntoPlace(this.tempPath, this.pantry.blobPath(digest));
+      const finalPath = this.pantry.blobPath(digest);
+      // Leased before the name appears: a gc that lists the blob reads the leases afterwards and keeps it.
+      this.lease?.protect([digest]);
+      let created = publishBlob(this.tempPath, finalPath, this.size);
+      if (!created && this.lease !== null) {
+        // It was there already, unreferenced perhaps, and a gc that read the leases before ours may be about to
+        // remove it. Once no gc runs (the index lock), it is either still there (and leased) or put back.
+        created = await this.pantry.withLock('index', () => publishBlob(this.tempPath, finalPath, this.size));
+      }
+      if (created) this.lease?.created.add(digest);
       syncDirectory(this.pantry.blobsDir);
     } catch (error) {
       this.abort();
       throw toCtxpackError(error, this.tempPath);
     }
+    this.finish();
     return { mediaType, digest, size: this.size };
   }
 
   abort() {
     if (this.fd !== undefined) fs.closeSync(this.fd);
     this.fd = undefined;
+    this.finish();
+  }
+
+  /** The temp file is gone (published or dropped); so is the write's own lease. */
+  finish() {
     fs.rmSync(this.tempPath, { force: true });
+    this.unregister();
+    this.ownLease?.release();
   }
 }
 
-/** Publish `tempPath` at `finalPath` unless something is already there; the temp file is gone afterwards. */
-function linkIntoPlace(tempPath, finalPath) {
+/**
+ * Publish the temp file as the blob unless a good copy is there (same size; a blob of another size under that
+ * name is damage and is replaced). When a copy was there, the temp file stays.
+ * @returns {boolean} whether this call put the blob in place
+ */
+function publishBlob(tempPath, finalPath, size) {
   try {
     fs.linkSync(tempPath, finalPath);
+    return true;
   } catch (error) {
-    if (error.code !== 'EEXIST') {
-      // File systems without hard links: rename, unless the blob appeared meanwhile.
-      if (!fs.existsSync(finalPath)) {
-        fs.renameSync(tempPath, finalPath);
-        return;
-      }
-    }
+    if (error.code !== 'EEXIST' && !['EPERM', 'ENOTSUP', 'EOPNOTSUPP', 'ENOSYS', 'EXDEV'].includes(error.code)) throw error;
   }
-  fs.rmSync(tempPath, { force: true });
+  let existing;
+  try {
+    existing = fs.lstatSync(finalPath);
+  } catch (error) {
+    if (error.code !== 'ENOENT') throw error;
+  }
+  if (existing?.isFile() && existing.size === size) return false;
+  // Absent (a file system without hard links) or damaged: rename over it, atomically.
+  fs.renameSync(tempPath, finalPath);
+  return true;
 }
 
 /** Replace a file atomically: write a temp file in the same directory, fsync, rename over. */

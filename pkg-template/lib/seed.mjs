@@ -2,12 +2,14 @@
 // identity → walk + hash the folder → manifest.json (core) → reproducible .tar.gz layers (one, or several for
 // a large pack: spec §7.3) streamed through the core's PackWriter into blobs → config + OCI manifest blobs →
 // index entry. One lock per URI, so concurrent seeds of
-// the same URI do the work once and never corrupt anything.
+// the same URI do the work once and never corrupt anything; a lease keeps gc off the blobs until the entry is
+// recorded, and a failed seed removes the blobs it wrote.
 import fs from 'node:fs';
 import { createHash } from 'node:crypto';
 import * as core from './core-node.mjs';
 import { CtxpackError, isCtxpackError, toCtxpackError } from './errors.mjs';
 import { READ_CHUNK_BYTES } from './hash-file.mjs';
+import { yieldToEventLoop } from './signal-cleanup.mjs';
 import { computeIdentity } from './identity.mjs';
 import { MEDIA_TYPES, openPantry } from './pantry.mjs';
 import { phaseReporter } from './progress.mjs';
@@ -29,7 +31,7 @@ export async function seed(dir, options = {}) {
   const { uri } = identity;
   const pantry = openPantry(options);
   if (pantry.has(uri)) return describeStored(pantry, uri, true);
-  return pantry.withLock(`seed-${core.uriTag(uri)}`, async () => {
+  return pantry.withLock(`seed-${core.uriTag(uri)}`, () => pantry.withLease('seed', async () => {
     // Another process may have finished the same seed while we waited for the lock.
     if (pantry.has(uri)) return describeStored(pantry, uri, true);
 
@@ -47,13 +49,13 @@ export async function seed(dir, options = {}) {
       },
     });
 
-    const layers = writeLayers(pantry, manifestBytes, tree, { mtime: epoch ?? 0, onProgress: options.onProgress });
-    const config = pantry.push(manifestBytes, MEDIA_TYPES.packManifest);
+    const layers = await writeLayers(pantry, manifestBytes, tree, { mtime: epoch ?? 0, onProgress: options.onProgress });
+    const config = await pantry.push(manifestBytes, MEDIA_TYPES.packManifest);
     const ociManifest = core.ociPackManifest({ config, layers, uri, created });
-    const manifest = pantry.push(ociManifest.bytes, MEDIA_TYPES.ociManifest);
+    const manifest = await pantry.push(ociManifest.bytes, MEDIA_TYPES.ociManifest);
     await pantry.tag(manifest, uri);
     return describeStored(pantry, uri, false);
-  });
+  }));
 }
 
 /** SOURCE_DATE_EPOCH (option, else environment): seconds since 1970, for reproducible times. */
@@ -76,11 +78,14 @@ function isoSeconds(epochSeconds) {
 }
 
 /** Write every layer of the pack's layout, in order; returns their descriptors. */
-function writeLayers(pantry, manifestBytes, tree, { mtime, onProgress }) {
+async function writeLayers(pantry, manifestBytes, tree, { mtime, onProgress }) {
   const buffer = Buffer.allocUnsafe(READ_CHUNK_BYTES);
   const onBytes = phaseReporter(onProgress, 'pack', fileBytes(tree.entries));
-  const { layers } = core.packLayout(manifestBytes);
-  return layers.map(({ index }) => writeLayer(pantry, manifestBytes, tree, { mtime, layer: index, buffer, onBytes }));
+  const descriptors = [];
+  for (const { index } of core.packLayout(manifestBytes).layers) {
+    descriptors.push(await writeLayer(pantry, manifestBytes, tree, { mtime, layer: index, buffer, onBytes }));
+  }
+  return descriptors;
 }
 
 /**
@@ -88,13 +93,13 @@ function writeLayers(pantry, manifestBytes, tree, { mtime, onProgress }) {
  * packed; the core compares that digest with the manifest's, so a file that changed after hashing fails the
  * seed instead of producing a pack that contradicts its manifest.
  */
-function writeLayer(pantry, manifestBytes, tree, { mtime, layer, buffer, onBytes }) {
+async function writeLayer(pantry, manifestBytes, tree, { mtime, layer, buffer, onBytes }) {
   const writer = new core.PackWriter(manifestBytes, { mtime, hashContent: false, layer });
   const blob = pantry.ingest();
   try {
     for (let entry = writer.nextEntry(); entry != null; entry = writer.nextEntry()) {
       if (entry.type === 'file') {
-        const digest = packFile(writer, blob, tree.sources.get(entry.path), entry, buffer, onBytes);
+        const digest = await packFile(writer, blob, tree.sources.get(entry.path), entry, buffer, onBytes);
         endEntry(writer, entry, digest);
       }
       blob.write(writer.takeOutput());
@@ -110,8 +115,11 @@ function writeLayer(pantry, manifestBytes, tree, { mtime, layer, buffer, onBytes
   return blob.commit(MEDIA_TYPES.layer);
 }
 
-/** Copy one file's content (exactly the size that was hashed) into the writer, draining its output. */
-function packFile(writer, blob, source, entry, buffer, onBytes) {
+/**
+ * Copy one file's content (exactly the size that was hashed) into the writer, draining its output. The event
+ * loop gets a turn after each chunk, so Ctrl-C is handled (and the blob removed) during a long pack.
+ */
+async function packFile(writer, blob, source, entry, buffer, onBytes) {
   const hash = createHash('sha256');
   let fd;
   try {
@@ -126,6 +134,7 @@ function packFile(writer, blob, source, entry, buffer, onBytes) {
       blob.write(writer.takeOutput());
       remaining -= read;
       onBytes?.(read);
+      await yieldToEventLoop();
     }
   } catch (error) {
     throw toCtxpackError(error, entry.path);

@@ -4,14 +4,15 @@ import path from 'node:path';
 import { createHash, randomUUID } from 'node:crypto';
 import * as core from './core-node.mjs';
 import { CtxpackError, isCtxpackError, toCtxpackError } from './errors.mjs';
-import { INGEST_PREFIX, openPantry } from './pantry.mjs';
+import { readLeases } from './lease.mjs';
+import { findLeftovers, listPantry, removeLeftover } from './leftovers.mjs';
+import { openPantry } from './pantry.mjs';
 import { phaseReporter } from './progress.mjs';
 import { readStoredLayers } from './read.mjs';
+import { registerCleanup } from './signal-cleanup.mjs';
 import { removeTree } from './target.mjs';
 import { removeUnpacked, unpackedRoot } from './unpacked.mjs';
 
-/** Temporary files older than this were left by a process that crashed; gc removes them. */
-const STALE_TEMP_MS = 24 * 60 * 60 * 1000;
 const COPY_CHUNK_BYTES = 1024 * 1024;
 const HEX_NAME = /^[0-9a-f]{64}$/;
 
@@ -48,60 +49,58 @@ export async function remove(uri, options = {}) {
 }
 
 /**
- * Delete blobs that no manifest in index.json (pack or execution pack) reaches, unpacked copies of packs no
- * longer indexed, and temporary files left by crashed processes. Holds the index lock throughout.
+ * Delete blobs that no manifest in index.json (pack or execution pack) reaches and no live lease names,
+ * unpacked copies of packs no longer indexed, and what stopped work left behind: `.ingest-*` files and staging
+ * folders no live lease owns, temp files, stale leases and locks. Holds the index lock throughout.
  * @param {{home?: string, lockTimeoutMs?: number}} [options]
- * @returns {Promise<{blobsRemoved: number, bytesRemoved: number, unpackedRemoved: number}>}
+ * @returns {Promise<{blobsRemoved: number, bytesRemoved: number, unpackedRemoved: number, leftoversRemoved: number}>}
  */
 export async function gc(options = {}) {
   const pantry = openPantry(options);
-  if (!fs.existsSync(pantry.home)) return { blobsRemoved: 0, bytesRemoved: 0, unpackedRemoved: 0 };
+  const result = { blobsRemoved: 0, bytesRemoved: 0, unpackedRemoved: 0, leftoversRemoved: 0 };
+  if (!fs.existsSync(pantry.home)) return result;
   return pantry.withLock('index', () => {
-    // Packs and execution packs share blobs (dedup by digest), so reachability spans both kinds.
-    const entries = pantry.entries();
-    const reachable = new Set();
-    for (const entry of entries) {
-      reachable.add(entry.digest);
-      try {
-        const parsed = core.ociParseManifest(pantry.fetch({ digest: entry.digest, size: entry.size }));
-        for (const blob of [parsed.config, ...parsed.layers]) reachable.add(blob.digest);
-      } catch (error) {
-        // A damaged manifest reaches nothing more; it is reported by `ls` / `verify` (or `trace verify`).
-        if (!isCtxpackError(error)) throw error;
-      }
-    }
-    let blobsRemoved = 0;
-    let bytesRemoved = 0;
-    for (const name of readDirectory(pantry.blobsDir)) {
+    // Listed before the leases are read: a blob or temp file that is listed was leased before it appeared,
+    // if its work is still running (see Pantry#referencedDigests and BlobWriter#commit).
+    const listing = listPantry(pantry);
+    const leases = readLeases(pantry.home);
+    const referenced = pantry.referencedDigests({ leases });
+    for (const name of listing.blobs) {
+      if (!HEX_NAME.test(name) || referenced.has(`sha256:${name}`)) continue;
       const blobPath = path.join(pantry.blobsDir, name);
-      const stat = fs.lstatSync(blobPath);
-      const unreachable = HEX_NAME.test(name) && !reachable.has(`sha256:${name}`);
-      const abandoned = name.startsWith(INGEST_PREFIX) && Date.now() - stat.mtimeMs > STALE_TEMP_MS;
-      if (unreachable || abandoned) {
-        fs.rmSync(blobPath, { force: true });
-        blobsRemoved += 1;
-        bytesRemoved += stat.size;
-      }
+      result.bytesRemoved += fileSize(blobPath);
+      fs.rmSync(blobPath, { force: true });
+      result.blobsRemoved += 1;
     }
-    return { blobsRemoved, bytesRemoved, unpackedRemoved: removeStaleUnpacked(pantry, pantry.list()) };
+    result.unpackedRemoved = removeOrphanUnpacked(pantry, listing.unpacked);
+    for (const leftover of findLeftovers(pantry, listing, leases, { indexLocked: true })) {
+      result.bytesRemoved += removeLeftover(leftover);
+      result.leftoversRemoved += 1;
+    }
+    return result;
   });
 }
 
-function removeStaleUnpacked(pantry, entries) {
-  const indexed = new Set(entries.map((entry) => core.uriTag(entry.uri).slice('ctx-'.length)));
+/** Unpacked copies (and stamps) of packs that are not in index.json. @returns {number} copies removed */
+function removeOrphanUnpacked(pantry, names) {
+  const indexed = new Set(pantry.list().map((entry) => core.uriTag(entry.uri).slice('ctx-'.length)));
   const root = unpackedRoot(pantry);
   let removed = 0;
-  for (const name of readDirectory(root)) {
+  for (const name of names) {
     const hex = name.replace(/\.stamp\.json$/, '');
-    const entryPath = path.join(root, name);
-    const orphan = HEX_NAME.test(hex) && !indexed.has(hex);
-    const abandoned = name.startsWith('.') && Date.now() - fs.lstatSync(entryPath).mtimeMs > STALE_TEMP_MS;
-    if (orphan || abandoned) {
-      removeTree(entryPath);
-      if (name === hex) removed += 1;
-    }
+    if (!HEX_NAME.test(hex) || indexed.has(hex)) continue;
+    removeTree(path.join(root, name));
+    if (name === hex) removed += 1;
   }
   return removed;
+}
+
+function fileSize(filePath) {
+  try {
+    return fs.lstatSync(filePath).size;
+  } catch {
+    return 0;
+  }
 }
 
 /**
@@ -119,6 +118,7 @@ export function exportPack(uri, outFile, options = {}) {
   const target = path.resolve(outFile);
   if (!options.force && fs.existsSync(target)) throw targetExists(target);
   const tempPath = path.join(path.dirname(target), `.${path.basename(target)}.ctxpack-${randomUUID()}`);
+  const unregister = registerCleanup(() => fs.rmSync(tempPath, { force: true }));
   let written;
   try {
     const totalBytes = pack.layers.reduce((sum, layer) => sum + layer.size, 0);
@@ -134,6 +134,8 @@ export function exportPack(uri, outFile, options = {}) {
   } catch (error) {
     fs.rmSync(tempPath, { force: true });
     throw toCtxpackError(error, target);
+  } finally {
+    unregister();
   }
   return { uri: pack.uri, path: target, digest: written.digest, size: written.size };
 }
@@ -246,15 +248,6 @@ function linkNoClobber(tempPath, target) {
     return;
   }
   fs.rmSync(tempPath, { force: true });
-}
-
-function readDirectory(dir) {
-  try {
-    return fs.readdirSync(dir);
-  } catch (error) {
-    if (error.code === 'ENOENT') return [];
-    throw toCtxpackError(error, dir);
-  }
 }
 
 function targetExists(target) {

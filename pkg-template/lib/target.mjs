@@ -1,8 +1,12 @@
 // Writing a tree to a user's destination without ever damaging what is there: refuse a non-empty target,
 // build everything in a fresh temporary directory beside it, and rename that into place only at the end.
+// The staging directory (.<name>.ctxpack-<pid>-<start time>-XXXXXX) is removed if the process is interrupted;
+// one left by a process killed outright is removed by the next fill of the same target.
 import fs from 'node:fs';
 import path from 'node:path';
 import { CtxpackError, toCtxpackError } from './errors.mjs';
+import { ownerToken, tokenAlive } from './process-owner.mjs';
+import { registerCleanup } from './signal-cleanup.mjs';
 
 /** Throw CTX_TARGET_EXISTS unless `target` is absent or an empty directory. */
 export function assertTargetFree(target) {
@@ -29,11 +33,15 @@ export async function fillFreshTarget(target, fill, { dirMode = 0o755 } = {}) {
   const absolute = path.resolve(target);
   assertTargetFree(absolute);
   const parent = path.dirname(absolute);
+  const stagingPrefix = `.${path.basename(absolute)}.ctxpack-`;
   let createdParents;
   let tempDir;
+  let unregister;
   try {
     createdParents = fs.mkdirSync(parent, { recursive: true });
-    tempDir = fs.mkdtempSync(path.join(parent, `.${path.basename(absolute)}.ctxpack-`));
+    removeAbandonedStaging(parent, stagingPrefix);
+    tempDir = fs.mkdtempSync(path.join(parent, `${stagingPrefix}${ownerToken()}-`));
+    unregister = registerCleanup(() => removeTree(tempDir));
   } catch (error) {
     throw toCtxpackError(error, parent);
   }
@@ -46,6 +54,17 @@ export async function fillFreshTarget(target, fill, { dirMode = 0o755 } = {}) {
     removeTree(tempDir);
     if (createdParents !== undefined) removeEmptyDirectories(parent, createdParents);
     throw toCtxpackError(error, absolute);
+  } finally {
+    unregister();
+  }
+}
+
+/** Staging directories `<prefix><pid>-<start time>-XXXXXX` in `parent` whose process is gone are removed. */
+function removeAbandonedStaging(parent, prefix) {
+  for (const name of fs.readdirSync(parent)) {
+    if (!name.startsWith(prefix)) continue;
+    const token = /^(\d+-\d+)-[^-]+$/.exec(name.slice(prefix.length))?.[1];
+    if (token !== undefined && tokenAlive(token) === false) removeTree(path.join(parent, name));
   }
 }
 

@@ -10,6 +10,7 @@ import { ARTIFACT_TYPES, Pantry, openPantry } from './pantry.mjs';
 import { phaseReporter } from './progress.mjs';
 import { unpack } from './read.mjs';
 import { configuredRegistry, registryHost, requireRegistry } from './registry/config.mjs';
+import { registerCleanup } from './signal-cleanup.mjs';
 import { copyPack } from './stores/copy.mjs';
 import { openLayoutStore } from './stores/layout-store.mjs';
 import { LayoutStore, openPantryStore } from './stores/pantry-store.mjs';
@@ -182,6 +183,7 @@ async function pullLegacy(canonical, registry, options) {
   const manifest = await remote.client.fetchManifest(tag, { accept: LEGACY_MANIFEST_TYPES });
   const layer = legacyLayer(manifest.bytes, reference);
   const spoolDir = fs.mkdtempSync(path.join(os.tmpdir(), 'ctxpack-legacy-'));
+  const unregister = registerCleanup(() => fs.rmSync(spoolDir, { recursive: true, force: true }));
   try {
     const spool = new LayoutStore(new Pantry(spoolDir), { label: 'spool' });
     await copyLayer(remote, spool, layer, options.onProgress);
@@ -205,6 +207,7 @@ async function pullLegacy(canonical, registry, options) {
     };
   } finally {
     fs.rmSync(spoolDir, { recursive: true, force: true });
+    unregister();
   }
 }
 
@@ -216,7 +219,7 @@ async function copyLayer(remote, spool, layer, onProgress) {
     sink.abort();
     throw error;
   }
-  sink.commit();
+  await sink.commit();
 }
 
 function legacyLayer(bytes, reference) {

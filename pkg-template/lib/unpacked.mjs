@@ -1,13 +1,16 @@
 // Unpacked copies inside the pantry: unpacked/<hex>/ holds a pack's outputs, read-only, next to a stamp
 // (unpacked/<hex>.stamp.json) recording each entry's size and mtime. Using a copy re-verifies it cheaply by
 // comparing stats with the stamp; a full re-hash is available on request. A copy that fails either check
-// is thrown away and unpacked again from the verified layer.
+// is thrown away and unpacked again from the verified layer. A copy is built in a staging folder
+// (unpacked/.<hex>.ctxpack-<lease id>-XXXXXX) owned by the work's lease, then renamed into place.
 import fs from 'node:fs';
 import path from 'node:path';
 import * as core from './core-node.mjs';
 import { CtxpackError, toCtxpackError } from './errors.mjs';
+import { currentLease } from './lease.mjs';
 import { writeFileAtomic } from './pantry.mjs';
 import { extractSource, resolvePackRef } from './read.mjs';
+import { registerCleanup } from './signal-cleanup.mjs';
 import { makeReadOnly, removeTree } from './target.mjs';
 import { hashTree } from './tree.mjs';
 import { walkTree } from './walk.mjs';
@@ -15,6 +18,11 @@ import { walkTree } from './walk.mjs';
 /** The directory holding every unpacked copy. */
 export function unpackedRoot(pantry) {
   return path.join(pantry.home, 'unpacked');
+}
+
+/** The prefix of the staging folders of a copy: ".<hex>.ctxpack-", then the lease id. */
+export function stagingPrefix({ dir }) {
+  return `.${path.basename(dir)}.ctxpack-`;
 }
 
 /** Locations of a URI's unpacked copy and its stamp. */
@@ -39,14 +47,17 @@ export async function materialize(uri, options = {}) {
   const reuse = async () => ((await copyIsIntact(paths, manifest, options)) ? { uri: source.uri, path: paths.dir, manifest, reused: true } : null);
   const existing = await reuse();
   if (existing) return existing;
-  return pantry.withLock(`unpack-${core.uriTag(source.uri)}`, async () => {
+  return pantry.withLock(`unpack-${core.uriTag(source.uri)}`, () => pantry.withLease('unpack', async () => {
     const current = await reuse();
     if (current) return current;
     try {
       fs.rmSync(paths.stampPath, { force: true });
       removeTree(paths.dir);
       fs.mkdirSync(paths.root, { recursive: true });
-      const tempDir = fs.mkdtempSync(path.join(paths.root, `.${path.basename(paths.dir)}.ctxpack-`));
+      const lease = currentLease(pantry.home);
+      lease.hold();
+      const tempDir = fs.mkdtempSync(path.join(paths.root, `${stagingPrefix(paths)}${lease.id}-`));
+      const unregister = registerCleanup(() => removeTree(tempDir));
       try {
         extractSource(source, tempDir, options);
         const stamp = { uri: source.uri, treeDigest: manifest.outputs.digest, entries: statEntries(tempDir, manifest) };
@@ -57,12 +68,14 @@ export async function materialize(uri, options = {}) {
       } catch (error) {
         removeTree(tempDir);
         throw error;
+      } finally {
+        unregister();
       }
     } catch (error) {
       throw toCtxpackError(error, paths.dir);
     }
     return { uri: source.uri, path: paths.dir, manifest, reused: false };
-  });
+  }));
 }
 
 /** Remove a URI's unpacked copy and its stamp (nothing if there is none). */
@@ -74,9 +87,11 @@ export function removeUnpacked(pantry, uri) {
 
 /**
  * Does the copy still match the stamp (sizes, mtimes, link targets, and no extra entries)? With
- * `fullCheck`, re-hash it and compare the tree digest instead.
+ * `fullCheck`, re-hash it and compare the tree digest instead. False also when there is no stamp.
+ * @param {{root: string, dir: string, stampPath: string}} paths unpackedPaths()
+ * @param {{outputs: {digest: string}}} manifest the pack's manifest.json
  */
-async function copyIsIntact(paths, manifest, { fullCheck = false }) {
+export async function copyIsIntact(paths, manifest, { fullCheck = false }) {
   let stamp;
   try {
     stamp = JSON.parse(fs.readFileSync(paths.stampPath, 'utf8'));

@@ -116,9 +116,9 @@ test('verifyStoredPack verifies an untagged pack, in the normal and the fallback
   const created = api.inspect(result.uri, { home: fixture.home }).provenance.created;
   const empty = core.ociEmptyConfig();
   assert.equal(empty.descriptor.digest, 'sha256:44136fa355b3678a1146ad16f7e8649e94fb4fc21fe77e8310c060f61caaff8a');
-  pantry.push(empty.bytes, empty.descriptor.mediaType);
+  await pantry.push(empty.bytes, empty.descriptor.mediaType);
   const fallback = core.ociPackManifest({ config: result.config, layers: result.layers, uri: result.uri, created, fallback: true });
-  const descriptor = pantry.push(fallback.bytes, 'application/vnd.oci.image.manifest.v1+json');
+  const descriptor = await pantry.push(fallback.bytes, 'application/vnd.oci.image.manifest.v1+json');
   const parsed = core.ociParsePackManifest(fallback.bytes);
   assert.equal(parsed.fallback, true);
   assert.equal(parsed.layers[0].mediaType, 'application/vnd.ctxpack.manifest.v1+json');
@@ -138,13 +138,13 @@ test('a damaged or misplaced layer is a typed error', async (t) => {
   const pantry = untaggedCopy(t, [result.config, ...result.layers]);
   const created = '2026-01-01T00:00:00Z';
   const swapped = core.ociPackManifest({ config: result.config, layers: [...result.layers].reverse(), uri: result.uri, created });
-  const swappedDescriptor = pantry.push(swapped.bytes, 'application/vnd.oci.image.manifest.v1+json');
+  const swappedDescriptor = await pantry.push(swapped.bytes, 'application/vnd.oci.image.manifest.v1+json');
   await rejectsWithCode(() => verifyStoredPack(pantry, swappedDescriptor), 'CTX_ENTRY_UNEXPECTED');
   const one = core.ociPackManifest({ config: result.config, layers: [result.layers[0]], uri: result.uri, created });
-  await rejectsWithCode(() => verifyStoredPack(pantry, pantry.push(one.bytes, 'application/vnd.oci.image.manifest.v1+json')), 'CTX_OCI_INVALID');
+  await rejectsWithCode(async () => verifyStoredPack(pantry, await pantry.push(one.bytes, 'application/vnd.oci.image.manifest.v1+json')), 'CTX_OCI_INVALID');
 
   const original = core.ociPackManifest({ config: result.config, layers: result.layers, uri: result.uri, created });
-  const descriptor = pantry.push(original.bytes, 'application/vnd.oci.image.manifest.v1+json');
+  const descriptor = await pantry.push(original.bytes, 'application/vnd.oci.image.manifest.v1+json');
   const layerPath = pantry.blobPath(result.layers[1].digest);
   fs.chmodSync(layerPath, 0o644);
   const fd = fs.openSync(layerPath, 'r+');

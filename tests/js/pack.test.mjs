@@ -193,7 +193,7 @@ test('ls, rm and gc: removed packs lose their blobs at gc, others keep theirs', 
   assert.equal(fs.existsSync(path.join(home, 'unpacked', result.uri.slice(13))), false, 'the unpacked copy is gone');
   assert.equal(api.verify(second.uri, { home }).uri, second.uri);
   await rejectsWithCode(() => api.verify(result.uri, { home }), 'CTX_NOT_FOUND');
-  assert.deepEqual(await api.gc({ home }), { blobsRemoved: 0, bytesRemoved: 0, unpackedRemoved: 0 });
+  assert.deepEqual(await api.gc({ home }), { blobsRemoved: 0, bytesRemoved: 0, unpackedRemoved: 0, leftoversRemoved: 0 });
 });
 
 test('the pantry keeps a read-only unpacked copy, re-verified on use and repaired when damaged', async (t) => {

@@ -32,7 +32,7 @@ test('a layer swapped for another pack\'s is rejected while it streams into the 
     fs.copyFileSync(openPantry({ home: path.join(root, `${result === genuine ? 'genuine' : 'other'}-home`) }).blobPath(blob.digest), layout.blobPath(blob.digest));
   }
   const forged = core.ociPackManifest({ config: genuine.config, layers: other.layers, uri: genuine.uri, created: '2026-01-01T00:00:00Z' });
-  const descriptor = layout.push(forged.bytes, 'application/vnd.oci.image.manifest.v1+json');
+  const descriptor = await layout.push(forged.bytes, 'application/vnd.oci.image.manifest.v1+json');
   await layout.tag(descriptor, genuine.uri);
 
   const home = path.join(root, 'pull-home');

@@ -10,6 +10,7 @@ import { GLOBAL_OPTIONS, commandHelp, globalHelp, usageError } from './shared.mj
 import contextCommand from './context.mjs';
 import copyCommand from './copy.mjs';
 import exportCommand from './export.mjs';
+import fsckCommand from './fsck.mjs';
 import gcCommand from './gc.mjs';
 import idCommand from './id.mjs';
 import importCommand from './import.mjs';
@@ -38,6 +39,7 @@ export const COMMANDS = [
   lsCommand,
   rmCommand,
   gcCommand,
+  fsckCommand,
   runCommand,
   pushCommand,
   pullCommand,

@@ -2,13 +2,16 @@
 // packs alike: resolve the URI's tag → manifest (verified) → blobs the target lacks (config and layers, with
 // bounded concurrency) → the manifest last, so a target never tags a pack whose blobs are not all there. Into
 // the pantry, pack layers are verified while they stream (copyVerifying); an execution pack's blobs are
-// digest-checked as they stream and the pantry verifies its manifests before tagging it.
+// digest-checked as they stream and the pantry verifies its manifests before tagging it. A copy into the
+// pantry holds a lease from before its first blob until the manifest is tagged (or the copy failed and removed
+// what it wrote).
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import * as core from '../core-node.mjs';
 import { CtxpackError } from '../errors.mjs';
 import { ARTIFACT_TYPES, Pantry } from '../pantry.mjs';
+import { registerCleanup } from '../signal-cleanup.mjs';
 import { LayoutStore } from './pantry-store.mjs';
 
 export const DEFAULT_CONCURRENCY = 4;
@@ -24,7 +27,11 @@ export const DEFAULT_CONCURRENCY = 4;
  * @returns {Promise<{uri: string, kind: 'pack' | 'execution', manifest: object, alreadyPresent: boolean, fallback: boolean,
  *   blobs: {total: number, transferred: number, skipped: number, mounted: number}, bytes: number}>}
  */
-export async function copyPack(from, to, uri, { concurrency = DEFAULT_CONCURRENCY, mountFrom, phase = 'copy', onProgress, accept } = {}) {
+export async function copyPack(from, to, uri, options = {}) {
+  return to.withLease ? to.withLease(options.phase ?? 'copy', () => copyGraph(from, to, uri, options)) : copyGraph(from, to, uri, options);
+}
+
+async function copyGraph(from, to, uri, { concurrency = DEFAULT_CONCURRENCY, mountFrom, phase = 'copy', onProgress, accept } = {}) {
   const canonical = core.parseUri(uri);
   const limit = checkConcurrency(concurrency);
   const present = await to.resolve(canonical);
@@ -51,6 +58,7 @@ export async function copyPack(from, to, uri, { concurrency = DEFAULT_CONCURRENC
   const kind = parsed.artifactType;
   accept?.(kind);
   const blobs = uniqueBlobs([parsed.config, ...parsed.layers]);
+  await to.protect?.([manifest, ...blobs]);
   const missing = (await mapBounded(blobs, limit, async (blob) => ((await to.exists(blob)) ? null : blob))).filter(Boolean);
   const progress = progressTracker(onProgress, phase, missing);
   const copyOne = async (blob, verify) => {
@@ -125,8 +133,10 @@ async function copyBlob(from, to, blob, { mountFrom, onBytes, verify }) {
 function lazySpool(from, blob, onBytes) {
   let spoolDir;
   let filled;
+  let unregister;
   const fill = async () => {
     spoolDir = fs.mkdtempSync(path.join(os.tmpdir(), 'ctxpack-spool-'));
+    unregister = registerCleanup(() => fs.rmSync(spoolDir, { recursive: true, force: true }));
     const store = new LayoutStore(new Pantry(spoolDir), { label: 'spool' });
     await fetchInto(from, store, blob, onBytes);
     return store;
@@ -147,6 +157,7 @@ function lazySpool(from, blob, onBytes) {
     },
     close() {
       if (spoolDir) fs.rmSync(spoolDir, { recursive: true, force: true });
+      unregister?.();
     },
   };
 }

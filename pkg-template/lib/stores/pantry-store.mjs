@@ -1,5 +1,6 @@
 // The pantry (or any OCI image layout directory) as a Store. Incoming blobs stream into `.ingest-*` temp
-// files and become visible only when their size and digest match the descriptor.
+// files and become visible only when their size and digest match the descriptor. Copies into the pantry run
+// under a lease (withLease), so gc keeps what they wrote or rely on until the manifest is tagged.
 import fs from 'node:fs';
 import { createHash } from 'node:crypto';
 import * as core from '../core-node.mjs';
@@ -38,6 +39,19 @@ export class LayoutStore {
 
   describe() {
     return `${this.label} ${this.pantry.home}`;
+  }
+
+  /**
+   * Run a copy into this store under a lease (the pantry's; other layouts have none): a failed copy leaves no
+   * blob it wrote that nothing references.
+   */
+  withLease(command, fn) {
+    return this.pantry.withLease(command, fn);
+  }
+
+  /** Keep blobs the copy relies on from gc before it checks which of them are here (see Pantry#protect). */
+  protect(descriptors) {
+    return this.pantry.protect(descriptors.map((descriptor) => descriptor.digest));
   }
 
   /** The manifest of a pack or an execution pack. */
@@ -105,7 +119,7 @@ export class LayoutStore {
           sink.abort();
           throw error;
         }
-        sink.commit();
+        await sink.commit();
         return verified;
       },
       abort: () => {
@@ -115,16 +129,18 @@ export class LayoutStore {
     };
   }
 
-  /** @returns {import('./store.mjs').LocalSource} */
   /**
+   * A blob's bytes: only a regular file (in a layout being imported, one really inside it), so a FIFO or a
+   * symlink out of the layout is an error, never a hang.
    * @param {{reuseBuffer?: boolean}} [options] reuseBuffer: every read returns a view of one buffer, for a
    *   consumer that is done with a chunk before it reads the next (an upload), so memory stays one chunk
+   * @returns {import('./store.mjs').LocalSource}
    */
   openSource(descriptor, { reuseBuffer = false } = {}) {
     const filePath = this.pantry.blobPath(descriptor.digest);
     let fd;
     try {
-      fd = fs.openSync(filePath, 'r');
+      fd = this.pantry.openBlob(descriptor);
       if (fs.fstatSync(fd).size !== descriptor.size) throw damaged(this, descriptor);
     } catch (error) {
       if (fd !== undefined) fs.closeSync(fd);
@@ -189,7 +205,7 @@ export class LayoutStore {
       sink.abort();
       throw error;
     }
-    sink.commit();
+    await sink.commit();
     return { uploaded: true };
   }
 
@@ -200,7 +216,7 @@ export class LayoutStore {
   async pushManifest(uri, descriptor, bytes, { verifiedLayers } = {}) {
     const canonical = core.parseUri(uri);
     const { artifactType } = core.ociParseManifest(bytes);
-    this.pantry.push(bytes, descriptor.mediaType, descriptor);
+    await this.pantry.push(bytes, descriptor.mediaType, descriptor);
     if (artifactType === ARTIFACT_TYPES.execution) {
       if (this.verifyExecution) await this.verifyExecution(this.pantry, descriptor, { expectUri: canonical });
     } else if (this.verifyPack) {

@@ -26,13 +26,16 @@
 //       while it is written; its commit(): Promise<layer result> throws (leaving no blob) if it failed.
 //       pushManifest then gets {verifiedLayers: Map<layer index, {digest, ...result}>} and reads only the rest.
 // A sink's write() may keep the chunk (transfer it to a worker): the caller must not use it afterwards.
+// A store that gc sweeps (the pantry) also implements
+//   withLease(command, fn): run a copy into it under a lease (lease.mjs); a failed copy removes what it added
+//   protect(descriptors): lease blobs already there before checking for them, so gc keeps them meanwhile
 //
 // Sinks and sources are the wasm RegistryClient's BlobSink and BlobSource (docs/architecture.md).
 
 /** @typedef {{mediaType: string, digest: string, size: number, annotations?: Record<string, string>}} Descriptor */
 /** @typedef {{write(chunk: Uint8Array): void | Promise<void>, reset(): void | Promise<void>}} BlobSink */
 /** @typedef {Uint8Array | {read(offset: number, length: number): Uint8Array | Promise<Uint8Array>}} BlobSource */
-/** @typedef {BlobSink & {commit(): Descriptor, abort(): void}} LocalSink */
+/** @typedef {BlobSink & {commit(): Promise<Descriptor>, abort(): void}} LocalSink */
 /** @typedef {BlobSink & {commit(): Promise<{uri: string, files: number, bytes: number, compressedBytes: number}>, abort(): void}} VerifyingSink */
 /** @typedef {{read(offset: number, length: number): Uint8Array, close(): void}} LocalSource */
 

@@ -24,25 +24,28 @@ export async function tracePack(log, options = {}) {
   const pantry = openPantry(options);
   const { uri } = planned;
   if (pantry.has(uri, EXECUTION)) return describe(planned, NOTHING_STORED);
-  return pantry.withLock(`trace-${core.uriTag(uri)}`, async () => {
+  return pantry.withLock(`trace-${core.uriTag(uri)}`, () => pantry.withLease('trace pack', async () => {
     // Another process may have packed the same log while we waited for the lock.
     if (pantry.has(uri, EXECUTION)) return describe(planned, NOTHING_STORED);
     const stored = { alreadyPresent: false, blobs: 0, bytes: 0 };
-    const layers = planned.blobs.map(({ digest, size, bytes }) => {
+    // Leased before the existence checks, so gc keeps the blobs this log shares with the pantry.
+    await pantry.protect(planned.blobs.map((blob) => blob.digest));
+    const layers = [];
+    for (const { digest, size, bytes } of planned.blobs) {
       const descriptor = { mediaType: MEDIA_TYPES.executionBlob, digest, size };
       if (!pantry.exists(descriptor)) {
-        pantry.push(bytes, MEDIA_TYPES.executionBlob, descriptor);
+        await pantry.push(bytes, MEDIA_TYPES.executionBlob, descriptor);
         stored.blobs += 1;
         stored.bytes += size;
       }
-      return descriptor;
-    });
-    const config = pantry.push(planned.manifestBytes, MEDIA_TYPES.executionManifest);
+      layers.push(descriptor);
+    }
+    const config = await pantry.push(planned.manifestBytes, MEDIA_TYPES.executionManifest);
     const ociManifest = core.ociExecutionManifest({ config, blobs: layers, uri, created });
-    const manifest = pantry.push(ociManifest.bytes, MEDIA_TYPES.ociManifest);
+    const manifest = await pantry.push(ociManifest.bytes, MEDIA_TYPES.ociManifest);
     await pantry.tag(manifest, uri, EXECUTION);
     return describe(planned, stored);
-  });
+  }));
 }
 
 /** The given time, checked before anything is stored; else now, to the second. */
