@@ -4,9 +4,9 @@
 use super::body::ReadFailure;
 use super::client::{Call, Client, HttpRequest};
 use super::deadline::{timeout_error, Stall};
-use super::response::{self, check_header_digest};
+use super::response::{self, check_header_digest, status_error};
 use super::scope::{Scope, Scopes};
-use super::transport::{Outcome, RequestBody, Transport};
+use super::transport::{Failure, Outcome, RequestBody, Response, Transport};
 use super::{ManifestRef, MANIFEST_ACCEPT};
 use crate::digest::Digest;
 use crate::error::{Error, ErrorCode};
@@ -112,7 +112,10 @@ impl<H: Transport> Client<H> {
                 self.host.discard(response.body).await;
                 return Ok(None);
             }
-            _ => return Err(self.unexpected(response, &what).await),
+            _ => {
+                let get = self.manifest_request("GET", &parsed, &MANIFEST_ACCEPT.join(", "));
+                return Err(self.head_failure(response, get, &scopes, &what).await);
+            }
         }
         let header_digest = response.header("docker-content-digest").and_then(|d| Digest::parse(d.trim()).ok());
         let digest = match (&parsed, header_digest) {
@@ -179,7 +182,10 @@ impl<H: Transport> Client<H> {
                 self.host.discard(response.body).await;
                 return Ok(false);
             }
-            _ => return Err(self.unexpected(response, &what).await),
+            _ => {
+                let get = HttpRequest::new("GET", self.registry.blob_url(digest));
+                return Err(self.head_failure(response, get, &scopes, &what).await);
+            }
         }
         let length = response.content_length();
         let checked = check_header_digest(response.header("docker-content-digest"), digest, &what);
@@ -190,6 +196,27 @@ impl<H: Transport> Client<H> {
         }
         checked?;
         Ok(true)
+    }
+
+    /// A `HEAD` answer has no body, so its failure cannot say why (an OCI error, or Go's "HTTP request to an
+    /// HTTPS server"): the same request as a `GET` is asked once, and its answer explains the failure.
+    async fn head_failure(
+        &self,
+        head: Response<H::Stream>,
+        get: HttpRequest<H::Body>,
+        scopes: &Scopes,
+        what: &str,
+    ) -> Failure<H::Thrown> {
+        let status = head.status;
+        self.host.discard(head.body).await;
+        match self.execute(Call { request: get, scopes, what, retry: false, stall: None }).await {
+            Ok(answer) if answer.status >= 400 => self.unexpected(answer, what).await,
+            Ok(answer) => {
+                self.host.discard(answer.body).await;
+                status_error(status, b"", what, &self.registry.host).into()
+            }
+            Err(failure) => failure,
+        }
     }
 
     /// Checks that the registry accepts the host's credentials, as `docker login` does: `GET /v2/`,
@@ -271,6 +298,19 @@ mod tests {
         let c = client("127.0.0.1:5000/packs", host);
         let head = block_on(c.head_manifest("v1")).unwrap().unwrap();
         assert_eq!((head.digest, head.size), (Digest::of(MANIFEST), MANIFEST.len() as u64));
+    }
+
+    #[test]
+    fn a_failed_head_is_explained_by_the_same_get() {
+        let host = FakeHost::new(|sent| match sent.method.as_str() {
+            "HEAD" => Reply::status(400),
+            _ => Reply::status(400).body(b"Client sent an HTTP request to an HTTPS server.\n"),
+        });
+        let c = client("127.0.0.1:5000/packs", host);
+        let Err(Failure::Core(error)) = block_on(c.head_manifest("v1")) else { panic!() };
+        assert_eq!(error.code, ErrorCode::RegistryTls);
+        let Err(Failure::Core(error)) = block_on(c.blob_exists(&Digest::of(b"x"), 1)) else { panic!() };
+        assert_eq!(error.code, ErrorCode::RegistryTls);
     }
 
     #[test]

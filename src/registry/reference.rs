@@ -108,9 +108,15 @@ fn refuse_credentials(input: &str) -> Result<()> {
     let after_scheme = split_scheme(input).map_or(input, |(_, rest)| rest);
     let authority = after_scheme.split('/').next().unwrap_or("");
     let (what, hint) = if authority.contains('@') {
-        ("credentials (user:password@)", "remove them; log in to the registry instead, or pass credentials in the environment")
+        (
+            "credentials (user:password@)",
+            "remove them; log in to the registry instead, or pass credentials in the environment",
+        )
     } else if input.contains(['?', '#']) {
-        ("a query or fragment (?…, #…)", "a registry reference is <host>[:port]/<repository>; pass tokens as credentials, never in the reference")
+        (
+            "a query or fragment (?…, #…)",
+            "a registry reference is <host>[:port]/<repository>; pass tokens as credentials, never in the reference",
+        )
     } else {
         return Ok(());
     };

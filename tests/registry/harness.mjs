@@ -16,6 +16,7 @@ import { execFileSync, spawn } from 'node:child_process';
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import http from 'node:http';
+import https from 'node:https';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
@@ -76,22 +77,50 @@ export async function runOk(command, args, options) {
 
 const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 
-async function waitForHttp(url, { timeoutMs = 15_000, isAlive = () => true, describe = () => '' } = {}) {
+async function waitForHttp(url, { timeoutMs = 15_000, isAlive = () => true, describe = () => '', ca } = {}) {
   const deadline = Date.now() + timeoutMs;
   let last;
   while (Date.now() < deadline) {
     if (!isAlive()) throw new Error(`server exited before ${url} answered\n${describe()}`);
     try {
-      const response = await fetch(url, { signal: AbortSignal.timeout(2000) });
-      await response.arrayBuffer();
-      if (response.status === 200 || response.status === 401) return response.status;
-      last = `status ${response.status}`;
+      const status = await getStatus(url, ca);
+      if (status === 200 || status === 401) return status;
+      last = `status ${status}`;
     } catch (error) {
-      last = error.cause?.code ?? error.message;
+      last = error.code ?? error.message;
     }
     await sleep(50);
   }
   throw new Error(`${url} did not answer within ${timeoutMs} ms (${last})\n${describe()}`);
+}
+
+/** The status of a GET (https with `ca` trusted), within two seconds. */
+function getStatus(url, ca) {
+  return new Promise((resolve, reject) => {
+    const request = (url.startsWith('https:') ? https : http).get(url, { ca, timeout: 2000 }, (response) => {
+      response.resume();
+      resolve(response.statusCode);
+    });
+    request.on('timeout', () => request.destroy(new Error('timeout')));
+    request.on('error', reject);
+  });
+}
+
+/**
+ * A test certificate authority and a server certificate it signed for 127.0.0.1 and localhost (openssl), in
+ * `dir`: { caFile, certFile, keyFile }.
+ */
+export function makeTestCa(dir) {
+  const file = (name) => path.join(dir, name);
+  const openssl = (args) => execFileSync('openssl', args, { stdio: ['ignore', 'ignore', 'pipe'] });
+  openssl(['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-sha256', '-days', '2', '-subj', '/CN=ctxpack test CA',
+    '-addext', 'basicConstraints=critical,CA:TRUE', '-addext', 'keyUsage=critical,keyCertSign,cRLSign',
+    '-keyout', file('ca.key'), '-out', file('ca.crt')]);
+  openssl(['req', '-newkey', 'rsa:2048', '-nodes', '-sha256', '-subj', '/CN=127.0.0.1', '-keyout', file('server.key'), '-out', file('server.csr')]);
+  fs.writeFileSync(file('server.ext'), 'subjectAltName=IP:127.0.0.1,DNS:localhost\nextendedKeyUsage=serverAuth\n');
+  openssl(['x509', '-req', '-in', file('server.csr'), '-CA', file('ca.crt'), '-CAkey', file('ca.key'), '-CAcreateserial',
+    '-days', '2', '-sha256', '-extfile', file('server.ext'), '-out', file('server.crt')]);
+  return { caFile: file('ca.crt'), certFile: file('server.crt'), keyFile: file('server.key') };
 }
 
 function yamlString(value) {
@@ -266,7 +295,7 @@ kill -0 "$PARENT" 2>/dev/null || rm -rf "$2"
  * @param {'pull' | 'push' | null} [options.anonymous] token auth: what anonymous requests may do (default null)
  * @param {object} [options.token]  more startTokenServer options
  */
-export async function startRegistry({ auth = 'none', users = { ctxpack: 'ctxpack-secret' }, anonymous = null, token = {} } = {}) {
+export async function startRegistry({ auth = 'none', users = { ctxpack: 'ctxpack-secret' }, anonymous = null, token = {}, tls = null } = {}) {
   if (!['none', 'htpasswd', 'token'].includes(auth)) throw new Error(`unknown auth "${auth}"`);
   if (!fs.existsSync(REGISTRY_BIN)) {
     throw new Error(`${REGISTRY_BIN} is missing: run \`bash scripts/setup.sh test\` (apt package docker-registry)`);
@@ -294,6 +323,7 @@ export async function startRegistry({ auth = 'none', users = { ctxpack: 'ctxpack
     `  addr: 127.0.0.1:${port}`,
     `  secret: ${yamlString(crypto.randomBytes(16).toString('hex'))}`,
   ];
+  if (tls) lines.push('  tls:', `    certificate: ${yamlString(tls.certFile)}`, `    key: ${yamlString(tls.keyFile)}`);
   if (auth === 'htpasswd') {
     const file = path.join(dir, 'htpasswd');
     const entries = Object.entries(users).map(([name, password]) =>
@@ -322,7 +352,7 @@ export async function startRegistry({ auth = 'none', users = { ctxpack: 'ctxpack
   fs.closeSync(logFd);
   let exited = false;
   const exitPromise = new Promise((resolve) => child.once('exit', () => { exited = true; resolve(); }));
-  const url = `http://127.0.0.1:${port}`;
+  const url = `${tls ? 'https' : 'http'}://127.0.0.1:${port}`;
   const describe = () => { try { return fs.readFileSync(logFile, 'utf8').slice(-4000); } catch { return ''; } };
 
   const handle = {
@@ -362,7 +392,7 @@ export async function startRegistry({ auth = 'none', users = { ctxpack: 'ctxpack
   };
   live.add(handle);
   try {
-    await waitForHttp(`${url}/v2/`, { isAlive: () => !exited, describe });
+    await waitForHttp(`${url}/v2/`, { isAlive: () => !exited, describe, ca: tls ? fs.readFileSync(tls.caFile) : undefined });
   } catch (error) {
     await handle.close();
     throw error;
@@ -434,6 +464,14 @@ const matches = (rule, info) => {
  *                                        Retry-After when given) to the first `times` matching requests
  *   rejectCustomConfig: true             manifest PUT whose config.mediaType is not the empty one → 400
  *                                        MANIFEST_INVALID (like Quay and GitLab)
+ *   uploadLocationTo: "<origin>"         the Location of upload answers (POST, PATCH) moved to another origin
+ *                                        (e.g. another proxy in front of the same registry), path kept
+ *   redirectBlobTo: "<origin>"           blob GETs answered 307 to the same path on another origin (a CDN)
+ *   silence: { kind?, afterBytes?, times? }  the first `times` (default: all) matching requests get no answer
+ *                                        at all, or (afterBytes) the headers and that many body bytes, then
+ *                                        nothing: the connection stays open and silent
+ *   upstreamAuthorization: "<value>"     every forwarded request carries this Authorization instead of the
+ *                                        client's (a CDN or storage host that signs its own requests)
  * Stats: proxy.stats() → { requests: [...], byKind: { kind: { count, bytesIn, bytesOut, statuses } },
  *   uploadedBytes (request bodies of upload PATCH/PUT/POST), faults: { name: count } }.
  */
@@ -450,7 +488,8 @@ export async function startFaultProxy(upstreamUrl, rules = {}) {
 
   const record = (info, request, extra) => {
     const entry = { method: request.method, path: request.url, kind: info.kind, reference: info.reference ?? null,
-      range: request.headers.range ?? null, at: Date.now(), status: 0, bytesIn: 0, bytesOut: 0, ...extra };
+      range: request.headers.range ?? null, authorization: request.headers.authorization ?? null, at: Date.now(),
+      status: 0, bytesIn: 0, bytesOut: 0, ...extra };
     stats.requests.push(entry);
     return entry;
   };
@@ -497,6 +536,21 @@ export async function startFaultProxy(upstreamUrl, rules = {}) {
       }
     }
 
+    // A registry that stops answering: the request is read, then nothing comes back.
+    if (r.silence && matches(r.silence, info) && r.silence.afterBytes === undefined && use(r.silence) < (r.silence.times ?? Infinity)) {
+      fault('silence');
+      request.resume();
+      return;
+    }
+
+    // Blobs served from another origin.
+    if (r.redirectBlobTo && info.kind === 'blob-get') {
+      fault('redirect-blob');
+      entry.status = 307;
+      response.writeHead(307, { location: `${r.redirectBlobTo}${request.url}`, 'content-length': '0' });
+      return response.end();
+    }
+
     // Quay/GitLab-like rejection of custom config media types.
     if (r.rejectCustomConfig && info.kind === 'manifest-put') {
       const chunks = [];
@@ -529,6 +583,7 @@ export async function startFaultProxy(upstreamUrl, rules = {}) {
   function forward(request, response, entry, info, { body, upstreamPath = request.url } = {}) {
     const r = handle.rules;
     const headers = { ...request.headers };
+    if (r.upstreamAuthorization) headers.authorization = r.upstreamAuthorization;
     const upstreamRequest = http.request({
       host: upstream.hostname,
       port: upstream.port,
@@ -556,6 +611,11 @@ export async function startFaultProxy(upstreamUrl, rules = {}) {
       const ok = upstreamResponse.statusCode === 200 || upstreamResponse.statusCode === 206;
       const isBlobGet = info.kind === 'blob-get' && ok;
       const isManifestGet = info.kind === 'manifest-get' && upstreamResponse.statusCode === 200;
+      if (r.uploadLocationTo && info.kind.startsWith('upload-') && outHeaders.location) {
+        fault('upload-location-elsewhere');
+        const location = new URL(outHeaders.location, `http://${request.headers.host}`);
+        outHeaders.location = `${r.uploadLocationTo}${location.pathname}${location.search}`;
+      }
 
       // Streaming body transforms: each returns the chunk to send (or null to stop and cut).
       let transform = null;
@@ -603,6 +663,12 @@ export async function startFaultProxy(upstreamUrl, rules = {}) {
             outHeaders['content-range'] = outHeaders['content-range'].replace(/bytes (\d+)-(\d+)/, (_, s) => `bytes ${s}-${Number(s) + limit - 1}`);
           }
         }
+        const quiet = r.silence;
+        if (quiet?.afterBytes !== undefined && matches(quiet, info) && use(quiet) < (quiet.times ?? Infinity)) {
+          fault('silence');
+          cutAfter = quiet.afterBytes;
+          entry.silent = true;
+        }
         const cut = r.cutBlob;
         if (cut && matches({ digest: cut.digest }, info) && request.method === 'GET') {
           if (use(cut) < (cut.times ?? 1)) {
@@ -621,6 +687,7 @@ export async function startFaultProxy(upstreamUrl, rules = {}) {
       const stop = (cutSocket) => {
         upstreamResponse.unpipe?.();
         upstreamResponse.destroy();
+        if (entry.silent) return; // the connection stays open with nothing more to say
         if (cutSocket) {
           entry.cut = true;
           // Give the written bytes a moment to leave, then drop the connection mid-body.
@@ -644,7 +711,7 @@ export async function startFaultProxy(upstreamUrl, rules = {}) {
         if (cutAfter !== null && sent >= cutAfter) return stop(true);
         if (limit !== null && sent >= limit) return stop(false);
       });
-      upstreamResponse.on('end', () => { if (!response.writableEnded && !entry.cut) response.end(); });
+      upstreamResponse.on('end', () => { if (!response.writableEnded && !entry.cut && !entry.silent) response.end(); });
     });
   }
 
