@@ -3,11 +3,13 @@
 //! and `subject`.
 
 mod archive;
+mod chunks;
 mod context;
 mod contract;
 mod execution;
 mod legacy;
 mod oci;
+mod operations;
 mod registry;
 
 use crate::digest::{Digest, Hasher};
