@@ -87,6 +87,8 @@ test("the tarball holds the CLI, the JS API with its type declarations and the w
     "package/core/ctxpack_core.js",
     "package/core/ctxpack_core.d.ts",
     "package/core/ctxpack_core_bg.wasm",
+    "package/core/web.js",
+    "package/core/web.d.ts",
   ]) {
     assert.ok(listing.includes(file), `${file} missing from ${tarball}`);
   }
