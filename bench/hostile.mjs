@@ -12,6 +12,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { fileURLToPath } from 'node:url';
+import { packBlobs } from '../tests/registry/fixtures.mjs';
 import { makeTestCa, run, startFaultProxy, startRegistry } from '../tests/registry/harness.mjs';
 
 const root = path.join(path.dirname(fileURLToPath(import.meta.url)), '..');
@@ -47,8 +48,9 @@ async function ctx(args, { env, home = freshHome() } = {}) {
 const registry = await startRegistry({ auth: 'htpasswd', users: { alice: SECRET } });
 const front = await startFaultProxy(registry.url);
 const other = await startFaultProxy(registry.url);
-const open = await startRegistry({ auth: 'none' });
-const openFront = await startFaultProxy(open.url);
+// A second registry with its own users: it asks for credentials, and must not be given alice's.
+const second = await startRegistry({ auth: 'htpasswd', users: { bob: 'bobs-own-password' } });
+const secondFront = await startFaultProxy(second.url);
 const rows = [];
 try {
   const source = freshHome();
@@ -61,13 +63,14 @@ try {
   fs.writeFileSync(contract, JSON.stringify({ inputs: [{ name: 'in', path: 'input.txt' }], transforms: [{ tool: 'bench' }], outputs: 'out' }));
   const seeded = await run(process.execPath, [cli, 'seed', outDir, '--contract', contract, '--home', source, '--json'], { env: baseEnv() });
   const uri = JSON.parse(seeded.stdout).uri;
+  const layer = packBlobs(source, uri).manifest.layers[0];
   const envCreds = { ...baseEnv(), CTXPACK_USER: 'alice', CTXPACK_TOKEN: SECRET, CTXPACK_REGISTRY: front.ref('packs') };
   const dockerDir = path.join(work, 'docker');
   fs.mkdirSync(dockerDir);
   fs.writeFileSync(path.join(dockerDir, 'config.json'), JSON.stringify({ auths: { [front.host]: { auth: BASIC.slice(6) } } }));
   const dockerCreds = { ...baseEnv(), DOCKER_CONFIG: dockerDir };
   const leaked = (proxy) => (proxy.stats().requests.some((e) => e.authorization !== null) ? 'YES' : 'no');
-  const reset = () => [front, other, openFront].forEach((p) => { p.setRules({}); p.reset(); });
+  const reset = () => [front, other, secondFront].forEach((p) => { p.setRules({}); p.reset(); });
   const row = (attack, result, leak = '-') => rows.push({ attack, outcome: result.code, 'credential elsewhere': leak, 'secret echoed': result.echoed ? 'YES' : 'no', seconds: result.elapsed.toFixed(1) });
 
   for (const [name, env] of [['CTXPACK_USER/TOKEN', envCreds], ['Docker config', dockerCreds]]) {
@@ -85,7 +88,8 @@ try {
   row('blob GET redirected to another host', await ctx(['pull', uri, '--registry', front.ref('packs')], { env: envCreds }), leaked(other));
 
   reset();
-  row('copy to a second registry', await ctx(['copy', uri, '--from', front.ref('packs'), '--to', openFront.ref('packs')], { env: envCreds }), leaked(openFront));
+  const toSecond = await ctx(['copy', uri, '--from', front.ref('packs'), '--to', secondFront.ref('packs')], { env: envCreds });
+  row('copy to a second registry (its own users)', toSecond, secondFront.stats().requests.some((e) => e.authorization === BASIC) ? 'YES' : 'no');
 
   reset();
   row('reference user:pass@host/repo', await ctx(['pull', uri, '--registry', `alice:${SECRET}@${front.host}/packs`], { env: baseEnv() }));
@@ -95,7 +99,7 @@ try {
   row('registry never answers a blob GET', await ctx(['pull', uri, '--registry', front.ref('packs')], { env: envCreds }));
 
   reset();
-  front.setRules({ silence: { kind: 'blob-get', afterBytes: 256 * 1024, times: 1 } });
+  front.setRules({ silence: { kind: 'blob-get', digest: layer.digest, afterBytes: 256 * 1024, times: 1 } });
   row('blob stalls after 256 KiB', await ctx(['pull', uri, '--registry', front.ref('packs')], { env: envCreds }));
 
   const ca = makeTestCa(work);
@@ -114,9 +118,9 @@ try {
     await tlsToken.close();
   }
 } finally {
-  await Promise.all([front.close(), other.close(), openFront.close()]);
+  await Promise.all([front.close(), other.close(), secondFront.close()]);
   await registry.close();
-  await open.close();
+  await second.close();
   fs.rmSync(work, { recursive: true, force: true });
 }
 
