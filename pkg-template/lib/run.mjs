@@ -55,12 +55,11 @@ export async function run(options) {
     return { uri: identity.uri, hit: source !== 'command', source, durationMs: elapsed(), exitCode, outputsPath, ...(pushed ? { pushed } : {}) };
   };
 
-  const recorded = recordedCommand(command);
   let source = openPantry(options).has(identity.uri) ? 'pantry' : undefined;
   if (source === undefined && (await pulledFromRegistry(identity.uri, options))) source = 'registry';
   if (source !== undefined) {
     const { manifest } = await materializeOutputs(identity.uri, outputsPath, options);
-    warnIfMadeByAnotherCommand(manifest, recorded, options);
+    warnIfMadeByAnotherCommand(manifest, command, options);
     return finish(source, null);
   }
 
@@ -79,7 +78,7 @@ export async function run(options) {
       hint: "make the command write its results to the contract's outputs path",
     });
   }
-  await seed(outputsPath, { ...options, identity, provenance: { tool: 'ctxpack run', command: recorded } });
+  await seed(outputsPath, { ...options, identity, provenance: { tool: 'ctxpack run', command: recordedCommand(command) } });
   return finish('command', exitCode);
 }
 
@@ -89,9 +88,14 @@ function recordedCommand(command) {
 }
 
 /** A hit is the contract's pack whatever command made it; say so when that was another command. */
-function warnIfMadeByAnotherCommand(manifest, recorded, options) {
+function warnIfMadeByAnotherCommand(manifest, command, options) {
   const made = manifest.provenance?.command;
-  if (!Array.isArray(made) || JSON.stringify(made) === JSON.stringify(recorded)) return;
+  if (!Array.isArray(made)) return;
+  const same = (given) => JSON.stringify(made) === JSON.stringify(given);
+  // Masking compiles the detectors (a few hundred ms): only when the command as given does not match.
+  if (same(command)) return;
+  const recorded = recordedCommand(command);
+  if (same(recorded)) return;
   options.onWarning?.(
     `the pack was made by \`${made.join(' ')}\`, not \`${recorded.join(' ')}\`; the contract is its identity, so its outputs were restored ` +
       '(change the contract, e.g. a transform param, if the command changes the results)',

@@ -6,6 +6,7 @@
 // With --json, stdout holds exactly one JSON document (the result, or {"error": {...}}); without it, errors go
 // to stderr as `error[CTX_…]: message` + hint.
 // Warnings (`warning: …`) and registry retries go to stderr in both modes.
+import { redactText } from '../core-node.mjs';
 import { isCtxpackError, toCtxpackError } from '../errors.mjs';
 import { createProgressBar } from '../progress.mjs';
 import { parseCommandArgs, positionalsOf, splitCommand } from './arguments.mjs';
@@ -93,7 +94,7 @@ export async function main(args, { stdin = process.stdin, stdout = process.stdou
       home: parsed.values.home,
       onProgress: progress.onProgress,
       clearProgress: progress.clear,
-      warn: (message) => progress.print(`warning: ${message}`),
+      warn: (message) => progress.print(`warning: ${scrub(message)}`),
       // Retries and resumes explain a slow transfer; auth and mount events are routine.
       onEvent: (event) => {
         if (event.kind === 'retry' || event.kind === 'resume') progress.print(`${event.kind}: ${event.message}`);
@@ -124,19 +125,28 @@ function writeResult(result, { json, stdout, stderr }) {
 function reportError(error, { json, stdout, stderr }) {
   const expected = isCtxpackError(error);
   const code = expected ? error.code : 'CTX_INTERNAL';
-  const hint = expected ? error.hint : 'this is a bug in ctxpack; please report it with the trace below';
+  const hint = scrub(expected ? error.hint : 'this is a bug in ctxpack; please report it with the trace below');
+  const message = scrub(error.message);
   // `run` exits with its command's own status (127 not found, 128+n killed by signal n), like `docker run`.
   const commandStatus = code === 'CTX_COMMAND_FAILED' && Number.isInteger(error.exitCode) && error.exitCode > 0 ? error.exitCode : undefined;
   if (json) {
-    const subject = expected ? error.subject : undefined;
-    stdout.write(`${JSON.stringify({ error: { code, message: error.message, hint, subject, exitCode: commandStatus } }, null, 2)}\n`);
+    const subject = expected ? scrub(error.subject) : undefined;
+    stdout.write(`${JSON.stringify({ error: { code, message, hint, subject, exitCode: commandStatus } }, null, 2)}\n`);
   } else {
-    stderr.write(`error[${code}]: ${error.message}\n`);
+    stderr.write(`error[${code}]: ${message}\n`);
     if (hint) stderr.write(`  hint: ${hint}\n`);
-    if (!expected) stderr.write(`${error.stack}\n`);
+    if (!expected) stderr.write(`${scrub(error.stack)}\n`);
   }
   if (commandStatus !== undefined) return commandStatus;
   return code === 'CTX_USAGE' ? 2 : code === 'CTX_PACKET_BLOCKED' ? 3 : 1;
+}
+
+/**
+ * Errors and warnings can quote what the user typed or a server said (a token given as an argument, a URL with
+ * a password): whatever the built-in detectors flag is masked before it is printed.
+ */
+function scrub(text) {
+  return typeof text === 'string' ? redactText(text).text : text;
 }
 
 /** --json is honoured even when the rest of the command line is wrong, so errors come out as JSON too. */

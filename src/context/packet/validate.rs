@@ -495,7 +495,11 @@ impl Check<'_> {
             let Some(pattern) = pattern.as_str() else { continue };
             match Glob::parse(pattern) {
                 Ok(glob) => globs.push((i, glob)),
-                Err(e) => self.push(format!("constraints.forbidden_paths[{i}]"), "format", e.message),
+                Err(_) => self.push(
+                    format!("constraints.forbidden_paths[{i}]"),
+                    "format",
+                    "is not a glob (`*` and `?` within a segment, `**` as a whole segment, `[a-z]` classes, `\\` escapes)",
+                ),
             }
         }
         if globs.is_empty() {
@@ -561,7 +565,8 @@ fn kind_of(value: &Value) -> &'static str {
     match value {
         Value::Null => "null",
         Value::Bool(_) => "a boolean",
-        Value::Number(n) if n.is_u64() || n.is_i64() => "an integer",
+        Value::Number(n) if n.is_u64() => "an integer",
+        Value::Number(n) if n.is_i64() => "a negative integer",
         Value::Number(_) => "a number",
         Value::String(_) => "a string",
         Value::Array(_) => "an array",
