@@ -1,8 +1,8 @@
 // No secret in any message (issue 10 §4): packets that plant an AWS key, a GitHub token, a password assignment
 // and a PEM private key in every place a message could quote (enum values, paths, keys, over-long texts,
 // forbidden globs, task ids, YAML duplicate keys, task specs) fail validation in many ways, and `context
-// validate/redact/hash/build`, with and without --json, must not print any of them on stdout or stderr, nor
-// write one into the audit log. The secrets are generated at run time (this file holds none).
+// validate/redact/hash/build`, with and without --json (and `show`, `budget -o`), must not print any of them on
+// stdout or stderr, nor write one into the audit log. The secrets are generated at run time (this file holds none).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
@@ -128,6 +128,11 @@ test('validate, redact, hash and build print no planted secret, with or without 
     run(home, root, ['build', '--task', 'task-local.json', '--project', root, '--no-cache', ...json], [0]);
     run(home, root, ['build', '--task', 'bad-task.json', '--project', root, ...json], [1]);
     run(home, root, ['audit', ...json], [0]);
+    // Summaries for people quote packet text: masked too.
+    if (json.length === 0) {
+      run(home, root, ['show', 'unredacted.json'], [0]);
+      run(home, root, ['budget', 'unredacted.json', '--max-tokens', '1000', '-o', path.join(root, `budgeted-${json.length}.json`), '--force'], [0]);
+    }
   }
   const audit = fs.readFileSync(path.join(home, 'context', 'audit.jsonl'), 'utf8');
   assertClean(audit, 'the audit log');
