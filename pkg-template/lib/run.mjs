@@ -97,9 +97,14 @@ function warnIfMadeByAnotherCommand(manifest, command, options) {
   const recorded = recordedCommand(command);
   if (same(recorded)) return;
   options.onWarning?.(
-    `the pack was made by \`${made.join(' ')}\`, not \`${recorded.join(' ')}\`; the contract is its identity, so its outputs were restored ` +
-      '(change the contract, e.g. a transform param, if the command changes the results)',
+    `the pack was made by \`${shellWords(made)}\`, not \`${shellWords(recorded)}\`; the contract is its identity, so its outputs were ` +
+      'restored (change the contract, e.g. a transform param, if the command changes the results)',
   );
+}
+
+/** argv as a shell would need it typed: words with spaces or special characters in single quotes. */
+function shellWords(argv) {
+  return argv.map((arg) => (/^[\w@%+=:,./-]+$/.test(arg) ? arg : `'${String(arg).replaceAll("'", "'\\''")}'`)).join(' ');
 }
 
 /** True when nothing is at `dir`, or an empty directory is. */

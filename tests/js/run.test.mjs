@@ -199,7 +199,7 @@ test('run: the command is recorded in provenance (secrets masked), not in the id
   const other = cli(['run', '--contract', project.contractPath, '--', process.execPath, 'other.mjs'], { home });
   assert.equal(other.code, 0, other.stderr);
   assert.equal(other.stdout, `${uri}\n`);
-  assert.match(other.stderr, /^warning: the pack was made by `.*produce\.mjs --token=\[REDACTED:[^\]]+\]`, not `.*other\.mjs`/m);
+  assert.match(other.stderr, /^warning: the pack was made by `.*produce\.mjs '--token=\[REDACTED:[^\]]+\]'`, not `.*other\.mjs`/m);
   assert.doesNotMatch(other.stderr, new RegExp(token));
   assert.equal(fs.readFileSync(path.join(project.outDir, 'result.txt'), 'utf8'), 'computed\n', 'the outputs were restored');
   assert.equal(runCount(project), 1);
