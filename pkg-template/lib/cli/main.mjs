@@ -115,7 +115,7 @@ async function runStandalone(spec, { json, stdout, stderr }) {
 }
 
 function writeResult(result, { json, stdout, stderr }) {
-  for (const warning of result.warnings ?? []) stderr.write(`warning: ${warning}\n`);
+  for (const warning of result.warnings ?? []) stderr.write(`warning: ${scrub(warning)}\n`);
   if (json) stdout.write(`${JSON.stringify(result.json, null, 2)}\n`);
   else if (result.text) stdout.write(`${result.text}\n`);
   if (result.note && !json) stderr.write(`${result.note}\n`);
