@@ -2,7 +2,7 @@
 // Builds the npm package `ctxpack`:
 //   1. build/wasm/     the Rust core compiled to wasm32 by wasm-pack (--target web), optimised by npm
 //                      binaryen's wasm-opt -O3 (Cargo.toml [package.metadata.wasm-pack]);
-//   2. build/package/  pkg-template/ + core/{ctxpack_core.js, ctxpack_core_bg.wasm, ctxpack_core.d.ts};
+//   2. build/package/  pkg-template/ + core/{ctxpack_core.js, ctxpack_core_bg.wasm, ctxpack_core.d.ts, snippets/};
 //   3. with --pack:    dist/ctxpack-<version>.tgz (npm pack of build/package).
 // Each step is skipped when the content hash of its inputs, kept in <output>.stamp, is unchanged.
 // Run scripts/setup.sh first (npm run build / npm run package do).
@@ -128,6 +128,14 @@ if (!force && readStamp(wasmDir) === wasmStamp && coreFiles.every((file) => exis
   if (!stderr.includes("Optimizing wasm binaries with `wasm-opt`")) fail("wasm-pack did not run wasm-opt");
   for (const file of coreFiles) if (!existsSync(join(wasmDir, file))) fail(`wasm-pack wrote no build/wasm/${file}`);
 
+  // wasm-bindgen declares a re-exported JS class as `let CtxpackError: unknown`; give it the class's declaration.
+  const declarations = join(wasmDir, "ctxpack_core.d.ts");
+  const reexported = "export let CtxpackError: unknown;";
+  const typings = readFileSync(declarations, "utf8");
+  if (!typings.includes(reexported)) fail(`build/wasm/ctxpack_core.d.ts does not declare CtxpackError as expected`);
+  const errorClass = readFileSync(join(root, "src", "interop", "ctxpack_error.d.ts"), "utf8").trim();
+  writeFileSync(declarations, typings.replace(reexported, errorClass));
+
   // Smoke test: the module instantiates and reports the crate's version.
   const core = await import(pathToFileURL(join(wasmDir, "ctxpack_core.js")).href);
   core.initSync({ module: readFileSync(join(wasmDir, "ctxpack_core_bg.wasm")) });
@@ -154,6 +162,8 @@ if (!force && existsSync(packageDir) && readStamp(packageDir) === packageStamp) 
   cpSync(join(root, "pkg-template"), staging, { recursive: true });
   mkdirSync(join(staging, "core"), { recursive: true });
   for (const file of coreFiles) cpSync(join(wasmDir, file), join(staging, "core", file));
+  // The JS the glue imports (the CtxpackError class, src/interop/ctxpack_error.js).
+  cpSync(join(wasmDir, "snippets"), join(staging, "core", "snippets"), { recursive: true });
   // The JSON Schema of context packets, for editors (also embedded in the core, which checks they agree).
   cpSync(join(root, "schema"), join(staging, "schema"), { recursive: true });
   rmSync(`${packageDir}.stamp`, { force: true });

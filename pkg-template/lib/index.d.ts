@@ -1,16 +1,11 @@
 // Type declarations for `ctxpack` (the JS API). The wasm core alone is `ctxpack/core`.
 
-/** Errors from this package and from the wasm core: `name` is "CtxpackError", `code` a stable `CTX_…` string. */
-export class CtxpackError extends Error {
-  constructor(code: string, message: string, details?: { hint?: string; subject?: string; cause?: unknown });
-  readonly name: 'CtxpackError';
-  /** e.g. "CTX_NOT_FOUND", "CTX_DIGEST_MISMATCH", "CTX_TARGET_EXISTS" */
-  code: string;
-  /** What to do next. */
-  hint: string | undefined;
-  /** The entry, path, field or URI concerned. */
-  subject: string | undefined;
-}
+/**
+ * Errors from this package, its registry client and the wasm core are all instances of this one class, the
+ * one `ctxpack/core` exports: `name` is "CtxpackError", `code` a stable `CTX_…` string, plus `hint` and `subject`.
+ */
+export { CtxpackError } from '../core/ctxpack_core.js';
+import type { CtxpackError } from '../core/ctxpack_core.js';
 
 /** True for a CtxpackError, whether thrown by this package or by the wasm core. */
 export function isCtxpackError(error: unknown): error is CtxpackError;
@@ -212,9 +207,11 @@ export type RunOptions = ContractSource &
     insecure?: boolean;
     concurrency?: number;
     env?: NodeJS.ProcessEnv;
-    /** E.g. the registry could not be reached, so the command ran. */
+    /** E.g. the registry could not be reached, so the command ran; or a hit was made by another command. */
     onWarning?: (message: string) => void;
     onEvent?: (event: RegistryEvent) => void;
+    /** Called just before the command is spawned (on a miss). */
+    onCommandStart?: () => void;
   };
 
 export interface RunResult {
@@ -331,6 +328,12 @@ export function login(
 /** Remove a registry's stored credentials like `docker logout`; removedFrom is null when there were none. */
 export function logout(registry: string, options?: { env?: NodeJS.ProcessEnv }): Promise<{ host: string; key: string; removedFrom: string | null }>;
 
+/**
+ * On a hit, put the pack's outputs in place (absent, empty or already holding them); on a miss, run the command
+ * (the outputs folder must be absent or empty: CTX_TARGET_EXISTS) and seed what it wrote, recording the command
+ * (secret-looking parts masked) in the pack's provenance. A failed command throws CTX_COMMAND_FAILED whose
+ * `exitCode` is its status, 127 when not found, 126 when not executable, 128 + n when signal n killed it.
+ */
 export function run(options: RunOptions): Promise<RunResult>;
 
 export const MEDIA_TYPES: Readonly<{

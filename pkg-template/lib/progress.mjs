@@ -20,10 +20,12 @@ export function phaseReporter(onProgress, phase, totalBytes) {
 
 /**
  * A bar on `stream` when it is a TTY and `enabled`; otherwise `onProgress` is undefined and nothing is drawn.
- * @returns {{onProgress?: (event: object) => void, print: (line: string) => void, stop: () => void}}
+ * The bar is one line cut to the terminal's width (a wrapped line could not be redrawn in place); `clear`
+ * takes it off the screen before something else writes there (the command `run` starts).
+ * @returns {{onProgress?: (event: object) => void, print: (line: string) => void, clear: () => void, stop: () => void}}
  */
 export function createProgressBar({ stream = process.stderr, enabled = true } = {}) {
-  if (!enabled || !stream.isTTY) return { onProgress: undefined, print: (line) => stream.write(`${line}\n`), stop() {} };
+  if (!enabled || !stream.isTTY) return { onProgress: undefined, print: (line) => stream.write(`${line}\n`), clear() {}, stop() {} };
   let phase;
   let phaseStart = 0;
   let lastDraw = 0;
@@ -43,7 +45,9 @@ export function createProgressBar({ stream = process.stderr, enabled = true } = 
     const barWidth = Math.max(10, Math.min(40, (stream.columns ?? 80) - label.length - text.length - 12));
     const filled = Math.round(fraction * barWidth);
     const bar = `${'#'.repeat(filled)}${'-'.repeat(barWidth - filled)}`;
-    stream.write(`\r\x1b[2K${label}[${bar}] ${String(Math.floor(fraction * 100)).padStart(3)}%  ${text}`);
+    const line = `${label}[${bar}] ${String(Math.floor(fraction * 100)).padStart(3)}%  ${text}`.trimEnd();
+    // One column short of the width: a line that fills the last column wraps on some terminals.
+    stream.write(`\r\x1b[2K${line.slice(0, Math.max(1, (stream.columns ?? 80) - 1))}`);
     drawn = true;
   };
 
@@ -69,6 +73,11 @@ export function createProgressBar({ stream = process.stderr, enabled = true } = 
       clear();
       stream.write(`${line}\n`);
       if (last) draw(last);
+    },
+    /** Take the bar off the screen until the next progress event. */
+    clear() {
+      clear();
+      last = undefined;
     },
     stop: clear,
   };

@@ -1,10 +1,13 @@
 // run: the Bazel-style job. Compute the contract's URI; on a hit (the pantry, else the configured registry),
 // put the outputs where the contract says and skip the command; on a miss, run the command and seed what it
-// wrote. With `push`, the pack then goes to the registry too.
+// wrote. With `push`, the pack then goes to the registry too. The contract is the identity, not the command:
+// the command is recorded in the pack's provenance, and a hit made by another command is restored with a warning.
 import fs from 'node:fs';
 import path from 'node:path';
 import { spawn } from 'node:child_process';
+import { constants as osConstants } from 'node:os';
 import { performance } from 'node:perf_hooks';
+import { redactText } from './core-node.mjs';
 import { CtxpackError, isCtxpackError, toCtxpackError } from './errors.mjs';
 import { computeIdentity } from './identity.mjs';
 import { openPantry } from './pantry.mjs';
@@ -24,8 +27,9 @@ const REGISTRY_DOWN = new Set(['CTX_REGISTRY_UNREACHABLE', 'CTX_REGISTRY_UNAVAIL
  *   command: string[], home?: string, cwd?: string, stdio?: import('node:child_process').StdioOptions,
  *   sourceDateEpoch?: number, followLinks?: boolean, lockTimeoutMs?: number, onProgress?: Function,
  *   registry?: string, push?: boolean, insecure?: boolean, concurrency?: number, env?: NodeJS.ProcessEnv,
- *   onWarning?: (message: string) => void,
- * }} options registry: default $CTXPACK_REGISTRY, then the config file; none configured means pantry only
+ *   onWarning?: (message: string) => void, onCommandStart?: () => void,
+ * }} options registry: default $CTXPACK_REGISTRY, then the config file; none configured means pantry only;
+ *   onCommandStart: called just before the command is spawned (the CLI clears its progress bar)
  * @returns {Promise<{uri: string, hit: boolean, source: 'pantry' | 'registry' | 'command', durationMs: number,
  *   exitCode: number | null, outputsPath: string, pushed?: object}>} exitCode is null on a hit (the command did not run)
  */
@@ -54,10 +58,19 @@ export async function run(options) {
   let source = openPantry(options).has(identity.uri) ? 'pantry' : undefined;
   if (source === undefined && (await pulledFromRegistry(identity.uri, options))) source = 'registry';
   if (source !== undefined) {
-    await materializeOutputs(identity.uri, outputsPath, options);
+    const { manifest } = await materializeOutputs(identity.uri, outputsPath, options);
+    warnIfMadeByAnotherCommand(manifest, command, options);
     return finish(source, null);
   }
 
+  // What the command leaves in the folder is packed: files already there would be packed with it.
+  if (!isAbsentOrEmpty(outputsPath)) {
+    throw new CtxpackError('CTX_TARGET_EXISTS', `the outputs folder ${outputsPath} is not empty, and the pantry has no pack of ${identity.uri}`, {
+      subject: identity.outputs[0].path,
+      hint: 'remove or empty it so that the pack holds only what the command writes; nothing was run',
+    });
+  }
+  options.onCommandStart?.();
   const exitCode = await runCommand(command, options);
   if (!fs.existsSync(outputsPath)) {
     throw new CtxpackError('CTX_COMMAND_FAILED', `the command succeeded but did not write ${outputsPath}`, {
@@ -65,8 +78,43 @@ export async function run(options) {
       hint: "make the command write its results to the contract's outputs path",
     });
   }
-  await seed(outputsPath, { ...options, identity });
+  await seed(outputsPath, { ...options, identity, provenance: { tool: 'ctxpack run', command: recordedCommand(command) } });
   return finish('command', exitCode);
+}
+
+/** The command as provenance records it: its argv, with anything a secret detector flags masked. */
+function recordedCommand(command) {
+  return command.map((arg) => redactText(arg).text);
+}
+
+/** A hit is the contract's pack whatever command made it; say so when that was another command. */
+function warnIfMadeByAnotherCommand(manifest, command, options) {
+  const made = manifest.provenance?.command;
+  if (!Array.isArray(made)) return;
+  const same = (given) => JSON.stringify(made) === JSON.stringify(given);
+  // Masking compiles the detectors (a few hundred ms): only when the command as given does not match.
+  if (same(command)) return;
+  const recorded = recordedCommand(command);
+  if (same(recorded)) return;
+  options.onWarning?.(
+    `the pack was made by \`${shellWords(made)}\`, not \`${shellWords(recorded)}\`; the contract is its identity, so its outputs were ` +
+      'restored (change the contract, e.g. a transform param, if the command changes the results)',
+  );
+}
+
+/** argv as a shell would need it typed: words with spaces or special characters in single quotes. */
+function shellWords(argv) {
+  return argv.map((arg) => (/^[\w@%+=:,./-]+$/.test(arg) ? arg : `'${String(arg).replaceAll("'", "'\\''")}'`)).join(' ');
+}
+
+/** True when nothing is at `dir`, or an empty directory is. */
+function isAbsentOrEmpty(dir) {
+  try {
+    return fs.statSync(dir).isDirectory() && fs.readdirSync(dir).length === 0;
+  } catch (error) {
+    if (error.code === 'ENOENT') return true;
+    throw toCtxpackError(error, dir);
+  }
 }
 
 /**
@@ -93,15 +141,22 @@ function transferOptions({ home, insecure, timeout, caFile, concurrency, env, on
   return { registry, home, insecure, timeout, caFile, concurrency, env, onProgress, onEvent };
 }
 
-/** Spawn without a shell; resolve with exit code 0, otherwise throw CTX_COMMAND_FAILED. */
+/**
+ * Spawn without a shell; resolve with exit code 0, otherwise throw CTX_COMMAND_FAILED whose `exitCode` is what
+ * a shell would report: the command's status, 127 when it was not found, 126 when it could not be executed,
+ * 128 + n when signal n killed it.
+ */
 function runCommand(command, { cwd, stdio = 'inherit' }) {
   return new Promise((resolve, reject) => {
     const child = spawn(command[0], command.slice(1), { cwd, stdio });
     child.on('error', (error) => {
-      reject(new CtxpackError('CTX_COMMAND_FAILED', `could not start ${command[0]}: ${error.code ?? error.message}`, {
+      const notFound = error.code === 'ENOENT';
+      const failure = new CtxpackError('CTX_COMMAND_FAILED', `could not start ${command[0]}: ${notFound ? 'command not found' : error.code ?? error.message}`, {
         subject: command[0],
-        hint: 'check the command name and that it is on PATH; nothing was stored',
-      }));
+        hint: notFound ? 'check the command name and that it is on PATH; nothing was stored' : 'check that the file is an executable program; nothing was stored',
+      });
+      failure.exitCode = notFound ? 127 : 126;
+      reject(failure);
     });
     child.on('close', (code, signal) => {
       if (code === 0) {
@@ -110,20 +165,22 @@ function runCommand(command, { cwd, stdio = 'inherit' }) {
       }
       const how = signal ? `was killed by ${signal}` : `exited with status ${code}`;
       const error = new CtxpackError('CTX_COMMAND_FAILED', `${command[0]} ${how}; nothing was stored`, { subject: command[0] });
-      error.exitCode = code;
+      error.exitCode = signal ? 128 + (osConstants.signals[signal] ?? 0) : code;
       reject(error);
     });
   });
 }
 
 /**
- * Put a pantry pack's outputs at `outputsPath`. A folder already holding exactly that tree is left alone;
- * any other non-empty folder is refused (CTX_TARGET_EXISTS) rather than overwritten.
+ * Put a pantry pack's outputs at `outputsPath`; returns the pantry's unpacked copy (with its manifest). A
+ * folder already holding exactly that tree is left alone; any other non-empty folder is refused
+ * (CTX_TARGET_EXISTS) rather than overwritten.
  */
 async function materializeOutputs(uri, outputsPath, options) {
   const copy = await materialize(uri, options);
-  if (await holdsTree(outputsPath, copy.manifest)) return;
+  if (await holdsTree(outputsPath, copy.manifest)) return copy;
   await fillFreshTarget(outputsPath, (tempDir) => copyTree(copy.path, copy.manifest.outputs.entries, tempDir));
+  return copy;
 }
 
 /** Does `dir` already hold exactly the manifest's tree? Cheap comparisons first, hashing only if they pass. */

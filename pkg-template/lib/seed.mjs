@@ -20,10 +20,11 @@ import { PACKAGE_VERSION } from './version.mjs';
 /**
  * @param {string} dir the output folder to pack
  * @param {import('./identity.mjs').ContractSource & {
- *   identity?: {uri: string, contract: object},
+ *   identity?: {uri: string, contract: object}, provenance?: object,
  *   home?: string, sourceDateEpoch?: number, followLinks?: boolean, lockTimeoutMs?: number,
  *   onProgress?: (event: {phase: string, bytes: number, totalBytes: number}) => void,
- * }} options `identity` (from computeIdentity) skips hashing the inputs again
+ * }} options `identity` (from computeIdentity) skips hashing the inputs again; `provenance`: fields added to
+ *   (or replacing) the pack's provenance, which is never part of its identity
  */
 export async function seed(dir, options = {}) {
   assertDirectory(dir);
@@ -46,6 +47,7 @@ export async function seed(dir, options = {}) {
         ctxpack_version: PACKAGE_VERSION,
         platform: `${process.platform}-${process.arch} node-${process.versions.node}`,
         tool: 'ctxpack seed',
+        ...options.provenance,
       },
     });
 

@@ -1,6 +1,7 @@
 //! The context audit log: append-only JSON Lines, each entry chained to the one before by its hash.
 //!
-//! An entry is the host's event (`event`, `time`, and whatever else it records) plus three fields ctxpack adds:
+//! An entry is the host's event (`event`, `time`, and whatever else it records; any string in it that a built-in
+//! detector flags is masked as `[REDACTED:<rule-id>]`) plus three fields ctxpack adds:
 //!
 //! - `seq`: 1 for the first entry, then one more per line, so it equals the line number;
 //! - `prev`: the previous entry's `hash`, or [`GENESIS`] (`sha256:` and 64 zeros) for the first entry — a value
@@ -19,6 +20,7 @@
 //! interrupted write leaves, and is reported as such (a host appending to such a log must add the `\n` first).
 //! Every problem is [`ErrorCode::AuditBroken`] naming the first bad line (`line 7`) as its subject.
 
+use crate::context::violation::scrub;
 use crate::digest::Digest;
 use crate::error::{Error, ErrorCode, Result};
 use crate::jcs;
@@ -86,7 +88,7 @@ pub fn next_line(head: Option<&AuditHead>, event: &Value) -> Result<(String, Aud
     }
     let seq = head.map_or(1, |h| h.seq + 1);
     let prev = head.map_or(GENESIS.to_string(), |h| h.hash.to_string());
-    let mut entry: Map<String, Value> = fields.clone();
+    let mut entry: Map<String, Value> = fields.iter().map(|(key, value)| (key.clone(), masked(value))).collect();
     entry.insert("seq".into(), Value::from(seq));
     entry.insert("prev".into(), Value::String(prev));
     let mut entry = Value::Object(entry);
@@ -97,6 +99,17 @@ pub fn next_line(head: Option<&AuditHead>, event: &Value) -> Result<(String, Aud
     // JCS writes UTF-8 (strings as they came, escapes only where JSON needs them): nothing is replaced here.
     let line = String::from_utf8_lossy(&jcs::canonicalize(&entry)?).into_owned();
     Ok((line, AuditHead { seq, hash }))
+}
+
+/// `value` with every string a built-in detector flags masked: an event records ids, codes and places, and a
+/// task id or path that holds a secret must not carry it into the log.
+fn masked(value: &Value) -> Value {
+    match value {
+        Value::String(text) => Value::String(scrub(text)),
+        Value::Array(items) => Value::Array(items.iter().map(masked).collect()),
+        Value::Object(map) => Value::Object(map.iter().map(|(key, value)| (key.clone(), masked(value))).collect()),
+        other => other.clone(),
+    }
 }
 
 /// Checks every line of `log` and, when given, that the log ends exactly at `head`.
@@ -117,7 +130,7 @@ pub fn verify(log: &str, head: Option<&AuditHead>) -> Result<AuditReport> {
             Err(_) if !terminated => {
                 return Err(broken("is incomplete: the log ends inside it, as an interrupted write leaves it".into()))
             }
-            Err(e) => return Err(broken(format!("is not JSON: {}", e.message))),
+            Err(e) => return Err(broken(format!("is not JSON: {}", scrub(&e.message)))),
         };
         let Value::Object(mut entry) = value else { return Err(broken("is not a JSON object".into())) };
         let recorded = entry.remove("hash");
@@ -315,6 +328,21 @@ mod tests {
         for time in ["2026-01-02T03:04:05.123Z", "2026-01-02t03:04:05+05:30", "2026-01-02T23:59:60-00:00"] {
             assert!(next_line(None, &json!({ "event": "cache_hit", "time": time })).is_ok(), "{time}");
         }
+    }
+
+    #[test]
+    fn strings_that_hold_a_secret_are_masked_before_the_line_is_hashed() {
+        let token =
+            format!("gh{}_{}", 'p', crate::context::detect::tests::fake("abcdefghijKLMNOPQRST0123456789", 36, 7));
+        let event = json!({ "event": "validation_failed", "time": "2026-01-02T03:04:05Z", "task_id": token,
+                             "paths": [format!("header.{token}")], "codes": ["enum"] });
+        let (line, head) = next_line(None, &event).unwrap();
+        assert!(!line.contains(&token), "{line}");
+        let entry: Value = serde_json::from_str(&line).unwrap();
+        assert_eq!(entry["task_id"], "[REDACTED:github-personal-access-token]");
+        assert_eq!(entry["paths"][0], "header.[REDACTED:github-personal-access-token]");
+        assert_eq!(entry["codes"][0], "enum");
+        assert_eq!(verify(&format!("{line}\n"), Some(&head)).unwrap().entries, 1);
     }
 
     #[test]

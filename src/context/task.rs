@@ -69,8 +69,8 @@ pub fn parse_task(doc: &Value) -> Result<TaskSpec> {
     let privacy = match r.text(top, "privacy", "privacy").as_deref() {
         None | Some("local_only") => Privacy::LocalOnly,
         Some("remote_allowed") => Privacy::RemoteAllowed,
-        Some(other) => {
-            r.push("privacy", "enum", format!("{other:?} is not one of local_only, remote_allowed"));
+        Some(_) => {
+            r.push("privacy", "enum", "is not one of local_only, remote_allowed");
             Privacy::LocalOnly
         }
     };
@@ -235,7 +235,7 @@ impl Reader {
         let b = path.as_bytes();
         let drive = b.len() >= 2 && b[0].is_ascii_alphabetic() && b[1] == b':';
         if path.starts_with(['/', '\\']) || drive || path.split(['/', '\\']).any(|s| s == "..") {
-            self.push(at, "absolute_path", format!("{path:?} must be relative to the project root, without '..'"));
+            self.push(at, "absolute_path", "must be relative to the project root, without '..'");
         }
     }
 }

@@ -1,6 +1,6 @@
 //! The JavaScript boundary: every `JsValue` conversion lives under this module, and nothing here decides
-//! anything. Names are camelCase; every error is a JS `Error` named `CtxpackError` carrying `code`, `hint`
-//! and `subject`.
+//! anything. Names are camelCase; every error is an instance of the JS class `CtxpackError`
+//! (`ctxpack_error.js`, re-exported from the glue) carrying `code`, `hint` and `subject`.
 
 mod archive;
 mod chunks;
@@ -24,17 +24,21 @@ use serde_json::Value;
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 
-/// Converts a core error into the JS error every ctxpack host throws.
+// The error class every ctxpack error is an instance of, defined in JS (it extends `Error`) and re-exported from
+// the glue, so hosts import this very class from `ctxpack/core`.
+#[wasm_bindgen(module = "/src/interop/ctxpack_error.js")]
+extern "C" {
+    #[wasm_bindgen(extends = js_sys::Error, reexport)]
+    type CtxpackError;
+
+    #[wasm_bindgen(constructor)]
+    fn new(code: &str, message: &str, details: &JsValue) -> CtxpackError;
+}
+
+/// Converts a core error into the `CtxpackError` every ctxpack host throws.
 pub(crate) fn to_js_error(e: Error) -> JsValue {
-    let error = js_sys::Error::new(&e.message);
-    error.set_name("CtxpackError");
-    let object: &JsValue = error.as_ref();
-    set(object, "code", &e.code.as_str().into());
-    set(object, "hint", &e.hint.into());
-    if let Some(subject) = e.subject {
-        set(object, "subject", &subject.into());
-    }
-    error.into()
+    let details = object(&[("hint", e.hint.into()), ("subject", e.subject.map_or(JsValue::UNDEFINED, JsValue::from))]);
+    CtxpackError::new(e.code.as_str(), &e.message, &details).into()
 }
 
 pub(crate) fn set(object: &JsValue, key: &str, value: &JsValue) {

@@ -196,27 +196,12 @@ fn image_manifest(
 }
 
 /// Reads and checks an image manifest of either kind, choosing the kind by `artifactType`, or by the
-/// config's media type when there is none (the OCI rule). Any other artifact is `CTX_OCI_INVALID`.
+/// config's media type when there is none (the OCI rule). Any other artifact (a container image, an index,
+/// another tool's artifact) is `CTX_OCI_INVALID` at `artifactType`, saying what it is instead.
 pub fn parse_manifest(bytes: &[u8]) -> Result<OciArtifact> {
-    let manifest = parse_image_manifest(bytes)?;
-    let artifact_type = match manifest.get("artifactType") {
-        Some(Value::String(t)) => ArtifactKind::from_artifact_type(t).ok_or_else(|| {
-            invalid(format!("artifact type {t:?} is neither {ARTIFACT_TYPE_PACK:?} nor {ARTIFACT_TYPE_EXECUTION:?}"))
-                .at("artifactType")
-        })?,
-        Some(_) => return Err(invalid("must be a string").at("artifactType")),
-        None => {
-            let config = manifest_config(&manifest)?;
-            ArtifactKind::from_config_type(&config.media_type).ok_or_else(|| {
-                invalid(format!(
-                    "without an artifactType, config media type {:?} is neither {MEDIA_TYPE_PACK_CONFIG:?} nor \
-                     {MEDIA_TYPE_EXECUTION_CONFIG:?}",
-                    config.media_type
-                ))
-                .at("config.mediaType")
-            })?
-        }
-    };
+    let manifest = parse_document(bytes, "image manifest")?;
+    let artifact_type = artifact_kind(&manifest).ok_or_else(|| foreign(&manifest))?;
+    expect_header(&manifest, MEDIA_TYPE_MANIFEST)?;
     Ok(match artifact_type {
         ArtifactKind::Pack => {
             let PackOciManifest { uri, created, config, layers, .. } = pack_manifest_from_value(&manifest)?;
@@ -227,6 +212,41 @@ pub fn parse_manifest(bytes: &[u8]) -> Result<OciArtifact> {
             OciArtifact { artifact_type, uri, created, config, layers: blobs }
         }
     })
+}
+
+/// The kind of ctxpack artifact a manifest says it is: its `artifactType`, else its config's media type.
+fn artifact_kind(manifest: &Value) -> Option<ArtifactKind> {
+    match manifest.get("artifactType") {
+        Some(Value::String(t)) => ArtifactKind::from_artifact_type(t),
+        Some(_) => None,
+        None => manifest
+            .get("config")
+            .and_then(|config| config.get("mediaType"))
+            .and_then(Value::as_str)
+            .and_then(ArtifactKind::from_config_type),
+    }
+}
+
+/// The error for a manifest ctxpack did not write, naming what it is: `artifactType`, `mediaType` and, when
+/// there is no artifactType, the config's media type (which then says what the artifact is).
+fn foreign(manifest: &Value) -> Error {
+    let named = |value: Option<&Value>| match value {
+        None => "none".to_string(),
+        Some(Value::String(s)) => s.clone(),
+        Some(other) => other.to_string(),
+    };
+    let mut found = format!(
+        "artifactType {} / mediaType {}",
+        named(manifest.get("artifactType")),
+        named(manifest.get("mediaType"))
+    );
+    if manifest.get("artifactType").is_none() {
+        found.push_str(&format!(" / config {}", named(manifest.get("config").and_then(|c| c.get("mediaType")))));
+    }
+    invalid(format!("the image manifest is not a ctxpack pack ({found})")).at("artifactType").hint(format!(
+        "this is something ctxpack did not write (a container image, another tool's artifact); ctxpack reads image \
+         manifests with artifactType {ARTIFACT_TYPE_PACK} or {ARTIFACT_TYPE_EXECUTION}"
+    ))
 }
 
 fn parse_image_manifest(bytes: &[u8]) -> Result<Value> {
@@ -392,14 +412,31 @@ mod tests {
         value["artifactType"] = json!("application/vnd.other");
         let e = parse_manifest(value.to_string().as_bytes()).unwrap_err();
         assert_eq!((e.code, e.subject.as_deref()), (ErrorCode::OciInvalid, Some("artifactType")));
-        assert!(e.message.contains("application/vnd.other"), "{}", e.message);
+        assert_eq!(
+            e.message,
+            format!("artifactType: the image manifest is not a ctxpack pack (artifactType application/vnd.other / mediaType {MEDIA_TYPE_MANIFEST})")
+        );
+        assert!(e.hint.contains("ctxpack did not write") && !e.hint.contains("layout"), "{}", e.hint);
 
+        // A container image: no artifactType, an image config.
         let mut value = execution_value();
         value.as_object_mut().unwrap().remove("artifactType");
         value["config"]["mediaType"] = json!("application/vnd.oci.image.config.v1+json");
         let e = parse_manifest(value.to_string().as_bytes()).unwrap_err();
-        assert_eq!((e.code, e.subject.as_deref()), (ErrorCode::OciInvalid, Some("config.mediaType")));
-        assert!(e.message.contains("application/vnd.oci.image.config.v1+json"), "{}", e.message);
+        assert_eq!((e.code, e.subject.as_deref()), (ErrorCode::OciInvalid, Some("artifactType")));
+        assert!(
+            e.message.ends_with(&format!(
+                "(artifactType none / mediaType {MEDIA_TYPE_MANIFEST} / config application/vnd.oci.image.config.v1+json)"
+            )),
+            "{}",
+            e.message
+        );
+
+        // An index (a multi-platform image) is no ctxpack artifact either.
+        let index = json!({"schemaVersion": 2, "mediaType": MEDIA_TYPE_INDEX, "manifests": []});
+        let e = parse_manifest(index.to_string().as_bytes()).unwrap_err();
+        assert_eq!(e.subject.as_deref(), Some("artifactType"));
+        assert!(e.message.contains(&format!("mediaType {MEDIA_TYPE_INDEX} / config none")), "{}", e.message);
 
         // The artifactType chooses the parser, which then checks the rest.
         let mut value = execution_value();

@@ -1,9 +1,10 @@
-// The command line itself: help, usage errors, JSON documents, exit codes, --home.
+// The command line itself: help, --version, usage errors in ctxpack's own words with "did you mean", JSON
+// documents, exit codes, --home, the progress bar.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
-import { cli, makeProject, tempDir, writeOutputs } from './helpers.mjs';
+import { cli, makeProject, PACKAGE_DIR, tempDir, writeOutputs } from './helpers.mjs';
 
 const COMMANDS = ['id', 'seed', 'inspect', 'verify', 'export', 'unpack', 'ls', 'rm', 'gc', 'run', 'push', 'pull', 'resolve', 'copy', 'import', 'login', 'trace', 'version'];
 
@@ -91,4 +92,97 @@ test('without a TTY there is no progress output, and stdout holds only the resul
   assert.equal(result.code, 0, result.stderr);
   assert.doesNotMatch(result.stderr, /\r|\x1b\[/);
   assert.equal(result.stdout.split('\n').filter(Boolean).length, 1);
+});
+
+test('--version, -V and `help <command>` work as in git and docker', () => {
+  const version = cli(['version']).stdout;
+  for (const args of [['--version'], ['-V'], ['--home', '/nowhere', '--version']]) {
+    const result = cli(args);
+    assert.equal(result.code, 0, result.stderr);
+    assert.equal(result.stdout, version, args.join(' '));
+  }
+  assert.deepEqual(Object.keys(cli(['-V', '--json']).json()).sort(), ['core', 'node', 'version']);
+
+  assert.equal(cli(['help']).stdout, cli(['--help']).stdout);
+  assert.match(cli(['--help']).stdout, /-V, --version/);
+  for (const [args, usage] of [
+    [['help', 'run'], 'run --contract'],
+    [['help', 'trace'], 'trace <command>'],
+    [['help', 'trace', 'diff'], 'trace diff'],
+    [['help', 'context', 'validate'], 'context validate'],
+  ]) {
+    const result = cli(args);
+    assert.equal(result.code, 0, result.stderr);
+    assert.ok(result.stdout.startsWith(`Usage: ctxpack ${usage}`), `${args.join(' ')}: ${result.stdout}`);
+    assert.equal(result.stdout, cli([...args.slice(1), '--help']).stdout);
+  }
+});
+
+test('a misspelled command, subcommand or option gets "did you mean"', () => {
+  const cases = [
+    [['pul'], /^error\[CTX_USAGE\]: unknown command "pul"; did you mean `pull`\?$/m],
+    [['verfy', 'x'], /did you mean `verify`\?/],
+    [['help', 'ispect'], /unknown command "ispect"; did you mean `inspect`\?/],
+    [['trace', 'dif'], /^error\[CTX_USAGE\]: unknown trace command "dif"; did you mean `trace diff`\?$/m],
+    [['context', 'valdate', 'p.yaml'], /did you mean `context validate`\?/],
+    [['seed', '--contrat', 'x'], /^error\[CTX_USAGE\]: unknown option --contrat; did you mean --contract\?$/m],
+    [['ls', '--jsn'], /unknown option --jsn; did you mean --json\?/],
+    [['push', '--regsitry', 'r', 'ctx://sha256:x'], /did you mean --registry\?/],
+  ];
+  for (const [args, expected] of cases) {
+    const result = cli(args);
+    assert.equal(result.code, 2, args.join(' '));
+    assert.match(result.stderr, expected, args.join(' '));
+  }
+  const nothingClose = cli(['frobnicate']);
+  assert.match(nothingClose.stderr, /^error\[CTX_USAGE\]: unknown command "frobnicate"$/m);
+});
+
+test("Node's parseArgs wording never reaches the user: every command-line mistake is ctxpack's own CTX_USAGE", () => {
+  const cases = [
+    [['seed', 'out', '--contract'], /^error\[CTX_USAGE\]: --contract needs a value$/m],
+    [['export', 'ctx://sha256:x', '-o'], /^error\[CTX_USAGE\]: -o needs a value$/m],
+    [['seed', 'out', '--contract', '--follow-links'], /--contract needs a value, but the option --follow-links follows it/],
+    [['ls', '--json=yes'], /--json takes no value/],
+    [['ls', '-x'], /^error\[CTX_USAGE\]: unknown option -x$/m],
+    [['ls', 'extra'], /^error\[CTX_USAGE\]: unexpected argument "extra": ls takes no arguments/m],
+    [['verify'], /^error\[CTX_USAGE\]: verify needs 1 argument/m],
+    [['id'], /^error\[CTX_USAGE\]: id needs --contract/m],
+  ];
+  const nodeWording = /Unknown option '|argument missing|argument is ambiguous|does not take an argument|Unexpected argument '|ERR_PARSE_ARGS|To specify a positional/;
+  for (const [args, expected] of cases) {
+    const result = cli(args);
+    assert.equal(result.code, 2, `${args.join(' ')}: ${result.stderr}`);
+    assert.match(result.stderr, expected, args.join(' '));
+    assert.doesNotMatch(result.stderr, nodeWording, args.join(' '));
+    assert.match(result.stderr, /hint: .*run `ctxpack (help \S+|--help)`/, args.join(' '));
+    const json = cli([...args, '--json']);
+    assert.equal(json.json().error.code, 'CTX_USAGE', args.join(' '));
+    assert.doesNotMatch(json.stdout, nodeWording);
+  }
+});
+
+test('an option value may start with a dash when attached with =', (t) => {
+  const cwd = tempDir(t);
+  const attached = cli(['ls', '--home=-odd-name', '--json'], { cwd });
+  assert.equal(attached.code, 0, attached.stderr);
+  assert.deepEqual(attached.json(), { packs: [] });
+});
+
+test('the progress bar fits the terminal, and clear() takes it off the line', async () => {
+  const { createProgressBar } = await import(path.join(PACKAGE_DIR, 'lib', 'progress.mjs'));
+  for (const columns of [20, 45, 200]) {
+    const written = [];
+    const stream = { isTTY: true, columns, write: (text) => written.push(text) };
+    const bar = createProgressBar({ stream });
+    bar.onProgress({ phase: 'push', bytes: 0, totalBytes: 5 * 1024 ** 3 });
+    bar.onProgress({ phase: 'push', bytes: 5 * 1024 ** 3, totalBytes: 5 * 1024 ** 3 });
+    const drawn = written.filter((text) => text.startsWith('\r\x1b[2K') && text.length > 5).map((text) => text.slice(5));
+    assert.ok(drawn.length > 0);
+    for (const line of drawn) assert.ok(line.length < columns && !line.includes('\n'), `${columns} columns: ${JSON.stringify(line)}`);
+    bar.clear();
+    assert.equal(written.at(-1), '\r\x1b[2K');
+    bar.print('warning: x');
+    assert.deepEqual(written.slice(-1), ['warning: x\n'], 'a cleared bar is not drawn again under a warning');
+  }
 });

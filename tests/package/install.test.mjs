@@ -89,9 +89,12 @@ test("the tarball holds the CLI, the JS API with its type declarations and the w
     "package/core/ctxpack_core_bg.wasm",
     "package/core/web.js",
     "package/core/web.d.ts",
+    "package/LICENSE",
   ]) {
     assert.ok(listing.includes(file), `${file} missing from ${tarball}`);
   }
+  // The glue imports the CtxpackError class from a snippet wasm-bindgen names by a hash.
+  assert.ok(listing.some((file) => /^package\/core\/snippets\/.+\/ctxpack_error\.js$/.test(file)), `the CtxpackError snippet is missing from ${tarball}`);
   const manifest = JSON.parse(readFileSync(join(dir, "node_modules", "ctxpack", "package.json"), "utf8"));
   assert.equal(manifest.name, "ctxpack");
   assert.equal(manifest.version, version);

@@ -1,12 +1,17 @@
 // The `ctxpack` command line: global options, dispatch to one module per command, output and errors.
-// Exit codes: 0 success, 1 error, 2 usage error, 3 a context packet blocked from a remote model; a command may return others (`trace diff`: 1 when they differ).
+// Exit codes: 0 success, 1 error, 2 usage error, 3 a context packet blocked from a remote model; a command may
+// return others (`trace diff`: 1 when they differ; `run`: its command's own status when that command failed).
+// `ctxpack help <command>` and `ctxpack --version` (-V) work as in git and docker; misspelled commands and
+// options get a "did you mean".
 // With --json, stdout holds exactly one JSON document (the result, or {"error": {...}}); without it, errors go
 // to stderr as `error[CTX_…]: message` + hint.
 // Warnings (`warning: …`) and registry retries go to stderr in both modes.
-import { parseArgs } from 'node:util';
+import { redactText } from '../core-node.mjs';
 import { isCtxpackError, toCtxpackError } from '../errors.mjs';
 import { createProgressBar } from '../progress.mjs';
-import { GLOBAL_OPTIONS, commandHelp, globalHelp, usageError } from './shared.mjs';
+import { parseCommandArgs, positionalsOf, splitCommand } from './arguments.mjs';
+import { commandHelp, globalHelp, usageError } from './shared.mjs';
+import { didYouMean } from './suggest.mjs';
 import contextCommand from './context.mjs';
 import copyCommand from './copy.mjs';
 import exportCommand from './export.mjs';
@@ -62,18 +67,21 @@ export async function main(args, { stdin = process.stdin, stdout = process.stdou
   const json = wantsJson(args);
   let progress;
   try {
-    const { command, rest } = splitCommand(args);
+    const { command, rest, before } = splitCommand(args);
+    if (before.some((arg) => arg === '--version' || arg === '-V')) return await runStandalone(versionCommand, { json, stdout, stderr });
     if (command === undefined) {
       const asked = rest.includes('--help') || rest.includes('-h');
       (asked ? stdout : stderr).write(globalHelp(COMMANDS));
       return asked ? 0 : 2;
     }
-    const found = COMMANDS.find((candidate) => candidate.name === command);
-    if (!found) throw usageError(`unknown command "${command}"`, 'run `ctxpack --help` for the list of commands');
-    const { spec, args: commandArgs } = selectSubcommand(found, rest);
-    if (spec === undefined) {
+    if (command === 'help') {
+      stdout.write(helpFor(positionalsOf(rest)));
+      return 0;
+    }
+    const { spec, args: commandArgs } = selectSubcommand(findCommand(command), rest);
+    if (spec.subcommands) {
       const asked = rest.includes('--help') || rest.includes('-h');
-      (asked ? stdout : stderr).write(`${commandHelp(found).trim()}\n`);
+      (asked ? stdout : stderr).write(`${commandHelp(spec).trim()}\n`);
       return asked ? 0 : 2;
     }
     const parsed = parseCommandArgs(spec, commandArgs);
@@ -89,7 +97,8 @@ export async function main(args, { stdin = process.stdin, stdout = process.stdou
       json,
       home: parsed.values.home,
       onProgress: progress.onProgress,
-      warn: (message) => progress.print(`warning: ${message}`),
+      clearProgress: progress.clear,
+      warn: (message) => progress.print(`warning: ${scrub(message)}`),
       // Retries and resumes explain a slow transfer; auth and mount events are routine.
       onEvent: (event) => {
         if (event.kind === 'retry' || event.kind === 'resume') progress.print(`${event.kind}: ${event.message}`);
@@ -97,29 +106,51 @@ export async function main(args, { stdin = process.stdin, stdout = process.stdou
       streams: { stdin, stdout, stderr },
     });
     progress.stop();
-    for (const warning of result.warnings ?? []) stderr.write(`warning: ${warning}\n`);
-    if (json) stdout.write(`${JSON.stringify(result.json, null, 2)}\n`);
-    else if (result.text) stdout.write(`${result.text}\n`);
-    if (result.note && !json) stderr.write(`${result.note}\n`);
-    return result.exitCode ?? 0;
+    return writeResult(result, { json, stdout, stderr });
   } catch (caught) {
     progress?.stop();
     return reportError(toCtxpackError(caught), { json, stdout, stderr });
   }
 }
 
+/** A command run without its own arguments (`ctxpack --version` is `ctxpack version`). */
+async function runStandalone(spec, { json, stdout, stderr }) {
+  return writeResult(await spec.run({ values: {}, positionals: [], json }), { json, stdout, stderr });
+}
+
+function writeResult(result, { json, stdout, stderr }) {
+  for (const warning of result.warnings ?? []) stderr.write(`warning: ${scrub(warning)}\n`);
+  if (json) stdout.write(`${JSON.stringify(result.json, null, 2)}\n`);
+  else if (result.text) stdout.write(`${result.text}\n`);
+  if (result.note && !json) stderr.write(`${result.note}\n`);
+  return result.exitCode ?? 0;
+}
+
 function reportError(error, { json, stdout, stderr }) {
   const expected = isCtxpackError(error);
   const code = expected ? error.code : 'CTX_INTERNAL';
-  const hint = expected ? error.hint : 'this is a bug in ctxpack; please report it with the trace below';
+  const hint = scrub(expected ? error.hint : 'this is a bug in ctxpack; please report it with the trace below');
+  const message = scrub(error.message);
+  // `run` exits with its command's own status (127 not found, 128+n killed by signal n), like `docker run`.
+  const commandStatus = code === 'CTX_COMMAND_FAILED' && Number.isInteger(error.exitCode) && error.exitCode > 0 ? error.exitCode : undefined;
   if (json) {
-    stdout.write(`${JSON.stringify({ error: { code, message: error.message, hint, subject: expected ? error.subject : undefined } }, null, 2)}\n`);
+    const subject = expected ? scrub(error.subject) : undefined;
+    stdout.write(`${JSON.stringify({ error: { code, message, hint, subject, exitCode: commandStatus } }, null, 2)}\n`);
   } else {
-    stderr.write(`error[${code}]: ${error.message}\n`);
+    stderr.write(`error[${code}]: ${message}\n`);
     if (hint) stderr.write(`  hint: ${hint}\n`);
-    if (!expected) stderr.write(`${error.stack}\n`);
+    if (!expected) stderr.write(`${scrub(error.stack)}\n`);
   }
+  if (commandStatus !== undefined) return commandStatus;
   return code === 'CTX_USAGE' ? 2 : code === 'CTX_PACKET_BLOCKED' ? 3 : 1;
+}
+
+/**
+ * Errors and warnings can quote what the user typed or a server said (a token given as an argument, a URL with
+ * a password): whatever the built-in detectors flag is masked before it is printed.
+ */
+function scrub(text) {
+  return typeof text === 'string' ? redactText(text).text : text;
 }
 
 /** --json is honoured even when the rest of the command line is wrong, so errors come out as JSON too. */
@@ -128,65 +159,35 @@ function wantsJson(args) {
   return (terminator === -1 ? args : args.slice(0, terminator)).includes('--json');
 }
 
-/** The command is the first positional argument; global options may come before it. */
-function splitCommand(args) {
-  const { tokens } = parseArgs({ args, options: GLOBAL_OPTIONS, strict: false, allowPositionals: true, tokens: true });
-  const first = tokens.find((token) => token.kind === 'positional' || token.kind === 'option-terminator');
-  if (!first || first.kind !== 'positional') return { command: undefined, rest: args };
-  return { command: first.value, rest: [...args.slice(0, first.index), ...args.slice(first.index + 1)] };
+function findCommand(name) {
+  const found = COMMANDS.find((candidate) => candidate.name === name);
+  if (found) return found;
+  const names = [...COMMANDS.map((candidate) => candidate.name), 'help'];
+  throw usageError(`unknown command "${name}"${didYouMean(name, names, (match) => `\`${match}\``)}`, 'run `ctxpack --help` for the list of commands');
 }
 
 /**
  * A command group (`trace`) runs the subcommand its first positional names (`trace diff …` → the "trace diff"
- * module). `spec` is undefined when no subcommand was given.
+ * module). Without a subcommand, the group itself is returned (its help is printed).
  */
 function selectSubcommand(group, args) {
   if (!group.subcommands) return { spec: group, args };
   const { command, rest } = splitCommand(args);
-  if (command === undefined) return { spec: undefined, args };
+  if (command === undefined) return { spec: group, args };
   const spec = group.subcommands.find((candidate) => candidate.name === `${group.name} ${command}`);
-  if (!spec) throw usageError(`unknown ${group.name} command "${command}"`, `run \`ctxpack ${group.name} --help\` for the list of commands`);
+  if (!spec) {
+    const names = group.subcommands.map((candidate) => candidate.name.slice(group.name.length + 1));
+    throw usageError(
+      `unknown ${group.name} command "${command}"${didYouMean(command, names, (match) => `\`${group.name} ${match}\``)}`,
+      `run \`ctxpack help ${group.name}\` for the list of commands`,
+    );
+  }
   return { spec, args: rest };
 }
 
-function parseCommandArgs(spec, args) {
-  let parsed;
-  try {
-    parsed = parseArgs({
-      args,
-      options: parseArgsOptions({ ...GLOBAL_OPTIONS, ...spec.options }),
-      allowPositionals: true,
-      strict: true,
-      tokens: true,
-    });
-  } catch (error) {
-    throw usageError(error.message, `run \`ctxpack ${spec.name} --help\` for the usage`);
-  }
-  const terminator = parsed.tokens.find((token) => token.kind === 'option-terminator');
-  const before = parsed.tokens.filter((token) => token.kind === 'positional' && (!terminator || token.index < terminator.index));
-  const afterTerminator = terminator ? args.slice(terminator.index + 1) : [];
-  const positionals = spec.acceptsCommand ? before.map((token) => token.value) : parsed.positionals;
-  if (!parsed.values.help) {
-    const [min, max] = spec.positionals;
-    if (positionals.length < min || positionals.length > max) {
-      throw usageError(`${spec.name} takes ${describeCount(min, max)}: ${spec.synopsis}`, `run \`ctxpack ${spec.name} --help\` for the usage`);
-    }
-    for (const [name, option] of Object.entries(spec.options)) {
-      if (option.required && parsed.values[name] === undefined) {
-        throw usageError(`${spec.name} needs --${name}: ${spec.synopsis}`, `run \`ctxpack ${spec.name} --help\` for the usage`);
-      }
-    }
-  }
-  return { values: parsed.values, positionals, afterTerminator };
-}
-
-/** parseArgs's view of our option table (which also says which options are required). */
-function parseArgsOptions(options) {
-  return Object.fromEntries(Object.entries(options).map(([name, { type, short }]) => [name, short ? { type, short } : { type }]));
-}
-
-function describeCount(min, max) {
-  if (max === Infinity) return `at least ${min} argument${min === 1 ? '' : 's'}`;
-  if (min === max) return min === 0 ? 'no arguments' : `${min} argument${min === 1 ? '' : 's'}`;
-  return `${min} to ${max} arguments`;
+/** `ctxpack help [command [subcommand]]`: the help text, on stdout. */
+function helpFor(words) {
+  if (words.length === 0) return globalHelp(COMMANDS);
+  const { spec } = selectSubcommand(findCommand(words[0]), words.slice(1));
+  return `${commandHelp(spec).trim()}\n`;
 }

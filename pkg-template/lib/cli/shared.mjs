@@ -63,8 +63,9 @@ Commands:
 ${lines.join('\n')}
 
 ${GLOBAL_HELP_LINES}
+  -V, --version  print the versions of ctxpack, its core and Node (before any command)
 
-Run \`ctxpack <command> --help\` for a command's options.
+Run \`ctxpack help <command>\` (or \`ctxpack <command> --help\`) for a command's options.
 `;
 }
 

@@ -12,6 +12,7 @@ import * as core from '../core-node.mjs';
 import { CtxpackError } from '../errors.mjs';
 import { ARTIFACT_TYPES, Pantry } from '../pantry.mjs';
 import { registerCleanup } from '../signal-cleanup.mjs';
+import { fetchSourceManifest, notFoundError } from './foreign.mjs';
 import { LayoutStore } from './pantry-store.mjs';
 
 export const DEFAULT_CONCURRENCY = 4;
@@ -41,14 +42,8 @@ async function copyGraph(from, to, uri, { concurrency = DEFAULT_CONCURRENCY, mou
     return { uri: canonical, kind, manifest: present, alreadyPresent: true, fallback: false, blobs: { total: 0, transferred: 0, skipped: 0, mounted: 0 }, bytes: 0 };
   }
   const manifest = await from.resolve(canonical);
-  if (!manifest) {
-    throw new CtxpackError('CTX_NOT_FOUND', `${canonical} is not in the ${from.describe()}`, {
-      subject: canonical,
-      hint: 'check the URI and the registry or directory; `ctxpack resolve <uri>` says where a pack is',
-    });
-  }
-  const manifestBytes = await from.fetchBytes(manifest);
-  const parsed = core.ociParseManifest(manifestBytes);
+  if (!manifest) throw await notFoundError(from, canonical);
+  const { bytes: manifestBytes, parsed } = await fetchSourceManifest(from, canonical, manifest);
   if (parsed.uri !== canonical) {
     throw new CtxpackError('CTX_URI_MISMATCH', `the ${from.describe()} tags ${core.uriTag(canonical)} with the manifest of ${parsed.uri}`, {
       subject: canonical,

@@ -10,7 +10,7 @@
 use super::{ItemType, Packet, SCHEMA_VERSION};
 use crate::context::glob::Glob;
 use crate::context::violation::{violations_error, Violation};
-use crate::error::{Error, ErrorCode, Result};
+use crate::error::{ErrorCode, Result};
 use crate::execution::rfc3339::is_date_time;
 use serde_json::{Map, Value};
 
@@ -139,7 +139,8 @@ pub fn check(doc: Value, rules: &SchemaRules) -> Result<Packet> {
     if !violations.is_empty() {
         return Err(violations_error(ErrorCode::PacketInvalid, &violations));
     }
-    serde_json::from_value(doc).map_err(|e| Error::new(ErrorCode::PacketInvalid, format!("$: type {e}")))
+    serde_json::from_value(doc)
+        .map_err(|e| violations_error(ErrorCode::PacketInvalid, &[Violation::new("$", "type", e.to_string())]))
 }
 
 /// The typed packet when the document's fields are well-formed, leaving out the rules between fields (budgets,
@@ -387,7 +388,7 @@ impl Check<'_> {
                 Some(s) => {
                     let choices = self.rules.choices(choice);
                     if !choices.contains(&s) {
-                        self.push(path, "enum", format!("{s:?} is not one of {}", list(choices)));
+                        self.push(path, "enum", format!("is not one of {}", list(choices)));
                     }
                 }
                 None => self.wrong_type(value, path, "a string"),
@@ -433,7 +434,7 @@ impl Check<'_> {
             Format::DigestOrEmpty => (!s.is_empty() && !is_digest(s)).then_some("must be empty or sha256:<64 hex>"),
             Format::Path => {
                 if let Some(why) = not_relative(s) {
-                    self.push(path, "absolute_path", format!("{s:?} {why}; paths are relative to the project root"));
+                    self.push(path, "absolute_path", format!("{why}; paths are relative to the project root"));
                 }
                 s.is_empty().then_some("must not be empty")
             }
@@ -493,8 +494,12 @@ impl Check<'_> {
         for (i, pattern) in patterns.map(Vec::as_slice).unwrap_or_default().iter().enumerate() {
             let Some(pattern) = pattern.as_str() else { continue };
             match Glob::parse(pattern) {
-                Ok(glob) => globs.push(glob),
-                Err(e) => self.push(format!("constraints.forbidden_paths[{i}]"), "format", e.message),
+                Ok(glob) => globs.push((i, glob)),
+                Err(_) => self.push(
+                    format!("constraints.forbidden_paths[{i}]"),
+                    "format",
+                    "is not a glob (`*` and `?` within a segment, `**` as a whole segment, `[a-z]` classes, `\\` escapes)",
+                ),
             }
         }
         if globs.is_empty() {
@@ -507,8 +512,8 @@ impl Check<'_> {
             let Some(path) = path.and_then(Value::as_str).filter(|p| not_relative(p).is_none() && !p.is_empty()) else {
                 continue;
             };
-            if let Some(glob) = globs.iter().find(|g| g.matches(path)) {
-                self.push(at, "forbidden_path", format!("{path:?} matches forbidden glob {:?}", glob.as_str()));
+            if let Some((i, _)) = globs.iter().find(|(_, glob)| glob.matches(path)) {
+                self.push(at, "forbidden_path", format!("matches constraints.forbidden_paths[{i}]"));
             }
         }
     }
@@ -560,7 +565,8 @@ fn kind_of(value: &Value) -> &'static str {
     match value {
         Value::Null => "null",
         Value::Bool(_) => "a boolean",
-        Value::Number(n) if n.is_u64() || n.is_i64() => "an integer",
+        Value::Number(n) if n.is_u64() => "an integer",
+        Value::Number(n) if n.is_i64() => "a negative integer",
         Value::Number(_) => "a number",
         Value::String(_) => "a string",
         Value::Array(_) => "an array",

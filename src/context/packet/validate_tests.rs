@@ -383,3 +383,36 @@ structure:
           type: string
           enum: [db, qdrant, ast, filesystem]
 "#;
+
+/// Secrets built at run time (this file holds nothing that looks like a live credential), one per detector kind.
+fn planted_secrets() -> Vec<String> {
+    use crate::context::detect::tests::fake;
+    let upper = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567";
+    let mixed = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
+    vec![format!("AKIA{}", fake(upper, 16, 1)), format!("gh{}_{}", 'p', fake(mixed, 36, 2))]
+}
+
+#[test]
+fn violations_never_quote_a_value_or_a_key_that_holds_a_secret() {
+    let [aws, github] = <[String; 2]>::try_from(planted_secrets()).unwrap();
+    let mut doc = fixture_value();
+    doc["header"]["task_type"] = json!(aws);
+    doc["header"]["privacy"] = json!(github);
+    doc["header"][github.as_str()] = json!(1);
+    doc["context"][0]["path"] = json!(format!("/{aws}/parse.py"));
+    doc["context"][1]["path"] = json!(format!("{github}.pem"));
+    doc["context"][1]["item_type"] = json!(format!("password={github}"));
+    doc["provenance"]["inputs"]["files"][0]["path"] = json!(format!("../{aws}"));
+    let violations = validate(&doc, &SchemaRules::default());
+    let codes: Vec<&str> = violations.iter().map(|v| v.code).collect();
+    for code in ["enum", "unknown_field", "absolute_path", "forbidden_path"] {
+        assert!(codes.contains(&code), "{code} missing from {codes:?}");
+    }
+    for violation in &violations {
+        let line = violation.to_string();
+        assert!(!line.contains(&aws) && !line.contains(&github), "{line}");
+    }
+    let forbidden = violations.iter().find(|v| v.code == "forbidden_path").unwrap();
+    assert_eq!(forbidden.to_string(), "context[1].path: forbidden_path matches constraints.forbidden_paths[1]");
+    assert!(violations.iter().any(|v| v.path == "header.[REDACTED:github-personal-access-token]"), "{violations:?}");
+}

@@ -8,6 +8,7 @@
 //! yaml-rust2 parses, because its events carry anchors, aliases, tags and positions; serde_norway writes, because
 //! it serialises a struct in field order, in block style, with multi-line strings as literal blocks.
 
+use crate::context::violation::scrub;
 use crate::error::{Error, ErrorCode, Result};
 use serde::Serialize;
 use serde_json::{Map, Value};
@@ -45,8 +46,9 @@ pub fn to_json_pretty<T: Serialize>(value: &T) -> Result<String> {
     serde_json::to_string_pretty(value).map_err(|e| invalid(format!("cannot write JSON: {e}")))
 }
 
+/// Parser reports may quote the document (a duplicate key, a tag, a number): masked like violations.
 fn invalid(message: String) -> Error {
-    Error::new(ErrorCode::YamlInvalid, message)
+    Error::new(ErrorCode::YamlInvalid, scrub(&message))
 }
 
 fn invalid_at(mark: Marker, message: &str) -> Error {
@@ -233,6 +235,13 @@ mod tests {
     fn rejects_duplicate_keys_with_position() {
         assert_eq!(message("a: 1\nb: 2\na: 3\n"), "line 3 column 1: duplicate key \"a\"");
         assert!(message("{\"a\": 1, \"a\": 2}").contains("duplicate key"));
+        // A key that is a credential is masked in the report, in YAML and in JSON.
+        let key = format!("AKIA{}", crate::context::detect::tests::fake("ABCDEFGHIJKLMNOPQRSTUVWXYZ234567", 16, 3));
+        for text in [format!("{key}: 1\n{key}: 2\n"), format!("{{\"{key}\": 1, \"{key}\": 2}}")] {
+            let report = message(&text);
+            assert!(report.contains("duplicate key") && report.contains("[REDACTED:aws-access-key-id]"), "{report}");
+            assert!(!report.contains(&key), "{report}");
+        }
     }
 
     #[test]

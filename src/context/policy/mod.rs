@@ -298,7 +298,7 @@ impl Policy {
         if self.sensitive_approval_required {
             for path in paths {
                 if let Some(glob) = self.sensitive_dirs.iter().find(|glob| glob.matches(path)) {
-                    reasons.push(format!("{path} is in sensitive directory {glob}"));
+                    reasons.push(format!("is in sensitive directory {glob}"));
                 }
             }
         }

@@ -1,5 +1,5 @@
 import { auditVerify } from '../../context/audit.mjs';
-import { positiveInteger } from './shared.mjs';
+import { masked, positiveInteger } from './shared.mjs';
 
 export default {
   name: 'context audit',
@@ -25,7 +25,8 @@ hold secrets: redactions are recorded by rule id and count.`,
       const details = Object.entries(rest)
         .map(([key, value]) => `${key}=${typeof value === 'string' ? value : JSON.stringify(value)}`)
         .join(' ');
-      return `${String(seq).padStart(5)}  ${time}  ${kind.padEnd(17)} ${details}`;
+      // Logs written before events were masked at append time may still quote a task id that is a token.
+      return masked(`${String(seq).padStart(5)}  ${time}  ${kind.padEnd(17)} ${details}`);
     });
     return { text: lines.join('\n') || '(no events)', json: shown };
   },

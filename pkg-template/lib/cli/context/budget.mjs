@@ -7,6 +7,7 @@ import {
   TOKENIZER_OPTIONS,
   emitDocument,
   loadTokenizer,
+  masked,
   positiveInteger,
 } from './shared.mjs';
 
@@ -33,7 +34,7 @@ recorded in provenance.build_stats.dropped.`,
       tokenizer: await loadTokenizer(values),
     });
     const dropped = result.dropped.map((item) => `  dropped ${item.item_name} (${item.reason}, ${item.tokens_est} tokens)`);
-    const note = [`budget: ${result.tokensTotal} tokens in ${plural(result.packet.context.length, 'item')}`, ...dropped].join('\n');
+    const note = [`budget: ${result.tokensTotal} tokens in ${plural(result.packet.context.length, 'item')}`, ...dropped.map(masked)].join('\n');
     return { text: emitDocument(result.packet, values, json), json: result, note };
   },
 };

@@ -2,6 +2,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
+import { redactText } from '../../core-node.mjs';
 import { CtxpackError } from '../../errors.mjs';
 import { formatContextDocument, writeContextDocument } from '../../context/documents.mjs';
 import { loadContextPolicy } from '../../context/policy.mjs';
@@ -88,4 +89,12 @@ export function positiveInteger(values, name) {
   const value = Number(values[name]);
   if (!Number.isSafeInteger(value) || value <= 0) throw usageError(`--${name} must be a positive whole number, got ${JSON.stringify(values[name])}`);
   return value;
+}
+
+/**
+ * A message or summary line that quotes packet text (item names, a problem summary, old audit events), with
+ * whatever the built-in detectors flag masked: messages never carry a secret, even one the packet still holds.
+ */
+export function masked(text) {
+  return redactText(text).text;
 }

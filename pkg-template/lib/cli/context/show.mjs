@@ -1,15 +1,18 @@
 import { readContextDocument } from '../../context/documents.mjs';
 import { plural } from '../../format.mjs';
+import { masked } from './shared.mjs';
 
 export default {
   name: 'context show',
   synopsis: 'context show <packet>',
   summary: 'summarise a packet: header, budget, items, redactions, what was dropped',
+  details: 'Whatever the built-in detectors flag in the summary is masked as [REDACTED:<rule-id>]; --json prints\nthe document as it is.',
   options: {},
   positionals: [1, 1],
   async run({ positionals }) {
     const packet = readContextDocument(positionals[0]);
-    return { text: describe(packet).join('\n'), json: packet };
+    // A summary for people: what a detector flags is masked (--json gives the document as it is).
+    return { text: masked(describe(packet).join('\n')), json: packet };
   },
 };
 
