@@ -13,6 +13,7 @@ pub mod jcs;
 pub mod manifest;
 pub mod oci;
 pub mod path;
+pub mod pull;
 pub mod registry;
 pub mod tree;
 pub mod uri;

@@ -11,6 +11,7 @@ mod legacy;
 mod oci;
 mod operations;
 mod registry;
+mod stream_queue;
 
 use crate::digest::{Digest, Hasher};
 use crate::error::{Error, ErrorCode, Result};

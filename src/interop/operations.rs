@@ -22,7 +22,11 @@ const PROGRESS_EVERY: u64 = 4 * 1024 * 1024;
 pub fn verify_pack(source: JsValue, options: JsValue) -> Promise {
     future_to_promise(async move {
         let reader_options = || -> Result<ReaderOptions> {
-            Ok(ReaderOptions { limits: limits_option(&options)?, hash_content: true, expect_uri: expect_uri_option(&options)? })
+            Ok(ReaderOptions {
+                limits: limits_option(&options)?,
+                hash_content: true,
+                expect_uri: expect_uri_option(&options)?,
+            })
         };
         let reader = PackReader::new(reader_options().map_err(to_js_error)?);
         let on_progress = field(&options, "onProgress").dyn_into::<Function>().ok();
@@ -31,7 +35,11 @@ pub fn verify_pack(source: JsValue, options: JsValue) -> Promise {
     })
 }
 
-async fn verify_stream(mut reader: PackReader, mut chunks: Chunks, on_progress: Option<&Function>) -> std::result::Result<JsValue, JsValue> {
+async fn verify_stream(
+    mut reader: PackReader,
+    mut chunks: Chunks,
+    on_progress: Option<&Function>,
+) -> std::result::Result<JsValue, JsValue> {
     let mut read = 0u64;
     let mut told = 0u64;
     while let Some(piece) = chunks.next().await? {

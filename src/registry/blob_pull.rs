@@ -10,7 +10,7 @@ use super::deadline::{timeout_error, Stall};
 use super::download::{judge_resume, resume_range, Resume};
 use super::response::check_header_digest;
 use super::retry::RetryPolicy;
-use super::transport::{BlobSink, ChunkHasher, Failure, Outcome, Response, TimeoutKind, Transport, TransportError};
+use super::transport::{BlobSink, ChunkHasher, Flow, Outcome, Response, TimeoutKind, Transport, TransportError};
 use crate::digest::Digest;
 use crate::error::{Error, ErrorCode};
 
@@ -52,7 +52,7 @@ impl<H: Transport> Client<H> {
             if resume == Resume::Restart {
                 if sink_has_bytes {
                     self.emit("resume", &format!("{what}: the registry sent the whole blob again; starting over"));
-                    sink.reset().await.map_err(Failure::Host)?;
+                    sink.reset().await?;
                     hasher = self.host.hasher()?;
                     received = 0;
                     sink_has_bytes = false;
@@ -75,11 +75,15 @@ impl<H: Transport> Client<H> {
                     return Err(Error::new(ErrorCode::SizeMismatch, message).at(what.as_str()).into());
                 }
                 hasher.update(&chunk)?;
-                sink.write(chunk).await.map_err(Failure::Host)?;
+                let flow = sink.write(chunk).await?;
                 received += length;
                 sink_has_bytes = true;
                 stall.progressed(self.host.now_ms());
                 sink.progress(received);
+                if flow == Flow::Enough {
+                    self.host.discard(response.body).await;
+                    return Ok(());
+                }
             };
             if received == size && cut.is_none() {
                 break;
@@ -149,6 +153,7 @@ fn check_whole_response<S>(response: &Response<S>, digest: &Digest, size: u64, w
 mod tests {
     use super::*;
     use crate::registry::testing::{block_on, client, FakeHost, MemorySink, Piece, Reply, Sent};
+    use crate::registry::transport::Failure;
 
     const BLOB: &[u8] = b"0123456789abcdefghijklmnopqrstuvwxyz";
 

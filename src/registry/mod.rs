@@ -20,7 +20,7 @@ pub mod retry;
 pub mod scope;
 mod session;
 #[cfg(test)]
-mod testing;
+pub(crate) mod testing;
 pub mod token;
 pub mod transport;
 pub mod upload;

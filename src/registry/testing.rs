@@ -4,7 +4,7 @@
 
 use super::auth::Credentials;
 use super::client::{Client, ClientConfig};
-use super::transport::{BlobSink, BlobSource, ChunkHasher, Failure, Request, RequestBody, Response, TimeoutKind};
+use super::transport::{BlobSink, BlobSource, ChunkHasher, Failure, Flow, Request, RequestBody, Response, TimeoutKind};
 use super::transport::{Transport, TransportError, Wait};
 use crate::digest::Hasher;
 use std::cell::{Cell, RefCell};
@@ -270,12 +270,12 @@ pub struct MemorySink {
 }
 
 impl BlobSink<Vec<u8>, String> for MemorySink {
-    async fn write(&mut self, chunk: Vec<u8>) -> Result<(), String> {
+    async fn write(&mut self, chunk: Vec<u8>) -> Result<Flow, Failure<String>> {
         self.bytes.extend_from_slice(&chunk);
-        Ok(())
+        Ok(Flow::More)
     }
 
-    async fn reset(&mut self) -> Result<(), String> {
+    async fn reset(&mut self) -> Result<(), Failure<String>> {
         self.bytes.clear();
         self.resets += 1;
         Ok(())

@@ -154,12 +154,21 @@ pub trait ChunkHasher<C, T> {
     fn finish(self) -> Result<String, Failure<T>>;
 }
 
+/// Whether a sink wants the rest of the blob.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Flow {
+    More,
+    /// The sink has what it needs (one file out of a layer, already verified): stop downloading. The blob's
+    /// own size and digest are then not checked.
+    Enough,
+}
+
 /// Where a downloaded blob goes. `write` may keep the chunk; a pending `write` holds the download back.
 #[allow(async_fn_in_trait)]
 pub trait BlobSink<C, T> {
-    async fn write(&mut self, chunk: C) -> Result<(), T>;
+    async fn write(&mut self, chunk: C) -> Result<Flow, Failure<T>>;
     /// The registry is sending the whole blob again: forget what was written.
-    async fn reset(&mut self) -> Result<(), T>;
+    async fn reset(&mut self) -> Result<(), Failure<T>>;
     /// Bytes received so far.
     fn progress(&mut self, _bytes: u64) {}
 }

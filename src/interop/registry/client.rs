@@ -16,13 +16,13 @@ use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 use wasm_bindgen_futures::future_to_promise;
 
-type Shared = Rc<Client<JsHost>>;
+pub(super) type Shared = Rc<Client<JsHost>>;
 type JsResult<T> = std::result::Result<T, JsValue>;
 
 /// A client for one repository of an OCI registry.
 #[wasm_bindgen]
 pub struct RegistryClient {
-    client: Shared,
+    pub(super) client: Shared,
 }
 
 fn config_from(options: &JsValue) -> Result<ClientConfig> {
@@ -80,7 +80,7 @@ fn host_from(options: &JsValue) -> JsResult<JsHost> {
 }
 
 /// Runs an operation on the shared client, as a JS promise.
-fn promise<F, Fut>(client: &Shared, operation: F) -> Promise
+pub(super) fn promise<F, Fut>(client: &Shared, operation: F) -> Promise
 where
     F: FnOnce(Shared) -> Fut,
     Fut: std::future::Future<Output = std::result::Result<JsValue, Failure<JsValue>>> + 'static,

@@ -5,12 +5,13 @@
 
 mod client;
 mod fetch;
+mod pull;
 
 use super::{field, to_js_error};
 use crate::digest::Hasher;
 use crate::error::{Error, ErrorCode, Result};
 use crate::registry::auth::Credentials;
-use crate::registry::transport::{BlobSink, BlobSource, ChunkHasher, Failure, Request, Response, Transport};
+use crate::registry::transport::{BlobSink, BlobSource, ChunkHasher, Failure, Flow, Request, Response, Transport};
 use crate::registry::transport::{TransportError, Wait};
 use fetch::{BodyStream, Fetch};
 use js_sys::{Function, Promise, Uint8Array};
@@ -212,12 +213,14 @@ impl JsSink {
 }
 
 impl BlobSink<Uint8Array, JsValue> for JsSink {
-    async fn write(&mut self, chunk: Uint8Array) -> std::result::Result<(), JsValue> {
-        resolve(self.write.call1(&self.sink, &chunk)?).await.map(|_| ())
+    async fn write(&mut self, chunk: Uint8Array) -> std::result::Result<Flow, Failure<JsValue>> {
+        let answer = self.write.call1(&self.sink, &chunk).map_err(Failure::Host)?;
+        resolve(answer).await.map(|_| Flow::More).map_err(Failure::Host)
     }
 
-    async fn reset(&mut self) -> std::result::Result<(), JsValue> {
-        resolve(self.reset.call0(&self.sink)?).await.map(|_| ())
+    async fn reset(&mut self) -> std::result::Result<(), Failure<JsValue>> {
+        let answer = self.reset.call0(&self.sink).map_err(Failure::Host)?;
+        resolve(answer).await.map(|_| ()).map_err(Failure::Host)
     }
 
     fn progress(&mut self, bytes: u64) {

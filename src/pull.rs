@@ -1,0 +1,333 @@
+//! A pack straight from a registry, verified on the way, for hosts without a pantry (browsers, edge functions):
+//! resolve `ctx-<hex>`, check the image manifest and the pack's `manifest.json` (its URI re-derived from the
+//! contract), then stream any layer through a verifying reader, handing each event on. Nothing here touches a
+//! file system; the events' consumer decides what to keep.
+
+use crate::archive::{partition, Event, Limits, PackReader, ReaderOptions};
+use crate::digest::Digest;
+use crate::error::{Error, ErrorCode};
+use crate::manifest::PackManifest;
+use crate::oci::{parse_pack_manifest, PackOciManifest, MEDIA_TYPE_MANIFEST};
+use crate::registry::transport::{BlobSink, Failure, Flow, Outcome, Transport};
+use crate::registry::Client;
+use crate::tree::EntryKind;
+use crate::uri::CtxUri;
+use std::marker::PhantomData;
+
+/// A pack whose image manifest and `manifest.json` were fetched and verified; its layers are not read yet.
+pub struct RemotePack {
+    pub uri: CtxUri,
+    /// The digest of the image manifest the tag named.
+    pub digest: Digest,
+    pub oci: PackOciManifest,
+    /// `manifest.json`, exactly as stored.
+    pub manifest_bytes: Vec<u8>,
+    pub manifest: PackManifest,
+}
+
+impl RemotePack {
+    /// The layer holding `path` (a path of the pack's outputs), and the entry's index in the manifest.
+    pub fn locate(&self, path: &str) -> Result<(usize, usize), Error> {
+        let entries = self.manifest.outputs.entries();
+        let index = entries.iter().position(|e| e.path == path).ok_or_else(|| {
+            Error::new(ErrorCode::NotFound, format!("{} has no file {path:?}", self.uri))
+                .at(path)
+                .hint("list the pack's files (its manifest's outputs) and give one of their paths")
+        })?;
+        let layer = partition(entries).iter().position(|g| g.entries.contains(&index)).unwrap_or(0);
+        Ok((layer, index))
+    }
+
+    /// The number of archive layers.
+    pub fn layers(&self) -> usize {
+        self.oci.pack_layers.len()
+    }
+}
+
+/// Where a layer's verified events go; a pending `event` holds the download back, `Flow::Enough` ends it (the
+/// consumer has what it needs, e.g. one file whose end event — after its digest check — it just received).
+#[allow(async_fn_in_trait)]
+pub trait PackEvents<T> {
+    async fn event(&mut self, event: Event) -> Result<Flow, Failure<T>>;
+}
+
+/// Resolves `ctx-<hex>` on the client's repository and verifies what it names: an image manifest of a pack whose
+/// annotation is `uri`, a `manifest.json` that hashes to its descriptor, re-derives `uri` from its contract and
+/// has the tree digest of its entries, within `limits`, laid out in as many layers as the image manifest has.
+pub async fn open_pack<H: Transport>(client: &Client<H>, uri: &CtxUri, limits: &Limits) -> Outcome<RemotePack, H> {
+    let tag = uri.tag();
+    let fetched = client.fetch_manifest(&tag, MEDIA_TYPE_MANIFEST).await?;
+    let what = format!("{}:{tag}", client.registry);
+    let oci = parse_pack_manifest(&fetched.bytes).map_err(|e| {
+        Error::new(e.code, format!("{what} is not a ctxpack pack: {}", e.message))
+            .at(what.as_str())
+            .hint("the tag holds another kind of artifact; check the URI and the repository")
+    })?;
+    if oci.uri != *uri {
+        let message = format!("the registry tags {tag} with the manifest of {}", oci.uri);
+        return Err(Error::new(ErrorCode::UriMismatch, message).at(what.as_str()).into());
+    }
+    let size = limits.check_manifest_size(oci.manifest_json.size)?;
+    let mut sink = BytesSink::<H> { bytes: Vec::with_capacity(size), limit: size as u64, host: PhantomData };
+    client.fetch_blob(&oci.manifest_json.digest, oci.manifest_json.size, &mut sink).await?;
+    let manifest = PackManifest::parse(&sink.bytes).map_err(|e| e.at("manifest.json"))?;
+    if manifest.uri != *uri {
+        let message = format!("manifest.json re-derives {}, not {uri}", manifest.uri);
+        return Err(Error::new(ErrorCode::UriMismatch, message).at(what.as_str()).into());
+    }
+    limits.check_outputs(manifest.outputs.entries())?;
+    let layout = partition(manifest.outputs.entries()).len();
+    if layout != oci.pack_layers.len() {
+        let message = format!("the pack's layout has {layout} layers, its image manifest {}", oci.pack_layers.len());
+        return Err(Error::new(ErrorCode::OciInvalid, message).at(what.as_str()).into());
+    }
+    Ok(RemotePack { uri: *uri, digest: fetched.digest, oci, manifest_bytes: sink.bytes, manifest })
+}
+
+/// Streams layer `layer` of `pack` through a verifying reader: every entry, data piece and end goes to `events`
+/// as it is verified (each file's size and digest before its end event; the layer's own digest at the end). A
+/// consumer must not trust what it received before this returns `Ok`, or before the end event of a file.
+pub async fn stream_layer<H: Transport, E: PackEvents<H::Thrown>>(
+    client: &Client<H>,
+    pack: &RemotePack,
+    layer: usize,
+    limits: &Limits,
+    events: &mut E,
+) -> Outcome<(), H> {
+    let descriptor = pack.oci.pack_layers.get(layer).ok_or_else(|| {
+        Error::new(ErrorCode::InvalidState, format!("the pack has {} layers, not {}", pack.layers(), layer + 1))
+    })?;
+    let options = ReaderOptions { limits: *limits, hash_content: true, expect_uri: Some(pack.uri) };
+    let reader = PackReader::layer(&pack.manifest_bytes, layer, options)?;
+    let mut sink = LayerSink::<H, E> { reader, events, buffer: Vec::new(), stopped: false, host: PhantomData };
+    client.fetch_blob(&descriptor.digest, descriptor.size, &mut sink).await?;
+    if !sink.stopped {
+        sink.reader.finish()?;
+    }
+    Ok(())
+}
+
+/// The size and digest a file of the pack must have.
+pub fn file_of(pack: &RemotePack, index: usize) -> Option<(u64, Digest)> {
+    match &pack.manifest.outputs.entries().get(index)?.kind {
+        EntryKind::File { size, digest, .. } => Some((*size, *digest)),
+        EntryKind::Symlink { .. } => None,
+    }
+}
+
+/// Collects a small blob, refusing more than `limit` bytes.
+struct BytesSink<H> {
+    bytes: Vec<u8>,
+    limit: u64,
+    host: PhantomData<H>,
+}
+
+impl<H: Transport> BlobSink<H::Chunk, H::Thrown> for BytesSink<H> {
+    async fn write(&mut self, chunk: H::Chunk) -> Result<Flow, Failure<H::Thrown>> {
+        H::chunk_bytes(&chunk, &mut self.bytes);
+        if self.bytes.len() as u64 > self.limit {
+            return Err(Error::new(ErrorCode::SizeMismatch, "the blob is larger than its descriptor says").into());
+        }
+        Ok(Flow::More)
+    }
+
+    async fn reset(&mut self) -> Result<(), Failure<H::Thrown>> {
+        self.bytes.clear();
+        Ok(())
+    }
+}
+
+/// Feeds a layer's bytes to the verifying reader and its events on.
+struct LayerSink<'a, H, E> {
+    reader: PackReader,
+    events: &'a mut E,
+    buffer: Vec<u8>,
+    stopped: bool,
+    host: PhantomData<H>,
+}
+
+impl<H: Transport, E: PackEvents<H::Thrown>> BlobSink<H::Chunk, H::Thrown> for LayerSink<'_, H, E> {
+    async fn write(&mut self, chunk: H::Chunk) -> Result<Flow, Failure<H::Thrown>> {
+        self.buffer.clear();
+        H::chunk_bytes(&chunk, &mut self.buffer);
+        self.reader.push(&self.buffer)?;
+        while let Some(event) = self.reader.next()? {
+            if self.events.event(event).await? == Flow::Enough {
+                self.stopped = true;
+                return Ok(Flow::Enough);
+            }
+        }
+        Ok(Flow::More)
+    }
+
+    /// Events already handed on cannot be taken back: a registry that restarts the blob ends the stream.
+    async fn reset(&mut self) -> Result<(), Failure<H::Thrown>> {
+        Err(Error::new(
+            ErrorCode::RegistryProtocol,
+            "the registry sent the whole layer again after a cut, so the stream cannot go on; try again",
+        )
+        .into())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::archive::test_support::{file, manifest_for, sample, Artifact};
+    use crate::archive::{PackEntryKind, PackWriter, WriterOptions};
+    use crate::oci::{pack_manifest, Descriptor, MEDIA_TYPE_LAYER, MEDIA_TYPE_PACK_CONFIG};
+    use crate::registry::testing::{block_on, client, FakeHost, Reply, Sent};
+    use std::collections::HashMap;
+
+    /// A pack, its manifest.json and its image manifest, as a registry would hold them.
+    struct Stored {
+        uri: CtxUri,
+        blobs: HashMap<String, Vec<u8>>,
+        image: Vec<u8>,
+        artifacts: Vec<Artifact>,
+    }
+
+    fn stored() -> Stored {
+        let (manifest, artifacts) = manifest_for(vec![
+            file("a.txt", b"alpha\n".to_vec(), false),
+            file("data/b.bin", sample(300_000, 3), false),
+        ]);
+        let mut writer = PackWriter::new(&manifest, WriterOptions::default()).unwrap();
+        let mut contents = artifacts.iter();
+        while let Some((_, kind)) = writer.next_entry().unwrap() {
+            let artifact = contents.next().unwrap();
+            if let PackEntryKind::File { .. } = kind {
+                writer.write(&artifact.content).unwrap();
+                writer.end_entry(None).unwrap();
+            }
+        }
+        writer.finish().unwrap();
+        let layer_bytes = writer.take_output();
+        let config = Descriptor::for_blob(MEDIA_TYPE_PACK_CONFIG, &manifest);
+        let layer = Descriptor::for_blob(MEDIA_TYPE_LAYER, &layer_bytes);
+        let uri = PackManifest::parse(&manifest).unwrap().uri;
+        let image = pack_manifest(&config, std::slice::from_ref(&layer), &uri, "2026-01-01T00:00:00Z").unwrap();
+        let blobs = HashMap::from([(config.digest.to_string(), manifest), (layer.digest.to_string(), layer_bytes)]);
+        Stored { uri, blobs, image, artifacts }
+    }
+
+    fn registry(stored: &Stored, tamper: impl Fn(&str, &mut Vec<u8>) + 'static) -> FakeHost {
+        let (tag, image, blobs) = (stored.uri.tag(), stored.image.clone(), stored.blobs.clone());
+        FakeHost::new(move |sent: &Sent| {
+            let path = sent.path().to_string();
+            if path.ends_with(&format!("/manifests/{tag}")) {
+                return Reply::ok(&image).header("content-type", MEDIA_TYPE_MANIFEST);
+            }
+            match blobs.iter().find(|(digest, _)| path.ends_with(digest.as_str())) {
+                Some((digest, bytes)) => {
+                    let mut bytes = bytes.clone();
+                    tamper(digest, &mut bytes);
+                    Reply::ok(&bytes)
+                }
+                None => Reply::status(404),
+            }
+        })
+    }
+
+    #[derive(Default)]
+    struct Collected {
+        files: Vec<(String, Vec<u8>)>,
+        stop_after: Option<String>,
+    }
+
+    impl PackEvents<String> for Collected {
+        async fn event(&mut self, event: Event) -> Result<Flow, Failure<String>> {
+            match event {
+                Event::Entry { path, .. } => self.files.push((path, Vec::new())),
+                Event::Data(bytes) => self.files.last_mut().unwrap().1.extend(bytes),
+                Event::End if self.stop_after.as_deref() == self.files.last().map(|f| f.0.as_str()) => {
+                    return Ok(Flow::Enough)
+                }
+                _ => {}
+            }
+            Ok(Flow::More)
+        }
+    }
+
+    #[test]
+    fn opens_and_streams_a_verified_pack() {
+        let stored = stored();
+        let c = client("127.0.0.1:5000/packs", registry(&stored, |_, _| {}));
+        let pack = block_on(open_pack(&c, &stored.uri, &Limits::default())).ok().unwrap();
+        assert_eq!((pack.uri.clone(), pack.layers()), (stored.uri.clone(), 1));
+        assert_eq!(pack.locate("data/b.bin").unwrap(), (0, 1));
+        assert_eq!(pack.locate("nope").unwrap_err().code, ErrorCode::NotFound);
+        let mut collected = Collected::default();
+        block_on(stream_layer(&c, &pack, 0, &Limits::default(), &mut collected)).ok().unwrap();
+        let expected: Vec<_> = stored.artifacts.iter().map(|a| (a.entry.path.clone(), a.content.clone())).collect();
+        assert_eq!(collected.files, expected);
+        assert_eq!(file_of(&pack, 0), Some((6, Digest::of(b"alpha\n"))));
+
+        // One file: the download stops after its end event.
+        let mut first = Collected { stop_after: Some("a.txt".into()), ..Collected::default() };
+        block_on(stream_layer(&c, &pack, 0, &Limits::default(), &mut first)).ok().unwrap();
+        assert_eq!(first.files, expected[..1]);
+    }
+
+    #[test]
+    fn refuses_a_tampered_manifest_json_or_layer() {
+        let stored = stored();
+        let config = stored.oci_config_digest();
+        let c = client(
+            "127.0.0.1:5000/packs",
+            registry(&stored, move |digest, bytes| {
+                if digest == config {
+                    bytes[10] ^= 1;
+                }
+            }),
+        );
+        let Err(Failure::Core(error)) = block_on(open_pack(&c, &stored.uri, &Limits::default())) else { panic!() };
+        assert_eq!(error.code, ErrorCode::DigestMismatch);
+
+        let layer = stored.layer_digest();
+        let c = client(
+            "127.0.0.1:5000/packs",
+            registry(&stored, move |digest, bytes| {
+                if digest == layer {
+                    let middle = bytes.len() / 2;
+                    bytes[middle] ^= 1;
+                }
+            }),
+        );
+        let pack = block_on(open_pack(&c, &stored.uri, &Limits::default())).ok().unwrap();
+        let result = block_on(stream_layer(&c, &pack, 0, &Limits::default(), &mut Collected::default()));
+        let Err(Failure::Core(error)) = result else { panic!("a flipped byte must fail") };
+        assert!(matches!(error.code, ErrorCode::GzipCorrupt | ErrorCode::DigestMismatch), "{error:?}");
+    }
+
+    #[test]
+    fn refuses_a_tag_that_names_another_pack_or_another_artifact() {
+        let stored = stored();
+        let other = CtxUri::from_digest(Digest::of(b"another recipe"));
+        let (tag, image) = (other.tag(), stored.image.clone());
+        let c = client(
+            "127.0.0.1:5000/packs",
+            FakeHost::new(move |sent| match sent.path().ends_with(&tag) {
+                true => Reply::ok(&image),
+                false => Reply::status(404),
+            }),
+        );
+        let Err(Failure::Core(error)) = block_on(open_pack(&c, &other, &Limits::default())) else { panic!() };
+        assert_eq!(error.code, ErrorCode::UriMismatch);
+
+        let image = br#"{"schemaVersion":2,"mediaType":"application/vnd.oci.image.manifest.v1+json","config":{"mediaType":"application/vnd.oci.image.config.v1+json","digest":"sha256:0000000000000000000000000000000000000000000000000000000000000000","size":2},"layers":[]}"#;
+        let c = client("127.0.0.1:5000/packs", FakeHost::new(move |_| Reply::ok(image)));
+        let Err(Failure::Core(error)) = block_on(open_pack(&c, &stored.uri, &Limits::default())) else { panic!() };
+        assert!(error.message.contains("is not a ctxpack pack"), "{}", error.message);
+    }
+
+    impl Stored {
+        fn oci_config_digest(&self) -> String {
+            parse_pack_manifest(&self.image).unwrap().manifest_json.digest.to_string()
+        }
+
+        fn layer_digest(&self) -> String {
+            parse_pack_manifest(&self.image).unwrap().pack_layers[0].digest.to_string()
+        }
+    }
+}
