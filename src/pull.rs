@@ -254,7 +254,7 @@ mod tests {
         let stored = stored();
         let c = client("127.0.0.1:5000/packs", registry(&stored, |_, _| {}));
         let pack = block_on(open_pack(&c, &stored.uri, &Limits::default())).ok().unwrap();
-        assert_eq!((pack.uri.clone(), pack.layers()), (stored.uri.clone(), 1));
+        assert_eq!((pack.uri, pack.layers()), (stored.uri, 1));
         assert_eq!(pack.locate("data/b.bin").unwrap(), (0, 1));
         assert_eq!(pack.locate("nope").unwrap_err().code, ErrorCode::NotFound);
         let mut collected = Collected::default();
