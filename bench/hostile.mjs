@@ -7,6 +7,7 @@
 //   node bench/hostile.mjs [--cli <path to bin/ctxpack.mjs>] [--cap <seconds>]
 //
 // --cli defaults to this checkout's build/package; --cap (default 60) ends a command that is still waiting.
+import crypto from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -58,7 +59,7 @@ try {
   const outDir = path.join(work, 'out');
   fs.writeFileSync(input, 'hostile bench input\n');
   fs.mkdirSync(outDir);
-  fs.writeFileSync(path.join(outDir, 'data.bin'), Buffer.alloc(3 * 1024 * 1024, 7));
+  fs.writeFileSync(path.join(outDir, 'data.bin'), crypto.randomBytes(3 * 1024 * 1024));
   const contract = path.join(work, 'contract.json');
   fs.writeFileSync(contract, JSON.stringify({ inputs: [{ name: 'in', path: 'input.txt' }], transforms: [{ tool: 'bench' }], outputs: 'out' }));
   const seeded = await run(process.execPath, [cli, 'seed', outDir, '--contract', contract, '--home', source, '--json'], { env: baseEnv() });
