@@ -471,7 +471,8 @@ mod tests {
             "inputs": [{"name": "a", "digest": d("a").to_string(), "x-lang": "en", "meta": {"rows": 3}}],
             "transforms": [{"tool": "t", "code_hash": d("t").to_string(), "x-gpu": true, "params": {"any": {"thing": 1}}}]
         });
-        let uri = |value: &Value| parse(value.clone()).unwrap().resolve(&BTreeMap::new(), &BTreeMap::new()).unwrap().uri;
+        let uri =
+            |value: &Value| parse(value.clone()).unwrap().resolve(&BTreeMap::new(), &BTreeMap::new()).unwrap().uri;
         let first = uri(&base);
         for edit in [
             (|v: &mut Value| v["meta"]["team"] = json!("ads")) as fn(&mut Value),

@@ -149,7 +149,9 @@ impl ErrorCode {
             UriInvalid => "write it as ctx://sha256:<64 lowercase hex digits>",
             JsonInvalid => "fix the JSON syntax at the position given",
             JsonDuplicateKey => "remove the repeated key so every object key is unique",
-            JsonNumberUnrepresentable => "write a number a double holds (the message says what it would become), or put it in a string",
+            JsonNumberUnrepresentable => {
+                "write a number a double holds (the message says what it would become), or put it in a string"
+            }
             ContractInvalid => "fix the contract field named in the message (see docs/spec.md, Contract)",
             InputMissing => "create the path or correct it; paths are relative to the contract file's directory",
             PathInvalid => "use relative, '/'-separated paths without '.', '..' or empty segments",

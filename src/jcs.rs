@@ -131,7 +131,8 @@ pub fn digest(value: &Value) -> Result<Digest> {
     Ok(Digest::of(&canonicalize(value)?))
 }
 
-fn write_value(value: &Value, out: &mut Vec<u8>) -> Result<()> {
+/// Appends the canonical form of `value` (for documents written piece by piece).
+pub(crate) fn write_value(value: &Value, out: &mut Vec<u8>) -> Result<()> {
     match value {
         Value::Null => out.extend_from_slice(b"null"),
         Value::Bool(true) => out.extend_from_slice(b"true"),
@@ -167,7 +168,8 @@ fn write_value(value: &Value, out: &mut Vec<u8>) -> Result<()> {
     Ok(())
 }
 
-fn write_string(s: &str, out: &mut Vec<u8>) {
+/// Appends the canonical form of a string.
+pub(crate) fn write_string(s: &str, out: &mut Vec<u8>) {
     out.push(b'"');
     for c in s.chars() {
         match c {

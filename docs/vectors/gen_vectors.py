@@ -26,6 +26,7 @@ from reference_model import (  # noqa: E402
     tree_document,
     parse_contract,
     plan,
+    warned_transforms,
     resolve,
     pack_manifest,
     oci_manifest,
@@ -180,6 +181,8 @@ CONTRACTS = [
               "transforms": [{"tool": "embed", "tool_version": "3", "code_hash": sha256(EMBED_CODE),
                               "x-gpu": "a100", "params": {"anything": {"goes": ["here", 1]}}}]}),
      NO_RESOLUTIONS),
+    ("a transform with neither code_path nor code_hash is valid, and the plan warns that its code is not identity",
+     '{"transforms":[{"tool":"llm","tool_version":"2024-08","params":{"temperature":0}}]}', NO_RESOLUTIONS),
     ("numbers and strings of the recipe are canonicalised",
      '{"params":{"t":0.7e0,"max":4096.0,"eps":1E-7,"stop":["\\n\\n","\\u00e9","\\u0065\\u0301"]}}',
      NO_RESOLUTIONS),
@@ -337,6 +340,7 @@ def build():
         contract = parse_contract(text)
         resolved = jcs(resolve(contract, resolutions))
         vectors["contracts"].append({"name": name, "contract": text, "plan": plan(contract),
+                                     "warned_transforms": warned_transforms(contract),
                                      "resolutions": resolutions, "resolved": resolved,
                                      "uri": "ctx://" + sha256(resolved.encode("utf-8"))})
 
@@ -451,7 +455,8 @@ def render_markdown(vectors):
     for v in vectors["contracts"]:
         out.append(f"**{v['name']}**\n")
         out.append(block(v["contract"], "json"))
-        out.append(f"Plan `{ascii_json(v['plan'])}`\n")
+        out.append(f"Plan `{ascii_json(v['plan'])}`" + (f", with a warning for transforms {v['warned_transforms']}"
+                                                          if v["warned_transforms"] else "") + "\n")
         out.append(f"Resolutions `{ascii_json(v['resolutions'])}`\n")
         out.append("Resolved contract:\n")
         out.append(block(ascii_json(json.loads(v["resolved"])), "json"))

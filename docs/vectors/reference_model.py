@@ -360,6 +360,11 @@ def plan(contract):
     return {"needs": needs, "outputs": contract_outputs(contract)}
 
 
+def warned_transforms(contract):
+    """Spec §5.1: the transforms the plan warns about, having neither code_path nor code_hash."""
+    return [n for n, t in enumerate(contract.get("transforms", [])) if "code_path" not in t and "code_hash" not in t]
+
+
 def resolve(contract, resolutions):
     resolved = {k: v for k, v in contract.items() if k != "outputs"}
     resolved["ctxpack"] = "contract/v1"

@@ -88,6 +88,8 @@ export function seed(dir: string, options: SeedOptions): Promise<SeedResult>;
 
 export interface Limits {
   maxManifestBytes: number;
+  /** Largest `provenance` in manifest.json, as written (default 1 MiB): it is not identity. */
+  maxProvenanceBytes: number;
   maxEntryBytes: number;
   maxTotalBytes: number;
   maxEntries: number;

@@ -53,6 +53,7 @@ fn kind_fields(kind: &PackEntryKind) -> [(&'static str, JsValue); 3] {
 
 // The events and summary fields `PackReader` and `LegacyReader` have in common.
 
+/// A v0 manifest (small, any shape) as an object beside its bytes.
 pub(super) fn manifest_event(manifest: &Value, bytes: &[u8]) -> JsValue {
     object(&[
         ("kind", "manifest".into()),
@@ -78,17 +79,15 @@ pub(super) fn end_event() -> JsValue {
     object(&[("kind", "end".into())])
 }
 
-/// `uri, manifest, files, bytes, compressedBytes`.
+/// `uri, files, bytes, compressedBytes`.
 pub(super) fn summary_fields(
     uri: &CtxUri,
-    manifest: &Value,
     files: u64,
     bytes: u64,
     compressed_bytes: u64,
 ) -> Vec<(&'static str, JsValue)> {
     vec![
         ("uri", uri.to_string().into()),
-        ("manifest", value_to_js(manifest)),
         ("files", number(files)),
         ("bytes", number(bytes)),
         ("compressedBytes", number(compressed_bytes)),
@@ -193,13 +192,19 @@ impl PackReaderJs {
         self.0.push(chunk).map_err(to_js_error)
     }
 
-    /// The next event as a plain object, or `undefined` when more input is needed.
+    /// The next event as a plain object, or `undefined` when more input is needed. The manifest event
+    /// carries the verified manifest's URI and bytes, not an object: a manifest may hold a million entries,
+    /// and a host that wants them parses the bytes (they are the manifest's JSON).
     #[allow(clippy::should_implement_trait)]
     pub fn next(&mut self) -> JsResult<JsValue> {
         let event = self.0.next().map_err(to_js_error)?;
         Ok(match event {
             None => JsValue::UNDEFINED,
-            Some(Event::Manifest { manifest, bytes }) => manifest_event(&manifest.to_value(), &bytes),
+            Some(Event::Manifest { manifest, bytes }) => object(&[
+                ("kind", "manifest".into()),
+                ("uri", manifest.uri.to_string().into()),
+                ("bytes", Uint8Array::from(bytes.as_slice()).into()),
+            ]),
             Some(Event::Entry { path, kind }) => entry_event(path, kind),
             Some(Event::Data(bytes)) => data_event(&bytes),
             Some(Event::End) => end_event(),
@@ -212,16 +217,10 @@ impl PackReaderJs {
         self.0.entry_digest(digest).map_err(to_js_error)
     }
 
-    /// `{ uri, manifest, files, bytes, compressedBytes }` once the whole pack has been read and verified.
+    /// `{ uri, files, bytes, compressedBytes }` once the whole pack has been read and verified.
     pub fn finish(&mut self) -> JsResult<JsValue> {
         let summary = self.0.finish().map_err(to_js_error)?;
-        Ok(object(&summary_fields(
-            &summary.uri,
-            &summary.manifest.to_value(),
-            summary.files,
-            summary.bytes,
-            summary.compressed_bytes,
-        )))
+        Ok(object(&summary_fields(&summary.uri, summary.files, summary.bytes, summary.compressed_bytes)))
     }
 }
 
@@ -252,6 +251,7 @@ pub(super) fn limits_option(options: &JsValue) -> Result<Limits> {
     let limit = |key: &str, default: u64| integer_option(&limits, key).map(|v| v.unwrap_or(default));
     Ok(Limits {
         max_manifest_bytes: limit("maxManifestBytes", defaults.max_manifest_bytes)?,
+        max_provenance_bytes: limit("maxProvenanceBytes", defaults.max_provenance_bytes)?,
         max_entry_bytes: limit("maxEntryBytes", defaults.max_entry_bytes)?,
         max_total_bytes: limit("maxTotalBytes", defaults.max_total_bytes)?,
         max_entries: limit("maxEntries", defaults.max_entries)?,

@@ -25,7 +25,8 @@ const NORMAL_POINTS: std::ops::Range<i64> = -300..300;
 /// exponent) is not accepted, or None when it is. `literal` must already have that syntax.
 pub fn unrepresentable(literal: &str) -> Option<String> {
     let written = decimal_of_literal(literal);
-    if written.digits.is_empty() || (written.digits.len() <= ROUND_TRIP_DIGITS && NORMAL_POINTS.contains(&written.point))
+    if written.digits.is_empty()
+        || (written.digits.len() <= ROUND_TRIP_DIGITS && NORMAL_POINTS.contains(&written.point))
     {
         return None;
     }
@@ -247,9 +248,25 @@ mod tests {
     #[test]
     fn what_is_written_must_be_what_is_hashed() {
         for accepted in [
-            "0", "-0", "-0.0", "4.50", "1E30", "2e-3", "0.000000000000000000000000001", "9007199254740992",
-            "1000000000000000000", "100000000000000000000", "18446744073709552000", "1e21", "5e-324",
-            "1.7976931348623157e308", "0.1", "0.30000000000000004", "333333333.33333325", "123.456e3", "0e99999",
+            "0",
+            "-0",
+            "-0.0",
+            "4.50",
+            "1E30",
+            "2e-3",
+            "0.000000000000000000000000001",
+            "9007199254740992",
+            "1000000000000000000",
+            "100000000000000000000",
+            "18446744073709552000",
+            "1e21",
+            "5e-324",
+            "1.7976931348623157e308",
+            "0.1",
+            "0.30000000000000004",
+            "333333333.33333325",
+            "123.456e3",
+            "0e99999",
         ] {
             assert_eq!(unrepresentable(accepted), None, "{accepted}");
         }
