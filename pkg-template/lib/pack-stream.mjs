@@ -12,7 +12,7 @@ const utf8 = new TextDecoder();
 
 /**
  * @typedef {object} PackVisitor
- * @property {(event: {uri: string, bytes: Uint8Array}) => void} [manifest]  the verified manifest.json bytes
+ * @property {(event: {uri: string}) => void} [manifest]  the manifest is verified (`manifestBytes()` gives it)
  * @property {(event: {path: string, type: 'file' | 'symlink', size: number, executable: boolean, target?: string}) => void} [entry]
  * @property {(bytes: Uint8Array) => void} [data]   content of the current file
  * @property {() => void} [end]                     the current entry is complete
@@ -62,7 +62,8 @@ export function createPackVerifier({ visitor = {}, limits, expectUri, manifest, 
         case 'manifest':
           if (stopAfterManifest) {
             // The core verified these bytes; they are the manifest's JSON. Only inspect wants the object.
-            verifier.head = { manifest: JSON.parse(utf8.decode(event.bytes)), manifestBytes: event.bytes };
+            const manifestBytes = reader.manifestBytes();
+            verifier.head = { manifest: JSON.parse(utf8.decode(manifestBytes)), manifestBytes };
             return;
           }
           visitor.manifest?.(event);

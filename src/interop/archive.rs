@@ -154,7 +154,11 @@ pub fn deflate_block(block: &[u8], last: bool) -> Vec<u8> {
 }
 
 #[wasm_bindgen(js_name = PackReader)]
-pub struct PackReaderJs(archive::PackReader);
+pub struct PackReaderJs {
+    reader: archive::PackReader,
+    /// The verified manifest.json, kept here (not copied into the event) until the host asks for it.
+    manifest_bytes: Option<Vec<u8>>,
+}
 
 #[wasm_bindgen(js_class = PackReader)]
 impl PackReaderJs {
@@ -178,33 +182,32 @@ impl PackReaderJs {
                 )
                 .at("manifest")),
             }
-            .map(PackReaderJs)
+            .map(|reader| PackReaderJs { reader, manifest_bytes: None })
         };
         build().map_err(to_js_error)
     }
 
     #[wasm_bindgen(js_name = wantsInput)]
     pub fn wants_input(&self) -> bool {
-        self.0.wants_input()
+        self.reader.wants_input()
     }
 
     pub fn push(&mut self, chunk: &[u8]) -> JsResult<()> {
-        self.0.push(chunk).map_err(to_js_error)
+        self.reader.push(chunk).map_err(to_js_error)
     }
 
     /// The next event as a plain object, or `undefined` when more input is needed. The manifest event
-    /// carries the verified manifest's URI and bytes, not an object: a manifest may hold a million entries,
-    /// and a host that wants them parses the bytes (they are the manifest's JSON).
+    /// carries only the verified manifest's URI: a manifest may hold a million entries, so its bytes are
+    /// copied out only when the host asks (`manifestBytes()`).
     #[allow(clippy::should_implement_trait)]
     pub fn next(&mut self) -> JsResult<JsValue> {
-        let event = self.0.next().map_err(to_js_error)?;
+        let event = self.reader.next().map_err(to_js_error)?;
         Ok(match event {
             None => JsValue::UNDEFINED,
-            Some(Event::Manifest { manifest, bytes }) => object(&[
-                ("kind", "manifest".into()),
-                ("uri", manifest.uri.to_string().into()),
-                ("bytes", Uint8Array::from(bytes.as_slice()).into()),
-            ]),
+            Some(Event::Manifest { manifest, bytes }) => {
+                self.manifest_bytes = Some(bytes);
+                object(&[("kind", "manifest".into()), ("uri", manifest.uri.to_string().into())])
+            }
             Some(Event::Entry { path, kind }) => entry_event(path, kind),
             Some(Event::Data(bytes)) => data_event(&bytes),
             Some(Event::End) => end_event(),
@@ -214,12 +217,19 @@ impl PackReaderJs {
     #[wasm_bindgen(js_name = entryDigest)]
     pub fn entry_digest(&mut self, digest: &str) -> JsResult<()> {
         let digest = Digest::parse(digest).map_err(to_js_error)?;
-        self.0.entry_digest(digest).map_err(to_js_error)
+        self.reader.entry_digest(digest).map_err(to_js_error)
+    }
+
+    /// The verified manifest.json (its JSON text), once the manifest event has been seen; `undefined` before,
+    /// and when reading one layer (the host gave the manifest).
+    #[wasm_bindgen(js_name = manifestBytes)]
+    pub fn manifest_bytes(&self) -> JsValue {
+        self.manifest_bytes.as_deref().map_or(JsValue::UNDEFINED, |bytes| Uint8Array::from(bytes).into())
     }
 
     /// `{ uri, files, bytes, compressedBytes }` once the whole pack has been read and verified.
     pub fn finish(&mut self) -> JsResult<JsValue> {
-        let summary = self.0.finish().map_err(to_js_error)?;
+        let summary = self.reader.finish().map_err(to_js_error)?;
         Ok(object(&summary_fields(&summary.uri, summary.files, summary.bytes, summary.compressed_bytes)))
     }
 }

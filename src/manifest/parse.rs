@@ -211,7 +211,6 @@ impl<'de> Visitor<'de> for EntriesSeed<'_, '_> {
             }
             entries.push(entry);
         }
-        entries.shrink_to_fit();
         Ok(entries)
     }
 }
