@@ -4,6 +4,8 @@
 //   tree digest (1 GiB: 10,000 files + one 512 MiB file)  vs  sha256sum over the same files
 //   seed / unpack of that tree                            vs  tar -czf / tar -xzf
 //   peak memory of verify and unpack of a pack > 4 GiB
+//   peak memory of verify and unpack of packs of 200,000 and 1,000,000 empty files (big manifests);
+//   only this row: `node bench/run.mjs empty-files`
 import { spawnSync } from 'node:child_process';
 import crypto from 'node:crypto';
 import fs from 'node:fs';
@@ -122,12 +124,71 @@ function peakRssMiB(fnSource) {
   return Number(run('node', [script]).trim()) / 1024;
 }
 
+/**
+ * A pack of `count` empty files in 1,000 folders, written once from its manifest through the core (no files on
+ * disk), so the manifest is all there is: about 150 bytes per entry.
+ */
+function ensureEmptyFilesPack(file, count) {
+  if (fs.existsSync(file)) return;
+  const script = scriptFile('empty-files-pack', `import fs from 'node:fs';
+    import * as core from ${JSON.stringify(path.join(root, 'build/package/lib/core-node.mjs'))};
+    const [count, out] = [Number(process.argv[2]), process.argv[3]];
+    const empty = core.sha256(new Uint8Array());
+    const entries = Array.from({ length: count }, (_, i) => ({
+      path: \`d\${String(i % 1000).padStart(3, '0')}/f\${String(i).padStart(7, '0')}\`, type: 'file', size: 0, digest: empty, executable: false,
+    }));
+    const { bytes } = core.buildManifest({ contract: { ctxpack: 'contract/v1', transforms: [{ tool: 'bench', params: { files: count } }] },
+      entries, provenance: { created: '2026-01-01T00:00:00Z', tool: 'bench' } });
+    const writer = new core.PackWriter(bytes, { hashContent: false });
+    const fd = fs.openSync(out + '.partial', 'w');
+    for (let entry = writer.nextEntry(), n = 1; entry != null; entry = writer.nextEntry(), n++) {
+      writer.endEntry(empty);
+      if (n % 4096 === 0) fs.writeSync(fd, writer.takeOutput());
+    }
+    writer.finish();
+    fs.writeSync(fd, writer.takeOutput());
+    fs.closeSync(fd);
+    fs.renameSync(out + '.partial', out);`);
+  run('node', [script, String(count), file]);
+}
+
+/** Peak RSS in MiB of one CLI command, as /usr/bin/time -v reports it ("Maximum resident set size"). */
+function commandPeakRssMiB(args) {
+  const result = spawnSync('/usr/bin/time', ['-v', 'node', cli, ...args], { encoding: 'utf8', maxBuffer: 64 * MiB });
+  if (result.status !== 0) throw new Error(`ctxpack ${args.join(' ')} failed (${result.status}): ${result.stderr}`);
+  return Number(/Maximum resident set size \(kbytes\): (\d+)/.exec(result.stderr)[1]) / 1024;
+}
+
+/** Peak memory of verify and unpack where the manifest dominates: one row per pack size. */
+function emptyFilesRows() {
+  console.log('peak memory of verify and unpack of packs of empty files (the manifest is the whole pack)');
+  for (const count of [200_000, 1_000_000]) {
+    const pack = path.join(work, `empty-${count}.tar.gz`);
+    ensureEmptyFilesPack(pack, count);
+    // A manifest of 1,000,000 entries (~143 MiB) is above the default maxManifestBytes (64 MiB).
+    const limits = ['--max-manifest-bytes', String(256 * MiB)];
+    const out = path.join(work, 'empty-out');
+    fs.rmSync(out, { recursive: true, force: true });
+    const verifyRss = commandPeakRssMiB(['verify', pack, ...limits]);
+    const unpackRss = commandPeakRssMiB(['unpack', pack, '-o', out, ...limits]);
+    fs.rmSync(out, { recursive: true, force: true });
+    const label = `${count.toLocaleString('en-US')} files`.padEnd(16);
+    const verdict = (rss) => (count > 200_000 ? '' : `  (limit 256 MiB: ${rss < 256 ? 'ok' : 'OVER'})`);
+    console.log(`  ${label} verify ${verifyRss.toFixed(0).padStart(4)} MiB${verdict(verifyRss)}   unpack ${unpackRss.toFixed(0).padStart(4)} MiB${verdict(unpackRss)}`);
+  }
+  console.log(`  reproduce: /usr/bin/time -v node build/package/bin/ctxpack.mjs verify .bench/empty-200000.tar.gz --max-manifest-bytes ${256 * MiB}\n`);
+}
+
 const gib = (bytes) => (bytes / 1024 ** 3).toFixed(2);
 const rate = (bytes, seconds) => `${((bytes / seconds) / 1e9).toFixed(2)} GB/s`;
 
 function main() {
   if (!fs.existsSync(cli)) throw new Error('build/package is missing: run `npm run build` first');
   fs.mkdirSync(work, { recursive: true });
+  if (process.argv[2] === 'empty-files') {
+    emptyFilesRows();
+    return;
+  }
   const tree = path.join(work, 'tree');
   console.log(`# ctxpack bench — ${os.cpus()[0].model}, ${os.availableParallelism()} cores, node ${process.version}`);
   console.log(`# reproduce: npm run bench   (BENCH_RUNS=${runs} runs per figure, median)\n`);
@@ -183,7 +244,9 @@ function main() {
   fs.rmSync(largeOut, { recursive: true, force: true });
   console.log(`peak memory on a pack of ${gib(largeBytes)} GiB unpacked (${gib(fs.statSync(largePack).size)} GiB compressed)`);
   console.log(`  verify                ${verifyRss.toFixed(0)} MiB  (limit 256 MiB: ${verifyRss < 256 ? 'ok' : 'OVER'})`);
-  console.log(`  unpack                ${unpackRss.toFixed(0)} MiB  (limit 256 MiB: ${unpackRss < 256 ? 'ok' : 'OVER'})`);
+  console.log(`  unpack                ${unpackRss.toFixed(0)} MiB  (limit 256 MiB: ${unpackRss < 256 ? 'ok' : 'OVER'})\n`);
+
+  emptyFilesRows();
 }
 
 main();

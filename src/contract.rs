@@ -6,6 +6,11 @@
 //! must hash, and [`Contract::resolve`] swaps those paths for digests. The resolved contract (paths gone,
 //! `outputs` gone, `"ctxpack":"contract/v1"` added) is what gets hashed, so moving a folder keeps the URI
 //! while changing one byte of any input, code or parameter changes it.
+//!
+//! Every object's keys are known ([`keys`]): a misspelled key is an error, never a silently different
+//! recipe. Extensions live under `meta` or in `x-` keys.
+
+mod keys;
 
 use crate::digest::Digest;
 use crate::error::{Error, ErrorCode, Result};
@@ -34,6 +39,8 @@ pub struct Plan {
     /// In contract order: every path input, then every transform's `code_path`.
     pub needs: Vec<Need>,
     pub outputs: Vec<OutputSpec>,
+    /// What the user should know although the contract is valid (a transform whose code is not identity).
+    pub warnings: Vec<String>,
 }
 
 /// One path the host must hash. Paths are as written: the host resolves them against the contract file's
@@ -117,9 +124,10 @@ impl Contract {
         Ok(Contract { recipe, outputs })
     }
 
-    /// The paths the host must hash, and where the outputs go.
+    /// The paths the host must hash, where the outputs go, and warnings for the user.
     pub fn plan(&self) -> Plan {
         let mut needs = Vec::new();
+        let mut warnings = Vec::new();
         for input in array(&self.recipe, "inputs") {
             if let (Some(name), Some(path)) = (str_field(input, "name"), str_field(input, "path")) {
                 needs.push(Need::Input { name: name.to_string(), path: path.to_string() });
@@ -128,9 +136,15 @@ impl Contract {
         for (transform, item) in array(&self.recipe, "transforms").iter().enumerate() {
             if let Some(path) = str_field(item, "code_path") {
                 needs.push(Need::Code { transform, path: path.to_string() });
+            } else if item.get("code_hash").is_none() {
+                let tool = str_field(item, "tool").unwrap_or_default();
+                warnings.push(format!(
+                    "transforms[{transform}] (tool {tool:?}) has neither code_path nor code_hash: its code is not \
+                     part of the identity, so changing it will not change the URI (add \"code_path\")"
+                ));
             }
         }
-        Plan { needs, outputs: self.outputs.clone() }
+        Plan { needs, outputs: self.outputs.clone(), warnings }
     }
 
     /// Replaces every path with the host's digest and derives the URI.
@@ -218,12 +232,14 @@ fn check(contract: &Map<String, Value>, form: Form) -> Result<()> {
     if form == Form::Resolved && contract.contains_key("outputs") {
         return Err(invalid("a resolved contract has no outputs (they are not part of identity)").at("outputs"));
     }
+    keys::check_known(contract, "", keys::TOP_LEVEL, &[RESERVED_KEY])?;
     if let Some(inputs) = contract.get("inputs") {
         let items = inputs.as_array().ok_or_else(|| invalid("must be an array of input objects").at("inputs"))?;
         let mut names = BTreeSet::new();
         for (i, item) in items.iter().enumerate() {
             let at = format!("inputs[{i}]");
             let input = item.as_object().ok_or_else(|| invalid("must be an object").at(&at))?;
+            keys::check_known(input, &at, keys::INPUT, &[])?;
             let name = match input.get("name") {
                 Some(Value::String(name)) if !name.is_empty() => name,
                 _ => return Err(invalid("must be a non-empty string").at(format!("{at}.name"))),
@@ -240,6 +256,7 @@ fn check(contract: &Map<String, Value>, form: Form) -> Result<()> {
         for (i, item) in items.iter().enumerate() {
             let at = format!("transforms[{i}]");
             let transform = item.as_object().ok_or_else(|| invalid("must be an object").at(&at))?;
+            keys::check_known(transform, &at, keys::TRANSFORM, &[])?;
             match transform.get("tool") {
                 Some(Value::String(tool)) if !tool.is_empty() => {}
                 _ => return Err(invalid("must be a non-empty string naming the tool").at(format!("{at}.tool"))),
@@ -381,7 +398,7 @@ mod tests {
         json!({
             "inputs": [
                 {"name": "raw_docs", "path": "./raw_pdfs"},
-                {"name": "glossary", "path": "glossary.csv", "note": "kept"},
+                {"name": "glossary", "path": "glossary.csv", "x-note": "kept"},
                 {"name": "model", "digest": d("weights").to_string()},
                 {"name": "previous", "uri": CtxUri::from_digest(d("pack")).to_string()}
             ],
@@ -415,6 +432,59 @@ mod tests {
             ]
         );
         assert_eq!(plan.outputs, vec![OutputSpec { path: "./processed_data".into() }]);
+        assert_eq!(plan.warnings, Vec::<String>::new());
+    }
+
+    #[test]
+    fn a_transform_whose_code_is_not_identity_is_warned_about() {
+        let plan = parse(json!({"transforms": [{"tool": "a", "code_path": "a.py"}, {"tool": "llm"}]})).unwrap().plan();
+        assert_eq!(plan.warnings.len(), 1);
+        let warning = &plan.warnings[0];
+        assert!(warning.starts_with("transforms[1] (tool \"llm\") has neither code_path nor code_hash"), "{warning}");
+    }
+
+    #[test]
+    fn misspelled_keys_are_errors_naming_the_path_and_the_key_meant() {
+        for (contract, subject, meant) in [
+            (json!({"transforms": [{"tool": "t", "codepath": "a.py"}]}), "transforms[0].codepath", Some("code_path")),
+            (json!({"transfroms": [{"tool": "t"}]}), "transfroms", Some("transforms")),
+            (json!({"inputs": [{"name": "a", "path": "p", "lang": "en"}]}), "inputs[0].lang", None),
+            (json!({"inputs": [{"nmae": "a", "path": "p"}]}), "inputs[0].nmae", Some("name")),
+            (json!({"transforms": [{"tol": "t"}]}), "transforms[0].tol", Some("tool")),
+        ] {
+            let e = rejection(contract);
+            assert_eq!((e.code, e.subject.as_deref()), (ErrorCode::ContractInvalid, Some(subject)), "{}", e.message);
+            match meant {
+                Some(meant) => assert!(e.hint.contains(&format!("did you mean \"{meant}\"")), "{}", e.hint),
+                None => assert!(e.hint.contains("\"meta\""), "{}", e.hint),
+            }
+        }
+        let stored = json!({"ctxpack": "contract/v1", "transforms": [{"tool": "t", "codehash": d("x").to_string()}]});
+        assert_eq!(uri_of_resolved(&stored).unwrap_err().subject.as_deref(), Some("transforms[0].codehash"));
+    }
+
+    #[test]
+    fn extensions_are_part_of_the_identity() {
+        let base = json!({
+            "meta": {"team": "search", "ticket": [1, 2]},
+            "x-owner": "ada",
+            "inputs": [{"name": "a", "digest": d("a").to_string(), "x-lang": "en", "meta": {"rows": 3}}],
+            "transforms": [{"tool": "t", "code_hash": d("t").to_string(), "x-gpu": true, "params": {"any": {"thing": 1}}}]
+        });
+        let uri =
+            |value: &Value| parse(value.clone()).unwrap().resolve(&BTreeMap::new(), &BTreeMap::new()).unwrap().uri;
+        let first = uri(&base);
+        for edit in [
+            (|v: &mut Value| v["meta"]["team"] = json!("ads")) as fn(&mut Value),
+            |v| v["x-owner"] = json!("grace"),
+            |v| v["inputs"][0]["x-lang"] = json!("fr"),
+            |v| v["inputs"][0]["meta"]["rows"] = json!(4),
+            |v| v["transforms"][0]["x-gpu"] = json!(false),
+        ] {
+            let mut changed = base.clone();
+            edit(&mut changed);
+            assert_ne!(uri(&changed), first, "{changed}");
+        }
     }
 
     #[test]
@@ -425,7 +495,7 @@ mod tests {
             "ctxpack": "contract/v1",
             "inputs": [
                 {"name": "raw_docs", "type": "tree", "digest": d("docs").to_string()},
-                {"name": "glossary", "type": "file", "digest": d("terms").to_string(), "note": "kept"},
+                {"name": "glossary", "type": "file", "digest": d("terms").to_string(), "x-note": "kept"},
                 {"name": "model", "digest": d("weights").to_string()},
                 {"name": "previous", "uri": CtxUri::from_digest(d("pack")).to_string()}
             ],

@@ -12,7 +12,8 @@ pub enum ErrorCode {
     JsonInvalid,
     /// A JSON object repeats a key; canonical JSON cannot represent it.
     JsonDuplicateKey,
-    /// A JSON number cannot be represented exactly as an IEEE-754 double (RFC 8785 / I-JSON).
+    /// A JSON number would be hashed as another value: the canonical form of its nearest IEEE-754 double
+    /// (RFC 8785) is not the number written.
     JsonNumberUnrepresentable,
     /// The contract breaks a rule of `contract/v1`.
     ContractInvalid,
@@ -155,7 +156,9 @@ impl ErrorCode {
             UriInvalid => "write it as ctx://sha256:<64 lowercase hex digits>",
             JsonInvalid => "fix the JSON syntax at the position given",
             JsonDuplicateKey => "remove the repeated key so every object key is unique",
-            JsonNumberUnrepresentable => "write the value as a string, or use a number within ±2^53",
+            JsonNumberUnrepresentable => {
+                "write a number a double holds (the message says what it would become), or put it in a string"
+            }
             ContractInvalid => "fix the contract field named in the message (see docs/spec.md, Contract)",
             InputMissing => "create the path or correct it; paths are relative to the contract file's directory",
             PathInvalid => "use relative, '/'-separated paths without '.', '..' or empty segments",

@@ -11,8 +11,24 @@ use crate::tree::Tree;
 use crate::uri::CtxUri;
 use serde_json::{json, Value};
 
+mod parse;
+
 pub const PACK_V1: &str = "pack/v1";
-const FIELDS: [&str; 5] = ["ctxpack", "uri", "contract", "outputs", "provenance"];
+
+/// What [`PackManifest::parse_limited`] accepts beyond the format's rules.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ManifestLimits {
+    /// Largest `provenance`, as written (it is not identity, so it has no reason to be large).
+    pub max_provenance_bytes: u64,
+    /// Most entries in `outputs.entries`.
+    pub max_entries: u64,
+}
+
+impl Default for ManifestLimits {
+    fn default() -> Self {
+        ManifestLimits { max_provenance_bytes: 1 << 20, max_entries: u64::MAX }
+    }
+}
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct PackManifest {
@@ -25,26 +41,37 @@ pub struct PackManifest {
 }
 
 impl PackManifest {
-    /// Builds the manifest of a pack from a resolved contract, the output tree and provenance.
+    /// Builds the manifest of a pack from a resolved contract, the output tree and provenance (within the
+    /// default provenance limit, so that every reader accepts the pack).
     pub fn build(contract: Value, outputs: Tree, provenance: Value) -> Result<PackManifest> {
         let uri = contract::uri_of_resolved(&contract)?;
         if !provenance.is_object() {
             return Err(Error::new(ErrorCode::ManifestInvalid, "provenance must be a JSON object").at("provenance"));
         }
+        let size = jcs::canonicalize(&provenance)?.len() as u64;
+        let limit = ManifestLimits::default().max_provenance_bytes;
+        if size > limit {
+            return Err(Error::new(
+                ErrorCode::LimitExceeded,
+                format!("is {size} bytes, above the limit of {limit} bytes that readers apply by default"),
+            )
+            .at("provenance")
+            .hint("keep provenance small (who, when, where); put data in the pack's files"));
+        }
         Ok(PackManifest { uri, contract, outputs, provenance })
+    }
+
+    /// [`PackManifest::parse_limited`] with the default limits.
+    pub fn parse(bytes: &[u8]) -> Result<PackManifest> {
+        Self::parse_limited(bytes, &ManifestLimits::default())
     }
 
     /// Parses `manifest.json` and re-derives everything it claims: the URI from the contract and the tree
     /// digest from the entries. A manifest that passes can be trusted as far as its own bytes go.
-    pub fn parse(bytes: &[u8]) -> Result<PackManifest> {
+    pub fn parse_limited(bytes: &[u8], limits: &ManifestLimits) -> Result<PackManifest> {
         let invalid = |why: String| Error::new(ErrorCode::ManifestInvalid, why);
-        let value =
-            jcs::parse(bytes).map_err(|e| invalid(format!("manifest.json is not valid JSON: {}", e.message)))?;
-        let object = value.as_object().ok_or_else(|| invalid("manifest.json must be a JSON object".into()))?;
-        if let Some(extra) = object.keys().find(|k| !FIELDS.contains(&k.as_str())) {
-            return Err(invalid(format!("unexpected field {extra:?} in a {PACK_V1} manifest")));
-        }
-        match object.get("ctxpack").and_then(Value::as_str) {
+        let fields = parse::read_fields(bytes, limits)?;
+        match fields.ctxpack.as_ref().and_then(Value::as_str) {
             Some(PACK_V1) => {}
             Some(other) => {
                 return Err(invalid(format!("unsupported manifest version {other:?}"))
@@ -52,12 +79,13 @@ impl PackManifest {
             }
             None => return Err(invalid(format!("\"ctxpack\" must be {PACK_V1:?}"))),
         }
-        let claimed = object
-            .get("uri")
+        let claimed = fields
+            .uri
+            .as_ref()
             .and_then(Value::as_str)
             .ok_or_else(|| invalid("\"uri\" must be a string".into()))
             .and_then(CtxUri::parse)?;
-        let contract = object.get("contract").cloned().ok_or_else(|| invalid("\"contract\" is missing".into()))?;
+        let contract = fields.contract.ok_or_else(|| invalid("\"contract\" is missing".into()))?;
         let derived = contract::uri_of_resolved(&contract).map_err(|e| e.at("contract"))?;
         if derived != claimed {
             return Err(Error::new(
@@ -65,20 +93,15 @@ impl PackManifest {
                 format!("manifest claims {claimed} but its contract derives {derived}"),
             ));
         }
-        let outputs = object
-            .get("outputs")
-            .and_then(Value::as_object)
-            .ok_or_else(|| invalid("\"outputs\" must be an object".into()))?;
-        if outputs.len() != 2 {
+        let outputs = fields.outputs.ok_or_else(|| invalid("\"outputs\" must be an object".into()))?;
+        let (Some(stated), Some(entries)) = (outputs.digest, outputs.entries) else {
             return Err(invalid("\"outputs\" must hold exactly \"digest\" and \"entries\"".into()));
-        }
-        let tree =
-            Tree::from_entries_value(outputs.get("entries").unwrap_or(&Value::Null)).map_err(|e| e.at("outputs"))?;
-        let stated = outputs
-            .get("digest")
-            .and_then(Value::as_str)
+        };
+        let stated = stated
+            .as_str()
             .ok_or_else(|| invalid("\"outputs.digest\" must be a string".into()))
             .and_then(Digest::parse)?;
+        let tree = Tree::from_canonical(entries)?;
         let actual = tree.digest();
         if stated != actual {
             return Err(Error::new(
@@ -87,13 +110,14 @@ impl PackManifest {
             )
             .at("outputs"));
         }
-        let provenance = object.get("provenance").cloned().unwrap_or(Value::Null);
+        let provenance = fields.provenance.unwrap_or(Value::Null);
         if !provenance.is_object() {
             return Err(invalid("\"provenance\" must be a JSON object".into()));
         }
         Ok(PackManifest { uri: claimed, contract, outputs: tree, provenance })
     }
 
+    /// The manifest as one JSON value (small manifests, tests); [`PackManifest::to_bytes`] never builds it.
     pub fn to_value(&self) -> Value {
         json!({
             "ctxpack": PACK_V1,
@@ -104,9 +128,22 @@ impl PackManifest {
         })
     }
 
-    /// The manifest's bytes: its JCS form, so equal manifests are equal bytes on every host.
+    /// The manifest's bytes: its JCS form, so equal manifests are equal bytes on every host. Written field by
+    /// field in JCS key order (`contract`, `ctxpack`, `outputs`, `provenance`, `uri`), entries streamed.
     pub fn to_bytes(&self) -> Result<Vec<u8>> {
-        jcs::canonicalize(&self.to_value())
+        let mut out = Vec::new();
+        out.extend_from_slice(br#"{"contract":"#);
+        jcs::write_value(&self.contract, &mut out)?;
+        out.extend_from_slice(br#","ctxpack":"pack/v1","outputs":{"digest":""#);
+        out.extend_from_slice(self.outputs.digest().to_string().as_bytes());
+        out.extend_from_slice(br#"","entries":"#);
+        self.outputs.write_entries(|piece| out.extend_from_slice(piece))?;
+        out.extend_from_slice(br#"},"provenance":"#);
+        jcs::write_value(&self.provenance, &mut out)?;
+        out.extend_from_slice(br#","uri":"#);
+        jcs::write_string(&self.uri.to_string(), &mut out);
+        out.push(b'}');
+        Ok(out)
     }
 }
 
@@ -174,5 +211,87 @@ mod tests {
             assert!(matches!(code, ErrorCode::ManifestInvalid | ErrorCode::UriInvalid), "{code}");
         }
         assert_eq!(PackManifest::parse(b"{not json").unwrap_err().code, ErrorCode::ManifestInvalid);
+    }
+
+    #[test]
+    fn bytes_are_the_canonical_form_of_the_value() {
+        let m = sample();
+        assert_eq!(m.to_bytes().unwrap(), jcs::canonicalize(&m.to_value()).unwrap());
+    }
+
+    #[test]
+    fn malformed_entries_name_the_entry() {
+        for (edit, why) in [
+            (
+                (|v: &mut Value| v["outputs"]["entries"][0]["mode"] = json!(420)) as fn(&mut Value),
+                "unexpected field \"mode\"",
+            ),
+            (|v| v["outputs"]["entries"][0]["size"] = json!(1u64 << 54), "\"size\" must be an integer from 0 to 2^53"),
+            (|v| v["outputs"]["entries"][0]["size"] = json!(-1), "\"size\" must be"),
+            (|v| v["outputs"]["entries"][0]["size"] = json!(1.5), "\"size\" must be"),
+            (|v| v["outputs"]["entries"][0]["path"] = json!(7), "\"path\" must be a string"),
+            (|v| v["outputs"]["entries"][0]["executable"] = json!("no"), "\"executable\" must be a boolean"),
+            (|v| v["outputs"]["entries"][0]["target"] = json!("x"), "a file entry has exactly"),
+            (|v| v["outputs"]["entries"][0]["type"] = json!("symlink"), "a symlink entry has exactly"),
+            (|v| v["outputs"]["entries"][0]["type"] = json!("fifo"), "unknown entry type \"fifo\""),
+            (|v| v["outputs"]["entries"][0]["digest"] = json!("sha256:abc"), "\"digest\": "),
+            (|v| v["outputs"]["entries"] = json!([1]), "outputs.entries[0] to be an object"),
+        ] {
+            let e = reparse_with(edit).unwrap_err();
+            assert_eq!(e.code, ErrorCode::ManifestInvalid, "{why}: {e}");
+            assert!(e.message.contains(why), "{why}: {}", e.message);
+        }
+        let e = reparse_with(|v| v["outputs"]["entries"][0]["path"] = json!("a/../b")).unwrap_err();
+        assert_eq!(e.code, ErrorCode::PathInvalid);
+    }
+
+    #[test]
+    fn repeated_keys_are_refused_at_every_level() {
+        let bytes = String::from_utf8(sample().to_bytes().unwrap()).unwrap();
+        for (from, to) in [
+            (r#""uri":"#, r#""ctxpack":"pack/v1","uri":"#),
+            (r#""entries":"#, r#""digest":"sha256:00","entries":"#),
+            (r#""executable":false"#, r#""executable":false,"executable":false"#),
+            (r#""tool":"ocr""#, r#""tool":"ocr","tool":"ocr""#),
+        ] {
+            let e = PackManifest::parse(bytes.replacen(from, to, 1).as_bytes()).unwrap_err();
+            assert_eq!(e.code, ErrorCode::ManifestInvalid, "{to}");
+            assert!(e.message.contains("duplicate key"), "{to}: {}", e.message);
+        }
+    }
+
+    #[test]
+    fn provenance_is_capped_before_it_is_parsed() {
+        let big = json!({"note": "x".repeat(2 << 20)});
+        let bytes = PackManifest { provenance: big, ..sample() }.to_bytes().unwrap();
+        let e = PackManifest::parse(&bytes).unwrap_err();
+        assert_eq!((e.code, e.subject.as_deref()), (ErrorCode::LimitExceeded, Some("provenance")));
+        assert!(e.message.contains("above the limit of 1048576 bytes (maxProvenanceBytes)"), "{}", e.message);
+        let roomy = ManifestLimits { max_provenance_bytes: 4 << 20, ..ManifestLimits::default() };
+        PackManifest::parse_limited(&bytes, &roomy).unwrap();
+        let e = PackManifest::build(resolved_contract(), sample().outputs, json!({"note": "x".repeat(2 << 20)}));
+        assert_eq!(e.unwrap_err().code, ErrorCode::LimitExceeded, "a pack readers would refuse is not built");
+    }
+
+    #[test]
+    fn the_entry_limit_stops_the_parse() {
+        let entries = (0..10).map(|i| TreeEntry::file(format!("f{i}"), 0, Digest::of(b""), false)).collect();
+        let manifest = PackManifest { outputs: Tree::new(entries).unwrap(), ..sample() };
+        let bytes = manifest.to_bytes().unwrap();
+        let limits = |max_entries| ManifestLimits { max_entries, ..ManifestLimits::default() };
+        assert_eq!(PackManifest::parse_limited(&bytes, &limits(10)).unwrap(), manifest);
+        assert_eq!(PackManifest::parse_limited(&bytes, &limits(9)).unwrap_err().code, ErrorCode::LimitExceeded);
+    }
+
+    #[test]
+    fn numbers_in_the_contract_and_provenance_follow_the_jcs_rule() {
+        let bytes = String::from_utf8(sample().to_bytes().unwrap()).unwrap();
+        for (from, to) in
+            [(r#""dpi":300"#, r#""dpi":18446744073709551617"#), (r#""created""#, r#""n":1e-400,"created""#)]
+        {
+            let e = PackManifest::parse(bytes.replacen(from, to, 1).as_bytes()).unwrap_err();
+            assert_eq!(e.code, ErrorCode::ManifestInvalid, "{to}");
+            assert!(e.message.contains("hashed as"), "{to}: {}", e.message);
+        }
     }
 }

@@ -4,11 +4,11 @@
 //! of their NFC path. Sizes are inside the document, so no two trees can collide by shifting bytes between
 //! a name and a content (the defect of the original CtxPack's directory hash).
 
-use crate::digest::Digest;
+use crate::digest::{Digest, Hasher};
 use crate::error::{Error, ErrorCode, Result};
 use crate::jcs;
 use crate::path::{normalize_link_target, normalize_relative};
-use serde_json::{json, Map, Value};
+use serde_json::{json, Value};
 use std::collections::{HashMap, HashSet};
 
 pub const TREE_V1: &str = "tree/v1";
@@ -35,6 +35,33 @@ impl TreeEntry {
 
     pub fn symlink(path: impl Into<String>, target: impl Into<String>) -> Self {
         TreeEntry { path: path.into(), kind: EntryKind::Symlink { target: target.into() } }
+    }
+
+    /// The entry's canonical JSON (keys in JCS order), as [`TreeEntry::to_value`] would canonicalise.
+    fn write_canonical(&self, out: &mut Vec<u8>) -> Result<()> {
+        match &self.kind {
+            EntryKind::File { size, digest, executable } => {
+                out.extend_from_slice(br#"{"digest":""#);
+                out.extend_from_slice(digest.to_string().as_bytes());
+                out.extend_from_slice(if *executable {
+                    br#"","executable":true,"path":"#
+                } else {
+                    br#"","executable":false,"path":"#
+                });
+                jcs::write_string(&self.path, out);
+                out.extend_from_slice(br#","size":"#);
+                jcs::write_value(&Value::from(*size), out)?;
+                out.extend_from_slice(br#","type":"file"}"#);
+            }
+            EntryKind::Symlink { target } => {
+                out.extend_from_slice(br#"{"path":"#);
+                jcs::write_string(&self.path, out);
+                out.extend_from_slice(br#","target":"#);
+                jcs::write_string(target, out);
+                out.extend_from_slice(br#","type":"symlink"}"#);
+            }
+        }
+        Ok(())
     }
 
     fn to_value(&self) -> Value {
@@ -81,18 +108,36 @@ impl Tree {
         Ok(tree)
     }
 
-    /// Reads the `entries` array of a tree document, which must already be in canonical form.
-    pub fn from_entries_value(value: &Value) -> Result<Tree> {
-        let invalid = |why: String| Error::new(ErrorCode::ManifestInvalid, why);
-        let items = value.as_array().ok_or_else(|| invalid("tree entries must be an array".into()))?;
-        let mut entries = Vec::with_capacity(items.len());
-        for (i, item) in items.iter().enumerate() {
-            entries.push(entry_from_value(item).map_err(|e| e.at(format!("entries[{i}]")))?);
+    /// Takes entries that must already be in canonical form (as a manifest records them): every path and
+    /// link target valid and NFC, paths strictly increasing in UTF-8 byte order. Checked in place, without
+    /// a copy, because a manifest may hold a million entries.
+    pub fn from_canonical(entries: Vec<TreeEntry>) -> Result<Tree> {
+        let not_canonical = |i: usize| {
+            Error::new(ErrorCode::ManifestInvalid, "tree entries are not NFC-normalised and sorted by UTF-8 bytes")
+                .at(format!("entries[{i}]"))
+        };
+        for (i, entry) in entries.iter().enumerate() {
+            if normalize_relative(&entry.path)? != entry.path {
+                return Err(not_canonical(i));
+            }
+            if let EntryKind::Symlink { target } = &entry.kind {
+                if normalize_link_target(&entry.path, target)? != *target {
+                    return Err(not_canonical(i));
+                }
+            }
+            if let Some(previous) = i.checked_sub(1).map(|p| &entries[p]) {
+                match previous.path.as_bytes().cmp(entry.path.as_bytes()) {
+                    std::cmp::Ordering::Less => {}
+                    std::cmp::Ordering::Equal => {
+                        return Err(Error::new(ErrorCode::PathCollision, "the path is recorded twice").at(&entry.path))
+                    }
+                    std::cmp::Ordering::Greater => return Err(not_canonical(i)),
+                }
+            }
         }
-        let tree = Tree::new(entries.clone())?;
-        if tree.entries != entries {
-            return Err(invalid("tree entries are not NFC-normalised and sorted by UTF-8 bytes".into()));
-        }
+        let tree = Tree { entries };
+        tree.check_no_entry_is_a_directory()?;
+        tree.check_links_stay_inside()?;
         Ok(tree)
     }
 
@@ -124,8 +169,30 @@ impl Tree {
         json!({ "ctxpack": TREE_V1, "entries": self.entries_value() })
     }
 
+    /// `sha256(JCS(tree document))`, hashed as it is written: the document itself is never held in memory.
     pub fn digest(&self) -> Digest {
-        jcs::digest(&self.to_value()).expect("tree documents hold only strings, booleans and sizes below 2^53")
+        let mut hasher = Hasher::new();
+        hasher.update(br#"{"ctxpack":"tree/v1","entries":"#);
+        self.write_entries(|piece| hasher.update(piece))
+            .expect("tree entries hold only strings, booleans and sizes below 2^53");
+        hasher.update(b"}");
+        hasher.finish()
+    }
+
+    /// The canonical JSON array of the entries, handed to `sink` piece by piece (one entry at a time).
+    pub(crate) fn write_entries(&self, mut sink: impl FnMut(&[u8])) -> Result<()> {
+        let mut piece = Vec::with_capacity(256);
+        sink(b"[");
+        for (i, entry) in self.entries.iter().enumerate() {
+            piece.clear();
+            if i > 0 {
+                piece.push(b',');
+            }
+            entry.write_canonical(&mut piece)?;
+            sink(&piece);
+        }
+        sink(b"]");
+        Ok(())
     }
 
     /// A path cannot be both an entry and a directory holding other entries.
@@ -191,43 +258,6 @@ fn resolve_inside(link: &str, target: &str, links: &HashMap<&str, &str>) -> Resu
         }
     }
     Ok(())
-}
-
-fn entry_from_value(value: &Value) -> Result<TreeEntry> {
-    let invalid = |why: &str| Error::new(ErrorCode::ManifestInvalid, why.to_string());
-    let object = value.as_object().ok_or_else(|| invalid("entry must be an object"))?;
-    let text = |key: &str| {
-        object.get(key).and_then(Value::as_str).ok_or_else(|| invalid(&format!("\"{key}\" must be a string")))
-    };
-    let path = text("path")?.to_string();
-    match text("type")? {
-        "file" => {
-            only_keys(object, &["path", "type", "size", "digest", "executable"])?;
-            let size = object
-                .get("size")
-                .and_then(Value::as_u64)
-                .ok_or_else(|| invalid("\"size\" must be a non-negative integer"))?;
-            let digest = Digest::parse(text("digest")?).map_err(|e| invalid(&e.message))?;
-            let executable = object
-                .get("executable")
-                .and_then(Value::as_bool)
-                .ok_or_else(|| invalid("\"executable\" must be a boolean"))?;
-            Ok(TreeEntry::file(path, size, digest, executable))
-        }
-        "symlink" => {
-            only_keys(object, &["path", "type", "target"])?;
-            Ok(TreeEntry::symlink(path, text("target")?))
-        }
-        other => Err(invalid(&format!("unknown entry type {other:?}"))),
-    }
-}
-
-fn only_keys(object: &Map<String, Value>, allowed: &[&str]) -> Result<()> {
-    match object.keys().find(|k| !allowed.contains(&k.as_str())) {
-        Some(extra) => Err(Error::new(ErrorCode::ManifestInvalid, format!("unexpected field {extra:?}"))),
-        None if object.len() == allowed.len() => Ok(()),
-        None => Err(Error::new(ErrorCode::ManifestInvalid, format!("entry needs the fields {allowed:?}"))),
-    }
 }
 
 #[cfg(test)]
@@ -324,13 +354,33 @@ mod tests {
     }
 
     #[test]
-    fn entries_value_round_trips_only_in_canonical_form() {
-        let tree = Tree::new(vec![file("b", b"2"), file("a", b"1")]).unwrap();
-        assert_eq!(Tree::from_entries_value(&tree.entries_value()).unwrap(), tree);
-        let mut reversed = tree.entries_value();
-        reversed.as_array_mut().unwrap().reverse();
-        assert_eq!(Tree::from_entries_value(&reversed).unwrap_err().code, ErrorCode::ManifestInvalid);
-        let extra = json!([{"path":"a","type":"file","size":1,"digest":Digest::of(b"1").to_string(),"executable":false,"mode":420}]);
-        assert_eq!(Tree::from_entries_value(&extra).unwrap_err().code, ErrorCode::ManifestInvalid);
+    fn canonical_entries_are_taken_only_in_canonical_form() {
+        let tree = Tree::new(vec![file("b", b"2"), file("a", b"1"), TreeEntry::symlink("c", "a")]).unwrap();
+        assert_eq!(Tree::from_canonical(tree.entries().to_vec()).unwrap(), tree);
+        let mut reversed = tree.entries().to_vec();
+        reversed.reverse();
+        assert_eq!(Tree::from_canonical(reversed).unwrap_err().code, ErrorCode::ManifestInvalid);
+        let twice = vec![file("a", b"1"), file("a", b"1")];
+        assert_eq!(Tree::from_canonical(twice).unwrap_err().code, ErrorCode::PathCollision);
+        let decomposed = vec![file("cafe\u{301}", b"1")];
+        assert_eq!(Tree::from_canonical(decomposed).unwrap_err().code, ErrorCode::ManifestInvalid);
+        let decomposed_target = vec![file("caf\u{e9}", b"1"), TreeEntry::symlink("l", "cafe\u{301}")];
+        assert_eq!(Tree::from_canonical(decomposed_target).unwrap_err().code, ErrorCode::ManifestInvalid);
+        for (entries, code) in [
+            (vec![file("../x", b"1")], ErrorCode::PathInvalid),
+            (vec![file("a", b"1"), file("a/b", b"2")], ErrorCode::PathCollision),
+            (vec![TreeEntry::symlink("l", "../x")], ErrorCode::SymlinkEscapes),
+        ] {
+            assert_eq!(Tree::from_canonical(entries).unwrap_err().code, code);
+        }
+    }
+
+    #[test]
+    fn the_streamed_digest_is_the_digest_of_the_canonical_document() {
+        let mut entries: Vec<TreeEntry> = (0..3000).map(|i| file(&format!("d/f{i:05}\u{e9}\"q"), b"x")).collect();
+        entries.push(TreeEntry::symlink("link\u{2028}", "d/f00001\u{e9}\"q"));
+        entries.push(TreeEntry::file("run", 9_007_199_254_740_992, Digest::of(b""), true));
+        let tree = Tree::new(entries).unwrap();
+        assert_eq!(tree.digest(), jcs::digest(&tree.to_value()).unwrap());
     }
 }

@@ -136,6 +136,13 @@ fn contracts() {
         let name = &v["name"];
         let contract = Contract::parse(text(&v, "contract").as_bytes()).unwrap_or_else(|e| panic!("{name}: {e}"));
         assert_eq!(plan_value(&contract), v["plan"], "{name}");
+        let warned: Vec<Value> = contract
+            .plan()
+            .warnings
+            .iter()
+            .map(|w| json!(w["transforms[".len()..w.find(']').unwrap()].parse::<u64>().unwrap()))
+            .collect();
+        assert_eq!(Value::Array(warned), v["warned_transforms"], "{name}");
         let resolved = resolve(text(&v, "contract"), &v["resolutions"]).unwrap_or_else(|e| panic!("{name}: {e}"));
         assert_eq!(String::from_utf8(resolved.canonical).unwrap(), text(&v, "resolved"), "{name}");
         assert_eq!(resolved.uri.to_string(), text(&v, "uri"), "{name}");

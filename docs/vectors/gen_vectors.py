@@ -26,6 +26,7 @@ from reference_model import (  # noqa: E402
     tree_document,
     parse_contract,
     plan,
+    warned_transforms,
     resolve,
     pack_manifest,
     oci_manifest,
@@ -52,8 +53,8 @@ def link_entry(path, target):
 
 
 JCS_CASES = [
-    ("RFC 8785 §3.2.2 example",
-     '{\n  "numbers": [333333333.33333329, 1E30, 4.50, 2e-3, 0.000000000000000000000000001],\n'
+    ("RFC 8785 §3.2.2 example, with 333333333.3333333 for the RFC's 333333333.33333329 (refused, 13.8)",
+     '{\n  "numbers": [333333333.3333333, 1E30, 4.50, 2e-3, 0.000000000000000000000000001],\n'
      '  "string": "\\u20ac$\\u000F\\u000aA\'\\u0042\\u0022\\u005c\\\\\\"\\/",\n'
      '  "literals": [null, true, false]\n}'),
     ("keys sort by UTF-16 code units, not UTF-8 bytes",
@@ -65,6 +66,8 @@ JCS_CASES = [
     ("RFC 8785 number samples: shortest round-trip digits, ties to even",
      '[333333333.33333325, 333333333.3333334, 1424953923781206.2, 9.999999999999997e+22, 1e+23,'
      ' 1.0000000000000001e+23, -0.0000033333333333333333, 9.999999999999997e-7, 0.000001]'),
+    ("integers beyond 2^53 are kept when the double's canonical form has the value written",
+     '[1000000000000000000, 1e18, 18446744073709552000, -1e17, 1e21, 0e400, -0.0e-400]'),
     ("strings keep Unicode and escape only what JSON requires",
      '["caf\\u00e9 \\u2615 \\ud83d\\ude00", "\\u007f\\u0080\\u2028", "\\u001f\\b\\f\\n\\r\\t", "<&>/\'", "e\\u0301"]'),
     ("whitespace goes, literals stay", ' \t\r\n{ "t" : true , "f" : false , "n" : null , "s" : "" } \n'),
@@ -113,7 +116,7 @@ def readme_contract():
     return {
         "inputs": [
             {"name": "raw_docs", "path": "./raw_pdfs"},
-            {"name": "glossary", "path": "data/glossary.csv", "lang": "en"},
+            {"name": "glossary", "path": "data/glossary.csv", "x-lang": "en"},
             {"name": "model_weights", "digest": sha256(WEIGHTS)},
             {"name": "previous_run", "uri": uri_of(dict(STEP_ONE, ctxpack="contract/v1"))},
         ],
@@ -171,7 +174,15 @@ CONTRACTS = [
     ("a digest without type is a different recipe", '{"inputs":[{"name":"a","digest":"%s"}]}' % TREE_T,
      NO_RESOLUTIONS),
     ("outputs as a single string or object normalise to an array and are not identity",
-     '{"outputs":"out","x":1}', NO_RESOLUTIONS),
+     '{"outputs":"out","name":"one output"}', NO_RESOLUTIONS),
+    ("extensions: meta and x- keys at every level are part of the recipe",
+     compact({"meta": {"owner": "search-team", "ticket": 4521}, "x-cost-center": "R&D",
+              "inputs": [{"name": "corpus", "digest": TREE_T, "type": "tree", "meta": {"rows": 120000}}],
+              "transforms": [{"tool": "embed", "tool_version": "3", "code_hash": sha256(EMBED_CODE),
+                              "x-gpu": "a100", "params": {"anything": {"goes": ["here", 1]}}}]}),
+     NO_RESOLUTIONS),
+    ("a transform with neither code_path nor code_hash is valid, and the plan warns that its code is not identity",
+     '{"transforms":[{"tool":"llm","tool_version":"2024-08","params":{"temperature":0}}]}', NO_RESOLUTIONS),
     ("numbers and strings of the recipe are canonicalised",
      '{"params":{"t":0.7e0,"max":4096.0,"eps":1E-7,"stop":["\\n\\n","\\u00e9","\\u0065\\u0301"]}}',
      NO_RESOLUTIONS),
@@ -186,6 +197,17 @@ REJECTIONS = [
     ("json", "duplicate key in a nested object", '{"a":{"b":1,"c":{"d":1,"d":1}}}', "CTX_JSON_DUPLICATE_KEY"),
     ("json", "integer above 2^53", "9007199254740993", "CTX_JSON_NUMBER_UNREPRESENTABLE"),
     ("json", "integer below -2^53", "[-9007199254740993]", "CTX_JSON_NUMBER_UNREPRESENTABLE"),
+    ("json", "2^64: its double prints as 18446744073709552000", "18446744073709551616",
+     "CTX_JSON_NUMBER_UNREPRESENTABLE"),
+    ("json", "2^64 + 1 (the same double as 2^64)", '{"n":18446744073709551617}', "CTX_JSON_NUMBER_UNREPRESENTABLE"),
+    ("json", "underflow to 0", '{"n":1e-400}', "CTX_JSON_NUMBER_UNREPRESENTABLE"),
+    ("json", "below half the smallest double", "[-2e-324]", "CTX_JSON_NUMBER_UNREPRESENTABLE"),
+    ("json", "beyond the largest double", "[1e400]", "CTX_JSON_NUMBER_UNREPRESENTABLE"),
+    ("json", "more digits than the double keeps", "[0.30000000000000001]", "CTX_JSON_NUMBER_UNREPRESENTABLE"),
+    ("json", "RFC 8785's 333333333.33333329 (its double prints as 333333333.3333333)", "[333333333.33333329]",
+     "CTX_JSON_NUMBER_UNREPRESENTABLE"),
+    ("json", "the exact value of the double 0.1, which prints as 0.1", "0.1000000000000000055511151231257827",
+     "CTX_JSON_NUMBER_UNREPRESENTABLE"),
     ("json", "NaN", "NaN", "CTX_JSON_INVALID"),
     ("json", "trailing comma", "[1,]", "CTX_JSON_INVALID"),
     ("json", "lone surrogate", '"\\ud800"', "CTX_JSON_INVALID"),
@@ -249,6 +271,13 @@ REJECTIONS = [
     ("contract", "free-form code_hash", '{"transforms":[{"tool":"t","code_hash":"sha256:abc123"}]}',
      "CTX_CONTRACT_INVALID"),
     ("contract", "output without a path", '{"outputs":[{"dir":"out"}]}', "CTX_CONTRACT_INVALID"),
+    ("contract", "misspelled top-level key", '{"transfroms":[{"tool":"t"}]}', "CTX_CONTRACT_INVALID"),
+    ("contract", "misspelled transform key", '{"transforms":[{"tool":"t","codepath":"a.py"}]}',
+     "CTX_CONTRACT_INVALID"),
+    ("contract", "unknown input key (extensions go under meta or x-)",
+     '{"inputs":[{"name":"a","path":"p","lang":"en"}]}', "CTX_CONTRACT_INVALID"),
+    ("contract", "a parameter beyond 2^64", '{"transforms":[{"tool":"t","params":{"seed":18446744073709551617}}]}',
+     "CTX_JSON_NUMBER_UNREPRESENTABLE"),
     ("resolve", "an input path without a resolution",
      {"contract": '{"inputs":[{"name":"a","path":"missing"}]}', "resolutions": NO_RESOLUTIONS}, "CTX_INPUT_MISSING"),
     ("resolve", "a code_path without a resolution",
@@ -258,6 +287,8 @@ REJECTIONS = [
     ("resolved_contract", "another version", {"ctxpack": "contract/v2"}, "CTX_CONTRACT_INVALID"),
     ("resolved_contract", "outputs left in", {"ctxpack": "contract/v1", "outputs": ["out"]}, "CTX_CONTRACT_INVALID"),
     ("resolved_contract", "a path left in", {"ctxpack": "contract/v1", "inputs": [{"name": "a", "path": "p"}]},
+     "CTX_CONTRACT_INVALID"),
+    ("resolved_contract", "an unknown key", {"ctxpack": "contract/v1", "transforms": [{"tool": "t", "codehash": DIGEST}]},
      "CTX_CONTRACT_INVALID"),
     ("resolved_contract", "a code_path left in",
      {"ctxpack": "contract/v1", "transforms": [{"tool": "t", "code_path": "a.py"}]}, "CTX_CONTRACT_INVALID"),
@@ -309,6 +340,7 @@ def build():
         contract = parse_contract(text)
         resolved = jcs(resolve(contract, resolutions))
         vectors["contracts"].append({"name": name, "contract": text, "plan": plan(contract),
+                                     "warned_transforms": warned_transforms(contract),
                                      "resolutions": resolutions, "resolved": resolved,
                                      "uri": "ctx://" + sha256(resolved.encode("utf-8"))})
 
@@ -423,7 +455,8 @@ def render_markdown(vectors):
     for v in vectors["contracts"]:
         out.append(f"**{v['name']}**\n")
         out.append(block(v["contract"], "json"))
-        out.append(f"Plan `{ascii_json(v['plan'])}`\n")
+        out.append(f"Plan `{ascii_json(v['plan'])}`" + (f", with a warning for transforms {v['warned_transforms']}"
+                                                          if v["warned_transforms"] else "") + "\n")
         out.append(f"Resolutions `{ascii_json(v['resolutions'])}`\n")
         out.append("Resolved contract:\n")
         out.append(block(ascii_json(json.loads(v["resolved"])), "json"))

@@ -25,7 +25,8 @@ class Rejected(Exception):
 
 
 def parse_json(text):
-    """Strict JSON: duplicate keys, integers beyond ±2^53, NaN/Infinity and lone surrogates are errors."""
+    """Strict JSON: duplicate keys, numbers written otherwise than as their canonical value, NaN/Infinity and
+    lone surrogates are errors."""
 
     def pairs(items):
         obj = {}
@@ -35,21 +36,30 @@ def parse_json(text):
             obj[key] = value
         return obj
 
-    def integer(token):
-        value = int(token)
-        if abs(value) > MAX_EXACT_INT:
-            raise Rejected("CTX_JSON_NUMBER_UNREPRESENTABLE", token)
-        return value
-
     def constant(token):
         raise Rejected("CTX_JSON_INVALID", token)
 
     try:
-        value = json.loads(text, object_pairs_hook=pairs, parse_int=integer, parse_constant=constant)
+        value = json.loads(text, object_pairs_hook=pairs, parse_int=number, parse_float=number,
+                           parse_constant=constant)
     except json.JSONDecodeError as e:
         raise Rejected("CTX_JSON_INVALID", str(e)) from None
     check_strings(value)
     return value
+
+
+def number(token):
+    """Spec §2: a number is accepted when the canonical form of the double nearest to it (what gets hashed)
+    has the same decimal value as the number written. Integers up to 2^53 stay ints, the rest become floats."""
+    written = decimal.Decimal(token)
+    nearest = float(token)  # correctly rounded; inf beyond the largest double, 0.0 below the smallest
+    if math.isinf(nearest):
+        raise Rejected("CTX_JSON_NUMBER_UNREPRESENTABLE", f"{token} is too large for a double")
+    if decimal.Decimal(es_number(nearest)) != written:  # Decimal compares exact values
+        raise Rejected("CTX_JSON_NUMBER_UNREPRESENTABLE", f"{token} would be hashed as {es_number(nearest)}")
+    if written == written.to_integral_value() and abs(written) <= MAX_EXACT_INT:
+        return int(written)
+    return nearest
 
 
 def check_strings(value):
@@ -256,9 +266,24 @@ def contract_error(at, why):
     raise Rejected("CTX_CONTRACT_INVALID", f"{at}: {why}")
 
 
+# The keys each object of a contract may have (spec §5); extensions go under "meta" or in "x-" keys.
+TOP_LEVEL_KEYS = {"name", "description", "inputs", "transforms", "outputs", "params", "dataset", "model",
+                  "embedding", "tool", "tool_version", "meta"}
+INPUT_KEYS = {"name", "path", "digest", "uri", "type", "description", "meta"}
+TRANSFORM_KEYS = {"tool", "tool_version", "version", "name", "model", "params", "code_path", "code_hash",
+                  "description", "meta"}
+
+
+def check_keys(obj, at, known):
+    for key in obj:
+        if key not in known and not key.startswith("x-"):
+            contract_error(f"{at}.{key}" if at else key, "unknown key")
+
+
 def check_contract(contract, resolved):
     if not isinstance(contract, dict):
         contract_error("", "not an object")
+    check_keys(contract, "", TOP_LEVEL_KEYS | {"ctxpack"})
     if resolved:
         if contract.get("ctxpack") != "contract/v1":
             contract_error("ctxpack", "must be contract/v1")
@@ -273,6 +298,7 @@ def check_contract(contract, resolved):
     for i, item in enumerate(inputs):
         if not isinstance(item, dict):
             contract_error(f"inputs[{i}]", "not an object")
+        check_keys(item, f"inputs[{i}]", INPUT_KEYS)
         name = item.get("name")
         if not isinstance(name, str) or name == "" or name in names:
             contract_error(f"inputs[{i}].name", "missing, empty or repeated")
@@ -295,6 +321,7 @@ def check_contract(contract, resolved):
     for i, item in enumerate(transforms):
         if not isinstance(item, dict):
             contract_error(f"transforms[{i}]", "not an object")
+        check_keys(item, f"transforms[{i}]", TRANSFORM_KEYS)
         if not isinstance(item.get("tool"), str) or item["tool"] == "":
             contract_error(f"transforms[{i}].tool", "missing")
         if "code_hash" in item:
@@ -331,6 +358,11 @@ def plan(contract):
     needs += [{"kind": "code", "transform": n, "path": t["code_path"]}
               for n, t in enumerate(contract.get("transforms", [])) if "code_path" in t]
     return {"needs": needs, "outputs": contract_outputs(contract)}
+
+
+def warned_transforms(contract):
+    """Spec §5.1: the transforms the plan warns about, having neither code_path nor code_hash."""
+    return [n for n, t in enumerate(contract.get("transforms", [])) if "code_path" not in t and "code_hash" not in t]
 
 
 def resolve(contract, resolutions):

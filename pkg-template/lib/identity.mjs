@@ -58,9 +58,10 @@ export function loadContract({ contractPath, contract, baseDir }) {
 }
 
 /**
- * Compute a contract's identity, hashing every input and code path it names.
+ * Compute a contract's identity, hashing every input and code path it names. `warnings` are the core's
+ * (a transform whose code is not part of the identity); the caller shows them.
  * @param {ContractSource & {followLinks?: boolean, onProgress?: Function}} options
- * @returns {Promise<{uri: string, contract: object, outputs: Array<{path: string}>, baseDir: string}>}
+ * @returns {Promise<{uri: string, contract: object, outputs: Array<{path: string}>, baseDir: string, warnings: string[]}>}
  */
 export async function computeIdentity(options) {
   const { text, baseDir } = loadContract(options);
@@ -78,7 +79,7 @@ export async function computeIdentity(options) {
     else code[String(need.transform)] = digest;
   }
   const { uri, contract } = core.resolveContract(text, { inputs, code });
-  return { uri, contract, outputs: plan.outputs, baseDir };
+  return { uri, contract, outputs: plan.outputs, baseDir, warnings: plan.warnings };
 }
 
 /** Stat one needed path: a file to hash, or a directory to walk. Nothing is hashed yet. */

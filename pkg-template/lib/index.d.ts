@@ -43,6 +43,8 @@ export interface Identity {
   outputs: Array<{ path: string }>;
   /** The directory the contract's relative paths were resolved against. */
   baseDir: string;
+  /** Valid but worth knowing, e.g. a transform with neither code_path nor code_hash (its code is not identity). */
+  warnings: string[];
 }
 
 export function computeIdentity(options: ContractSource & IdentityOptions): Promise<Identity>;
@@ -61,6 +63,8 @@ export type SeedOptions = ContractSource &
     sourceDateEpoch?: number;
     /** An identity already computed for this contract (skips hashing the inputs again). */
     identity?: Pick<Identity, 'uri' | 'contract'>;
+    /** Called with each of the identity's warnings, when the identity is computed here. */
+    onWarning?: (message: string) => void;
   };
 
 export interface SeedResult {
@@ -79,6 +83,8 @@ export function seed(dir: string, options: SeedOptions): Promise<SeedResult>;
 
 export interface Limits {
   maxManifestBytes: number;
+  /** Largest `provenance` in manifest.json, as written (default 1 MiB): it is not identity. */
+  maxProvenanceBytes: number;
   maxEntryBytes: number;
   maxTotalBytes: number;
   maxEntries: number;
@@ -207,7 +213,7 @@ export type RunOptions = ContractSource &
     insecure?: boolean;
     concurrency?: number;
     env?: NodeJS.ProcessEnv;
-    /** E.g. the registry could not be reached, so the command ran; or a hit was made by another command. */
+    /** E.g. the contract's warnings, or the registry could not be reached, so the command ran; or a hit was made by another command. */
     onWarning?: (message: string) => void;
     onEvent?: (event: RegistryEvent) => void;
     /** Called just before the command is spawned (on a miss). */

@@ -8,10 +8,11 @@ import * as core from './core-node.mjs';
 import { CtxpackError, toCtxpackError } from './errors.mjs';
 
 const READ_CHUNK_BYTES = 1024 * 1024;
+const utf8 = new TextDecoder();
 
 /**
  * @typedef {object} PackVisitor
- * @property {(event: {manifest: object, bytes: Uint8Array}) => void} [manifest]
+ * @property {(event: {uri: string}) => void} [manifest]  the manifest is verified (`manifestBytes()` gives it)
  * @property {(event: {path: string, type: 'file' | 'symlink', size: number, executable: boolean, target?: string}) => void} [entry]
  * @property {(bytes: Uint8Array) => void} [data]   content of the current file
  * @property {() => void} [end]                     the current entry is complete
@@ -28,7 +29,7 @@ const READ_CHUNK_BYTES = 1024 * 1024;
  * @param {Uint8Array} [options.manifest]    with `layer`: the pack's manifest.json bytes
  * @param {number} [options.layer]          with `manifest`: which layer of the pack's layout the bytes are
  * @param {boolean} [options.stopAfterManifest] stop once the manifest is read; it is then in `head`
- * @returns {{write(chunk: Uint8Array): void, wantsInput(): boolean, finish(): {uri: string, manifest: object,
+ * @returns {{write(chunk: Uint8Array): void, wantsInput(): boolean, finish(): {uri: string,
  *   files: number, bytes: number, compressedBytes: number}, free(): void,
  *   head: {manifest: object, manifestBytes: Uint8Array} | undefined}}
  */
@@ -60,7 +61,9 @@ export function createPackVerifier({ visitor = {}, limits, expectUri, manifest, 
       switch (event.kind) {
         case 'manifest':
           if (stopAfterManifest) {
-            verifier.head = { manifest: event.manifest, manifestBytes: event.bytes };
+            // The core verified these bytes; they are the manifest's JSON. Only inspect wants the object.
+            const manifestBytes = reader.manifestBytes();
+            verifier.head = { manifest: JSON.parse(utf8.decode(manifestBytes)), manifestBytes };
             return;
           }
           visitor.manifest?.(event);
@@ -92,7 +95,7 @@ export function createPackVerifier({ visitor = {}, limits, expectUri, manifest, 
  * @param {object} options                   those of createPackVerifier, and:
  * @param {{digest: string, size: number}} [options.expectLayer] the file must be this blob
  * @param {(bytes: number) => void} [options.onBytes] compressed bytes consumed
- * @returns {{uri: string, manifest: object, files: number, bytes: number, compressedBytes: number, layerDigest: string}
+ * @returns {{uri: string, files: number, bytes: number, compressedBytes: number, layerDigest: string}
  *   | {manifest: object, manifestBytes: Uint8Array}}
  */
 export function readPackFile(filePath, { expectLayer, onBytes, ...options } = {}) {

@@ -13,7 +13,8 @@ import { createEntryPlacer, fillFreshTarget } from './target.mjs';
 /**
  * @typedef {object} ReadOptions
  * @property {string} [home]           pantry location (default $CTXPACK_HOME or ~/.cache/ctxpack)
- * @property {object} [limits]         Partial<Limits>: maxManifestBytes, maxEntryBytes, maxTotalBytes, maxEntries, maxRatio
+ * @property {object} [limits]         Partial<Limits>: maxManifestBytes, maxProvenanceBytes, maxEntryBytes, maxTotalBytes,
+ *                                     maxEntries, maxRatio
  * @property {string} [expectUri]      for a .tar.gz: the URI the pack must have
  * @property {(event: {phase: string, bytes: number, totalBytes: number}) => void} [onProgress]
  */
@@ -209,7 +210,7 @@ export function readStoredLayers(pantry, pack, { visitor, limits, onBytes, verif
       hint: 'the OCI manifest does not describe this pack; fetch or seed it again',
     });
   }
-  const totals = { uri: pack.uri, manifest: undefined, files: 0, bytes: 0, compressedBytes: 0, layerDigests: [] };
+  const totals = { uri: pack.uri, files: 0, bytes: 0, compressedBytes: 0, layerDigests: [] };
   pack.layers.forEach((descriptor, layer) => {
     const streamed = verifiedLayers?.get(layer);
     const result = streamed?.digest === descriptor.digest && streamed.uri === pack.uri ? { ...streamed, layerDigest: descriptor.digest } : readPackFile(pantry.blobPath(descriptor.digest), {
@@ -221,7 +222,6 @@ export function readStoredLayers(pantry, pack, { visitor, limits, onBytes, verif
       expectLayer: descriptor,
       onBytes,
     });
-    totals.manifest = result.manifest ?? totals.manifest;
     totals.files += result.files;
     totals.bytes += result.bytes;
     totals.compressedBytes += result.compressedBytes;

@@ -42,6 +42,7 @@ export async function run(options) {
   // Checked before any work, so `--push` without a registry fails fast.
   const pushRegistry = options.push ? requireRegistry(options.registry, options) : undefined;
   const identity = await computeIdentity(options);
+  for (const warning of identity.warnings) options.onWarning?.(warning);
   if (identity.outputs.length === 0) {
     throw new CtxpackError('CTX_CONTRACT_INVALID', 'the contract has no outputs, so run does not know where results go', {
       subject: 'outputs',

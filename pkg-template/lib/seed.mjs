@@ -23,12 +23,18 @@ import { PACKAGE_VERSION } from './version.mjs';
  *   identity?: {uri: string, contract: object}, provenance?: object,
  *   home?: string, sourceDateEpoch?: number, followLinks?: boolean, lockTimeoutMs?: number,
  *   onProgress?: (event: {phase: string, bytes: number, totalBytes: number}) => void,
- * }} options `identity` (from computeIdentity) skips hashing the inputs again; `provenance`: fields added to
- *   (or replacing) the pack's provenance, which is never part of its identity
+ *   onWarning?: (message: string) => void,
+ * }} options `identity` (from computeIdentity) skips hashing the inputs again; otherwise the identity's
+ *   warnings go to `onWarning`; `provenance`: fields added to (or replacing) the pack's provenance, which is
+ *   never part of its identity
  */
 export async function seed(dir, options = {}) {
   assertDirectory(dir);
-  const identity = options.identity ?? (await computeIdentity(options));
+  let { identity } = options;
+  if (identity === undefined) {
+    identity = await computeIdentity(options);
+    for (const warning of identity.warnings) options.onWarning?.(warning);
+  }
   const { uri } = identity;
   const pantry = openPantry(options);
   if (pantry.has(uri)) return describeStored(pantry, uri, true);

@@ -119,6 +119,11 @@ fn a_single_layer_pack_is_unchanged_in_layer_mode() {
     let (other, _) = manifest_for(vec![file("a.txt", b"hello".to_vec(), true), symlink("l", "a.txt")]);
     let e = read_layer(&other, 0, &whole, defaults()).err().unwrap();
     assert_eq!((e.code, e.subject.as_deref()), (ErrorCode::ManifestInvalid, Some("manifest.json")));
+    // Of the same size, differing in one digest: caught by hashing the copy as it streams.
+    let (same_size, _) = manifest_for(vec![file("a.txt", b"hellp".to_vec(), false), symlink("l", "a.txt")]);
+    assert_eq!(same_size.len(), manifest.len());
+    let e = read_layer(&same_size, 0, &whole, defaults()).err().unwrap();
+    assert_eq!((e.code, e.subject.as_deref()), (ErrorCode::ManifestInvalid, Some("manifest.json")));
     // A layer that is only the end marker lacks it.
     let e = read_layer(&manifest, 0, &gzip(&[0; 1024]), defaults()).err().unwrap();
     assert_eq!(e.code, ErrorCode::ManifestInvalid);

@@ -3,6 +3,7 @@
 
 use super::tar_header::{padded, BLOCK};
 use crate::error::{Error, ErrorCode, Result};
+use crate::manifest::ManifestLimits;
 use crate::tree::{EntryKind, TreeEntry};
 
 /// Limits on an untrusted pack. Every one is checked against the declared sizes before data is read.
@@ -10,6 +11,8 @@ use crate::tree::{EntryKind, TreeEntry};
 pub struct Limits {
     /// Largest `manifest.json`, in bytes.
     pub max_manifest_bytes: u64,
+    /// Largest `provenance` in a manifest, as written. It is not identity, so it has no reason to be large.
+    pub max_provenance_bytes: u64,
     /// Largest single file, in bytes.
     pub max_entry_bytes: u64,
     /// Largest total of all file sizes, in bytes.
@@ -25,6 +28,7 @@ impl Default for Limits {
     fn default() -> Self {
         Limits {
             max_manifest_bytes: 64 << 20,
+            max_provenance_bytes: ManifestLimits::default().max_provenance_bytes,
             max_entry_bytes: 64 << 30,
             max_total_bytes: 256 << 30,
             max_entries: 1_000_000,
@@ -49,6 +53,11 @@ pub const END_MARKER: u64 = 2 * BLOCK as u64;
 pub const ARTIFACTS_PREFIX: &str = "artifacts/";
 
 impl Limits {
+    /// What the manifest parser enforces while it reads (so a hostile manifest stops early).
+    pub fn manifest_limits(&self) -> ManifestLimits {
+        ManifestLimits { max_provenance_bytes: self.max_provenance_bytes, max_entries: self.max_entries }
+    }
+
     /// Checks a `manifest.json`'s declared size; returns it as the length of the buffer that holds it.
     pub fn check_manifest_size(&self, size: u64) -> Result<usize> {
         if size > self.max_manifest_bytes {
@@ -143,6 +152,7 @@ mod tests {
     fn defaults_match_the_documented_values() {
         let l = Limits::default();
         assert_eq!(l.max_manifest_bytes, 64 * 1024 * 1024);
+        assert_eq!(l.max_provenance_bytes, 1024 * 1024);
         assert_eq!(l.max_entry_bytes, 64 * 1024 * 1024 * 1024);
         assert_eq!(l.max_total_bytes, 256 * 1024 * 1024 * 1024);
         assert_eq!((l.max_entries, l.max_ratio), (1_000_000, 1000));

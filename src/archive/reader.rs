@@ -24,6 +24,7 @@ use crate::path;
 use crate::tree::EntryKind;
 use crate::uri::CtxUri;
 use std::ops::Range;
+use std::sync::Arc;
 // The tests glob-import this module and check the extension-header caps the tar layer enforces.
 #[cfg(test)]
 use super::limits::{MAX_EXTENSION_BYTES, MAX_EXTENSION_HEADERS};
@@ -45,8 +46,9 @@ impl Default for ReaderOptions {
 
 #[derive(Debug, Clone, PartialEq)]
 pub enum Event {
-    /// The verified manifest (URI and tree digest re-derived) and its exact bytes. Always first.
-    Manifest { manifest: PackManifest, bytes: Vec<u8> },
+    /// The verified manifest (URI and tree digest re-derived) and its exact bytes. Always first. The reader
+    /// keeps the same manifest (shared, not copied: it may hold a million entries).
+    Manifest { manifest: Arc<PackManifest>, bytes: Vec<u8> },
     /// An artifact begins; `path` is relative to `artifacts/` and listed in the manifest.
     Entry { path: String, kind: PackEntryKind },
     /// The next piece of the current file's content (at most [`super::stream::TAR_BUFFER`] bytes).
@@ -58,7 +60,7 @@ pub enum Event {
 #[derive(Debug, Clone, PartialEq)]
 pub struct Summary {
     pub uri: CtxUri,
-    pub manifest: PackManifest,
+    pub manifest: Arc<PackManifest>,
     /// Regular files read.
     pub files: u64,
     /// Content bytes of those files.
@@ -75,6 +77,9 @@ enum State {
     File { index: usize, hasher: Option<Hasher> },
     /// `hash_content` is off: the host must call `entry_digest` for this file before reading on.
     AwaitingDigest { index: usize },
+    /// Inside the `manifest.json` of a single-layer pack's layer, which must be the given manifest: hashed as
+    /// it streams rather than held.
+    ManifestCopy { hasher: Hasher },
 }
 
 /// A reader's first error (shared with the legacy reader): once one call fails, every call reports it.
@@ -102,9 +107,9 @@ struct LayerScope {
     entries: Range<usize>,
     /// Tree index of the entry the layer must hold next (entries come in tree order).
     next: usize,
-    /// A single-layer pack's archive starts with `manifest.json`; these are the bytes it must hold,
-    /// until it has been read.
-    manifest_entry: Option<Vec<u8>>,
+    /// A single-layer pack's archive starts with `manifest.json`; the digest and size of the bytes it must
+    /// hold, until it has been read.
+    manifest_entry: Option<(Digest, u64)>,
 }
 
 /// Verifying pack reader. Host loop: `push` a chunk, then call `next` until it returns None (handling
@@ -114,7 +119,7 @@ pub struct PackReader {
     options: ReaderOptions,
     tar: TarScanner,
     state: State,
-    manifest: Option<PackManifest>,
+    manifest: Option<Arc<PackManifest>>,
     /// Set when reading one layer of a pack.
     layer: Option<LayerScope>,
     /// Which manifest entries the archive has delivered, by tree index.
@@ -156,10 +161,10 @@ impl PackReader {
         reader.layer = Some(LayerScope {
             entries: group.entries.clone(),
             next: group.entries.start,
-            manifest_entry: single.then(|| manifest_bytes.to_vec()),
+            manifest_entry: single.then(|| (Digest::of(manifest_bytes), manifest_bytes.len() as u64)),
         });
         reader.seen = vec![false; manifest.outputs.entries().len()];
-        reader.manifest = Some(manifest);
+        reader.manifest = Some(Arc::new(manifest));
         Ok(reader)
     }
 
@@ -251,23 +256,31 @@ impl PackReader {
             let event = match event {
                 TarEvent::Entry(entry) => self.on_entry(entry)?,
                 TarEvent::Collected(bytes) => self.on_manifest(bytes)?,
-                TarEvent::Data(data) => {
-                    if let State::File { hasher: Some(hasher), .. } = &mut self.state {
+                TarEvent::Data(data) => match &mut self.state {
+                    State::ManifestCopy { hasher } => {
                         hasher.update(&data);
+                        None
                     }
-                    self.bytes += data.len() as u64;
-                    Some(Event::Data(data))
-                }
-                TarEvent::DataEnd => {
-                    if let State::File { index, hasher } = std::mem::replace(&mut self.state, State::Between) {
+                    state => {
+                        if let State::File { hasher: Some(hasher), .. } = state {
+                            hasher.update(&data);
+                        }
+                        self.bytes += data.len() as u64;
+                        Some(Event::Data(data))
+                    }
+                },
+                TarEvent::DataEnd => match std::mem::replace(&mut self.state, State::Between) {
+                    State::ManifestCopy { hasher } => self.on_manifest_copy(hasher.finish())?,
+                    State::File { index, hasher } => {
                         self.files += 1;
                         match hasher {
                             Some(hasher) => self.check_digest(index, hasher.finish())?,
                             None => self.state = State::AwaitingDigest { index },
                         }
+                        Some(Event::End)
                     }
-                    Some(Event::End)
-                }
+                    _ => Some(Event::End),
+                },
                 TarEvent::EndOfArchive => {
                     self.check_nothing_missing()?;
                     None
@@ -314,6 +327,13 @@ impl PackReader {
                     format!("the first entry must be the file {MANIFEST_NAME}, found {printable:?}"),
                 )
                 .hint("this is not a ctxpack pack, or it is damaged"));
+            }
+            if let Some((_, expected_size)) = self.layer.as_ref().and_then(|scope| scope.manifest_entry) {
+                if size != expected_size {
+                    return Err(manifest_differs());
+                }
+                self.state = State::ManifestCopy { hasher: Hasher::new() };
+                return Ok(None);
             }
             self.tar.collect_data(self.options.limits.check_manifest_size(size)?);
             return Ok(None);
@@ -400,32 +420,38 @@ impl PackReader {
         entries.binary_search_by(|e| e.path.as_bytes().cmp(relative.as_bytes())).ok()
     }
 
-    /// A whole pack's manifest gives the manifest event; a single-layer pack's layer 0 holds the given
-    /// manifest again, which must be the same bytes.
+    /// A whole pack's manifest gives the manifest event.
     fn on_manifest(&mut self, bytes: Vec<u8>) -> Result<Option<Event>> {
-        if let Some(scope) = &mut self.layer {
-            if scope.manifest_entry.take().is_some_and(|given| given != bytes) {
-                return Err(Error::new(ErrorCode::ManifestInvalid, "differs from the pack's manifest (its config)")
-                    .at(MANIFEST_NAME)
-                    .hint("the layer belongs to another pack, or the store is damaged; do not trust it"));
-            }
-            let manifest_end = self.tar.next_header_offset();
-            let entries = &self.manifest.as_ref().expect("given up front").outputs.entries()[scope.entries.clone()];
-            self.tar.set_ceiling(limits::inflated_ceiling(manifest_end, entries));
-            return Ok(None);
-        }
-        let manifest = self.accept_manifest(&bytes)?;
+        let manifest = Arc::new(self.accept_manifest(&bytes)?);
         let manifest_end = self.tar.next_header_offset();
         self.tar.set_ceiling(limits::inflated_ceiling(manifest_end, manifest.outputs.entries()));
         self.seen = vec![false; manifest.outputs.entries().len()];
-        self.manifest = Some(manifest.clone());
+        self.manifest = Some(Arc::clone(&manifest));
         Ok(Some(Event::Manifest { manifest, bytes }))
+    }
+
+    /// A single-layer pack's layer 0 holds the given manifest again: its bytes (of the size already checked)
+    /// must hash to the given manifest's digest.
+    fn on_manifest_copy(&mut self, digest: Digest) -> Result<Option<Event>> {
+        let scope = self.layer.as_mut().expect("only layers copy the manifest");
+        if scope.manifest_entry.take().is_some_and(|(given, _)| given != digest) {
+            return Err(manifest_differs());
+        }
+        let manifest_end = self.tar.next_header_offset();
+        let entries = &self.manifest.as_ref().expect("given up front").outputs.entries()[scope.entries.clone()];
+        self.tar.set_ceiling(limits::inflated_ceiling(manifest_end, entries));
+        Ok(None)
     }
 
     /// Parses and verifies a manifest: URI and tree digest re-derived, the expected URI, the limits.
     fn accept_manifest(&self, bytes: &[u8]) -> Result<PackManifest> {
-        let manifest =
-            PackManifest::parse(bytes).map_err(|e| if e.subject.is_none() { e.at(MANIFEST_NAME) } else { e })?;
+        let manifest = PackManifest::parse_limited(bytes, &self.options.limits.manifest_limits()).map_err(|e| {
+            if e.subject.is_none() {
+                e.at(MANIFEST_NAME)
+            } else {
+                e
+            }
+        })?;
         if let Some(expected) = self.options.expect_uri {
             if manifest.uri != expected {
                 return Err(Error::new(
@@ -484,6 +510,12 @@ impl PackReader {
     fn artifact_name(&self, index: usize) -> String {
         self.manifest.as_ref().map_or_else(String::new, |m| artifact_name(&m.outputs.entries()[index].path))
     }
+}
+
+fn manifest_differs() -> Error {
+    Error::new(ErrorCode::ManifestInvalid, "differs from the pack's manifest (its config)")
+        .at(MANIFEST_NAME)
+        .hint("the layer belongs to another pack, or the store is damaged; do not trust it")
 }
 
 #[cfg(test)]

@@ -32,7 +32,7 @@ fn read(gz: &[u8], chunk: usize, options: &ReaderOptions) -> Result<ReadResult> 
         while let Some(event) = reader.next()? {
             match event {
                 Event::Manifest { bytes, manifest } => {
-                    assert_eq!(manifest, PackManifest::parse(&bytes).unwrap());
+                    assert_eq!(*manifest, PackManifest::parse(&bytes).unwrap());
                     manifest_bytes = bytes;
                 }
                 Event::Entry { path, kind } => entries.push((path, kind, Vec::new())),

@@ -53,6 +53,7 @@ fn kind_fields(kind: &PackEntryKind) -> [(&'static str, JsValue); 3] {
 
 // The events and summary fields `PackReader` and `LegacyReader` have in common.
 
+/// A v0 manifest (small, any shape) as an object beside its bytes.
 pub(super) fn manifest_event(manifest: &Value, bytes: &[u8]) -> JsValue {
     object(&[
         ("kind", "manifest".into()),
@@ -78,17 +79,15 @@ pub(super) fn end_event() -> JsValue {
     object(&[("kind", "end".into())])
 }
 
-/// `uri, manifest, files, bytes, compressedBytes`.
+/// `uri, files, bytes, compressedBytes`.
 pub(super) fn summary_fields(
     uri: &CtxUri,
-    manifest: &Value,
     files: u64,
     bytes: u64,
     compressed_bytes: u64,
 ) -> Vec<(&'static str, JsValue)> {
     vec![
         ("uri", uri.to_string().into()),
-        ("manifest", value_to_js(manifest)),
         ("files", number(files)),
         ("bytes", number(bytes)),
         ("compressedBytes", number(compressed_bytes)),
@@ -155,7 +154,11 @@ pub fn deflate_block(block: &[u8], last: bool) -> Vec<u8> {
 }
 
 #[wasm_bindgen(js_name = PackReader)]
-pub struct PackReaderJs(archive::PackReader);
+pub struct PackReaderJs {
+    reader: archive::PackReader,
+    /// The verified manifest.json, kept here (not copied into the event) until the host asks for it.
+    manifest_bytes: Option<Vec<u8>>,
+}
 
 #[wasm_bindgen(js_class = PackReader)]
 impl PackReaderJs {
@@ -179,27 +182,32 @@ impl PackReaderJs {
                 )
                 .at("manifest")),
             }
-            .map(PackReaderJs)
+            .map(|reader| PackReaderJs { reader, manifest_bytes: None })
         };
         build().map_err(to_js_error)
     }
 
     #[wasm_bindgen(js_name = wantsInput)]
     pub fn wants_input(&self) -> bool {
-        self.0.wants_input()
+        self.reader.wants_input()
     }
 
     pub fn push(&mut self, chunk: &[u8]) -> JsResult<()> {
-        self.0.push(chunk).map_err(to_js_error)
+        self.reader.push(chunk).map_err(to_js_error)
     }
 
-    /// The next event as a plain object, or `undefined` when more input is needed.
+    /// The next event as a plain object, or `undefined` when more input is needed. The manifest event
+    /// carries only the verified manifest's URI: a manifest may hold a million entries, so its bytes are
+    /// copied out only when the host asks (`manifestBytes()`).
     #[allow(clippy::should_implement_trait)]
     pub fn next(&mut self) -> JsResult<JsValue> {
-        let event = self.0.next().map_err(to_js_error)?;
+        let event = self.reader.next().map_err(to_js_error)?;
         Ok(match event {
             None => JsValue::UNDEFINED,
-            Some(Event::Manifest { manifest, bytes }) => manifest_event(&manifest.to_value(), &bytes),
+            Some(Event::Manifest { manifest, bytes }) => {
+                self.manifest_bytes = Some(bytes);
+                object(&[("kind", "manifest".into()), ("uri", manifest.uri.to_string().into())])
+            }
             Some(Event::Entry { path, kind }) => entry_event(path, kind),
             Some(Event::Data(bytes)) => data_event(&bytes),
             Some(Event::End) => end_event(),
@@ -209,19 +217,20 @@ impl PackReaderJs {
     #[wasm_bindgen(js_name = entryDigest)]
     pub fn entry_digest(&mut self, digest: &str) -> JsResult<()> {
         let digest = Digest::parse(digest).map_err(to_js_error)?;
-        self.0.entry_digest(digest).map_err(to_js_error)
+        self.reader.entry_digest(digest).map_err(to_js_error)
     }
 
-    /// `{ uri, manifest, files, bytes, compressedBytes }` once the whole pack has been read and verified.
+    /// The verified manifest.json (its JSON text), once the manifest event has been seen; `undefined` before,
+    /// and when reading one layer (the host gave the manifest).
+    #[wasm_bindgen(js_name = manifestBytes)]
+    pub fn manifest_bytes(&self) -> JsValue {
+        self.manifest_bytes.as_deref().map_or(JsValue::UNDEFINED, |bytes| Uint8Array::from(bytes).into())
+    }
+
+    /// `{ uri, files, bytes, compressedBytes }` once the whole pack has been read and verified.
     pub fn finish(&mut self) -> JsResult<JsValue> {
-        let summary = self.0.finish().map_err(to_js_error)?;
-        Ok(object(&summary_fields(
-            &summary.uri,
-            &summary.manifest.to_value(),
-            summary.files,
-            summary.bytes,
-            summary.compressed_bytes,
-        )))
+        let summary = self.reader.finish().map_err(to_js_error)?;
+        Ok(object(&summary_fields(&summary.uri, summary.files, summary.bytes, summary.compressed_bytes)))
     }
 }
 
@@ -252,6 +261,7 @@ pub(super) fn limits_option(options: &JsValue) -> Result<Limits> {
     let limit = |key: &str, default: u64| integer_option(&limits, key).map(|v| v.unwrap_or(default));
     Ok(Limits {
         max_manifest_bytes: limit("maxManifestBytes", defaults.max_manifest_bytes)?,
+        max_provenance_bytes: limit("maxProvenanceBytes", defaults.max_provenance_bytes)?,
         max_entry_bytes: limit("maxEntryBytes", defaults.max_entry_bytes)?,
         max_total_bytes: limit("maxTotalBytes", defaults.max_total_bytes)?,
         max_entries: limit("maxEntries", defaults.max_entries)?,

@@ -9,7 +9,7 @@ use serde_json::{Map, Value};
 use std::collections::BTreeMap;
 use wasm_bindgen::prelude::*;
 
-/// `{ needs: [{kind: "input", name, path} | {kind: "code", transform, path}], outputs: [{path}] }`
+/// `{ needs: [{kind: "input", name, path} | {kind: "code", transform, path}], outputs: [{path}], warnings: string[] }`
 #[wasm_bindgen(js_name = contractPlan)]
 pub fn contract_plan(contract_text: &str) -> std::result::Result<JsValue, JsValue> {
     let plan = Contract::parse(contract_text.as_bytes()).map_err(to_js_error)?.plan();
@@ -26,7 +26,8 @@ pub fn contract_plan(contract_text: &str) -> std::result::Result<JsValue, JsValu
         })
         .collect();
     let outputs: Array = plan.outputs.iter().map(|output| object(&[("path", output.path.as_str().into())])).collect();
-    Ok(object(&[("needs", needs.into()), ("outputs", outputs.into())]))
+    let warnings: Array = plan.warnings.iter().map(|warning| JsValue::from(warning.as_str())).collect();
+    Ok(object(&[("needs", needs.into()), ("outputs", outputs.into()), ("warnings", warnings.into())]))
 }
 
 /// `resolved = { inputs: { [name]: {type, digest} }, code: { [transformIndex]: digest } }` →

@@ -3,7 +3,7 @@
 use super::archive::{
     data_event, end_event, entry_event, expect_uri_option, limits_option, manifest_event, summary_fields,
 };
-use super::{object, to_js_error};
+use super::{object, to_js_error, value_to_js};
 use crate::archive::legacy::{self, LegacyEvent, LegacyOptions};
 use crate::error::Result;
 use js_sys::Array;
@@ -53,8 +53,8 @@ impl LegacyReaderJs {
     pub fn finish(&mut self) -> JsResult<JsValue> {
         let summary = self.0.finish().map_err(to_js_error)?;
         let unverified: Array = summary.unverified.iter().map(|reason| JsValue::from(reason.as_str())).collect();
-        let mut fields =
-            summary_fields(&summary.uri, &summary.manifest, summary.files, summary.bytes, summary.compressed_bytes);
+        let mut fields = summary_fields(&summary.uri, summary.files, summary.bytes, summary.compressed_bytes);
+        fields.push(("manifest", value_to_js(&summary.manifest)));
         fields.push(("unverified", unverified.into()));
         Ok(object(&fields))
     }

@@ -59,6 +59,13 @@ pub(crate) fn value_to_js(value: &Value) -> JsValue {
     js_sys::JSON::parse(&value.to_string()).expect("serde_json output is valid JSON")
 }
 
+/// JSON text the core produced or verified, as a JS value: parsed by the host's JSON.parse, with no
+/// intermediate serde_json tree (which, for a manifest of many entries, costs far more than the text).
+pub(crate) fn json_to_js(json: &[u8]) -> JsValue {
+    let text = std::str::from_utf8(json).expect("verified JSON is UTF-8");
+    js_sys::JSON::parse(text).expect("verified JSON parses")
+}
+
 fn field(object: &JsValue, key: &str) -> JsValue {
     Reflect::get(object, &key.into()).unwrap_or(JsValue::UNDEFINED)
 }
@@ -175,7 +182,9 @@ fn finished_hasher() -> JsValue {
 #[wasm_bindgen(js_name = treeDigest)]
 pub fn tree_digest(entries: JsValue) -> std::result::Result<JsValue, JsValue> {
     let tree = tree_from_js(&entries).map_err(to_js_error)?;
-    Ok(object(&[("digest", tree.digest().to_string().into()), ("entries", value_to_js(&tree.entries_value()))]))
+    let mut json = Vec::new();
+    tree.write_entries(|piece| json.extend_from_slice(piece)).map_err(to_js_error)?;
+    Ok(object(&[("digest", tree.digest().to_string().into()), ("entries", json_to_js(&json))]))
 }
 
 #[wasm_bindgen(js_name = buildManifest)]
@@ -189,7 +198,7 @@ pub fn build_manifest(args: JsValue) -> std::result::Result<JsValue, JsValue> {
         Ok(object(&[
             ("uri", manifest.uri.to_string().into()),
             ("bytes", Uint8Array::from(bytes.as_slice()).into()),
-            ("manifest", value_to_js(&manifest.to_value())),
+            ("manifest", json_to_js(&bytes)),
         ]))
     };
     build().map_err(to_js_error)
@@ -197,5 +206,5 @@ pub fn build_manifest(args: JsValue) -> std::result::Result<JsValue, JsValue> {
 
 #[wasm_bindgen(js_name = parseManifest)]
 pub fn parse_manifest(bytes: &[u8]) -> std::result::Result<JsValue, JsValue> {
-    PackManifest::parse(bytes).map(|m| value_to_js(&m.to_value())).map_err(to_js_error)
+    PackManifest::parse(bytes).map(|_| json_to_js(bytes)).map_err(to_js_error)
 }

@@ -59,11 +59,18 @@ test('the core alone verifies a pack from bytes, hashing content itself', async 
   const bytes = fs.readFileSync(packPath);
 
   const reader = new core.PackReader({ expectUri: uri });
+  assert.equal(reader.manifestBytes(), undefined, 'no manifest before its event');
   const files = new Map();
   let current;
   for (let offset = 0; ; ) {
     const event = reader.next();
     if (event) {
+      if (event.kind === 'manifest') {
+        // The event names the verified manifest; its bytes are copied out only on request.
+        assert.deepEqual(Object.keys(event).sort(), ['kind', 'uri']);
+        assert.equal(event.uri, uri);
+        assert.equal(JSON.parse(Buffer.from(reader.manifestBytes()).toString('utf8')).uri, uri);
+      }
       if (event.kind === 'entry' && event.type === 'file') files.set((current = event.path), []);
       if (event.kind === 'data') files.get(current).push(Buffer.from(event.bytes));
       continue;
@@ -74,6 +81,7 @@ test('the core alone verifies a pack from bytes, hashing content itself', async 
   }
   const summary = reader.finish();
   reader.free();
+  assert.deepEqual(Object.keys(summary).sort(), ['bytes', 'compressedBytes', 'files', 'uri']);
   assert.equal(summary.uri, uri);
   assert.equal(summary.files, 3);
   assert.equal(summary.compressedBytes, bytes.length);

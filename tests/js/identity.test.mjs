@@ -24,7 +24,7 @@ test('id prints the URI; the API and the CLI agree', async (t) => {
 
   const json = cli(['id', '--contract', project.contractPath, '--json']);
   assert.equal(json.code, 0, json.stderr);
-  assert.deepEqual(json.json(), { uri, contract });
+  assert.deepEqual(json.json(), { uri, contract, warnings: [] });
 });
 
 test('moving the project folder keeps the URI', async (t) => {
@@ -154,4 +154,63 @@ test('an input tree holding a FIFO is CTX_UNSUPPORTED_ENTRY_TYPE naming it', asy
   if (!mkfifo(path.join(project.dir, 'inputs', 'pipe'))) return t.skip('mkfifo is not available');
   const error = await rejectsWithCode(api.computeIdentity({ contractPath: project.contractPath }), 'CTX_UNSUPPORTED_ENTRY_TYPE');
   assert.match(error.message, /pipe/);
+});
+
+test('a misspelled key is CTX_CONTRACT_INVALID naming its path, with the key meant as the hint', (t) => {
+  const project = makeProject(tempDir(t));
+  const contract = JSON.parse(fs.readFileSync(project.contractPath, 'utf8'));
+  contract.transforms[0].codepath = contract.transforms[0].code_path;
+  delete contract.transforms[0].code_path;
+  fs.writeFileSync(project.contractPath, JSON.stringify(contract));
+
+  const plain = cli(['id', '--contract', project.contractPath]);
+  assert.equal(plain.code, 1);
+  assert.equal(plain.stdout, '');
+  assert.match(plain.stderr, /^error\[CTX_CONTRACT_INVALID\]: transforms\[0\]\.codepath: unknown key "codepath"$/m);
+  assert.match(plain.stderr, /^ {2}hint: did you mean "code_path"\?/m);
+  const { error } = cli(['id', '--contract', project.contractPath, '--json']).json();
+  assert.deepEqual([error.code, error.subject], ['CTX_CONTRACT_INVALID', 'transforms[0].codepath']);
+
+  // A number a double would change is refused, not rounded (2^64 + 1 would be hashed as 2^64).
+  fs.writeFileSync(project.contractPath, '{"transforms":[{"tool":"t","code_path":"code.py","params":{"seed":18446744073709551617}}]}');
+  const number = cli(['id', '--contract', project.contractPath]);
+  assert.equal(number.code, 1);
+  assert.match(number.stderr, /^error\[CTX_JSON_NUMBER_UNREPRESENTABLE\]: .*18446744073709551617.*18446744073709552000/m);
+});
+
+test('id, seed and run warn about a transform whose code is not part of the identity; extensions count', (t) => {
+  const dir = tempDir(t);
+  const home = path.join(dir, 'home');
+  writeTree(dir, { 'in/a.txt': 'a\n', 'out/result.txt': 'done\n' });
+  const contract = {
+    meta: { owner: 'search-team' },
+    inputs: [{ name: 'in', path: 'in', 'x-lang': 'en' }],
+    transforms: [{ tool: 'llm', tool_version: '1', params: { temperature: 0 } }],
+    outputs: 'out',
+  };
+  const contractPath = path.join(dir, 'contract.json');
+  fs.writeFileSync(contractPath, JSON.stringify(contract));
+  const warning = /^warning: transforms\[0\] \(tool "llm"\) has neither code_path nor code_hash: its code is not part of the identity/m;
+
+  const id = cli(['id', '--contract', contractPath]);
+  assert.equal(id.code, 0, id.stderr);
+  assert.match(id.stdout.trim(), URI_PATTERN);
+  assert.match(id.stderr, warning);
+  const json = cli(['id', '--contract', contractPath, '--json']);
+  assert.equal(json.json().warnings.length, 1);
+  assert.match(json.stderr, warning);
+
+  const seeded = cli(['seed', path.join(dir, 'out'), '--contract', contractPath], { home });
+  assert.equal(seeded.code, 0, seeded.stderr);
+  assert.equal(seeded.stdout.trim(), id.stdout.trim());
+  assert.match(seeded.stderr, warning);
+  const ran = cli(['run', '--contract', contractPath, '--', process.execPath, '-e', ''], { home });
+  assert.equal(ran.code, 0, ran.stderr);
+  assert.match(ran.stderr, warning);
+  assert.match(ran.stderr, /^hit: /m);
+
+  contract.meta.owner = 'ads-team';
+  fs.writeFileSync(contractPath, JSON.stringify(contract));
+  const changed = cli(['id', '--contract', contractPath]);
+  assert.notEqual(changed.stdout.trim(), id.stdout.trim(), 'meta is part of the identity');
 });

@@ -77,6 +77,21 @@ test('hostile packs are rejected with a typed error and write nothing', async (t
     assert.ok(Date.now() - started < 20_000, 'rejected early, without inflating everything');
   });
 
+  await t.test('a 60 MiB provenance (not identity) in a small pack is refused fast, before it is parsed', async () => {
+    const packPath = path.join(packs, 'provenance.tar.gz');
+    python('craft_pack.py', [genuine, packPath, 'provenance', String(60 * 1024 * 1024)]);
+    assert.ok(fs.statSync(packPath).size < 1024 * 1024, 'the pack is small');
+    const started = Date.now();
+    await assertRejected(packPath, 'CTX_LIMIT_EXCEEDED');
+    assert.ok(Date.now() - started < 20_000, 'rejected fast');
+    const refused = cli(['verify', packPath, '--json']).json().error;
+    assert.equal(refused.subject, 'provenance');
+    assert.match(refused.message, /above the limit of 1048576 bytes \(maxProvenanceBytes\)/);
+    const allowed = cli(['verify', packPath, '--max-provenance-bytes', String(64 * 1024 * 1024), '--json']);
+    assert.equal(allowed.code, 0, allowed.stdout);
+    assert.equal(allowed.json().uri, uri, 'the provenance limit is the only thing wrong with it');
+  });
+
   await t.test('a truncated pack → CTX_TRUNCATED, a pack with the wrong URI → CTX_URI_MISMATCH', async () => {
     const bytes = fs.readFileSync(genuine);
     const truncated = path.join(packs, 'truncated.tar.gz');

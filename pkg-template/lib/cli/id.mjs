@@ -13,6 +13,10 @@ export default {
   positionals: [0, 0],
   async run({ values, onProgress }) {
     const identity = await computeIdentity({ contractPath: values.contract, followLinks: values['follow-links'], onProgress });
-    return { text: identity.uri, json: { uri: identity.uri, contract: identity.contract } };
+    return {
+      text: identity.uri,
+      warnings: identity.warnings,
+      json: { uri: identity.uri, contract: identity.contract, warnings: identity.warnings },
+    };
   },
 };

@@ -15,12 +15,13 @@ export default {
   options: CONTRACT_OPTIONS,
   optionLines: [CONTRACT_HELP_LINES],
   positionals: [1, 1],
-  async run({ values, positionals, home, onProgress }) {
+  async run({ values, positionals, home, onProgress, warn }) {
     const result = await seed(positionals[0], {
       contractPath: values.contract,
       followLinks: values['follow-links'],
       home,
       onProgress,
+      onWarning: warn,
     });
     const note = result.alreadyPresent
       ? 'already in the pantry; nothing changed'

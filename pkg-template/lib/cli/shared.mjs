@@ -24,6 +24,7 @@ export const CONTRACT_HELP_LINES = `  --contract <file>  the contract (JSON); it
 /** Reader limits, named like the core's Limits, as --max-… options. */
 const LIMIT_NAMES = {
   'max-manifest-bytes': 'maxManifestBytes',
+  'max-provenance-bytes': 'maxProvenanceBytes',
   'max-entry-bytes': 'maxEntryBytes',
   'max-total-bytes': 'maxTotalBytes',
   'max-entries': 'maxEntries',
@@ -32,11 +33,12 @@ const LIMIT_NAMES = {
 
 export const LIMIT_OPTIONS = Object.fromEntries(Object.keys(LIMIT_NAMES).map((name) => [name, { type: 'string' }]));
 
-export const LIMIT_HELP_LINES = `  --max-entry-bytes <n>     largest file to accept (the defaults guard against hostile packs)
-  --max-total-bytes <n>     largest total of file sizes
-  --max-entries <n>         most files and symlinks
-  --max-manifest-bytes <n>  largest manifest.json
-  --max-ratio <n>           largest inflated / compressed ratio (gzip bombs)`;
+export const LIMIT_HELP_LINES = `  --max-entry-bytes <n>       largest file to accept (the defaults guard against hostile packs)
+  --max-total-bytes <n>       largest total of file sizes
+  --max-entries <n>           most files and symlinks
+  --max-manifest-bytes <n>    largest manifest.json
+  --max-provenance-bytes <n>  largest provenance in manifest.json (it is not identity; default 1 MiB)
+  --max-ratio <n>             largest inflated / compressed ratio (gzip bombs)`;
 
 /** The Partial<Limits> given on the command line, or undefined. */
 export function limitsFrom(values) {

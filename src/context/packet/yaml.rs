@@ -172,18 +172,22 @@ fn scalar(text: String, style: TScalarStyle, mark: Marker) -> Result<Value> {
     } else {
         None
     };
-    let json = match integer {
-        Some(Ok(n)) => n.to_string(),
-        Some(Err(_)) if text.starts_with("0x") || text.starts_with("0o") => return Ok(Value::String(text)),
-        Some(Err(_)) => return Err(invalid_at(mark, &format!("{text} is too large"))),
-        None if is_float(unsigned) => match text.parse::<f64>() {
-            Ok(f) if f.is_finite() => return Ok(Value::from(f)),
-            _ => return Err(invalid_at(mark, &format!("{text} is not a finite number"))),
-        },
-        None => return Ok(Value::String(text)),
-    };
-    // The same exactness rule as JSON input: an integer a double cannot hold is an error, not a rounding.
-    crate::jcs::parse(json.as_bytes()).map_err(|e| invalid_at(mark, &e.message))
+    // The same rule as JSON input: a number whose canonical form is another number is an error, not a rounding.
+    let exact = |literal: &str| crate::jcs::check_number(literal).map_err(|e| invalid_at(mark, &e.message));
+    match integer {
+        Some(Ok(n)) => {
+            exact(&n.to_string())?;
+            // As jcs::parse stores them: integers beyond ±2^53 as the double they equal.
+            Ok(if n.unsigned_abs() <= 1 << 53 { Value::from(n as i64) } else { Value::from(n as f64) })
+        }
+        Some(Err(_)) if text.starts_with("0x") || text.starts_with("0o") => Ok(Value::String(text)),
+        Some(Err(_)) => Err(invalid_at(mark, &format!("{text} is too large"))),
+        None if is_float(unsigned) => {
+            exact(&text)?;
+            Ok(Value::from(text.parse::<f64>().expect("is_float and check_number accepted it")))
+        }
+        None => Ok(Value::String(text)),
+    }
 }
 
 /// `(\.[0-9]+|[0-9]+(\.[0-9]*)?)([eE][-+]?[0-9]+)?`, the core schema's float without its sign.
@@ -254,8 +258,12 @@ mod tests {
         assert!(message("a: [*x]\n").contains("line 1"));
         assert!(message("a: .inf\n").contains("not a finite number"));
         assert!(message("a: -.NaN\n").contains("not a finite number"));
-        assert!(message("a: 1e999\n").contains("not a finite number"));
-        assert!(message("a: 9007199254740993\n").contains("no exact IEEE-754 double"));
+        assert!(message("a: 1e999\n").contains("too large for a double"));
+        assert!(message("a: 9007199254740993\n").contains("hashed as 9007199254740992"));
+        assert!(message("a: 18446744073709551617\n").contains("hashed as 18446744073709552000"));
+        assert!(message("a: 1e-400\n").contains("too small for a double"));
+        assert!(message("a: 0.30000000000000001\n").contains("hashed as 0.3"));
+        assert!(message("a: 0x20000000000001\n").contains("hashed as 9007199254740992"));
         assert!(message("a: 1\n---\nb: 2\n").contains("one document"));
         assert!(message("").contains("empty"));
         assert!(message("a: [1\n").contains("line"));
