@@ -3,7 +3,7 @@
 
 use super::archive::{expect_uri_option, limits_option, summary_fields};
 use super::chunks::Chunks;
-use super::{field, object, to_js_error};
+use super::{field, object, to_js_error, value_to_js};
 use crate::archive::{PackReader, ReaderOptions};
 use crate::error::Result;
 use js_sys::{Function, Promise};
@@ -54,8 +54,9 @@ async fn verify_stream(
         }
     }
     let summary = reader.finish().map_err(to_js_error)?;
-    let manifest = summary.manifest.to_value();
-    Ok(object(&summary_fields(&summary.uri, &manifest, summary.files, summary.bytes, summary.compressed_bytes)))
+    let mut fields = summary_fields(&summary.uri, summary.files, summary.bytes, summary.compressed_bytes);
+    fields.push(("manifest", value_to_js(&summary.manifest.to_value())));
+    Ok(object(&fields))
 }
 
 /// Pushes one piece and drains every event it makes (content is hashed inside the reader).
