@@ -44,8 +44,8 @@ test('every kind of source verifies, with the same summary', async (t) => {
 test('a corrupt pack, a wrong expected URI or a wrong source is a CtxpackError', async (t) => {
   const { bytes } = await exportedPack(t);
   const flipped = Buffer.from(bytes);
-  flipped[flipped.length - 40] ^= 1;
-  await assert.rejects(core.verifyPack(flipped), (e) => e instanceof core.CtxpackError && /^CTX_(GZIP_CORRUPT|TAR_CORRUPT|DIGEST_MISMATCH)$/.test(e.code));
+  flipped[flipped.length - 6] ^= 1; // the gzip trailer's CRC-32
+  await assert.rejects(core.verifyPack(flipped), (e) => e instanceof core.CtxpackError && e.code === 'CTX_GZIP_CORRUPT');
   await assert.rejects(core.verifyPack(bytes.subarray(0, bytes.length - 9)), (e) => e instanceof core.CtxpackError);
   await assert.rejects(core.verifyPack(bytes, { expectUri: `ctx://sha256:${'b'.repeat(64)}` }), { code: 'CTX_URI_MISMATCH' });
   await assert.rejects(core.verifyPack(42), { code: 'CTX_INVALID_STATE' });
