@@ -165,8 +165,8 @@ function emptyFilesRows() {
   for (const count of [200_000, 1_000_000]) {
     const pack = path.join(work, `empty-${count}.tar.gz`);
     ensureEmptyFilesPack(pack, count);
-    // A manifest of 1,000,000 entries (~143 MiB) is above the default maxManifestBytes (64 MiB).
-    const limits = ['--max-manifest-bytes', String(256 * MiB)];
+    // A manifest of 1,000,000 entries (~143 MiB) is above the default maxManifestBytes (64 MiB) and maxEntries.
+    const limits = ['--max-manifest-bytes', String(256 * MiB), '--max-entries', String(count)];
     const out = path.join(work, 'empty-out');
     fs.rmSync(out, { recursive: true, force: true });
     const verifyRss = commandPeakRssMiB(['verify', pack, ...limits]);
@@ -176,7 +176,7 @@ function emptyFilesRows() {
     const verdict = (rss) => (count > 200_000 ? '' : `  (limit 256 MiB: ${rss < 256 ? 'ok' : 'OVER'})`);
     console.log(`  ${label} verify ${verifyRss.toFixed(0).padStart(4)} MiB${verdict(verifyRss)}   unpack ${unpackRss.toFixed(0).padStart(4)} MiB${verdict(unpackRss)}`);
   }
-  console.log(`  reproduce: /usr/bin/time -v node build/package/bin/ctxpack.mjs verify .bench/empty-200000.tar.gz --max-manifest-bytes ${256 * MiB}\n`);
+  console.log(`  reproduce: /usr/bin/time -v node build/package/bin/ctxpack.mjs verify .bench/empty-200000.tar.gz --max-manifest-bytes ${256 * MiB} --max-entries 200000\n`);
 }
 
 const gib = (bytes) => (bytes / 1024 ** 3).toFixed(2);

@@ -31,7 +31,9 @@ impl Default for Limits {
             max_provenance_bytes: ManifestLimits::default().max_provenance_bytes,
             max_entry_bytes: 64 << 30,
             max_total_bytes: 256 << 30,
-            max_entries: 1_000_000,
+            // As many as a default-size manifest.json can name (an entry takes about 140 bytes there), so that
+            // with the defaults the parsed manifest stays well under 256 MiB of memory.
+            max_entries: 400_000,
             max_ratio: 1000,
         }
     }
@@ -155,7 +157,7 @@ mod tests {
         assert_eq!(l.max_provenance_bytes, 1024 * 1024);
         assert_eq!(l.max_entry_bytes, 64 * 1024 * 1024 * 1024);
         assert_eq!(l.max_total_bytes, 256 * 1024 * 1024 * 1024);
-        assert_eq!((l.max_entries, l.max_ratio), (1_000_000, 1000));
+        assert_eq!((l.max_entries, l.max_ratio), (400_000, 1000));
     }
 
     #[test]
