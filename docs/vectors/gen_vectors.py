@@ -288,8 +288,6 @@ REJECTIONS = [
     ("resolved_contract", "outputs left in", {"ctxpack": "contract/v1", "outputs": ["out"]}, "CTX_CONTRACT_INVALID"),
     ("resolved_contract", "a path left in", {"ctxpack": "contract/v1", "inputs": [{"name": "a", "path": "p"}]},
      "CTX_CONTRACT_INVALID"),
-    ("resolved_contract", "an unknown key", {"ctxpack": "contract/v1", "transforms": [{"tool": "t", "codehash": DIGEST}]},
-     "CTX_CONTRACT_INVALID"),
     ("resolved_contract", "a code_path left in",
      {"ctxpack": "contract/v1", "transforms": [{"tool": "t", "code_path": "a.py"}]}, "CTX_CONTRACT_INVALID"),
 ]

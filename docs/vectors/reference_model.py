@@ -283,7 +283,9 @@ def check_keys(obj, at, known):
 def check_contract(contract, resolved):
     if not isinstance(contract, dict):
         contract_error("", "not an object")
-    check_keys(contract, "", TOP_LEVEL_KEYS | {"ctxpack"})
+    # Keys are checked where contracts are written; a resolved contract is identity as recorded.
+    if not resolved:
+        check_keys(contract, "", TOP_LEVEL_KEYS | {"ctxpack"})
     if resolved:
         if contract.get("ctxpack") != "contract/v1":
             contract_error("ctxpack", "must be contract/v1")
@@ -298,7 +300,8 @@ def check_contract(contract, resolved):
     for i, item in enumerate(inputs):
         if not isinstance(item, dict):
             contract_error(f"inputs[{i}]", "not an object")
-        check_keys(item, f"inputs[{i}]", INPUT_KEYS)
+        if not resolved:
+            check_keys(item, f"inputs[{i}]", INPUT_KEYS)
         name = item.get("name")
         if not isinstance(name, str) or name == "" or name in names:
             contract_error(f"inputs[{i}].name", "missing, empty or repeated")
@@ -321,7 +324,8 @@ def check_contract(contract, resolved):
     for i, item in enumerate(transforms):
         if not isinstance(item, dict):
             contract_error(f"transforms[{i}]", "not an object")
-        check_keys(item, f"transforms[{i}]", TRANSFORM_KEYS)
+        if not resolved:
+            check_keys(item, f"transforms[{i}]", TRANSFORM_KEYS)
         if not isinstance(item.get("tool"), str) or item["tool"] == "":
             contract_error(f"transforms[{i}].tool", "missing")
         if "code_hash" in item:
