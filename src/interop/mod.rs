@@ -4,6 +4,7 @@
 
 mod archive;
 mod chunks;
+#[cfg(feature = "context")]
 mod context;
 mod contract;
 mod execution;
