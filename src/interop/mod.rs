@@ -7,6 +7,7 @@ mod chunks;
 #[cfg(feature = "context")]
 mod context;
 mod contract;
+mod errors;
 mod execution;
 mod legacy;
 mod oci;
