@@ -1,10 +1,15 @@
 #!/usr/bin/env node
 // Builds the npm package `ctxpack`:
-//   1. build/wasm/     the Rust core compiled to wasm32 by wasm-pack (--target web), optimised by npm
-//                      binaryen's wasm-opt -O3 (Cargo.toml [package.metadata.wasm-pack]);
-//   2. build/package/  pkg-template/ + core/{ctxpack_core.js, ctxpack_core_bg.wasm, ctxpack_core.d.ts, snippets/};
-//   3. with --pack:    dist/ctxpack-<version>.tgz (npm pack of build/package).
-// Each step is skipped when the content hash of its inputs, kept in <output>.stamp, is unchanged.
+//   1. build/wasm/       the Rust core compiled to wasm32 by wasm-pack (--target web), optimised by npm
+//                        binaryen's wasm-opt -O3 (Cargo.toml [package.metadata.wasm-pack]);
+//      build/wasm-lean/  the same without the `context` feature (--no-default-features): identity,
+//                        verification, the OCI mapping, the registry client and execution packs, for browsers
+//                        and edge functions;
+//   2. build/package/    pkg-template/ + core/{ctxpack_core.js, ctxpack_core_bg.wasm, ctxpack_core.d.ts, snippets/}
+//                        + core/lean/ (the lean core and a copy of core/web.js, web.d.ts);
+//   3. with --pack:      dist/ctxpack-<version>.tgz (npm pack of build/package).
+// Each step is skipped when the content hash of its inputs, kept in <output>.stamp, is unchanged. The raw and
+// gzip -9 sizes of both cores are printed every time.
 // Run scripts/setup.sh first (npm run build / npm run package do).
 //
 // usage: node scripts/build.mjs [--pack] [--force]
@@ -17,6 +22,7 @@ import { fileURLToPath, pathToFileURL } from "node:url";
 
 const root = join(dirname(fileURLToPath(import.meta.url)), "..");
 const wasmDir = join(root, "build", "wasm");
+const leanWasmDir = join(root, "build", "wasm-lean");
 const packageDir = join(root, "build", "package");
 const distDir = join(root, "dist");
 const coreFiles = ["ctxpack_core.js", "ctxpack_core_bg.wasm", "ctxpack_core.d.ts"];
@@ -104,46 +110,69 @@ function elapsed(start) {
 const cargoVersion = /^version\s*=\s*"([^"]+)"/m.exec(readFileSync(join(root, "Cargo.toml"), "utf8"))?.[1];
 if (!cargoVersion) fail("no version in Cargo.toml");
 
-// 1. wasm core
+// 1. wasm cores
 const rustc = spawnSync("rustc", ["--version"], { encoding: "utf8" });
 if (rustc.status !== 0) fail("rustc not found (run scripts/setup.sh first)");
-const wasmStamp = inputsHash(
-  ["Cargo.toml", "Cargo.lock", ".cargo/config.toml", "src", "package-lock.json", "scripts/build.mjs"],
-  [rustc.stdout.trim()],
-);
-if (!force && readStamp(wasmDir) === wasmStamp && coreFiles.every((file) => existsSync(join(wasmDir, file)))) {
-  console.log("build: wasm core up to date (build/wasm)");
-} else {
+const coreInputs = ["Cargo.toml", "Cargo.lock", ".cargo/config.toml", "src", "package-lock.json", "scripts/build.mjs"];
+const wasmStamp = inputsHash(coreInputs, [rustc.stdout.trim()]);
+const leanWasmStamp = inputsHash(coreInputs, [rustc.stdout.trim(), "--no-default-features"]);
+await buildCore({ dir: wasmDir, stamp: wasmStamp, cargoArgs: [], name: "wasm core" });
+await buildCore({ dir: leanWasmDir, stamp: leanWasmStamp, cargoArgs: ["--no-default-features"], name: "lean wasm core" });
+for (const [name, dir] of [["full", wasmDir], ["lean", leanWasmDir]]) {
+  const wasm = join(dir, "ctxpack_core_bg.wasm");
+  const gzip = spawnSync("gzip", ["-9", "-n", "-c", wasm], { maxBuffer: 64 * 1024 * 1024 });
+  if (gzip.status !== 0) fail(`gzip -9 ${relative(root, wasm)} failed`);
+  const [raw, gzipped] = [statSync(wasm).size, gzip.stdout.length].map((n) => n.toLocaleString("en"));
+  console.log(`build: size ${name.padEnd(4)} core ${relative(root, wasm)}: ${raw} bytes raw, ${gzipped} bytes gzip -9`);
+}
+
+/** Builds one wasm core into `dir` with wasm-pack (cargo `cargoArgs`), unless its stamp is unchanged. */
+async function buildCore({ dir, stamp, cargoArgs, name }) {
+  const where = relative(root, dir);
+  if (!force && readStamp(dir) === stamp && coreFiles.every((file) => existsSync(join(dir, file)))) {
+    console.log(`build: ${name} up to date (${where})`);
+    return;
+  }
   const wasmOpt = which("wasm-opt");
   if (wasmOpt !== join(npmBin, "wasm-opt")) fail(`wasm-opt on PATH is ${wasmOpt ?? "missing"}, expected ${join(npmBin, "wasm-opt")} (run scripts/setup.sh)`);
   const start = performance.now();
-  rmSync(wasmDir, { recursive: true, force: true });
-  rmSync(`${wasmDir}.stamp`, { force: true });
-  console.log("build: wasm-pack build --release --target web (cargo, wasm-bindgen, wasm-opt -O3)");
+  rmSync(dir, { recursive: true, force: true });
+  rmSync(`${dir}.stamp`, { force: true });
+  const command = ["wasm-pack build --release --target web", ...(cargoArgs.length ? ["--", ...cargoArgs] : [])].join(" ");
+  console.log(`build: ${command} → ${where} (cargo, wasm-bindgen, wasm-opt -O3)`);
   const stderr = await runCapturingStderr("wasm-pack", [
     "--log-level", "info", "build", "--release", "--target", "web", "--mode", "no-install", "--no-pack",
-    "--out-dir", "build/wasm", "--out-name", "ctxpack_core",
+    "--out-dir", where, "--out-name", "ctxpack_core", ...(cargoArgs.length ? ["--", ...cargoArgs] : []),
   ]);
   // wasm-pack silently skips wasm-opt when it cannot find one; the package must ship the optimised module.
   if (!stderr.includes("Optimizing wasm binaries with `wasm-opt`")) fail("wasm-pack did not run wasm-opt");
-  for (const file of coreFiles) if (!existsSync(join(wasmDir, file))) fail(`wasm-pack wrote no build/wasm/${file}`);
-
-  // wasm-bindgen declares a re-exported JS class as `let CtxpackError: unknown`; give it the class's declaration.
-  const declarations = join(wasmDir, "ctxpack_core.d.ts");
-  const reexported = "export let CtxpackError: unknown;";
-  const typings = readFileSync(declarations, "utf8");
-  if (!typings.includes(reexported)) fail(`build/wasm/ctxpack_core.d.ts does not declare CtxpackError as expected`);
-  const errorClass = readFileSync(join(root, "src", "interop", "ctxpack_error.d.ts"), "utf8").trim();
-  writeFileSync(declarations, typings.replace(reexported, errorClass));
+  for (const file of coreFiles) if (!existsSync(join(dir, file))) fail(`wasm-pack wrote no ${where}/${file}`);
+  completeDeclarations(join(dir, "ctxpack_core.d.ts"));
 
   // Smoke test: the module instantiates and reports the crate's version.
-  const core = await import(pathToFileURL(join(wasmDir, "ctxpack_core.js")).href);
-  core.initSync({ module: readFileSync(join(wasmDir, "ctxpack_core_bg.wasm")) });
-  if (core.version() !== cargoVersion) fail(`built core reports version ${core.version()}, expected ${cargoVersion}`);
+  const core = await import(pathToFileURL(join(dir, "ctxpack_core.js")).href);
+  core.initSync({ module: readFileSync(join(dir, "ctxpack_core_bg.wasm")) });
+  if (core.version() !== cargoVersion) fail(`built ${name} reports version ${core.version()}, expected ${cargoVersion}`);
 
-  writeFileSync(`${wasmDir}.stamp`, `${wasmStamp}\n`);
-  const size = statSync(join(wasmDir, "ctxpack_core_bg.wasm")).size;
-  console.log(`build: wasm core built in ${elapsed(start)} (ctxpack_core_bg.wasm ${size.toLocaleString("en")} bytes)`);
+  writeFileSync(`${dir}.stamp`, `${stamp}\n`);
+  console.log(`build: ${name} built in ${elapsed(start)} (${where})`);
+}
+
+/**
+ * wasm-bindgen declares a re-exported JS class as `let CtxpackError: unknown`: give it the class's declaration.
+ * The raw exports of InitOutput take and return externrefs as `any`: there they are `unknown` (nothing but the
+ * glue calls them), so the declarations hold no `any`.
+ */
+function completeDeclarations(declarations) {
+  const reexported = "export let CtxpackError: unknown;";
+  let typings = readFileSync(declarations, "utf8");
+  if (!typings.includes(reexported)) fail(`${relative(root, declarations)} does not declare CtxpackError as expected`);
+  const errorClass = readFileSync(join(root, "src", "interop", "ctxpack_error.d.ts"), "utf8").trim();
+  typings = typings.replace(reexported, errorClass);
+  const initOutput = /^export interface InitOutput \{\n[\s\S]*?^\}\n/m;
+  if (!initOutput.test(typings)) fail(`${relative(root, declarations)} declares no InitOutput interface`);
+  typings = typings.replace(initOutput, (block) => block.replace(/\bany\b/g, "unknown"));
+  writeFileSync(declarations, typings);
 }
 
 // 2. npm package directory
@@ -153,7 +182,7 @@ const template = JSON.parse(readFileSync(templateManifest, "utf8"));
 if (template.version !== cargoVersion) {
   fail(`pkg-template/package.json version ${template.version} differs from Cargo.toml version ${cargoVersion}; make them equal`);
 }
-const packageStamp = inputsHash(["pkg-template", "schema"], [wasmStamp]);
+const packageStamp = inputsHash(["pkg-template", "schema"], [wasmStamp, leanWasmStamp]);
 if (!force && existsSync(packageDir) && readStamp(packageDir) === packageStamp) {
   console.log("build: package up to date (build/package)");
 } else {
@@ -164,6 +193,12 @@ if (!force && existsSync(packageDir) && readStamp(packageDir) === packageStamp) 
   for (const file of coreFiles) cpSync(join(wasmDir, file), join(staging, "core", file));
   // The JS the glue imports (the CtxpackError class, src/interop/ctxpack_error.js).
   cpSync(join(wasmDir, "snippets"), join(staging, "core", "snippets"), { recursive: true });
+  // `ctxpack/core/lean`: the lean core, with the same browser entry point beside it.
+  const lean = join(staging, "core", "lean");
+  mkdirSync(lean, { recursive: true });
+  for (const file of coreFiles) cpSync(join(leanWasmDir, file), join(lean, file));
+  cpSync(join(leanWasmDir, "snippets"), join(lean, "snippets"), { recursive: true });
+  for (const file of ["web.js", "web.d.ts"]) cpSync(join(root, "pkg-template", "core", file), join(lean, file));
   // The JSON Schema of context packets, for editors (also embedded in the core, which checks they agree).
   cpSync(join(root, "schema"), join(staging, "schema"), { recursive: true });
   rmSync(`${packageDir}.stamp`, { force: true });

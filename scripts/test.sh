@@ -2,7 +2,8 @@
 # The test command: every test of ctxpack. Installs what it needs first (scripts/setup.sh test), then
 #   1. cargo test                      the Rust core, natively: format rules, rejections, spec vectors
 #                                      (first: docs/spec-vectors.json matches its independent Python model)
-#   2. node scripts/build.mjs --pack   the wasm core, build/package and dist/ctxpack-<version>.tgz
+#      cargo check --no-default-features --target wasm32-unknown-unknown   the lean core compiles
+#   2. node scripts/build.mjs --pack   the wasm cores (full, lean), build/package and dist/ctxpack-<version>.tgz
 #   3. node --test                     tests/js (CLI + JS API + core), tests/package (npm install of the
 #                                      tarball), tests/registry (push/pull/copy against real registries
 #                                      with auth and injected faults), tests/interop (skopeo and oras read
@@ -24,6 +25,7 @@ step() {
 source scripts/setup.sh test
 step "spec vectors up to date (independent Python model)" python3 docs/vectors/gen_vectors.py --check
 step "cargo test (native core)" cargo test
+step "lean core compiles (wasm32, no context feature)" cargo check --no-default-features --target wasm32-unknown-unknown
 step "build (wasm core, npm package)" node scripts/build.mjs --pack
 echo
 echo "==> node --test tests/js tests/package tests/registry tests/interop"

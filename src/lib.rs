@@ -4,6 +4,7 @@
 //! runtimes) pass bytes, streams and times in; `interop` is the only place that knows about JavaScript.
 
 pub mod archive;
+#[cfg(feature = "context")]
 pub mod context;
 pub mod contract;
 pub mod digest;

@@ -1,7 +1,7 @@
-// `ctxpack/core` for browsers and edge runtimes: the wasm-bindgen glue, with a default `init()` that says what to
-// do where it cannot work. It loads the wasm from a URL next to this module; workerd gives modules no such URL
-// (its `import.meta.url` is not a URL `fetch` can load), so there import the .wasm as a module and call
-// `initSync({ module })` — see docs/edge.md.
+// `ctxpack/core` (and, copied beside the lean core, `ctxpack/core/lean`) for browsers and edge runtimes: the
+// wasm-bindgen glue, with a default `init()` that says what to do where it cannot work. It loads the wasm from a
+// URL next to this module; workerd gives modules no such URL (its `import.meta.url` is not a URL `fetch` can
+// load), so there import the .wasm as a module and call `initSync({ module })` — see docs/edge.md.
 import glueInit from './ctxpack_core.js';
 
 export * from './ctxpack_core.js';
@@ -15,7 +15,9 @@ export default async function init(input) {
     );
     error.name = 'CtxpackError';
     error.code = 'CTX_INVALID_STATE';
-    error.hint = 'import wasmModule from "ctxpack/core/ctxpack_core_bg.wasm"; initSync({ module: wasmModule })';
+    error.hint =
+      'import wasmModule from "ctxpack/core/ctxpack_core_bg.wasm" ("ctxpack/core/lean/ctxpack_core_bg.wasm" for the ' +
+      'lean core); initSync({ module: wasmModule })';
     throw error;
   }
   return glueInit(input);

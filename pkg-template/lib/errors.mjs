@@ -1,5 +1,7 @@
 // Host-level errors. The class is the wasm core's own (src/interop/ctxpack_error.js, exported from
-// `ctxpack/core`): core, registry and host errors are all instances of this one CtxpackError.
+// `ctxpack/core`): core, registry and host errors are all instances of this one CtxpackError. The codes and their
+// default hints are the core's one table (src/error.rs, `errorCodes()`): an error thrown here without a hint gets
+// its code's.
 import { CtxpackError } from './core-node.mjs';
 
 export { CtxpackError };

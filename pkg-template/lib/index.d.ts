@@ -622,7 +622,8 @@ export function budgetPacket(
 /** `sha256:…` over the packet's content (packet_id, created_at, packet_hash and duration_ms excluded). */
 export function hashPacket(packet: string | object): string;
 
-export function readContextDocument(file: string): any;
+/** The YAML or JSON document in `file`, as plain data. */
+export function readContextDocument(file: string): unknown;
 /** Atomic; CTX_TARGET_EXISTS unless `overwrite`. YAML unless the file ends in .json. */
 export function writeContextDocument(file: string, doc: object, options?: { overwrite?: boolean; format?: 'yaml' | 'json' }): void;
 export function formatContextDocument(doc: object, options?: { format?: 'yaml' | 'json' }): string;

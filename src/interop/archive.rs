@@ -14,6 +14,81 @@ use wasm_bindgen::JsCast;
 
 type JsResult<T> = std::result::Result<T, JsValue>;
 
+#[wasm_bindgen(typescript_custom_section)]
+const TYPES: &str = r#"
+/** What protects a reader against hostile packs (docs/spec.md §7.2); each one has a default. */
+export interface Limits {
+  maxManifestBytes: number;
+  /** The manifest's provenance as written (not identity, so it has no reason to be large). */
+  maxProvenanceBytes: number;
+  maxEntryBytes: number;
+  maxTotalBytes: number;
+  maxEntries: number;
+  /** Uncompressed bytes per compressed byte. */
+  maxRatio: number;
+}
+
+export interface PackWriterOptions {
+  /** Seconds since 1970 written as every entry's mtime (default 0; hosts pass SOURCE_DATE_EPOCH). */
+  mtime?: number | null;
+  /** Hash the content written (default true); false: the host hashes and passes each digest to endEntry. */
+  hashContent?: boolean | null;
+  /** Write only layer k of the pack's layout (packLayout). */
+  layer?: number | null;
+}
+
+/** The next artifact a PackWriter wants, in tree order; a symlink is written by the writer itself. */
+export interface PackWriterEntry {
+  path: string;
+  type: "file" | "symlink";
+  size: number;
+}
+
+export interface PackReaderOptions {
+  limits?: Partial<Limits> | null;
+  /** Hash the content read (default true); false: the host hashes and passes each digest to entryDigest. */
+  hashContent?: boolean | null;
+  /** The URI the pack must have (CTX_URI_MISMATCH otherwise). */
+  expectUri?: string | null;
+  /** With `layer`: the pack's manifest.json bytes, to verify that one layer. */
+  manifest?: Uint8Array | null;
+  layer?: number | null;
+}
+
+/** An artifact's header, as read. */
+export type PackEntryEvent =
+  | { kind: "entry"; path: string; type: "file"; size: number; executable: boolean }
+  | { kind: "entry"; path: string; type: "symlink"; size: 0; executable: false; target: string };
+
+/**
+ * What a PackReader read: the manifest (verified; its bytes from manifestBytes()), then each artifact's header, its
+ * content in pieces and its end.
+ */
+export type ReaderEvent =
+  | { kind: "manifest"; uri: string }
+  | PackEntryEvent
+  | { kind: "data"; bytes: Uint8Array }
+  | { kind: "end" };
+
+/** What PackReader.finish() gives once the whole pack has been read and verified. */
+export interface PackReaderSummary {
+  uri: string;
+  files: number;
+  bytes: number;
+  compressedBytes: number;
+}
+
+/** A pack read and verified whole by verifyPack, with its manifest. */
+export interface PackSummary extends PackReaderSummary {
+  manifest: PackManifest;
+}
+
+/** The layers of a pack (docs/spec.md §7.3): entries [start, start + entries) of the manifest, `bytes` of files each. */
+export interface PackLayout {
+  layers: Array<{ index: number; start: number; entries: number; bytes: number }>;
+}
+"#;
+
 /// An optional non-negative integer option (exact in a JS number: at most 2^53).
 fn integer_option(options: &JsValue, key: &str) -> Result<Option<u64>> {
     let value = field(options, key);
@@ -102,7 +177,10 @@ impl PackWriterJs {
     /// `options`: `{ mtime?: number, hashContent?: boolean, layer?: number }`; with `layer`, only that
     /// layer of the pack's layout (`packLayout`).
     #[wasm_bindgen(constructor)]
-    pub fn new(manifest_bytes: &[u8], options: JsValue) -> JsResult<PackWriterJs> {
+    pub fn new(
+        #[wasm_bindgen(js_name = manifestBytes)] manifest_bytes: &[u8],
+        #[wasm_bindgen(unchecked_optional_param_type = "PackWriterOptions | null")] options: JsValue,
+    ) -> JsResult<PackWriterJs> {
         let build = || -> Result<PackWriterJs> {
             let writer_options = WriterOptions {
                 mtime: integer_option(&options, "mtime")?.unwrap_or(0),
@@ -118,7 +196,7 @@ impl PackWriterJs {
     }
 
     /// `{ path, type, size }` of the next artifact in tree order, or `undefined` when all are written.
-    #[wasm_bindgen(js_name = nextEntry)]
+    #[wasm_bindgen(js_name = nextEntry, unchecked_return_type = "PackWriterEntry | undefined")]
     pub fn next_entry(&mut self) -> JsResult<JsValue> {
         let next = self.0.next_entry().map_err(to_js_error)?;
         Ok(next.map_or(JsValue::UNDEFINED, |(path, kind)| {
@@ -165,7 +243,9 @@ impl PackReaderJs {
     /// `options`: `{ limits?: Partial<Limits>, hashContent?: boolean, expectUri?: string, manifest?: Uint8Array,
     /// layer?: number }`; `manifest` and `layer` together verify one layer of that pack.
     #[wasm_bindgen(constructor)]
-    pub fn new(options: JsValue) -> JsResult<PackReaderJs> {
+    pub fn new(
+        #[wasm_bindgen(unchecked_optional_param_type = "PackReaderOptions | null")] options: JsValue,
+    ) -> JsResult<PackReaderJs> {
         let build = || -> Result<PackReaderJs> {
             let (limits, expect_uri) = (limits_option(&options)?, expect_uri_option(&options)?);
             let hash_content = bool_option(&options, "hashContent", true)?;
@@ -200,6 +280,7 @@ impl PackReaderJs {
     /// carries only the verified manifest's URI: a manifest may hold a million entries, so its bytes are
     /// copied out only when the host asks (`manifestBytes()`).
     #[allow(clippy::should_implement_trait)]
+    #[wasm_bindgen(unchecked_return_type = "ReaderEvent | undefined")]
     pub fn next(&mut self) -> JsResult<JsValue> {
         let event = self.reader.next().map_err(to_js_error)?;
         Ok(match event {
@@ -222,12 +303,13 @@ impl PackReaderJs {
 
     /// The verified manifest.json (its JSON text), once the manifest event has been seen; `undefined` before,
     /// and when reading one layer (the host gave the manifest).
-    #[wasm_bindgen(js_name = manifestBytes)]
+    #[wasm_bindgen(js_name = manifestBytes, unchecked_return_type = "Uint8Array | undefined")]
     pub fn manifest_bytes(&self) -> JsValue {
         self.manifest_bytes.as_deref().map_or(JsValue::UNDEFINED, |bytes| Uint8Array::from(bytes).into())
     }
 
     /// `{ uri, files, bytes, compressedBytes }` once the whole pack has been read and verified.
+    #[wasm_bindgen(unchecked_return_type = "PackReaderSummary")]
     pub fn finish(&mut self) -> JsResult<JsValue> {
         let summary = self.reader.finish().map_err(to_js_error)?;
         Ok(object(&summary_fields(&summary.uri, summary.files, summary.bytes, summary.compressed_bytes)))
@@ -236,8 +318,8 @@ impl PackReaderJs {
 
 /// `{ layers: [{ index, start, entries, bytes }] }`: the layers of the pack with this manifest (spec §7.3),
 /// `start` and `entries` locating each group in the manifest's entries. The manifest is verified first.
-#[wasm_bindgen(js_name = packLayout)]
-pub fn pack_layout(manifest_bytes: &[u8]) -> JsResult<JsValue> {
+#[wasm_bindgen(js_name = packLayout, unchecked_return_type = "PackLayout")]
+pub fn pack_layout(#[wasm_bindgen(js_name = manifestBytes)] manifest_bytes: &[u8]) -> JsResult<JsValue> {
     let manifest = PackManifest::parse(manifest_bytes).map_err(to_js_error)?;
     let layers: Array = archive::partition(manifest.outputs.entries())
         .iter()

@@ -12,6 +12,12 @@ use web_sys::ReadableStreamDefaultReader;
 
 const MAX_PIECE: u32 = 1024 * 1024;
 
+#[wasm_bindgen(typescript_custom_section)]
+const TYPES: &str = r#"
+/** Bytes from whatever a host has: one array, a fetch Response, a web stream, or an async iterable of chunks (a Node Readable). */
+export type ByteSource = Uint8Array | Response | ReadableStream<Uint8Array> | AsyncIterable<Uint8Array>;
+"#;
+
 enum Source {
     Bytes,
     Reader(ReadableStreamDefaultReader),

@@ -9,9 +9,46 @@ use serde_json::{Map, Value};
 use std::collections::BTreeMap;
 use wasm_bindgen::prelude::*;
 
+#[wasm_bindgen(typescript_custom_section)]
+const TYPES: &str = r#"
+/** What the host must hash before a contract resolves (docs/spec.md §5.1), in contract order. */
+export type ContractNeed =
+  | { kind: "input"; name: string; path: string }
+  | { kind: "code"; transform: number; path: string };
+
+export interface ContractPlan {
+  needs: ContractNeed[];
+  /** The contract's outputs, normalised to an array. */
+  outputs: Array<{ path: string }>;
+  /** What the contract leaves out of its identity that its author may not mean to (a transform without code). */
+  warnings: string[];
+}
+
+/** The host's answers to a plan: each input by name, each code file by transform index. */
+export interface ContractAnswers {
+  inputs?: Record<string, { type: "file" | "tree"; digest: string }> | null;
+  code?: Record<string, string> | null;
+}
+
+/**
+ * A resolved contract (docs/spec.md §5.2): the contract with "ctxpack": "contract/v1", without outputs, its paths
+ * replaced by digests. Its JCS form hashes to the URI.
+ */
+export type ResolvedContract = JsonObject & { ctxpack: "contract/v1" };
+
+export interface ResolvedContractResult {
+  uri: string;
+  contract: ResolvedContract;
+  /** JCS(contract), the text whose SHA-256 is the URI. */
+  canonical: string;
+}
+"#;
+
 /// `{ needs: [{kind: "input", name, path} | {kind: "code", transform, path}], outputs: [{path}], warnings: string[] }`
-#[wasm_bindgen(js_name = contractPlan)]
-pub fn contract_plan(contract_text: &str) -> std::result::Result<JsValue, JsValue> {
+#[wasm_bindgen(js_name = contractPlan, unchecked_return_type = "ContractPlan")]
+pub fn contract_plan(
+    #[wasm_bindgen(js_name = contractText)] contract_text: &str,
+) -> std::result::Result<JsValue, JsValue> {
     let plan = Contract::parse(contract_text.as_bytes()).map_err(to_js_error)?.plan();
     let needs: Array = plan
         .needs
@@ -32,8 +69,11 @@ pub fn contract_plan(contract_text: &str) -> std::result::Result<JsValue, JsValu
 
 /// `resolved = { inputs: { [name]: {type, digest} }, code: { [transformIndex]: digest } }` →
 /// `{ uri, contract, canonical }`.
-#[wasm_bindgen(js_name = resolveContract)]
-pub fn resolve_contract(contract_text: &str, resolved: JsValue) -> std::result::Result<JsValue, JsValue> {
+#[wasm_bindgen(js_name = resolveContract, unchecked_return_type = "ResolvedContractResult")]
+pub fn resolve_contract(
+    #[wasm_bindgen(js_name = contractText)] contract_text: &str,
+    #[wasm_bindgen(unchecked_param_type = "ContractAnswers")] resolved: JsValue,
+) -> std::result::Result<JsValue, JsValue> {
     let resolve = || -> Result<JsValue> {
         let contract = Contract::parse(contract_text.as_bytes())?;
         let inputs = resolved_inputs(&field(&resolved, "inputs"))?;
@@ -51,7 +91,10 @@ pub fn resolve_contract(contract_text: &str, resolved: JsValue) -> std::result::
 
 /// The URI of a resolved contract (as stored in a pack), after checking it is one.
 #[wasm_bindgen(js_name = contractUri)]
-pub fn contract_uri(resolved_contract: JsValue) -> std::result::Result<String, JsValue> {
+pub fn contract_uri(
+    #[wasm_bindgen(js_name = resolvedContract, unchecked_param_type = "ResolvedContract | object")]
+    resolved_contract: JsValue,
+) -> std::result::Result<String, JsValue> {
     value_from_js(&resolved_contract, "contract")
         .and_then(|value| contract::uri_of_resolved(&value))
         .map(|uri| uri.to_string())

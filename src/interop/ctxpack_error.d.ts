@@ -1,12 +1,13 @@
 /**
  * The one error class of ctxpack: every error the core, the registry client and the hosts throw is an instance.
- * `code` is a stable `CTX_…` string, `hint` says what to do next, `subject` names the entry, path, field or URI.
+ * `code` is a stable `CTX_…` string (`errorCodes()` lists them), `hint` says what to do next (the code's default
+ * hint when the thrower gives none), `subject` names the entry, path, field or URI.
  */
 export class CtxpackError extends Error {
-  constructor(code: string, message: string, details?: { hint?: string; subject?: string; cause?: unknown });
+  constructor(code: ErrorCode, message: string, details?: { hint?: string; subject?: string; cause?: unknown });
   readonly name: 'CtxpackError';
   /** e.g. "CTX_NOT_FOUND", "CTX_DIGEST_MISMATCH", "CTX_TARGET_EXISTS" */
-  code: string;
+  code: ErrorCode;
   /** What to do next. */
   hint: string | undefined;
   /** The entry, path, field or URI concerned. */

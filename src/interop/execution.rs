@@ -11,10 +11,82 @@ use std::cell::RefCell;
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 
+#[wasm_bindgen(typescript_custom_section)]
+const TYPES: &str = r#"
+/** A content of an execution log: UTF-8 text, or bytes as standard base64. */
+export type ExecutionContent = string | { base64: string };
+
+/** Where a content went: the blob of that digest and size, and how the log wrote it. */
+export interface ContentRef {
+  digest: string;
+  size: number;
+  encoding: "utf-8" | "base64";
+}
+
+/** An execution log (docs/spec.md §11.1); with `allowUnknown`, other fields are kept too. */
+export interface ExecutionLog<Content = ExecutionContent> {
+  model: { identifier: string; parameters?: JsonObject };
+  system_prompt: Content;
+  prompts?: Array<{ role: string; content: Content }>;
+  inputs?: Array<{ name: string; content: Content }>;
+  steps?: Array<{
+    index?: number;
+    type: string;
+    tool: string;
+    parameters?: JsonObject;
+    output?: Content;
+    deterministic?: boolean;
+    timestamp?: string;
+  }>;
+  outputs?: Array<{ name: string; content?: Content }>;
+  environment: { os: string; runtime: string; tool_versions?: JsonObject };
+  parent?: string;
+}
+
+/** The execution manifest (docs/spec.md §11.2): the log with each content replaced by a reference to its blob. */
+export interface ExecutionManifest extends ExecutionLog<ContentRef> {
+  ctxpack: "execution/v1";
+}
+
+export interface ExecutionPlanOptions {
+  /** Keep fields execution/v1 does not define (they become part of the identity). */
+  allowUnknown?: boolean;
+}
+
+/** A log ready to store: the manifest's exact bytes (JCS; their SHA-256 is the URI) and each distinct blob once. */
+export interface ExecutionPlan {
+  uri: string;
+  manifestBytes: Uint8Array;
+  manifest: ExecutionManifest;
+  blobs: Array<{ digest: string; size: number; bytes: Uint8Array }>;
+}
+
+export interface ParsedExecutionManifest {
+  uri: string;
+  manifest: ExecutionManifest;
+  blobs: Array<{ digest: string; size: number }>;
+}
+
+/** How two runs differ: top-level fields, and their steps aligned by sequence alignment (indices into each one's steps). */
+export interface ExecutionDiff {
+  differs: boolean;
+  fields: Array<{ path: string; before?: JsonValue; after?: JsonValue }>;
+  steps: Array<
+    | { op: "same"; a: number; b: number }
+    | { op: "changed"; a: number; b: number; fields: string[] }
+    | { op: "removed"; a: number }
+    | { op: "added"; b: number }
+  >;
+}
+"#;
+
 /// `options = { allowUnknown?: boolean }` → `{ uri, manifestBytes, manifest, blobs: [{digest, size, bytes}] }`.
 /// An invalid log throws CTX_EXECUTION_INVALID with `problems: [{path, message}]`, every one of them.
-#[wasm_bindgen(js_name = executionPlan)]
-pub fn execution_plan(log_text: &str, options: JsValue) -> std::result::Result<JsValue, JsValue> {
+#[wasm_bindgen(js_name = executionPlan, unchecked_return_type = "ExecutionPlan")]
+pub fn execution_plan(
+    #[wasm_bindgen(js_name = logText)] log_text: &str,
+    #[wasm_bindgen(unchecked_optional_param_type = "ExecutionPlanOptions | null")] options: JsValue,
+) -> std::result::Result<JsValue, JsValue> {
     let allow_unknown = !options.is_undefined() && !options.is_null() && field(&options, "allowUnknown").is_truthy();
     let value = jcs::parse(log_text.as_bytes()).map_err(to_js_error)?;
     let log = ExecutionLog::check(value, LogOptions { allow_unknown }).map_err(invalid_log)?;
@@ -39,7 +111,7 @@ pub fn execution_plan(log_text: &str, options: JsValue) -> std::result::Result<J
 }
 
 /// `{ uri, manifest, blobs: [{digest, size}] }` of stored manifest bytes, after checking them.
-#[wasm_bindgen(js_name = executionParseManifest)]
+#[wasm_bindgen(js_name = executionParseManifest, unchecked_return_type = "ParsedExecutionManifest")]
 pub fn execution_parse_manifest(bytes: &[u8]) -> std::result::Result<JsValue, JsValue> {
     let manifest = ExecutionManifest::parse(bytes).map_err(to_js_error)?;
     let blobs: Array = manifest.blob_refs().iter().map(blob_ref).collect();
@@ -52,8 +124,11 @@ pub fn execution_parse_manifest(bytes: &[u8]) -> std::result::Result<JsValue, Js
 
 /// The log a manifest records. `lookup(digest)` returns the blob's bytes, or `undefined`/`null` when the
 /// host does not have it; an exception it throws is rethrown as is.
-#[wasm_bindgen(js_name = executionExport)]
-pub fn execution_export(manifest_bytes: &[u8], lookup: Function) -> std::result::Result<JsValue, JsValue> {
+#[wasm_bindgen(js_name = executionExport, unchecked_return_type = "ExecutionLog")]
+pub fn execution_export(
+    #[wasm_bindgen(js_name = manifestBytes)] manifest_bytes: &[u8],
+    #[wasm_bindgen(unchecked_param_type = "(digest: string) => Uint8Array | null | undefined")] lookup: Function,
+) -> std::result::Result<JsValue, JsValue> {
     let manifest = ExecutionManifest::parse(manifest_bytes).map_err(to_js_error)?;
     let thrown = RefCell::new(None);
     let log = manifest.export(|digest| ask(&lookup, digest).map_err(|e| *thrown.borrow_mut() = Some(e)).ok().flatten());
@@ -66,8 +141,11 @@ pub fn execution_export(manifest_bytes: &[u8], lookup: Function) -> std::result:
 /// Two stored manifests compared: `{ differs, fields: [{path, before?, after?}], steps: [{op: "same" |
 /// "changed" | "removed" | "added", a?, b?, fields?}] }`, steps aligned by sequence alignment (indices
 /// into each manifest's `steps`).
-#[wasm_bindgen(js_name = executionDiff)]
-pub fn execution_diff(a_bytes: &[u8], b_bytes: &[u8]) -> std::result::Result<JsValue, JsValue> {
+#[wasm_bindgen(js_name = executionDiff, unchecked_return_type = "ExecutionDiff")]
+pub fn execution_diff(
+    #[wasm_bindgen(js_name = a)] a_bytes: &[u8],
+    #[wasm_bindgen(js_name = b)] b_bytes: &[u8],
+) -> std::result::Result<JsValue, JsValue> {
     let a = ExecutionManifest::parse(a_bytes).map_err(|e| to_js_error(e.at("a")))?;
     let b = ExecutionManifest::parse(b_bytes).map_err(|e| to_js_error(e.at("b")))?;
     let compared = diff(a.value(), b.value()).map_err(to_js_error)?;

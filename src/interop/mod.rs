@@ -4,8 +4,10 @@
 
 mod archive;
 mod chunks;
+#[cfg(feature = "context")]
 mod context;
 mod contract;
+mod errors;
 mod execution;
 mod legacy;
 mod oci;
@@ -113,6 +115,58 @@ fn tree_from_js(entries: &JsValue) -> Result<Tree> {
     Tree::new(entries)
 }
 
+#[wasm_bindgen(typescript_custom_section)]
+const TYPES: &str = r#"
+/** A JSON value, as the core reads and writes documents. */
+export type JsonValue = null | boolean | number | string | JsonValue[] | { [key: string]: JsonValue };
+/** A JSON object. */
+export type JsonObject = { [key: string]: JsonValue };
+
+/**
+ * An entry of a tree as a host found it (docs/spec.md §4). `path` is relative and "/"-separated; a Uint8Array when
+ * the host could not decode the name as UTF-8 (the core then throws CTX_PATH_NOT_UTF8). `executable` defaults to false.
+ */
+export type TreeEntryInput =
+  | { path: string | Uint8Array; type: "file"; size: number; digest: string; executable?: boolean }
+  | { path: string | Uint8Array; type: "symlink"; target: string };
+
+/** A tree/v1 entry: NFC path, in canonical order, validated. */
+export type TreeEntry =
+  | { path: string; type: "file"; size: number; digest: string; executable: boolean }
+  | { path: string; type: "symlink"; target: string };
+
+/** The tree digest of a set of entries, and the entries in canonical form and order. */
+export interface TreeDigest {
+  digest: string;
+  entries: TreeEntry[];
+}
+
+/** manifest.json of a pack (pack/v1, docs/spec.md §6). */
+export interface PackManifest {
+  ctxpack: "pack/v1";
+  uri: string;
+  contract: ResolvedContract;
+  outputs: { digest: string; entries: TreeEntry[] };
+  /** Not part of the identity: created, ctxpack_version, platform, tool (and command), and what other producers add. */
+  provenance: JsonObject;
+}
+
+/** What `buildManifest` takes: the resolved contract, the output tree and the provenance record. */
+export interface BuildManifestArgs {
+  /** The resolved contract, as `resolveContract` gives it. */
+  contract: object;
+  entries: TreeEntryInput[];
+  provenance: object;
+}
+
+/** A built manifest: its URI, its exact bytes (JCS) and the document. */
+export interface BuiltManifest {
+  uri: string;
+  bytes: Uint8Array;
+  manifest: PackManifest;
+}
+"#;
+
 fn object(pairs: &[(&str, JsValue)]) -> JsValue {
     let out: JsValue = js_sys::Object::new().into();
     for (key, value) in pairs {
@@ -137,7 +191,7 @@ pub fn uri_tag(uri: &str) -> std::result::Result<String, JsValue> {
 }
 
 #[wasm_bindgen(js_name = canonicalJson)]
-pub fn canonical_json(json_text: &str) -> std::result::Result<String, JsValue> {
+pub fn canonical_json(#[wasm_bindgen(js_name = jsonText)] json_text: &str) -> std::result::Result<String, JsValue> {
     jcs::parse(json_text.as_bytes())
         .and_then(|v| jcs::canonicalize(&v))
         .map(|bytes| String::from_utf8(bytes).expect("JCS output is UTF-8"))
@@ -179,16 +233,20 @@ fn finished_hasher() -> JsValue {
     to_js_error(Error::new(ErrorCode::InvalidState, "digest() was already called on this Sha256"))
 }
 
-#[wasm_bindgen(js_name = treeDigest)]
-pub fn tree_digest(entries: JsValue) -> std::result::Result<JsValue, JsValue> {
+#[wasm_bindgen(js_name = treeDigest, unchecked_return_type = "TreeDigest")]
+pub fn tree_digest(
+    #[wasm_bindgen(unchecked_param_type = "TreeEntryInput[]")] entries: JsValue,
+) -> std::result::Result<JsValue, JsValue> {
     let tree = tree_from_js(&entries).map_err(to_js_error)?;
     let mut json = Vec::new();
     tree.write_entries(|piece| json.extend_from_slice(piece)).map_err(to_js_error)?;
     Ok(object(&[("digest", tree.digest().to_string().into()), ("entries", json_to_js(&json))]))
 }
 
-#[wasm_bindgen(js_name = buildManifest)]
-pub fn build_manifest(args: JsValue) -> std::result::Result<JsValue, JsValue> {
+#[wasm_bindgen(js_name = buildManifest, unchecked_return_type = "BuiltManifest")]
+pub fn build_manifest(
+    #[wasm_bindgen(unchecked_param_type = "BuildManifestArgs")] args: JsValue,
+) -> std::result::Result<JsValue, JsValue> {
     let build = || -> Result<JsValue> {
         let contract = value_from_js(&field(&args, "contract"), "contract")?;
         let tree = tree_from_js(&field(&args, "entries"))?;
@@ -204,7 +262,8 @@ pub fn build_manifest(args: JsValue) -> std::result::Result<JsValue, JsValue> {
     build().map_err(to_js_error)
 }
 
-#[wasm_bindgen(js_name = parseManifest)]
+/// A pack's manifest.json, verified: pack/v1 rules, the URI re-derived from the contract, the tree digest.
+#[wasm_bindgen(js_name = parseManifest, unchecked_return_type = "PackManifest")]
 pub fn parse_manifest(bytes: &[u8]) -> std::result::Result<JsValue, JsValue> {
     PackManifest::parse(bytes).map(|_| json_to_js(bytes)).map_err(to_js_error)
 }

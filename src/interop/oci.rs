@@ -8,11 +8,95 @@ use js_sys::{Array, Uint8Array};
 use serde_json::Value;
 use wasm_bindgen::prelude::*;
 
+#[wasm_bindgen(typescript_custom_section)]
+const TYPES: &str = r#"
+/** An OCI content descriptor. */
+export interface Descriptor {
+  mediaType: string;
+  digest: string;
+  size: number;
+  annotations?: Record<string, string>;
+}
+
+/** What an index entry or an image manifest holds: a pack (pack/v1) or an execution pack (execution/v1). */
+export type ArtifactType = "pack" | "execution";
+
+/** Image manifest bytes as stored or pushed, with their digest and size. */
+export interface ImageManifestBlob {
+  bytes: Uint8Array;
+  digest: string;
+  size: number;
+}
+
+export interface OciPackManifestArgs {
+  /** The pack's manifest.json blob. */
+  config: Descriptor;
+  /** The pack's layers in layout order. */
+  layers: Descriptor[];
+  uri: string;
+  /** RFC 3339. */
+  created: string;
+  /** The OCI empty config and manifest.json as the first layer, for registries that refuse ctxpack's config type. */
+  fallback?: boolean | null;
+}
+
+export interface OciExecutionManifestArgs {
+  /** The execution manifest blob: its digest must be the URI's. */
+  config: Descriptor;
+  /** The content blobs, in first-use order. */
+  blobs: Descriptor[];
+  uri: string;
+  created: string;
+}
+
+export interface ParsedExecutionImageManifest {
+  uri: string;
+  created?: string;
+  config: Descriptor;
+  blobs: Descriptor[];
+}
+
+/** An image manifest of either kind: `config` and `layers` are every blob it references. */
+export interface ParsedImageManifest {
+  artifactType: ArtifactType;
+  uri: string;
+  created?: string;
+  config: Descriptor;
+  layers: Descriptor[];
+}
+
+export interface ParsedPackImageManifest {
+  uri: string;
+  created?: string;
+  /** config and layers as written (every blob referenced). */
+  config: Descriptor;
+  layers: Descriptor[];
+  /** The manifest's artifactType (a media type). */
+  artifactType: string;
+  fallback: boolean;
+  /** The pack's manifest.json blob. */
+  manifestJson: Descriptor;
+  /** The pack's archive layers, in layout order. */
+  packLayers: Descriptor[];
+}
+
+export interface IndexEntry {
+  uri: string;
+  /** "ctx-<hex>" */
+  tag: string;
+  digest: string;
+  size: number;
+  artifactType: ArtifactType;
+}
+"#;
+
 /// `{ config, layers, uri, created, fallback? }` → `{ bytes, digest, size }` of the image manifest. `config`
 /// is the `manifest.json` blob and `layers` the pack's layers; with `fallback: true` the manifest uses the
 /// OCI empty config (push `ociEmptyConfig().bytes` too) and carries `manifest.json` as its first layer.
-#[wasm_bindgen(js_name = ociPackManifest)]
-pub fn oci_pack_manifest(args: JsValue) -> std::result::Result<JsValue, JsValue> {
+#[wasm_bindgen(js_name = ociPackManifest, unchecked_return_type = "ImageManifestBlob")]
+pub fn oci_pack_manifest(
+    #[wasm_bindgen(unchecked_param_type = "OciPackManifestArgs")] args: JsValue,
+) -> std::result::Result<JsValue, JsValue> {
     let build = || -> Result<JsValue> {
         let config = Descriptor::from_value(&value_from_js(&field(&args, "config"), "config")?, "config")?;
         let layers = descriptors_field(&args, "layers")?;
@@ -37,8 +121,10 @@ pub fn oci_pack_manifest(args: JsValue) -> std::result::Result<JsValue, JsValue>
 /// `{ config, blobs, uri, created }` → `{ bytes, digest, size }` of an execution pack's image manifest.
 /// `config` is the execution manifest blob (its digest must be the URI's, `CTX_URI_MISMATCH` otherwise) and
 /// `blobs` the content blobs, in first-use order; media types are set by the core.
-#[wasm_bindgen(js_name = ociExecutionManifest)]
-pub fn oci_execution_manifest(args: JsValue) -> std::result::Result<JsValue, JsValue> {
+#[wasm_bindgen(js_name = ociExecutionManifest, unchecked_return_type = "ImageManifestBlob")]
+pub fn oci_execution_manifest(
+    #[wasm_bindgen(unchecked_param_type = "OciExecutionManifestArgs")] args: JsValue,
+) -> std::result::Result<JsValue, JsValue> {
     let build = || -> Result<JsValue> {
         let config = Descriptor::from_value(&value_from_js(&field(&args, "config"), "config")?, "config")?;
         let blobs = descriptors_field(&args, "blobs")?;
@@ -51,7 +137,7 @@ pub fn oci_execution_manifest(args: JsValue) -> std::result::Result<JsValue, JsV
 
 /// `{ uri, created, config, blobs }` of an execution pack's image manifest (`created` is `undefined` when
 /// not recorded).
-#[wasm_bindgen(js_name = ociParseExecutionManifest)]
+#[wasm_bindgen(js_name = ociParseExecutionManifest, unchecked_return_type = "ParsedExecutionImageManifest")]
 pub fn oci_parse_execution_manifest(bytes: &[u8]) -> std::result::Result<JsValue, JsValue> {
     let parse = || -> Result<JsValue> {
         let manifest = oci::parse_execution_manifest(bytes)?;
@@ -67,7 +153,7 @@ pub fn oci_parse_execution_manifest(bytes: &[u8]) -> std::result::Result<JsValue
 
 /// `{ artifactType: "pack" | "execution", uri, created, config, layers }` of an image manifest of either
 /// kind: `config` and `layers` are every blob it references, for gc and copy.
-#[wasm_bindgen(js_name = ociParseManifest)]
+#[wasm_bindgen(js_name = ociParseManifest, unchecked_return_type = "ParsedImageManifest")]
 pub fn oci_parse_manifest(bytes: &[u8]) -> std::result::Result<JsValue, JsValue> {
     let parse = || -> Result<JsValue> {
         let artifact = oci::parse_manifest(bytes)?;
@@ -85,7 +171,7 @@ pub fn oci_parse_manifest(bytes: &[u8]) -> std::result::Result<JsValue, JsValue>
 /// `{ uri, created, config, layers, artifactType, fallback, manifestJson, packLayers }`: `config` and
 /// `layers` as written (every blob referenced), `manifestJson` the pack's `manifest.json` blob and
 /// `packLayers` its archive layers in layout order (`created` is `undefined` when not recorded).
-#[wasm_bindgen(js_name = ociParsePackManifest)]
+#[wasm_bindgen(js_name = ociParsePackManifest, unchecked_return_type = "ParsedPackImageManifest")]
 pub fn oci_parse_pack_manifest(bytes: &[u8]) -> std::result::Result<JsValue, JsValue> {
     let parse = || -> Result<JsValue> {
         let manifest = oci::parse_pack_manifest(bytes)?;
@@ -106,7 +192,7 @@ pub fn oci_parse_pack_manifest(bytes: &[u8]) -> std::result::Result<JsValue, JsV
 }
 
 /// `{ descriptor, bytes }` of the OCI empty config (`{}`), the config blob of the fallback form.
-#[wasm_bindgen(js_name = ociEmptyConfig)]
+#[wasm_bindgen(js_name = ociEmptyConfig, unchecked_return_type = "{ descriptor: Descriptor & { data: string }; bytes: Uint8Array }")]
 pub fn oci_empty_config() -> JsValue {
     object(&[
         ("descriptor", value_to_js(&oci::empty_config_value())),
@@ -118,9 +204,10 @@ pub fn oci_empty_config() -> JsValue {
 /// is `"pack"`); `indexBytes` `null` starts a new `index.json`.
 #[wasm_bindgen(js_name = ociIndexAdd)]
 pub fn oci_index_add(
-    index_bytes: Option<Vec<u8>>,
-    manifest: JsValue,
+    #[wasm_bindgen(js_name = indexBytes)] index_bytes: Option<Vec<u8>>,
+    #[wasm_bindgen(unchecked_param_type = "Descriptor")] manifest: JsValue,
     uri: &str,
+    #[wasm_bindgen(js_name = artifactType, unchecked_optional_param_type = "ArtifactType | null")]
     artifact_type: Option<String>,
 ) -> std::result::Result<Vec<u8>, JsValue> {
     let add = || -> Result<Vec<u8>> {
@@ -138,14 +225,17 @@ pub fn oci_index_add(
 }
 
 #[wasm_bindgen(js_name = ociIndexRemove)]
-pub fn oci_index_remove(index_bytes: &[u8], uri: &str) -> std::result::Result<Vec<u8>, JsValue> {
+pub fn oci_index_remove(
+    #[wasm_bindgen(js_name = indexBytes)] index_bytes: &[u8],
+    uri: &str,
+) -> std::result::Result<Vec<u8>, JsValue> {
     CtxUri::parse(uri).and_then(|uri| oci::index_remove(index_bytes, &uri)).map_err(to_js_error)
 }
 
 /// `[{ uri, tag, digest, size, artifactType: "pack" | "execution" }]` for the packs and execution packs in
 /// `index.json`.
-#[wasm_bindgen(js_name = ociIndexList)]
-pub fn oci_index_list(index_bytes: &[u8]) -> std::result::Result<Array, JsValue> {
+#[wasm_bindgen(js_name = ociIndexList, unchecked_return_type = "IndexEntry[]")]
+pub fn oci_index_list(#[wasm_bindgen(js_name = indexBytes)] index_bytes: &[u8]) -> std::result::Result<Array, JsValue> {
     let entries = oci::index_list(index_bytes).map_err(to_js_error)?;
     Ok(entries
         .iter()

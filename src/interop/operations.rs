@@ -14,12 +14,26 @@ use wasm_bindgen_futures::future_to_promise;
 /// How often (in compressed bytes read) `onProgress` is told.
 const PROGRESS_EVERY: u64 = 4 * 1024 * 1024;
 
+#[wasm_bindgen(typescript_custom_section)]
+const TYPES: &str = r#"
+export interface VerifyPackOptions {
+  /** The URI the pack must have (CTX_URI_MISMATCH otherwise). */
+  expectUri?: string | null;
+  limits?: Partial<Limits> | null;
+  /** Told every 4 MiB of compressed bytes read. */
+  onProgress?: ((progress: { bytes: number }) => void) | null;
+}
+"#;
+
 /// `verifyPack(source, { expectUri?, limits?, onProgress? })` → `Promise<{ uri, manifest, files, bytes,
 /// compressedBytes }>`: reads a whole pack (a `Uint8Array`, a `Response`, a `ReadableStream<Uint8Array>` or an
 /// async iterable of chunks) and checks everything: manifest, URI re-derived from the contract, every file's size
 /// and digest, the tree digest, nothing missing or extra. Rejects with a `CtxpackError` at the first problem.
-#[wasm_bindgen(js_name = verifyPack)]
-pub fn verify_pack(source: JsValue, options: JsValue) -> Promise {
+#[wasm_bindgen(js_name = verifyPack, unchecked_return_type = "Promise<PackSummary>")]
+pub fn verify_pack(
+    #[wasm_bindgen(unchecked_param_type = "ByteSource")] source: JsValue,
+    #[wasm_bindgen(unchecked_optional_param_type = "VerifyPackOptions | null")] options: JsValue,
+) -> Promise {
     future_to_promise(async move {
         let reader_options = || -> Result<ReaderOptions> {
             Ok(ReaderOptions {

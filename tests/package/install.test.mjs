@@ -89,12 +89,18 @@ test("the tarball holds the CLI, the JS API with its type declarations and the w
     "package/core/ctxpack_core_bg.wasm",
     "package/core/web.js",
     "package/core/web.d.ts",
+    "package/core/lean/ctxpack_core.js",
+    "package/core/lean/ctxpack_core.d.ts",
+    "package/core/lean/ctxpack_core_bg.wasm",
+    "package/core/lean/web.js",
+    "package/core/lean/web.d.ts",
     "package/LICENSE",
   ]) {
     assert.ok(listing.includes(file), `${file} missing from ${tarball}`);
   }
   // The glue imports the CtxpackError class from a snippet wasm-bindgen names by a hash.
   assert.ok(listing.some((file) => /^package\/core\/snippets\/.+\/ctxpack_error\.js$/.test(file)), `the CtxpackError snippet is missing from ${tarball}`);
+  assert.ok(listing.some((file) => /^package\/core\/lean\/snippets\/.+\/ctxpack_error\.js$/.test(file)), `the lean core's snippet is missing from ${tarball}`);
   const manifest = JSON.parse(readFileSync(join(dir, "node_modules", "ctxpack", "package.json"), "utf8"));
   assert.equal(manifest.name, "ctxpack");
   assert.equal(manifest.version, version);
@@ -115,15 +121,18 @@ test("the installed ctxpack id prints the contract's URI", () => {
   assert.equal(id.stdout.match(/ctx:\/\/sha256:[0-9a-f]{64}/)?.[0], expectedUri());
 });
 
-test("ESM imports of ctxpack and ctxpack/core work from the installed package", () => {
+test("ESM imports of ctxpack, ctxpack/core and ctxpack/core/lean work from the installed package", () => {
   writeFileSync(
     join(dir, "use.mjs"),
     [
       'import { computeIdentity } from "ctxpack";',
       'import * as core from "ctxpack/core";',
+      'import * as lean from "ctxpack/core/lean";',
+      'import { readFileSync } from "node:fs";',
       'const { uri } = await computeIdentity({ contractPath: "contract.json" });',
       'const abc = core.sha256(new TextEncoder().encode("abc"));',
-      "console.log(JSON.stringify({ uri, abc, version: core.version() }));",
+      'lean.initSync({ module: readFileSync(new URL(import.meta.resolve("ctxpack/core/lean/ctxpack_core_bg.wasm"))) });',
+      "console.log(JSON.stringify({ uri, abc, version: core.version(), lean: lean.sha256(new TextEncoder().encode('abc')) }));",
     ].join("\n"),
   );
   const script = inDir(process.execPath, ["use.mjs"]);
@@ -132,5 +141,6 @@ test("ESM imports of ctxpack and ctxpack/core work from the installed package", 
     uri: expectedUri(),
     abc: "sha256:ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad",
     version,
+    lean: "sha256:ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad",
   });
 });

@@ -13,6 +13,7 @@
 pub mod schema;
 pub mod validate;
 pub mod yaml;
+mod yaml_emit;
 
 use serde::{Deserialize, Serialize};
 

@@ -5,9 +5,10 @@
 //! documents in one file, non-finite or inexact numbers and oversized inputs are all errors that name the line and
 //! column. Plain scalars resolve by the YAML 1.2 core schema (`yes` is a string, `0x1f` is 31).
 //!
-//! yaml-rust2 parses, because its events carry anchors, aliases, tags and positions; serde_norway writes, because
-//! it serialises a struct in field order, in block style, with multi-line strings as literal blocks.
+//! yaml-rust2 parses, because its events carry anchors, aliases, tags and positions; `yaml_emit` writes (block
+//! style, struct fields in order, multi-line strings as literal blocks).
 
+use super::yaml_emit::{emit, Node};
 use crate::context::violation::scrub;
 use crate::error::{Error, ErrorCode, Result};
 use serde::Serialize;
@@ -38,7 +39,10 @@ pub fn parse_document(text: &str) -> Result<Value> {
 
 /// `value` as block-style YAML, struct fields in declaration order.
 pub fn to_yaml<T: Serialize>(value: &T) -> Result<String> {
-    serde_norway::to_string(value).map_err(|e| invalid(format!("cannot write YAML: {e}")))
+    // serde_json writes a struct's fields in declaration order; read back as a `Node`, they keep it.
+    let json = serde_json::to_string(value).map_err(|e| invalid(format!("cannot write YAML: {e}")))?;
+    let document: Node = serde_json::from_str(&json).map_err(|e| invalid(format!("cannot write YAML: {e}")))?;
+    Ok(emit(&document))
 }
 
 /// `value` as indented JSON, struct fields in declaration order.
@@ -152,16 +156,21 @@ fn scalar(text: String, style: TScalarStyle, mark: Marker) -> Result<Value> {
     if style != TScalarStyle::Plain {
         return Ok(Value::String(text));
     }
-    match text.as_str() {
+    resolve_plain(&text).map_err(|message| invalid_at(mark, &message))
+}
+
+/// What a plain scalar means, or why it means nothing acceptable.
+pub(super) fn resolve_plain(text: &str) -> std::result::Result<Value, String> {
+    match text {
         "" | "~" | "null" | "Null" | "NULL" => return Ok(Value::Null),
         "true" | "True" | "TRUE" => return Ok(Value::Bool(true)),
         "false" | "False" | "FALSE" => return Ok(Value::Bool(false)),
         _ => {}
     }
-    let unsigned = text.strip_prefix(['-', '+']).unwrap_or(&text);
+    let unsigned = text.strip_prefix(['-', '+']).unwrap_or(text);
     let lower = unsigned.to_ascii_lowercase();
     if lower == ".inf" || lower == ".nan" {
-        return Err(invalid_at(mark, &format!("{text} is not a finite number")));
+        return Err(format!("{text} is not a finite number"));
     }
     let integer = if let Some(hex) = text.strip_prefix("0x") {
         Some(i128::from_str_radix(hex, 16))
@@ -173,20 +182,20 @@ fn scalar(text: String, style: TScalarStyle, mark: Marker) -> Result<Value> {
         None
     };
     // The same rule as JSON input: a number whose canonical form is another number is an error, not a rounding.
-    let exact = |literal: &str| crate::jcs::check_number(literal).map_err(|e| invalid_at(mark, &e.message));
+    let exact = |literal: &str| crate::jcs::check_number(literal).map_err(|e| e.message);
     match integer {
         Some(Ok(n)) => {
             exact(&n.to_string())?;
             // As jcs::parse stores them: integers beyond ±2^53 as the double they equal.
             Ok(if n.unsigned_abs() <= 1 << 53 { Value::from(n as i64) } else { Value::from(n as f64) })
         }
-        Some(Err(_)) if text.starts_with("0x") || text.starts_with("0o") => Ok(Value::String(text)),
-        Some(Err(_)) => Err(invalid_at(mark, &format!("{text} is too large"))),
+        Some(Err(_)) if text.starts_with("0x") || text.starts_with("0o") => Ok(Value::String(text.to_owned())),
+        Some(Err(_)) => Err(format!("{text} is too large")),
         None if is_float(unsigned) => {
-            exact(&text)?;
+            exact(text)?;
             Ok(Value::from(text.parse::<f64>().expect("is_float and check_number accepted it")))
         }
-        None => Ok(Value::String(text)),
+        None => Ok(Value::String(text.to_owned())),
     }
 }
 

@@ -26,6 +26,185 @@ use wasm_bindgen::JsCast;
 
 type JsResult<T> = std::result::Result<T, JsValue>;
 
+#[wasm_bindgen(typescript_custom_section)]
+const TYPES: &str = r#"
+/** A ContextPackage v0.2 document as the core writes it (docs/context.md §1, schema/context-packet.schema.json). */
+export interface ContextPacket {
+  header: {
+    packet_id: string;
+    task_id: string;
+    task_type: string;
+    created_at: string;
+    builder_version: string;
+    privacy: ContextPrivacy;
+  };
+  problem: { summary: string; intent_ref?: string; acceptance: string[] };
+  scope: ContextScopeSpec;
+  constraints: {
+    max_tokens: number;
+    max_items: number;
+    time_budget_seconds?: number;
+    cost_budget_usd?: number;
+    forbidden_paths: string[];
+    forbidden_calls: string[];
+  };
+  context: ContextItem[];
+  invariants: string[];
+  policy: { remote_allowed: boolean; redactions_applied: ContextRedaction[]; notes?: string };
+  provenance: {
+    inputs: {
+      db_query?: string;
+      qdrant_query?: string;
+      ast_files?: string[];
+      /** Every file the build read, a forbidden one included (by digest only). */
+      files?: ContextFile[];
+    };
+    build_stats?: {
+      duration_ms?: number;
+      items_collected: number;
+      items_filtered: number;
+      tokens_total: number;
+      dropped?: ContextDropped[];
+    };
+    cache_key?: string;
+    packet_hash: string;
+  };
+  attachments?: Array<{ name: string; content: string; mime_type?: string }>;
+}
+
+export type ContextPrivacy = "local_only" | "remote_allowed";
+
+export interface ContextScopeSpec {
+  roots: string[];
+  include: string[];
+  exclude: string[];
+  globs: string[];
+  traversal_depth: number;
+}
+
+export interface ContextItem {
+  name: string;
+  path?: string;
+  item_type: "symbol" | "signature" | "code" | "snippet" | "test" | "dependency" | "summary";
+  signature?: string;
+  /** 1-based lines. */
+  span?: { start: number; end: number };
+  summary?: string;
+  snippet?: string;
+  deps?: string[];
+  hash?: string;
+  source: string;
+  tokens_est?: number;
+  /** Higher is kept first among items of one type when the budget is tight. */
+  priority?: number;
+  /** The item the task is about: never dropped by a budget. */
+  target?: boolean;
+}
+
+/** One action of the redactor; never the text it matched. */
+export interface ContextRedaction {
+  item_name: string;
+  path?: string;
+  field?: string;
+  action: "masked" | "dropped" | "flagged" | "truncated";
+  /** A detector id, a glob or a call name. */
+  rule: string;
+  reason: string;
+  count: number;
+  redacted_at?: string;
+}
+
+export interface ContextDropped {
+  item_name: string;
+  path?: string;
+  reason: "max_items" | "max_tokens";
+  tokens_est: number;
+}
+
+/** A rule a packet or task breaks; `code` is one of docs/context.md §1.1 (required, type, enum, …, approval_required). */
+export interface ContextViolation {
+  path: string;
+  code: string;
+  message: string;
+}
+
+/** A task spec as written (docs/context.md §2): the nested shape, or its settings at the top level. */
+export interface ContextTaskSpec {
+  task_id: string;
+  task_type: string;
+  summary?: string | null;
+  intent_ref?: string | null;
+  acceptance?: string[] | null;
+  privacy?: ContextPrivacy | null;
+  scope?: Partial<ContextScopeSpec> | null;
+  constraints?: { max_tokens?: number | null; max_items?: number | null } | null;
+  target_file?: string | null;
+  target_symbol?: string | null;
+  roots?: string[] | null;
+  include?: string[] | null;
+  exclude?: string[] | null;
+  max_tokens?: number | null;
+  max_items?: number | null;
+}
+
+/** A task with both shapes folded into one (`contextParseTask`); every function that takes a task takes it too. */
+export interface ContextTask {
+  task_id: string;
+  task_type: string;
+  privacy: ContextPrivacy;
+  summary: string;
+  intent_ref: string | null;
+  acceptance: string[];
+  scope: ContextScopeSpec;
+  max_tokens: number | null;
+  max_items: number | null;
+  target_file: string | null;
+  target_symbol: string | null;
+}
+
+export interface ContextPolicyOptions {
+  /** gitleaks rule files (TOML texts). */
+  gitleaks?: string[] | null;
+  /** A schema.yaml document: its task_type and source enums. */
+  schema?: object | null;
+}
+
+export interface ContextRule {
+  id: string;
+  kind: "credential" | "pii";
+  description: string;
+}
+
+export interface ContextGateOptions {
+  /** The user approved the remote route the policy reserves for approval. */
+  approveRemote?: boolean | null;
+}
+
+/** An exact token counter: a non-negative integer per text. */
+export type ContextTokenizer = (text: string) => number;
+
+/** A file a build read, by digest. */
+export interface ContextFile {
+  path: string;
+  digest: string;
+  size: number;
+}
+
+export interface ContextBuildOptions extends ContextGateOptions {
+  packetId: string;
+  /** RFC 3339. */
+  createdAt: string;
+  durationMs?: number | null;
+  tokenizer?: ContextTokenizer | null;
+}
+
+/** The last line of a hash-chained audit log. */
+export interface ContextAuditHead {
+  seq: number;
+  hash: string;
+}
+"#;
+
 /// A compiled policy: policy.yaml (or the built-in defaults), gitleaks rules and the schema's enums. Compiling
 /// the ~70 detector patterns is the expensive part, so a host makes one and passes it to every call.
 #[wasm_bindgen(js_name = ContextPolicy)]
@@ -38,7 +217,10 @@ pub struct ContextPolicy {
 impl ContextPolicy {
     /// `new ContextPolicy(policyDoc?, { gitleaks?: string[], schema?: object })`.
     #[wasm_bindgen(constructor)]
-    pub fn new(policy_doc: JsValue, options: JsValue) -> JsResult<ContextPolicy> {
+    pub fn new(
+        #[wasm_bindgen(js_name = policyDoc, unchecked_optional_param_type = "object | null")] policy_doc: JsValue,
+        #[wasm_bindgen(unchecked_optional_param_type = "ContextPolicyOptions | null")] options: JsValue,
+    ) -> JsResult<ContextPolicy> {
         let mut policy = if absent(&policy_doc) {
             Policy::builtin()
         } else {
@@ -75,7 +257,7 @@ impl ContextPolicy {
     }
 
     /// gitleaks rules that could not be used: `[{id, reason}]`.
-    #[wasm_bindgen(getter)]
+    #[wasm_bindgen(getter, unchecked_return_type = "Array<{ id: string; reason: string }>")]
     pub fn skipped(&self) -> JsValue {
         let list: Array = self
             .policy
@@ -87,13 +269,14 @@ impl ContextPolicy {
     }
 
     /// `{maxTokens, maxItems}` for a task type (the policy's table, else its defaults).
-    #[wasm_bindgen(js_name = budgetFor)]
-    pub fn budget_for(&self, task_type: &str) -> JsValue {
+    #[wasm_bindgen(js_name = budgetFor, unchecked_return_type = "{ maxTokens: number; maxItems: number }")]
+    pub fn budget_for(&self, #[wasm_bindgen(js_name = taskType)] task_type: &str) -> JsValue {
         let (max_tokens, max_items) = self.policy.budget_for(task_type);
         object(&[("maxTokens", (max_tokens as f64).into()), ("maxItems", (max_items as f64).into())])
     }
 
     /// The rule ids of this policy's detector: `[{id, kind, description}]`.
+    #[wasm_bindgen(unchecked_return_type = "ContextRule[]")]
     pub fn rules(&self) -> JsValue {
         let list: Array = self
             .policy
@@ -112,12 +295,13 @@ impl ContextPolicy {
     }
 
     /// Findings of this policy's detectors in `text` (UTF-16 offsets), as `detectSecrets` gives for the built-ins.
+    #[wasm_bindgen(unchecked_return_type = "SecretFinding[]")]
     pub fn detect(&self, text: &str) -> JsValue {
         super::text::findings_to_js(text, &self.policy.detector().find(text))
     }
 
     /// `{text, counts}` with this policy's detectors (and replacements), as `redactText` gives for the built-ins.
-    #[wasm_bindgen(js_name = redactText)]
+    #[wasm_bindgen(js_name = redactText, unchecked_return_type = "RedactedText")]
     pub fn redact_text(&self, text: &str) -> JsValue {
         super::text::redacted_to_js(&self.policy.detector().redact(text))
     }
@@ -125,8 +309,15 @@ impl ContextPolicy {
 
 /// `{valid, violations, blocked}`: every schema violation, and for a valid `remote_allowed` packet what would
 /// block it (`options.approveRemote`: the user approved the remote route). Never throws for a bad packet.
-#[wasm_bindgen(js_name = contextValidate)]
-pub fn context_validate(doc: JsValue, policy: &ContextPolicy, options: JsValue) -> JsResult<JsValue> {
+#[wasm_bindgen(
+    js_name = contextValidate,
+    unchecked_return_type = "{ valid: boolean; violations: ContextViolation[]; blocked: ContextViolation[] }"
+)]
+pub fn context_validate(
+    #[wasm_bindgen(unchecked_param_type = "unknown")] doc: JsValue,
+    policy: &ContextPolicy,
+    #[wasm_bindgen(unchecked_optional_param_type = "ContextGateOptions | null")] options: JsValue,
+) -> JsResult<JsValue> {
     let value = value_from_js(&doc, "packet").map_err(to_js_error)?;
     let violations = validate(&value, &policy.rules);
     let blocked = if violations.is_empty() {
@@ -144,8 +335,15 @@ pub fn context_validate(doc: JsValue, policy: &ContextPolicy, options: JsValue) 
 
 /// `{packet, applied, blocked}`: the packet redacted under the policy, the actions of this pass, and what still
 /// blocks it from a remote model (`options.approveRemote` as for `contextValidate`).
-#[wasm_bindgen(js_name = contextRedact)]
-pub fn context_redact(doc: JsValue, policy: &ContextPolicy, options: JsValue) -> JsResult<JsValue> {
+#[wasm_bindgen(
+    js_name = contextRedact,
+    unchecked_return_type = "{ packet: ContextPacket; applied: ContextRedaction[]; blocked: ContextViolation[] }"
+)]
+pub fn context_redact(
+    #[wasm_bindgen(unchecked_param_type = "ContextPacket | object")] doc: JsValue,
+    policy: &ContextPolicy,
+    #[wasm_bindgen(unchecked_optional_param_type = "ContextGateOptions | null")] options: JsValue,
+) -> JsResult<JsValue> {
     let mut packet = structured_packet(&doc, &policy.rules)?;
     let summary = redact_packet(&mut packet, &policy.policy);
     rehash_if_hashed(&mut packet)?;
@@ -158,8 +356,14 @@ pub fn context_redact(doc: JsValue, policy: &ContextPolicy, options: JsValue) ->
 }
 
 /// `{packet, dropped, tokensTotal}`; `options.tokenizer(text) → number` replaces the built-in estimator.
-#[wasm_bindgen(js_name = contextBudget)]
-pub fn context_budget(doc: JsValue, options: JsValue) -> JsResult<JsValue> {
+#[wasm_bindgen(
+    js_name = contextBudget,
+    unchecked_return_type = "{ packet: ContextPacket; dropped: ContextDropped[]; tokensTotal: number }"
+)]
+pub fn context_budget(
+    #[wasm_bindgen(unchecked_param_type = "ContextPacket | object")] doc: JsValue,
+    #[wasm_bindgen(unchecked_optional_param_type = "{ tokenizer?: ContextTokenizer | null } | null")] options: JsValue,
+) -> JsResult<JsValue> {
     let mut packet = structured_packet(&doc, &SchemaRules::default())?;
     let summary = with_counter(&options, |counter| apply_budget(&mut packet, counter))?;
     rehash_if_hashed(&mut packet)?;
@@ -172,26 +376,30 @@ pub fn context_budget(doc: JsValue, options: JsValue) -> JsResult<JsValue> {
 
 /// The packet hash, `sha256:…`.
 #[wasm_bindgen(js_name = contextHash)]
-pub fn context_hash(doc: JsValue) -> JsResult<String> {
+pub fn context_hash(#[wasm_bindgen(unchecked_param_type = "ContextPacket | object")] doc: JsValue) -> JsResult<String> {
     let packet = structured_packet(&doc, &SchemaRules::default())?;
     Ok(packet_hash(&packet).map_err(to_js_error)?.to_string())
 }
 
 /// The task with both of its shapes folded into one (CTX_TASK_INVALID lists every problem).
-#[wasm_bindgen(js_name = contextParseTask)]
-pub fn context_parse_task(doc: JsValue) -> JsResult<JsValue> {
+#[wasm_bindgen(js_name = contextParseTask, unchecked_return_type = "ContextTask")]
+pub fn context_parse_task(
+    #[wasm_bindgen(unchecked_param_type = "ContextTaskSpec | ContextTask | object")] doc: JsValue,
+) -> JsResult<JsValue> {
     Ok(to_js(&task_from_js(&doc)?))
 }
 
 /// YAML (or JSON) text → a plain object.
-#[wasm_bindgen(js_name = contextParseDocument)]
+#[wasm_bindgen(js_name = contextParseDocument, unchecked_return_type = "JsonValue")]
 pub fn context_parse_document(text: &str) -> JsResult<JsValue> {
     Ok(value_to_js(&parse_document(text).map_err(to_js_error)?))
 }
 
 /// A document as YAML, fields in schema order when it is a packet.
 #[wasm_bindgen(js_name = contextToYaml)]
-pub fn context_to_yaml(doc: JsValue) -> JsResult<String> {
+pub fn context_to_yaml(
+    #[wasm_bindgen(unchecked_param_type = "ContextPacket | JsonValue | object")] doc: JsValue,
+) -> JsResult<String> {
     let value = value_from_js(&doc, "document").map_err(to_js_error)?;
     match serde_json::from_value::<Packet>(value.clone()) {
         Ok(packet) => to_yaml(&packet),
@@ -216,7 +424,9 @@ impl ContextScope {
 }
 
 #[wasm_bindgen(js_name = contextScope)]
-pub fn context_scope(task: JsValue) -> JsResult<ContextScope> {
+pub fn context_scope(
+    #[wasm_bindgen(unchecked_param_type = "ContextTaskSpec | ContextTask")] task: JsValue,
+) -> JsResult<ContextScope> {
     let task = task_from_js(&task)?;
     let scope = &task.scope;
     ScopeMatcher::new(&scope.roots, &scope.include, &scope.exclude, &scope.globs).map(ContextScope).map_err(to_js_error)
@@ -224,7 +434,11 @@ pub fn context_scope(task: JsValue) -> JsResult<ContextScope> {
 
 /// The cache key of a build: `files` are `[{path, digest, size}]`.
 #[wasm_bindgen(js_name = contextCacheKey)]
-pub fn context_cache_key(task: JsValue, files: JsValue, policy: &ContextPolicy) -> JsResult<String> {
+pub fn context_cache_key(
+    #[wasm_bindgen(unchecked_param_type = "ContextTaskSpec | ContextTask")] task: JsValue,
+    #[wasm_bindgen(unchecked_param_type = "ContextFile[]")] files: JsValue,
+    policy: &ContextPolicy,
+) -> JsResult<String> {
     let task = task_from_js(&task)?;
     let files = files_from_js(&files, false)?;
     let sources: Vec<SourceFile> = files.iter().map(HostFile::source).collect();
@@ -233,8 +447,16 @@ pub fn context_cache_key(task: JsValue, files: JsValue, policy: &ContextPolicy) 
 
 /// `{packet, blocked, cacheKey}` from a task and the files a host read (`[{path, text, digest, size}]`).
 /// `options`: `{packetId, createdAt, durationMs?, tokenizer?, approveRemote?}`.
-#[wasm_bindgen(js_name = contextBuild)]
-pub fn context_build(task: JsValue, files: JsValue, policy: &ContextPolicy, options: JsValue) -> JsResult<JsValue> {
+#[wasm_bindgen(
+    js_name = contextBuild,
+    unchecked_return_type = "{ packet: ContextPacket; blocked: ContextViolation[]; cacheKey: string }"
+)]
+pub fn context_build(
+    #[wasm_bindgen(unchecked_param_type = "ContextTaskSpec | ContextTask")] task: JsValue,
+    #[wasm_bindgen(unchecked_param_type = "Array<ContextFile & { text: string }>")] files: JsValue,
+    policy: &ContextPolicy,
+    #[wasm_bindgen(unchecked_param_type = "ContextBuildOptions")] options: JsValue,
+) -> JsResult<JsValue> {
     let task = task_from_js(&task)?;
     let files = files_from_js(&files, true)?;
     let sources: Vec<SourceFile> = files.iter().map(HostFile::source).collect();
@@ -254,8 +476,11 @@ pub fn context_build(task: JsValue, files: JsValue, policy: &ContextPolicy, opti
 }
 
 /// The next audit line after `head` (`null` for the first): `{line, head: {seq, hash}}`.
-#[wasm_bindgen(js_name = contextAuditNext)]
-pub fn context_audit_next(head: JsValue, event: JsValue) -> JsResult<JsValue> {
+#[wasm_bindgen(js_name = contextAuditNext, unchecked_return_type = "{ line: string; head: ContextAuditHead }")]
+pub fn context_audit_next(
+    #[wasm_bindgen(unchecked_param_type = "ContextAuditHead | null | undefined")] head: JsValue,
+    #[wasm_bindgen(unchecked_param_type = "object")] event: JsValue,
+) -> JsResult<JsValue> {
     let head = head_from_js(&head)?;
     let event = value_from_js(&event, "event").map_err(to_js_error)?;
     let (line, next) = audit::next_line(head.as_ref(), &event).map_err(to_js_error)?;
@@ -263,8 +488,14 @@ pub fn context_audit_next(head: JsValue, event: JsValue) -> JsResult<JsValue> {
 }
 
 /// `{entries, head}` of a whole log; CTX_AUDIT_BROKEN names the first bad line.
-#[wasm_bindgen(js_name = contextAuditVerify)]
-pub fn context_audit_verify(log: &str, head: JsValue) -> JsResult<JsValue> {
+#[wasm_bindgen(
+    js_name = contextAuditVerify,
+    unchecked_return_type = "{ entries: number; head: ContextAuditHead | null }"
+)]
+pub fn context_audit_verify(
+    log: &str,
+    #[wasm_bindgen(unchecked_optional_param_type = "ContextAuditHead | null")] head: JsValue,
+) -> JsResult<JsValue> {
     let head = head_from_js(&head)?;
     let report = audit::verify(log, head.as_ref()).map_err(to_js_error)?;
     let head = report.head.map(|head| value_to_js(&head.to_value())).unwrap_or(JsValue::NULL);

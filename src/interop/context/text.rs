@@ -11,6 +11,26 @@ use js_sys::Array;
 use std::sync::OnceLock;
 use wasm_bindgen::prelude::*;
 
+#[wasm_bindgen(typescript_custom_section)]
+const TYPES: &str = r#"
+/** A secret or PII found in a text: `text.slice(start, end)` (UTF-16 offsets) is what matched. */
+export interface SecretFinding {
+  ruleId: string;
+  kind: "credential" | "pii";
+  start: number;
+  end: number;
+}
+
+/** A text with every finding replaced by `[REDACTED:<rule-id>]`, and how many of each rule. */
+export interface RedactedText {
+  text: string;
+  counts: Record<string, number>;
+}
+
+/** What a text mostly is, for token estimates. */
+export type ContentClass = "prose" | "code" | "json" | "log" | "hex" | "base64" | "cjk" | "mixed";
+"#;
+
 /// The built-in detector set (66 credential and the default PII rules), compiled once per instance: compiling
 /// its ~70 patterns costs far more than scanning a typical snippet.
 fn builtin_detector() -> &'static Detector {
@@ -20,7 +40,7 @@ fn builtin_detector() -> &'static Detector {
 
 /// `[{ruleId, kind: "credential" | "pii", start, end}]` in text order, non-overlapping; `text.slice(start, end)`
 /// is the secret. The built-in rules; `ContextPolicy.detect` applies a policy's.
-#[wasm_bindgen(js_name = detectSecrets)]
+#[wasm_bindgen(js_name = detectSecrets, unchecked_return_type = "SecretFinding[]")]
 pub fn detect_secrets(text: &str) -> JsValue {
     findings_to_js(text, &builtin_detector().find(text))
 }
@@ -38,7 +58,7 @@ pub(super) fn findings_to_js(text: &str, findings: &[Finding]) -> JsValue {
 /// `{text, counts: {ruleId: n}}`: every secret replaced by `[REDACTED:<rule-id>]`. Idempotent: redacting the
 /// result again changes nothing and counts nothing. The built-in rules; `ContextPolicy.redactText` applies a
 /// policy's.
-#[wasm_bindgen(js_name = redactText)]
+#[wasm_bindgen(js_name = redactText, unchecked_return_type = "RedactedText")]
 pub fn redact_text(text: &str) -> JsValue {
     redacted_to_js(&builtin_detector().redact(text))
 }
@@ -58,7 +78,7 @@ pub fn estimate_tokens_js(text: &str) -> f64 {
 }
 
 /// `"prose" | "code" | "json" | "log" | "hex" | "base64" | "cjk" | "mixed"`.
-#[wasm_bindgen(js_name = classifyContent)]
+#[wasm_bindgen(js_name = classifyContent, unchecked_return_type = "ContentClass")]
 pub fn classify_content(text: &str) -> String {
     class_name(classify(text)).to_owned()
 }

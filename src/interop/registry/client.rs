@@ -19,6 +19,58 @@ use wasm_bindgen_futures::future_to_promise;
 pub(super) type Shared = Rc<Client<JsHost>>;
 type JsResult<T> = std::result::Result<T, JsValue>;
 
+#[wasm_bindgen(typescript_custom_section)]
+const TYPES: &str = r#"
+export interface RegistryClientOptions {
+  /**
+   * "<host>[:port]/<repository>", optionally with "http://" or "https://" first; without a scheme, http for
+   * loopback hosts and https for every other host.
+   */
+  registry: string;
+  /** Allow an explicit http:// to a host that is not loopback (else CTX_REGISTRY_INSECURE). */
+  insecure?: boolean;
+  /** Asked lazily, once per client. */
+  credentials?: (host: string) => Credentials | null | undefined | PromiseLike<Credentials | null | undefined>;
+  /** A faster SHA-256 than the core's (node:crypto). */
+  createHasher?: () => BlobHasher;
+  /** Default: the global fetch. */
+  fetch?: RegistryFetch;
+  /** Seconds: connect min(10, t), response and idle t, stall 4t (default 30). */
+  timeout?: number;
+  timeouts?: { connectMs?: number; responseMs?: number; idleMs?: number; stallMs?: number };
+  retry?: { maxAttempts?: number; baseDelayMs?: number; maxDelayMs?: number; maxRetryAfterMs?: number };
+  /** PATCH size of chunked uploads; default 8 MiB, 4 MiB for ghcr.io. */
+  chunkBytes?: number;
+  /** Blobs up to this size go in one PUT; default chunkBytes. */
+  monolithicMaxBytes?: number;
+  /** Default 4 MiB. */
+  maxManifestBytes?: number;
+  onEvent?: (event: RegistryEvent) => void;
+}
+
+export interface RegistryLocation {
+  scheme: "http" | "https";
+  host: string;
+  repository: string;
+}
+
+/** A manifest as fetched: its bytes hashed and checked against the digest asked for and Docker-Content-Digest. */
+export interface FetchedManifest {
+  bytes: Uint8Array;
+  digest: string;
+  size: number;
+  mediaType: string;
+}
+
+/** A blob to check, fetch or push: what the client needs of a descriptor. */
+export type BlobDescriptor = Pick<Descriptor, "digest" | "size"> & Partial<Descriptor>;
+
+export interface BlobTransferOptions {
+  /** Told the bytes transferred so far. */
+  onBytes?: ((bytes: number) => void) | null;
+}
+"#;
+
 /// A client for one repository of an OCI registry.
 #[wasm_bindgen]
 pub struct RegistryClient {
@@ -92,7 +144,9 @@ where
 #[wasm_bindgen]
 impl RegistryClient {
     #[wasm_bindgen(constructor)]
-    pub fn new(options: JsValue) -> JsResult<RegistryClient> {
+    pub fn new(
+        #[wasm_bindgen(unchecked_param_type = "RegistryClientOptions")] options: JsValue,
+    ) -> JsResult<RegistryClient> {
         let config = config_from(&options).map_err(to_js_error)?;
         let host = host_from(&options)?;
         let client = Client::new(config, host).map_err(to_js_error)?;
@@ -100,7 +154,7 @@ impl RegistryClient {
     }
 
     /// `{ scheme, host, repository }`
-    #[wasm_bindgen(getter)]
+    #[wasm_bindgen(getter, unchecked_return_type = "RegistryLocation")]
     pub fn registry(&self) -> JsValue {
         let registry = &self.client.registry;
         object(&[
@@ -111,8 +165,12 @@ impl RegistryClient {
     }
 
     /// `(reference, { accept?: string[] })` → `{ bytes, digest, size, mediaType }`
-    #[wasm_bindgen(js_name = fetchManifest)]
-    pub fn fetch_manifest(&self, reference: String, options: JsValue) -> Promise {
+    #[wasm_bindgen(js_name = fetchManifest, unchecked_return_type = "Promise<FetchedManifest>")]
+    pub fn fetch_manifest(
+        &self,
+        reference: String,
+        #[wasm_bindgen(unchecked_optional_param_type = "{ accept?: string[] | null } | null")] options: JsValue,
+    ) -> Promise {
         let accept = match accept_option(&options) {
             Ok(accept) => accept,
             Err(error) => return Promise::reject(&to_js_error(error)),
@@ -129,7 +187,7 @@ impl RegistryClient {
     }
 
     /// `(reference)` → `{ digest, size, mediaType }`, or `null` when there is no such manifest.
-    #[wasm_bindgen(js_name = headManifest)]
+    #[wasm_bindgen(js_name = headManifest, unchecked_return_type = "Promise<Omit<FetchedManifest, \"bytes\"> | null>")]
     pub fn head_manifest(&self, reference: String) -> Promise {
         promise(&self.client, move |client| async move {
             Ok(match client.head_manifest(&reference).await? {
@@ -144,8 +202,13 @@ impl RegistryClient {
     }
 
     /// `(reference, bytes, mediaType)` → `{ digest }`
-    #[wasm_bindgen(js_name = pushManifest)]
-    pub fn push_manifest(&self, reference: String, bytes: Uint8Array, media_type: String) -> Promise {
+    #[wasm_bindgen(js_name = pushManifest, unchecked_return_type = "Promise<{ digest: string }>")]
+    pub fn push_manifest(
+        &self,
+        reference: String,
+        bytes: Uint8Array,
+        #[wasm_bindgen(js_name = mediaType)] media_type: String,
+    ) -> Promise {
         promise(&self.client, move |client| async move {
             let digest = client.push_manifest(&reference, bytes.to_vec(), &media_type).await?;
             Ok(object(&[("digest", digest.to_string().into())]))
@@ -153,8 +216,8 @@ impl RegistryClient {
     }
 
     /// `(descriptor)` → `boolean`
-    #[wasm_bindgen(js_name = blobExists)]
-    pub fn blob_exists(&self, descriptor: JsValue) -> Promise {
+    #[wasm_bindgen(js_name = blobExists, unchecked_return_type = "Promise<boolean>")]
+    pub fn blob_exists(&self, #[wasm_bindgen(unchecked_param_type = "BlobDescriptor")] descriptor: JsValue) -> Promise {
         promise(&self.client, move |client| async move {
             let (digest, size) = descriptor_from(&descriptor)?;
             Ok(client.blob_exists(&digest, size).await?.into())
@@ -162,8 +225,13 @@ impl RegistryClient {
     }
 
     /// `(descriptor, sink, { onBytes? })` → `undefined`, once every byte is written and verified.
-    #[wasm_bindgen(js_name = fetchBlob)]
-    pub fn fetch_blob(&self, descriptor: JsValue, sink: JsValue, options: JsValue) -> Promise {
+    #[wasm_bindgen(js_name = fetchBlob, unchecked_return_type = "Promise<void>")]
+    pub fn fetch_blob(
+        &self,
+        #[wasm_bindgen(unchecked_param_type = "BlobDescriptor")] descriptor: JsValue,
+        #[wasm_bindgen(unchecked_param_type = "BlobSink")] sink: JsValue,
+        #[wasm_bindgen(unchecked_optional_param_type = "BlobTransferOptions | null")] options: JsValue,
+    ) -> Promise {
         promise(&self.client, move |client| async move {
             let (digest, size) = descriptor_from(&descriptor)?;
             let mut sink = JsSink::from_js(sink, function_option(&options, "onBytes")?)?;
@@ -173,8 +241,14 @@ impl RegistryClient {
     }
 
     /// `(descriptor, source, { mountFrom?, onBytes? })` → `{ uploaded, mounted }`
-    #[wasm_bindgen(js_name = pushBlob)]
-    pub fn push_blob(&self, descriptor: JsValue, source: JsValue, options: JsValue) -> Promise {
+    #[wasm_bindgen(js_name = pushBlob, unchecked_return_type = "Promise<{ uploaded: boolean; mounted: boolean }>")]
+    pub fn push_blob(
+        &self,
+        #[wasm_bindgen(unchecked_param_type = "BlobDescriptor")] descriptor: JsValue,
+        #[wasm_bindgen(unchecked_param_type = "BlobSource")] source: JsValue,
+        #[wasm_bindgen(unchecked_optional_param_type = "BlobTransferOptions & { mountFrom?: string | null } | null")]
+        options: JsValue,
+    ) -> Promise {
         promise(&self.client, move |client| async move {
             let (digest, size) = descriptor_from(&descriptor)?;
             let mount_from =
@@ -192,7 +266,7 @@ impl RegistryClient {
     }
 
     /// Checks the credentials against the registry (`GET /v2/`), as `docker login` does.
-    #[wasm_bindgen(js_name = checkLogin)]
+    #[wasm_bindgen(js_name = checkLogin, unchecked_return_type = "Promise<void>")]
     pub fn check_login(&self) -> Promise {
         promise(&self.client, move |client| async move {
             client.check_login().await?;

@@ -13,6 +13,15 @@ use wasm_bindgen::JsCast;
 use wasm_bindgen_futures::JsFuture;
 use web_sys::{AbortController, ReadableStreamDefaultReader};
 
+#[wasm_bindgen(typescript_custom_section)]
+const TYPES: &str = r#"
+/**
+ * A `fetch` for the registry client: the WHATWG signature, told the connect timeout too when the host gave it. The
+ * request is `redirect: "manual"` (the client follows redirects itself) and aborted through `signal` at a deadline.
+ */
+export type RegistryFetch = (url: string, init: RequestInit & { connectTimeout?: number }) => Promise<Response>;
+"#;
+
 #[wasm_bindgen]
 extern "C" {
     #[wasm_bindgen(js_name = setTimeout)]

@@ -20,6 +20,37 @@ use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 use wasm_bindgen_futures::JsFuture;
 
+#[wasm_bindgen(typescript_custom_section)]
+const TYPES: &str = r#"
+/** Registry credentials: a user and password (or token as password), a Docker identity token, or a registry token. */
+export type Credentials = { username: string; password: string } | { identityToken: string } | { registryToken: string };
+
+/** A host's SHA-256 (e.g. node:crypto), used instead of the core's for blob digests. */
+export interface BlobHasher {
+  update(chunk: Uint8Array): unknown;
+  /** "sha256:<hex>" */
+  digest(): string;
+}
+
+/**
+ * Where a downloaded blob goes. `write` may keep the chunk (the client never touches it again) and may return a
+ * promise, which holds the download back until it settles; `reset` starts over (the registry resent the whole blob).
+ */
+export interface BlobSink {
+  write(chunk: Uint8Array): void | PromiseLike<unknown>;
+  reset(): void | PromiseLike<unknown>;
+}
+
+/** An upload's bytes: one array, or `read(offset, length)` giving (a promise of) exactly that many bytes. */
+export type BlobSource = Uint8Array | { read(offset: number, length: number): Uint8Array | PromiseLike<Uint8Array> };
+
+/** What the registry client reports along the way; never secrets. */
+export interface RegistryEvent {
+  kind: "retry" | "auth" | "resume" | "mount" | "redirect";
+  message: string;
+}
+"#;
+
 pub(crate) fn failure_to_js(failure: Failure<JsValue>) -> JsValue {
     match failure {
         Failure::Core(error) => to_js_error(error),

@@ -17,14 +17,47 @@ use std::rc::Rc;
 use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::spawn_local;
 
+#[wasm_bindgen(typescript_custom_section)]
+const TYPES: &str = r#"
+export interface PullPackOptions {
+  /** One file of the pack: only the layer that holds it is fetched, and only up to the file's end. */
+  path?: string | null;
+  limits?: Partial<Limits> | null;
+}
+
+/** A pack whose image manifest and manifest.json were verified; its layers stream through `events`. */
+export interface PulledPack {
+  uri: string;
+  /** The image manifest's digest. */
+  digest: string;
+  manifest: PackManifest;
+  layers: number;
+  /** Every layer's entry, data and end events; errors with a CtxpackError at the first failed check. */
+  events: ReadableStream<ReaderEvent>;
+}
+
+/** One file of a verified pack; `body` closes only after the file's size and digest were checked. */
+export interface PulledFile {
+  uri: string;
+  digest: string;
+  manifest: PackManifest;
+  file: { path: string; size: number; digest: string };
+  body: ReadableStream<Uint8Array>;
+}
+"#;
+
 #[wasm_bindgen]
 impl RegistryClient {
     /// `(uri, { path?, limits? })` → `{ uri, digest, manifest, layers, events }` where `events` is a
     /// `ReadableStream` of reader events (`entry`, `data`, `end`) over every layer; with `path`, → `{ uri, digest,
     /// manifest, file: { path, size, digest }, body }` where `body` streams that one file's bytes, fetching only
     /// the layer that holds it and stopping once the file's digest has been checked.
-    #[wasm_bindgen(js_name = pullPack)]
-    pub fn pull_pack(&self, uri: String, options: JsValue) -> Promise {
+    #[wasm_bindgen(js_name = pullPack, unchecked_return_type = "Promise<PulledPack | PulledFile>")]
+    pub fn pull_pack(
+        &self,
+        uri: String,
+        #[wasm_bindgen(unchecked_param_type = "PullPackOptions | null")] options: JsValue,
+    ) -> Promise {
         promise(&self.client, move |client| async move {
             let uri = CtxUri::parse(&uri)?;
             let limits = limits_option(&options)?;

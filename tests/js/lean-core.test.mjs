@@ -1,0 +1,64 @@
+// The lean wasm core (`ctxpack/core/lean`, built without the `context` feature) for browsers and edge functions:
+// identity, verification, the OCI mapping, the registry client and execution packs, agreeing with the full core;
+// the context packet exports, and only they, left out.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import path from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { PACKAGE_DIR, api, makeProject, tempDir, writeOutputs } from './helpers.mjs';
+
+const full = await import(pathToFileURL(path.join(PACKAGE_DIR, 'lib', 'core-node.mjs')).href);
+const lean = await import(pathToFileURL(path.join(PACKAGE_DIR, 'core', 'lean', 'web.js')).href);
+lean.initSync({ module: fs.readFileSync(path.join(PACKAGE_DIR, 'core', 'lean', 'ctxpack_core_bg.wasm')) });
+
+const CONTEXT_EXPORTS = [
+  'ContextPolicy', 'ContextScope', 'classifyContent', 'contextAuditNext', 'contextAuditVerify', 'contextBudget',
+  'contextBuild', 'contextCacheKey', 'contextHash', 'contextParseDocument', 'contextParseTask', 'contextRedact',
+  'contextScope', 'contextToYaml', 'contextValidate', 'detectSecrets', 'estimateTokens', 'globMatch', 'redactText',
+];
+
+test('the lean core exports everything but the context packet functions', () => {
+  const missing = Object.keys(full).filter((name) => !(name in lean)).sort();
+  assert.deepEqual(missing, [...CONTEXT_EXPORTS].sort());
+  for (const name of ['RegistryClient', 'PackReader', 'PackWriter', 'LegacyReader', 'verifyPack', 'executionPlan', 'ociPackManifest']) {
+    assert.equal(typeof lean[name], 'function', name);
+  }
+});
+
+test('the lean core is smaller than the full one', () => {
+  const size = (dir) => fs.statSync(path.join(PACKAGE_DIR, dir, 'ctxpack_core_bg.wasm')).size;
+  assert.ok(size('core/lean') < size('core') * 0.8, `lean ${size('core/lean')} bytes, full ${size('core')} bytes`);
+});
+
+test('the lean core derives the same identity and verifies a pack the Node host wrote', async (t) => {
+  const root = tempDir(t);
+  const project = makeProject(path.join(root, 'project'));
+  writeOutputs(project.outDir);
+  const home = path.join(root, 'home');
+  const { uri } = await api.seed(project.outDir, { contractPath: project.contractPath, home });
+  const packPath = path.join(root, 'pack.tar.gz');
+  api.exportPack(uri, packPath, { home });
+  const bytes = fs.readFileSync(packPath);
+
+  const summary = await lean.verifyPack(fs.createReadStream(packPath, { highWaterMark: 64 * 1024 }), { expectUri: uri });
+  assert.equal(summary.uri, uri);
+  assert.equal(summary.compressedBytes, bytes.length);
+  const pantry = api.openPantry({ home });
+  const manifestBytes = fs.readFileSync(pantry.blobPath(pantry.loadPack(uri).config.digest));
+  assert.deepEqual(lean.parseManifest(manifestBytes), full.parseManifest(manifestBytes));
+  assert.deepEqual(summary.manifest, full.parseManifest(manifestBytes));
+
+  const contract = summary.manifest.contract;
+  assert.equal(lean.contractUri(contract), uri);
+  assert.equal(lean.canonicalJson(JSON.stringify(contract)), full.canonicalJson(JSON.stringify(contract)));
+  assert.deepEqual(lean.treeDigest(summary.manifest.outputs.entries), full.treeDigest(summary.manifest.outputs.entries));
+
+  bytes[bytes.length - 20] ^= 1;
+  await assert.rejects(lean.verifyPack(bytes, { expectUri: uri }), (error) => {
+    assert.equal(error.name, 'CtxpackError');
+    assert.match(error.code, /^CTX_(GZIP_CORRUPT|TAR_CORRUPT|DIGEST_MISMATCH|SIZE_MISMATCH|TRUNCATED)$/);
+    assert.equal(typeof error.hint, 'string');
+    return true;
+  });
+});
