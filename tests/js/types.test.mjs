@@ -43,7 +43,7 @@ test('the core declares the shapes the API takes and returns', () => {
 const PROGRAM = `
 import init, { initSync, parseUri, treeDigest, PackReader, RegistryClient, CtxpackError, errorCodes, verifyPack,
   ContextPolicy, contextValidate, contextBuild, ociIndexList, executionPlan } from 'ctxpack/core';
-import type { Credentials, Descriptor, ErrorCode, PackSummary, ReaderEvent, TreeEntry } from 'ctxpack/core';
+import type { Credentials, Descriptor, ErrorCode, PackReaderSummary, PackSummary, ReaderEvent, TreeEntry } from 'ctxpack/core';
 import * as lean from 'ctxpack/core/lean';
 import { computeIdentity, isCtxpackError, type Identity } from 'ctxpack';
 
@@ -63,8 +63,9 @@ while ((event = reader.next()) !== undefined) {
   if (event.kind === 'entry' && event.type === 'symlink') console.log(event.target.length);
   if (event.kind === 'data') console.log(event.bytes.byteLength);
 }
-const summary: PackSummary = reader.finish();
-const recipe: 'contract/v1' = summary.manifest.contract.ctxpack;
+const summary: PackReaderSummary = reader.finish();
+const manifestBytes: Uint8Array | undefined = reader.manifestBytes();
+const recipe: string = summary.uri + String(manifestBytes?.byteLength);
 
 const credentials = async (host: string): Promise<Credentials | null> => (host ? { username: 'u', password: 'p' } : null);
 const client = new RegistryClient({ registry: 'localhost:5000/packs', credentials, onEvent: (e) => console.log(e.kind, e.message) });
@@ -82,6 +83,9 @@ try {
   if (error instanceof CtxpackError && error.code === 'CTX_URI_INVALID') console.log(error.hint ?? code);
 }
 const verified: PackSummary = await verifyPack(new Response(new Uint8Array()), { onProgress: ({ bytes }) => bytes.toFixed() });
+const contractVersion: 'contract/v1' = verified.manifest.contract.ctxpack;
+const pulled = await client.pullPack(verified.uri, { path: 'a.txt' });
+const fileBody: ReadableStream<Uint8Array> | undefined = 'body' in pulled ? pulled.body : undefined;
 const leanVerified: lean.PackSummary = await lean.verifyPack(new Uint8Array());
 const tags: string[] = ociIndexList(new Uint8Array()).map((entry) => entry.tag);
 const blobs: number = executionPlan('{}').blobs.length;
@@ -95,7 +99,7 @@ const built = contextBuild({ task_id: 't', task_type: 'bugfix' }, [{ path: 'a.py
 const firstItem: string | undefined = built.packet.context[0]?.name;
 
 const identity: Identity = await computeIdentity({ contractPath: 'contract.json' });
-console.log(treeSize, recipe, pushed, repository, verified.uri, leanVerified.files, tags, blobs, report.valid, firstItem, identity.uri, isCtxpackError(null));
+console.log(treeSize, recipe, contractVersion, fileBody, pushed, repository, verified.uri, leanVerified.files, tags, blobs, report.valid, firstItem, identity.uri, isCtxpackError(null));
 
 // @ts-expect-error a tree entry's size is a number
 treeDigest([{ path: 'a', type: 'file', size: '3', digest: 'sha256:ab' }]);
