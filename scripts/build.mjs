@@ -2,7 +2,8 @@
 // Builds the npm package `ctxpack`:
 //   1. build/wasm/     the Rust core compiled to wasm32 by wasm-pack (--target web), optimised by npm
 //                      binaryen's wasm-opt -O3 (Cargo.toml [package.metadata.wasm-pack]);
-//   2. build/package/  pkg-template/ + core/{ctxpack_core.js, ctxpack_core_bg.wasm, ctxpack_core.d.ts, snippets/};
+//   2. build/package/  pkg-template/ + core/{ctxpack_core.js, ctxpack_core_bg.wasm, ctxpack_core.d.ts, snippets/}
+//                      + www/ (the browser inspector);
 //   3. with --pack:    dist/ctxpack-<version>.tgz (npm pack of build/package).
 // Each step is skipped when the content hash of its inputs, kept in <output>.stamp, is unchanged.
 // Run scripts/setup.sh first (npm run build / npm run package do).
@@ -153,7 +154,7 @@ const template = JSON.parse(readFileSync(templateManifest, "utf8"));
 if (template.version !== cargoVersion) {
   fail(`pkg-template/package.json version ${template.version} differs from Cargo.toml version ${cargoVersion}; make them equal`);
 }
-const packageStamp = inputsHash(["pkg-template", "schema"], [wasmStamp]);
+const packageStamp = inputsHash(["pkg-template", "schema", "www"], [wasmStamp]);
 if (!force && existsSync(packageDir) && readStamp(packageDir) === packageStamp) {
   console.log("build: package up to date (build/package)");
 } else {
@@ -166,6 +167,8 @@ if (!force && existsSync(packageDir) && readStamp(packageDir) === packageStamp) 
   cpSync(join(wasmDir, "snippets"), join(staging, "core", "snippets"), { recursive: true });
   // The JSON Schema of context packets, for editors (also embedded in the core, which checks they agree).
   cpSync(join(root, "schema"), join(staging, "schema"), { recursive: true });
+  // The browser inspector that `ctxpack serve` serves.
+  cpSync(join(root, "www"), join(staging, "www"), { recursive: true });
   rmSync(`${packageDir}.stamp`, { force: true });
   rmSync(packageDir, { recursive: true, force: true });
   renameSync(staging, packageDir);
