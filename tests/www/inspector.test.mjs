@@ -177,6 +177,43 @@ test('a pack from a URL, from the file picker and dropped on the page', async (t
   assert.equal(await page.textContent('[data-uri]'), pack);
 });
 
+test('an OCI layout folder: its packs listed, one opened and verified', async (t) => {
+  const layout = path.join(work, 'layout');
+  ok(await ctx(['export', '--oci', layout, pack, runA], { home }));
+  const files = [];
+  const walk = (dir) => {
+    for (const entry of fs.readdirSync(dir, { withFileTypes: true })) {
+      const full = path.join(dir, entry.name);
+      if (entry.isDirectory()) walk(full);
+      else files.push([path.relative(layout, full), [...fs.readFileSync(full)]]);
+    }
+  };
+  walk(layout);
+  const page = await newPage(t);
+  await page.goto(`${serve.url}#/`);
+  // The origin-private file system gives a real directory handle without a picker dialog.
+  await page.evaluate(async (entries) => {
+    const root = await (await navigator.storage.getDirectory()).getDirectoryHandle('layout', { create: true });
+    for (const [relative, bytes] of entries) {
+      let dir = root;
+      const parts = relative.split('/');
+      for (const part of parts.slice(0, -1)) dir = await dir.getDirectoryHandle(part, { create: true });
+      const writable = await (await dir.getFileHandle(parts.at(-1), { create: true })).createWritable();
+      await writable.write(new Uint8Array(bytes));
+      await writable.close();
+    }
+    const { addLayout } = await import('/js/sources.mjs');
+    location.hash = `#/layout/${addLayout(root)}`;
+  }, files);
+  await page.locator(`a[href$="ctx-${hexOf(pack)}"]`).click();
+  assert.equal(await finalBadge(page), 'verified');
+  assert.equal(await page.textContent('[data-uri]'), pack);
+  await page.goBack();
+  await page.locator(`a[href$="ctx-${hexOf(runA)}"]`).click();
+  assert.equal(await finalBadge(page), 'verified');
+  assert.ok((await page.locator('.timeline > li').count()) > 0);
+});
+
 test('a layer altered in the registry storage: failed, with the failing check named', async (t) => {
   const page = await newPage(t);
   await page.goto(`${serve.url}#/${cors.host}/packs/ctx-${hexOf(tampered)}`);

@@ -63,7 +63,7 @@ export function openContextPacket(full, text) {
       return {
         index,
         name: item?.name,
-        type: item?.type,
+        type: item?.item_type,
         path: item?.path,
         target: item?.target === true,
         priority: item?.priority,
