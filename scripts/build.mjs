@@ -6,7 +6,8 @@
 //                        verification, the OCI mapping, the registry client and execution packs, for browsers
 //                        and edge functions;
 //   2. build/package/    pkg-template/ + core/{ctxpack_core.js, ctxpack_core_bg.wasm, ctxpack_core.d.ts, snippets/}
-//                        + core/lean/ (the lean core and a copy of core/web.js, web.d.ts);
+//                        + core/lean/ (the lean core and a copy of core/web.js, web.d.ts) + www/ (the browser
+//                        inspector);
 //   3. with --pack:      dist/ctxpack-<version>.tgz (npm pack of build/package).
 // Each step is skipped when the content hash of its inputs, kept in <output>.stamp, is unchanged. The raw and
 // gzip -9 sizes of both cores are printed every time.
@@ -182,7 +183,7 @@ const template = JSON.parse(readFileSync(templateManifest, "utf8"));
 if (template.version !== cargoVersion) {
   fail(`pkg-template/package.json version ${template.version} differs from Cargo.toml version ${cargoVersion}; make them equal`);
 }
-const packageStamp = inputsHash(["pkg-template", "schema"], [wasmStamp, leanWasmStamp]);
+const packageStamp = inputsHash(["pkg-template", "schema", "www"], [wasmStamp, leanWasmStamp]);
 if (!force && existsSync(packageDir) && readStamp(packageDir) === packageStamp) {
   console.log("build: package up to date (build/package)");
 } else {
@@ -201,6 +202,8 @@ if (!force && existsSync(packageDir) && readStamp(packageDir) === packageStamp) 
   for (const file of ["web.js", "web.d.ts"]) cpSync(join(root, "pkg-template", "core", file), join(lean, file));
   // The JSON Schema of context packets, for editors (also embedded in the core, which checks they agree).
   cpSync(join(root, "schema"), join(staging, "schema"), { recursive: true });
+  // The browser inspector that `ctxpack serve` serves.
+  cpSync(join(root, "www"), join(staging, "www"), { recursive: true });
   rmSync(`${packageDir}.stamp`, { force: true });
   rmSync(packageDir, { recursive: true, force: true });
   renameSync(staging, packageDir);

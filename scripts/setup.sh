@@ -4,8 +4,9 @@
 #
 #   bash scripts/setup.sh [build|test]     build (default): wasm32 target, wasm-bindgen CLI at Cargo.lock's
 #                                          version, wasm-pack, npm devDependencies (binaryen's wasm-opt)
-#                                          test: build + skopeo, python3, docker-registry and
-#                                          apache2-utils from Debian, the oras Python SDK from PyPI
+#                                          test: build + skopeo, python3, docker-registry,
+#                                          apache2-utils and chromium from Debian, the oras Python SDK
+#                                          from PyPI (playwright-core and workerd are npm devDependencies)
 #   source scripts/setup.sh [build|test]   the same, and puts the tools on the calling shell's PATH
 #
 # Needs: the Rust toolchain (rustup), Node >= 20 with npm; apt-get (as root or via sudo) for `test`.
@@ -89,17 +90,19 @@ _ctxpack_setup() {
 
   # What the tests use: skopeo (reads the pantry, copies through registries), python3 (tarfile writes the
   # hostile packs), docker-registry (CNCF Distribution 2.8.2, the real registry of tests/registry) and
-  # htpasswd (apache2-utils: its bcrypt users) from Debian; the `oras` Python SDK (tests/interop) from PyPI,
-  # into .tools/venv when the system pip refuses (PEP 668, externally managed).
+  # htpasswd (apache2-utils: its bcrypt users) and chromium (tests/www drive it with npm playwright-core, never
+  # a downloaded browser) from Debian; the `oras` Python SDK (tests/interop) from PyPI, into .tools/venv when
+  # the system pip refuses (PEP 668, externally managed).
   if [[ "$profile" == test ]]; then
     local tool package missing=()
-    for tool in skopeo:skopeo python3:python3 docker-registry:docker-registry htpasswd:apache2-utils; do
+    for tool in skopeo:skopeo python3:python3 docker-registry:docker-registry htpasswd:apache2-utils chromium:chromium; do
       package=${tool#*:}
       tool=${tool%%:*}
       if command -v "$tool" >/dev/null; then
         case "$tool" in
           docker-registry) echo "setup: ok        $tool ($("$tool" --version 2>&1 | head -n 1 | awk '{print $NF}'))" ;;
           htpasswd) echo "setup: ok        $tool ($package)" ;;
+          chromium) echo "setup: ok        $("$tool" --version 2>/dev/null | head -n 1)" ;;
           *) echo "setup: ok        $tool ($("$tool" --version 2>&1 | head -n 1))" ;;
         esac
       else

@@ -7,7 +7,9 @@
 #   3. node --test                     tests/js (CLI + JS API + core), tests/package (npm install of the
 #                                      tarball), tests/registry (push/pull/copy against real registries
 #                                      with auth and injected faults), tests/interop (skopeo and oras read
-#                                      the pantry and the registry)
+#                                      the pantry and the registry), tests/www (`ctxpack serve` and the
+#                                      browser inspector in Debian's Chromium), tests/edge (the edge example
+#                                      in the real workerd)
 # CTXPACK_TEST_LARGE=1 adds the multi-GiB bounded-memory pull (tests/registry/large.test.mjs, minutes).
 # Exits non-zero when any step fails.
 set -euo pipefail
@@ -28,5 +30,5 @@ step "cargo test (native core)" cargo test
 step "lean core compiles (wasm32, no context feature)" cargo check --no-default-features --target wasm32-unknown-unknown
 step "build (wasm core, npm package)" node scripts/build.mjs --pack
 echo
-echo "==> node --test tests/js tests/package tests/registry tests/interop"
-exec node --test --test-reporter=spec tests/js/ tests/package/ tests/registry/ tests/interop/
+echo "==> node --test tests/js tests/package tests/registry tests/interop tests/www tests/edge"
+exec node --test --test-reporter=spec tests/js/ tests/package/ tests/registry/ tests/interop/ tests/www/ tests/edge/

@@ -635,3 +635,31 @@ export function pruneContextCache(options?: PantryOptions & { ttlSeconds?: numbe
 export function appendContextAudit(event: { event: string; [key: string]: unknown }, options?: PantryOptions & { now?: Date }): Promise<string>;
 /** Check the audit chain (CTX_AUDIT_BROKEN names the first bad line) and return its events. */
 export function verifyContextAudit(options?: PantryOptions): { entries: number; head: { seq: number; hash: string } | null; events: object[] };
+
+// ctxpack serve: the browser inspector, a same-origin registry proxy and the pantry (www/, lib/serve.mjs).
+export interface ServeOptions extends PantryOptions {
+  /** Default 8371; 0 for any free port. */
+  port?: number;
+  /** Default "127.0.0.1". Another address lets anyone who reaches the port use this user's registry credentials. */
+  host?: string;
+  env?: NodeJS.ProcessEnv;
+  /** PEM certificates to trust besides the default roots (default $CTXPACK_CA_FILE). */
+  caFile?: string;
+  /** Seconds to wait for a registry's answer or next byte (default $CTXPACK_TIMEOUT, else 30). */
+  timeout?: number | string;
+  onEvent?: (event: { kind: string; message: string }) => void;
+}
+/**
+ * Serves the inspector (GET /), the core (/core/), a proxy /registry/<host[:port]>/v2/… that adds the credentials
+ * `pull` would use for that host only, the pantry as a read-only registry (/v2/pantry/…) and its listing
+ * (/api/pantry). Resolves once listening.
+ */
+export function serve(options?: ServeOptions): Promise<{
+  url: string;
+  host: string;
+  port: number;
+  loopback: boolean;
+  /** Requests and body bytes the registry proxy forwarded. */
+  stats(): { requests: number; bytes: number };
+  close(): Promise<void>;
+}>;

@@ -11,6 +11,7 @@ export { openPantry, defaultHome, MEDIA_TYPES } from './pantry.mjs';
 export { PACKAGE_VERSION as version } from './version.mjs';
 export { push, pull, copy, resolve, exportLayout, importLayout } from './transfer.mjs';
 export { login, logout } from './registry/login.mjs';
+export { serve } from './serve.mjs';
 export {
   tracePack,
   traceResolve,

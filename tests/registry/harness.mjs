@@ -23,6 +23,14 @@ import path from 'node:path';
 
 const REGISTRY_BIN = process.env.CTXPACK_TEST_REGISTRY_BIN ?? '/usr/bin/docker-registry';
 const EMPTY_CONFIG = 'application/vnd.oci.empty.v1+json';
+/** The `http.headers` block of docs/edge.md: what a registry sends so that browser pages may read it. */
+const CORS_HEADERS = [
+  '  headers:',
+  "    Access-Control-Allow-Origin: ['*']",
+  "    Access-Control-Allow-Methods: ['HEAD', 'GET', 'OPTIONS']",
+  "    Access-Control-Allow-Headers: ['Authorization', 'Accept', 'Range']",
+  "    Access-Control-Expose-Headers: ['Docker-Content-Digest', 'Content-Length', 'Content-Range', 'WWW-Authenticate']",
+];
 
 /** Every live server of this process, closed at exit even when a test forgot to (or crashed). */
 const live = new Set();
@@ -294,8 +302,9 @@ kill -0 "$PARENT" 2>/dev/null || rm -rf "$2"
  * @param {Record<string,string>} [options.users]  username → password (htpasswd and token); default { ctxpack: 'ctxpack-secret' }
  * @param {'pull' | 'push' | null} [options.anonymous] token auth: what anonymous requests may do (default null)
  * @param {object} [options.token]  more startTokenServer options
+ * @param {boolean} [options.cors] send the CORS headers of docs/edge.md, so a browser page reads it directly
  */
-export async function startRegistry({ auth = 'none', users = { ctxpack: 'ctxpack-secret' }, anonymous = null, token = {}, tls = null } = {}) {
+export async function startRegistry({ auth = 'none', users = { ctxpack: 'ctxpack-secret' }, anonymous = null, token = {}, tls = null, cors = false } = {}) {
   if (!['none', 'htpasswd', 'token'].includes(auth)) throw new Error(`unknown auth "${auth}"`);
   if (!fs.existsSync(REGISTRY_BIN)) {
     throw new Error(`${REGISTRY_BIN} is missing: run \`bash scripts/setup.sh test\` (apt package docker-registry)`);
@@ -324,6 +333,7 @@ export async function startRegistry({ auth = 'none', users = { ctxpack: 'ctxpack
     `  secret: ${yamlString(crypto.randomBytes(16).toString('hex'))}`,
   ];
   if (tls) lines.push('  tls:', `    certificate: ${yamlString(tls.certFile)}`, `    key: ${yamlString(tls.keyFile)}`);
+  if (cors) lines.push(...CORS_HEADERS);
   if (auth === 'htpasswd') {
     const file = path.join(dir, 'htpasswd');
     const entries = Object.entries(users).map(([name, password]) =>

@@ -29,6 +29,7 @@ import resolveCommand from './resolve.mjs';
 import rmCommand from './rm.mjs';
 import runCommand from './run.mjs';
 import seedCommand from './seed.mjs';
+import serveCommand from './serve.mjs';
 import traceCommand from './trace.mjs';
 import unpackCommand from './unpack.mjs';
 import verifyCommand from './verify.mjs';
@@ -55,6 +56,7 @@ export const COMMANDS = [
   logoutCommand,
   traceCommand,
   contextCommand,
+  serveCommand,
   versionCommand,
 ];
 

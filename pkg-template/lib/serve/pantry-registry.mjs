@@ -1,0 +1,103 @@
+// The local pantry as a read-only registry at /v2/pantry/…, so the inspector opens pantry packs and execution
+// packs with the same RegistryClient (and the same checks) as packs in any registry: manifests by their
+// ctx-<hex> tag or digest, blobs with Range. `/api/pantry` lists what the pantry holds.
+import fs from 'node:fs';
+// The public API's listings (ls, trace log), whichever module holds them.
+import { list, openPantry, traceLog } from '../index.mjs';
+import { parseRange, sendJson, sendRegistryError } from './http.mjs';
+
+const REPOSITORY = 'pantry';
+const MAX_MANIFEST_BYTES = 4 * 1024 * 1024;
+const TAG = /^ctx-[0-9a-f]{64}$/;
+const DIGEST = /^sha256:[0-9a-f]{64}$/;
+
+/** `/api/pantry`: `{ home, packs: [{uri, created, size, layers, problem?}], executions: [{uri, created, model, steps, parent?}] }`. */
+export function listPantry(response, { home }) {
+  const pantry = openPantry({ home });
+  const packs = list({ home }).map(({ uri, created, size, layers, problem }) => ({ uri, created, size, layers, problem }));
+  sendJson(response, 200, { home: pantry.home, packs, executions: traceLog({ home }) });
+}
+
+/**
+ * Answers GET/HEAD `/v2/pantry/manifests/<ctx-hex | digest>` and `/v2/pantry/blobs/<digest>`; returns false for
+ * any other path.
+ */
+export function servePantryRegistry(request, response, pathname, { home }) {
+  if (pathname === '/v2/' || pathname === '/v2') {
+    sendJson(response, 200, {});
+    return true;
+  }
+  const match = /^\/v2\/([^/]+)\/(manifests|blobs)\/([^/]+)$/.exec(pathname);
+  if (!match || match[1] !== REPOSITORY) return false;
+  const [, , kind, reference] = match;
+  const pantry = openPantry({ home });
+  if (kind === 'manifests') serveManifest(request, response, pantry, reference);
+  else serveBlob(request, response, pantry, reference);
+  return true;
+}
+
+function serveManifest(request, response, pantry, reference) {
+  const entry = pantry.entries().find((candidate) => (TAG.test(reference) ? candidate.tag === reference : candidate.digest === reference));
+  if (!entry) {
+    sendRegistryError(response, 404, 'MANIFEST_UNKNOWN', `the pantry at ${pantry.home} has no ${reference}`);
+    return;
+  }
+  if (entry.size > MAX_MANIFEST_BYTES) {
+    sendRegistryError(response, 500, 'MANIFEST_INVALID', `${entry.digest} is too large to be a manifest`);
+    return;
+  }
+  const fd = pantry.openBlob({ digest: entry.digest, size: entry.size });
+  let bytes;
+  try {
+    bytes = Buffer.alloc(entry.size);
+    const read = fs.readSync(fd, bytes, 0, entry.size, 0);
+    bytes = bytes.subarray(0, read);
+  } finally {
+    fs.closeSync(fd);
+  }
+  // The bytes as stored; the browser's client hashes them against the digest.
+  response.writeHead(200, {
+    'content-type': 'application/vnd.oci.image.manifest.v1+json',
+    'content-length': bytes.length,
+    'docker-content-digest': entry.digest,
+  });
+  response.end(request.method === 'HEAD' ? undefined : bytes);
+}
+
+function serveBlob(request, response, pantry, digest) {
+  if (!DIGEST.test(digest)) {
+    sendRegistryError(response, 400, 'DIGEST_INVALID', `not a sha256 digest: ${digest}`);
+    return;
+  }
+  let fd;
+  try {
+    fd = pantry.openBlob({ digest, size: 0 });
+  } catch (error) {
+    if (error.code !== 'ENOENT') throw error;
+    sendRegistryError(response, 404, 'BLOB_UNKNOWN', `the pantry at ${pantry.home} has no blob ${digest}`);
+    return;
+  }
+  const { size } = fs.fstatSync(fd);
+  const range = parseRange(request.headers.range, size);
+  if (range === null) {
+    fs.closeSync(fd);
+    response.writeHead(416, { 'content-range': `bytes */${size}` });
+    response.end();
+    return;
+  }
+  const { start, end } = range ?? { start: 0, end: size - 1 };
+  const headers = {
+    'content-type': 'application/octet-stream',
+    'content-length': Math.max(0, end - start + 1),
+    'docker-content-digest': digest,
+    'accept-ranges': 'bytes',
+    ...(range ? { 'content-range': `bytes ${start}-${end}/${size}` } : {}),
+  };
+  response.writeHead(range ? 206 : 200, headers);
+  if (request.method === 'HEAD' || size === 0) {
+    fs.closeSync(fd);
+    response.end();
+    return;
+  }
+  fs.createReadStream(null, { fd, start, end, autoClose: true }).pipe(response);
+}
