@@ -116,9 +116,11 @@ const rustc = spawnSync("rustc", ["--version"], { encoding: "utf8" });
 if (rustc.status !== 0) fail("rustc not found (run scripts/setup.sh first)");
 const coreInputs = ["Cargo.toml", "Cargo.lock", ".cargo/config.toml", "src", "package-lock.json", "scripts/build.mjs"];
 const wasmStamp = inputsHash(coreInputs, [rustc.stdout.trim()]);
-const leanWasmStamp = inputsHash(coreInputs, [rustc.stdout.trim(), "--no-default-features"]);
-await buildCore({ dir: wasmDir, stamp: wasmStamp, cargoArgs: [], name: "wasm core" });
-await buildCore({ dir: leanWasmDir, stamp: leanWasmStamp, cargoArgs: ["--no-default-features"], name: "lean wasm core" });
+const leanWasmStamp = inputsHash(coreInputs, [rustc.stdout.trim(), "--no-default-features", "--profile lean"]);
+await buildCore({ dir: wasmDir, stamp: wasmStamp, profile: "release", cargoArgs: [], name: "wasm core" });
+// The lean core is what a browser downloads: Cargo.toml's `lean` profile optimises it for size, all but the crates
+// its throughput rests on.
+await buildCore({ dir: leanWasmDir, stamp: leanWasmStamp, profile: "lean", cargoArgs: ["--no-default-features"], name: "lean wasm core" });
 for (const [name, dir] of [["full", wasmDir], ["lean", leanWasmDir]]) {
   const wasm = join(dir, "ctxpack_core_bg.wasm");
   const gzip = spawnSync("gzip", ["-9", "-n", "-c", wasm], { maxBuffer: 64 * 1024 * 1024 });
@@ -127,8 +129,8 @@ for (const [name, dir] of [["full", wasmDir], ["lean", leanWasmDir]]) {
   console.log(`build: size ${name.padEnd(4)} core ${relative(root, wasm)}: ${raw} bytes raw, ${gzipped} bytes gzip -9`);
 }
 
-/** Builds one wasm core into `dir` with wasm-pack (cargo `cargoArgs`), unless its stamp is unchanged. */
-async function buildCore({ dir, stamp, cargoArgs, name }) {
+/** Builds one wasm core into `dir` with wasm-pack (cargo `profile` and `cargoArgs`), unless its stamp is unchanged. */
+async function buildCore({ dir, stamp, profile, cargoArgs, name }) {
   const where = relative(root, dir);
   if (!force && readStamp(dir) === stamp && coreFiles.every((file) => existsSync(join(dir, file)))) {
     console.log(`build: ${name} up to date (${where})`);
@@ -139,10 +141,11 @@ async function buildCore({ dir, stamp, cargoArgs, name }) {
   const start = performance.now();
   rmSync(dir, { recursive: true, force: true });
   rmSync(`${dir}.stamp`, { force: true });
-  const command = ["wasm-pack build --release --target web", ...(cargoArgs.length ? ["--", ...cargoArgs] : [])].join(" ");
-  console.log(`build: ${command} → ${where} (cargo, wasm-bindgen, wasm-opt -O3)`);
+  const profileArgs = profile === "release" ? ["--release"] : ["--profile", profile];
+  const command = ["wasm-pack build", ...profileArgs, "--target web", ...(cargoArgs.length ? ["--", ...cargoArgs] : [])].join(" ");
+  console.log(`build: ${command} → ${where} (cargo, wasm-bindgen, wasm-opt)`);
   const stderr = await runCapturingStderr("wasm-pack", [
-    "--log-level", "info", "build", "--release", "--target", "web", "--mode", "no-install", "--no-pack",
+    "--log-level", "info", "build", ...profileArgs, "--target", "web", "--mode", "no-install", "--no-pack",
     "--out-dir", where, "--out-name", "ctxpack_core", ...(cargoArgs.length ? ["--", ...cargoArgs] : []),
   ]);
   // wasm-pack silently skips wasm-opt when it cannot find one; the package must ship the optimised module.
