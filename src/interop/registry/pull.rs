@@ -2,20 +2,24 @@
 //! hosts without a pantry. The image manifest and `manifest.json` are checked before the promise resolves; the
 //! layers then stream through the core's verifying reader into a `ReadableStream` that errors with a
 //! `CtxpackError` at the first failed check and closes only when everything read was verified.
+//! `client.openPack(uri)` checks the same and returns the manifest without reading a layer;
+//! `client.readFile(uri, path)` reads one file with HTTP ranges through the layer's block index.
 
-use super::client::{promise, RegistryClient, Shared};
+use super::client::{function_option, promise, RegistryClient, Shared};
 use crate::archive::{Event, Limits};
 use crate::error::{Error, ErrorCode};
 use crate::interop::archive::{data_event, end_event, entry_event, limits_option};
 use crate::interop::stream_queue::StreamQueue;
 use crate::interop::{field, object, to_js_error, value_to_js};
-use crate::pull::{file_of, open_pack, stream_layer, PackEvents, RemotePack};
+use crate::oci::Descriptor;
+use crate::pull::{file_of, open_pack, read_file, stream_layer, FileBytes, PackEvents, RemotePack};
 use crate::registry::transport::{Failure, Flow};
 use crate::uri::CtxUri;
-use js_sys::{Promise, Uint8Array};
+use js_sys::{Array, Function, Promise, Uint8Array};
 use std::rc::Rc;
 use wasm_bindgen::prelude::*;
-use wasm_bindgen_futures::spawn_local;
+use wasm_bindgen::JsCast;
+use wasm_bindgen_futures::{spawn_local, JsFuture};
 
 #[wasm_bindgen]
 impl RegistryClient {
@@ -62,11 +66,93 @@ impl RegistryClient {
     }
 }
 
+#[wasm_bindgen]
+impl RegistryClient {
+    /// `(uri, { limits? })` → `{ uri, digest, manifest, layers }`: the pack's verified manifest and its layer
+    /// descriptors (with their block indexes), without reading a layer.
+    #[wasm_bindgen(js_name = openPack)]
+    pub fn open_pack(&self, uri: String, options: JsValue) -> Promise {
+        promise(&self.client, move |client| async move {
+            let uri = CtxUri::parse(&uri)?;
+            let pack = open_pack(&client, &uri, &limits_option(&options)?).await?;
+            let layers = pack.oci.pack_layers.iter().map(Descriptor::to_value).collect::<Result<Vec<_>, Error>>()?;
+            Ok(object(&[
+                ("uri", pack.uri.to_string().into()),
+                ("digest", pack.digest.to_string().into()),
+                ("manifest", value_to_js(&pack.manifest.to_value())),
+                ("layers", layers.iter().map(value_to_js).collect::<Array>().into()),
+            ]))
+        })
+    }
+
+    /// `(uri, path, { limits?, onData? })` → `{ uri, file: { path, size, digest }, bytes?, fetchedBytes, seeked,
+    /// fallback? }`: one file, verified against the manifest's size and digest. With the layer's block index only
+    /// the deflated blocks holding it are fetched (HTTP ranges, `seeked: true`); without one, or when the index or
+    /// the registry's answer is wrong, the layer streams from its start up to the file (`fallback` says why,
+    /// when the layer had an index). Without `onData` the bytes are collected into `bytes`; with it each piece
+    /// goes to `onData(chunk)` (awaited when it returns a promise) before it is verified, the promise rejects
+    /// when the check fails, and a seek that fails after a piece went out does not fall back.
+    #[wasm_bindgen(js_name = readFile)]
+    pub fn read_file(&self, uri: String, path: String, options: JsValue) -> Promise {
+        promise(&self.client, move |client| async move {
+            let uri = CtxUri::parse(&uri)?;
+            let limits = limits_option(&options)?;
+            let on_data = function_option(&options, "onData")?;
+            let pack = open_pack(&client, &uri, &limits).await?;
+            let mut out = JsFileBytes { on_data, bytes: Vec::new(), handed_on: false };
+            let read = read_file(&client, &pack, &path, &limits, &mut out).await?;
+            let file = object(&[
+                ("path", read.span.path.clone().into()),
+                ("size", (read.span.size as f64).into()),
+                ("digest", read.span.digest.to_string().into()),
+            ]);
+            let mut pairs = vec![
+                ("uri", JsValue::from(pack.uri.to_string())),
+                ("file", file),
+                ("fetchedBytes", (read.fetched_bytes as f64).into()),
+                ("seeked", read.seeked.into()),
+                ("fallback", read.fallback.map_or(JsValue::UNDEFINED, JsValue::from)),
+            ];
+            if out.on_data.is_none() {
+                pairs.push(("bytes", Uint8Array::from(out.bytes.as_slice()).into()));
+            }
+            Ok(object(&pairs))
+        })
+    }
+}
+
+/// A file's bytes: collected, or handed to the host's `onData` as they come.
+struct JsFileBytes {
+    on_data: Option<Function>,
+    bytes: Vec<u8>,
+    handed_on: bool,
+}
+
+impl FileBytes<JsValue> for JsFileBytes {
+    async fn write(&mut self, bytes: &[u8]) -> Result<(), Failure<JsValue>> {
+        let Some(on_data) = &self.on_data else {
+            self.bytes.extend_from_slice(bytes);
+            return Ok(());
+        };
+        self.handed_on = true;
+        let returned = on_data.call1(&JsValue::NULL, &Uint8Array::from(bytes).into()).map_err(Failure::Host)?;
+        if let Ok(pending) = returned.dyn_into::<Promise>() {
+            JsFuture::from(pending).await.map_err(Failure::Host)?;
+        }
+        Ok(())
+    }
+
+    fn restart(&mut self) -> bool {
+        self.bytes.clear();
+        !self.handed_on
+    }
+}
+
 /// Every layer, in order, as reader events.
 async fn stream_all(client: Shared, pack: RemotePack, limits: Limits, queue: Rc<StreamQueue>) {
     let mut events = AllEvents { queue: queue.clone() };
     for layer in 0..pack.layers() {
-        if let Err(failure) = stream_layer(&client, &pack, layer, &limits, &mut events).await {
+        if let Err(failure) = stream_layer(&client, &pack, layer, &limits, &mut events).await.map(drop) {
             return finish(&queue, Err(failure));
         }
     }
@@ -84,7 +170,7 @@ async fn stream_file(
 ) {
     let mut events = FileEvents { queue: queue.clone(), path, inside: false };
     let result = stream_layer(&client, &pack, layer, &limits, &mut events).await;
-    finish(&queue, result);
+    finish(&queue, result.map(drop));
 }
 
 fn finish(queue: &StreamQueue, result: Result<(), Failure<JsValue>>) {
