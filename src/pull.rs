@@ -116,6 +116,10 @@ pub async fn stream_layer<H: Transport, E: PackEvents<H::Thrown>>(
 /// Where the bytes of a file read by [`read_file`] go. Until `read_file` returns `Ok` they are not verified.
 #[allow(async_fn_in_trait)]
 pub trait FileBytes<T> {
+    /// Called once, before any byte, with the file about to be read: a consumer may refuse it (too large).
+    fn start(&mut self, _file: &FileSpan) -> Result<(), Failure<T>> {
+        Ok(())
+    }
     async fn write(&mut self, bytes: &[u8]) -> Result<(), Failure<T>>;
     /// Forgets everything written, so that a failed seek can be retried by streaming the layer; false when the
     /// bytes are gone already (streamed on), and the failure is then final.
@@ -157,6 +161,7 @@ pub async fn read_file<H: Transport, O: FileBytes<H::Thrown>>(
     out: &mut O,
 ) -> Outcome<FileRead, H> {
     let span = file_span(&pack.manifest, pack.manifest_bytes.len() as u64, path)?;
+    out.start(&span)?;
     let descriptor = &pack.oci.pack_layers[span.layer];
     let mut fetched = 0;
     let fallback = match block_index(descriptor) {

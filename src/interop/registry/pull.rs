@@ -6,6 +6,7 @@
 //! `client.readFile(uri, path)` reads one file with HTTP ranges through the layer's block index.
 
 use super::client::{function_option, promise, RegistryClient, Shared};
+use crate::archive::FileSpan;
 use crate::archive::{Event, Limits};
 use crate::error::{Error, ErrorCode};
 use crate::interop::archive::{data_event, end_event, entry_event, limits_option};
@@ -85,21 +86,31 @@ impl RegistryClient {
         })
     }
 
-    /// `(uri, path, { limits?, onData? })` → `{ uri, file: { path, size, digest }, bytes?, fetchedBytes, seeked,
-    /// fallback? }`: one file, verified against the manifest's size and digest. With the layer's block index only
-    /// the deflated blocks holding it are fetched (HTTP ranges, `seeked: true`); without one, or when the index or
-    /// the registry's answer is wrong, the layer streams from its start up to the file (`fallback` says why,
-    /// when the layer had an index). Without `onData` the bytes are collected into `bytes`; with it each piece
-    /// goes to `onData(chunk)` (awaited when it returns a promise) before it is verified, the promise rejects
-    /// when the check fails, and a seek that fails after a piece went out does not fall back.
+    /// `(uri, path, { limits?, onData?, maxBufferBytes? })` → `{ uri, file: { path, size, digest }, bytes?,
+    /// fetchedBytes, seeked, fallback? }`: one file, verified against the manifest's size and digest. With the
+    /// layer's block index only the deflated blocks holding it are fetched (HTTP ranges, `seeked: true`);
+    /// without one, or when the index or the registry's answer is wrong, the layer streams from its start up to
+    /// the file (`fallback` says why, when the layer had an index). Without `onData` the file is returned in
+    /// `bytes` (`CTX_LIMIT_EXCEEDED` past `maxBufferBytes`, default 64 MiB). With `onData(chunk)` (awaited when it
+    /// returns a promise) a file of at most `maxBufferBytes` is handed over whole once verified; a larger one
+    /// piece by piece as it is read, before its check: the promise then rejects if the check fails, and a seek
+    /// that fails after a piece went out does not fall back.
     #[wasm_bindgen(js_name = readFile)]
     pub fn read_file(&self, uri: String, path: String, options: JsValue) -> Promise {
         promise(&self.client, move |client| async move {
             let uri = CtxUri::parse(&uri)?;
             let limits = limits_option(&options)?;
             let on_data = function_option(&options, "onData")?;
+            let max_buffer = match field(&options, "maxBufferBytes").as_f64() {
+                None => DEFAULT_MAX_BUFFER_BYTES,
+                Some(n) if n.fract() == 0.0 && n >= 0.0 => n as u64,
+                Some(_) => {
+                    let error = Error::new(ErrorCode::JsonInvalid, "must be a non-negative integer");
+                    return Err(error.at("maxBufferBytes").into());
+                }
+            };
             let pack = open_pack(&client, &uri, &limits).await?;
-            let mut out = JsFileBytes { on_data, bytes: Vec::new(), handed_on: false };
+            let mut out = JsFileBytes { on_data, max_buffer, streaming: false, bytes: Vec::new(), handed_on: false };
             let read = read_file(&client, &pack, &path, &limits, &mut out).await?;
             let file = object(&[
                 ("path", read.span.path.clone().into()),
@@ -113,32 +124,63 @@ impl RegistryClient {
                 ("seeked", read.seeked.into()),
                 ("fallback", read.fallback.map_or(JsValue::UNDEFINED, JsValue::from)),
             ];
-            if out.on_data.is_none() {
-                pairs.push(("bytes", Uint8Array::from(out.bytes.as_slice()).into()));
+            match &out.on_data {
+                None => pairs.push(("bytes", Uint8Array::from(out.bytes.as_slice()).into())),
+                Some(_) if !out.streaming => {
+                    let verified = std::mem::take(&mut out.bytes);
+                    out.hand_on(&verified).await?
+                }
+                Some(_) => {}
             }
             Ok(object(&pairs))
         })
     }
 }
 
-/// A file's bytes: collected, or handed to the host's `onData` as they come.
+/// Files up to this size are collected (and, with `onData`, handed over only once verified).
+const DEFAULT_MAX_BUFFER_BYTES: u64 = 64 << 20;
+
+/// A file's bytes: collected, or (past the buffer limit) handed to the host's `onData` as they come.
 struct JsFileBytes {
     on_data: Option<Function>,
+    max_buffer: u64,
+    streaming: bool,
     bytes: Vec<u8>,
     handed_on: bool,
 }
 
-impl FileBytes<JsValue> for JsFileBytes {
-    async fn write(&mut self, bytes: &[u8]) -> Result<(), Failure<JsValue>> {
-        let Some(on_data) = &self.on_data else {
-            self.bytes.extend_from_slice(bytes);
-            return Ok(());
-        };
+impl JsFileBytes {
+    async fn hand_on(&mut self, bytes: &[u8]) -> Result<(), Failure<JsValue>> {
+        let on_data = self.on_data.as_ref().expect("only with onData");
         self.handed_on = true;
         let returned = on_data.call1(&JsValue::NULL, &Uint8Array::from(bytes).into()).map_err(Failure::Host)?;
         if let Ok(pending) = returned.dyn_into::<Promise>() {
             JsFuture::from(pending).await.map_err(Failure::Host)?;
         }
+        Ok(())
+    }
+}
+
+impl FileBytes<JsValue> for JsFileBytes {
+    fn start(&mut self, file: &FileSpan) -> Result<(), Failure<JsValue>> {
+        if file.size <= self.max_buffer {
+            return Ok(());
+        }
+        if self.on_data.is_none() {
+            let message =
+                format!("{} holds {} bytes, more than the {} readFile collects", file.path, file.size, self.max_buffer);
+            let hint = "pass onData to receive it piece by piece, or raise maxBufferBytes";
+            return Err(Error::new(ErrorCode::LimitExceeded, message).at(file.path.as_str()).hint(hint).into());
+        }
+        self.streaming = true;
+        Ok(())
+    }
+
+    async fn write(&mut self, bytes: &[u8]) -> Result<(), Failure<JsValue>> {
+        if self.streaming {
+            return self.hand_on(bytes).await;
+        }
+        self.bytes.extend_from_slice(bytes);
         Ok(())
     }
 
