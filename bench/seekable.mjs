@@ -5,7 +5,7 @@
 // back to streaming the layer up to the file, and still verify it). Every run starts from an empty pantry.
 //
 // Reproduce: npm run bench:seekable   (or: node scripts/build.mjs && node bench/seekable.mjs)
-// Data is generated once under .bench/seekable/ (about 4.2 GiB: the tree and its pantry); the registry's
+// Data is generated once under .bench/seekable/ (about 4.1 GiB: the tree and its pantry); the registry's
 // storage and the pulled pantries live there too while the bench runs and are removed after it.
 import crypto from 'node:crypto';
 import fs from 'node:fs';
@@ -21,11 +21,11 @@ fs.rmSync(scratch, { recursive: true, force: true });
 fs.mkdirSync(scratch, { recursive: true });
 process.env.TMPDIR = scratch;
 const { run, startFaultProxy, startRegistry } = await import('../tests/registry/harness.mjs');
+const core = await import('../build/package/lib/core-node.mjs');
 
 const cli = path.join(root, 'build/package/bin/ctxpack.mjs');
 const MiB = 1024 * 1024;
 const runs = Number(process.env.BENCH_RUNS ?? 3);
-const TARGET = 'docs/page-31.bin';
 const BLOCKS = 'dev.ctxpack.blocks';
 
 function env() {
@@ -48,15 +48,17 @@ function randomFile(file, bytes, seed) {
   fs.closeSync(fd);
 }
 
-/** 2 GiB of pseudo-random data: 16 files of 128 MiB and 64 files of 1 MiB. */
+/** 2 GiB of pseudo-random data: 16 shards of 128 MiB, each followed by a 1 MiB file. */
 function ensureTree(dir) {
   const stamp = path.join(dir, '.complete');
   if (fs.existsSync(stamp)) return;
   fs.rmSync(dir, { recursive: true, force: true });
-  fs.mkdirSync(path.join(dir, 'out', 'docs'), { recursive: true });
   fs.mkdirSync(path.join(dir, 'out', 'shards'), { recursive: true });
-  for (let i = 0; i < 16; i++) randomFile(path.join(dir, 'out', 'shards', `shard-${String(i).padStart(2, '0')}.bin`), 128 * MiB, `shard-${i}`);
-  for (let i = 0; i < 64; i++) randomFile(path.join(dir, 'out', 'docs', `page-${String(i).padStart(2, '0')}.bin`), MiB, `page-${i}`);
+  for (let i = 0; i < 16; i++) {
+    const name = path.join(dir, 'out', 'shards', `shard-${String(i).padStart(2, '0')}`);
+    randomFile(`${name}.bin`, 128 * MiB, `shard-${i}`);
+    randomFile(`${name}.meta`, MiB, `meta-${i}`);
+  }
   fs.writeFileSync(path.join(dir, 'input.txt'), 'v1');
   fs.writeFileSync(path.join(dir, 'contract.json'), JSON.stringify({
     inputs: [{ name: 'input', path: 'input.txt' }], transforms: [{ tool: 'bench-seekable', tool_version: '1' }], outputs: 'out',
@@ -109,12 +111,13 @@ async function main() {
   const uri = await seeded(tree, home);
   const { tag, manifest } = imageManifest(home, uri);
   const packBytes = manifest.config.size + manifest.layers.reduce((sum, layer) => sum + layer.size, 0);
-  const expected = sha256(path.join(tree, 'out', TARGET));
-  console.log(`pack ${uri}\n  ${size(packBytes)} in ${manifest.layers.length} layers; the file: ${TARGET} (1 MiB)\n`);
+  const { target, offset, layer } = farthestSmallFile(home, manifest);
+  const expected = sha256(path.join(tree, 'out', target));
+  console.log(`pack ${uri}\n  ${size(packBytes)} in ${manifest.layers.length} layers; the file: ${target} (1 MiB), ${size(offset)} into layer ${layer}\n`);
 
   const registry = await startRegistry({ auth: 'none' });
   const proxy = await startFaultProxy(registry.url);
-  const client = new (await import(path.join(root, 'build/package/core/ctxpack_core.js'))).RegistryClient({ registry: registry.ref('bench') });
+  const client = new core.RegistryClient({ registry: registry.ref('bench') });
   const retag = async (edit) => {
     const edited = structuredClone(manifest);
     for (const layer of edited.layers) edit(layer);
@@ -128,7 +131,7 @@ async function main() {
       const out = path.join(scratch, 'cat.out');
       const result = await measured(proxy, async () => {
         const catHome = fresh('cat-home');
-        const printed = await run('sh', ['-c', `"${process.execPath}" "${cli}" cat "${uri}" "${TARGET}" --registry "${ref}" --home "${catHome}" > "${out}"`], { env: env() });
+        const printed = await run('sh', ['-c', `"${process.execPath}" "${cli}" cat "${uri}" "${target}" --registry "${ref}" --home "${catHome}" > "${out}"`], { env: env() });
         if (printed.code !== 0) throw new Error(`${label}: cat failed (${printed.code}): ${printed.stderr}`);
         return printed.stderr;
       });
@@ -183,6 +186,19 @@ async function main() {
     await registry.close();
     fs.rmSync(scratch, { recursive: true, force: true });
   }
+}
+
+/** The 1 MiB file that starts farthest into its layer: the worst case for reading a layer from its start. */
+function farthestSmallFile(home, manifest) {
+  const bytes = fs.readFileSync(path.join(home, 'blobs', 'sha256', manifest.config.digest.slice(7)));
+  let best = null;
+  for (const entry of core.parseManifest(bytes).outputs.entries.filter((e) => e.path.endsWith('.meta'))) {
+    const seek = new core.FileSeek(bytes, manifest.layers, entry.path);
+    const found = { target: entry.path, offset: seek.range.start, layer: seek.file.layer };
+    seek.free();
+    if (best === null || found.offset > best.offset) best = found;
+  }
+  return best;
 }
 
 function decodeIndex(text) {

@@ -194,9 +194,6 @@ pub async fn read_file<H: Transport, O: FileBytes<H::Thrown>>(
             }
         },
     };
-    if fallback.is_some() && !out.restart() {
-        return Err(Error::new(ErrorCode::InvalidState, "the file's bytes were already handed on").into());
-    }
     let mut events = OneFile::<O> { out, path: span.path.clone(), inside: false };
     fetched += stream_layer(client, pack, span.layer, limits, &mut events).await?;
     Ok(FileRead { span, fetched_bytes: fetched, seeked: false, fallback })

@@ -177,7 +177,10 @@ impl FileInflater {
     /// Inflates `input` and appends the file's bytes among what it yields to `out`. Input after the file's last
     /// byte is ignored. Bytes handed out are not verified until [`FileInflater::finish`] succeeds.
     pub fn push(&mut self, mut input: &[u8], out: &mut Vec<u8>) -> Result<()> {
-        while !input.is_empty() && self.remaining > 0 {
+        // A full scratch buffer may leave output inside the inflater (a match being copied) after the last input
+        // byte was taken: call again until it yields less than a buffer.
+        let mut full = false;
+        while self.remaining > 0 && (!input.is_empty() || full) {
             if self.ended {
                 return Err(self.wrong("the deflate stream ends before the file does", ErrorCode::Truncated));
             }
@@ -191,6 +194,7 @@ impl FileInflater {
             input = &input[used..];
             self.ended = status == Status::StreamEnd;
             let produced = self.scratch.len() as u64;
+            full = self.scratch.len() == self.scratch.capacity();
             if produced > self.capacity {
                 return Err(self.wrong("the fetched blocks inflate to more than their size", ErrorCode::GzipCorrupt));
             }
@@ -202,7 +206,7 @@ impl FileInflater {
             self.hasher.update(bytes);
             out.extend_from_slice(bytes);
             self.remaining -= take;
-            if used == 0 && produced == 0 && !self.ended {
+            if used == 0 && produced == 0 && !self.ended && !input.is_empty() {
                 return Err(self.wrong("the fetched blocks cannot be decoded", ErrorCode::GzipCorrupt));
             }
         }

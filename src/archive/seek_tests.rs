@@ -206,3 +206,17 @@ fn files_of_a_multi_layer_pack_are_found_in_their_layer() {
     let small = file_span(&parsed, manifest.len() as u64, &format!("{}-small.txt", names[1])).unwrap();
     assert!(small.layer >= 1);
 }
+
+#[test]
+fn highly_compressible_files_come_out_whole_in_one_push_or_many() {
+    // Long matches: the inflater holds output back whenever the scratch buffer fills.
+    let runs: Vec<u8> =
+        (0..3 * BLOCK_SIZE + 4321).map(|i| if (i / 1000) % 3 == 0 { b'x' } else { (i % 251) as u8 }).collect();
+    let (manifest, artifacts) =
+        manifest_for(vec![file("a.txt", b"a\n".to_vec(), false), file("runs.bin", runs.clone(), false)]);
+    let layers = write_layers(&manifest, &artifacts);
+    assert!(layers[0].gz.len() < runs.len() / 4, "the file compresses");
+    for chunk in [1 << 30, 65_536, 3] {
+        assert!(seek_read(&manifest, &layers, "runs.bin", None, chunk).unwrap() == runs, "{chunk}-byte pieces");
+    }
+}

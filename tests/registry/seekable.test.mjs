@@ -133,6 +133,21 @@ test('cat from a registry fetches a small fraction of a multi-layer pack', async
   failsWith(await catJson(big.uri, 'nope.txt'), 'CTX_NOT_FOUND');
 });
 
+test('RegistryClient.readFile and openPack, as browsers and edge functions use them', async () => {
+  const client = new core.RegistryClient({ registry: proxy.ref('packs') });
+  const opened = await client.openPack(big.uri);
+  assert.equal(opened.layers.length, packBlobs(home, big.uri).manifest.layers.length);
+  assert.ok(opened.layers.every((layer) => typeof layer.annotations[BLOCKS] === 'string'));
+  const read = await client.readFile(big.uri, 'part-13.bin');
+  assert.ok(Buffer.from(read.bytes).equals(files['part-13.bin']));
+  assert.deepEqual([read.seeked, read.file.size, read.fallback], [true, files['part-13.bin'].length, undefined]);
+  await assert.rejects(client.readFile(big.uri, 'part-13.bin', { maxBufferBytes: MiB }), { code: 'CTX_LIMIT_EXCEEDED' });
+  const pieces = [];
+  const streamed = await client.readFile(big.uri, 'part-13.bin', { maxBufferBytes: MiB, onData: (chunk) => void pieces.push(chunk) });
+  assert.equal(streamed.bytes, undefined);
+  assert.ok(pieces.length > 1 && Buffer.concat(pieces).equals(files['part-13.bin']));
+});
+
 test('a file larger than the buffer streams to stdout, verified at the end', async () => {
   const raw = await catRaw(big.uri, 'part-11.bin', { extra: ['--max-buffer-bytes', String(MiB)] });
   assert.equal(raw.code, 0, raw.stderr);
