@@ -198,15 +198,19 @@ export async function readLayerFile(fd, { manifest, layer, path, limits, onData 
   try {
     // `end` comes before the reader checks the digest, which write() does before it returns.
     while (!done && verifier.wantsInput()) {
-      const read = fs.readSync(fd, buffer, 0, buffer.length, position);
+      let read;
+      try {
+        read = fs.readSync(fd, buffer, 0, buffer.length, position);
+      } catch (error) {
+        throw toCtxpackError(error, path);
+      }
       if (read === 0) break;
       position += read;
       verifier.write(buffer.subarray(0, read));
+      // onData's own failures (EPIPE when stdout's reader is gone) reach the caller as they are.
       for (const chunk of pending.splice(0)) await onData(chunk);
     }
     if (!done) verifier.finish();
-  } catch (error) {
-    throw toCtxpackError(error, path);
   } finally {
     verifier.free();
   }

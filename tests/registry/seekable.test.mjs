@@ -154,6 +154,19 @@ test('a file larger than the buffer streams to stdout, verified at the end', asy
   assert.ok(raw.stdout.equals(files['part-11.bin']));
 });
 
+test('a reader that goes away (`cat … | head`) ends cat quietly, with the SIGPIPE status', async () => {
+  for (const extra of [[], ['--max-buffer-bytes', String(MiB)]]) {
+    const args = [BIN, 'cat', big.uri, 'part-12.bin', '--registry', proxy.ref('packs'), '--home', emptyHome(), ...extra];
+    const child = spawn(process.execPath, args, { env: cleanEnv(), stdio: ['ignore', 'pipe', 'pipe'] });
+    let stderr = '';
+    child.stderr.setEncoding('utf8').on('data', (chunk) => (stderr += chunk));
+    child.stdout.once('data', () => child.stdout.destroy());
+    const code = await new Promise((resolve) => child.on('close', resolve));
+    assert.equal(code, 141, `${extra}: ${stderr}`);
+    assert.equal(stderr, '', extra.join(' '));
+  }
+});
+
 test('a wrong block index falls back to streaming and still verifies', async () => {
   try {
     await retag(shiftBoundaries);

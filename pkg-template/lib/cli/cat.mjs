@@ -26,16 +26,26 @@ export default {
   positionals: [2, 2],
   async run({ values, positionals, home, json, onEvent, streams }) {
     const [uri, path] = positionals;
-    const write = json ? () => {} : (chunk) => writeTo(streams.stdout, chunk);
-    const result = await cat(uri, path, {
-      home,
-      registry: values.registry,
-      ...connectionFrom(values),
-      limits: limitsFrom(values),
-      maxBufferBytes: maxBufferFrom(values),
-      write,
-      onEvent,
-    });
+    const stdout = json ? null : outputTo(streams.stdout);
+    let result;
+    try {
+      result = await cat(uri, path, {
+        home,
+        registry: values.registry,
+        ...connectionFrom(values),
+        limits: limitsFrom(values),
+        maxBufferBytes: maxBufferFrom(values),
+        write: stdout ? stdout.write : () => {},
+        onEvent,
+      });
+    } catch (error) {
+      // The reader went away (`ctxpack cat … | head`): stop quietly, with the status a process killed by
+      // SIGPIPE has, as cat and git do.
+      if (error?.code === 'EPIPE') return { text: '', exitCode: 128 + 13 };
+      throw error;
+    } finally {
+      stdout?.close();
+    }
     const warnings = result.fallback ? [`the layer's block index was not used (${result.fallback}); read the layer from its start`] : [];
     return { text: '', warnings, json: result };
   },
@@ -51,16 +61,28 @@ function maxBufferFrom(values) {
   return value;
 }
 
-/** Writes to a stream, waiting for it to drain when its buffer is full. */
-function writeTo(stream, chunk) {
-  if (stream.write(chunk)) return undefined;
-  return new Promise((resolve, reject) => {
-    const done = (error) => {
-      stream.off('drain', done);
-      stream.off('error', done);
-      if (error) reject(error); else resolve();
-    };
-    stream.on('drain', done);
-    stream.on('error', done);
-  });
+/**
+ * Writes to a stream, waiting for it to drain when its buffer is full; an error the stream reports (EPIPE when the
+ * reader is gone) fails the next write.
+ */
+function outputTo(stream) {
+  let failed = null;
+  const onError = (error) => void (failed ??= error);
+  stream.on('error', onError);
+  return {
+    write(chunk) {
+      if (failed) throw failed;
+      if (stream.write(chunk)) return undefined;
+      return new Promise((resolve, reject) => {
+        const done = () => {
+          stream.off('drain', done);
+          stream.off('error', done);
+          if (failed) reject(failed); else resolve();
+        };
+        stream.on('drain', done);
+        stream.on('error', done);
+      });
+    },
+    close: () => stream.off('error', onError),
+  };
 }
