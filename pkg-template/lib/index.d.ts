@@ -326,6 +326,51 @@ export function importLayout(
   dir: string,
   options?: PantryOptions & { uris?: string[]; concurrency?: number; onProgress?: (event: ProgressEvent) => void },
 ): Promise<{ path: string; packs: TransferResult[] }>;
+export interface CatOptions extends Omit<RegistryOptions, 'concurrency' | 'onProgress'> {
+  limits?: Partial<Limits>;
+  /** Files up to this size are held in memory and handed over only once verified (default 64 MiB). */
+  maxBufferBytes?: number;
+  /** Where the bytes go; without it they are returned in `bytes` (CTX_LIMIT_EXCEEDED past maxBufferBytes). A file
+   * larger than maxBufferBytes is written as it is read, before its check: if the promise rejects, what was
+   * written must not be used. */
+  write?: (chunk: Uint8Array) => void | Promise<void>;
+}
+
+export interface CatResult {
+  uri: string;
+  /** The pantry when it holds the pack, else the registry. */
+  source: 'pantry' | 'registry';
+  /** "<host>/<repository>", when read from a registry. */
+  registry?: string;
+  /** The file read (a symlink's target), as the manifest records it. */
+  file: { path: string; size: number; digest: string };
+  /** Compressed layer bytes read (from the pantry's blob or the registry). */
+  fetchedBytes: number;
+  /** True when the layer's block index was used; false when the layer was read from its start. */
+  seeked: boolean;
+  /** Why the layer's block index was not used (it was malformed, wrong, or the registry ignores ranges). */
+  fallback?: string;
+  /** Without `write`: the verified bytes. */
+  bytes?: Uint8Array;
+}
+
+export interface PackFile {
+  path: string;
+  type: 'file' | 'symlink';
+  size?: number;
+  digest?: string;
+  executable?: boolean;
+  target?: string;
+}
+
+/** One file of a pack, verified against its manifest digest: from the pantry, else straight from a registry,
+ * reading only the compressed blocks that hold it when the layer carries a block index (spec §10). */
+export function cat(uri: string, path: string, options?: CatOptions): Promise<CatResult>;
+/** A pack's files from its verified manifest: the pantry's, else the registry's (no layer is read). */
+export function listFiles(
+  uri: string,
+  options?: Omit<CatOptions, 'write' | 'maxBufferBytes'>,
+): Promise<{ uri: string; source: 'pantry' | 'registry'; registry?: string; files: PackFile[] }>;
 /** Check registry credentials (GET /v2/) and store them like `docker login`; nothing is stored when refused. */
 export function login(
   registry: string,

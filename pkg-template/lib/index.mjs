@@ -10,6 +10,7 @@ export { run } from './run.mjs';
 export { openPantry, defaultHome, MEDIA_TYPES } from './pantry.mjs';
 export { PACKAGE_VERSION as version } from './version.mjs';
 export { push, pull, copy, resolve, exportLayout, importLayout } from './transfer.mjs';
+export { cat, listFiles } from './cat.mjs';
 export { login, logout } from './registry/login.mjs';
 export { serve } from './serve.mjs';
 export {

@@ -170,3 +170,50 @@ function openPack(filePath) {
     throw toCtxpackError(error, filePath);
   }
 }
+
+/**
+ * One file of a stored layer, read from the layer's start through the verifying reader up to that file's end
+ * (its size and digest checked), for layers without a usable block index.
+ * @param {number} fd                 the layer blob, open for reading
+ * @param {object} options
+ * @param {Uint8Array} options.manifest the pack's manifest.json bytes
+ * @param {number} options.layer      which layer of the pack's layout the blob is
+ * @param {string} options.path       the file's path in the pack
+ * @param {object} [options.limits]   Partial<Limits>
+ * @param {(bytes: Uint8Array) => void | Promise<void>} options.onData the file's bytes, before their check
+ * @returns {Promise<number>} the layer bytes read
+ */
+export async function readLayerFile(fd, { manifest, layer, path, limits, onData }) {
+  const pending = [];
+  let inside = false;
+  let done = false;
+  const visitor = {
+    entry: (event) => void (inside = event.path === path),
+    data: (bytes) => void (inside && pending.push(bytes)),
+    end: () => void (done ||= inside),
+  };
+  const verifier = createPackVerifier({ visitor, limits, manifest, layer });
+  const buffer = Buffer.allocUnsafe(READ_CHUNK_BYTES);
+  let position = 0;
+  try {
+    // `end` comes before the reader checks the digest, which write() does before it returns.
+    while (!done && verifier.wantsInput()) {
+      let read;
+      try {
+        read = fs.readSync(fd, buffer, 0, buffer.length, position);
+      } catch (error) {
+        throw toCtxpackError(error, path);
+      }
+      if (read === 0) break;
+      position += read;
+      verifier.write(buffer.subarray(0, read));
+      // onData's own failures (EPIPE when stdout's reader is gone) reach the caller as they are.
+      for (const chunk of pending.splice(0)) await onData(chunk);
+    }
+    if (!done) verifier.finish();
+  } finally {
+    verifier.free();
+  }
+  if (!done) throw new CtxpackError('CTX_ENTRY_MISSING', `layer ${layer} does not hold ${path}`, { subject: path });
+  return position;
+}

@@ -1,6 +1,7 @@
 // seed: pack an output folder under a contract into the pantry.
 // identity → walk + hash the folder → manifest.json (core) → reproducible .tar.gz layers (one, or several for
-// a large pack: spec §7.3) streamed through the core's PackWriter into blobs → config + OCI manifest blobs →
+// a large pack: spec §7.3) streamed through the core's PackWriter into blobs, each descriptor annotated with its
+// block index (spec §10) → config + OCI manifest blobs →
 // index entry. One lock per URI, so concurrent seeds of
 // the same URI do the work once and never corrupt anything; a lease keeps gc off the blobs until the entry is
 // recorded, and a failed seed removes the blobs it wrote.
@@ -16,6 +17,9 @@ import { phaseReporter } from './progress.mjs';
 import { outputsSummary } from './read.mjs';
 import { fileBytes, hashTree } from './tree.mjs';
 import { PACKAGE_VERSION } from './version.mjs';
+
+/** The annotation of a layer descriptor that holds the layer's block index (spec §10). */
+const BLOCKS_ANNOTATION = 'dev.ctxpack.blocks';
 
 /**
  * @param {string} dir the output folder to pack
@@ -104,6 +108,7 @@ async function writeLayers(pantry, manifestBytes, tree, { mtime, onProgress }) {
 async function writeLayer(pantry, manifestBytes, tree, { mtime, layer, buffer, onBytes }) {
   const writer = new core.PackWriter(manifestBytes, { mtime, hashContent: false, layer });
   const blob = pantry.ingest();
+  let blocks;
   try {
     for (let entry = writer.nextEntry(); entry != null; entry = writer.nextEntry()) {
       if (entry.type === 'file') {
@@ -114,13 +119,15 @@ async function writeLayer(pantry, manifestBytes, tree, { mtime, layer, buffer, o
     }
     writer.finish();
     blob.write(writer.takeOutput());
+    blocks = writer.blockIndex();
   } catch (error) {
     blob.abort();
     throw error;
   } finally {
     writer.free();
   }
-  return blob.commit(MEDIA_TYPES.layer);
+  // The block index lets a reader fetch one file without the rest of the layer (spec §10); not identity.
+  return { ...(await blob.commit(MEDIA_TYPES.layer)), annotations: { [BLOCKS_ANNOTATION]: blocks } };
 }
 
 /**

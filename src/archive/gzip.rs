@@ -82,6 +82,8 @@ pub struct BlockGzipEncoder {
     crc: crc32fast::Hasher,
     len: u64,
     out: Vec<u8>,
+    /// The deflated size of each block written so far: the layer's block index (spec §10).
+    block_sizes: Vec<u64>,
 }
 
 impl Default for BlockGzipEncoder {
@@ -97,7 +99,15 @@ impl BlockGzipEncoder {
             crc: crc32fast::Hasher::new(),
             len: 0,
             out: GZIP_HEADER.to_vec(),
+            block_sizes: Vec::new(),
         }
+    }
+
+    /// Deflates one block onto the output, recording its deflated size.
+    fn deflate(&mut self, block: &[u8], last: bool) {
+        let before = self.out.len();
+        deflate_block_into(block, last, &mut self.out);
+        self.block_sizes.push((self.out.len() - before) as u64);
     }
 
     pub fn write(&mut self, mut data: &[u8]) {
@@ -106,7 +116,7 @@ impl BlockGzipEncoder {
         while !data.is_empty() {
             // Whole blocks straight from the caller's buffer skip a copy.
             if self.block.is_empty() && data.len() >= BLOCK_SIZE {
-                deflate_block_into(&data[..BLOCK_SIZE], false, &mut self.out);
+                self.deflate(&data[..BLOCK_SIZE], false);
                 data = &data[BLOCK_SIZE..];
                 continue;
             }
@@ -114,7 +124,9 @@ impl BlockGzipEncoder {
             self.block.extend_from_slice(&data[..take]);
             data = &data[take..];
             if self.block.len() == BLOCK_SIZE {
-                deflate_block_into(&self.block, false, &mut self.out);
+                let block = std::mem::take(&mut self.block);
+                self.deflate(&block, false);
+                self.block = block;
                 self.block.clear();
             }
         }
@@ -131,14 +143,20 @@ impl BlockGzipEncoder {
 
     /// Deflates the final (possibly empty) block and appends the trailer.
     pub fn finish(&mut self) {
-        deflate_block_into(&self.block, true, &mut self.out);
-        self.block = Vec::new();
+        let block = std::mem::take(&mut self.block);
+        self.deflate(&block, true);
         self.out.extend_from_slice(&gzip_trailer(self.crc.clone().finalize(), self.len));
     }
 
     /// Drains the gzip bytes produced so far.
     pub fn take_output(&mut self) -> Vec<u8> {
         std::mem::take(&mut self.out)
+    }
+
+    /// The deflated size of each block deflated so far, in order (after `finish`, every block's, the final
+    /// one included).
+    pub fn block_sizes(&self) -> &[u64] {
+        &self.block_sizes
     }
 }
 
@@ -490,6 +508,21 @@ mod tests {
         deflated.iter().for_each(|d| parallel.extend_from_slice(d));
         parallel.extend_from_slice(&gzip_trailer(crc32fast::hash(&data), data.len() as u64));
         assert_eq!(parallel, encode_in_chunks(&data, 65_536));
+    }
+
+    #[test]
+    fn the_encoder_records_each_blocks_deflated_size() {
+        let data = sample(BLOCK_SIZE * 2 + 99, 8);
+        let mut enc = BlockGzipEncoder::new();
+        for c in data.chunks(300_000) {
+            enc.write(c);
+        }
+        enc.finish();
+        let expected: Vec<u64> =
+            data.chunks(BLOCK_SIZE).enumerate().map(|(i, b)| deflate_block(b, i == 2).len() as u64).collect();
+        assert_eq!(enc.block_sizes(), expected);
+        let gz = enc.take_output();
+        assert_eq!(gz.len() as u64, 10 + expected.iter().sum::<u64>() + 8);
     }
 
     #[test]

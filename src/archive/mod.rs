@@ -50,20 +50,24 @@
 //! manifest travels beside them (the OCI config), and a reader verifies each layer against it
 //! ([`PackReader::layer`]).
 
+pub mod block_index;
 pub mod gzip;
 pub mod legacy;
 pub mod limits;
 pub mod partition;
 pub mod reader;
+pub mod seek;
 pub mod stream;
 pub mod tar_header;
 mod tar_scan;
 pub mod writer;
 
+pub use block_index::BlockIndex;
 pub use gzip::deflate_block;
 pub use limits::Limits;
 pub use partition::{partition, LayerGroup};
 pub use reader::{Event, PackReader, ReaderOptions, Summary};
+pub use seek::{file_span, FileInflater, FileSpan, SeekPlan};
 pub use writer::{PackWriter, WriterOptions};
 
 use crate::tree::EntryKind;

@@ -72,18 +72,8 @@ pub fn encode_entry(out: &mut Vec<u8>, name: &str, kind: &PackEntryKind, mtime: 
         PackEntryKind::Symlink { target } => (typeflag::SYMLINK, MODE_SYMLINK, 0, target.as_str()),
     };
     let split = split_ustar_name(name);
-    let link_fits = link.is_ascii() && link.len() <= LINKNAME.1 - LINKNAME.0;
-
-    let mut records = Vec::new();
-    if !link_fits {
-        push_pax_record(&mut records, "linkpath", link);
-    }
-    if split.is_none() {
-        push_pax_record(&mut records, "path", name);
-    }
-    if size > MAX_OCTAL_12 {
-        push_pax_record(&mut records, "size", &size.to_string());
-    }
+    let link_fits = link_fits_ustar(link);
+    let records = pax_records(name, kind);
     if !records.is_empty() {
         let pax = UstarFields {
             name: PAX_HEADER_NAME.as_bytes(),
@@ -104,6 +94,38 @@ pub fn encode_entry(out: &mut Vec<u8>, name: &str, kind: &PackEntryKind, mtime: 
     let link = if link_fits { link.as_bytes() } else { truncate_utf8(link, LINKNAME.1 - LINKNAME.0) };
     let fields = UstarFields { name: short_name, prefix, mode, size, mtime, typeflag, link };
     out.extend_from_slice(&fields.encode());
+}
+
+/// Bytes [`encode_entry`] appends for this entry: the ustar block, and before it the PAX header and its
+/// padded records when needed. It does not depend on the mtime, so a reader can compute where every entry's
+/// data starts from the manifest alone.
+pub fn encoded_len(name: &str, kind: &PackEntryKind) -> u64 {
+    let records = pax_records(name, kind).len() as u64;
+    let pax = if records == 0 { 0 } else { BLOCK as u64 + padded(records) };
+    pax + BLOCK as u64
+}
+
+/// The PAX `x` records an entry needs, in the order `linkpath`, `path`, `size`; empty when ustar suffices.
+fn pax_records(name: &str, kind: &PackEntryKind) -> Vec<u8> {
+    let (size, link) = match kind {
+        PackEntryKind::File { size, .. } => (*size, ""),
+        PackEntryKind::Symlink { target } => (0, target.as_str()),
+    };
+    let mut records = Vec::new();
+    if !link_fits_ustar(link) {
+        push_pax_record(&mut records, "linkpath", link);
+    }
+    if split_ustar_name(name).is_none() {
+        push_pax_record(&mut records, "path", name);
+    }
+    if size > MAX_OCTAL_12 {
+        push_pax_record(&mut records, "size", &size.to_string());
+    }
+    records
+}
+
+fn link_fits_ustar(link: &str) -> bool {
+    link.is_ascii() && link.len() <= LINKNAME.1 - LINKNAME.0
 }
 
 /// Splits an ASCII name into ustar (prefix, name) at the last '/' that makes both fit; None if impossible.
@@ -435,6 +457,30 @@ mod tests {
         encode_entry(&mut out, "artifacts/edge.bin", &file(MAX_OCTAL_12), 0);
         assert_eq!(out.len(), BLOCK, "8 GiB - 1 still fits octal");
         assert_eq!(decode(block(&out)).unwrap().size, MAX_OCTAL_12);
+    }
+
+    #[test]
+    fn encoded_len_is_what_encode_entry_writes() {
+        let long_ascii = format!("{}/{}", "d".repeat(150), "f".repeat(90));
+        let unsplittable = "x".repeat(180);
+        let huge_pax_name = format!("{}ü", "n".repeat(600));
+        let names =
+            ["a", "manifest.json", long_ascii.as_str(), unsplittable.as_str(), "ünïcode", huge_pax_name.as_str()];
+        let kinds = [
+            file(0),
+            file(12_345),
+            file(MAX_OCTAL_12 + 1),
+            PackEntryKind::Symlink { target: "short".into() },
+            PackEntryKind::Symlink { target: "t".repeat(101) },
+            PackEntryKind::Symlink { target: "zielö".into() },
+        ];
+        for name in names {
+            for kind in &kinds {
+                let mut out = Vec::new();
+                encode_entry(&mut out, name, kind, 1_700_000_000);
+                assert_eq!(encoded_len(name, kind), out.len() as u64, "{name:?} {kind:?}");
+            }
+        }
     }
 
     #[test]

@@ -238,6 +238,15 @@ impl PackWriter {
         self.gzip.take_output()
     }
 
+    /// After `finish`: the deflated size of each 1 MiB block of the archive, the layer's block index (spec §10)
+    /// with which a reader fetches one file without the rest.
+    pub fn block_sizes(&self) -> Result<&[u64]> {
+        if !self.finished {
+            return Err(Error::new(ErrorCode::InvalidState, "the block index is known only after finish()"));
+        }
+        Ok(self.gzip.block_sizes())
+    }
+
     fn guard<T>(&mut self, op: impl FnOnce(&mut Self) -> Result<T>) -> Result<T> {
         if let Some(e) = &self.failed {
             return Err(e.clone());

@@ -223,12 +223,31 @@ impl PackWriterJs {
     pub fn take_output(&mut self) -> Vec<u8> {
         self.0.take_output()
     }
+
+    /// After `finish()`: the archive's block index, the value of its layer descriptor's `dev.ctxpack.blocks`
+    /// annotation (spec §10).
+    #[wasm_bindgen(js_name = blockIndex)]
+    pub fn block_index(&self) -> JsResult<String> {
+        self.0.block_sizes().map(archive::BlockIndex::encode).map_err(to_js_error)
+    }
 }
 
 /// One block of the pack's gzip profile, deflated on its own (for hosts that deflate in parallel).
 #[wasm_bindgen(js_name = deflateBlock)]
 pub fn deflate_block(block: &[u8], last: bool) -> Vec<u8> {
     archive::deflate_block(block, last)
+}
+
+/// The block index of a layer a host deflated itself (`deflateBlock`): the byte length of each block's output,
+/// in order, the final block included.
+#[wasm_bindgen(js_name = encodeBlockIndex)]
+pub fn encode_block_index(sizes: Vec<f64>) -> JsResult<String> {
+    let sizes = sizes
+        .iter()
+        .map(|&n| (n.fract() == 0.0 && n > 0.0 && n <= 9_007_199_254_740_992.0).then_some(n as u64))
+        .collect::<Option<Vec<u64>>>()
+        .ok_or_else(|| to_js_error(Error::new(ErrorCode::JsonInvalid, "must be positive integers").at("sizes")))?;
+    Ok(archive::BlockIndex::encode(&sizes))
 }
 
 #[wasm_bindgen(js_name = PackReader)]

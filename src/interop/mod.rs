@@ -13,6 +13,7 @@ mod legacy;
 mod oci;
 mod operations;
 mod registry;
+mod seek;
 mod stream_queue;
 
 use crate::digest::{Digest, Hasher};

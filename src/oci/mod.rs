@@ -22,7 +22,8 @@ pub use execution::{execution_manifest, parse_execution_manifest, ExecutionOciMa
 pub use index::{index_add, index_list, index_remove, IndexEntry};
 use pack::pack_manifest_from_value;
 pub use pack::{
-    empty_config_value, layer_title, pack_manifest, pack_manifest_fallback, parse_pack_manifest, PackOciManifest,
+    block_index, empty_config_value, layer_title, pack_manifest, pack_manifest_fallback, parse_pack_manifest,
+    PackOciManifest, ANNOTATION_BLOCKS,
 };
 
 use crate::digest::Digest;

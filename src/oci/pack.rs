@@ -4,6 +4,15 @@
 
 use super::*;
 
+/// The annotation of a pack layer's descriptor that holds its block index (spec §10): a hint for reading one
+/// file without the rest of the layer, never part of the pack's identity.
+pub const ANNOTATION_BLOCKS: &str = "dev.ctxpack.blocks";
+
+/// The block index a layer descriptor carries, if any.
+pub fn block_index(layer: &Descriptor) -> Option<&str> {
+    layer.annotations.get(ANNOTATION_BLOCKS).map(String::as_str)
+}
+
 /// What ctxpack reads back from a pack's image manifest.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PackOciManifest {
@@ -186,6 +195,21 @@ mod tests {
 
     fn titles(descriptors: &[Descriptor]) -> Vec<&str> {
         descriptors.iter().map(|d| d.annotations[ANNOTATION_TITLE].as_str()).collect()
+    }
+
+    #[test]
+    fn block_indexes_stay_on_their_layers_in_both_forms() {
+        let mut indexed = layers(2);
+        indexed[1].annotations.insert(ANNOTATION_BLOCKS.into(), "AQI=".into());
+        for fallback in [false, true] {
+            let bytes = if fallback {
+                pack_manifest_fallback(&config(), &indexed, &uri("a"), CREATED).unwrap()
+            } else {
+                pack_manifest(&config(), &indexed, &uri("a"), CREATED).unwrap()
+            };
+            let parsed = parse_pack_manifest(&bytes).unwrap();
+            assert_eq!(parsed.pack_layers.iter().map(block_index).collect::<Vec<_>>(), [None, Some("AQI=")]);
+        }
     }
 
     #[test]

@@ -7,12 +7,13 @@
 
 use super::client::{Call, Client, HttpRequest};
 use super::deadline::{timeout_error, Stall};
-use super::download::{judge_resume, resume_range, Resume};
+use super::download::{judge_resume, parse_content_range, resume_range, Resume};
 use super::response::check_header_digest;
 use super::retry::RetryPolicy;
 use super::transport::{BlobSink, ChunkHasher, Flow, Outcome, Response, TimeoutKind, Transport, TransportError};
 use crate::digest::Digest;
 use crate::error::{Error, ErrorCode};
+use std::ops::Range;
 
 impl<H: Transport> Client<H> {
     pub async fn fetch_blob<S: BlobSink<H::Chunk, H::Thrown>>(
@@ -138,6 +139,131 @@ impl<H: Transport> Client<H> {
     }
 }
 
+/// How a registry answered a ranged read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Ranged {
+    /// The sink got the range (or stopped early with `Flow::Enough`).
+    Served,
+    /// The registry answered `200` with the whole blob: it ignores `Range`. Nothing reached the sink.
+    Ignored,
+}
+
+impl<H: Transport> Client<H> {
+    /// Streams bytes `range` of a blob of `size` bytes to `sink` with `Range: bytes=<a>-<b>`, answered by `206`
+    /// with the matching `Content-Range`; a cut resumes for the rest of the range. A `200` (the registry ignores
+    /// ranges) is dropped unread and reported as [`Ranged::Ignored`], for the caller to read the blob another
+    /// way. The bytes are not hashed: part of a blob has no digest, so the caller checks what it makes of them.
+    pub async fn fetch_blob_range<S: BlobSink<H::Chunk, H::Thrown>>(
+        &self,
+        digest: &Digest,
+        size: u64,
+        range: Range<u64>,
+        sink: &mut S,
+    ) -> Outcome<Ranged, H> {
+        if range.end > size {
+            let message = format!("bytes {}-{} are beyond the blob's {size}", range.start, range.end);
+            return Err(Error::new(ErrorCode::InvalidState, message).into());
+        }
+        let wanted = range.end.saturating_sub(range.start);
+        if wanted == 0 {
+            return Ok(Ranged::Served);
+        }
+        let what = format!("blob {digest}");
+        let scopes = self.pull_scopes();
+        let resumes_policy = RetryPolicy { max_attempts: self.retry.max_attempts + 1, ..self.retry };
+        let mut stall = Stall::start(self.host.now_ms(), &self.timeouts);
+        let (mut received, mut resumes) = (0u64, 0u32);
+        loop {
+            let from = range.start + received;
+            let request = HttpRequest::new("GET", self.registry.blob_url(digest))
+                .header("Accept-Encoding", "identity")
+                .header("Range", format!("bytes={from}-{}", range.end - 1));
+            let call = Call { request, scopes: &scopes, what: &what, retry: true, stall: Some(stall) };
+            let mut response = self.execute(call).await?;
+            match response.status {
+                200 if received == 0 => {
+                    self.host.discard(response.body).await;
+                    return Ok(Ranged::Ignored);
+                }
+                206 => {
+                    let header = response.header("content-range").map(str::to_string);
+                    if let Err(error) = check_range(header.as_deref(), from, range.end - 1, size) {
+                        self.host.discard(response.body).await;
+                        return Err(error.at(what.as_str()).into());
+                    }
+                }
+                200 => {
+                    self.host.discard(response.body).await;
+                    let message = "the registry answered a resumed range with the whole blob";
+                    return Err(Error::new(ErrorCode::RegistryProtocol, message).at(what.as_str()).into());
+                }
+                _ => return Err(self.unexpected(response, &what).await),
+            }
+            let cut = loop {
+                let chunk = match self.host.read(&mut response.body, self.timeouts.idle_ms).await {
+                    Ok(Some(chunk)) => chunk,
+                    Ok(None) => break None,
+                    Err(failure) => break Some(failure),
+                };
+                let length = H::chunk_len(&chunk);
+                if received + length > wanted {
+                    self.host.discard(response.body).await;
+                    let message = format!("the registry sent more than the {wanted} bytes of the range");
+                    return Err(Error::new(ErrorCode::RegistryProtocol, message).at(what.as_str()).into());
+                }
+                let flow = sink.write(chunk).await?;
+                received += length;
+                stall.progressed(self.host.now_ms());
+                sink.progress(received);
+                if flow == Flow::Enough {
+                    self.host.discard(response.body).await;
+                    return Ok(Ranged::Served);
+                }
+            };
+            if cut.is_some() {
+                self.host.discard(response.body).await;
+            }
+            if received == wanted {
+                return Ok(Ranged::Served);
+            }
+            if let Some(failure @ (TransportError::Tls { .. } | TransportError::Blocked(_))) = &cut {
+                let message = format!("ranged read stopped after {received} of {wanted} bytes: {failure:?}");
+                return Err(Error::new(ErrorCode::RegistryUnreachable, message).at(what.as_str()).into());
+            }
+            resumes += 1;
+            let now = self.host.now_ms();
+            let delay = resumes_policy.delay_ms(resumes, None, self.host.random());
+            let Some(delay) = delay.filter(|&delay| !stall.exceeded(now, delay)) else {
+                if let Some(TransportError::Timeout(kind)) = cut {
+                    return Err(timeout_error(&self.registry.host, kind, stall.stalled_for_s(now), &what).into());
+                }
+                let message = format!(
+                    "ranged read stopped after {received} of {wanted} bytes; gave up after {} resumes",
+                    resumes - 1
+                );
+                return Err(Error::new(ErrorCode::Truncated, message).at(what.as_str()).into());
+            };
+            self.emit(
+                "resume",
+                &format!("{what}: ranged read stopped after {received} of {wanted} bytes; resuming in {delay} ms"),
+            );
+            self.host.sleep(delay).await;
+        }
+    }
+}
+
+/// A `206` must carry `Content-Range: bytes <first>-<last>/<size or *>`, exactly the bytes asked for.
+fn check_range(header: Option<&str>, first: u64, last: u64, size: u64) -> Result<(), Error> {
+    let header = header
+        .ok_or_else(|| Error::new(ErrorCode::RegistryProtocol, "206 Partial Content without a Content-Range header"))?;
+    let (start, end, total) = parse_content_range(header)?;
+    if start != first || end != last || total.is_some_and(|t| t != size) {
+        let message = format!("asked for bytes {first}-{last} of {size}, the registry sent Content-Range {header:?}");
+        return Err(Error::new(ErrorCode::RegistryProtocol, message));
+    }
+    Ok(())
+}
+
 /// A `200`: its length (when stated and not re-encoded) and `Docker-Content-Digest` must fit the descriptor.
 fn check_whole_response<S>(response: &Response<S>, digest: &Digest, size: u64, what: &str) -> Result<(), Error> {
     let encoded = response.header("content-encoding").is_some_and(|e| !e.trim().eq_ignore_ascii_case("identity"));
@@ -219,6 +345,77 @@ mod tests {
         let c = client("127.0.0.1:5000/packs", FakeHost::new(|_| Reply::status(200).body(&BLOB[..5])));
         let Err(Failure::Core(error)) = fetch(&c, &mut MemorySink::default()) else { panic!() };
         assert_eq!(error.code, ErrorCode::Truncated);
+    }
+
+    /// `bytes=<a>-<b>` → (a, b).
+    fn asked_range(sent: &Sent) -> (usize, usize) {
+        let range = sent.header("range").unwrap().strip_prefix("bytes=").unwrap();
+        let (a, b) = range.split_once('-').unwrap();
+        (a.parse().unwrap(), b.parse().unwrap())
+    }
+
+    /// Honours `Range` with a `206`; the first answer is cut after `cut_after` bytes when given.
+    fn ranges(mut cut_after: Option<usize>) -> impl FnMut(&Sent) -> Reply {
+        move |sent| {
+            let (a, b) = asked_range(sent);
+            let header = format!("bytes {a}-{b}/{}", BLOB.len());
+            let reply = Reply::status(206).header("content-range", &header);
+            match cut_after.take() {
+                Some(n) => reply.body(&BLOB[a..a + n]).then(Piece::Cut),
+                None => reply.body(&BLOB[a..=b]),
+            }
+        }
+    }
+
+    fn fetch_range(c: &Client<FakeHost>, range: Range<u64>, sink: &mut MemorySink) -> Outcome<Ranged, FakeHost> {
+        block_on(c.fetch_blob_range(&Digest::of(BLOB), BLOB.len() as u64, range, sink))
+    }
+
+    #[test]
+    fn a_ranged_read_gets_exactly_its_bytes_and_resumes_after_a_cut() {
+        let c = client("127.0.0.1:5000/packs", FakeHost::new(ranges(None)));
+        let mut sink = MemorySink::default();
+        assert_eq!(fetch_range(&c, 10..20, &mut sink).unwrap(), Ranged::Served);
+        assert_eq!(sink.bytes, &BLOB[10..20]);
+        assert_eq!(c.host.requests()[0].header("range"), Some("bytes=10-19"));
+
+        let c = client("127.0.0.1:5000/packs", FakeHost::new(ranges(Some(4))));
+        let mut sink = MemorySink::default();
+        assert_eq!(fetch_range(&c, 10..30, &mut sink).unwrap(), Ranged::Served);
+        assert_eq!(sink.bytes, &BLOB[10..30]);
+        let asked: Vec<_> = c.host.requests().iter().map(asked_range).collect();
+        assert_eq!(asked, [(10, 29), (14, 29)]);
+        assert_eq!(c.host.event_kinds(), ["resume"]);
+
+        let c = client("127.0.0.1:5000/packs", FakeHost::new(ranges(None)));
+        assert_eq!(fetch_range(&c, 5..5, &mut MemorySink::default()).unwrap(), Ranged::Served);
+        assert!(c.host.requests().is_empty(), "an empty range needs no request");
+    }
+
+    #[test]
+    fn a_registry_that_ignores_range_is_reported_not_read() {
+        let c = client("127.0.0.1:5000/packs", FakeHost::new(|_| Reply::ok(BLOB)));
+        let mut sink = MemorySink::default();
+        assert_eq!(fetch_range(&c, 10..20, &mut sink).unwrap(), Ranged::Ignored);
+        assert!(sink.bytes.is_empty());
+    }
+
+    #[test]
+    fn a_wrong_partial_answer_is_a_protocol_error() {
+        let wrong_range = |_: &Sent| Reply::status(206).header("content-range", "bytes 0-9/36").body(&BLOB[..10]);
+        let no_range = |_: &Sent| Reply::status(206).body(&BLOB[10..20]);
+        let other_size = |_: &Sent| Reply::status(206).header("content-range", "bytes 10-19/99").body(&BLOB[10..20]);
+        let too_long = |_: &Sent| Reply::status(206).header("content-range", "bytes 10-19/36").body(&BLOB[10..25]);
+        type Handler = Box<dyn FnMut(&Sent) -> Reply>;
+        let handlers: Vec<Handler> =
+            vec![Box::new(wrong_range), Box::new(no_range), Box::new(other_size), Box::new(too_long)];
+        for (i, handler) in handlers.into_iter().enumerate() {
+            let c = client("127.0.0.1:5000/packs", FakeHost::new(handler));
+            let Err(Failure::Core(error)) = fetch_range(&c, 10..20, &mut MemorySink::default()) else { panic!("{i}") };
+            assert_eq!(error.code, ErrorCode::RegistryProtocol, "{i}: {error:?}");
+        }
+        let c = client("127.0.0.1:5000/packs", FakeHost::new(|_| Reply::status(416)));
+        assert!(fetch_range(&c, 10..20, &mut MemorySink::default()).is_err());
     }
 
     #[test]

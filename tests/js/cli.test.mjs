@@ -145,7 +145,7 @@ test("Node's parseArgs wording never reaches the user: every command-line mistak
     [['seed', 'out', '--contract', '--follow-links'], /--contract needs a value, but the option --follow-links follows it/],
     [['ls', '--json=yes'], /--json takes no value/],
     [['ls', '-x'], /^error\[CTX_USAGE\]: unknown option -x$/m],
-    [['ls', 'extra'], /^error\[CTX_USAGE\]: unexpected argument "extra": ls takes no arguments/m],
+    [['gc', 'extra'], /^error\[CTX_USAGE\]: unexpected argument "extra": gc takes no arguments/m],
     [['verify'], /^error\[CTX_USAGE\]: verify needs 1 argument/m],
     [['id'], /^error\[CTX_USAGE\]: id needs --contract/m],
   ];

@@ -12,6 +12,7 @@ import { createProgressBar } from '../progress.mjs';
 import { parseCommandArgs, positionalsOf, splitCommand } from './arguments.mjs';
 import { commandHelp, globalHelp, usageError } from './shared.mjs';
 import { didYouMean } from './suggest.mjs';
+import catCommand from './cat.mjs';
 import contextCommand from './context.mjs';
 import copyCommand from './copy.mjs';
 import exportCommand from './export.mjs';
@@ -43,6 +44,7 @@ export const COMMANDS = [
   exportCommand,
   unpackCommand,
   lsCommand,
+  catCommand,
   rmCommand,
   gcCommand,
   fsckCommand,

@@ -304,7 +304,7 @@ fn positive_option(options: &JsValue, key: &str) -> Result<Option<u64>> {
 }
 
 /// An optional function option.
-fn function_option(options: &JsValue, key: &str) -> Result<Option<Function>> {
+pub(super) fn function_option(options: &JsValue, key: &str) -> Result<Option<Function>> {
     let value = field(options, key);
     if value.is_undefined() || value.is_null() {
         return Ok(None);
