@@ -12,6 +12,23 @@ use wasm_bindgen::JsCast;
 
 type JsResult<T> = std::result::Result<T, JsValue>;
 
+#[wasm_bindgen(typescript_custom_section)]
+const TYPES: &str = r#"
+/** A file of a stored pack, and the layer that holds it. */
+export interface SeekFile {
+  path: string;
+  size: number;
+  digest: string;
+  layer: number;
+}
+
+/** Bytes of a layer blob, [start, end). */
+export interface ByteRange {
+  start: number;
+  end: number;
+}
+"#;
+
 #[wasm_bindgen]
 pub struct FileSeek {
     span: FileSpan,
@@ -26,7 +43,11 @@ impl FileSeek {
     /// (with their `dev.ctxpack.blocks` annotations) and a path of its outputs (symlinks inside it followed).
     /// `CTX_NOT_FOUND` when the pack has no such file.
     #[wasm_bindgen(constructor)]
-    pub fn new(manifest_bytes: &[u8], layers: JsValue, path: String) -> JsResult<FileSeek> {
+    pub fn new(
+        #[wasm_bindgen(js_name = manifestBytes)] manifest_bytes: &[u8],
+        #[wasm_bindgen(unchecked_param_type = "Descriptor[]")] layers: JsValue,
+        path: String,
+    ) -> JsResult<FileSeek> {
         let build = || -> Result<FileSeek> {
             let manifest = PackManifest::parse(manifest_bytes)?;
             let span = file_span(&manifest, manifest_bytes.len() as u64, &path)?;
@@ -48,7 +69,7 @@ impl FileSeek {
     }
 
     /// `{ path, size, digest, layer }`: the file (a symlink's target) and the layer holding it.
-    #[wasm_bindgen(getter)]
+    #[wasm_bindgen(getter, unchecked_return_type = "SeekFile")]
     pub fn file(&self) -> JsValue {
         object(&[
             ("path", self.span.path.clone().into()),
@@ -60,7 +81,7 @@ impl FileSeek {
 
     /// `{ start, end }`: the bytes of the layer blob to read and `push`, in order; `undefined` when the layer has
     /// no usable block index (read the layer from its start with a `PackReader` instead).
-    #[wasm_bindgen(getter)]
+    #[wasm_bindgen(getter, unchecked_return_type = "ByteRange | undefined")]
     pub fn range(&self) -> JsValue {
         self.plan.as_ref().map_or(JsValue::UNDEFINED, |plan| {
             object(&[("start", (plan.range.start as f64).into()), ("end", (plan.range.end as f64).into())])

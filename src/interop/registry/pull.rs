@@ -41,6 +41,35 @@ export interface PulledPack {
   events: ReadableStream<ReaderEvent>;
 }
 
+/** A pack's verified manifest and its layer descriptors (with their block indexes), no layer read. */
+export interface OpenedPack {
+  uri: string;
+  digest: string;
+  manifest: PackManifest;
+  layers: Descriptor[];
+}
+
+export interface ReadFileOptions {
+  limits?: Partial<Limits> | null;
+  /** Receives the file: whole once verified when it fits maxBufferBytes, else piece by piece before its check. */
+  onData?: ((chunk: Uint8Array) => void | Promise<void>) | null;
+  /** Default 64 MiB. */
+  maxBufferBytes?: number | null;
+}
+
+export interface ReadFileResult {
+  uri: string;
+  file: { path: string; size: number; digest: string };
+  /** The verified file, when no onData was given. */
+  bytes?: Uint8Array;
+  /** Bytes the registry sent. */
+  fetchedBytes: number;
+  /** Only the blocks holding the file were fetched (the layer's block index). */
+  seeked: boolean;
+  /** Why the block index could not be used, when the layer had one. */
+  fallback?: string;
+}
+
 /** One file of a verified pack; `body` closes only after the file's size and digest were checked. */
 export interface PulledFile {
   uri: string;
@@ -104,8 +133,12 @@ impl RegistryClient {
 impl RegistryClient {
     /// `(uri, { limits? })` → `{ uri, digest, manifest, layers }`: the pack's verified manifest and its layer
     /// descriptors (with their block indexes), without reading a layer.
-    #[wasm_bindgen(js_name = openPack)]
-    pub fn open_pack(&self, uri: String, options: JsValue) -> Promise {
+    #[wasm_bindgen(js_name = openPack, unchecked_return_type = "Promise<OpenedPack>")]
+    pub fn open_pack(
+        &self,
+        uri: String,
+        #[wasm_bindgen(unchecked_param_type = "{ limits?: Partial<Limits> | null } | null")] options: JsValue,
+    ) -> Promise {
         promise(&self.client, move |client| async move {
             let uri = CtxUri::parse(&uri)?;
             let pack = open_pack(&client, &uri, &limits_option(&options)?).await?;
@@ -128,8 +161,13 @@ impl RegistryClient {
     /// returns a promise) a file of at most `maxBufferBytes` is handed over whole once verified; a larger one
     /// piece by piece as it is read, before its check: the promise then rejects if the check fails, and a seek
     /// that fails after a piece went out does not fall back.
-    #[wasm_bindgen(js_name = readFile)]
-    pub fn read_file(&self, uri: String, path: String, options: JsValue) -> Promise {
+    #[wasm_bindgen(js_name = readFile, unchecked_return_type = "Promise<ReadFileResult>")]
+    pub fn read_file(
+        &self,
+        uri: String,
+        path: String,
+        #[wasm_bindgen(unchecked_param_type = "ReadFileOptions | null")] options: JsValue,
+    ) -> Promise {
         promise(&self.client, move |client| async move {
             let uri = CtxUri::parse(&uri)?;
             let limits = limits_option(&options)?;
