@@ -16,6 +16,7 @@ mod index;
 mod pack;
 #[cfg(test)]
 mod test_support;
+mod verify;
 
 use execution::execution_manifest_from_value;
 pub use execution::{execution_manifest, parse_execution_manifest, ExecutionOciManifest};
@@ -24,6 +25,7 @@ use pack::pack_manifest_from_value;
 pub use pack::{
     empty_config_value, layer_title, pack_manifest, pack_manifest_fallback, parse_pack_manifest, PackOciManifest,
 };
+pub use verify::{verify_execution, verify_pack, VerifiedExecution, VerifiedPack};
 
 use crate::digest::Digest;
 use crate::error::{Error, ErrorCode, Result};
