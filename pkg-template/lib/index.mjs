@@ -4,12 +4,15 @@ export { computeIdentity } from './identity.mjs';
 export { seed } from './seed.mjs';
 export { inspect, verify, unpack } from './read.mjs';
 export { materialize } from './unpacked.mjs';
-export { exportPack, list, remove, gc } from './store-ops.mjs';
+export { list, remove, gc } from './pantry-housekeeping.mjs';
+export { exportPack } from './export-pack.mjs';
 export { fsck } from './fsck.mjs';
 export { run } from './run.mjs';
 export { openPantry, defaultHome, MEDIA_TYPES } from './pantry.mjs';
 export { PACKAGE_VERSION as version } from './version.mjs';
-export { push, pull, copy, resolve, exportLayout, importLayout } from './transfer.mjs';
+export { push, pull, copy, resolve } from './transfer.mjs';
+export { exportLayout } from './export-layout.mjs';
+export { importLayout } from './import-layout.mjs';
 export { login, logout } from './registry/login.mjs';
 export {
   tracePack,

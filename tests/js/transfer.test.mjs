@@ -7,7 +7,8 @@ import path from 'node:path';
 import { PACKAGE_DIR, api, cli, makeProject, rejectsWithCode, snapshot, tempDir, writeOutputs, writeTree } from './helpers.mjs';
 
 const { copyPack } = await import(path.join(PACKAGE_DIR, 'lib', 'stores', 'copy.mjs'));
-const { openPantryStore } = await import(path.join(PACKAGE_DIR, 'lib', 'stores', 'pantry-store.mjs'));
+const { verifying } = await import(path.join(PACKAGE_DIR, 'lib', 'stores', 'verifying-store.mjs'));
+const openPantryStore = (options) => verifying(api.openPantry(options));
 const { configuredRegistry } = await import(path.join(PACKAGE_DIR, 'lib', 'registry', 'config.mjs'));
 
 /** Seed a pack (distinct per `params`) into `home`; returns its URI and outputs folder. */
@@ -67,8 +68,8 @@ test('copyPack between two pantries skips blobs the target has and puts the mani
   const to = openPantryStore({ home: homeB });
 
   // The target already holds the config blob (as if an earlier copy had been interrupted).
-  const configBytes = api.openPantry({ home: homeA }).fetch(seeded.config);
-  api.openPantry({ home: homeB }).push(configBytes, seeded.config.mediaType, seeded.config);
+  const configBytes = api.openPantry({ home: homeA }).fetchBytes(seeded.config);
+  api.openPantry({ home: homeB }).pushBytes(configBytes, seeded.config.mediaType, seeded.config);
   assert.equal(api.openPantry({ home: homeB }).has(uri), false);
 
   const copied = await copyPack(from, to, uri, { concurrency: 2 });

@@ -1,5 +1,5 @@
 import { formatBytes } from '../format.mjs';
-import { list } from '../store-ops.mjs';
+import { list } from '../pantry-housekeeping.mjs';
 
 const synopsis = 'ls';
 const summary = 'list the packs in the pantry';

@@ -1,7 +1,8 @@
 // Execution refs: a full ctx:// URI, a bare 64-hex digest, or a unique prefix of at least 8 hex digits.
 import * as core from '../core-node.mjs';
 import { CtxpackError } from '../errors.mjs';
-import { ARTIFACT_TYPES, openPantry } from '../pantry.mjs';
+import { openPantry } from '../pantry.mjs';
+import { ARTIFACT_TYPES } from '../stores/layout-store.mjs';
 
 export const MIN_PREFIX_HEX = 8;
 const HEX_PREFIX = /^[0-9a-f]+$/;
