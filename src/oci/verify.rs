@@ -2,7 +2,7 @@
 //! once, with its config, and everything it claims about who it is is checked before a host tags it.
 //!
 //! The union of the checks the Node host used to make in five places (copy, the pantry store, the pull's
-//! verifier, the pantry's loader, the execution verifier and `trace verify`):
+//! verifier, the pantry's loader, the execution pack verifier and `trace verify`):
 //!
 //! Packs ([`verify_pack`]):
 //! 1. the image manifest is a pack's, in the normal or the fallback form (`CTX_OCI_INVALID`);

@@ -25,7 +25,7 @@ export function resolveExecutionRef(pantry, ref) {
   if (text.startsWith('ctx://')) return requireStored(pantry, core.parseUri(text));
   const hex = text.toLowerCase();
   if (!HEX_PREFIX.test(hex) || hex.length > 64) {
-    throw new CtxpackError('CTX_USAGE', `${JSON.stringify(text)} is not an execution ref`, {
+    throw new CtxpackError('CTX_USAGE', `${JSON.stringify(text)} is not an execution pack ref`, {
       subject: text,
       hint: `give a ctx://sha256:<hex> URI, its 64 hex digits, or a prefix of at least ${MIN_PREFIX_HEX} of them`,
     });

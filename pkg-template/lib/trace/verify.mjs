@@ -63,7 +63,7 @@ function compareArtifact(execution, { path: artifactPath, output: outputName, bu
   const outputs = execution.outputs ?? [];
   const output = outputs.find((candidate) => candidate.name === outputName);
   if (!output?.content) {
-    throw new CtxpackError('CTX_NOT_FOUND', `the execution has no output named ${JSON.stringify(outputName)}`, {
+    throw new CtxpackError('CTX_NOT_FOUND', `the execution pack has no output named ${JSON.stringify(outputName)}`, {
       subject: outputName,
       hint: outputs.length > 0 ? `its outputs: ${outputs.map((candidate) => JSON.stringify(candidate.name)).join(', ')}` : 'it records no outputs',
     });
