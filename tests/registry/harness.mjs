@@ -472,6 +472,8 @@ const matches = (rule, info) => {
  *                                        nothing: the connection stays open and silent
  *   upstreamAuthorization: "<value>"     every forwarded request carries this Authorization instead of the
  *                                        client's (a CDN or storage host that signs its own requests)
+ *   ignoreRange: true                    blob GETs are forwarded without their Range header, so a resume is
+ *                                        answered 200 with the whole blob (a registry or CDN without ranges)
  * Stats: proxy.stats() → { requests: [...], byKind: { kind: { count, bytesIn, bytesOut, statuses } },
  *   uploadedBytes (request bodies of upload PATCH/PUT/POST), faults: { name: count } }.
  */
@@ -584,6 +586,10 @@ export async function startFaultProxy(upstreamUrl, rules = {}) {
     const r = handle.rules;
     const headers = { ...request.headers };
     if (r.upstreamAuthorization) headers.authorization = r.upstreamAuthorization;
+    if (r.ignoreRange && info.kind === 'blob-get' && headers.range !== undefined) {
+      fault('ignore-range');
+      delete headers.range;
+    }
     const upstreamRequest = http.request({
       host: upstream.hostname,
       port: upstream.port,
