@@ -45,7 +45,7 @@ pub fn oci_execution_manifest(args: JsValue) -> std::result::Result<JsValue, JsV
         let blobs = descriptors_field(&args, "blobs")?;
         let uri = CtxUri::parse(&string_field(&args, "uri", "args")?)?;
         let created = string_field(&args, "created", "args")?;
-        Ok(manifest_to_js(&oci::execution_manifest(&config, &blobs, &uri, &created)?))
+        Ok(manifest_to_js(&oci::execution_pack_manifest(&config, &blobs, &uri, &created)?))
     };
     build().map_err(to_js_error)
 }
@@ -55,7 +55,7 @@ pub fn oci_execution_manifest(args: JsValue) -> std::result::Result<JsValue, JsV
 #[wasm_bindgen(js_name = ociParseExecutionManifest)]
 pub fn oci_parse_execution_manifest(bytes: &[u8]) -> std::result::Result<JsValue, JsValue> {
     let parse = || -> Result<JsValue> {
-        let manifest = oci::parse_execution_manifest(bytes)?;
+        let manifest = oci::parse_execution_pack_manifest(bytes)?;
         Ok(object(&[
             ("uri", manifest.uri.to_string().into()),
             ("created", manifest.created.map_or(JsValue::UNDEFINED, JsValue::from)),
@@ -147,7 +147,7 @@ pub fn oci_verify_pack(
     verify().map_err(to_js_error)
 }
 
-/// An execution pack's identity checked once before it is tagged (`oci::verify_execution`): `manifestBytes`
+/// An execution pack's identity checked once before it is tagged (`oci::verify_execution_pack`): `manifestBytes`
 /// is its image manifest, `configBytes` its execution manifest; options `{ expectUri? }`. Returns `{ uri,
 /// created, config, layers, manifest, blobs: [{ digest, size }] }`.
 #[wasm_bindgen(js_name = ociVerifyExecution)]
@@ -158,7 +158,7 @@ pub fn oci_verify_execution(
 ) -> std::result::Result<JsValue, JsValue> {
     let verify = || -> Result<JsValue> {
         let expect_uri = expect_uri_option(&options)?;
-        let verified = oci::verify_execution(manifest_bytes, config_bytes, expect_uri.as_ref())?;
+        let verified = oci::verify_execution_pack(manifest_bytes, config_bytes, expect_uri.as_ref())?;
         let blobs: Array = verified
             .blobs
             .iter()

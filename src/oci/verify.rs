@@ -19,7 +19,7 @@
 //! What each layer holds (exactly its group, every file's size and digest) is the archive reader's work,
 //! layer by layer against the groups returned here.
 //!
-//! Execution packs ([`verify_execution`]):
+//! Execution packs ([`verify_execution_pack`]):
 //! 1. the image manifest is an execution pack's, and its config digest is its URI (`CTX_OCI_INVALID` /
 //!    `CTX_URI_MISMATCH`);
 //! 2. the URI is the one asked for (`CTX_URI_MISMATCH`);
@@ -46,8 +46,8 @@ pub struct VerifiedPack {
 
 /// An execution pack whose image manifest and execution manifest agree on one identity.
 #[derive(Debug, Clone, PartialEq)]
-pub struct VerifiedExecution {
-    pub oci: ExecutionOciManifest,
+pub struct VerifiedExecutionPack {
+    pub oci: ExecutionPackOciManifest,
     pub manifest: ExecutionManifest,
     /// The blobs the execution manifest names, in order of first use (each one a layer of the same size).
     pub blobs: Vec<BlobRef>,
@@ -89,8 +89,8 @@ pub fn verify_pack(
 }
 
 /// Checks an execution pack's image manifest against its config (see the module documentation).
-pub fn verify_execution(oci_manifest: &[u8], config: &[u8], expect_uri: Option<&CtxUri>) -> Result<VerifiedExecution> {
-    let oci = parse_execution_manifest(oci_manifest)?;
+pub fn verify_execution_pack(oci_manifest: &[u8], config: &[u8], expect_uri: Option<&CtxUri>) -> Result<VerifiedExecutionPack> {
+    let oci = parse_execution_pack_manifest(oci_manifest)?;
     check_expected(&oci.uri, expect_uri, "execution pack")?;
     check_blob(&oci.config, config, "config")?;
     let manifest = ExecutionManifest::parse(config)?;
@@ -136,7 +136,7 @@ pub fn verify_execution(oci_manifest: &[u8], config: &[u8], expect_uri: Option<&
         .at("layers")
         .hint(REPACK_HINT));
     }
-    Ok(VerifiedExecution { oci, manifest, blobs })
+    Ok(VerifiedExecutionPack { oci, manifest, blobs })
 }
 
 const REPACK_HINT: &str = "the execution pack was assembled wrongly; pack the log again with `ctxpack trace pack`";

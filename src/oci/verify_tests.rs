@@ -147,7 +147,7 @@ fn execution(note: &str) -> (Vec<u8>, Vec<Descriptor>) {
 fn execution_image(config: &[u8], blobs: &[Descriptor]) -> Vec<u8> {
     let descriptor = Descriptor::for_blob(MEDIA_TYPE_EXECUTION_CONFIG, config);
     let uri = CtxUri::from_digest(descriptor.digest);
-    execution_manifest(&descriptor, blobs, &uri, CREATED).unwrap()
+    execution_pack_manifest(&descriptor, blobs, &uri, CREATED).unwrap()
 }
 
 #[test]
@@ -155,7 +155,7 @@ fn an_execution_pack_verifies_and_names_its_blobs() {
     let (config, blobs) = execution("a");
     let oci = execution_image(&config, &blobs);
     let uri = CtxUri::from_digest(Digest::of(&config));
-    let verified = verify_execution(&oci, &config, Some(&uri)).unwrap();
+    let verified = verify_execution_pack(&oci, &config, Some(&uri)).unwrap();
     assert_eq!(verified.manifest.uri, uri);
     assert_eq!(
         verified.blobs.iter().map(|b| b.digest).collect::<Vec<_>>(),
@@ -164,7 +164,7 @@ fn an_execution_pack_verifies_and_names_its_blobs() {
     // Layers in another order are the same set of blobs.
     let mut reversed = blobs.clone();
     reversed.reverse();
-    assert!(verify_execution(&execution_image(&config, &reversed), &config, None).is_ok());
+    assert!(verify_execution_pack(&execution_image(&config, &reversed), &config, None).is_ok());
 }
 
 #[test]
@@ -177,31 +177,31 @@ fn each_execution_identity_check_fails_with_its_code() {
 
     // The config digest is not the URI.
     let relabelled = edited(&oci, |v| v["annotations"][ANNOTATION_URI] = json!(other_uri.to_string()));
-    let e = verify_execution(&relabelled, &config, None).unwrap_err();
+    let e = verify_execution_pack(&relabelled, &config, None).unwrap_err();
     assert_eq!(code_and_subject(e), (ErrorCode::UriMismatch, Some("config.digest".into())));
     // The tag holds another execution pack.
-    let e = verify_execution(&oci, &config, Some(&other_uri)).unwrap_err();
+    let e = verify_execution_pack(&oci, &config, Some(&other_uri)).unwrap_err();
     assert_eq!(e.code, ErrorCode::UriMismatch);
     // Config bytes that are not the descriptor's.
-    let e = verify_execution(&oci, &other_config, None).unwrap_err();
+    let e = verify_execution_pack(&oci, &other_config, None).unwrap_err();
     assert!(matches!(e.code, ErrorCode::DigestMismatch | ErrorCode::SizeMismatch), "{e:?}");
     // A config that is not an execution manifest, though it is the URI's preimage.
     let bogus = b"{\"not\":\"an execution\"}";
-    let e = verify_execution(&execution_image(bogus, &blobs), bogus, None).unwrap_err();
+    let e = verify_execution_pack(&execution_image(bogus, &blobs), bogus, None).unwrap_err();
     assert_eq!(e.code, ErrorCode::ManifestInvalid);
     // A blob missing, one extra, one of another size, one twice.
-    let e = verify_execution(&execution_image(&config, &blobs[1..]), &config, None).unwrap_err();
+    let e = verify_execution_pack(&execution_image(&config, &blobs[1..]), &config, None).unwrap_err();
     assert_eq!(code_and_subject(e), (ErrorCode::OciInvalid, Some("layers".into())));
     let mut extra = blobs.clone();
     extra.push(Descriptor::for_blob(MEDIA_TYPE_BLOB, b"nobody names me"));
-    let e = verify_execution(&execution_image(&config, &extra), &config, None).unwrap_err();
+    let e = verify_execution_pack(&execution_image(&config, &extra), &config, None).unwrap_err();
     assert_eq!(code_and_subject(e), (ErrorCode::OciInvalid, Some(format!("layers[{}]", blobs.len()))));
     let mut resized = blobs.clone();
     resized[0].size += 1;
-    let e = verify_execution(&execution_image(&config, &resized), &config, None).unwrap_err();
+    let e = verify_execution_pack(&execution_image(&config, &resized), &config, None).unwrap_err();
     assert_eq!(code_and_subject(e), (ErrorCode::OciInvalid, Some("layers[0].size".into())));
     let mut twice = blobs.clone();
     twice.push(blobs[0].clone());
-    let e = verify_execution(&execution_image(&config, &twice), &config, None).unwrap_err();
+    let e = verify_execution_pack(&execution_image(&config, &twice), &config, None).unwrap_err();
     assert_eq!(code_and_subject(e), (ErrorCode::OciInvalid, Some(format!("layers[{}]", blobs.len()))));
 }
