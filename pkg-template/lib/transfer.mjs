@@ -11,7 +11,7 @@ import { phaseReporter } from './progress.mjs';
 import { unpack } from './read.mjs';
 import { configuredRegistry, registryHost, requireRegistry } from './registry/config.mjs';
 import { registerCleanup } from './signal-cleanup.mjs';
-import { copyPack, describeCopy, transferOptions } from './stores/copy.mjs';
+import { copyArtifact, describeCopy, transferOptions } from './stores/copy.mjs';
 import { ARTIFACT_TYPES, LayoutStore } from './stores/layout-store.mjs';
 import { openRemoteStore } from './stores/remote-store.mjs';
 import { verifying } from './stores/verifying-store.mjs';
@@ -49,7 +49,7 @@ export async function push(uri, options = {}) {
     });
   }
   const remote = openRemote(requireRegistry(options.registry, options), options, { ownsEnvCredentials: true });
-  const copied = await copyPack(source, remote, canonical, { ...transferOptions(options, 'push'), mountFrom: options.mountFrom });
+  const copied = await copyArtifact(source, remote, canonical, { ...transferOptions(options, 'push'), mountFrom: options.mountFrom });
   return describeCopy(copied, { registry: remote.name, reference: remote.reference(canonical) });
 }
 
@@ -65,9 +65,9 @@ export async function pull(uri, options = {}) {
   const registry = requireRegistry(options.registry, options);
   if (options.legacy) return pullLegacy(canonical, registry, options);
   const remote = openRemote(registry, options, { ownsEnvCredentials: true });
-  // copyPack looks in the pantry first: a pack already there needs no request to the registry.
+  // copyArtifact looks in the pantry first: a pack already there needs no request to the registry.
   const accept = options.output === undefined ? undefined : (kind) => refuseOutputOfExecution(canonical, kind);
-  const copied = await copyPack(remote, verifying(openPantry(options)), canonical, { ...transferOptions(options, 'pull'), accept });
+  const copied = await copyArtifact(remote, verifying(openPantry(options)), canonical, { ...transferOptions(options, 'pull'), accept });
   const result = describeCopy(copied, { registry: remote.name, reference: remote.reference(canonical) });
   if (options.output === undefined) return result;
   const unpacked = await unpack(canonical, options.output, { home: options.home, onProgress: options.onProgress });
@@ -99,7 +99,7 @@ export async function copy(uri, options) {
   const to = openRemote(options.to, options);
   // Two repositories of one registry: blobs are mounted, not downloaded and uploaded again.
   const mountFrom = options.mountFrom ?? (from.client.registry.host === to.client.registry.host ? from.client.registry.repository : undefined);
-  const copied = await copyPack(from, to, canonical, { ...transferOptions(options, 'copy'), mountFrom });
+  const copied = await copyArtifact(from, to, canonical, { ...transferOptions(options, 'copy'), mountFrom });
   const env = options.env ?? process.env;
   const unusedEnvCredentials = env.CTXPACK_USER && !env.CTXPACK_REGISTRY;
   return {

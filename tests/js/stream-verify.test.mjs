@@ -9,7 +9,7 @@ import { api, makeProject, PACKAGE_DIR, rejectsWithCode, removeAll, writeTree } 
 
 const core = await import(path.join(PACKAGE_DIR, 'lib', 'core-node.mjs'));
 const { openPantry, INGEST_PREFIX } = await import(path.join(PACKAGE_DIR, 'lib', 'pantry.mjs'));
-const { copyPack } = await import(path.join(PACKAGE_DIR, 'lib', 'stores', 'copy.mjs'));
+const { copyArtifact } = await import(path.join(PACKAGE_DIR, 'lib', 'stores', 'copy.mjs'));
 const { openLayoutToRead } = await import(path.join(PACKAGE_DIR, 'lib', 'stores', 'layout-store.mjs'));
 const { verifying } = await import(path.join(PACKAGE_DIR, 'lib', 'stores', 'verifying-store.mjs'));
 const openPantryStore = (options) => verifying(openPantry(options));
@@ -38,7 +38,7 @@ test('a layer swapped for another pack\'s is rejected while it streams into the 
 
   const home = path.join(root, 'pull-home');
   await rejectsWithCode(
-    () => copyPack(openLayoutToRead(layout.home), openPantryStore({ home }), genuine.uri),
+    () => copyArtifact(openLayoutToRead(layout.home), openPantryStore({ home }), genuine.uri),
     'CTX_MANIFEST_INVALID',
   );
   const pantry = openPantry({ home });
@@ -48,7 +48,7 @@ test('a layer swapped for another pack\'s is rejected while it streams into the 
 
   // The genuine pack copies and is tagged.
   const genuineLayout = openLayoutToRead(path.join(root, 'genuine-home'));
-  const copied = await copyPack(genuineLayout, openPantryStore({ home }), genuine.uri);
+  const copied = await copyArtifact(genuineLayout, openPantryStore({ home }), genuine.uri);
   assert.equal(copied.alreadyPresent, false);
   assert.equal(api.verify(genuine.uri, { home }).files, 1);
 });

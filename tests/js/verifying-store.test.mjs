@@ -9,7 +9,7 @@ import { api, makeProject, PACKAGE_DIR, REPO_ROOT, rejectsWithCode, tempDir, wri
 
 const core = await import(path.join(PACKAGE_DIR, 'lib', 'core-node.mjs'));
 const { openPantry } = await import(path.join(PACKAGE_DIR, 'lib', 'pantry.mjs'));
-const { copyPack } = await import(path.join(PACKAGE_DIR, 'lib', 'stores', 'copy.mjs'));
+const { copyArtifact } = await import(path.join(PACKAGE_DIR, 'lib', 'stores', 'copy.mjs'));
 const { LayoutStore, MEDIA_TYPES, openLayoutToRead } = await import(path.join(PACKAGE_DIR, 'lib', 'stores', 'layout-store.mjs'));
 const { verifying } = await import(path.join(PACKAGE_DIR, 'lib', 'stores', 'verifying-store.mjs'));
 
@@ -44,7 +44,7 @@ function blobOf(home, descriptor) {
 /** Copy the layout's artifact into a fresh pantry through the verifying store: the error's code, and nothing left. */
 async function refused(root, dir, uri, code) {
   const home = path.join(root, `pantry-${path.basename(dir)}`);
-  const error = await rejectsWithCode(() => copyPack(openLayoutToRead(dir), verifying(openPantry({ home })), uri), code);
+  const error = await rejectsWithCode(() => copyArtifact(openLayoutToRead(dir), verifying(openPantry({ home })), uri), code);
   const pantry = openPantry({ home });
   assert.deepEqual(pantry.entries(), [], 'nothing was tagged');
   const blobs = fs.existsSync(pantry.blobsDir) ? fs.readdirSync(pantry.blobsDir) : [];
@@ -96,7 +96,7 @@ test('a pack: tampered manifest.json, a wrong URI annotation and a layer count m
   oci = core.ociPackManifest({ config: genuine.config, layers: genuine.layers, uri: genuine.uri, created: CREATED }).bytes;
   const honest = await forgedLayout(root, 'honest', { blobs: [json, layerBytes], oci, uri: genuine.uri });
   const home = path.join(root, 'honest-pantry');
-  const copied = await copyPack(openLayoutToRead(honest), verifying(openPantry({ home })), genuine.uri);
+  const copied = await copyArtifact(openLayoutToRead(honest), verifying(openPantry({ home })), genuine.uri);
   assert.equal(copied.kind, 'pack');
   assert.equal(api.verify(genuine.uri, { home }).files, 1);
 });
@@ -135,7 +135,7 @@ test('an execution pack: config digest ≠ URI, a missing and an extra blob are 
   // The honest one copies and verifies.
   oci = core.ociExecutionManifest({ config: parsed.config, blobs: parsed.blobs, uri: packed.uri, created: CREATED }).bytes;
   const target = path.join(root, 'target');
-  const copied = await copyPack(openLayoutToRead(await forgedLayout(root, 'honest', { ...source, oci })), verifying(openPantry({ home: target })), packed.uri);
+  const copied = await copyArtifact(openLayoutToRead(await forgedLayout(root, 'honest', { ...source, oci })), verifying(openPantry({ home: target })), packed.uri);
   assert.equal(copied.kind, 'execution');
   assert.equal(api.traceVerify(packed.uri, { home: target }).ok, true);
 });

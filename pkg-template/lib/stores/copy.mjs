@@ -14,7 +14,7 @@ export const DEFAULT_CONCURRENCY = 4;
 /**
  * @param {import('./store.mjs').Store} from
  * @param {import('./store.mjs').Store} to
- * @param {string} uri a pack's or an execution pack's
+ * @param {string} uri an artifact's: a pack or an execution pack
  * @param {{concurrency?: number, mountFrom?: string, phase?: string,
  *   onProgress?: (event: {phase: string, bytes: number, totalBytes: number}) => void,
  *   accept?: (kind: 'pack' | 'execution') => void}} [options]
@@ -22,7 +22,7 @@ export const DEFAULT_CONCURRENCY = 4;
  * @returns {Promise<{uri: string, kind: 'pack' | 'execution', manifest: object, alreadyPresent: boolean, fallback: boolean,
  *   blobs: {total: number, transferred: number, skipped: number, mounted: number}, bytes: number}>}
  */
-export async function copyPack(from, to, uri, options = {}) {
+export async function copyArtifact(from, to, uri, options = {}) {
   return to.withLease ? to.withLease(options.phase ?? 'copy', () => copyGraph(from, to, uri, options)) : copyGraph(from, to, uri, options);
 }
 
