@@ -128,7 +128,7 @@ class Scan {
       };
       if (check(manifest, 'the manifest')) {
         try {
-          const parsed = core.ociParseManifest(this.pantry.fetch(manifest));
+          const parsed = core.ociParseManifest(this.pantry.fetchBytes(manifest));
           if (parsed.uri !== entry.uri) throw new Error(`it describes ${parsed.uri}`);
           if (parsed.artifactType !== entry.artifactType) throw new Error(`it is a ${parsed.artifactType} manifest, indexed as a ${entry.artifactType}`);
           for (const [blob, role] of [[parsed.config, 'the config'], ...parsed.layers.map((layer) => [layer, 'the layer'])]) {
@@ -239,7 +239,7 @@ class Scan {
   async unpackedIssue(entry, uri, paths) {
     if (!entry) return ['unpacked-orphan', paths.dir, `an unpacked copy of ${uri}, which is not in the pantry`];
     if (!fs.existsSync(paths.stampPath)) return ['unpacked-incomplete', paths.dir, `the unpacked copy of ${uri} has no stamp: it was never finished`];
-    const manifest = core.parseManifest(this.pantry.fetch(this.pantry.loadPack(uri).config));
+    const manifest = core.parseManifest(this.pantry.fetchBytes(this.pantry.loadPack(uri).config));
     if (await copyIsIntact(paths, manifest, {})) return null;
     return ['unpacked-damaged', paths.dir, `the unpacked copy of ${uri} was changed after it was unpacked`];
   }

@@ -399,24 +399,37 @@ export const MEDIA_TYPES: Readonly<{
 
 export function defaultHome(): string;
 
-/** The local pantry: an OCI image layout, with an interface like oras-go's content Store. */
+/** A blob's bytes as a stream; `verified`: its source checked every byte against the descriptor. */
+export type BlobStream = AsyncIterable<Uint8Array> & { verified?: boolean };
+
+/**
+ * The local pantry: an OCI image layout with leases, with oras-go's content Store interface (fetch / push /
+ * exists, resolve / tag): fetch gives a stream and push takes one; fetchBytes and pushBytes are for small blobs.
+ */
 export interface Pantry {
   readonly home: string;
+  describe(): string;
   blobPath(digest: string): string;
   exists(descriptor: Descriptor): boolean;
-  /** A small blob (manifest, config), checked against the descriptor. */
-  fetch(descriptor: Descriptor): Uint8Array;
-  /** Store a blob (kept from gc by the lease of the work it is part of, see withLease). */
-  push(bytes: Uint8Array, mediaType: string, expected?: Descriptor): Promise<Descriptor>;
+  /** A small blob (manifest, config) read whole, checked against the descriptor. */
+  fetchBytes(descriptor: Descriptor): Uint8Array;
+  /** A blob as a stream, checked against the descriptor before it ends. */
+  fetch(descriptor: Descriptor): BlobStream;
+  /** Store a blob from a stream (nothing is read when it is already there); the bytes must match the descriptor. */
+  push(descriptor: Descriptor, stream: AsyncIterable<Uint8Array> | Uint8Array): Promise<{ uploaded: boolean }>;
+  /** Store bytes as a blob (kept from gc by the lease of the work it is part of, see withLease). */
+  pushBytes(bytes: Uint8Array, mediaType: string, expected?: Descriptor): Promise<Descriptor>;
   /**
    * Run `fn` under a lease (joining the enclosing work's): gc keeps the blobs written meanwhile until it ends;
    * if `fn` throws, the blobs it added that nothing references are removed.
    */
   withLease<T>(command: string, fn: () => Promise<T>): Promise<T>;
-  /** The manifest a URI names among entries of one kind (default: packs). */
-  resolve(reference: string, options?: { artifactType?: ArtifactType }): Descriptor;
-  has(uri: string, options?: { artifactType?: ArtifactType }): boolean;
   /** The manifest a URI names, whichever kind it is; null when the pantry does not hold it. */
+  resolve(uri: string): Descriptor | null;
+  /** The manifest a URI names among entries of one kind (default: packs); CTX_NOT_FOUND when there is none. */
+  manifestFor(reference: string, options?: { artifactType?: ArtifactType }): Descriptor;
+  has(uri: string, options?: { artifactType?: ArtifactType }): boolean;
+  /** The manifest a URI names and its kind; null when the pantry does not hold it. */
   lookup(uri: string): { descriptor: Descriptor; artifactType: ArtifactType } | null;
   /** Record the manifest under the URI; all its blobs must be present and it must be of that kind (default: pack). */
   tag(descriptor: Descriptor, uri: string, options?: { artifactType?: ArtifactType }): Promise<void>;
@@ -428,7 +441,18 @@ export interface Pantry {
   list(): Array<PantryEntry>;
   /** The execution packs. */
   listExecutions(): Array<PantryEntry>;
-  loadPack(uri: string): { uri: string; manifest: Descriptor; created: string; config: Descriptor; layer: Descriptor };
+  loadPack(uri: string): {
+    uri: string;
+    manifest: Descriptor;
+    created: string;
+    config: Descriptor;
+    layers: Descriptor[];
+    layer: Descriptor;
+    fallback: boolean;
+    blobs: Descriptor[];
+  };
+  /** Unreferenced blobs, unpacked copies of packs no longer listed and leftovers of stopped work (`ctxpack gc`). */
+  gc(): Promise<{ blobsRemoved: number; bytesRemoved: number; unpackedRemoved: number; leftoversRemoved: number }>;
 }
 
 export function openPantry(options?: PantryOptions): Pantry;

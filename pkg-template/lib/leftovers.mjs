@@ -8,8 +8,8 @@ import path from 'node:path';
 import { toCtxpackError } from './errors.mjs';
 import { leaseIdIn } from './lease.mjs';
 import { TAKEOVER_SUFFIX, removeStaleLock, staleLock } from './lock.mjs';
-import { INGEST_PREFIX } from './pantry.mjs';
-import { removeTree } from './target.mjs';
+import { INGEST_PREFIX } from './stores/blob-writer.mjs';
+import { removeTree } from './output-dir.mjs';
 import { unpackedRoot } from './unpacked.mjs';
 
 /** Temp files of writeFileAtomic: "<file>.tmp-<uuid>". */

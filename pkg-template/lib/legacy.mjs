@@ -6,7 +6,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import * as core from './core-node.mjs';
 import { CtxpackError, toCtxpackError } from './errors.mjs';
-import { createEntryPlacer, fillFreshTarget } from './target.mjs';
+import { createEntryPlacer, fillFreshTarget } from './output-dir.mjs';
 
 const READ_CHUNK_BYTES = 1024 * 1024;
 

@@ -1,6 +1,6 @@
-// inspect / verify / unpack a pack named by a ctx:// URI (from the pantry) or by the path of a .tar.gz, and
-// verifyStoredPack for a pack whose blobs are in the pantry before it is tagged (pull). A pantry pack is read
-// layer by layer against its manifest.json (spec §7.3); a .tar.gz is one whole archive.
+// inspect / verify / unpack a pack named by a ctx:// URI (from the pantry) or by the path of a .tar.gz. A
+// pantry pack is read layer by layer against its manifest.json (spec §7.3); a .tar.gz is one whole archive.
+// (A pack copied into the pantry is verified before it is tagged by stores/verifying-store.mjs.)
 import fs from 'node:fs';
 import path from 'node:path';
 import * as core from './core-node.mjs';
@@ -8,7 +8,7 @@ import { CtxpackError, toCtxpackError } from './errors.mjs';
 import { readPackFile } from './pack-stream.mjs';
 import { openPantry } from './pantry.mjs';
 import { phaseReporter } from './progress.mjs';
-import { createEntryPlacer, fillFreshTarget } from './target.mjs';
+import { createEntryPlacer, fillFreshTarget } from './output-dir.mjs';
 
 /**
  * @typedef {object} ReadOptions
@@ -62,7 +62,7 @@ export function inspect(ref, options = {}) {
   let manifest;
   let sizes;
   if (source.kind === 'pantry') {
-    const configBytes = source.pantry.fetch(source.pack.config);
+    const configBytes = source.pantry.fetchBytes(source.pack.config);
     manifest = core.parseManifest(configBytes);
     sizes = { layer: layersSize(source.pack.layers), config: source.pack.config.size };
   } else {
@@ -79,35 +79,6 @@ export function inspect(ref, options = {}) {
     sizes,
     ...(source.kind === 'pantry' ? { ...layerDigests(source.pack.layers), created: source.pack.created } : {}),
   };
-}
-
-/**
- * Verify a pack whose blobs are in the pantry but which is not (yet) in index.json, as a pull does before
- * tagging it: the OCI manifest, its manifest.json (URI re-derived from the contract, and the one the OCI
- * manifest names), and every layer through the core's reader, except those a pull verified while they
- * streamed in (`verifiedLayers`: layer index → the result of verifying that digest at that index against the
- * same manifest.json, as pack-stream.mjs reports it).
- * @param {import('./pantry.mjs').Pantry} pantry
- * @param {{digest: string, size: number, mediaType?: string}} manifestDescriptor the OCI image manifest
- * @param {{expectUri?: string, limits?: object, onProgress?: Function,
- *   verifiedLayers?: Map<number, {digest: string, files: number, bytes: number, compressedBytes: number}>}} [options]
- * @returns {{uri: string, files: number, bytes: number}}
- */
-export function verifyStoredPack(pantry, manifestDescriptor, { expectUri, limits, onProgress, verifiedLayers } = {}) {
-  const parsed = core.ociParsePackManifest(pantry.fetch(manifestDescriptor));
-  const uri = expectUri === undefined ? parsed.uri : core.parseUri(expectUri);
-  if (parsed.uri !== uri) {
-    throw new CtxpackError('CTX_URI_MISMATCH', `the OCI manifest ${manifestDescriptor.digest} is for ${parsed.uri}, not ${uri}`, {
-      subject: manifestDescriptor.digest,
-      hint: 'the source returned a different pack than the one asked for; do not trust it',
-    });
-  }
-  const pack = { uri, config: parsed.manifestJson, layers: parsed.packLayers };
-  const verified = (descriptor, layer) => verifiedLayers?.get(layer)?.digest === descriptor.digest;
-  const totalBytes = layersSize(pack.layers.filter((descriptor, layer) => !verified(descriptor, layer)));
-  const onBytes = phaseReporter(onProgress, 'verify', totalBytes);
-  const result = readStoredLayers(pantry, pack, { limits, visitor: {}, onBytes, verifiedLayers });
-  return { uri: result.uri, files: result.files, bytes: result.bytes };
 }
 
 /**
@@ -194,31 +165,24 @@ function readSource(source, options, visitor, phase) {
 }
 
 /**
- * Read every layer of a pantry pack, in order, against its manifest.json: the core re-derives the URI,
- * requires each layer to hold exactly its group (for a single-layer pack, manifest.json first and equal to
- * the config), and each blob must match its descriptor. A layer in `verifiedLayers` with the same digest
- * was verified as it was written (see verifyStoredPack) and is counted, not read.
+ * Read every layer of a pantry pack, in order, against its manifest.json: the core checks the pack's identity
+ * (ociVerifyPack: manifest.json is the blob the image manifest names, its URI re-derives and is the one
+ * asked for, the layers are as many as its layout), then requires each layer to hold exactly its group (for a
+ * single-layer pack, manifest.json first and equal to the config), and each blob must match its descriptor.
  * @param {import('./pantry.mjs').Pantry} pantry
- * @param {{uri: string, config: object, layers: object[]}} pack
+ * @param {{uri: string, manifest: object, config: object}} pack as loadPack gives it
  */
-export function readStoredLayers(pantry, pack, { visitor, limits, onBytes, verifiedLayers }) {
-  const manifestBytes = pantry.fetch(pack.config);
-  const { layers } = core.packLayout(manifestBytes);
-  if (layers.length !== pack.layers.length) {
-    throw new CtxpackError('CTX_OCI_INVALID', `${pack.uri} has ${pack.layers.length} layer(s), its manifest.json lays out ${layers.length}`, {
-      subject: pack.uri,
-      hint: 'the OCI manifest does not describe this pack; fetch or seed it again',
-    });
-  }
+export function readStoredLayers(pantry, pack, { visitor, limits, onBytes }) {
+  const manifestBytes = pantry.fetchBytes(pack.config);
+  const { groups } = core.ociVerifyPack(pantry.fetchBytes(pack.manifest), manifestBytes, { expectUri: pack.uri, limits });
   const totals = { uri: pack.uri, files: 0, bytes: 0, compressedBytes: 0, layerDigests: [] };
-  pack.layers.forEach((descriptor, layer) => {
-    const streamed = verifiedLayers?.get(layer);
-    const result = streamed?.digest === descriptor.digest && streamed.uri === pack.uri ? { ...streamed, layerDigest: descriptor.digest } : readPackFile(pantry.blobPath(descriptor.digest), {
+  for (const { index, layer: descriptor } of groups) {
+    const result = readPackFile(pantry.blobPath(descriptor.digest), {
       visitor,
       limits,
       expectUri: pack.uri,
       manifest: manifestBytes,
-      layer,
+      layer: index,
       expectLayer: descriptor,
       onBytes,
     });
@@ -226,7 +190,7 @@ export function readStoredLayers(pantry, pack, { visitor, limits, onBytes, verif
     totals.bytes += result.bytes;
     totals.compressedBytes += result.compressedBytes;
     totals.layerDigests.push(result.layerDigest);
-  });
+  }
   return totals;
 }
 

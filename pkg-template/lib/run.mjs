@@ -13,7 +13,7 @@ import { computeIdentity } from './identity.mjs';
 import { openPantry } from './pantry.mjs';
 import { configuredRegistry, requireRegistry } from './registry/config.mjs';
 import { seed } from './seed.mjs';
-import { createEntryPlacer, fillFreshTarget } from './target.mjs';
+import { createEntryPlacer, fillFreshTarget } from './output-dir.mjs';
 import { pull, push } from './transfer.mjs';
 import { hashWalkedFiles, treeOf } from './tree.mjs';
 import { materialize } from './unpacked.mjs';

@@ -62,9 +62,9 @@ export async function seed(dir, options = {}) {
     });
 
     const layers = await writeLayers(pantry, manifestBytes, tree, { mtime: epoch ?? 0, onProgress: options.onProgress });
-    const config = await pantry.push(manifestBytes, MEDIA_TYPES.packManifest);
+    const config = await pantry.pushBytes(manifestBytes, MEDIA_TYPES.packManifest);
     const ociManifest = core.ociPackManifest({ config, layers, uri, created });
-    const manifest = await pantry.push(ociManifest.bytes, MEDIA_TYPES.ociManifest);
+    const manifest = await pantry.pushBytes(ociManifest.bytes, MEDIA_TYPES.ociManifest);
     await pantry.tag(manifest, uri);
     return describeStored(pantry, uri, false);
   }));
@@ -195,7 +195,7 @@ function assertDirectory(dir) {
 /** What the pantry holds for a URI, in the shape seed returns. */
 function describeStored(pantry, uri, alreadyPresent) {
   const pack = pantry.loadPack(uri);
-  const outputs = outputsSummary(core.parseManifest(pantry.fetch(pack.config)));
+  const outputs = outputsSummary(core.parseManifest(pantry.fetchBytes(pack.config)));
   return {
     uri: pack.uri,
     alreadyPresent,

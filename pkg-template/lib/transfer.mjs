@@ -1,20 +1,20 @@
-// Registries and OCI layouts: push, pull, copy, resolve, exportLayout, importLayout, for packs and execution
-// packs alike. Each is one graph copy between two stores (stores/copy.mjs); into the pantry, a pack or an
-// execution pack is fully verified before it is indexed.
+// Registries: push, pull, copy, resolve, for packs and execution packs alike. Each is one graph copy between
+// two stores (stores/copy.mjs); into the pantry, through a verifying store, so a pack or an execution pack is
+// fully verified before it is indexed. OCI layout directories are export-layout.mjs and import-layout.mjs.
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import * as core from './core-node.mjs';
 import { CtxpackError } from './errors.mjs';
-import { ARTIFACT_TYPES, Pantry, openPantry } from './pantry.mjs';
+import { openPantry } from './pantry.mjs';
 import { phaseReporter } from './progress.mjs';
 import { unpack } from './read.mjs';
 import { configuredRegistry, registryHost, requireRegistry } from './registry/config.mjs';
 import { registerCleanup } from './signal-cleanup.mjs';
-import { copyPack } from './stores/copy.mjs';
-import { openLayoutStore } from './stores/layout-store.mjs';
-import { LayoutStore, openPantryStore } from './stores/pantry-store.mjs';
+import { copyArtifact, describeCopy, transferOptions } from './stores/copy.mjs';
+import { ARTIFACT_TYPES, LayoutStore } from './stores/layout-store.mjs';
 import { openRemoteStore } from './stores/remote-store.mjs';
+import { verifying } from './stores/verifying-store.mjs';
 
 /** Python CtxPack v0 tagged a pack with the first 12 hex digits of its hash. */
 const LEGACY_TAG_HEX = 12;
@@ -41,15 +41,15 @@ const LEGACY_MANIFEST_TYPES = ['application/vnd.oci.image.manifest.v1+json', 'ap
  */
 export async function push(uri, options = {}) {
   const canonical = core.parseUri(uri);
-  const source = openPantryStore(options);
-  if (!(await source.resolve(canonical))) {
-    throw new CtxpackError('CTX_NOT_FOUND', `${canonical} is not in the pantry at ${source.pantry.home}`, {
+  const source = openPantry(options);
+  if (!source.resolve(canonical)) {
+    throw new CtxpackError('CTX_NOT_FOUND', `${canonical} is not in the pantry at ${source.home}`, {
       subject: canonical,
       hint: 'seed, trace pack or pull it first; `ctxpack ls` lists the packs, `ctxpack trace log` the execution packs',
     });
   }
   const remote = openRemote(requireRegistry(options.registry, options), options, { ownsEnvCredentials: true });
-  const copied = await copyPack(source, remote, canonical, { ...transferOptions(options, 'push'), mountFrom: options.mountFrom });
+  const copied = await copyArtifact(source, remote, canonical, { ...transferOptions(options, 'push'), mountFrom: options.mountFrom });
   return describeCopy(copied, { registry: remote.name, reference: remote.reference(canonical) });
 }
 
@@ -65,9 +65,9 @@ export async function pull(uri, options = {}) {
   const registry = requireRegistry(options.registry, options);
   if (options.legacy) return pullLegacy(canonical, registry, options);
   const remote = openRemote(registry, options, { ownsEnvCredentials: true });
-  // copyPack looks in the pantry first: a pack already there needs no request to the registry.
+  // copyArtifact looks in the pantry first: a pack already there needs no request to the registry.
   const accept = options.output === undefined ? undefined : (kind) => refuseOutputOfExecution(canonical, kind);
-  const copied = await copyPack(remote, openPantryStore(options), canonical, { ...transferOptions(options, 'pull'), accept });
+  const copied = await copyArtifact(remote, verifying(openPantry(options)), canonical, { ...transferOptions(options, 'pull'), accept });
   const result = describeCopy(copied, { registry: remote.name, reference: remote.reference(canonical) });
   if (options.output === undefined) return result;
   const unpacked = await unpack(canonical, options.output, { home: options.home, onProgress: options.onProgress });
@@ -99,7 +99,7 @@ export async function copy(uri, options) {
   const to = openRemote(options.to, options);
   // Two repositories of one registry: blobs are mounted, not downloaded and uploaded again.
   const mountFrom = options.mountFrom ?? (from.client.registry.host === to.client.registry.host ? from.client.registry.repository : undefined);
-  const copied = await copyPack(from, to, canonical, { ...transferOptions(options, 'copy'), mountFrom });
+  const copied = await copyArtifact(from, to, canonical, { ...transferOptions(options, 'copy'), mountFrom });
   const env = options.env ?? process.env;
   const unusedEnvCredentials = env.CTXPACK_USER && !env.CTXPACK_REGISTRY;
   return {
@@ -135,38 +135,6 @@ export async function resolve(uri, options = {}) {
 }
 
 /**
- * Write pantry packs and execution packs into an OCI image layout directory (created if needed; packs already there are kept),
- * e.g. to carry them to an air-gapped machine. `oras`, `skopeo` and `crane` read it too.
- * @param {string | string[]} uris
- * @param {string} dir
- * @param {{home?: string, concurrency?: number, onProgress?: Function}} [options]
- */
-export async function exportLayout(uris, dir, options = {}) {
-  const list = [uris].flat();
-  if (list.length === 0) throw new CtxpackError('CTX_USAGE', 'no pack given to export', { hint: 'ctxpack export --oci <dir> <uri>…' });
-  const pantry = openPantryStore(options);
-  const layout = openLayoutStore(dir);
-  const packs = [];
-  for (const uri of list) packs.push(describeCopy(await copyPack(pantry, layout, uri, transferOptions(options, 'export')), {}));
-  return { path: layout.pantry.home, packs };
-}
-
-/**
- * Read every pack and execution pack of an OCI image layout (or only `uris`) into the pantry, each verified
- * in full first.
- * @param {string} dir
- * @param {{home?: string, uris?: string[], concurrency?: number, onProgress?: Function}} [options]
- */
-export async function importLayout(dir, options = {}) {
-  const layout = openLayoutStore(dir, { mustExist: true });
-  const pantry = openPantryStore(options);
-  const uris = options.uris?.length ? options.uris.map((uri) => core.parseUri(uri)) : layout.pantry.entries().map((entry) => entry.uri);
-  const packs = [];
-  for (const uri of uris) packs.push(describeCopy(await copyPack(layout, pantry, uri, transferOptions(options, 'import')), {}));
-  return { path: layout.pantry.home, packs };
-}
-
-/**
  * A Python CtxPack v0 pack: tagged with 12 hex digits, `{}` config, one layer with the files at the tar
  * root. The layer is downloaded (digest-checked) to a spool, then read by the legacy reader into `output`,
  * which says what it could not verify. Nothing goes into the pantry.
@@ -185,9 +153,10 @@ async function pullLegacy(canonical, registry, options) {
   const spoolDir = fs.mkdtempSync(path.join(os.tmpdir(), 'ctxpack-legacy-'));
   const unregister = registerCleanup(() => fs.rmSync(spoolDir, { recursive: true, force: true }));
   try {
-    const spool = new LayoutStore(new Pantry(spoolDir), { label: 'spool' });
-    await copyLayer(remote, spool, layer, options.onProgress);
-    const extracted = await extractLegacyLayer(spool.pantry.blobPath(layer.digest), options.output, { expectUri: canonical });
+    const spool = new LayoutStore(spoolDir, { label: 'spool' });
+    const onBytes = phaseReporter(options.onProgress, 'pull', layer.size);
+    await spool.push(layer, remote.fetch(layer, { onBytes }));
+    const extracted = await extractLegacyLayer(spool.blobPath(layer.digest), options.output, { expectUri: canonical });
     return {
       uri: extracted.uri,
       registry: remote.name,
@@ -209,17 +178,6 @@ async function pullLegacy(canonical, registry, options) {
     fs.rmSync(spoolDir, { recursive: true, force: true });
     unregister();
   }
-}
-
-async function copyLayer(remote, spool, layer, onProgress) {
-  const sink = spool.openSink(layer);
-  try {
-    await remote.fetchBlob(layer, sink, { onBytes: phaseReporter(onProgress, 'pull', layer.size) });
-  } catch (error) {
-    sink.abort();
-    throw error;
-  }
-  await sink.commit();
 }
 
 function legacyLayer(bytes, reference) {
@@ -247,22 +205,4 @@ function openRemote(registry, options, { ownsEnvCredentials = false } = {}) {
   const { insecure, env, onEvent, timeout, caFile } = options;
   const envHost = ownsEnvCredentials ? registryHost(registry) : undefined;
   return openRemoteStore({ registry, insecure, env, onEvent, timeout, caFile, envHost });
-}
-
-function transferOptions(options, phase) {
-  return { concurrency: options.concurrency, onProgress: options.onProgress, phase };
-}
-
-/** The result of a copy, as the API and `--json` give it. */
-function describeCopy(copied, where) {
-  return {
-    uri: copied.uri,
-    kind: copied.kind,
-    ...where,
-    manifest: copied.manifest,
-    alreadyPresent: copied.alreadyPresent,
-    fallback: copied.fallback,
-    blobs: copied.blobs,
-    bytes: copied.bytes,
-  };
 }

@@ -8,10 +8,10 @@ import path from 'node:path';
 import * as core from './core-node.mjs';
 import { CtxpackError, toCtxpackError } from './errors.mjs';
 import { currentLease } from './lease.mjs';
-import { writeFileAtomic } from './pantry.mjs';
+import { writeFileAtomic } from './stores/blob-writer.mjs';
 import { extractSource, resolvePackRef } from './read.mjs';
 import { registerCleanup } from './signal-cleanup.mjs';
-import { makeReadOnly, removeTree } from './target.mjs';
+import { makeReadOnly, removeTree } from './output-dir.mjs';
 import { hashTree } from './tree.mjs';
 import { walkTree } from './walk.mjs';
 
@@ -42,7 +42,7 @@ export function unpackedPaths(pantry, uri) {
 export async function materialize(uri, options = {}) {
   const source = resolvePackRef(core.parseUri(uri), options);
   const { pantry } = source;
-  const manifest = core.parseManifest(pantry.fetch(source.pack.config));
+  const manifest = core.parseManifest(pantry.fetchBytes(source.pack.config));
   const paths = unpackedPaths(pantry, source.uri);
   const reuse = async () => ((await copyIsIntact(paths, manifest, options)) ? { uri: source.uri, path: paths.dir, manifest, reused: true } : null);
   const existing = await reuse();

@@ -8,9 +8,12 @@ import { CtxpackError } from './errors.mjs';
 
 /** Small chunks are gathered into messages of this size: fewer messages, and one copy of each byte. */
 const BATCH_BYTES = 1024 * 1024;
-/** Per layer: write() holds the writer back above this many unacknowledged bytes, until they fall below LOW. */
-const HIGH_WATER_BYTES = 16 * 1024 * 1024;
-const LOW_WATER_BYTES = 4 * 1024 * 1024;
+/**
+ * Per layer: write() holds the writer back above this many unacknowledged bytes, until they fall below LOW. A
+ * download feeding it holds up to as much again (stores/blob-stream.mjs), 16 MiB per layer in all.
+ */
+const HIGH_WATER_BYTES = 8 * 1024 * 1024;
+const LOW_WATER_BYTES = 2 * 1024 * 1024;
 
 let pool;
 

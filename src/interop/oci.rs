@@ -1,5 +1,6 @@
 //! The OCI mapping for JavaScript: image manifests of packs and execution packs, and `index.json` edits.
 
+use super::archive::{expect_uri_option, limits_option};
 use super::{field, object, string_field, to_js_error, value_from_js, value_to_js};
 use crate::error::{Error, ErrorCode, Result};
 use crate::oci::{self, ArtifactKind, Descriptor, MEDIA_TYPE_MANIFEST};
@@ -130,7 +131,7 @@ pub fn oci_execution_manifest(
         let blobs = descriptors_field(&args, "blobs")?;
         let uri = CtxUri::parse(&string_field(&args, "uri", "args")?)?;
         let created = string_field(&args, "created", "args")?;
-        Ok(manifest_to_js(&oci::execution_manifest(&config, &blobs, &uri, &created)?))
+        Ok(manifest_to_js(&oci::execution_pack_manifest(&config, &blobs, &uri, &created)?))
     };
     build().map_err(to_js_error)
 }
@@ -140,7 +141,7 @@ pub fn oci_execution_manifest(
 #[wasm_bindgen(js_name = ociParseExecutionManifest, unchecked_return_type = "ParsedExecutionImageManifest")]
 pub fn oci_parse_execution_manifest(bytes: &[u8]) -> std::result::Result<JsValue, JsValue> {
     let parse = || -> Result<JsValue> {
-        let manifest = oci::parse_execution_manifest(bytes)?;
+        let manifest = oci::parse_execution_pack_manifest(bytes)?;
         Ok(object(&[
             ("uri", manifest.uri.to_string().into()),
             ("created", manifest.created.map_or(JsValue::UNDEFINED, JsValue::from)),
@@ -189,6 +190,77 @@ pub fn oci_parse_pack_manifest(bytes: &[u8]) -> std::result::Result<JsValue, JsV
         ]))
     };
     parse().map_err(to_js_error)
+}
+
+/// A pack's identity checked once before it is tagged (`oci::verify_pack`): `manifestBytes` is its image
+/// manifest (either form), `manifestJsonBytes` the `manifest.json` blob it names; options
+/// `{ expectUri?, limits? }`. Returns `{ uri, created, fallback, config, layers, manifestJson, packLayers,
+/// manifest, groups: [{ index, start, entries, bytes, layer }] }`: the parsed image manifest, the verified
+/// `manifest.json`, and group k of the layout with `layer`, the descriptor of the blob that must hold it.
+#[wasm_bindgen(js_name = ociVerifyPack)]
+pub fn oci_verify_pack(
+    manifest_bytes: &[u8],
+    manifest_json_bytes: &[u8],
+    options: JsValue,
+) -> std::result::Result<JsValue, JsValue> {
+    let verify = || -> Result<JsValue> {
+        let expect_uri = expect_uri_option(&options)?;
+        let limits = limits_option(&options)?;
+        let verified = oci::verify_pack(manifest_bytes, manifest_json_bytes, expect_uri.as_ref(), &limits)?;
+        let groups = Array::new();
+        for (index, (group, layer)) in verified.groups.iter().zip(&verified.oci.pack_layers).enumerate() {
+            groups.push(&object(&[
+                ("index", (index as f64).into()),
+                ("start", (group.entries.start as f64).into()),
+                ("entries", (group.entries.len() as f64).into()),
+                ("bytes", (group.bytes as f64).into()),
+                ("layer", descriptor_to_js(layer)?),
+            ]));
+        }
+        let oci = &verified.oci;
+        Ok(object(&[
+            ("uri", oci.uri.to_string().into()),
+            ("created", oci.created.clone().map_or(JsValue::UNDEFINED, JsValue::from)),
+            ("fallback", oci.fallback.into()),
+            ("config", descriptor_to_js(&oci.config)?),
+            ("layers", descriptors_to_js(&oci.layers)?.into()),
+            ("manifestJson", descriptor_to_js(&oci.manifest_json)?),
+            ("packLayers", descriptors_to_js(&oci.pack_layers)?.into()),
+            ("manifest", value_to_js(&verified.manifest.to_value())),
+            ("groups", groups.into()),
+        ]))
+    };
+    verify().map_err(to_js_error)
+}
+
+/// An execution pack's identity checked once before it is tagged (`oci::verify_execution_pack`): `manifestBytes`
+/// is its image manifest, `configBytes` its execution manifest; options `{ expectUri? }`. Returns `{ uri,
+/// created, config, layers, manifest, blobs: [{ digest, size }] }`.
+#[wasm_bindgen(js_name = ociVerifyExecution)]
+pub fn oci_verify_execution(
+    manifest_bytes: &[u8],
+    config_bytes: &[u8],
+    options: JsValue,
+) -> std::result::Result<JsValue, JsValue> {
+    let verify = || -> Result<JsValue> {
+        let expect_uri = expect_uri_option(&options)?;
+        let verified = oci::verify_execution_pack(manifest_bytes, config_bytes, expect_uri.as_ref())?;
+        let blobs: Array = verified
+            .blobs
+            .iter()
+            .map(|blob| object(&[("digest", blob.digest.to_string().into()), ("size", (blob.size as f64).into())]))
+            .collect();
+        let oci = &verified.oci;
+        Ok(object(&[
+            ("uri", oci.uri.to_string().into()),
+            ("created", oci.created.clone().map_or(JsValue::UNDEFINED, JsValue::from)),
+            ("config", descriptor_to_js(&oci.config)?),
+            ("layers", descriptors_to_js(&oci.blobs)?.into()),
+            ("manifest", value_to_js(verified.manifest.value())),
+            ("blobs", blobs.into()),
+        ]))
+    };
+    verify().map_err(to_js_error)
 }
 
 /// `{ descriptor, bytes }` of the OCI empty config (`{}`), the config blob of the fallback form.

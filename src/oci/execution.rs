@@ -5,7 +5,7 @@ use super::*;
 
 /// What ctxpack reads back from an execution pack's image manifest.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ExecutionOciManifest {
+pub struct ExecutionPackOciManifest {
     pub uri: CtxUri,
     /// `org.opencontainers.image.created`, when the producer recorded it.
     pub created: Option<String>,
@@ -18,7 +18,7 @@ pub struct ExecutionOciManifest {
 /// The image manifest of an execution pack, in canonical JSON: `config` is the execution manifest blob
 /// (whose digest must be the URI's, `CTX_URI_MISMATCH` otherwise) and `blobs` its content blobs in the
 /// order given. Media types are set here, so hosts need only digests and sizes.
-pub fn execution_manifest(config: &Descriptor, blobs: &[Descriptor], uri: &CtxUri, created: &str) -> Result<Vec<u8>> {
+pub fn execution_pack_manifest(config: &Descriptor, blobs: &[Descriptor], uri: &CtxUri, created: &str) -> Result<Vec<u8>> {
     check_config_is_uri(config, uri)?;
     if blobs.is_empty() {
         return Err(invalid("an execution pack has at least one blob").at("blobs"));
@@ -46,11 +46,11 @@ fn check_config_is_uri(config: &Descriptor, uri: &CtxUri) -> Result<()> {
 
 /// Reads and checks an execution pack's image manifest, whoever wrote it. The config's digest must be the
 /// URI's (`CTX_URI_MISMATCH`); the blobs themselves are not read here.
-pub fn parse_execution_manifest(bytes: &[u8]) -> Result<ExecutionOciManifest> {
-    execution_manifest_from_value(&parse_image_manifest(bytes)?)
+pub fn parse_execution_pack_manifest(bytes: &[u8]) -> Result<ExecutionPackOciManifest> {
+    execution_pack_manifest_from_value(&parse_image_manifest(bytes)?)
 }
 
-pub(super) fn execution_manifest_from_value(manifest: &Value) -> Result<ExecutionOciManifest> {
+pub(super) fn execution_pack_manifest_from_value(manifest: &Value) -> Result<ExecutionPackOciManifest> {
     let config = manifest_config(manifest)?;
     if config.media_type != MEDIA_TYPE_EXECUTION_CONFIG {
         return Err(invalid(format!(
@@ -79,7 +79,7 @@ pub(super) fn execution_manifest_from_value(manifest: &Value) -> Result<Executio
     }
     let (uri, created) = uri_and_created(manifest, "an execution pack")?;
     check_config_is_uri(&config, &uri)?;
-    Ok(ExecutionOciManifest { uri, created, config, blobs })
+    Ok(ExecutionPackOciManifest { uri, created, config, blobs })
 }
 
 #[cfg(test)]
@@ -93,7 +93,7 @@ mod tests {
         // Hosts may pass any media types: the core sets them.
         let untyped = |d: &Descriptor| Descriptor { media_type: "application/octet-stream".into(), ..d.clone() };
         let given: Vec<Descriptor> = blobs(2).iter().map(untyped).collect();
-        let bytes = execution_manifest(&untyped(&config), &given, &uri, CREATED).unwrap();
+        let bytes = execution_pack_manifest(&untyped(&config), &given, &uri, CREATED).unwrap();
         let value: Value = serde_json::from_slice(&bytes).unwrap();
         assert_eq!(jcs::canonicalize(&value).unwrap(), bytes);
         let blob_value =
@@ -113,7 +113,7 @@ mod tests {
     fn execution_manifest_round_trips() {
         let (config, uri) = execution_config("x");
         let parsed = parse_execution_value(&execution_value()).unwrap();
-        assert_eq!(parsed, ExecutionOciManifest { uri, created: Some(CREATED.into()), config, blobs: blobs(2) });
+        assert_eq!(parsed, ExecutionPackOciManifest { uri, created: Some(CREATED.into()), config, blobs: blobs(2) });
         // OCI: without an artifactType (or a created time), the execution config type identifies the artifact.
         let mut value = execution_value();
         value.as_object_mut().unwrap().remove("artifactType");
@@ -126,11 +126,11 @@ mod tests {
     fn execution_manifest_refuses_a_config_that_is_not_the_uri_and_no_blobs() {
         let (config, uri) = execution_config("x");
         let (_, other) = execution_config("y");
-        let e = execution_manifest(&config, &blobs(1), &other, CREATED).unwrap_err();
+        let e = execution_pack_manifest(&config, &blobs(1), &other, CREATED).unwrap_err();
         assert_eq!((e.code, e.subject.as_deref()), (ErrorCode::UriMismatch, Some("config.digest")));
-        let e = execution_manifest(&config, &[], &uri, CREATED).unwrap_err();
+        let e = execution_pack_manifest(&config, &[], &uri, CREATED).unwrap_err();
         assert_eq!((e.code, e.subject.as_deref()), (ErrorCode::OciInvalid, Some("blobs")));
-        let e = execution_manifest(&config, &blobs(1), &uri, "yesterday").unwrap_err();
+        let e = execution_pack_manifest(&config, &blobs(1), &uri, "yesterday").unwrap_err();
         assert_eq!((e.code, e.subject.as_deref()), (ErrorCode::OciInvalid, Some("created")));
     }
 
@@ -173,7 +173,7 @@ mod tests {
             assert_eq!((e.code, e.subject.as_deref()), (code, Some(subject)), "{value}");
         }
         for text in [&b"[]"[..], b"{", b"{\"a\":1,\"a\":1}"] {
-            assert_eq!(parse_execution_manifest(text).unwrap_err().code, ErrorCode::OciInvalid);
+            assert_eq!(parse_execution_pack_manifest(text).unwrap_err().code, ErrorCode::OciInvalid);
         }
     }
 }

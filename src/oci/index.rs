@@ -217,13 +217,13 @@ mod tests {
     fn index_records_and_lists_both_kinds() {
         let (_, execution) = execution_config("x");
         let index = index_add(None, &manifest_descriptor("p"), &uri("a"), ArtifactKind::Pack).unwrap();
-        let index = index_add(Some(&index), &manifest_descriptor("e"), &execution, ArtifactKind::Execution).unwrap();
+        let index = index_add(Some(&index), &manifest_descriptor("e"), &execution, ArtifactKind::ExecutionPack).unwrap();
         let value: Value = serde_json::from_slice(&index).unwrap();
         assert_eq!(value["manifests"][0]["artifactType"], ARTIFACT_TYPE_PACK);
         assert_eq!(value["manifests"][1]["artifactType"], ARTIFACT_TYPE_EXECUTION);
         let listed: Vec<(CtxUri, ArtifactKind)> =
             index_list(&index).unwrap().into_iter().map(|e| (e.uri, e.artifact_type)).collect();
-        assert_eq!(listed, vec![(uri("a"), ArtifactKind::Pack), (execution, ArtifactKind::Execution)]);
+        assert_eq!(listed, vec![(uri("a"), ArtifactKind::Pack), (execution, ArtifactKind::ExecutionPack)]);
         let removed = index_remove(&index, &execution).unwrap();
         assert_eq!(index_list(&removed).unwrap().len(), 1);
     }

@@ -16,15 +16,17 @@ mod index;
 mod pack;
 #[cfg(test)]
 mod test_support;
+mod verify;
 
-use execution::execution_manifest_from_value;
-pub use execution::{execution_manifest, parse_execution_manifest, ExecutionOciManifest};
+use execution::execution_pack_manifest_from_value;
+pub use execution::{execution_pack_manifest, parse_execution_pack_manifest, ExecutionPackOciManifest};
 pub use index::{index_add, index_list, index_remove, IndexEntry};
 use pack::pack_manifest_from_value;
 pub use pack::{
     block_index, empty_config_value, layer_title, pack_manifest, pack_manifest_fallback, parse_pack_manifest,
     PackOciManifest, ANNOTATION_BLOCKS,
 };
+pub use verify::{verify_execution_pack, verify_pack, VerifiedExecutionPack, VerifiedPack};
 
 use crate::digest::Digest;
 use crate::error::{Error, ErrorCode, Result};
@@ -126,17 +128,17 @@ impl Descriptor {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ArtifactKind {
     Pack,
-    Execution,
+    ExecutionPack,
 }
 
 impl ArtifactKind {
-    const ALL: [ArtifactKind; 2] = [ArtifactKind::Pack, ArtifactKind::Execution];
+    const ALL: [ArtifactKind; 2] = [ArtifactKind::Pack, ArtifactKind::ExecutionPack];
 
     /// The `artifactType` of the kind's image manifests and `index.json` entries.
     pub fn artifact_type(self) -> &'static str {
         match self {
             ArtifactKind::Pack => ARTIFACT_TYPE_PACK,
-            ArtifactKind::Execution => ARTIFACT_TYPE_EXECUTION,
+            ArtifactKind::ExecutionPack => ARTIFACT_TYPE_EXECUTION,
         }
     }
 
@@ -144,7 +146,7 @@ impl ArtifactKind {
     pub fn name(self) -> &'static str {
         match self {
             ArtifactKind::Pack => "pack",
-            ArtifactKind::Execution => "execution",
+            ArtifactKind::ExecutionPack => "execution",
         }
     }
 
@@ -160,7 +162,7 @@ impl ArtifactKind {
     fn from_config_type(media_type: &str) -> Option<ArtifactKind> {
         match media_type {
             MEDIA_TYPE_PACK_CONFIG => Some(ArtifactKind::Pack),
-            MEDIA_TYPE_EXECUTION_CONFIG => Some(ArtifactKind::Execution),
+            MEDIA_TYPE_EXECUTION_CONFIG => Some(ArtifactKind::ExecutionPack),
             _ => None,
         }
     }
@@ -208,8 +210,8 @@ pub fn parse_manifest(bytes: &[u8]) -> Result<OciArtifact> {
             let PackOciManifest { uri, created, config, layers, .. } = pack_manifest_from_value(&manifest)?;
             OciArtifact { artifact_type, uri, created, config, layers }
         }
-        ArtifactKind::Execution => {
-            let ExecutionOciManifest { uri, created, config, blobs } = execution_manifest_from_value(&manifest)?;
+        ArtifactKind::ExecutionPack => {
+            let ExecutionPackOciManifest { uri, created, config, blobs } = execution_pack_manifest_from_value(&manifest)?;
             OciArtifact { artifact_type, uri, created, config, layers: blobs }
         }
     })
@@ -372,7 +374,7 @@ mod tests {
         assert_eq!(
             execution,
             OciArtifact {
-                artifact_type: ArtifactKind::Execution,
+                artifact_type: ArtifactKind::ExecutionPack,
                 uri: expected_uri,
                 created: Some(CREATED.into()),
                 config: expected_config,
@@ -400,7 +402,7 @@ mod tests {
         );
         assert_eq!(artifact.layers.iter().map(|d| d.digest).collect::<Vec<_>>(), vec![config().digest, layer().digest]);
         // Without an artifactType, the config type decides (the OCI rule).
-        for (mut value, kind) in [(manifest_value(), ArtifactKind::Pack), (execution_value(), ArtifactKind::Execution)]
+        for (mut value, kind) in [(manifest_value(), ArtifactKind::Pack), (execution_value(), ArtifactKind::ExecutionPack)]
         {
             value.as_object_mut().unwrap().remove("artifactType");
             assert_eq!(parse_manifest(value.to_string().as_bytes()).unwrap().artifact_type, kind);
@@ -453,10 +455,10 @@ mod tests {
 
     #[test]
     fn artifact_kinds_have_host_names() {
-        for kind in [ArtifactKind::Pack, ArtifactKind::Execution] {
+        for kind in [ArtifactKind::Pack, ArtifactKind::ExecutionPack] {
             assert_eq!(ArtifactKind::from_name(kind.name()), Some(kind));
         }
         assert_eq!(ArtifactKind::from_name("Pack"), None);
-        assert_eq!(ArtifactKind::Execution.artifact_type(), ARTIFACT_TYPE_EXECUTION);
+        assert_eq!(ArtifactKind::ExecutionPack.artifact_type(), ARTIFACT_TYPE_EXECUTION);
     }
 }

@@ -42,9 +42,9 @@ pub(super) fn blobs(n: usize) -> Vec<Descriptor> {
 
 pub(super) fn execution_value() -> Value {
     let (config, uri) = execution_config("x");
-    serde_json::from_slice(&execution_manifest(&config, &blobs(2), &uri, CREATED).unwrap()).unwrap()
+    serde_json::from_slice(&execution_pack_manifest(&config, &blobs(2), &uri, CREATED).unwrap()).unwrap()
 }
 
-pub(super) fn parse_execution_value(value: &Value) -> Result<ExecutionOciManifest> {
-    parse_execution_manifest(value.to_string().as_bytes())
+pub(super) fn parse_execution_value(value: &Value) -> Result<ExecutionPackOciManifest> {
+    parse_execution_pack_manifest(value.to_string().as_bytes())
 }

@@ -10,7 +10,7 @@ import path from 'node:path';
 import { api, makeProject, PACKAGE_DIR, rejectsWithCode, removeAll, writeTree } from './helpers.mjs';
 
 const core = await import(path.join(PACKAGE_DIR, 'lib', 'core-node.mjs'));
-const { verifyStoredPack } = await import(path.join(PACKAGE_DIR, 'lib', 'read.mjs'));
+const { verifyStoredPack } = await import(path.join(PACKAGE_DIR, 'lib', 'stores', 'verifying-store.mjs'));
 const { openPantry } = await import(path.join(PACKAGE_DIR, 'lib', 'pantry.mjs'));
 
 const MIB = 1024 * 1024;
@@ -45,7 +45,7 @@ test('a pack above 64 MiB is seeded as several layers, each verified against the
   const { result, home } = fixture;
   assert.equal(result.files, 6);
   assert.equal(result.layers.length, 2);
-  const manifestBytes = openPantry({ home }).fetch(result.config);
+  const manifestBytes = openPantry({ home }).fetchBytes(result.config);
   const layout = core.packLayout(manifestBytes);
   assert.deepEqual(layout.layers.map((l) => [l.index, l.start, l.entries, l.bytes]), [
     [0, 0, 2, 2 * BIG_FILE_BYTES],
@@ -107,7 +107,7 @@ function untaggedCopy(t, blobs) {
 test('verifyStoredPack verifies an untagged pack, in the normal and the fallback OCI form', async (t) => {
   const { result } = fixture;
   const pantry = untaggedCopy(t, [result.manifest, result.config, ...result.layers]);
-  const verified = verifyStoredPack(pantry, result.manifest, { expectUri: result.uri });
+  const verified = await verifyStoredPack(pantry, result.manifest, { expectUri: result.uri });
   assert.deepEqual(verified, { uri: result.uri, files: 6, bytes: 4 * BIG_FILE_BYTES + 16 });
   assert.equal(pantry.list().length, 0, 'nothing was tagged');
   const other = `ctx://sha256:${'0'.repeat(64)}`;
@@ -116,13 +116,13 @@ test('verifyStoredPack verifies an untagged pack, in the normal and the fallback
   const created = api.inspect(result.uri, { home: fixture.home }).provenance.created;
   const empty = core.ociEmptyConfig();
   assert.equal(empty.descriptor.digest, 'sha256:44136fa355b3678a1146ad16f7e8649e94fb4fc21fe77e8310c060f61caaff8a');
-  await pantry.push(empty.bytes, empty.descriptor.mediaType);
+  await pantry.pushBytes(empty.bytes, empty.descriptor.mediaType);
   const fallback = core.ociPackManifest({ config: result.config, layers: result.layers, uri: result.uri, created, fallback: true });
-  const descriptor = await pantry.push(fallback.bytes, 'application/vnd.oci.image.manifest.v1+json');
+  const descriptor = await pantry.pushBytes(fallback.bytes, 'application/vnd.oci.image.manifest.v1+json');
   const parsed = core.ociParsePackManifest(fallback.bytes);
   assert.equal(parsed.fallback, true);
   assert.equal(parsed.layers[0].mediaType, 'application/vnd.ctxpack.manifest.v1+json');
-  assert.deepEqual(verifyStoredPack(pantry, descriptor, { expectUri: result.uri }), verified);
+  assert.deepEqual(await verifyStoredPack(pantry, descriptor, { expectUri: result.uri }), verified);
 
   // Once tagged, every read works on the fallback form too.
   await pantry.tag(descriptor, result.uri);
@@ -137,14 +137,19 @@ test('a damaged or misplaced layer is a typed error', async (t) => {
   const { result } = fixture;
   const pantry = untaggedCopy(t, [result.config, ...result.layers]);
   const created = '2026-01-01T00:00:00Z';
+  // Titled layers out of order are refused by their titles; untitled ones by what they hold.
   const swapped = core.ociPackManifest({ config: result.config, layers: [...result.layers].reverse(), uri: result.uri, created });
-  const swappedDescriptor = await pantry.push(swapped.bytes, 'application/vnd.oci.image.manifest.v1+json');
-  await rejectsWithCode(() => verifyStoredPack(pantry, swappedDescriptor), 'CTX_ENTRY_UNEXPECTED');
+  const swappedDescriptor = await pantry.pushBytes(swapped.bytes, 'application/vnd.oci.image.manifest.v1+json');
+  await rejectsWithCode(() => verifyStoredPack(pantry, swappedDescriptor), 'CTX_OCI_INVALID');
+  const untitled = [...result.layers].reverse().map(({ mediaType, digest, size }) => ({ mediaType, digest, size, annotations: { 'org.opencontainers.image.title': 'layer' } }));
+  const shuffled = core.ociPackManifest({ config: result.config, layers: untitled, uri: result.uri, created });
+  const shuffledDescriptor = await pantry.pushBytes(shuffled.bytes, 'application/vnd.oci.image.manifest.v1+json');
+  await rejectsWithCode(() => verifyStoredPack(pantry, shuffledDescriptor), 'CTX_ENTRY_UNEXPECTED');
   const one = core.ociPackManifest({ config: result.config, layers: [result.layers[0]], uri: result.uri, created });
-  await rejectsWithCode(async () => verifyStoredPack(pantry, await pantry.push(one.bytes, 'application/vnd.oci.image.manifest.v1+json')), 'CTX_OCI_INVALID');
+  await rejectsWithCode(async () => verifyStoredPack(pantry, await pantry.pushBytes(one.bytes, 'application/vnd.oci.image.manifest.v1+json')), 'CTX_OCI_INVALID');
 
   const original = core.ociPackManifest({ config: result.config, layers: result.layers, uri: result.uri, created });
-  const descriptor = await pantry.push(original.bytes, 'application/vnd.oci.image.manifest.v1+json');
+  const descriptor = await pantry.pushBytes(original.bytes, 'application/vnd.oci.image.manifest.v1+json');
   const layerPath = pantry.blobPath(result.layers[1].digest);
   fs.chmodSync(layerPath, 0o644);
   const fd = fs.openSync(layerPath, 'r+');

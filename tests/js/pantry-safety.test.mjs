@@ -94,7 +94,7 @@ test('a lease keeps written and relied-on blobs from gc; failed work removes wha
   const pantry = openPantry({ home });
   let written;
   await pantry.withLease('test', async () => {
-    written = await pantry.push(Buffer.from('written, not yet recorded'), 'application/octet-stream');
+    written = await pantry.pushBytes(Buffer.from('written, not yet recorded'), 'application/octet-stream');
     const ingest = pantry.ingest();
     ingest.write(Buffer.from('half'));
     const leaseFiles = names(path.join(home, 'leases'));
@@ -116,7 +116,7 @@ test('a lease keeps written and relied-on blobs from gc; failed work removes wha
   assert.equal((await api.gc({ home })).blobsRemoved, 1, 'released: the unrecorded blob is garbage now');
 
   // A blob that is already there (unreferenced) and relied on: protected before the work checks for it.
-  const orphan = await pantry.push(Buffer.from('already here'), 'application/octet-stream');
+  const orphan = await pantry.pushBytes(Buffer.from('already here'), 'application/octet-stream');
   await pantry.withLease('test', async () => {
     await pantry.protect([orphan.digest]);
     assert.equal((await api.gc({ home })).blobsRemoved, 0);
@@ -127,8 +127,8 @@ test('a lease keeps written and relied-on blobs from gc; failed work removes wha
   let added;
   await assert.rejects(
     pantry.withLease('test', async () => {
-      added = await pantry.push(Buffer.from('added by failed work'), 'application/octet-stream');
-      await pantry.push(Buffer.from('already here'), 'application/octet-stream');
+      added = await pantry.pushBytes(Buffer.from('added by failed work'), 'application/octet-stream');
+      await pantry.pushBytes(Buffer.from('already here'), 'application/octet-stream');
       throw new Error('the work failed');
     }),
     /the work failed/,

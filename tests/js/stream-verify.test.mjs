@@ -9,9 +9,10 @@ import { api, makeProject, PACKAGE_DIR, rejectsWithCode, removeAll, writeTree } 
 
 const core = await import(path.join(PACKAGE_DIR, 'lib', 'core-node.mjs'));
 const { openPantry, INGEST_PREFIX } = await import(path.join(PACKAGE_DIR, 'lib', 'pantry.mjs'));
-const { copyPack } = await import(path.join(PACKAGE_DIR, 'lib', 'stores', 'copy.mjs'));
-const { openLayoutStore } = await import(path.join(PACKAGE_DIR, 'lib', 'stores', 'layout-store.mjs'));
-const { openPantryStore } = await import(path.join(PACKAGE_DIR, 'lib', 'stores', 'pantry-store.mjs'));
+const { copyArtifact } = await import(path.join(PACKAGE_DIR, 'lib', 'stores', 'copy.mjs'));
+const { openLayoutToRead } = await import(path.join(PACKAGE_DIR, 'lib', 'stores', 'layout-store.mjs'));
+const { verifying } = await import(path.join(PACKAGE_DIR, 'lib', 'stores', 'verifying-store.mjs'));
+const openPantryStore = (options) => verifying(openPantry(options));
 
 async function seedTree(root, name, files) {
   const project = makeProject(path.join(root, name));
@@ -32,12 +33,12 @@ test('a layer swapped for another pack\'s is rejected while it streams into the 
     fs.copyFileSync(openPantry({ home: path.join(root, `${result === genuine ? 'genuine' : 'other'}-home`) }).blobPath(blob.digest), layout.blobPath(blob.digest));
   }
   const forged = core.ociPackManifest({ config: genuine.config, layers: other.layers, uri: genuine.uri, created: '2026-01-01T00:00:00Z' });
-  const descriptor = await layout.push(forged.bytes, 'application/vnd.oci.image.manifest.v1+json');
+  const descriptor = await layout.pushBytes(forged.bytes, 'application/vnd.oci.image.manifest.v1+json');
   await layout.tag(descriptor, genuine.uri);
 
   const home = path.join(root, 'pull-home');
   await rejectsWithCode(
-    () => copyPack(openLayoutStore(layout.home, { mustExist: true }), openPantryStore({ home }), genuine.uri),
+    () => copyArtifact(openLayoutToRead(layout.home), openPantryStore({ home }), genuine.uri),
     'CTX_MANIFEST_INVALID',
   );
   const pantry = openPantry({ home });
@@ -46,8 +47,8 @@ test('a layer swapped for another pack\'s is rejected while it streams into the 
   assert.deepEqual(fs.readdirSync(pantry.blobsDir).filter((name) => name.startsWith(INGEST_PREFIX)), [], 'no temp file is left');
 
   // The genuine pack copies and is tagged.
-  const genuineLayout = openLayoutStore(path.join(root, 'genuine-home'), { mustExist: true });
-  const copied = await copyPack(genuineLayout, openPantryStore({ home }), genuine.uri);
+  const genuineLayout = openLayoutToRead(path.join(root, 'genuine-home'));
+  const copied = await copyArtifact(genuineLayout, openPantryStore({ home }), genuine.uri);
   assert.equal(copied.alreadyPresent, false);
   assert.equal(api.verify(genuine.uri, { home }).files, 1);
 });

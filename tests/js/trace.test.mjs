@@ -355,7 +355,7 @@ test('gc keeps every blob of an execution pack, and still removes unreachable on
   writeOutputs(project.outDir);
   assert.equal(cli(['seed', project.outDir, '--contract', project.contractPath], { home }).code, 0);
   const { uri } = pack(home, fixture('tool-heavy-agent.json'));
-  const orphan = await api.openPantry({ home }).push(Buffer.from('nobody refers to me'), 'application/octet-stream');
+  const orphan = await api.openPantry({ home }).pushBytes(Buffer.from('nobody refers to me'), 'application/octet-stream');
   const before = blobCount(home);
 
   const gc = cli(['gc', '--json'], { home });

@@ -1,13 +1,14 @@
 // Moving packs between stores without a registry: pantry → OCI layout → another pantry (export/import,
-// the air-gapped path), copyPack between two pantries, and what a damaged or lying source does.
+// the air-gapped path), copyArtifact between two pantries, and what a damaged or lying source does.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
 import { PACKAGE_DIR, api, cli, makeProject, rejectsWithCode, snapshot, tempDir, writeOutputs, writeTree } from './helpers.mjs';
 
-const { copyPack } = await import(path.join(PACKAGE_DIR, 'lib', 'stores', 'copy.mjs'));
-const { openPantryStore } = await import(path.join(PACKAGE_DIR, 'lib', 'stores', 'pantry-store.mjs'));
+const { copyArtifact } = await import(path.join(PACKAGE_DIR, 'lib', 'stores', 'copy.mjs'));
+const { verifying } = await import(path.join(PACKAGE_DIR, 'lib', 'stores', 'verifying-store.mjs'));
+const openPantryStore = (options) => verifying(api.openPantry(options));
 const { configuredRegistry } = await import(path.join(PACKAGE_DIR, 'lib', 'registry', 'config.mjs'));
 
 /** Seed a pack (distinct per `params`) into `home`; returns its URI and outputs folder. */
@@ -58,7 +59,7 @@ test('export to an OCI layout and import into another pantry: verified, identica
   assert.equal(reexport.packs[0].alreadyPresent, true);
 });
 
-test('copyPack between two pantries skips blobs the target has and puts the manifest last', async (t) => {
+test('copyArtifact between two pantries skips blobs the target has and puts the manifest last', async (t) => {
   const root = tempDir(t);
   const homeA = path.join(root, 'a');
   const homeB = path.join(root, 'b');
@@ -67,21 +68,21 @@ test('copyPack between two pantries skips blobs the target has and puts the mani
   const to = openPantryStore({ home: homeB });
 
   // The target already holds the config blob (as if an earlier copy had been interrupted).
-  const configBytes = api.openPantry({ home: homeA }).fetch(seeded.config);
-  api.openPantry({ home: homeB }).push(configBytes, seeded.config.mediaType, seeded.config);
+  const configBytes = api.openPantry({ home: homeA }).fetchBytes(seeded.config);
+  api.openPantry({ home: homeB }).pushBytes(configBytes, seeded.config.mediaType, seeded.config);
   assert.equal(api.openPantry({ home: homeB }).has(uri), false);
 
-  const copied = await copyPack(from, to, uri, { concurrency: 2 });
+  const copied = await copyArtifact(from, to, uri, { concurrency: 2 });
   assert.equal(copied.alreadyPresent, false);
   assert.deepEqual(copied.blobs, { total: 2, transferred: 1, skipped: 1, mounted: 0 });
   assert.equal(copied.bytes, seeded.layer.size);
   assert.deepEqual(copied.manifest, seeded.manifest);
   assert.equal(api.openPantry({ home: homeB }).has(uri), true);
 
-  const again = await copyPack(from, to, uri);
+  const again = await copyArtifact(from, to, uri);
   assert.equal(again.alreadyPresent, true);
-  await rejectsWithCode(copyPack(from, to, uri, { concurrency: 0 }), 'CTX_USAGE');
-  await rejectsWithCode(copyPack(to, from, `ctx://sha256:${'c'.repeat(64)}`), 'CTX_NOT_FOUND');
+  await rejectsWithCode(copyArtifact(from, to, uri, { concurrency: 0 }), 'CTX_USAGE');
+  await rejectsWithCode(copyArtifact(to, from, `ctx://sha256:${'c'.repeat(64)}`), 'CTX_NOT_FOUND');
 });
 
 test('a damaged layer in a layout is refused and leaves the pantry as it was', async (t) => {

@@ -1,6 +1,6 @@
 import { formatBytes, plural } from '../format.mjs';
-import { exportPack } from '../store-ops.mjs';
-import { exportLayout } from '../transfer.mjs';
+import { exportPack } from '../export-pack.mjs';
+import { exportLayout } from '../export-layout.mjs';
 import { usageError } from './shared.mjs';
 
 const synopsis = 'export <uri> -o <file> | --oci <dir> <uri>…';

@@ -1,5 +1,5 @@
 import { formatBytes, plural } from '../format.mjs';
-import { gc } from '../store-ops.mjs';
+import { gc } from '../pantry-housekeeping.mjs';
 
 const synopsis = 'gc';
 const summary = 'delete blobs and unpacked copies no pack in the pantry refers to, and what stopped commands left';

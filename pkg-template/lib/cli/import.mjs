@@ -1,5 +1,5 @@
 import { plural } from '../format.mjs';
-import { importLayout } from '../transfer.mjs';
+import { importLayout } from '../import-layout.mjs';
 import { CONCURRENCY_HELP_LINES, CONCURRENCY_OPTIONS, concurrencyFrom } from './shared.mjs';
 
 const synopsis = 'import <dir> [<uri>…]';

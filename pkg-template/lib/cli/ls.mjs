@@ -1,6 +1,6 @@
 import { listFiles } from '../cat.mjs';
 import { formatBytes } from '../format.mjs';
-import { list } from '../store-ops.mjs';
+import { list } from '../pantry-housekeeping.mjs';
 import { LIMIT_HELP_LINES, LIMIT_OPTIONS, REGISTRY_HELP_LINES, REGISTRY_OPTIONS, connectionFrom, limitsFrom } from './shared.mjs';
 
 const synopsis = 'ls [<uri>] [--registry <ref>]';

@@ -1,4 +1,4 @@
-import { remove } from '../store-ops.mjs';
+import { remove } from '../pantry-housekeeping.mjs';
 
 const synopsis = 'rm <uri>';
 const summary = 'remove a pack from the pantry (its blobs go at the next gc)';

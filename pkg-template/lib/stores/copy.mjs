@@ -1,34 +1,28 @@
-// One graph copy between two stores, used by push, pull, copy, export and import, for packs and execution
-// packs alike: resolve the URI's tag → manifest (verified) → blobs the target lacks (config and layers, with
-// bounded concurrency) → the manifest last, so a target never tags a pack whose blobs are not all there. Into
-// the pantry, pack layers are verified while they stream (copyVerifying); an execution pack's blobs are
-// digest-checked as they stream and the pantry verifies its manifests before tagging it. A copy into the
-// pantry holds a lease from before its first blob until the manifest is tagged (or the copy failed and removed
-// what it wrote).
-import fs from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
+// One graph copy between two stores, used by push, pull, copy, export and import (oras-go's copy.go): resolve
+// the URI's tag → the image manifest → the blobs it names that the target lacks (config first, then layers,
+// with bounded concurrency), each streamed from the source straight into the target → the manifest last, so a
+// target never tags an artifact whose blobs are not all there. It knows nothing about packs or execution packs:
+// a target that verifies them (verifying-store.mjs) is told the root before the first blob (prepare) and checks
+// it before it tags it. A copy into a store with leases (the pantry) holds one from before its first blob
+// until the manifest is tagged (or the copy failed and removed what it wrote).
 import * as core from '../core-node.mjs';
 import { CtxpackError } from '../errors.mjs';
-import { ARTIFACT_TYPES, Pantry } from '../pantry.mjs';
-import { registerCleanup } from '../signal-cleanup.mjs';
 import { fetchSourceManifest, notFoundError } from './foreign.mjs';
-import { LayoutStore } from './pantry-store.mjs';
 
 export const DEFAULT_CONCURRENCY = 4;
 
 /**
  * @param {import('./store.mjs').Store} from
  * @param {import('./store.mjs').Store} to
- * @param {string} uri a pack's or an execution pack's
+ * @param {string} uri an artifact's: a pack or an execution pack
  * @param {{concurrency?: number, mountFrom?: string, phase?: string,
  *   onProgress?: (event: {phase: string, bytes: number, totalBytes: number}) => void,
  *   accept?: (kind: 'pack' | 'execution') => void}} [options]
- *   accept: called with the kind before any blob moves; it throws to refuse that kind
+ *   accept: called with the artifact type the manifest names before any blob moves; it throws to refuse it
  * @returns {Promise<{uri: string, kind: 'pack' | 'execution', manifest: object, alreadyPresent: boolean, fallback: boolean,
  *   blobs: {total: number, transferred: number, skipped: number, mounted: number}, bytes: number}>}
  */
-export async function copyPack(from, to, uri, options = {}) {
+export async function copyArtifact(from, to, uri, options = {}) {
   return to.withLease ? to.withLease(options.phase ?? 'copy', () => copyGraph(from, to, uri, options)) : copyGraph(from, to, uri, options);
 }
 
@@ -50,27 +44,26 @@ async function copyGraph(from, to, uri, { concurrency = DEFAULT_CONCURRENCY, mou
       hint: 'the tag was moved to other content; push the right pack again, or ask the registry owner',
     });
   }
-  const kind = parsed.artifactType;
-  accept?.(kind);
+  accept?.(parsed.artifactType);
   const blobs = uniqueBlobs([parsed.config, ...parsed.layers]);
   await to.protect?.([manifest, ...blobs]);
   const missing = (await mapBounded(blobs, limit, async (blob) => ((await to.exists(blob)) ? null : blob))).filter(Boolean);
+  await to.prepare?.({ uri: canonical, descriptor: manifest, bytes: manifestBytes, parsed });
   const progress = progressTracker(onProgress, phase, missing);
-  const copyOne = async (blob, verify) => {
+  const copyOne = async (blob) => {
     const onBytes = progress.forBlob(blob);
-    const result = await copyBlob(from, to, blob, { mountFrom, onBytes, verify });
+    const result = await to.push(blob, from.fetch(blob, { onBytes }), { mountFrom });
     onBytes(blob.size);
     return result;
   };
-  const { results, verifiedLayers } =
-    to.verifiesPacks && kind === ARTIFACT_TYPES.pack
-      ? await copyVerifying(to, core.ociParsePackManifest(manifestBytes), canonical, missing, limit, copyOne)
-      : { results: await mapBounded(missing, limit, (blob) => copyOne(blob)) };
-  const stored = await to.pushManifest(canonical, manifest, manifestBytes, { verifiedLayers });
+  // The config first: it is small, and a target that verifies reads it before it can check the layers.
+  const [config, ...layers] = missing[0]?.digest === parsed.config.digest ? missing : [undefined, ...missing];
+  const results = [...(config ? [await copyOne(config)] : []), ...(await mapBounded(layers, limit, copyOne))];
+  const stored = await to.pushManifest(canonical, manifest, manifestBytes, { artifactType: parsed.artifactType, blobs });
   const mounted = results.filter((result) => result.mounted).length;
   return {
     uri: canonical,
-    kind,
+    kind: parsed.artifactType,
     manifest: stored.descriptor,
     alreadyPresent: false,
     fallback: stored.fallback,
@@ -79,106 +72,23 @@ async function copyGraph(from, to, uri, { concurrency = DEFAULT_CONCURRENCY, mou
   };
 }
 
-/**
- * Into a store that verifies packs (the pantry): manifest.json first, then each missing pack layer verified
- * in a worker thread while it streams in, so pushManifest only reads the layers the store already had.
- * @returns {Promise<{results: Array<{mounted: boolean}>, verifiedLayers: Map<number, object>}>}
- */
-async function copyVerifying(to, parsed, canonical, missing, limit, copyOne) {
-  const manifestJson = parsed.manifestJson;
-  const results = await mapBounded(missing.filter((blob) => blob.digest === manifestJson.digest), 1, (blob) => copyOne(blob));
-  const manifest = await to.fetchBytes(manifestJson);
-  // A manifest.json that lays out another number of layers is rejected by the store's verification.
-  const matchesLayout = core.packLayout(manifest).layers.length === parsed.packLayers.length;
-  const layerIndex = new Map();
-  parsed.packLayers.forEach((layer, index) => layerIndex.has(layer.digest) || layerIndex.set(layer.digest, index));
-  const verifiedLayers = new Map();
-  const rest = missing.filter((blob) => blob.digest !== manifestJson.digest);
-  const copied = await mapBounded(rest, limit, async (blob) => {
-    const layer = layerIndex.get(blob.digest);
-    // Not a pack layer (the fallback form's empty config): copied plainly.
-    if (!matchesLayout || layer === undefined) return copyOne(blob);
-    const result = await copyOne(blob, { manifest, layer, expectUri: canonical });
-    verifiedLayers.set(layer, { digest: blob.digest, ...result.verified });
-    return result;
-  });
-  return { results: [...results, ...copied], verifiedLayers };
+/** The options of an API call that a copy takes. */
+export function transferOptions(options, phase) {
+  return { concurrency: options.concurrency, onProgress: options.onProgress, phase };
 }
 
-/**
- * Local on either side: stream straight across (with `verify`, through the target's verifying sink). Two
- * remote stores: through a temporary spool file.
- */
-async function copyBlob(from, to, blob, { mountFrom, onBytes, verify }) {
-  if (to.openSink) {
-    const committed = await fetchInto(from, to, blob, onBytes, verify);
-    return { mounted: false, verified: verify ? committed : undefined };
-  }
-  if (from.openSource) return pushFrom(from, to, blob, { mountFrom, onBytes });
-  const spool = lazySpool(from, blob, (bytes) => onBytes(bytes / 2));
-  try {
-    // The blob is downloaded only when the target asks for bytes: a cross-repository mount needs none.
-    return await pushFrom(spool, to, blob, { mountFrom, onBytes: (bytes) => onBytes(bytes / 2) });
-  } finally {
-    spool.close();
-  }
-}
-
-/** A source over a remote blob that spools it to a temporary file on the first read. */
-function lazySpool(from, blob, onBytes) {
-  let spoolDir;
-  let filled;
-  let unregister;
-  const fill = async () => {
-    spoolDir = fs.mkdtempSync(path.join(os.tmpdir(), 'ctxpack-spool-'));
-    unregister = registerCleanup(() => fs.rmSync(spoolDir, { recursive: true, force: true }));
-    const store = new LayoutStore(new Pantry(spoolDir), { label: 'spool' });
-    await fetchInto(from, store, blob, onBytes);
-    return store;
-  };
+/** The result of a copy, as the API and `--json` give it. */
+export function describeCopy(copied, where) {
   return {
-    openSource(descriptor, options) {
-      let source;
-      return {
-        async read(offset, length) {
-          filled ??= fill();
-          source ??= (await filled).openSource(descriptor, options);
-          return source.read(offset, length);
-        },
-        close() {
-          source?.close();
-        },
-      };
-    },
-    close() {
-      if (spoolDir) fs.rmSync(spoolDir, { recursive: true, force: true });
-      unregister?.();
-    },
+    uri: copied.uri,
+    kind: copied.kind,
+    ...where,
+    manifest: copied.manifest,
+    alreadyPresent: copied.alreadyPresent,
+    fallback: copied.fallback,
+    blobs: copied.blobs,
+    bytes: copied.bytes,
   };
-}
-
-/** A source whose fetchBlob hashes every byte and rejects a mismatch itself spares the sink a second hash. */
-async function fetchInto(from, to, blob, onBytes, verify) {
-  const hashed = !from.hashesFetchedBlobs;
-  const sink = verify ? to.openVerifyingSink(blob, { hashed, ...verify }) : to.openSink(blob, { hashed });
-  try {
-    await from.fetchBlob(blob, sink, { onBytes });
-  } catch (error) {
-    sink.abort();
-    throw error;
-  }
-  return sink.commit();
-}
-
-async function pushFrom(from, to, blob, options) {
-  // The upload sends each chunk and awaits the answer before it reads the next, so one buffer serves.
-  const source = from.openSource(blob, { reuseBuffer: true });
-  try {
-    const result = await to.pushBlob(blob, source, options);
-    return { mounted: Boolean(result.mounted) };
-  } finally {
-    source.close();
-  }
 }
 
 /**

@@ -3,7 +3,7 @@
 // The errors say which, instead of blaming the local layout.
 import * as core from '../core-node.mjs';
 import { CtxpackError } from '../errors.mjs';
-import { MEDIA_TYPES } from '../pantry.mjs';
+import { MEDIA_TYPES } from './layout-store.mjs';
 
 /** CTX_NOT_FOUND for a URI the store lacks; when a registry has its v0 tag, the hint is `pull --legacy`. */
 export async function notFoundError(from, uri) {

@@ -4,9 +4,10 @@
 import { createHash } from 'node:crypto';
 import * as core from '../core-node.mjs';
 import { CtxpackError } from '../errors.mjs';
-import { ARTIFACT_TYPES, MEDIA_TYPES } from '../pantry.mjs';
 import { credentialsFor } from '../registry/credentials.mjs';
 import { createHttpFetch } from '../registry/http-fetch.mjs';
+import { downloadStream, sequentialSource } from './blob-stream.mjs';
+import { ARTIFACT_TYPES, MEDIA_TYPES } from './layout-store.mjs';
 
 /** Configs are read whole; a bigger "config" is not one of ours. */
 const MAX_SMALL_BLOB_BYTES = 64 * 1024 * 1024;
@@ -82,11 +83,6 @@ export class RemoteStore {
     this.name = `${host}/${repository}`;
   }
 
-  /** The RegistryClient hashes every byte it streams and rejects a mismatch before fetchBlob resolves. */
-  get hashesFetchedBlobs() {
-    return true;
-  }
-
   describe() {
     return `registry ${this.name}`;
   }
@@ -119,11 +115,7 @@ export class RemoteStore {
       });
     }
     const chunks = [];
-    await this.client.fetchBlob(descriptor, {
-      // The client hands over each chunk and never touches it again (store.mjs), so no copy is needed.
-      write: (chunk) => void chunks.push(chunk),
-      reset: () => void (chunks.length = 0),
-    });
+    for await (const chunk of this.fetch(descriptor)) chunks.push(chunk);
     return Buffer.concat(chunks);
   }
 
@@ -131,12 +123,27 @@ export class RemoteStore {
     return this.client.blobExists(descriptor);
   }
 
-  fetchBlob(descriptor, sink, { onBytes } = {}) {
-    return this.client.fetchBlob(descriptor, sink, { onBytes });
+  /**
+   * The blob as a stream: the download starts on the first read, every byte is hashed by the client and a
+   * mismatch ends the stream with an error; a cut connection resumes where it stopped.
+   * @returns {import('./store.mjs').BlobStream}
+   */
+  fetch(descriptor, { onBytes } = {}) {
+    return downloadStream((sink) => this.client.fetchBlob(descriptor, sink), { onBytes });
   }
 
-  async pushBlob(descriptor, source, { mountFrom, onBytes } = {}) {
-    return this.client.pushBlob(descriptor, source, { mountFrom, onBytes });
+  /**
+   * Upload a blob from a stream, read only as the upload needs it: nothing when the registry has the blob or
+   * mounts it from `mountFrom`, another repository of the same registry.
+   * @returns {Promise<{uploaded: boolean, mounted: boolean}>}
+   */
+  async push(descriptor, stream, { mountFrom } = {}) {
+    const source = sequentialSource(stream);
+    try {
+      return await this.client.pushBlob(descriptor, source, { mountFrom });
+    } finally {
+      await source.close?.();
+    }
   }
 
   async pushManifest(uri, descriptor, bytes) {

@@ -5,7 +5,8 @@
 import fs from 'node:fs';
 import * as core from '../core-node.mjs';
 import { CtxpackError, toCtxpackError } from '../errors.mjs';
-import { ARTIFACT_TYPES, MEDIA_TYPES, openPantry } from '../pantry.mjs';
+import { openPantry } from '../pantry.mjs';
+import { ARTIFACT_TYPES, MEDIA_TYPES } from '../stores/layout-store.mjs';
 
 const EXECUTION = { artifactType: ARTIFACT_TYPES.execution };
 const NOTHING_STORED = { alreadyPresent: true, blobs: 0, bytes: 0 };
@@ -34,15 +35,15 @@ export async function tracePack(log, options = {}) {
     for (const { digest, size, bytes } of planned.blobs) {
       const descriptor = { mediaType: MEDIA_TYPES.executionBlob, digest, size };
       if (!pantry.exists(descriptor)) {
-        await pantry.push(bytes, MEDIA_TYPES.executionBlob, descriptor);
+        await pantry.pushBytes(bytes, MEDIA_TYPES.executionBlob, descriptor);
         stored.blobs += 1;
         stored.bytes += size;
       }
       layers.push(descriptor);
     }
-    const config = await pantry.push(planned.manifestBytes, MEDIA_TYPES.executionManifest);
+    const config = await pantry.pushBytes(planned.manifestBytes, MEDIA_TYPES.executionManifest);
     const ociManifest = core.ociExecutionManifest({ config, blobs: layers, uri, created });
-    const manifest = await pantry.push(ociManifest.bytes, MEDIA_TYPES.ociManifest);
+    const manifest = await pantry.pushBytes(ociManifest.bytes, MEDIA_TYPES.ociManifest);
     await pantry.tag(manifest, uri, EXECUTION);
     return describe(planned, stored);
   }));

@@ -53,7 +53,7 @@ export function registerReplayRunner(tool, runner) {
 }
 
 /**
- * @param {string} ref a ctx:// URI, 64 hex or a unique prefix of an execution in the pantry
+ * @param {string} ref a ctx:// URI, 64 hex or a unique prefix of an execution pack in the pantry
  * @param {{home?: string, cwd?: string, runners?: Record<string, ReplayRunner>}} [options]
  *   cwd: where the tools run (file paths in the log are relative to it); runners: for this call only,
  *   before the registered ones

@@ -1,7 +1,8 @@
 // Execution refs: a full ctx:// URI, a bare 64-hex digest, or a unique prefix of at least 8 hex digits.
 import * as core from '../core-node.mjs';
 import { CtxpackError } from '../errors.mjs';
-import { ARTIFACT_TYPES, openPantry } from '../pantry.mjs';
+import { openPantry } from '../pantry.mjs';
+import { ARTIFACT_TYPES } from '../stores/layout-store.mjs';
 
 export const MIN_PREFIX_HEX = 8;
 const HEX_PREFIX = /^[0-9a-f]+$/;
@@ -24,7 +25,7 @@ export function resolveExecutionRef(pantry, ref) {
   if (text.startsWith('ctx://')) return requireStored(pantry, core.parseUri(text));
   const hex = text.toLowerCase();
   if (!HEX_PREFIX.test(hex) || hex.length > 64) {
-    throw new CtxpackError('CTX_USAGE', `${JSON.stringify(text)} is not an execution ref`, {
+    throw new CtxpackError('CTX_USAGE', `${JSON.stringify(text)} is not an execution pack ref`, {
       subject: text,
       hint: `give a ctx://sha256:<hex> URI, its 64 hex digits, or a prefix of at least ${MIN_PREFIX_HEX} of them`,
     });

@@ -40,7 +40,7 @@ export function traceShow(ref, options = {}) {
 /** The first line of a text content, shortened; null for bytes (base64). The blob is checked on the way. */
 function previewOf(pantry, content) {
   if (content.encoding !== 'utf-8') return null;
-  const text = new TextDecoder().decode(pantry.fetch({ digest: content.digest, size: content.size }));
+  const text = new TextDecoder().decode(pantry.fetchBytes({ digest: content.digest, size: content.size }));
   return shorten(text.split('\n', 1)[0], PREVIEW_CHARS);
 }
 

@@ -1,11 +1,12 @@
-// trace verify: every blob of an execution pack is present with its digest and size, the OCI manifest parses,
-// and the URI re-derives from the stored execution manifest. With an artifact: does that file hold exactly the
+// trace verify: every blob of an execution pack is present with its digest and size, and its identity holds
+// (the core's ociVerifyExecution: the URI re-derives from the stored execution manifest, which the image manifest
+// carries with every blob it names and nothing else). With an artifact: does that file hold exactly the
 // named output? Problems are collected (each with a stable code), not thrown, so one run reports them all.
-import * as core from '../core-node.mjs';
 import { CtxpackError, isCtxpackError, toCtxpackError } from '../errors.mjs';
 import { READ_CHUNK_BYTES, hashFileSync } from '../hash-file.mjs';
-import { ARTIFACT_TYPES, openPantry } from '../pantry.mjs';
+import { openPantry } from '../pantry.mjs';
 import { resolveExecutionRef } from './resolve.mjs';
+import { loadExecution } from './stored.mjs';
 
 /**
  * @param {string} ref
@@ -37,24 +38,13 @@ export function traceVerify(ref, options = {}) {
   return result;
 }
 
-/** OCI manifest → config → execution manifest, each checked; returns the blobs to check and the manifest. */
+/**
+ * The identity of the stored execution pack, checked by the core (ociVerifyExecution, the same checks as a
+ * pull's); returns the blobs to check and the manifest.
+ */
 function verifyManifests(pantry, uri) {
-  const oci = core.ociParseExecutionManifest(pantry.fetch(pantry.resolve(uri, { artifactType: ARTIFACT_TYPES.execution })));
-  const configBytes = pantry.fetch(oci.config);
-  // The identity rule itself: the URI is the sha256 of the execution manifest's bytes, and they re-parse to it.
-  const parsed = core.executionParseManifest(configBytes);
-  const derived = `ctx://${core.sha256(configBytes)}`;
-  if (derived !== uri || parsed.uri !== uri) {
-    throw new CtxpackError('CTX_URI_MISMATCH', `the stored execution manifest hashes to ${derived}, not ${uri}`, { subject: uri });
-  }
-  const listed = new Set(oci.blobs.map((blob) => blob.digest));
-  const unlisted = parsed.blobs.filter((blob) => !listed.has(blob.digest));
-  if (unlisted.length > 0) {
-    throw new CtxpackError('CTX_OCI_INVALID', `the OCI manifest does not list ${unlisted.length} blob(s) the execution manifest refers to: ${unlisted.map((blob) => blob.digest).join(', ')}`, {
-      subject: uri,
-    });
-  }
-  return { blobs: oci.blobs, execution: parsed.manifest };
+  const { blobs, manifest } = loadExecution(pantry, uri);
+  return { blobs, execution: manifest };
 }
 
 /** The blob on disk, hashed whole. */
@@ -73,7 +63,7 @@ function compareArtifact(execution, { path: artifactPath, output: outputName, bu
   const outputs = execution.outputs ?? [];
   const output = outputs.find((candidate) => candidate.name === outputName);
   if (!output?.content) {
-    throw new CtxpackError('CTX_NOT_FOUND', `the execution has no output named ${JSON.stringify(outputName)}`, {
+    throw new CtxpackError('CTX_NOT_FOUND', `the execution pack has no output named ${JSON.stringify(outputName)}`, {
       subject: outputName,
       hint: outputs.length > 0 ? `its outputs: ${outputs.map((candidate) => JSON.stringify(candidate.name)).join(', ')}` : 'it records no outputs',
     });

@@ -1,5 +1,6 @@
-// Writing a tree to a user's destination without ever damaging what is there: refuse a non-empty target,
-// build everything in a fresh temporary directory beside it, and rename that into place only at the end.
+// The user's output folder (unpack -o, run -o, pull -o): a tree is written to it without ever damaging what is
+// there: refuse a non-empty target, build everything in a fresh temporary directory beside it, and rename
+// that into place only at the end.
 // The staging directory (.<name>.ctxpack-<pid>-<start time>-XXXXXX) is removed if the process is interrupted;
 // one left by a process killed outright is removed by the next fill of the same target.
 import fs from 'node:fs';

@@ -1,107 +1,16 @@
-// Pantry housekeeping: ls, rm, gc, export.
+// export: a pantry pack as one .tar.gz file (the single-layer form, whatever the pack's layers), written
+// complete or not at all. `export --oci` (a whole OCI layout) is export-layout.mjs.
 import fs from 'node:fs';
 import path from 'node:path';
 import { createHash, randomUUID } from 'node:crypto';
 import * as core from './core-node.mjs';
-import { CtxpackError, isCtxpackError, toCtxpackError } from './errors.mjs';
-import { readLeases } from './lease.mjs';
-import { findLeftovers, listPantry, removeLeftover } from './leftovers.mjs';
+import { CtxpackError, toCtxpackError } from './errors.mjs';
 import { openPantry } from './pantry.mjs';
 import { phaseReporter } from './progress.mjs';
 import { readStoredLayers } from './read.mjs';
 import { registerCleanup } from './signal-cleanup.mjs';
-import { removeTree } from './target.mjs';
-import { removeUnpacked, unpackedRoot } from './unpacked.mjs';
 
 const COPY_CHUNK_BYTES = 1024 * 1024;
-const HEX_NAME = /^[0-9a-f]{64}$/;
-
-/**
- * Every pack in the pantry. A pack whose blobs are damaged is still listed, with `problem` saying why.
- * @param {{home?: string}} [options]
- */
-export function list(options = {}) {
-  const pantry = openPantry(options);
-  return pantry.list().map((entry) => {
-    const listed = { uri: entry.uri, tag: entry.tag, manifestDigest: entry.digest };
-    try {
-      const pack = pantry.loadPack(entry.uri);
-      const size = pack.blobs.reduce((sum, blob) => sum + blob.size, pack.manifest.size);
-      return { ...listed, created: pack.created, layer: pack.layer, layers: pack.layers.length, size };
-    } catch (error) {
-      if (!isCtxpackError(error)) throw error;
-      return { ...listed, problem: `${error.code}: ${error.message}` };
-    }
-  });
-}
-
-/**
- * Remove a pack from the pantry: its index entry and its unpacked copy. Blobs go at the next gc.
- * @param {string} uri
- * @param {{home?: string, lockTimeoutMs?: number}} [options]
- */
-export async function remove(uri, options = {}) {
-  const pantry = openPantry(options);
-  const canonical = core.parseUri(uri);
-  await pantry.untag(canonical);
-  await pantry.withLock(`unpack-${core.uriTag(canonical)}`, () => removeUnpacked(pantry, canonical));
-  return { uri: canonical, removed: true };
-}
-
-/**
- * Delete blobs that no manifest in index.json (pack or execution pack) reaches and no live lease names,
- * unpacked copies of packs no longer indexed, and what stopped work left behind: `.ingest-*` files and staging
- * folders no live lease owns, temp files, stale leases and locks. Holds the index lock throughout.
- * @param {{home?: string, lockTimeoutMs?: number}} [options]
- * @returns {Promise<{blobsRemoved: number, bytesRemoved: number, unpackedRemoved: number, leftoversRemoved: number}>}
- */
-export async function gc(options = {}) {
-  const pantry = openPantry(options);
-  const result = { blobsRemoved: 0, bytesRemoved: 0, unpackedRemoved: 0, leftoversRemoved: 0 };
-  if (!fs.existsSync(pantry.home)) return result;
-  return pantry.withLock('index', () => {
-    // Listed before the leases are read: a blob or temp file that is listed was leased before it appeared,
-    // if its work is still running (see Pantry#referencedDigests and BlobWriter#commit).
-    const listing = listPantry(pantry);
-    const leases = readLeases(pantry.home);
-    const referenced = pantry.referencedDigests({ leases });
-    for (const name of listing.blobs) {
-      if (!HEX_NAME.test(name) || referenced.has(`sha256:${name}`)) continue;
-      const blobPath = path.join(pantry.blobsDir, name);
-      result.bytesRemoved += fileSize(blobPath);
-      fs.rmSync(blobPath, { force: true });
-      result.blobsRemoved += 1;
-    }
-    result.unpackedRemoved = removeOrphanUnpacked(pantry, listing.unpacked);
-    for (const leftover of findLeftovers(pantry, listing, leases, { indexLocked: true })) {
-      result.bytesRemoved += removeLeftover(leftover);
-      result.leftoversRemoved += 1;
-    }
-    return result;
-  });
-}
-
-/** Unpacked copies (and stamps) of packs that are not in index.json. @returns {number} copies removed */
-function removeOrphanUnpacked(pantry, names) {
-  const indexed = new Set(pantry.list().map((entry) => core.uriTag(entry.uri).slice('ctx-'.length)));
-  const root = unpackedRoot(pantry);
-  let removed = 0;
-  for (const name of names) {
-    const hex = name.replace(/\.stamp\.json$/, '');
-    if (!HEX_NAME.test(hex) || indexed.has(hex)) continue;
-    removeTree(path.join(root, name));
-    if (name === hex) removed += 1;
-  }
-  return removed;
-}
-
-function fileSize(filePath) {
-  try {
-    return fs.lstatSync(filePath).size;
-  } catch {
-    return 0;
-  }
-}
 
 /**
  * Write a pack as one .tar.gz to `outFile`: a single-layer pack's layer, checked against its digest on the
@@ -142,7 +51,7 @@ export function exportPack(uri, outFile, options = {}) {
 
 /** Read every layer through the core's reader and write the entries again through one whole-pack writer. */
 function repackLayers(pantry, pack, destinationPath, onBytes) {
-  const writer = new core.PackWriter(pantry.fetch(pack.config), { hashContent: false });
+  const writer = new core.PackWriter(pantry.fetchBytes(pack.config), { hashContent: false });
   let output;
   try {
     output = new HashedOutput(destinationPath);

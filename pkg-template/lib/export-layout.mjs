@@ -1,0 +1,23 @@
+// export --oci: pantry packs and execution packs into an OCI image layout directory (created if needed; what is
+// there already is kept), e.g. to carry them to an air-gapped machine. `oras`, `skopeo` and `crane` read it too.
+// A graph copy per artifact (stores/copy.mjs); they come from the verified pantry, so the layout tags them as they are.
+import { CtxpackError } from './errors.mjs';
+import { openPantry } from './pantry.mjs';
+import { copyArtifact, describeCopy, transferOptions } from './stores/copy.mjs';
+import { openLayoutToWrite } from './stores/layout-store.mjs';
+
+/**
+ * @param {string | string[]} uris
+ * @param {string} dir
+ * @param {{home?: string, concurrency?: number, onProgress?: Function}} [options]
+ * @returns {Promise<{path: string, packs: object[]}>}
+ */
+export async function exportLayout(uris, dir, options = {}) {
+  const list = [uris].flat();
+  if (list.length === 0) throw new CtxpackError('CTX_USAGE', 'no pack given to export', { hint: 'ctxpack export --oci <dir> <uri>…' });
+  const pantry = openPantry(options);
+  const layout = openLayoutToWrite(dir);
+  const packs = [];
+  for (const uri of list) packs.push(describeCopy(await copyArtifact(pantry, layout, uri, transferOptions(options, 'export')), {}));
+  return { path: layout.home, packs };
+}
