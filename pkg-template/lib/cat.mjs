@@ -61,7 +61,7 @@ export async function listFiles(uri, options = {}) {
   const pantry = openPantry(options);
   if (pantry.has(canonical)) {
     const pack = pantry.loadPack(canonical);
-    const manifest = core.parseManifest(pantry.fetch(pack.config));
+    const manifest = core.parseManifest(pantry.fetchBytes(pack.config));
     return { uri: canonical, source: 'pantry', files: manifest.outputs.entries };
   }
   const { client, name } = registryClient(options);
@@ -71,7 +71,7 @@ export async function listFiles(uri, options = {}) {
 
 async function catFromPantry(pantry, uri, path, options) {
   const pack = pantry.loadPack(uri);
-  const manifest = pantry.fetch(pack.config);
+  const manifest = pantry.fetchBytes(pack.config);
   const seek = new core.FileSeek(manifest, pack.layers, path);
   const file = seek.file;
   const out = createOutput(file, options);
