@@ -10,6 +10,33 @@ use serde_json::Value;
 use wasm_bindgen::prelude::*;
 
 #[wasm_bindgen(typescript_custom_section)]
+const VERIFY_TYPES: &str = r#"
+/** A pack stored as an image manifest and its manifest.json, checked as one (ociVerifyPack). */
+export interface VerifiedPack {
+  uri: string;
+  created?: string;
+  fallback: boolean;
+  config: Descriptor;
+  layers: Descriptor[];
+  manifestJson: Descriptor;
+  packLayers: Descriptor[];
+  manifest: PackManifest;
+  /** Group k of the layout, with the descriptor of the layer that must hold it. */
+  groups: Array<{ index: number; start: number; entries: number; bytes: number; layer: Descriptor }>;
+}
+
+/** An execution pack stored as an image manifest and its execution manifest, checked as one (ociVerifyExecution). */
+export interface VerifiedExecutionPack {
+  uri: string;
+  created?: string;
+  config: Descriptor;
+  layers: Descriptor[];
+  manifest: ExecutionManifest;
+  blobs: Array<{ digest: string; size: number }>;
+}
+"#;
+
+#[wasm_bindgen(typescript_custom_section)]
 const TYPES: &str = r#"
 /** An OCI content descriptor. */
 export interface Descriptor {
@@ -197,10 +224,11 @@ pub fn oci_parse_pack_manifest(bytes: &[u8]) -> std::result::Result<JsValue, JsV
 /// `{ expectUri?, limits? }`. Returns `{ uri, created, fallback, config, layers, manifestJson, packLayers,
 /// manifest, groups: [{ index, start, entries, bytes, layer }] }`: the parsed image manifest, the verified
 /// `manifest.json`, and group k of the layout with `layer`, the descriptor of the blob that must hold it.
-#[wasm_bindgen(js_name = ociVerifyPack)]
+#[wasm_bindgen(js_name = ociVerifyPack, unchecked_return_type = "VerifiedPack")]
 pub fn oci_verify_pack(
-    manifest_bytes: &[u8],
-    manifest_json_bytes: &[u8],
+    #[wasm_bindgen(js_name = manifestBytes)] manifest_bytes: &[u8],
+    #[wasm_bindgen(js_name = manifestJsonBytes)] manifest_json_bytes: &[u8],
+    #[wasm_bindgen(unchecked_param_type = "{ expectUri?: string | null; limits?: Partial<Limits> | null } | null")]
     options: JsValue,
 ) -> std::result::Result<JsValue, JsValue> {
     let verify = || -> Result<JsValue> {
@@ -236,11 +264,11 @@ pub fn oci_verify_pack(
 /// An execution pack's identity checked once before it is tagged (`oci::verify_execution_pack`): `manifestBytes`
 /// is its image manifest, `configBytes` its execution manifest; options `{ expectUri? }`. Returns `{ uri,
 /// created, config, layers, manifest, blobs: [{ digest, size }] }`.
-#[wasm_bindgen(js_name = ociVerifyExecution)]
+#[wasm_bindgen(js_name = ociVerifyExecution, unchecked_return_type = "VerifiedExecutionPack")]
 pub fn oci_verify_execution(
-    manifest_bytes: &[u8],
-    config_bytes: &[u8],
-    options: JsValue,
+    #[wasm_bindgen(js_name = manifestBytes)] manifest_bytes: &[u8],
+    #[wasm_bindgen(js_name = configBytes)] config_bytes: &[u8],
+    #[wasm_bindgen(unchecked_param_type = "{ expectUri?: string | null } | null")] options: JsValue,
 ) -> std::result::Result<JsValue, JsValue> {
     let verify = || -> Result<JsValue> {
         let expect_uri = expect_uri_option(&options)?;

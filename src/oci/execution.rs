@@ -18,7 +18,12 @@ pub struct ExecutionPackOciManifest {
 /// The image manifest of an execution pack, in canonical JSON: `config` is the execution manifest blob
 /// (whose digest must be the URI's, `CTX_URI_MISMATCH` otherwise) and `blobs` its content blobs in the
 /// order given. Media types are set here, so hosts need only digests and sizes.
-pub fn execution_pack_manifest(config: &Descriptor, blobs: &[Descriptor], uri: &CtxUri, created: &str) -> Result<Vec<u8>> {
+pub fn execution_pack_manifest(
+    config: &Descriptor,
+    blobs: &[Descriptor],
+    uri: &CtxUri,
+    created: &str,
+) -> Result<Vec<u8>> {
     check_config_is_uri(config, uri)?;
     if blobs.is_empty() {
         return Err(invalid("an execution pack has at least one blob").at("blobs"));

@@ -217,7 +217,8 @@ mod tests {
     fn index_records_and_lists_both_kinds() {
         let (_, execution) = execution_config("x");
         let index = index_add(None, &manifest_descriptor("p"), &uri("a"), ArtifactKind::Pack).unwrap();
-        let index = index_add(Some(&index), &manifest_descriptor("e"), &execution, ArtifactKind::ExecutionPack).unwrap();
+        let index =
+            index_add(Some(&index), &manifest_descriptor("e"), &execution, ArtifactKind::ExecutionPack).unwrap();
         let value: Value = serde_json::from_slice(&index).unwrap();
         assert_eq!(value["manifests"][0]["artifactType"], ARTIFACT_TYPE_PACK);
         assert_eq!(value["manifests"][1]["artifactType"], ARTIFACT_TYPE_EXECUTION);

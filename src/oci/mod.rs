@@ -211,7 +211,8 @@ pub fn parse_manifest(bytes: &[u8]) -> Result<OciArtifact> {
             OciArtifact { artifact_type, uri, created, config, layers }
         }
         ArtifactKind::ExecutionPack => {
-            let ExecutionPackOciManifest { uri, created, config, blobs } = execution_pack_manifest_from_value(&manifest)?;
+            let ExecutionPackOciManifest { uri, created, config, blobs } =
+                execution_pack_manifest_from_value(&manifest)?;
             OciArtifact { artifact_type, uri, created, config, layers: blobs }
         }
     })
@@ -402,7 +403,8 @@ mod tests {
         );
         assert_eq!(artifact.layers.iter().map(|d| d.digest).collect::<Vec<_>>(), vec![config().digest, layer().digest]);
         // Without an artifactType, the config type decides (the OCI rule).
-        for (mut value, kind) in [(manifest_value(), ArtifactKind::Pack), (execution_value(), ArtifactKind::ExecutionPack)]
+        for (mut value, kind) in
+            [(manifest_value(), ArtifactKind::Pack), (execution_value(), ArtifactKind::ExecutionPack)]
         {
             value.as_object_mut().unwrap().remove("artifactType");
             assert_eq!(parse_manifest(value.to_string().as_bytes()).unwrap().artifact_type, kind);

@@ -89,7 +89,11 @@ pub fn verify_pack(
 }
 
 /// Checks an execution pack's image manifest against its config (see the module documentation).
-pub fn verify_execution_pack(oci_manifest: &[u8], config: &[u8], expect_uri: Option<&CtxUri>) -> Result<VerifiedExecutionPack> {
+pub fn verify_execution_pack(
+    oci_manifest: &[u8],
+    config: &[u8],
+    expect_uri: Option<&CtxUri>,
+) -> Result<VerifiedExecutionPack> {
     let oci = parse_execution_pack_manifest(oci_manifest)?;
     check_expected(&oci.uri, expect_uri, "execution pack")?;
     check_blob(&oci.config, config, "config")?;
