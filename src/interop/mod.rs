@@ -15,6 +15,8 @@ mod operations;
 mod registry;
 mod seek;
 mod stream_queue;
+#[cfg(feature = "write")]
+mod writer;
 
 use crate::digest::{Digest, Hasher};
 use crate::error::{Error, ErrorCode, Result};

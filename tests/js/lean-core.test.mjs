@@ -1,6 +1,6 @@
-// The lean wasm core (`ctxpack/core/lean`, built without the `context` feature) for browsers and edge functions:
-// identity, verification, the OCI mapping, the registry client and execution packs, agreeing with the full core;
-// the context packet exports, and only they, left out.
+// The lean wasm core (`ctxpack/core/lean`, built without the `context` and `write` features) for browsers and edge
+// functions: identity, verification, the OCI mapping, the registry client, seekable reads and execution packs,
+// agreeing with the full core; the context packet exports and the pack writer, and only they, left out.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
@@ -18,10 +18,13 @@ const CONTEXT_EXPORTS = [
   'contextScope', 'contextToYaml', 'contextValidate', 'detectSecrets', 'estimateTokens', 'globMatch', 'redactText',
 ];
 
-test('the lean core exports everything but the context packet functions', () => {
+/** Browsers and edge functions read packs; writing one is the Node host's job. */
+const WRITE_EXPORTS = ['PackWriter', 'deflateBlock', 'encodeBlockIndex'];
+
+test('the lean core exports everything but the context packet functions and the pack writer', () => {
   const missing = Object.keys(full).filter((name) => !(name in lean)).sort();
-  assert.deepEqual(missing, [...CONTEXT_EXPORTS].sort());
-  for (const name of ['RegistryClient', 'PackReader', 'PackWriter', 'LegacyReader', 'verifyPack', 'executionPlan', 'ociPackManifest']) {
+  assert.deepEqual(missing, [...CONTEXT_EXPORTS, ...WRITE_EXPORTS].sort());
+  for (const name of ['RegistryClient', 'PackReader', 'LegacyReader', 'FileSeek', 'verifyPack', 'executionPlan', 'ociPackManifest', 'ociVerifyPack']) {
     assert.equal(typeof lean[name], 'function', name);
   }
 });

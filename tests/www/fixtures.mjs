@@ -14,7 +14,7 @@ export const SCREENSHOTS = path.join(REPO_ROOT, 'docs', 'screenshots');
 
 /**
  * Chromium through playwright-core with the flags above and none of playwright's own defaults; only what
- * driving it needs is added (the DevTools pipe, a fresh profile folder, removed on close).
+ * driving it needs is added (the DevTools pipe, a fresh profile folder, removed by close()).
  */
 export async function launchChromium() {
   if (!fs.existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} is missing: run \`bash scripts/setup.sh test\` (apt package chromium)`);
@@ -25,7 +25,13 @@ export async function launchChromium() {
     ignoreDefaultArgs: true,
     args: [...CHROMIUM_FLAGS, '--remote-debugging-pipe', `--user-data-dir=${profile}`],
   });
-  browser.on('disconnected', () => fs.rmSync(profile, { recursive: true, force: true }));
+  // Chromium's helper processes may still write to the profile just after the browser disconnects: remove it
+  // inside close(), with retries, so no removal races the end of a test.
+  const close = browser.close.bind(browser);
+  browser.close = async () => {
+    await close();
+    await fs.promises.rm(profile, { recursive: true, force: true, maxRetries: 10, retryDelay: 100 });
+  };
   return browser;
 }
 
