@@ -14,6 +14,7 @@ mod oci;
 mod operations;
 mod registry;
 mod seek;
+mod sign;
 mod stream_queue;
 #[cfg(feature = "write")]
 mod writer;

@@ -27,6 +27,8 @@ pub struct ReferrerPushed {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct FetchedSignature {
     pub manifest: Digest,
+    /// The signature manifest as stored, to copy it unchanged.
+    pub manifest_bytes: Vec<u8>,
     pub keyid: Option<String>,
     pub envelope: Vec<u8>,
 }
@@ -97,7 +99,12 @@ impl<H: Transport> Client<H> {
                 continue;
             }
             let envelope = self.fetch_small_blob(&signature.envelope).await?;
-            found.push(FetchedSignature { manifest: digest, keyid: signature.keyid, envelope });
+            found.push(FetchedSignature {
+                manifest: digest,
+                manifest_bytes: manifest.bytes,
+                keyid: signature.keyid,
+                envelope,
+            });
         }
         Ok(found)
     }

@@ -6,6 +6,7 @@
 mod client;
 mod fetch;
 mod pull;
+mod signatures;
 
 use super::{field, to_js_error};
 use crate::digest::Hasher;
