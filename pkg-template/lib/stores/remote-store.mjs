@@ -221,5 +221,7 @@ function hinted(client) {
     fetchBlob: wrap('fetchBlob'),
     pushBlob: wrap('pushBlob'),
     checkLogin: wrap('checkLogin'),
+    pushSignature: wrap('pushSignature'),
+    fetchSignatures: wrap('fetchSignatures'),
   };
 }
