@@ -87,7 +87,11 @@ impl<H: Transport> Client<H> {
     /// skipped, so nothing pushed beside a pack can hide its valid signatures.
     pub async fn fetch_signatures(&self, subject: &Digest) -> Outcome<Vec<FetchedSignature>, H> {
         let mut found = Vec::new();
-        for referrer in self.list_referrers(subject, Some(ARTIFACT_TYPE_SIGNATURE)).await? {
+        for referrer in self.list_referrers(subject, None).await? {
+            // An entry without artifactType (a copy by a tool that rewrote the index) is read to find out.
+            if referrer.artifact_type.as_deref().is_some_and(|t| t != ARTIFACT_TYPE_SIGNATURE) {
+                continue;
+            }
             let digest = referrer.descriptor.digest;
             let manifest = match self.fetch_manifest(&digest.to_string(), MEDIA_TYPE_MANIFEST).await {
                 Ok(manifest) => manifest,

@@ -245,13 +245,19 @@ describe('interoperability', () => {
     const other = await startRegistry({ auth: 'none' });
     t.after(() => other.close());
     const digest = stored(signed.home, signed.uri);
-    for (const tag of [signed.tag, digest.replace(':', '-')]) {
+    // The pack byte for byte; the referrers index with every signature manifest it lists (skopeo 1.9 rewrites
+    // the index itself: it cannot write an OCI index to a registry unchanged).
+    for (const [tag, preserve] of [[signed.tag, ['--preserve-digests']], [digest.replace(':', '-'), []]]) {
       await runOk('skopeo', [
-        'copy', '--all', '--preserve-digests', '--quiet',
+        'copy', '--all', ...preserve, '--quiet',
         '--src-tls-verify=false', '--dest-tls-verify=false', '--src-creds', `${USER}:${PASSWORD}`,
         `docker://${registry.host}/packs:${tag}`, `docker://${other.host}/packs:${tag}`,
       ]);
     }
+    assert.equal((await getManifestAt(other.url, signed.tag)).digest, digest);
+    const listed = (text) => JSON.parse(text).manifests.map((entry) => entry.digest);
+    const source = await getManifest(`${registry.url}/v2/packs`, digest.replace(':', '-'), INDEX);
+    assert.deepEqual(listed((await getManifestAt(other.url, digest.replace(':', '-'), INDEX)).text), listed(source));
     const home = tempDir(t);
     const pulled = ok(await ctx(['pull', signed.uri, '--registry', other.ref('packs'), '--require-signature', '--trust-key', keys.alice.pub], { home, env: cleanEnv() }));
     assert.deepEqual(pulled.signers.map((s) => s.keyid), [keys.alice.keyid]);
@@ -260,21 +266,22 @@ describe('interoperability', () => {
   test('ctxpack copy, export --oci and import carry the signatures', async (t) => {
     const other = await startRegistry({ auth: 'none' });
     t.after(() => other.close());
-    const copied = ok(await ctx(['copy', signed.uri, '--from', registry.ref('packs'), '--to', other.ref('packs'), '--require-signature', '--trust-key', keys.bob.pub], { env: cleanEnv({ CTXPACK_REGISTRY: registry.ref('packs'), CTXPACK_USER: USER, CTXPACK_TOKEN: PASSWORD }) }));
-    assert.equal(copied.signatures, 2);
-    const envelopes = await envelopesViaTag(other.url, 'packs', stored(signed.home, signed.uri), {});
-    assert.equal(envelopes.length, 2);
+    const digest = stored(signed.home, signed.uri);
+    const count = (await envelopesViaTag(registry.url, 'packs', digest)).length;
+    const copied = ok(await ctx(['copy', signed.uri, '--from', registry.ref('packs'), '--to', other.ref('packs'), '--require-signature', '--trust-key', keys.alice.pub], { env: cleanEnv({ CTXPACK_REGISTRY: registry.ref('packs'), CTXPACK_USER: USER, CTXPACK_TOKEN: PASSWORD }) }));
+    assert.equal(copied.signatures, count);
+    assert.deepEqual(copied.signers.map((s) => s.keyid), [keys.alice.keyid]);
+    assert.equal((await envelopesViaTag(other.url, 'packs', digest, {})).length, count);
 
     const layout = path.join(tempDir(t), 'layout');
     const exported = ok(await ctx(['export', '--oci', layout, signed.uri], { home: signed.home }));
-    assert.equal(exported.packs[0].signatures, 2);
+    assert.ok(exported.packs[0].signatures >= 1);
     const home = tempDir(t);
     ok(await ctx(['import', layout], { home }));
-    const verified = ok(await ctx(['verify', signed.uri, '--trust-key', keys.bob.pub], { home }));
-    assert.deepEqual(verified.signers.map((s) => s.keyid), [keys.bob.keyid]);
     // gc keeps signatures: they are reachable from index.json's sha256-<hex> entry.
     ok(await ctx(['gc'], { home }));
-    ok(await ctx(['verify', signed.uri, '--trust-key', keys.alice.pub], { home }));
+    const verified = ok(await ctx(['verify', signed.uri, '--trust-key', keys.alice.pub], { home }));
+    assert.deepEqual(verified.signers.map((s) => s.keyid), [keys.alice.keyid]);
   });
 });
 
@@ -284,6 +291,11 @@ async function envelopesFromPantry(home, manifestDigest) {
   const entry = readIndex(home).manifests.find((m) => m.annotations?.['org.opencontainers.image.ref.name'] === manifestDigest.replace(':', '-'));
   assert.ok(entry, 'the pantry has no referrers entry for the pack');
   return JSON.parse(blob(entry.digest)).manifests.map((m) => blob(JSON.parse(blob(m.digest)).layers[0].digest));
+}
+
+async function getManifestAt(registryUrl, reference, accept = MANIFEST) {
+  const response = await fetch(`${registryUrl}/v2/packs/manifests/${reference}`, { headers: { accept } });
+  return { digest: response.headers.get('docker-content-digest'), text: await response.text() };
 }
 
 function manifestSize(home, uri) {

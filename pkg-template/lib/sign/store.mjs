@@ -20,7 +20,9 @@ export async function fetchSignatures(store, subjectDigest) {
   const referrers = layoutReferrers(layout, subjectDigest);
   if (referrers === null) return [];
   const found = [];
-  for (const { descriptor } of core.referrersList(referrers.bytes, SIGNATURE_TYPE)) {
+  for (const { descriptor, artifactType } of core.referrersList(referrers.bytes)) {
+    // An entry without artifactType (an index another tool rewrote) is read to find out what it is.
+    if (artifactType !== undefined && artifactType !== SIGNATURE_TYPE) continue;
     try {
       const manifest = layout.fetchBytes(descriptor);
       const parsed = core.parseSignatureManifest(manifest);
