@@ -265,6 +265,15 @@ mod tests {
         assert_eq!(signatures[1].envelope, b"{\"by\":\"sha256:bb\"}");
         // The referrers API was asked first, and answered 404.
         assert!(c.host.requests().iter().any(|s| s.path().starts_with("/v2/packs/referrers/sha256:")));
+        // An index rewritten without artifactType (skopeo 1.9 does that) still leads to the signatures.
+        let key = format!("manifest {}", referrers_tag(&subject.digest));
+        let stripped = String::from_utf8(store.borrow()[&key].clone()).unwrap().replace(
+            &format!("\"artifactType\":\"{ARTIFACT_TYPE_SIGNATURE}\","),
+            "",
+        );
+        assert!(!stripped.contains("artifactType"), "{stripped}");
+        store.borrow_mut().insert(key, stripped.into_bytes());
+        assert_eq!(block_on(c.fetch_signatures(&subject.digest)).unwrap().len(), 2);
         // No signature at all: an empty list, not an error.
         assert!(block_on(c.fetch_signatures(&Digest::of(b"unsigned"))).unwrap().is_empty());
     }
