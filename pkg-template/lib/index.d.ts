@@ -310,7 +310,7 @@ export interface TrustOptions {
   /** Refuse a pack without a valid signature from a trusted key (CTX_SIGNATURE_REQUIRED, CTX_SIGNATURE_INVALID,
    * CTX_KEY_UNTRUSTED). */
   requireSignature?: boolean;
-  /** Public key files (SPKI PEM) to trust. */
+  /** Public key files (SPKI PEM) to trust; giving any implies `requireSignature`. */
   trustKeys?: string[];
   /** Trust policy file (default $CTXPACK_TRUST_POLICY, else ~/.config/ctxpack/trust.json when it exists). */
   trustPolicy?: string;

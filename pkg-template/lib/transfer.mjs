@@ -40,7 +40,7 @@ const LEGACY_MANIFEST_TYPES = ['application/vnd.oci.image.manifest.v1+json', 'ap
  * @typedef {object} TrustOptions
  * @property {boolean} [requireSignature] refuse a pack without a valid signature from a trusted key, before
  *                                        anything is stored (CTX_SIGNATURE_REQUIRED / _INVALID / CTX_KEY_UNTRUSTED)
- * @property {string[]} [trustKeys]       public key files (SPKI PEM) to trust
+ * @property {string[]} [trustKeys]       public key files (SPKI PEM) to trust; giving any implies requireSignature
  * @property {string} [trustPolicy]       trust policy file (default $CTXPACK_TRUST_POLICY, else
  *                                        ~/.config/ctxpack/trust.json when it exists); its rule for the registry
  *                                        scope may require signatures and adds trusted keys

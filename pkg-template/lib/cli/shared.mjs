@@ -193,7 +193,8 @@ export const TRUST_OPTIONS = {
 
 export const TRUST_HELP_LINES = `  --require-signature   refuse a pack without a valid signature from a trusted key (checked before
                         anything is stored)
-  --trust-key <pub>     trust this public key (SPKI PEM, e.g. from \`ctxpack keygen\`); repeatable
+  --trust-key <pub>     trust this public key (SPKI PEM, e.g. from \`ctxpack keygen\`); repeatable;
+                        implies --require-signature
   --trust-policy <file> trust policy (default $CTXPACK_TRUST_POLICY, else ~/.config/ctxpack/trust.json if it
                         exists): per registry scope, trusted keys and whether a signature is required`;
 

@@ -17,7 +17,8 @@ const MAX_POLICY_BYTES = 1024 * 1024;
  */
 export function trustFor(options, scope) {
   const keys = (options.trustKeys ?? []).map((file) => readPublicKey(file));
-  let required = Boolean(options.requireSignature);
+  // A key given on the command line is given to be checked: it implies --require-signature.
+  let required = Boolean(options.requireSignature) || keys.length > 0;
   const policyPath = policyFile(options);
   let policy;
   if (policyPath !== undefined) {
