@@ -15,6 +15,8 @@ mod operations;
 mod registry;
 mod seek;
 mod sign;
+#[cfg(feature = "write")]
+mod signer;
 mod stream_queue;
 #[cfg(feature = "write")]
 mod writer;

@@ -1,12 +1,15 @@
 //! Signed packs for JavaScript: keys, signing, verification, the signature artifact, referrers indexes and the
-//! trust policy, each one call over plain values (see docs/architecture.md, "Signatures").
+//! trust policy, each one call over plain values (see docs/architecture.md, "Signatures"). Signing and building
+//! signature artifacts and indexes are in `signer.rs` (the `write` feature): the lean core verifies only.
 
-use super::oci::{descriptor_to_js, manifest_to_js};
-use super::{object, to_js_error, value_from_js};
+use super::oci::descriptor_to_js;
+use super::{object, to_js_error};
 use crate::digest::Digest;
 use crate::error::{Error, ErrorCode, Result};
-use crate::oci::{self, Descriptor};
-use crate::sign::{self, KeyRef, PublicKey, SecretKey, TrustPolicy};
+use crate::oci;
+#[cfg(feature = "write")]
+use crate::sign::SecretKey;
+use crate::sign::{self, KeyRef, PublicKey, TrustPolicy};
 use crate::uri::CtxUri;
 use js_sys::{Array, Uint8Array};
 use wasm_bindgen::prelude::*;
@@ -66,37 +69,20 @@ export interface TrustRuleMatch {
 }
 "#;
 
-/// `(pem)` → `{ keyid, publicKeyPem }` of an Ed25519 public key, or of a private key's public half.
+/// `(pem)` → `{ keyid, publicKeyPem }` of an Ed25519 public key, or (in a core with the `write` feature) of a
+/// private key's public half.
 #[wasm_bindgen(js_name = signKeyInfo, unchecked_return_type = "{ keyid: string; publicKeyPem: string }")]
 pub fn sign_key_info(pem: &str) -> JsResult<JsValue> {
+    #[cfg(feature = "write")]
     let public = if pem.contains("PRIVATE KEY-----") {
         SecretKey::from_pem(pem).map(|secret| secret.public)
     } else {
         PublicKey::from_pem(pem)
-    }
-    .map_err(to_js_error)?;
+    };
+    #[cfg(not(feature = "write"))]
+    let public = PublicKey::from_pem(pem);
+    let public = public.map_err(to_js_error)?;
     Ok(object(&[("keyid", public.id.as_str().into()), ("publicKeyPem", public.to_pem().into())]))
-}
-
-/// Verifies the pack (image manifest + manifest.json, as `ociVerifyPack`) and signs it with an Ed25519 PKCS#8
-/// private key; `signedAt` is the host's RFC 3339 time.
-#[wasm_bindgen(js_name = signPack, unchecked_return_type = "PackSignature")]
-pub fn sign_pack(
-    #[wasm_bindgen(js_name = ociManifest)] oci_manifest: &[u8],
-    #[wasm_bindgen(js_name = manifestJson)] manifest_json: &[u8],
-    #[wasm_bindgen(js_name = privateKeyPem)] private_key_pem: &str,
-    #[wasm_bindgen(js_name = signedAt)] signed_at: &str,
-) -> JsResult<JsValue> {
-    let signed = SecretKey::from_pem(private_key_pem)
-        .and_then(|key| sign::sign_pack(oci_manifest, manifest_json, &key, signed_at))
-        .map_err(to_js_error)?;
-    Ok(object(&[
-        ("envelope", Uint8Array::from(signed.envelope.as_slice()).into()),
-        ("keyid", signed.statement.keyid.as_str().into()),
-        ("uri", signed.statement.uri.to_string().into()),
-        ("manifestDigest", signed.statement.manifest.to_string().into()),
-        ("signedAt", signed.statement.signed_at.as_str().into()),
-    ]))
 }
 
 /// Which trusted keys (PEM) validly signed the pack whose image manifest has `manifestDigest` and whose URI is
@@ -156,22 +142,6 @@ pub fn envelope_claims(envelope: &[u8]) -> JsResult<JsValue> {
     read().map_err(to_js_error)
 }
 
-/// The signature artifact's image manifest: `subject` the pack's image manifest, the envelope its one layer
-/// (push `ociEmptyConfig().bytes` and the envelope as blobs too).
-#[wasm_bindgen(js_name = signatureManifest, unchecked_return_type = "ImageManifestBlob")]
-pub fn signature_manifest(
-    #[wasm_bindgen(unchecked_param_type = "Descriptor")] subject: JsValue,
-    envelope: &[u8],
-    keyid: &str,
-    created: &str,
-) -> JsResult<JsValue> {
-    let build = || -> Result<JsValue> {
-        let subject = Descriptor::from_value(&value_from_js(&subject, "subject")?, "subject")?;
-        Ok(manifest_to_js(&oci::signature_manifest(&subject, envelope, keyid, created)?))
-    };
-    build().map_err(to_js_error)
-}
-
 #[wasm_bindgen(js_name = parseSignatureManifest, unchecked_return_type = "ParsedSignatureManifest")]
 pub fn parse_signature_manifest(bytes: &[u8]) -> JsResult<JsValue> {
     let parse = || -> Result<JsValue> {
@@ -192,20 +162,6 @@ pub fn referrers_tag(digest: &str) -> JsResult<String> {
     Digest::parse(digest).map(|digest| oci::referrers_tag(&digest)).map_err(to_js_error)
 }
 
-/// A referrers index with one more referrer (existing entries kept); `indexBytes` `null` starts one.
-#[wasm_bindgen(js_name = referrersIndexAdd)]
-pub fn referrers_index_add(
-    #[wasm_bindgen(js_name = indexBytes)] index_bytes: Option<Vec<u8>>,
-    #[wasm_bindgen(unchecked_param_type = "Descriptor")] referrer: JsValue,
-    #[wasm_bindgen(js_name = artifactType)] artifact_type: &str,
-) -> JsResult<Vec<u8>> {
-    let add = || -> Result<Vec<u8>> {
-        let referrer = Descriptor::from_value(&value_from_js(&referrer, "referrer")?, "referrer")?;
-        oci::referrers_index_add(index_bytes.as_deref(), &referrer, artifact_type)
-    };
-    add().map_err(to_js_error)
-}
-
 #[wasm_bindgen(js_name = referrersList, unchecked_return_type = "ReferrerEntry[]")]
 pub fn referrers_list(
     #[wasm_bindgen(js_name = indexBytes)] index_bytes: &[u8],
@@ -223,20 +179,6 @@ pub fn referrers_list(
             .collect()
     };
     list().map_err(to_js_error)
-}
-
-/// `index.json` with its `sha256-<hex>` entry for `subject` pointing at a referrers index (replacing the old one).
-#[wasm_bindgen(js_name = ociIndexSetReferrers)]
-pub fn oci_index_set_referrers(
-    #[wasm_bindgen(js_name = indexBytes)] index_bytes: Option<Vec<u8>>,
-    #[wasm_bindgen(unchecked_param_type = "Descriptor")] referrers: JsValue,
-    subject: &str,
-) -> JsResult<Vec<u8>> {
-    let set = || -> Result<Vec<u8>> {
-        let referrers = Descriptor::from_value(&value_from_js(&referrers, "referrers")?, "referrers")?;
-        oci::index_set_referrers(index_bytes.as_deref(), &referrers, &Digest::parse(subject)?)
-    };
-    set().map_err(to_js_error)
 }
 
 /// The `sha256-<hex>` entries of `index.json`: `[{ subject, descriptor }]`.

@@ -267,10 +267,9 @@ mod tests {
         assert!(c.host.requests().iter().any(|s| s.path().starts_with("/v2/packs/referrers/sha256:")));
         // An index rewritten without artifactType (skopeo 1.9 does that) still leads to the signatures.
         let key = format!("manifest {}", referrers_tag(&subject.digest));
-        let stripped = String::from_utf8(store.borrow()[&key].clone()).unwrap().replace(
-            &format!("\"artifactType\":\"{ARTIFACT_TYPE_SIGNATURE}\","),
-            "",
-        );
+        let stripped = String::from_utf8(store.borrow()[&key].clone())
+            .unwrap()
+            .replace(&format!("\"artifactType\":\"{ARTIFACT_TYPE_SIGNATURE}\","), "");
         assert!(!stripped.contains("artifactType"), "{stripped}");
         store.borrow_mut().insert(key, stripped.into_bytes());
         assert_eq!(block_on(c.fetch_signatures(&subject.digest)).unwrap().len(), 2);

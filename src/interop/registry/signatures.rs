@@ -3,8 +3,10 @@
 
 use super::client::{promise, RegistryClient};
 use crate::digest::Digest;
+#[cfg(feature = "write")]
 use crate::error::{Error, ErrorCode};
 use crate::interop::{object, to_js_error};
+#[cfg(feature = "write")]
 use crate::oci::{parse_signature_manifest, ARTIFACT_TYPE_SIGNATURE, EMPTY_CONFIG_BYTES};
 use js_sys::{Array, Promise, Uint8Array};
 use wasm_bindgen::prelude::*;
@@ -23,8 +25,9 @@ export interface RegistrySignature {
 
 #[wasm_bindgen]
 impl RegistryClient {
-    /// Pushes a signature artifact (from `signatureManifest`) with its envelope and the empty config, then
+    /// Pushes a signature artifact (a core with the `write` feature) (from `signatureManifest`) with its envelope and the empty config, then
     /// records it as a referrer of its subject. `tagUpdated`: the `sha256-<hex>` referrers tag was written.
+    #[cfg(feature = "write")]
     #[wasm_bindgen(js_name = pushSignature, unchecked_return_type = "Promise<{ digest: string; tagUpdated: boolean }>")]
     pub fn push_signature(&self, manifest: Uint8Array, envelope: Uint8Array) -> Promise {
         let manifest = manifest.to_vec();
