@@ -225,6 +225,33 @@ describe('two signers', () => {
   });
 });
 
+describe('run', () => {
+  test('run --push --sign-key publishes a signed pack; run --require-signature treats an untrusted one as a miss', async (t) => {
+    const project = path.join(work, 'run-project');
+    fs.mkdirSync(project, { recursive: true });
+    fs.writeFileSync(path.join(project, 'input.txt'), 'run input');
+    fs.writeFileSync(path.join(project, 'contract.json'), JSON.stringify({
+      inputs: [{ name: 'input', path: 'input.txt' }],
+      transforms: [{ tool: 'sh', tool_version: '1' }],
+      outputs: 'out',
+    }));
+    const command = ['--', 'sh', '-c', 'mkdir -p out && echo made > out/a.txt'];
+    const runIn = (home, ...extra) => ctx(['run', '--contract', 'contract.json', '--registry', registry.ref('packs'), ...extra, ...command], { home, cwd: project, env });
+    const published = ok(await runIn(tempDir(t), '--push', '--sign-key', keys.bob.pem));
+    assert.equal(published.source, 'command');
+    const pulled = ok(await pullSigned(published.uri, tempDir(t), keys.bob.pub));
+    assert.deepEqual(pulled.signers.map((s) => s.keyid), [keys.bob.keyid]);
+
+    fs.rmSync(path.join(project, 'out'), { recursive: true });
+    const trusted = ok(await runIn(tempDir(t), '--require-signature', '--trust-key', keys.bob.pub));
+    assert.equal(trusted.source, 'registry');
+    fs.rmSync(path.join(project, 'out'), { recursive: true });
+    const untrusted = await runIn(tempDir(t), '--trust-key', keys.mallory.pub);
+    assert.equal(ok(untrusted).source, 'command');
+    assert.match(untrusted.stderr, /CTX_KEY_UNTRUSTED|none of them a trusted key/);
+  });
+});
+
 describe('interoperability', () => {
   test('securesystemslib verifies an envelope fetched through the sha256-<hex> tag', async () => {
     const envelopes = await envelopesViaTag(registry.url, 'packs', stored(signed.home, signed.uri));
