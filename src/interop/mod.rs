@@ -16,7 +16,7 @@ mod registry;
 mod seek;
 mod sign;
 #[cfg(feature = "write")]
-mod signer;
+mod sign_host;
 mod stream_queue;
 #[cfg(feature = "write")]
 mod writer;
