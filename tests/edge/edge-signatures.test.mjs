@@ -1,5 +1,5 @@
 // The edge example with TRUSTED_KEYS (issue 15) in the real workerd: a registry file is served only when its pack
-// carries a valid signature from a trusted key, checked by the lean core in the worker; an unsigned pack and a
+// carries a valid signature from a trusted key, checked by the core in the worker; an unsigned pack and a
 // pack signed by another key get 422 with the code, and no byte of the file.
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
@@ -31,7 +31,7 @@ before(async () => {
   const port = await freePort();
   const dir = path.join(work, 'worker');
   const config = spawnSync(process.execPath, [path.join(REPO_ROOT, 'examples', 'edge-verify', 'make-config.mjs'), dir,
-    '--core', path.join(PACKAGE_DIR, 'core', 'lean'), '--port', String(port), '--trusted-keys', trusted.publicKey], { encoding: 'utf8' });
+    '--core', path.join(PACKAGE_DIR, 'core'), '--port', String(port), '--trusted-keys', trusted.publicKey], { encoding: 'utf8' });
   assert.equal(config.status, 0, config.stderr?.toString());
   workerd = spawn(WORKERD, ['serve', path.join(dir, 'config.capnp')], { cwd: dir, stdio: ['ignore', 'pipe', 'pipe'] });
   let log = '';

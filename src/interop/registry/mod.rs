@@ -6,6 +6,7 @@
 mod client;
 mod fetch;
 mod pull;
+#[cfg(feature = "write")]
 mod signatures;
 
 use super::{field, to_js_error};

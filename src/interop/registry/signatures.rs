@@ -1,12 +1,11 @@
 //! `client.pushSignature(manifest, envelope)` and `client.fetchSignatures(digest)`: a pack's signatures next to
-//! it in the registry, through the referrers API or the referrers tag (see `registry::referrers`).
+//! it in the registry, through the referrers API or the referrers tag (see `registry::referrers`). Both are in the
+//! full core only (the `write` feature): they cost the lean core 6 KB gzip, over the inspector page's budget.
 
 use super::client::{promise, RegistryClient};
 use crate::digest::Digest;
-#[cfg(feature = "write")]
 use crate::error::{Error, ErrorCode};
 use crate::interop::{object, to_js_error};
-#[cfg(feature = "write")]
 use crate::oci::{parse_signature_manifest, ARTIFACT_TYPE_SIGNATURE, EMPTY_CONFIG_BYTES};
 use js_sys::{Array, Promise, Uint8Array};
 use wasm_bindgen::prelude::*;
@@ -25,10 +24,9 @@ export interface RegistrySignature {
 
 #[wasm_bindgen]
 impl RegistryClient {
-    /// Pushes a signature artifact (a core with the `write` feature) (from `signatureManifest`) with its envelope and the empty config, then
+    /// Pushes a signature artifact (from `signatureManifest`) with its envelope and the empty config, then
     /// records it as a referrer of its subject. `tagUpdated`: the `sha256-<hex>` referrers tag was written.
-    #[cfg(feature = "write")]
-    #[wasm_bindgen(js_name = pushSignature, unchecked_return_type = "Promise<{ digest: string; tagUpdated: boolean }>")]
+        #[wasm_bindgen(js_name = pushSignature, unchecked_return_type = "Promise<{ digest: string; tagUpdated: boolean }>")]
     pub fn push_signature(&self, manifest: Uint8Array, envelope: Uint8Array) -> Promise {
         let manifest = manifest.to_vec();
         let envelope = envelope.to_vec();
@@ -51,7 +49,7 @@ impl RegistryClient {
     }
 
     /// The signatures of the image manifest `digest` (a pack's), each with its envelope, unverified.
-    #[wasm_bindgen(js_name = fetchSignatures, unchecked_return_type = "Promise<RegistrySignature[]>")]
+        #[wasm_bindgen(js_name = fetchSignatures, unchecked_return_type = "Promise<RegistrySignature[]>")]
     pub fn fetch_signatures(&self, digest: String) -> Promise {
         let subject = match Digest::parse(&digest) {
             Ok(subject) => subject,
