@@ -236,7 +236,9 @@ describe('run', () => {
       outputs: 'out',
     }));
     const command = ['--', 'sh', '-c', 'mkdir -p out && echo made > out/a.txt'];
-    const runIn = (home, ...extra) => ctx(['run', '--contract', 'contract.json', '--registry', registry.ref('packs'), ...extra, ...command], { home, cwd: project, env });
+    // --home and --json before `--`: ctx() appends its own after the command, where sh takes them as $0.
+    const runIn = (home, ...extra) =>
+      ctx(['run', '--contract', 'contract.json', '--registry', registry.ref('packs'), '--home', home, '--json', ...extra, ...command], { cwd: project, env });
     const published = ok(await runIn(tempDir(t), '--push', '--sign-key', keys.bob.pem));
     assert.equal(published.source, 'command');
     const pulled = ok(await pullSigned(published.uri, tempDir(t), keys.bob.pub));
