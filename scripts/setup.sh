@@ -130,6 +130,20 @@ _ctxpack_setup() {
       fi
       "$venv/bin/python3" -m pip install --quiet --disable-pip-version-check "$oras_spec"
     fi
+
+    # securesystemslib (DSSE + Ed25519): the independent verifier of signed packs (tests/registry/signing).
+    local sslib_spec='securesystemslib[crypto]>=1,<2'
+    if python3 -c 'import securesystemslib.dsse, cryptography' 2>/dev/null; then
+      echo "setup: ok        python securesystemslib"
+    elif [[ -x "$venv/bin/python3" ]] && "$venv/bin/python3" -c 'import securesystemslib.dsse, cryptography' 2>/dev/null; then
+      echo "setup: ok        python securesystemslib (.tools/venv)"
+    elif python3 -m pip install --quiet --disable-pip-version-check "$sslib_spec" 2>/dev/null; then
+      echo "setup: install   pip install $sslib_spec"
+    else
+      echo "setup: install   $sslib_spec into .tools/venv (system pip refused)"
+      [[ -x "$venv/bin/python3" ]] || python3 -m venv "$venv" || { _ctxpack_apt_install python3-venv; python3 -m venv "$venv"; }
+      "$venv/bin/python3" -m pip install --quiet --disable-pip-version-check "$sslib_spec"
+    fi
   fi
 
   echo "setup: $profile toolchain ready ($((SECONDS - started)) s)"

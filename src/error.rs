@@ -147,6 +147,22 @@ error_codes! {
     /// The audit log's hash chain is broken: a line was edited, removed, reordered or appended to by hand.
     AuditBroken = "CTX_AUDIT_BROKEN",
         "the audit log was altered; restore it from a backup and investigate the lines named";
+    /// A pack had to carry a valid signature from a trusted key and carries none (`--require-signature` or the
+    /// trust policy's `signatureRequired`).
+    SignatureRequired = "CTX_SIGNATURE_REQUIRED",
+        "ask the publisher to sign the pack (`ctxpack sign`), or drop --require-signature if you accept unsigned packs";
+    /// A signature envelope is malformed, does not verify under the key it names, or signs another pack.
+    SignatureInvalid = "CTX_SIGNATURE_INVALID",
+        "the signature was altered or belongs to another pack; do not trust the pack, fetch it from its publisher";
+    /// The pack is signed, but by no key the verifier trusts.
+    KeyUntrusted = "CTX_KEY_UNTRUSTED",
+        "if you trust the signer, add its public key (--trust-key <file.pub> or the trust policy); otherwise discard the pack";
+    /// A key file is not an Ed25519 key in PEM (SPKI `PUBLIC KEY` or unencrypted PKCS#8 `PRIVATE KEY`).
+    KeyInvalid = "CTX_KEY_INVALID",
+        "give an Ed25519 key in PEM, as `ctxpack keygen` or `openssl genpkey -algorithm ed25519` writes it";
+    /// A trust policy (trust.json) is malformed.
+    TrustPolicyInvalid = "CTX_TRUST_POLICY_INVALID",
+        "fix the trust policy field named in the message; see docs/spec.md, Signatures";
     /// A command or function was called with arguments it does not accept (raised by hosts).
     Usage = "CTX_USAGE", "correct the arguments; `ctxpack help <command>` and the API's types say what is accepted";
     /// A file or folder could not be read or written (raised by hosts, naming the path).

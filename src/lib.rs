@@ -16,6 +16,7 @@ pub mod oci;
 pub mod path;
 pub mod pull;
 pub mod registry;
+pub mod sign;
 pub mod tree;
 pub mod uri;
 

@@ -3,7 +3,7 @@
 // wasm-bindgen snippets included) beside worker.mjs into <dir>, and writes <dir>/config.capnp embedding each
 // module under the name it is imported by. Wrangler does this itself when it bundles (see README.md).
 //
-//   node make-config.mjs <dir> [--core <path to ctxpack/core>] [--port 8787] [--user U --token T]
+//   node make-config.mjs <dir> [--core <path to ctxpack/core>] [--port 8787] [--user U --token T] [--trusted-keys <pem file>]
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -12,7 +12,13 @@ import { parseArgs } from 'node:util';
 const here = path.dirname(fileURLToPath(import.meta.url));
 const { values, positionals } = parseArgs({
   allowPositionals: true,
-  options: { core: { type: 'string' }, port: { type: 'string', default: '8787' }, user: { type: 'string' }, token: { type: 'string' } },
+  options: {
+    core: { type: 'string' },
+    port: { type: 'string', default: '8787' },
+    user: { type: 'string' },
+    token: { type: 'string' },
+    'trusted-keys': { type: 'string' },
+  },
 });
 const [dir] = positionals;
 if (!dir) throw new Error('usage: node make-config.mjs <dir> [--core <ctxpack/core dir>] [--port N] [--user U --token T]');
@@ -32,9 +38,11 @@ for (const file of walk(core)) {
   if (name.endsWith('.wasm')) modules.push(`(name = "${name}", wasm = embed "${name}")`);
   else if (name.endsWith('.js')) modules.push(`(name = "${name}", esModule = embed "${name}")`);
 }
-const bindings = values.user
-  ? `bindings = [ (name = "REGISTRY_USER", text = ${JSON.stringify(values.user)}), (name = "REGISTRY_TOKEN", text = ${JSON.stringify(values.token ?? '')}) ],`
-  : '';
+const bound = [
+  ...(values.user ? [`(name = "REGISTRY_USER", text = ${JSON.stringify(values.user)})`, `(name = "REGISTRY_TOKEN", text = ${JSON.stringify(values.token ?? '')})`] : []),
+  ...(values['trusted-keys'] ? [`(name = "TRUSTED_KEYS", text = ${JSON.stringify(fs.readFileSync(values['trusted-keys'], 'utf8'))})`] : []),
+];
+const bindings = bound.length > 0 ? `bindings = [ ${bound.join(', ')} ],` : '';
 fs.writeFileSync(path.join(dir, 'config.capnp'), `using Workerd = import "/workerd/workerd.capnp";
 const config :Workerd.Config = (
   services = [ (name = "main", worker = .verifier), (name = "net", network = (allow = ["local", "public"])) ],

@@ -9,9 +9,12 @@
 //   GET /file?registry=<host[:port]/repo>&uri=<ctx://…>&path=<file>    → 200 the file | 422
 //   GET /file?url=<pack .tar.gz URL>&uri=<ctx://…>&path=<file>         → 200 the file | 422
 //
-// Bindings (wrangler.toml / config.capnp): REGISTRY_USER and REGISTRY_TOKEN, optional, for a private registry.
+// Bindings (wrangler.toml / config.capnp): REGISTRY_USER and REGISTRY_TOKEN, optional, for a private registry;
+// TRUSTED_KEYS, optional: Ed25519 public keys (SPKI PEM, one after the other). When set, a registry pack is served
+// only with a valid signature from one of them (CTX_SIGNATURE_REQUIRED / _INVALID / CTX_KEY_UNTRUSTED → 422),
+// checked by the core against the image manifest being streamed, before any byte of the file is sent.
 import wasmModule from './ctxpack_core_bg.wasm';
-import { initSync, PackReader, RegistryClient, parseUri, verifyPack } from './web.js';
+import { initSync, PackReader, RegistryClient, parseUri, verifyPack, verifySignatures } from './web.js';
 
 initSync({ module: wasmModule });
 
@@ -57,10 +60,24 @@ async function servePack(packUrl, uri) {
 async function fileFromRegistry(registry, uri, path, env) {
   const credentials = env?.REGISTRY_USER ? () => ({ username: env.REGISTRY_USER, password: env.REGISTRY_TOKEN }) : undefined;
   const client = new RegistryClient({ registry, credentials, timeout: 20 });
-  const { file, body } = await client.pullPack(uri, { path });
+  const pulled = await client.pullPack(uri, { path });
+  const { file, body } = pulled;
+  if (env?.TRUSTED_KEYS) await requireTrustedSignature(client, pulled, uri, env.TRUSTED_KEYS);
   if (file.size > MAX_BODY_BYTES) throw tooLarge(file.size);
   // The stream errors (and collect rejects) if the file's size or digest is wrong.
   return fileResponse(path, await collect(body, MAX_BODY_BYTES), uri);
+}
+
+/** The pack's signatures (beside it in the registry) must include a trusted key's valid one. */
+async function requireTrustedSignature(client, pulled, uri, keysText) {
+  const keys = keysText.match(/-----BEGIN PUBLIC KEY-----[\s\S]*?-----END PUBLIC KEY-----/g) ?? [];
+  try {
+    const signatures = await client.fetchSignatures(pulled.digest);
+    verifySignatures(signatures.map((signature) => signature.envelope), pulled.digest, uri, keys);
+  } catch (error) {
+    await pulled.body.cancel();
+    throw error;
+  }
 }
 
 /** One file out of a pack at an origin: read up to it through the verifying reader. */

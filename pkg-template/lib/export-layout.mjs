@@ -3,6 +3,7 @@
 // A graph copy per artifact (stores/copy.mjs); they come from the verified pantry, so the layout tags them as they are.
 import { CtxpackError } from './errors.mjs';
 import { openPantry } from './pantry.mjs';
+import { copySignatures } from './sign/store.mjs';
 import { copyArtifact, describeCopy, transferOptions } from './stores/copy.mjs';
 import { openLayoutToWrite } from './stores/layout-store.mjs';
 
@@ -18,6 +19,10 @@ export async function exportLayout(uris, dir, options = {}) {
   const pantry = openPantry(options);
   const layout = openLayoutToWrite(dir);
   const packs = [];
-  for (const uri of list) packs.push(describeCopy(await copyArtifact(pantry, layout, uri, transferOptions(options, 'export')), {}));
+  for (const uri of list) {
+    const copied = await copyArtifact(pantry, layout, uri, transferOptions(options, 'export'));
+    // Signatures travel with their pack (the layout keeps them as OCI referrers).
+    packs.push({ ...describeCopy(copied, {}), signatures: await copySignatures(pantry, layout, copied.manifest.digest) });
+  }
   return { path: layout.home, packs };
 }

@@ -3,6 +3,7 @@
 // files really inside it are opened.
 import * as core from './core-node.mjs';
 import { openPantry } from './pantry.mjs';
+import { copySignatures } from './sign/store.mjs';
 import { copyArtifact, describeCopy, transferOptions } from './stores/copy.mjs';
 import { openLayoutToRead } from './stores/layout-store.mjs';
 import { verifying } from './stores/verifying-store.mjs';
@@ -17,6 +18,10 @@ export async function importLayout(dir, options = {}) {
   const pantry = verifying(openPantry(options));
   const uris = options.uris?.length ? options.uris.map((uri) => core.parseUri(uri)) : layout.entries().map((entry) => entry.uri);
   const packs = [];
-  for (const uri of uris) packs.push(describeCopy(await copyArtifact(layout, pantry, uri, transferOptions(options, 'import')), {}));
+  for (const uri of uris) {
+    const copied = await copyArtifact(layout, pantry, uri, transferOptions(options, 'import'));
+    // Signatures travel with their pack (the layout keeps them as OCI referrers).
+    packs.push({ ...describeCopy(copied, {}), signatures: await copySignatures(layout, pantry, copied.manifest.digest) });
+  }
   return { path: layout.home, packs };
 }

@@ -200,7 +200,9 @@ export function fsck(options?: PantryOptions & { repair?: boolean; onProgress?: 
 
 export type RunOptions = ContractSource &
   IdentityOptions &
-  PantryOptions & {
+  PantryOptions &
+  /** A registry pack without a trusted signature is a miss (with a warning): the command runs. */
+  TrustOptions & {
     /** The command and its arguments; run without a shell. */
     command: string[];
     cwd?: string;
@@ -210,6 +212,8 @@ export type RunOptions = ContractSource &
     registry?: string;
     /** Push the pack to the registry afterwards (unless it came from there). */
     push?: boolean;
+    /** A private key (PKCS#8 PEM file) that signs the pack before `push` pushes it (default $CTXPACK_SIGN_KEY). */
+    signKey?: string;
     insecure?: boolean;
     concurrency?: number;
     env?: NodeJS.ProcessEnv;
@@ -301,13 +305,57 @@ export interface LegacyPullResult {
   unverified: string[];
 }
 
-export function push(uri: string, options?: RegistryOptions & { mountFrom?: string }): Promise<PushResult>;
-export function pull(uri: string, options: RegistryOptions & { output?: string; legacy: true }): Promise<LegacyPullResult>;
-export function pull(uri: string, options?: RegistryOptions & { output?: string; legacy?: false }): Promise<PullResult>;
+/** Signature checks of pull, run and copy (issue 15): refused before anything is stored. */
+export interface TrustOptions {
+  /** Refuse a pack without a valid signature from a trusted key (CTX_SIGNATURE_REQUIRED, CTX_SIGNATURE_INVALID,
+   * CTX_KEY_UNTRUSTED). */
+  requireSignature?: boolean;
+  /** Public key files (SPKI PEM) to trust; giving any implies `requireSignature`. */
+  trustKeys?: string[];
+  /** Trust policy file (default $CTXPACK_TRUST_POLICY, else ~/.config/ctxpack/trust.json when it exists). */
+  trustPolicy?: string;
+}
+
+/** A trusted key's valid signature over a pack. */
+export interface Signer {
+  /** "sha256:<hex>" of the key's SPKI DER. */
+  keyid: string;
+  /** RFC 3339, from the signer's clock. */
+  signedAt: string;
+}
+
+export function push(uri: string, options?: RegistryOptions & { mountFrom?: string }): Promise<PushResult & { signatures: number }>;
+export function pull(uri: string, options: RegistryOptions & TrustOptions & { output?: string; legacy: true }): Promise<LegacyPullResult>;
+export function pull(
+  uri: string,
+  options?: RegistryOptions & TrustOptions & { output?: string; legacy?: false },
+): Promise<PullResult & { signers?: Signer[] }>;
 export function copy(
   uri: string,
-  options: Omit<RegistryOptions, 'registry' | 'home' | 'lockTimeoutMs'> & { from: string; to: string; mountFrom?: string },
-): Promise<TransferResult & { from: string; to: string; reference: string; warnings?: string[] }>;
+  options: Omit<RegistryOptions, 'registry' | 'home' | 'lockTimeoutMs'> & TrustOptions & { from: string; to: string; mountFrom?: string },
+): Promise<TransferResult & { from: string; to: string; reference: string; signatures: number; signers?: Signer[]; warnings?: string[] }>;
+/** Write an Ed25519 key pair: `<name>.pem` (PKCS#8, 0600) and `<name>.pub` (SPKI); never over an existing file. */
+export function keygen(name: string): { privateKey: string; publicKey: string; keyid: string };
+/** Sign a pantry pack; the signature is kept beside it in the pantry, and pushed beside it in `registry` when given. */
+export function sign(
+  uri: string,
+  options: Omit<RegistryOptions, 'concurrency' | 'onProgress'> & { key: string; signedAt?: string },
+): Promise<{
+  uri: string;
+  keyid: string;
+  /** The signed image manifest's digest. */
+  manifest: string;
+  /** The signature artifact's manifest digest. */
+  signature: string;
+  signedAt: string;
+  registry?: string;
+  pushed?: { digest: string; tagUpdated?: boolean };
+}>;
+/** Which trusted keys validly signed a pack: its signatures in the pantry, or in `registry` when given. */
+export function verifySignatures(
+  uri: string,
+  options?: Omit<RegistryOptions, 'concurrency' | 'onProgress'> & Omit<TrustOptions, 'requireSignature'>,
+): Promise<{ uri: string; manifest: string; signatures: number; signers: Signer[] }>;
 export function resolve(
   uri: string,
   options?: RegistryOptions,
@@ -321,11 +369,11 @@ export function exportLayout(
   uris: string | string[],
   dir: string,
   options?: PantryOptions & { concurrency?: number; onProgress?: (event: ProgressEvent) => void },
-): Promise<{ path: string; packs: TransferResult[] }>;
+): Promise<{ path: string; packs: Array<TransferResult & { signatures: number }> }>;
 export function importLayout(
   dir: string,
   options?: PantryOptions & { uris?: string[]; concurrency?: number; onProgress?: (event: ProgressEvent) => void },
-): Promise<{ path: string; packs: TransferResult[] }>;
+): Promise<{ path: string; packs: Array<TransferResult & { signatures: number }> }>;
 export interface CatOptions extends Omit<RegistryOptions, 'concurrency' | 'onProgress'> {
   limits?: Partial<Limits>;
   /** Files up to this size are held in memory and handed over only once verified (default 64 MiB). */

@@ -11,6 +11,7 @@ export { run } from './run.mjs';
 export { openPantry, defaultHome, MEDIA_TYPES } from './pantry.mjs';
 export { PACKAGE_VERSION as version } from './version.mjs';
 export { push, pull, copy, resolve } from './transfer.mjs';
+export { keygen, sign, verifySignatures } from './sign/index.mjs';
 export { exportLayout } from './export-layout.mjs';
 export { importLayout } from './import-layout.mjs';
 export { cat, listFiles } from './cat.mjs';

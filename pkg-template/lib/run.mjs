@@ -13,6 +13,7 @@ import { computeIdentity } from './identity.mjs';
 import { openPantry } from './pantry.mjs';
 import { configuredRegistry, requireRegistry } from './registry/config.mjs';
 import { seed } from './seed.mjs';
+import { sign } from './sign/index.mjs';
 import { createEntryPlacer, fillFreshTarget } from './output-dir.mjs';
 import { pull, push } from './transfer.mjs';
 import { hashWalkedFiles, treeOf } from './tree.mjs';
@@ -21,14 +22,18 @@ import { walkTree } from './walk.mjs';
 
 /** A registry that cannot be reached makes run fall back to running the command, with a warning. */
 const REGISTRY_DOWN = new Set(['CTX_REGISTRY_UNREACHABLE', 'CTX_REGISTRY_UNAVAILABLE', 'CTX_RATE_LIMITED']);
+/** A registry pack refused for its signature is a miss: the command runs, and a --push replaces it. */
+const UNTRUSTED = new Set(['CTX_SIGNATURE_REQUIRED', 'CTX_SIGNATURE_INVALID', 'CTX_KEY_UNTRUSTED']);
 
 /**
  * @param {import('./identity.mjs').ContractSource & {
  *   command: string[], home?: string, cwd?: string, stdio?: import('node:child_process').StdioOptions,
  *   sourceDateEpoch?: number, followLinks?: boolean, lockTimeoutMs?: number, onProgress?: Function,
  *   registry?: string, push?: boolean, insecure?: boolean, concurrency?: number, env?: NodeJS.ProcessEnv,
- *   onWarning?: (message: string) => void, onCommandStart?: () => void,
- * }} options registry: default $CTXPACK_REGISTRY, then the config file; none configured means pantry only;
+ *   onWarning?: (message: string) => void, onCommandStart?: () => void, signKey?: string,
+ * } & import('./transfer.mjs').TrustOptions} options registry: default $CTXPACK_REGISTRY, then the config file; none configured means pantry only;
+ *   signKey: a private key (PEM file; default $CTXPACK_SIGN_KEY) that signs the pack before --push pushes it;
+ *   requireSignature/trustKeys/trustPolicy: a registry pack without a trusted signature is a miss (with a warning);
  *   onCommandStart: called just before the command is spawned (the CLI clears its progress bar)
  * @returns {Promise<{uri: string, hit: boolean, source: 'pantry' | 'registry' | 'command', durationMs: number,
  *   exitCode: number | null, outputsPath: string, pushed?: object}>} exitCode is null on a hit (the command did not run)
@@ -51,8 +56,11 @@ export async function run(options) {
   }
   const outputsPath = path.resolve(identity.baseDir, identity.outputs[0].path);
   const elapsed = () => Math.round((performance.now() - started) * 10) / 10;
+  const signKey = options.signKey ?? ((options.env ?? process.env).CTXPACK_SIGN_KEY || undefined);
   const finish = async (source, exitCode) => {
-    const pushed = pushRegistry && source !== 'registry' ? await push(identity.uri, transferOptions(options, pushRegistry)) : undefined;
+    const publish = pushRegistry && source !== 'registry';
+    if (publish && signKey) await sign(identity.uri, { key: signKey, home: options.home });
+    const pushed = publish ? await push(identity.uri, transferOptions(options, pushRegistry)) : undefined;
     return { uri: identity.uri, hit: source !== 'command', source, durationMs: elapsed(), exitCode, outputsPath, ...(pushed ? { pushed } : {}) };
   };
 
@@ -130,6 +138,10 @@ async function pulledFromRegistry(uri, options) {
     return true;
   } catch (error) {
     if (error?.code === 'CTX_NOT_FOUND') return false;
+    if (UNTRUSTED.has(error?.code)) {
+      options.onWarning?.(`the registry's pack was refused: ${error.message}; running the command instead`);
+      return false;
+    }
     if (REGISTRY_DOWN.has(error?.code)) {
       options.onWarning?.(`${error.message}; running the command instead`);
       return false;
@@ -138,8 +150,9 @@ async function pulledFromRegistry(uri, options) {
   }
 }
 
-function transferOptions({ home, insecure, timeout, caFile, concurrency, env, onProgress, onEvent }, registry) {
-  return { registry, home, insecure, timeout, caFile, concurrency, env, onProgress, onEvent };
+function transferOptions(options, registry) {
+  const { home, insecure, timeout, caFile, concurrency, env, onProgress, onEvent, requireSignature, trustKeys, trustPolicy } = options;
+  return { registry, home, insecure, timeout, caFile, concurrency, env, onProgress, onEvent, requireSignature, trustKeys, trustPolicy };
 }
 
 /**

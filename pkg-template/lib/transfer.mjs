@@ -9,12 +9,14 @@ import { CtxpackError } from './errors.mjs';
 import { openPantry } from './pantry.mjs';
 import { phaseReporter } from './progress.mjs';
 import { unpack } from './read.mjs';
-import { configuredRegistry, registryHost, requireRegistry } from './registry/config.mjs';
+import { configuredRegistry, requireRegistry } from './registry/config.mjs';
 import { registerCleanup } from './signal-cleanup.mjs';
 import { copyArtifact, describeCopy, transferOptions } from './stores/copy.mjs';
 import { ARTIFACT_TYPES, LayoutStore } from './stores/layout-store.mjs';
-import { openRemoteStore } from './stores/remote-store.mjs';
+import { openRemote } from './stores/remote-store.mjs';
 import { verifying } from './stores/verifying-store.mjs';
+import { keepSignatures, signatureGate } from './sign/index.mjs';
+import { copySignatures } from './sign/store.mjs';
 
 /** Python CtxPack v0 tagged a pack with the first 12 hex digits of its hash. */
 const LEGACY_TAG_HEX = 12;
@@ -35,6 +37,16 @@ const LEGACY_MANIFEST_TYPES = ['application/vnd.oci.image.manifest.v1+json', 'ap
  */
 
 /**
+ * @typedef {object} TrustOptions
+ * @property {boolean} [requireSignature] refuse a pack without a valid signature from a trusted key, before
+ *                                        anything is stored (CTX_SIGNATURE_REQUIRED / _INVALID / CTX_KEY_UNTRUSTED)
+ * @property {string[]} [trustKeys]       public key files (SPKI PEM) to trust; giving any implies requireSignature
+ * @property {string} [trustPolicy]       trust policy file (default $CTXPACK_TRUST_POLICY, else
+ *                                        ~/.config/ctxpack/trust.json when it exists); its rule for the registry
+ *                                        scope may require signatures and adds trusted keys
+ */
+
+/**
  * Upload a pantry pack or execution pack to a registry, tagged ctx-<hex>. Blobs the registry has are skipped; the manifest goes last.
  * @param {string} uri
  * @param {RegistryOptions & {mountFrom?: string}} [options] mountFrom: another repository of the same registry
@@ -50,7 +62,9 @@ export async function push(uri, options = {}) {
   }
   const remote = openRemote(requireRegistry(options.registry, options), options, { ownsEnvCredentials: true });
   const copied = await copyArtifact(source, remote, canonical, { ...transferOptions(options, 'push'), mountFrom: options.mountFrom });
-  return describeCopy(copied, { registry: remote.name, reference: remote.reference(canonical) });
+  // A registry that got the fallback form holds another manifest, which the pantry's signatures do not sign.
+  const signatures = copied.fallback ? 0 : await copySignatures(source, remote, copied.manifest.digest);
+  return { ...describeCopy(copied, { registry: remote.name, reference: remote.reference(canonical) }), signatures };
 }
 
 /**
@@ -58,17 +72,27 @@ export async function push(uri, options = {}) {
  * `output`, also put a pack's outputs in that directory (absent or empty; an execution pack has none, so it
  * is CTX_USAGE before anything is downloaded). With `legacy`, read a Python CtxPack v0 pack into `output`.
  * @param {string} uri
- * @param {RegistryOptions & {output?: string, legacy?: boolean}} [options]
+ * @param {RegistryOptions & TrustOptions & {output?: string, legacy?: boolean}} [options]
  */
 export async function pull(uri, options = {}) {
   const canonical = core.parseUri(uri);
   const registry = requireRegistry(options.registry, options);
   if (options.legacy) return pullLegacy(canonical, registry, options);
   const remote = openRemote(registry, options, { ownsEnvCredentials: true });
-  // copyArtifact looks in the pantry first: a pack already there needs no request to the registry.
-  const accept = options.output === undefined ? undefined : (kind) => refuseOutputOfExecution(canonical, kind);
-  const copied = await copyArtifact(remote, verifying(openPantry(options)), canonical, { ...transferOptions(options, 'pull'), accept });
-  const result = describeCopy(copied, { registry: remote.name, reference: remote.reference(canonical) });
+  const gate = signatureGate(remote, canonical, options);
+  // copyArtifact looks in the pantry first: a pack already there needs no request to the registry, unless its
+  // signature must be checked.
+  const accept = async (kind, manifest) => {
+    if (options.output !== undefined) refuseOutputOfExecution(canonical, kind);
+    await gate?.check(manifest);
+  };
+  const pantry = openPantry(options);
+  const copied = await copyArtifact(remote, verifying(pantry), canonical, { ...transferOptions(options, 'pull'), accept });
+  await keepSignatures(gate, pantry);
+  const result = {
+    ...describeCopy(copied, { registry: remote.name, reference: remote.reference(canonical) }),
+    ...(gate ? { signers: gate.signers } : {}),
+  };
   if (options.output === undefined) return result;
   const unpacked = await unpack(canonical, options.output, { home: options.home, onProgress: options.onProgress });
   return { ...result, path: unpacked.path };
@@ -88,7 +112,7 @@ function refuseOutputOfExecution(uri, kind) {
  * CTXPACK_USER/CTXPACK_TOKEN go only to the registry CTXPACK_REGISTRY names (one of the two, or neither); the
  * other side's credentials come from the Docker config.
  * @param {string} uri
- * @param {Omit<RegistryOptions, 'registry' | 'home'> & {from: string, to: string, mountFrom?: string}} options
+ * @param {Omit<RegistryOptions, 'registry' | 'home'> & TrustOptions & {from: string, to: string, mountFrom?: string}} options
  */
 export async function copy(uri, options) {
   const canonical = core.parseUri(uri);
@@ -99,11 +123,16 @@ export async function copy(uri, options) {
   const to = openRemote(options.to, options);
   // Two repositories of one registry: blobs are mounted, not downloaded and uploaded again.
   const mountFrom = options.mountFrom ?? (from.client.registry.host === to.client.registry.host ? from.client.registry.repository : undefined);
-  const copied = await copyArtifact(from, to, canonical, { ...transferOptions(options, 'copy'), mountFrom });
+  const gate = signatureGate(from, canonical, options);
+  const accept = gate ? (kind, manifest) => gate.check(manifest) : undefined;
+  const copied = await copyArtifact(from, to, canonical, { ...transferOptions(options, 'copy'), mountFrom, accept });
+  const signatures = copied.fallback ? 0 : await copySignatures(from, to, copied.manifest.digest);
   const env = options.env ?? process.env;
   const unusedEnvCredentials = env.CTXPACK_USER && !env.CTXPACK_REGISTRY;
   return {
     ...describeCopy(copied, { from: from.name, to: to.name, reference: to.reference(canonical) }),
+    signatures,
+    ...(gate ? { signers: gate.signers } : {}),
     ...(unusedEnvCredentials
       ? { warnings: ['CTXPACK_USER/CTXPACK_TOKEN were not sent to either registry: set CTXPACK_REGISTRY to the one they belong to'] }
       : {}),
@@ -198,11 +227,4 @@ function legacyLayer(bytes, reference) {
     });
   }
   return { mediaType: layer.mediaType, digest: layer.digest, size: layer.size };
-}
-
-/** ownsEnvCredentials: the command's one registry, which CTXPACK_USER/CTXPACK_TOKEN belong to unless CTXPACK_REGISTRY names another. */
-function openRemote(registry, options, { ownsEnvCredentials = false } = {}) {
-  const { insecure, env, onEvent, timeout, caFile } = options;
-  const envHost = ownsEnvCredentials ? registryHost(registry) : undefined;
-  return openRemoteStore({ registry, insecure, env, onEvent, timeout, caFile, envHost });
 }

@@ -5,7 +5,7 @@
 //! is the pack's identity. Exporting a manifest with its blobs gives back the log exactly. Two manifests
 //! compare step by step with [`diff`].
 
-mod base64;
+pub(crate) mod base64;
 pub mod diff;
 pub mod log;
 pub mod manifest;

@@ -14,6 +14,9 @@ mod oci;
 mod operations;
 mod registry;
 mod seek;
+mod sign;
+#[cfg(feature = "write")]
+mod sign_host;
 mod stream_queue;
 #[cfg(feature = "write")]
 mod writer;

@@ -351,7 +351,7 @@ pub fn oci_index_list(#[wasm_bindgen(js_name = indexBytes)] index_bytes: &[u8]) 
         .collect())
 }
 
-fn descriptor_to_js(descriptor: &Descriptor) -> Result<JsValue> {
+pub(super) fn descriptor_to_js(descriptor: &Descriptor) -> Result<JsValue> {
     descriptor.to_value().map(|value| value_to_js(&value))
 }
 
@@ -370,7 +370,7 @@ fn descriptors_field(args: &JsValue, key: &str) -> Result<Vec<Descriptor>> {
 }
 
 /// `{ bytes, digest, size }` of image manifest bytes, what a host needs to store or push them.
-fn manifest_to_js(bytes: &[u8]) -> JsValue {
+pub(super) fn manifest_to_js(bytes: &[u8]) -> JsValue {
     let descriptor = Descriptor::for_blob(MEDIA_TYPE_MANIFEST, bytes);
     object(&[
         ("bytes", Uint8Array::from(bytes).into()),

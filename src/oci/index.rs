@@ -90,6 +90,44 @@ pub fn index_list(index: &[u8]) -> Result<Vec<IndexEntry>> {
     Ok(packs)
 }
 
+/// Points the layout's `sha256-<hex>` ref name (the referrers tag schema) at the referrers index of the manifest
+/// `subject`, replacing the previous one; the blobs it reaches stay reachable for gc through this entry.
+pub fn index_set_referrers(index: Option<&[u8]>, referrers: &Descriptor, subject: &Digest) -> Result<Vec<u8>> {
+    if referrers.media_type != MEDIA_TYPE_INDEX {
+        return Err(
+            invalid(format!("a referrers entry is an image index, not {:?}", referrers.media_type)).at("mediaType")
+        );
+    }
+    let mut index = match index {
+        Some(bytes) => parse_index(bytes)?,
+        None => json!({ "schemaVersion": 2, "mediaType": MEDIA_TYPE_INDEX, "manifests": [] }),
+    };
+    let tag = super::referrers_tag(subject);
+    let mut entry = referrers.clone();
+    entry.annotations.insert(ANNOTATION_REF_NAME.into(), tag.clone());
+    let entry = entry.to_value()?;
+    let entries = manifests_mut(&mut index);
+    let position = entries.iter().position(|e| ref_name(e) == Some(tag.as_str()));
+    entries.retain(|e| ref_name(e) != Some(tag.as_str()));
+    entries.insert(position.unwrap_or(entries.len()), entry);
+    jcs::canonicalize(&index)
+}
+
+/// The layout's referrers indexes: every entry named `sha256-<hex>`, with the subject it names.
+pub fn index_referrers(index: &[u8]) -> Result<Vec<(Digest, Descriptor)>> {
+    let index = parse_index(index)?;
+    let mut found = Vec::new();
+    for (i, entry) in index["manifests"].as_array().into_iter().flatten().enumerate() {
+        let Some(subject) =
+            ref_name(entry).and_then(|tag| tag.strip_prefix("sha256-")).and_then(|hex| Digest::from_hex(hex).ok())
+        else {
+            continue;
+        };
+        found.push((subject, Descriptor::from_value(entry, &format!("manifests[{i}]"))?));
+    }
+    Ok(found)
+}
+
 fn parse_index(bytes: &[u8]) -> Result<Value> {
     let index = parse_document(bytes, "index")?;
     expect_header(&index, MEDIA_TYPE_INDEX)?;
@@ -138,6 +176,23 @@ mod tests {
         assert_eq!(listed[0].tag, uri("a").tag());
         assert_eq!(listed[0].descriptor.digest, manifest_descriptor("m1-again").digest);
         assert_eq!(listed[0].descriptor.annotations[ANNOTATION_URI], uri("a").to_string());
+    }
+
+    #[test]
+    fn referrers_entries_are_set_by_subject_and_listed() {
+        let subject = Digest::of(b"pack manifest");
+        let first = Descriptor::for_blob(MEDIA_TYPE_INDEX, b"referrers 1");
+        let second = Descriptor::for_blob(MEDIA_TYPE_INDEX, b"referrers 2");
+        let index = index_add(None, &manifest_descriptor("m1"), &uri("a"), ArtifactKind::Pack).unwrap();
+        let index = index_set_referrers(Some(&index), &first, &subject).unwrap();
+        let index = index_set_referrers(Some(&index), &second, &subject).unwrap();
+        let listed = index_referrers(&index).unwrap();
+        assert_eq!(listed.len(), 1);
+        assert_eq!((listed[0].0, listed[0].1.digest), (subject, second.digest));
+        // The packs' listing is untouched by referrers entries.
+        assert_eq!(index_list(&index).unwrap().len(), 1);
+        let wrong = index_set_referrers(Some(&index), &manifest_descriptor("m"), &subject).unwrap_err();
+        assert_eq!(wrong.subject.as_deref(), Some("mediaType"));
     }
 
     #[test]

@@ -14,17 +14,23 @@
 mod execution;
 mod index;
 mod pack;
+mod referrers;
+mod signature;
 #[cfg(test)]
 mod test_support;
 mod verify;
 
 use execution::execution_pack_manifest_from_value;
 pub use execution::{execution_pack_manifest, parse_execution_pack_manifest, ExecutionPackOciManifest};
-pub use index::{index_add, index_list, index_remove, IndexEntry};
+pub use index::{index_add, index_list, index_referrers, index_remove, index_set_referrers, IndexEntry};
 use pack::pack_manifest_from_value;
 pub use pack::{
     block_index, empty_config_value, layer_title, pack_manifest, pack_manifest_fallback, parse_pack_manifest,
     PackOciManifest, ANNOTATION_BLOCKS,
+};
+pub use referrers::{referrers_index_add, referrers_list, referrers_tag, Referrer};
+pub use signature::{
+    parse_signature_manifest, signature_manifest, SignatureManifest, ANNOTATION_KEYID, ARTIFACT_TYPE_SIGNATURE,
 };
 pub use verify::{verify_execution_pack, verify_pack, VerifiedExecutionPack, VerifiedPack};
 

@@ -143,6 +143,17 @@ impl<H: Transport> Client<H> {
 
     /// Stores `bytes` under a tag or its digest; the registry must keep them byte for byte.
     pub async fn push_manifest(&self, reference: &str, bytes: Vec<u8>, media_type: &str) -> Outcome<Digest, H> {
+        Ok(self.put_manifest(reference, bytes, media_type).await?.0)
+    }
+
+    /// [`Client::push_manifest`], also telling whether the registry indexed the manifest's `subject` itself (its
+    /// `OCI-Subject` answer header: it has the referrers API, so no referrers tag is needed).
+    pub(super) async fn put_manifest(
+        &self,
+        reference: &str,
+        bytes: Vec<u8>,
+        media_type: &str,
+    ) -> Outcome<(Digest, bool), H> {
         let reference = ManifestRef::parse(reference)?;
         let what = format!("manifest {reference}");
         let digest = Digest::of(&bytes);
@@ -161,13 +172,14 @@ impl<H: Transport> Client<H> {
             return Err(self.unexpected(response, &what).await);
         }
         let stored = check_header_digest(response.header("docker-content-digest"), &digest, &what);
+        let subject_indexed = response.header("oci-subject").is_some();
         self.host.discard(response.body).await;
         if let Err(Error { code: ErrorCode::DigestMismatch, message, .. }) = &stored {
             let message = format!("the registry did not store the manifest byte for byte: {message}");
             return Err(Error::new(ErrorCode::RegistryProtocol, message).at(what.as_str()).into());
         }
         stored?;
-        Ok(digest)
+        Ok((digest, subject_indexed))
     }
 
     /// Whether the registry holds the blob; a blob of the same digest but another size is an error.

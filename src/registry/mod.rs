@@ -15,6 +15,7 @@ pub mod deadline;
 pub mod download;
 mod manifests;
 pub mod reference;
+mod referrers;
 pub mod response;
 pub mod retry;
 pub mod scope;
@@ -30,6 +31,7 @@ pub use blob_pull::Ranged;
 pub use blob_push::Pushed;
 pub use client::{Client, ClientConfig};
 pub use manifests::{Manifest, ManifestHead};
+pub use referrers::{FetchedSignature, ReferrerPushed};
 
 use crate::oci::{MEDIA_TYPE_INDEX, MEDIA_TYPE_MANIFEST};
 

@@ -6,7 +6,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { cli, makeProject, PACKAGE_DIR, tempDir, writeOutputs } from './helpers.mjs';
 
-const COMMANDS = ['id', 'seed', 'inspect', 'verify', 'export', 'unpack', 'ls', 'rm', 'gc', 'run', 'push', 'pull', 'resolve', 'copy', 'import', 'login', 'trace', 'version'];
+const COMMANDS = ['id', 'seed', 'inspect', 'verify', 'export', 'unpack', 'ls', 'rm', 'gc', 'run', 'push', 'pull', 'resolve', 'copy', 'import', 'keygen', 'sign', 'login', 'trace', 'version'];
 
 test('every command has --help (exit 0, usage on stdout)', () => {
   for (const command of COMMANDS) {

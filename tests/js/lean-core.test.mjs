@@ -1,6 +1,7 @@
 // The lean wasm core (`ctxpack/core/lean`, built without the `context` and `write` features) for browsers and edge
 // functions: identity, verification, the OCI mapping, the registry client, seekable reads and execution packs,
-// agreeing with the full core; the context packet exports and the pack writer, and only they, left out.
+// agreeing with the full core; the context packet exports, the pack writer and the signing host's calls, and
+// only they, left out.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
@@ -20,11 +21,16 @@ const CONTEXT_EXPORTS = [
 
 /** Browsers and edge functions read packs; writing one is the Node host's job. */
 const WRITE_EXPORTS = ['PackWriter', 'deflateBlock', 'encodeBlockIndex'];
+// Signing, signature artifacts, layouts' referrers and the trust policy: host work (the lean core verifies only).
+const SIGN_HOST_EXPORTS = [
+  'envelopeClaims', 'ociIndexReferrers', 'ociIndexSetReferrers', 'parseSignatureManifest', 'referrersIndexAdd',
+  'referrersList', 'signKeyInfo', 'signPack', 'signatureManifest', 'trustPolicyRule',
+];
 
-test('the lean core exports everything but the context packet functions and the pack writer', () => {
+test('the lean core exports everything but the context packet functions, the pack writer and the signing host', () => {
   const missing = Object.keys(full).filter((name) => !(name in lean)).sort();
-  assert.deepEqual(missing, [...CONTEXT_EXPORTS, ...WRITE_EXPORTS].sort());
-  for (const name of ['RegistryClient', 'PackReader', 'LegacyReader', 'FileSeek', 'verifyPack', 'executionPlan', 'ociPackManifest', 'ociVerifyPack']) {
+  assert.deepEqual(missing, [...CONTEXT_EXPORTS, ...WRITE_EXPORTS, ...SIGN_HOST_EXPORTS].sort());
+  for (const name of ['RegistryClient', 'PackReader', 'LegacyReader', 'FileSeek', 'verifyPack', 'executionPlan', 'ociPackManifest', 'ociVerifyPack', 'verifySignatures']) {
     assert.equal(typeof lean[name], 'function', name);
   }
 });

@@ -21,6 +21,7 @@ import gcCommand from './gc.mjs';
 import idCommand from './id.mjs';
 import importCommand from './import.mjs';
 import inspectCommand from './inspect.mjs';
+import keygenCommand from './keygen.mjs';
 import loginCommand from './login.mjs';
 import logoutCommand from './logout.mjs';
 import lsCommand from './ls.mjs';
@@ -31,6 +32,7 @@ import rmCommand from './rm.mjs';
 import runCommand from './run.mjs';
 import seedCommand from './seed.mjs';
 import serveCommand from './serve.mjs';
+import signCommand from './sign.mjs';
 import traceCommand from './trace.mjs';
 import unpackCommand from './unpack.mjs';
 import verifyCommand from './verify.mjs';
@@ -54,6 +56,8 @@ export const COMMANDS = [
   resolveCommand,
   copyCommand,
   importCommand,
+  keygenCommand,
+  signCommand,
   loginCommand,
   logoutCommand,
   traceCommand,

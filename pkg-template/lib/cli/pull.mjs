@@ -3,8 +3,11 @@ import {
   AUTH_DETAILS,
   REGISTRY_TRANSFER_HELP_LINES,
   REGISTRY_TRANSFER_OPTIONS,
+  TRUST_HELP_LINES,
+  TRUST_OPTIONS,
   describeTransfer,
   registryTransferFrom,
+  trustFrom,
   usageError,
 } from './shared.mjs';
 
@@ -23,17 +26,19 @@ export default {
   synopsis,
   summary,
   details,
-  options: { ...REGISTRY_TRANSFER_OPTIONS, output: { type: 'string', short: 'o' }, legacy: { type: 'boolean' } },
+  options: { ...REGISTRY_TRANSFER_OPTIONS, ...TRUST_OPTIONS, output: { type: 'string', short: 'o' }, legacy: { type: 'boolean' } },
   optionLines: [
     REGISTRY_TRANSFER_HELP_LINES,
     '  -o, --output <dir>  also put the outputs in <dir> (absent or empty)',
     '  --legacy            read a Python CtxPack v0 pack into -o <dir>',
+    TRUST_HELP_LINES,
   ],
   positionals: [1, 1],
   async run({ values, positionals, home, onProgress, onEvent }) {
     if (values.legacy && values.output === undefined) throw usageError('pull --legacy needs -o <dir>', 'ctxpack pull <uri> --legacy -o out/');
     const result = await pull(positionals[0], {
       ...registryTransferFrom(values),
+      ...trustFrom(values),
       output: values.output,
       legacy: values.legacy,
       home,
@@ -41,7 +46,8 @@ export default {
       onEvent,
     });
     if (result.legacy) return { text: result.path, note: legacyNote(result), json: result };
-    const where = result.path ? `; outputs in ${result.path}` : '';
+    const signed = result.signers ? `; signed by ${result.signers.map((s) => s.keyid).join(', ')}` : '';
+    const where = `${signed}${result.path ? `; outputs in ${result.path}` : ''}`;
     return { text: result.uri, note: `pulled: ${describeTransfer(result, 'downloaded')}${where}`, json: result };
   },
 };

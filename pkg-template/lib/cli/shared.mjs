@@ -183,3 +183,22 @@ export function uploadOutput(result, { done, verb, registry }) {
     json: result,
   };
 }
+
+/** Signature checks of the commands that take packs from a registry (pull, run, copy). */
+export const TRUST_OPTIONS = {
+  'require-signature': { type: 'boolean' },
+  'trust-key': { type: 'string', multiple: true },
+  'trust-policy': { type: 'string' },
+};
+
+export const TRUST_HELP_LINES = `  --require-signature   refuse a pack without a valid signature from a trusted key (checked before
+                        anything is stored)
+  --trust-key <pub>     trust this public key (SPKI PEM, e.g. from \`ctxpack keygen\`); repeatable;
+                        implies --require-signature
+  --trust-policy <file> trust policy (default $CTXPACK_TRUST_POLICY, else ~/.config/ctxpack/trust.json if it
+                        exists): per registry scope, trusted keys and whether a signature is required`;
+
+/** The TRUST_OPTIONS given on the command line, as options of the API. */
+export function trustFrom(values) {
+  return { requireSignature: values['require-signature'], trustKeys: values['trust-key'], trustPolicy: values['trust-policy'] };
+}

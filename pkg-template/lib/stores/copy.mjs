@@ -17,8 +17,9 @@ export const DEFAULT_CONCURRENCY = 4;
  * @param {string} uri an artifact's: a pack or an execution pack
  * @param {{concurrency?: number, mountFrom?: string, phase?: string,
  *   onProgress?: (event: {phase: string, bytes: number, totalBytes: number}) => void,
- *   accept?: (kind: 'pack' | 'execution') => void}} [options]
- *   accept: called with the artifact type the manifest names before any blob moves; it throws to refuse it
+ *   accept?: (kind: 'pack' | 'execution', manifest: import('./store.mjs').Descriptor) => void | Promise<void>}} [options]
+ *   accept: called with the artifact type and the image manifest about to be copied (or already in the target),
+ *   before any blob moves; it throws to refuse it (a signature check runs here)
  * @returns {Promise<{uri: string, kind: 'pack' | 'execution', manifest: object, alreadyPresent: boolean, fallback: boolean,
  *   blobs: {total: number, transferred: number, skipped: number, mounted: number}, bytes: number}>}
  */
@@ -32,7 +33,7 @@ async function copyGraph(from, to, uri, { concurrency = DEFAULT_CONCURRENCY, mou
   const present = await to.resolve(canonical);
   if (present) {
     const kind = core.ociParseManifest(await to.fetchBytes(present)).artifactType;
-    accept?.(kind);
+    await accept?.(kind, present);
     return { uri: canonical, kind, manifest: present, alreadyPresent: true, fallback: false, blobs: { total: 0, transferred: 0, skipped: 0, mounted: 0 }, bytes: 0 };
   }
   const manifest = await from.resolve(canonical);
@@ -44,7 +45,7 @@ async function copyGraph(from, to, uri, { concurrency = DEFAULT_CONCURRENCY, mou
       hint: 'the tag was moved to other content; push the right pack again, or ask the registry owner',
     });
   }
-  accept?.(parsed.artifactType);
+  await accept?.(parsed.artifactType, manifest);
   const blobs = uniqueBlobs([parsed.config, ...parsed.layers]);
   await to.protect?.([manifest, ...blobs]);
   const missing = (await mapBounded(blobs, limit, async (blob) => ((await to.exists(blob)) ? null : blob))).filter(Boolean);

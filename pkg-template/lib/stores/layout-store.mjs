@@ -139,10 +139,37 @@ export class LayoutStore {
         if (!isCtxpackError(error)) throw error;
       }
     }
+    for (const digest of this.referrerDigests()) referenced.add(digest);
     for (const [id, lease] of leases.live) {
       if (id !== exceptLease) for (const digest of lease.digests) referenced.add(digest);
     }
     return referenced;
+  }
+
+  /** The referrers indexes (index.json's `sha256-<hex>` entries) and what their signatures reach. */
+  referrerDigests() {
+    const index = this.readIndex();
+    if (index === null) return [];
+    const digests = [core.ociEmptyConfig().descriptor.digest];
+    for (const { descriptor } of core.ociIndexReferrers(index)) {
+      digests.push(descriptor.digest);
+      let referrers = [];
+      try {
+        referrers = core.referrersList(this.fetchBytes(descriptor));
+      } catch (error) {
+        if (!isCtxpackError(error)) throw error;
+      }
+      for (const { descriptor: referrer } of referrers) {
+        digests.push(referrer.digest);
+        try {
+          digests.push(core.parseSignatureManifest(this.fetchBytes(referrer)).envelope.digest);
+        } catch (error) {
+          // Another tool's referrer, or a damaged one: only its manifest is kept.
+          if (!isCtxpackError(error)) throw error;
+        }
+      }
+    }
+    return digests;
   }
 
   /** After failed work: remove the blobs its lease added that no index entry and no other lease needs. */

@@ -4,6 +4,7 @@
 import { createHash } from 'node:crypto';
 import * as core from '../core-node.mjs';
 import { CtxpackError } from '../errors.mjs';
+import { registryHost } from '../registry/config.mjs';
 import { credentialsFor } from '../registry/credentials.mjs';
 import { createHttpFetch } from '../registry/http-fetch.mjs';
 import { downloadStream, sequentialSource } from './blob-stream.mjs';
@@ -73,6 +74,18 @@ export function withHostHint(error) {
 /** @param {Parameters<typeof createRegistryClient>[0]} options */
 export function openRemoteStore(options) {
   return new RemoteStore(createRegistryClient(options));
+}
+
+/**
+ * The store of a command's registry option. ownsEnvCredentials: the command's one registry, which
+ * CTXPACK_USER/CTXPACK_TOKEN belong to unless CTXPACK_REGISTRY names another.
+ * @param {string} registry
+ * @param {{insecure?: boolean, env?: NodeJS.ProcessEnv, onEvent?: Function, timeout?: number, caFile?: string}} options
+ */
+export function openRemote(registry, options, { ownsEnvCredentials = false } = {}) {
+  const { insecure, env, onEvent, timeout, caFile } = options;
+  const envHost = ownsEnvCredentials ? registryHost(registry) : undefined;
+  return openRemoteStore({ registry, insecure, env, onEvent, timeout, caFile, envHost });
 }
 
 export class RemoteStore {
@@ -208,5 +221,7 @@ function hinted(client) {
     fetchBlob: wrap('fetchBlob'),
     pushBlob: wrap('pushBlob'),
     checkLogin: wrap('checkLogin'),
+    pushSignature: wrap('pushSignature'),
+    fetchSignatures: wrap('fetchSignatures'),
   };
 }

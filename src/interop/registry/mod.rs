@@ -6,6 +6,8 @@
 mod client;
 mod fetch;
 mod pull;
+#[cfg(feature = "write")]
+mod signatures;
 
 use super::{field, to_js_error};
 use crate::digest::Hasher;

@@ -1,0 +1,102 @@
+// Signed packs without a registry (issue 15): keys from openssl and keygen, signatures kept in the pantry as OCI
+// referrers, checked by the JS API and by ctxpack/core's verifySignatures alone, carried by export --oci and
+// import, kept by gc; tampering, another pack's signature and untrusted keys refused with their codes.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { PACKAGE_DIR, api, cli, makeProject, rejectsWithCode, tempDir, writeOutputs } from './helpers.mjs';
+
+const core = await import(pathToFileURL(path.join(PACKAGE_DIR, 'lib', 'core-node.mjs')).href);
+const { fetchSignatures } = await import(pathToFileURL(path.join(PACKAGE_DIR, 'lib', 'sign', 'store.mjs')).href);
+
+async function seedPack(root, home, size) {
+  const project = makeProject(path.join(root, `project-${size}`), { params: { size } });
+  writeOutputs(project.outDir);
+  return (await api.seed(project.outDir, { contractPath: project.contractPath, home })).uri;
+}
+
+function opensslKey(dir, name) {
+  const pem = path.join(dir, `${name}.pem`);
+  execFileSync('openssl', ['genpkey', '-algorithm', 'ed25519', '-out', pem]);
+  execFileSync('openssl', ['pkey', '-in', pem, '-pubout', '-out', path.join(dir, `${name}.pub`)]);
+  return { pem, pub: path.join(dir, `${name}.pub`) };
+}
+
+test('sign in the pantry, verify with the API, the CLI and ctxpack/core; refusals carry their codes', async (t) => {
+  const root = tempDir(t);
+  const home = path.join(root, 'home');
+  const uri = await seedPack(root, home, 1);
+  const other = await seedPack(root, home, 2);
+  const alice = opensslKey(root, 'alice');
+  const bob = api.keygen(path.join(root, 'bob'));
+  assert.equal(fs.statSync(bob.privateKey).mode & 0o777, 0o600);
+
+  await rejectsWithCode(api.verifySignatures(uri, { home, trustKeys: [alice.pub] }), 'CTX_SIGNATURE_REQUIRED');
+  const signed = await api.sign(uri, { home, key: alice.pem, signedAt: '2026-12-06T21:00:00Z' });
+  assert.match(signed.keyid, /^sha256:[0-9a-f]{64}$/);
+  const verified = await api.verifySignatures(uri, { home, trustKeys: [bob.publicKey, alice.pub] });
+  assert.deepEqual(verified.signers, [{ keyid: signed.keyid, signedAt: '2026-12-06T21:00:00Z' }]);
+  await rejectsWithCode(api.verifySignatures(uri, { home, trustKeys: [bob.publicKey] }), 'CTX_KEY_UNTRUSTED');
+
+  // ctxpack/core alone: the envelope, the manifest digest, the URI and a PEM.
+  const manifest = api.openPantry({ home }).manifestFor(uri);
+  const [stored] = await fetchSignatures(api.openPantry({ home }), manifest.digest);
+  const pem = fs.readFileSync(alice.pub, 'utf8');
+  assert.equal(core.verifySignatures([stored.envelope], manifest.digest, uri, [pem]).length, 1);
+  const flipped = Uint8Array.from(stored.envelope);
+  flipped[flipped.length - 10] ^= 0x01;
+  assert.throws(() => core.verifySignatures([flipped], manifest.digest, uri, [pem]), (e) => e.code === 'CTX_SIGNATURE_INVALID');
+  const otherDigest = api.openPantry({ home }).manifestFor(other).digest;
+  assert.throws(() => core.verifySignatures([stored.envelope], otherDigest, other, [pem]), (e) => e.code === 'CTX_SIGNATURE_INVALID');
+  assert.throws(() => core.verifySignatures([stored.envelope], manifest.digest, uri, ['not a key']), (e) => e.code === 'CTX_KEY_INVALID');
+
+  // The CLI: verify --trust-key passes with the signer, fails with another key.
+  const ok = cli(['verify', uri, '--trust-key', alice.pub, '--json'], { home });
+  assert.equal(ok.code, 0, ok.stderr);
+  assert.deepEqual(JSON.parse(ok.stdout).signers.map((s) => s.keyid), [signed.keyid]);
+  const refused = cli(['verify', uri, '--trust-key', bob.publicKey, '--json'], { home });
+  assert.equal(refused.code, 1);
+  assert.equal(JSON.parse(refused.stdout).error.code, 'CTX_KEY_UNTRUSTED');
+});
+
+test('export --oci and import carry signatures; gc keeps them; a second signer keeps the first', async (t) => {
+  const root = tempDir(t);
+  const home = path.join(root, 'home');
+  const uri = await seedPack(root, home, 3);
+  const alice = opensslKey(root, 'alice');
+  const bob = api.keygen(path.join(root, 'bob'));
+  await api.sign(uri, { home, key: alice.pem });
+  await api.sign(uri, { home, key: bob.privateKey });
+  assert.equal((await api.verifySignatures(uri, { home, trustKeys: [alice.pub] })).signatures, 2);
+
+  const layout = path.join(root, 'layout');
+  const exported = await api.exportLayout([uri], layout, { home });
+  assert.equal(exported.packs[0].signatures, 2);
+  const target = path.join(root, 'target');
+  const imported = await api.importLayout(layout, { home: target });
+  assert.equal(imported.packs[0].signatures, 2);
+  await api.gc({ home: target });
+  for (const pub of [alice.pub, bob.publicKey]) {
+    assert.equal((await api.verifySignatures(uri, { home: target, trustKeys: [pub] })).signers.length, 1);
+  }
+});
+
+test('keys: keygen never overwrites; other key types and encrypted keys are CTX_KEY_INVALID', async (t) => {
+  const root = tempDir(t);
+  const home = path.join(root, 'home');
+  const uri = await seedPack(root, home, 4);
+  api.keygen(path.join(root, 'k'));
+  assert.throws(() => api.keygen(path.join(root, 'k')), (e) => e.code === 'CTX_TARGET_EXISTS');
+  const p256 = path.join(root, 'p256.pem');
+  execFileSync('openssl', ['genpkey', '-algorithm', 'EC', '-pkeyopt', 'ec_paramgen_curve:P-256', '-out', p256]);
+  await rejectsWithCode(api.sign(uri, { home, key: p256 }), 'CTX_KEY_INVALID');
+  const encrypted = path.join(root, 'enc.pem');
+  execFileSync('openssl', ['genpkey', '-algorithm', 'ed25519', '-aes-128-cbc', '-pass', 'pass:x', '-out', encrypted]);
+  await rejectsWithCode(api.sign(uri, { home, key: encrypted }), 'CTX_KEY_INVALID');
+  const policy = path.join(root, 'trust.json');
+  fs.writeFileSync(policy, '{"version":1,"policies":[{"scopes":["*"],"signatureRequired":true}]}');
+  await rejectsWithCode(api.verifySignatures(uri, { home, trustPolicy: policy }), 'CTX_TRUST_POLICY_INVALID');
+});
