@@ -76,6 +76,26 @@ impl TreeEntry {
 }
 
 /// A validated tree: NFC paths, sorted by UTF-8 bytes, no collisions, every symlink inside.
+/// Kinds of [`CompactEntries`]: a file, an executable file, a symlink.
+pub const COMPACT_FILE: u8 = 0;
+pub const COMPACT_EXECUTABLE: u8 = 1;
+pub const COMPACT_SYMLINK: u8 = 2;
+const MAX_SAFE_SIZE: f64 = 9_007_199_254_740_991.0;
+
+/// Tree entries as parallel arrays: `paths` joined by NUL (no path holds one), one kind per entry, and per
+/// entry a size and 32 digest bytes (ignored for symlinks); `targets` joined by NUL, one per symlink in order.
+pub struct CompactEntries<'a> {
+    pub paths: &'a str,
+    pub kinds: &'a [u8],
+    pub sizes: &'a [f64],
+    pub digests: &'a [u8],
+    pub targets: &'a str,
+}
+
+fn compact_error(message: &str) -> Error {
+    Error::new(ErrorCode::InvalidState, format!("compact tree: {message}"))
+}
+
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Tree {
     entries: Vec<TreeEntry>,
@@ -139,6 +159,45 @@ impl Tree {
         tree.check_no_entry_is_a_directory()?;
         tree.check_links_stay_inside()?;
         Ok(tree)
+    }
+
+    /// Builds a tree from entries a host hands over in bulk, one call per tree instead of one object per file
+    /// (a tree may hold a million small files). See [`CompactEntries`].
+    pub fn from_compact(compact: CompactEntries) -> Result<Tree> {
+        let CompactEntries { paths, kinds, sizes, digests, targets } = compact;
+        let count = kinds.len();
+        if sizes.len() != count || digests.len() != count * 32 {
+            return Err(Error::new(
+                ErrorCode::InvalidState,
+                format!("compact tree: {count} kinds, {} sizes and {} digest bytes do not match", sizes.len(), digests.len()),
+            ));
+        }
+        let mut paths = paths.split('\0');
+        let mut targets = targets.split('\0');
+        let mut entries = Vec::with_capacity(count);
+        for (i, &kind) in kinds.iter().enumerate() {
+            let path = paths.next().ok_or_else(|| compact_error("fewer paths than entries"))?;
+            let entry = match kind {
+                COMPACT_FILE | COMPACT_EXECUTABLE => {
+                    let size = sizes[i];
+                    if !(size >= 0.0 && size <= MAX_SAFE_SIZE && size.fract() == 0.0) {
+                        return Err(compact_error("a size is not a whole number below 2^53").at(path));
+                    }
+                    let digest = <[u8; 32]>::try_from(&digests[i * 32..i * 32 + 32]).expect("32 bytes");
+                    TreeEntry::file(path, size as u64, Digest::from_bytes(digest), kind == COMPACT_EXECUTABLE)
+                }
+                COMPACT_SYMLINK => {
+                    let target = targets.next().ok_or_else(|| compact_error("fewer link targets than symlinks"))?;
+                    TreeEntry::symlink(path, target)
+                }
+                other => return Err(compact_error(&format!("unknown entry kind {other}")).at(path)),
+            };
+            entries.push(entry);
+        }
+        if paths.next().is_some() && count > 0 {
+            return Err(compact_error("more paths than entries"));
+        }
+        Tree::new(entries)
     }
 
     pub fn entries(&self) -> &[TreeEntry] {
@@ -373,6 +432,41 @@ mod tests {
         ] {
             assert_eq!(Tree::from_canonical(entries).unwrap_err().code, code);
         }
+    }
+
+    #[test]
+    fn compact_entries_give_the_same_tree() {
+        let a = Digest::of(b"a");
+        let b = Digest::of(b"b");
+        let entries = vec![
+            TreeEntry::file("z/b.txt", 1, b, true),
+            TreeEntry::file("a\u{301}.txt", 1, a, false),
+            TreeEntry::symlink("link", "z/b.txt"),
+        ];
+        let mut digests = Vec::new();
+        digests.extend_from_slice(b.as_bytes());
+        digests.extend_from_slice(a.as_bytes());
+        digests.extend_from_slice(&[0; 32]);
+        let compact = CompactEntries {
+            paths: "z/b.txt\0a\u{301}.txt\0link",
+            kinds: &[COMPACT_EXECUTABLE, COMPACT_FILE, COMPACT_SYMLINK],
+            sizes: &[1.0, 1.0, 0.0],
+            digests: &digests,
+            targets: "z/b.txt",
+        };
+        assert_eq!(Tree::from_compact(compact).unwrap(), Tree::new(entries).unwrap());
+        let empty = CompactEntries { paths: "", kinds: &[], sizes: &[], digests: &[], targets: "" };
+        assert_eq!(Tree::from_compact(empty).unwrap().digest(), Tree::new(vec![]).unwrap().digest());
+    }
+
+    #[test]
+    fn compact_entries_are_checked() {
+        let bad_size = CompactEntries { paths: "a", kinds: &[COMPACT_FILE], sizes: &[0.5], digests: &[0; 32], targets: "" };
+        assert_eq!(Tree::from_compact(bad_size).unwrap_err().code, ErrorCode::InvalidState);
+        let short = CompactEntries { paths: "a", kinds: &[COMPACT_FILE, COMPACT_FILE], sizes: &[1.0, 1.0], digests: &[0; 64], targets: "" };
+        assert_eq!(Tree::from_compact(short).unwrap_err().code, ErrorCode::InvalidState);
+        let escaping = CompactEntries { paths: "l", kinds: &[COMPACT_SYMLINK], sizes: &[0.0], digests: &[0; 32], targets: "../x" };
+        assert_eq!(Tree::from_compact(escaping).unwrap_err().code, ErrorCode::SymlinkEscapes);
     }
 
     #[test]

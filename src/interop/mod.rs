@@ -15,6 +15,7 @@ mod operations;
 mod registry;
 mod seek;
 mod stream_queue;
+mod tree;
 #[cfg(feature = "write")]
 mod writer;
 
