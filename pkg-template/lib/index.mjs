@@ -18,6 +18,7 @@ export { login, logout } from './registry/login.mjs';
 export { serve } from './serve.mjs';
 export {
   tracePack,
+  tracePackAll,
   traceResolve,
   traceShow,
   traceLog,

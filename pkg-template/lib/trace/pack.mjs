@@ -4,7 +4,7 @@
 // annotation only, so the same log always gives the same URI.
 import fs from 'node:fs';
 import * as core from '../core-node.mjs';
-import { CtxpackError, toCtxpackError } from '../errors.mjs';
+import { CtxpackError, isCtxpackError, toCtxpackError } from '../errors.mjs';
 import { openPantry } from '../pantry.mjs';
 import { ARTIFACT_TYPES, MEDIA_TYPES } from '../stores/layout-store.mjs';
 
@@ -47,6 +47,114 @@ export async function tracePack(log, options = {}) {
     await pantry.tag(manifest, uri, EXECUTION);
     return describe(planned, stored);
   }));
+}
+
+/**
+ * Pack many logs in one go: every log is validated first (nothing is stored if one is invalid), then the
+ * blobs of all of them are written together (their fsyncs overlap) and tagged with one index.json write.
+ * Packing the same log twice, or a log already packed, stores nothing more.
+ * @param {Array<string | object>} logs paths to logs, or logs
+ * @param {{home?: string, lockTimeoutMs?: number, allowUnknown?: boolean, created?: string}} [options]
+ * @returns {Promise<Array<Awaited<ReturnType<typeof tracePack>>>>} one result per log, in order
+ */
+export async function tracePackAll(logs, options = {}) {
+  const allowUnknown = options.allowUnknown ?? false;
+  const plans = logs.map((log) => planLog(log, allowUnknown));
+  const created = creationTime(options.created);
+  const pantry = openPantry(options);
+  const results = new Map();
+  const wanted = new Map();
+  for (const planned of plans) {
+    if (results.has(planned.uri) || wanted.has(planned.uri)) continue;
+    if (pantry.has(planned.uri, EXECUTION)) results.set(planned.uri, describe(planned, NOTHING_STORED));
+    else wanted.set(planned.uri, planned);
+  }
+  if (wanted.size > 0) {
+    await pantry.withLease('trace pack', async () => {
+      const blobs = new Map();
+      for (const planned of wanted.values()) for (const blob of planned.blobs) blobs.set(blob.digest, blob);
+      await pantry.protect([...blobs.keys()]);
+      const written = new Set();
+      await writeBlobs(
+        pantry,
+        [...blobs.values()].filter((blob) => {
+          const absent = !pantry.exists({ digest: blob.digest, size: blob.size });
+          if (absent) written.add(blob.digest);
+          return absent;
+        }),
+        MEDIA_TYPES.executionBlob,
+      );
+      const configs = await writeBlobs(pantry, [...wanted.values()].map((planned) => ({ bytes: planned.manifestBytes })), MEDIA_TYPES.executionManifest);
+      const tagged = [...wanted.values()].map((planned, position) => {
+        const layers = planned.blobs.map(({ digest, size }) => ({ mediaType: MEDIA_TYPES.executionBlob, digest, size }));
+        const ociManifest = core.ociExecutionManifest({ config: configs[position], blobs: layers, uri: planned.uri, created });
+        return { planned, ociManifest, blobs: [configs[position], ...layers] };
+      });
+      const manifests = await writeBlobs(pantry, tagged.map(({ ociManifest }) => ({ bytes: ociManifest.bytes })), MEDIA_TYPES.ociManifest);
+      await pantry.tagAll(
+        tagged.map(({ planned, blobs: referenced }, position) => ({
+          descriptor: manifests[position],
+          uri: planned.uri,
+          artifactType: ARTIFACT_TYPES.execution,
+          blobs: referenced,
+        })),
+      );
+      for (const { planned } of tagged) {
+        const mine = planned.blobs.filter((blob) => written.delete(blob.digest));
+        const stored = { alreadyPresent: false, blobs: mine.length, bytes: mine.reduce((sum, blob) => sum + blob.size, 0) };
+        results.set(planned.uri, describe(planned, stored));
+      }
+    });
+  }
+  // A log given twice reports the second time as already present.
+  const reported = new Set();
+  return plans.map((planned) => {
+    const result = results.get(planned.uri);
+    if (reported.has(planned.uri)) return describe(planned, NOTHING_STORED);
+    reported.add(planned.uri);
+    return result;
+  });
+}
+
+/** A log's plan; an invalid log is named in the error. */
+function planLog(log, allowUnknown) {
+  try {
+    return core.executionPlan(readLog(log), { allowUnknown });
+  } catch (error) {
+    if (typeof log === 'string' && isCtxpackError(error) && error.subject === undefined) error.subject = log;
+    if (typeof log === 'string' && isCtxpackError(error)) error.message = `${log}: ${error.message}`;
+    throw error;
+  }
+}
+
+/**
+ * Write blobs held in memory: all written first, flushed together (the file system commits the fsyncs as
+ * a group), then published one by one (quick: their bytes are on disk already).
+ * @returns {Promise<object[]>} their descriptors, in order
+ */
+async function writeBlobs(pantry, blobs, mediaType) {
+  const writers = [];
+  try {
+    for (const { bytes } of blobs) {
+      const writer = pantry.ingest();
+      writers.push(writer);
+      writer.write(bytes);
+    }
+    await Promise.all(writers.map((writer) => writer.sync()));
+  } catch (error) {
+    for (const writer of writers) writer.abort();
+    throw error;
+  }
+  const descriptors = [];
+  for (const [position, writer] of writers.entries()) {
+    try {
+      descriptors.push(await writer.commit(mediaType));
+    } catch (error) {
+      for (const rest of writers.slice(position + 1)) rest.abort();
+      throw error;
+    }
+  }
+  return descriptors;
 }
 
 /** The given time, checked before anything is stored; else now, to the second. */
