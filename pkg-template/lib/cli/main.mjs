@@ -80,6 +80,7 @@ export async function main(args, { stdin = process.stdin, stdout = process.stdou
       stdout.write(`${commandHelp(spec).trim()}\n`);
       return 0;
     }
+    await loadScrubber();
     progress = createProgressBar({ stream: stderr, enabled: !json });
     const result = await spec.run({
       values: parsed.values,
@@ -110,7 +111,8 @@ async function runStandalone(spec, { json, stdout, stderr }) {
 }
 
 async function writeResult(result, { json, stdout, stderr }) {
-  for (const warning of result.warnings ?? []) stderr.write(`warning: ${await scrub(warning)}\n`);
+  if (result.warnings?.length) await loadScrubber();
+  for (const warning of result.warnings ?? []) stderr.write(`warning: ${scrub(warning)}\n`);
   if (json) stdout.write(`${JSON.stringify(result.json, null, 2)}\n`);
   else if (result.text) stdout.write(`${result.text}\n`);
   if (result.note && !json) stderr.write(`${result.note}\n`);
@@ -118,19 +120,20 @@ async function writeResult(result, { json, stdout, stderr }) {
 }
 
 async function reportError(error, { json, stdout, stderr }) {
+  await loadScrubber();
   const expected = isCtxpackError(error);
   const code = expected ? error.code : 'CTX_INTERNAL';
-  const hint = await scrub(expected ? error.hint ?? (await defaultHint(code)) : 'this is a bug in ctxpack; please report it with the trace below');
-  const message = await scrub(error.message);
+  const hint = scrub(expected ? error.hint ?? (await defaultHint(code)) : 'this is a bug in ctxpack; please report it with the trace below');
+  const message = scrub(error.message);
   // `run` exits with its command's own status (127 not found, 128+n killed by signal n), like `docker run`.
   const commandStatus = code === 'CTX_COMMAND_FAILED' && Number.isInteger(error.exitCode) && error.exitCode > 0 ? error.exitCode : undefined;
   if (json) {
-    const subject = expected ? await scrub(error.subject) : undefined;
+    const subject = expected ? scrub(error.subject) : undefined;
     stdout.write(`${JSON.stringify({ error: { code, message, hint, subject, exitCode: commandStatus } }, null, 2)}\n`);
   } else {
     stderr.write(`error[${code}]: ${message}\n`);
     if (hint) stderr.write(`  hint: ${hint}\n`);
-    if (!expected) stderr.write(`${await scrub(error.stack)}\n`);
+    if (!expected) stderr.write(`${scrub(error.stack)}\n`);
   }
   if (commandStatus !== undefined) return commandStatus;
   return code === 'CTX_USAGE' ? 2 : code === 'CTX_PACKET_BLOCKED' ? 3 : 1;
@@ -141,10 +144,13 @@ async function reportError(error, { json, stdout, stderr }) {
  * a password): whatever the built-in detectors flag is masked before it is printed. The detectors are in the
  * full core, loaded here only when there is something to print.
  */
-async function scrub(text) {
-  if (typeof text !== 'string') return text;
-  const { redactText } = await import('../core-node.mjs');
-  return redactText(text).text;
+function scrub(text) {
+  return typeof text === 'string' ? redactText(text).text : text;
+}
+
+let redactText;
+async function loadScrubber() {
+  redactText ??= (await import('../core-node.mjs')).redactText;
 }
 
 /** A code's hint from the core's table, for an error made before the core was loaded (which installs them). */
