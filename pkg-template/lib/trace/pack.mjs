@@ -6,6 +6,7 @@ import fs from 'node:fs';
 import * as core from '../core-node.mjs';
 import { CtxpackError, isCtxpackError, toCtxpackError } from '../errors.mjs';
 import { openPantry } from '../pantry.mjs';
+import { syncBlobDirectory } from '../stores/blob-writer.mjs';
 import { ARTIFACT_TYPES, MEDIA_TYPES } from '../stores/layout-store.mjs';
 
 const EXECUTION = { artifactType: ARTIFACT_TYPES.execution };
@@ -129,7 +130,7 @@ function planLog(log, allowUnknown) {
 
 /**
  * Write blobs held in memory: all written first, flushed together (the file system commits the fsyncs as
- * a group), then published one by one (quick: their bytes are on disk already).
+ * a group), then published, and their names made durable with one directory fsync.
  * @returns {Promise<object[]>} their descriptors, in order
  */
 async function writeBlobs(pantry, blobs, mediaType) {
@@ -148,12 +149,13 @@ async function writeBlobs(pantry, blobs, mediaType) {
   const descriptors = [];
   for (const [position, writer] of writers.entries()) {
     try {
-      descriptors.push(await writer.commit(mediaType));
+      descriptors.push(await writer.commit(mediaType, undefined, { batched: true }));
     } catch (error) {
       for (const rest of writers.slice(position + 1)) rest.abort();
       throw error;
     }
   }
+  syncBlobDirectory(pantry);
   return descriptors;
 }
 
