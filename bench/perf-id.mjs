@@ -6,7 +6,7 @@
 //   id again, nothing changed, 10,000 files / 10 GB (sparse)     (stat cache; absolute seconds)
 //   start-up: --version, id of one file                          vs  node -e 0
 //
-// Both id rows run `ctxpack id --no-cache` (every byte hashed); the data is generated once under .bench/.
+// Both id rows run `ctxpack id` with CTXPACK_NO_STAT_CACHE=1 (every byte hashed); the data is generated once under .bench/.
 // Reproduce: npm run bench   (or: node scripts/build.mjs && node bench/perf-id.mjs)
 import { spawnSync } from 'node:child_process';
 import crypto from 'node:crypto';
@@ -17,7 +17,8 @@ import { fileURLToPath } from 'node:url';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const work = path.join(root, '.bench', 'perf-id');
-const cli = path.join(root, 'build/package/bin/ctxpack.mjs');
+// CTXPACK_BENCH_PACKAGE: another build of the package to measure (e.g. main's, for a before/after table).
+const cli = path.join(process.env.CTXPACK_BENCH_PACKAGE ?? path.join(root, 'build/package'), 'bin/ctxpack.mjs');
 const runs = Math.max(3, Number(process.env.BENCH_RUNS ?? 5));
 const MiB = 1024 * 1024;
 
@@ -169,27 +170,28 @@ fs.writeFileSync(peerScript, PEER_SCRIPT);
 const home = path.join(work, 'home');
 fs.rmSync(home, { recursive: true, force: true });
 const env = { CTXPACK_HOME: home };
+const noCache = { ...env, CTXPACK_NO_STAT_CACHE: '1' };
 const node = process.execPath;
 
-console.log(`ctxpack perf-id: ${runs} runs per row, alternating, medians; ${os.cpus().length} cores, node ${process.versions.node}`);
+console.log(`ctxpack perf-id (${cli}): ${runs} runs per row, alternating, medians; ${os.cpus().length} cores, node ${process.versions.node}`);
 console.log(`load average at start ${os.loadavg().map((load) => load.toFixed(2)).join(' ')}\n`);
 
 const largeContract = contractFor(large, 'large');
 row('id, 1.15 GB in 10,001 files', pair(
-  () => measure(node, [cli, 'id', '--contract', largeContract, '--no-cache'], env),
+  () => measure(node, [cli, 'id', '--contract', largeContract], noCache),
   () => measure(node, [peerScript, large]),
 ), '<= 1.1');
 
 const smallContract = contractFor(small, 'small');
 row('id, 100,000 files of 50-500 B', pair(
-  () => measure(node, [cli, 'id', '--contract', smallContract, '--no-cache'], env),
+  () => measure(node, [cli, 'id', '--contract', smallContract], noCache),
   () => measure('bash', ['-c', `cd "${small}" && find . -type f -print0 | xargs -0 sha256sum > /dev/null`]),
 ), '<= 1.0, < 128 MiB');
 
 const sparseContract = contractFor(sparse, 'sparse');
 const first = measure(node, [cli, 'id', '--contract', sparseContract], env);
 const again = pair(() => measure(node, [cli, 'id', '--contract', sparseContract], env));
-const uncached = measure(node, [cli, 'id', '--contract', sparseContract], { ...env, CTXPACK_NO_STAT_CACHE: '1' });
+const uncached = measure(node, [cli, 'id', '--contract', sparseContract], noCache);
 if (first.stdout !== uncached.stdout) throw new Error('the stat cache changed the URI');
 row('id again, nothing changed, 10,000 files/10 GB', again, '< 0.3 s');
 console.log(`${''.padEnd(44)} (first run ${first.seconds.toFixed(2)} s; CTXPACK_NO_STAT_CACHE=1 ${uncached.seconds.toFixed(2)} s, same URI)`);

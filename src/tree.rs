@@ -41,8 +41,8 @@ impl TreeEntry {
     fn write_canonical(&self, out: &mut Vec<u8>) -> Result<()> {
         match &self.kind {
             EntryKind::File { size, digest, executable } => {
-                out.extend_from_slice(br#"{"digest":""#);
-                out.extend_from_slice(digest.to_string().as_bytes());
+                out.extend_from_slice(br#"{"digest":"sha256:"#);
+                digest.write_hex(out);
                 out.extend_from_slice(if *executable {
                     br#"","executable":true,"path":"#
                 } else {
@@ -104,25 +104,40 @@ pub struct Tree {
 impl Tree {
     /// Normalises, sorts and validates entries as the host found them.
     pub fn new(entries: Vec<TreeEntry>) -> Result<Tree> {
-        let mut normalized = Vec::with_capacity(entries.len());
-        let mut original_of: HashMap<String, String> = HashMap::with_capacity(entries.len());
-        for entry in entries {
+        Tree::normalized(entries.into_iter().map(Ok))
+    }
+
+    /// One pass over the entries: each normalised as it comes (a host may hand over a million of them, so no
+    /// second copy and no map of every path), then sorted; two entries that are one name after NFC
+    /// normalisation are adjacent once sorted.
+    fn normalized(entries: impl Iterator<Item = Result<TreeEntry>>) -> Result<Tree> {
+        let mut normalized: Vec<(TreeEntry, usize)> = Vec::with_capacity(entries.size_hint().0);
+        // Only the names NFC changed are kept, for the collision message.
+        let mut originals: HashMap<usize, String> = HashMap::new();
+        for (position, entry) in entries.enumerate() {
+            let entry = entry?;
             let path = normalize_relative(&entry.path)?;
             let kind = match entry.kind {
                 EntryKind::Symlink { target } => EntryKind::Symlink { target: normalize_link_target(&path, &target)? },
                 file => file,
             };
-            if let Some(first) = original_of.insert(path.clone(), entry.path.clone()) {
-                return Err(Error::new(
-                    ErrorCode::PathCollision,
-                    format!("{first:?} and {:?} are the same name after NFC normalisation", entry.path),
-                )
-                .at(path));
+            if path != entry.path {
+                originals.insert(position, entry.path);
             }
-            normalized.push(TreeEntry { path, kind });
+            normalized.push((TreeEntry { path, kind }, position));
         }
-        normalized.sort_unstable_by(|a, b| a.path.as_bytes().cmp(b.path.as_bytes()));
-        let tree = Tree { entries: normalized };
+        normalized.sort_unstable_by(|(a, i), (b, j)| a.path.as_bytes().cmp(b.path.as_bytes()).then(i.cmp(j)));
+        if let Some(pair) = normalized.windows(2).find(|pair| pair[0].0.path == pair[1].0.path) {
+            let original =
+                |(entry, position): &(TreeEntry, usize)| originals.get(position).unwrap_or(&entry.path).clone();
+            let (first, second) = (original(&pair[0]), original(&pair[1]));
+            return Err(Error::new(
+                ErrorCode::PathCollision,
+                format!("{first:?} and {second:?} are the same name after NFC normalisation"),
+            )
+            .at(&pair[0].0.path));
+        }
+        let tree = Tree { entries: normalized.into_iter().map(|(entry, _)| entry).collect() };
         tree.check_no_entry_is_a_directory()?;
         tree.check_links_stay_inside()?;
         Ok(tree)
@@ -169,35 +184,38 @@ impl Tree {
         if sizes.len() != count || digests.len() != count * 32 {
             return Err(Error::new(
                 ErrorCode::InvalidState,
-                format!("compact tree: {count} kinds, {} sizes and {} digest bytes do not match", sizes.len(), digests.len()),
+                format!(
+                    "compact tree: {count} kinds, {} sizes and {} digest bytes do not match",
+                    sizes.len(),
+                    digests.len()
+                ),
             ));
         }
         let mut paths = paths.split('\0');
         let mut targets = targets.split('\0');
-        let mut entries = Vec::with_capacity(count);
-        for (i, &kind) in kinds.iter().enumerate() {
+        let entries = kinds.iter().enumerate().map(|(i, &kind)| {
             let path = paths.next().ok_or_else(|| compact_error("fewer paths than entries"))?;
-            let entry = match kind {
+            match kind {
                 COMPACT_FILE | COMPACT_EXECUTABLE => {
                     let size = sizes[i];
                     if !(size >= 0.0 && size <= MAX_SAFE_SIZE && size.fract() == 0.0) {
                         return Err(compact_error("a size is not a whole number below 2^53").at(path));
                     }
                     let digest = <[u8; 32]>::try_from(&digests[i * 32..i * 32 + 32]).expect("32 bytes");
-                    TreeEntry::file(path, size as u64, Digest::from_bytes(digest), kind == COMPACT_EXECUTABLE)
+                    Ok(TreeEntry::file(path, size as u64, Digest::from_bytes(digest), kind == COMPACT_EXECUTABLE))
                 }
                 COMPACT_SYMLINK => {
                     let target = targets.next().ok_or_else(|| compact_error("fewer link targets than symlinks"))?;
-                    TreeEntry::symlink(path, target)
+                    Ok(TreeEntry::symlink(path, target))
                 }
-                other => return Err(compact_error(&format!("unknown entry kind {other}")).at(path)),
-            };
-            entries.push(entry);
-        }
-        if paths.next().is_some() && count > 0 {
+                other => Err(compact_error(&format!("unknown entry kind {other}")).at(path)),
+            }
+        });
+        let tree = Tree::normalized(entries)?;
+        if count > 0 && paths.next().is_some() {
             return Err(compact_error("more paths than entries"));
         }
-        Tree::new(entries)
+        Ok(tree)
     }
 
     pub fn entries(&self) -> &[TreeEntry] {
@@ -461,11 +479,19 @@ mod tests {
 
     #[test]
     fn compact_entries_are_checked() {
-        let bad_size = CompactEntries { paths: "a", kinds: &[COMPACT_FILE], sizes: &[0.5], digests: &[0; 32], targets: "" };
+        let bad_size =
+            CompactEntries { paths: "a", kinds: &[COMPACT_FILE], sizes: &[0.5], digests: &[0; 32], targets: "" };
         assert_eq!(Tree::from_compact(bad_size).unwrap_err().code, ErrorCode::InvalidState);
-        let short = CompactEntries { paths: "a", kinds: &[COMPACT_FILE, COMPACT_FILE], sizes: &[1.0, 1.0], digests: &[0; 64], targets: "" };
+        let short = CompactEntries {
+            paths: "a",
+            kinds: &[COMPACT_FILE, COMPACT_FILE],
+            sizes: &[1.0, 1.0],
+            digests: &[0; 64],
+            targets: "",
+        };
         assert_eq!(Tree::from_compact(short).unwrap_err().code, ErrorCode::InvalidState);
-        let escaping = CompactEntries { paths: "l", kinds: &[COMPACT_SYMLINK], sizes: &[0.0], digests: &[0; 32], targets: "../x" };
+        let escaping =
+            CompactEntries { paths: "l", kinds: &[COMPACT_SYMLINK], sizes: &[0.0], digests: &[0; 32], targets: "../x" };
         assert_eq!(Tree::from_compact(escaping).unwrap_err().code, ErrorCode::SymlinkEscapes);
     }
 

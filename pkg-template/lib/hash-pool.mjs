@@ -7,8 +7,8 @@ import { hashBatch, READ_CHUNK_BYTES } from './hash-file.mjs';
 
 /** Below this many bytes in total, starting threads costs more than it saves: hash on this thread. */
 export const INLINE_TOTAL_BYTES = 16 * 1024 * 1024;
-/** Files at least this big get a message of their own; smaller ones share a batch up to this many bytes. */
-export const BATCH_BYTES = 4 * 1024 * 1024;
+/** Files at least this big get a message of their own; smaller ones share a batch up to this many bytes or files. */
+const BATCH_BYTES = 4 * 1024 * 1024;
 export const BATCH_FILES = 512;
 /** Batches posted ahead to each worker, so a worker never waits for the main thread between two batches. */
 const WORKER_DEPTH = 2;
@@ -22,17 +22,19 @@ export function poolAvailable() {
 }
 
 /**
- * Hash one batch: `root` joined to each of `paths` ('' when the paths are absolute), on the pool, or on this
- * thread with `inline`. `priority` batches (single big files) go before those already waiting.
- * @returns {Promise<{digests: Uint8Array, sizes: Float64Array, errors: Array<{index: number, code?: string, message: string}>}>}
+ * Hash one batch (hash-file.mjs `hashBatch`): `root` joined to each of `paths` ('' when the paths are absolute),
+ * on the pool, or on this thread with `inline`. `priority` batches (single big files) go before those waiting.
+ * @param {{onBytes?: (bytes: number) => void, priority?: boolean, inline?: boolean,
+ *   options?: import('./hash-file.mjs').BatchOptions}} [how]
+ * @returns {Promise<import('./hash-file.mjs').BatchResult>}
  */
-export function hashOnPool(root, paths, { onBytes, priority = false, inline = false } = {}) {
+export function hashOnPool(root, paths, { onBytes, priority = false, inline = false, options } = {}) {
   if (inline || !poolAvailable()) {
     inlineBuffer ??= Buffer.allocUnsafe(READ_CHUNK_BYTES);
-    return Promise.resolve(hashBatch(root, paths, inlineBuffer, onBytes));
+    return Promise.resolve(hashBatch(root, paths, inlineBuffer, onBytes, options));
   }
   pool ??= new HashPool(os.availableParallelism());
-  return pool.submit({ root, paths }, onBytes, priority);
+  return pool.submit({ root, paths, options }, onBytes, priority);
 }
 
 /**
@@ -69,6 +71,9 @@ export function throwFirstError(batch, sourceOf) {
   if (!failure) return;
   const source = sourceOf(failure.index);
   const subject = typeof source === 'string' ? source : new TextDecoder().decode(source);
+  if (failure.unsupported) {
+    throw new CtxpackError('CTX_UNSUPPORTED_ENTRY_TYPE', `${subject}: ${failure.message}; packs hold only files and symlinks`, { subject });
+  }
   throw new CtxpackError('CTX_IO', `cannot read ${subject} to hash it: ${failure.code ?? failure.message}`, { subject });
 }
 

@@ -8,7 +8,7 @@ const PROGRESS_STEP_BYTES = 64 * 1024 * 1024;
 
 const buffer = Buffer.allocUnsafe(READ_CHUNK_BYTES);
 
-parentPort.on('message', ({ root, paths }) => {
+parentPort.on('message', ({ root, paths, options }) => {
   let unreported = 0;
   const onBytes = (bytes) => {
     unreported += bytes;
@@ -17,7 +17,7 @@ parentPort.on('message', ({ root, paths }) => {
       unreported = 0;
     }
   };
-  const result = hashBatch(root, paths, buffer, onBytes);
+  const result = hashBatch(root, paths, buffer, onBytes, options);
   if (unreported > 0) parentPort.postMessage({ progress: unreported });
-  parentPort.postMessage({ result }, [result.digests.buffer, result.sizes.buffer]);
+  parentPort.postMessage({ result }, [result.digests.buffer, result.sizes.buffer, result.stats.buffer, result.flags.buffer]);
 });

@@ -53,17 +53,32 @@ class StatCache {
     this.index = undefined;
   }
 
+  /** The position of the record of `relative`, else -1 (whether it still holds is for the hashing thread). */
+  position(relative) {
+    if (!this.stored) return -1;
+    this.index ??= new Map(this.stored.paths.map((name, position) => [name, position]));
+    return this.index.get(relative) ?? -1;
+  }
+
+  /** The recorded stat of a record: dev, ino, size, mtime ns, ctime ns. */
+  stat(position) {
+    return this.stored.stats.subarray(position * FIELDS, position * FIELDS + FIELDS);
+  }
+
+  /** When the stored records' stats were taken. */
+  get statTime() {
+    return this.stored?.statTime ?? 0n;
+  }
+
   /**
    * The position of a trusted record of `relative` with exactly this stat, else -1.
    * @param {string} relative
    * @param {fs.BigIntStats} stat
    */
   lookup(relative, stat) {
-    const stored = this.stored;
-    if (!stored) return -1;
-    this.index ??= new Map(stored.paths.map((name, position) => [name, position]));
-    const position = this.index.get(relative);
-    if (position === undefined) return -1;
+    const { stored } = this;
+    const position = this.position(relative);
+    if (position < 0) return -1;
     const at = position * FIELDS;
     const { stats } = stored;
     const same =
@@ -115,7 +130,7 @@ class StatCache {
 }
 
 /** Same stat is proof only when the file's times are older than its stat by more than their granularity. */
-function trusted(stat, statTime) {
+export function trusted(stat, statTime) {
   const newest = stat.mtimeNs > stat.ctimeNs ? stat.mtimeNs : stat.ctimeNs;
   const coarse = stat.mtimeNs % SECOND_NS === 0n || stat.ctimeNs % SECOND_NS === 0n;
   return newest + (coarse ? COARSE_WINDOW_NS : FINE_WINDOW_NS) < statTime;

@@ -1,23 +1,27 @@
 // Directory → tree/v1: walk, hash every file on the pool, let the core validate, sort and digest.
+import fs from 'node:fs';
 import { setImmediate as yieldToEvents } from 'node:timers/promises';
 import * as core from './core-node.mjs';
-import { BATCH_BYTES, BATCH_FILES, INLINE_TOTAL_BYTES, hashFiles, hashOnPool, poolAvailable, throwFirstError } from './hash-pool.mjs';
+import { FILE_CACHED, FILE_DEFERRED, FILE_EXECUTABLE, STAT_FIELDS } from './hash-file.mjs';
+import { BATCH_FILES, INLINE_TOTAL_BYTES, hashFiles, hashOnPool, poolAvailable, throwFirstError } from './hash-pool.mjs';
 import { phaseReporter } from './progress.mjs';
 import { TreeWalk, walkTree } from './walk.mjs';
 
 /** Entries listed between two looks at the hashing threads' answers. */
 const WALK_STEP = 2048;
-/** Hashing cost of opening one file, in bytes, when deciding whether threads are worth starting. */
-const FILE_COST_BYTES = 8192;
+/** Up to this many files, a tree may be hashed on this thread (if its files are small): threads cost more. */
+const INLINE_FILES = 256;
+/** A file this big, met in a batch, is handed back and hashed by a thread of its own, ahead of the rest. */
+const DEFER_BYTES = 16 * 1024 * 1024;
 const KIND_FILE = 0;
 const KIND_EXECUTABLE = 1;
 const KIND_SYMLINK = 2;
-const STAT_FIELDS = 5;
 
 /**
  * The tree digest of a directory, for identity: walked and hashed at once (batches go to the hashing threads
- * while the walk goes on), with the files the stat cache vouches for not read at all, and one call into the
- * core with compact entries. Memory per file: its path, 41 bytes of stat and 32 of digest.
+ * while the walk goes on; the threads open and stat each file, the walk only lists directories), with the files
+ * the stat cache vouches for not read at all, and one call into the core with compact entries. Memory per file:
+ * its path, 40 bytes of stat and 32 of digest.
  * @param {string} root absolute path of the directory
  * @param {{followLinks?: boolean, statCache?: ReturnType<import('./stat-cache.mjs').openStatCache>,
  *   statTime: bigint, onBytes?: (bytes: number) => void}} options
@@ -25,19 +29,10 @@ const STAT_FIELDS = 5;
  */
 export async function digestTree(root, { followLinks = false, statCache, statTime, onBytes }) {
   const entries = new CompactEntries();
-  const batches = new BatchPlanner(root, entries, onBytes);
-  let cacheHits = 0;
+  const batches = new BatchPlanner(root, entries, { statCache, follow: followLinks, onBytes });
   const sink = {
-    file(relative, stat) {
-      const index = entries.add(relative, (Number(stat.mode) & 0o111) !== 0 ? KIND_EXECUTABLE : KIND_FILE, stat);
-      const cached = statCache ? statCache.lookup(relative, stat) : -1;
-      if (cached >= 0) {
-        entries.digests.set(statCache.digest(cached), index * 32);
-        entries.sizes[index] = Number(stat.size);
-        cacheHits += 1;
-      } else {
-        batches.add(index, Number(stat.size));
-      }
+    file(relative) {
+      batches.add(entries.add(relative, KIND_FILE), statCache ? statCache.position(relative) : -1);
     },
     symlink(relative, target) {
       entries.add(relative, KIND_SYMLINK);
@@ -60,7 +55,7 @@ export async function digestTree(root, { followLinks = false, statCache, statTim
     entries.targets.join('\0'),
   );
   // Nothing hashed and every record used: the stored cache is already this tree's.
-  if (statCache && !(batches.files === 0 && cacheHits === statCache.records())) statCache.save({ ...entries.forCache(), statTime });
+  if (statCache && !(batches.hashed === 0 && batches.cached === statCache.records())) statCache.save({ ...entries.forCache(), statTime });
   return digest;
 }
 
@@ -76,19 +71,11 @@ class CompactEntries {
     this.stats = new BigInt64Array(1024 * STAT_FIELDS);
   }
 
-  add(relative, kind, stat) {
+  add(relative, kind) {
     const index = this.count++;
     if (index === this.kinds.length) this.grow();
     this.paths.push(relative);
     this.kinds[index] = kind;
-    if (stat) {
-      const at = index * STAT_FIELDS;
-      this.stats[at] = stat.dev;
-      this.stats[at + 1] = stat.ino;
-      this.stats[at + 2] = stat.size;
-      this.stats[at + 3] = stat.mtimeNs;
-      this.stats[at + 4] = stat.ctimeNs;
-    }
     return index;
   }
 
@@ -102,6 +89,14 @@ class CompactEntries {
     this.sizes = double(this.sizes);
     this.digests = double(this.digests);
     this.stats = double(this.stats);
+  }
+
+  /** A file's answer from a hashing thread (`position` in its batch). */
+  record(index, result, position) {
+    this.digests.set(result.digests.subarray(position * 32, position * 32 + 32), index * 32);
+    this.sizes[index] = result.sizes[position];
+    this.stats.set(result.stats.subarray(position * STAT_FIELDS, position * STAT_FIELDS + STAT_FIELDS), index * STAT_FIELDS);
+    this.kinds[index] = result.flags[position] & FILE_EXECUTABLE ? KIND_EXECUTABLE : KIND_FILE;
   }
 
   /** The files, for the stat cache: a file whose hashed size is not its stat size is left unrecorded. */
@@ -123,70 +118,118 @@ class CompactEntries {
 }
 
 /**
- * Files to hash, grouped into messages: a big file alone and ahead of the rest, small ones together. Batches
- * wait on this thread until the work is worth starting threads for; if it never is, they are hashed here.
+ * Files to hash, grouped into messages. Batches wait on this thread until the tree has enough files to be worth
+ * threads; a small tree of small files is hashed here. A big file a thread meets in a batch is handed back and
+ * sent again alone, ahead of the waiting batches, so it does not end up last on one thread.
  */
 class BatchPlanner {
-  constructor(root, entries, onBytes) {
+  constructor(root, entries, { statCache, follow, onBytes }) {
     this.root = root;
     this.entries = entries;
+    this.statCache = statCache;
+    this.follow = follow;
     this.onBytes = onBytes;
     this.files = 0;
-    this.cost = 0;
+    this.hashed = 0;
+    this.cached = 0;
     this.threaded = false;
     this.held = [];
     this.pending = [];
-    this.current = { indices: [], bytes: 0 };
+    this.current = newBatch();
   }
 
-  add(index, size) {
+  add(index, cachePosition) {
     this.files += 1;
-    this.cost += size + FILE_COST_BYTES;
-    if (size >= BATCH_BYTES) {
-      this.submit({ indices: [index], bytes: size }, true);
-    } else {
-      const batch = this.current;
-      batch.indices.push(index);
-      batch.bytes += size;
-      if (batch.bytes >= BATCH_BYTES || batch.indices.length >= BATCH_FILES) {
-        this.submit(batch, false);
-        this.current = { indices: [], bytes: 0 };
-      }
+    const batch = this.current;
+    batch.indices.push(index);
+    batch.records.push(cachePosition);
+    if (cachePosition >= 0) batch.anyRecord = true;
+    if (batch.indices.length >= BATCH_FILES) {
+      this.submit(batch);
+      this.current = newBatch();
     }
-    if (!this.threaded && this.cost > INLINE_TOTAL_BYTES && poolAvailable()) {
-      this.threaded = true;
-      for (const [batch, priority] of this.held.splice(0)) this.submit(batch, priority);
-    }
+    if (!this.threaded && this.files > INLINE_FILES && poolAvailable()) this.startThreads();
   }
 
-  submit(batch, priority) {
+  startThreads() {
+    this.threaded = true;
+    for (const batch of this.held.splice(0)) this.submit(batch);
+  }
+
+  submit(batch, { priority = false } = {}) {
     if (!this.threaded) {
-      this.held.push([batch, priority]);
+      this.held.push(batch);
       return;
     }
-    const paths = batch.indices.map((index) => this.entries.paths[index]);
-    const done = hashOnPool(this.root, paths, { onBytes: this.onBytes, priority }).then((result) => this.record(batch, result));
+    const done = hashOnPool(this.root, this.pathsOf(batch), { onBytes: this.onBytes, priority, options: this.optionsFor(batch) }).then((result) =>
+      this.record(batch, result),
+    );
     // Awaited in finish(); until then a failure must not count as unhandled.
     done.catch(() => {});
     this.pending.push(done);
   }
 
-  record({ indices }, result) {
-    throwFirstError(result, (position) => `${this.root}/${this.entries.paths[indices[position]]}`);
-    indices.forEach((index, position) => {
-      this.entries.digests.set(result.digests.subarray(position * 32, position * 32 + 32), index * 32);
-      this.entries.sizes[index] = result.sizes[position];
+  pathsOf(batch) {
+    return batch.indices.map((index) => this.entries.paths[index]);
+  }
+
+  optionsFor(batch) {
+    const options = { follow: this.follow, deferBytes: batch.indices.length > 1 ? DEFER_BYTES : Infinity };
+    if (!batch.anyRecord) return options;
+    const expect = new BigInt64Array(batch.indices.length * STAT_FIELDS);
+    batch.records.forEach((position, at) => {
+      if (position >= 0) expect.set(this.statCache.stat(position), at * STAT_FIELDS);
+      else expect[at * STAT_FIELDS + 2] = -1n;
+    });
+    return { ...options, expect, trustBefore: this.statCache.statTime };
+  }
+
+  record(batch, result) {
+    throwFirstError(result, (position) => `${this.root}/${this.entries.paths[batch.indices[position]]}`);
+    batch.indices.forEach((index, position) => {
+      const flags = result.flags[position];
+      if (flags & FILE_DEFERRED) {
+        const alone = newBatch();
+        alone.indices.push(index);
+        alone.records.push(-1);
+        this.submit(alone, { priority: true });
+        return;
+      }
+      this.entries.record(index, result, position);
+      if (flags & FILE_CACHED) {
+        this.entries.digests.set(this.statCache.digest(batch.records[position]), index * 32);
+        this.cached += 1;
+      } else {
+        this.hashed += 1;
+      }
     });
   }
 
   async finish() {
-    if (this.current.indices.length > 0) this.submit(this.current, false);
-    for (const [batch] of this.held.splice(0)) {
-      const paths = batch.indices.map((index) => this.entries.paths[index]);
-      this.record(batch, await hashOnPool(this.root, paths, { onBytes: this.onBytes, inline: true }));
+    if (this.current.indices.length > 0) this.submit(this.current);
+    if (!this.threaded && poolAvailable() && this.heldBytes() > INLINE_TOTAL_BYTES) this.startThreads();
+    while (this.held.length > 0) {
+      const batch = this.held.shift();
+      this.record(batch, await hashOnPool(this.root, this.pathsOf(batch), { onBytes: this.onBytes, inline: true, options: this.optionsFor(batch) }));
     }
-    await Promise.all(this.pending);
+    // Deferred files add promises while earlier ones settle.
+    for (let settled = 0; settled < this.pending.length; settled = this.pending.length) {
+      await Promise.all(this.pending.slice(settled));
+    }
   }
+
+  /** The size of the few files held (a small tree: a stat each costs nothing next to starting threads). */
+  heldBytes() {
+    let bytes = 0;
+    for (const batch of this.held) {
+      for (const index of batch.indices) bytes += fs.statSync(`${this.root}/${this.entries.paths[index]}`, { throwIfNoEntry: false })?.size ?? 0;
+    }
+    return bytes;
+  }
+}
+
+function newBatch() {
+  return { indices: [], records: [], anyRecord: false };
 }
 
 /**

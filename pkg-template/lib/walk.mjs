@@ -44,9 +44,9 @@ export function walkTree(root, { followLinks = false } = {}) {
 
 /**
  * The walk identity uses: the same entries as walkTree, found in steps so hashing starts while the walk goes
- * on, with names as strings (a directory is re-read as bytes only when a name in it did not decode) and each
- * file's lstat with nanosecond times (for the stat cache). A name that is not UTF-8 is handed to
- * `sink.undecodable(bytes)`, which must throw.
+ * on, with names as strings (a directory is re-read as bytes only when a name in it did not decode). Files are
+ * told apart by the type readdir reports, without a stat: the hashing threads stat each file they open. A name
+ * that is not UTF-8 is handed to `sink.undecodable(bytes)`, which must throw.
  */
 export class TreeWalk {
   /**
@@ -64,7 +64,7 @@ export class TreeWalk {
   /**
    * Visit directories until about `budget` entries were seen.
    * @param {number} budget
-   * @param {{file: (relative: string, stat: fs.BigIntStats) => void, symlink: (relative: string, target: string) => void,
+   * @param {{file: (relative: string) => void, symlink: (relative: string, target: string) => void,
    *   undecodable: (relative: Uint8Array) => never}} sink
    * @returns {boolean} whether entries remain
    */
@@ -79,11 +79,16 @@ export class TreeWalk {
         const { name } = dirent;
         if (name.includes('\uFFFD')) this.checkNames(absoluteDir, dir, sink);
         const relative = dir === '' ? name : `${dir}/${name}`;
-        const absolute = `${this.root}/${relative}`;
+        if (dirent.isFile()) {
+          sink.file(relative);
+          continue;
+        }
         if (dirent.isDirectory() && !this.followLinks) {
           this.stack.push({ relative, ancestors });
           continue;
         }
+        // A link to follow or read, a directory whose links may loop, or a type readdir did not report.
+        const absolute = `${this.root}/${relative}`;
         let stat = ioCall(relative, () => fs.lstatSync(absolute, { bigint: true }));
         if (stat.isSymbolicLink()) {
           if (!this.followLinks) {
@@ -102,7 +107,7 @@ export class TreeWalk {
           }
           this.stack.push({ relative, ancestors: ancestors && [...ancestors, id] });
         } else if (stat.isFile()) {
-          sink.file(relative, stat);
+          sink.file(relative);
         } else {
           throw new CtxpackError('CTX_UNSUPPORTED_ENTRY_TYPE', `${relative} is a ${describeSpecial(stat)}; packs hold only files and symlinks`, {
             subject: relative,
