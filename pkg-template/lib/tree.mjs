@@ -11,6 +11,8 @@ import { TreeWalk, walkTree } from './walk.mjs';
 const WALK_STEP = 2048;
 /** Up to this many files, a tree may be hashed on this thread (if its files are small): threads cost more. */
 const INLINE_FILES = 256;
+/** A file the stat cache may vouch for costs a stat, not a read: this many count as one file to hash. */
+const CACHED_PER_FILE = 64;
 /** A file this big, met in a batch, is handed back and hashed by a thread of its own, ahead of the rest. */
 const DEFER_BYTES = 16 * 1024 * 1024;
 const KIND_FILE = 0;
@@ -129,7 +131,7 @@ class BatchPlanner {
     this.statCache = statCache;
     this.follow = follow;
     this.onBytes = onBytes;
-    this.files = 0;
+    this.cost = 0;
     this.hashed = 0;
     this.cached = 0;
     this.threaded = false;
@@ -139,7 +141,7 @@ class BatchPlanner {
   }
 
   add(index, cachePosition) {
-    this.files += 1;
+    this.cost += cachePosition >= 0 ? 1 / CACHED_PER_FILE : 1;
     const batch = this.current;
     batch.indices.push(index);
     batch.records.push(cachePosition);
@@ -148,7 +150,7 @@ class BatchPlanner {
       this.submit(batch);
       this.current = newBatch();
     }
-    if (!this.threaded && this.files > INLINE_FILES && poolAvailable()) this.startThreads();
+    if (!this.threaded && this.cost > INLINE_FILES && poolAvailable()) this.startThreads();
   }
 
   startThreads() {
@@ -208,9 +210,16 @@ class BatchPlanner {
   async finish() {
     if (this.current.indices.length > 0) this.submit(this.current);
     if (!this.threaded && poolAvailable() && this.heldBytes() > INLINE_TOTAL_BYTES) this.startThreads();
+    // Here the held batches are hashed on this thread, unless the cache vouched for less than it promised.
+    let inlineBytes = 0;
     while (this.held.length > 0) {
       const batch = this.held.shift();
-      this.record(batch, await hashOnPool(this.root, this.pathsOf(batch), { onBytes: this.onBytes, inline: true, options: this.optionsFor(batch) }));
+      const result = await hashOnPool(this.root, this.pathsOf(batch), { onBytes: this.onBytes, inline: true, options: this.optionsFor(batch) });
+      this.record(batch, result);
+      result.flags.forEach((flags, position) => {
+        if (!(flags & FILE_CACHED)) inlineBytes += result.sizes[position];
+      });
+      if (inlineBytes > INLINE_TOTAL_BYTES && poolAvailable() && !this.threaded) this.startThreads();
     }
     // Deferred files add promises while earlier ones settle.
     for (let settled = 0; settled < this.pending.length; settled = this.pending.length) {
@@ -218,11 +227,17 @@ class BatchPlanner {
     }
   }
 
-  /** The size of the few files held (a small tree: a stat each costs nothing next to starting threads). */
+  /**
+   * The bytes the held files will need reading: none for those the stat cache has a record of (if a record
+   * turns out stale, finish() starts the threads after all), a stat each for the few others, which costs
+   * nothing next to starting threads.
+   */
   heldBytes() {
     let bytes = 0;
     for (const batch of this.held) {
-      for (const index of batch.indices) bytes += fs.statSync(`${this.root}/${this.entries.paths[index]}`, { throwIfNoEntry: false })?.size ?? 0;
+      batch.indices.forEach((index, position) => {
+        if (batch.records[position] < 0) bytes += fs.statSync(`${this.root}/${this.entries.paths[index]}`, { throwIfNoEntry: false })?.size ?? 0;
+      });
     }
     return bytes;
   }

@@ -21,33 +21,8 @@ const RFC_3339 = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2}
  *   blobs: {total: number, stored: number}, bytes: {total: number, stored: number}}>}
  */
 export async function tracePack(log, options = {}) {
-  const planned = core.executionPlan(readLog(log), { allowUnknown: options.allowUnknown ?? false });
-  const created = creationTime(options.created);
-  const pantry = openPantry(options);
-  const { uri } = planned;
-  if (pantry.has(uri, EXECUTION)) return describe(planned, NOTHING_STORED);
-  return pantry.withLock(`trace-${core.uriTag(uri)}`, () => pantry.withLease('trace pack', async () => {
-    // Another process may have packed the same log while we waited for the lock.
-    if (pantry.has(uri, EXECUTION)) return describe(planned, NOTHING_STORED);
-    const stored = { alreadyPresent: false, blobs: 0, bytes: 0 };
-    // Leased before the existence checks, so gc keeps the blobs this log shares with the pantry.
-    await pantry.protect(planned.blobs.map((blob) => blob.digest));
-    const layers = [];
-    for (const { digest, size, bytes } of planned.blobs) {
-      const descriptor = { mediaType: MEDIA_TYPES.executionBlob, digest, size };
-      if (!pantry.exists(descriptor)) {
-        await pantry.pushBytes(bytes, MEDIA_TYPES.executionBlob, descriptor);
-        stored.blobs += 1;
-        stored.bytes += size;
-      }
-      layers.push(descriptor);
-    }
-    const config = await pantry.pushBytes(planned.manifestBytes, MEDIA_TYPES.executionManifest);
-    const ociManifest = core.ociExecutionManifest({ config, blobs: layers, uri, created });
-    const manifest = await pantry.pushBytes(ociManifest.bytes, MEDIA_TYPES.ociManifest);
-    await pantry.tag(manifest, uri, EXECUTION);
-    return describe(planned, stored);
-  }));
+  const [result] = await tracePackAll([log], options);
+  return result;
 }
 
 /**
@@ -71,41 +46,47 @@ export async function tracePackAll(logs, options = {}) {
     else wanted.set(planned.uri, planned);
   }
   if (wanted.size > 0) {
-    await pantry.withLease('trace pack', async () => {
-      const blobs = new Map();
-      for (const planned of wanted.values()) for (const blob of planned.blobs) blobs.set(blob.digest, blob);
-      await pantry.protect([...blobs.keys()]);
-      const written = new Set();
-      await writeBlobs(
-        pantry,
-        [...blobs.values()].filter((blob) => {
-          const absent = !pantry.exists({ digest: blob.digest, size: blob.size });
-          if (absent) written.add(blob.digest);
-          return absent;
-        }),
-        MEDIA_TYPES.executionBlob,
-      );
-      const configs = await writeBlobs(pantry, [...wanted.values()].map((planned) => ({ bytes: planned.manifestBytes })), MEDIA_TYPES.executionManifest);
-      const tagged = [...wanted.values()].map((planned, position) => {
+    // One packing at a time per pantry: another process may have packed some of these while we waited.
+    await pantry.withLock('trace', () => pantry.withLease('trace pack', async () => {
+      for (const [uri, planned] of wanted) {
+        if (!pantry.has(uri, EXECUTION)) continue;
+        results.set(uri, describe(planned, NOTHING_STORED));
+        wanted.delete(uri);
+      }
+      // Every descriptor is known before anything is written (the config's digest is the URI), so the lease
+      // names them all at once and the blobs are written as one batch.
+      const tagged = [...wanted.values()].map((planned) => {
         const layers = planned.blobs.map(({ digest, size }) => ({ mediaType: MEDIA_TYPES.executionBlob, digest, size }));
-        const ociManifest = core.ociExecutionManifest({ config: configs[position], blobs: layers, uri: planned.uri, created });
-        return { planned, ociManifest, blobs: [configs[position], ...layers] };
+        const config = { mediaType: MEDIA_TYPES.executionManifest, digest: `sha256:${planned.uri.slice('ctx://sha256:'.length)}`, size: planned.manifestBytes.length };
+        const oci = core.ociExecutionManifest({ config, blobs: layers, uri: planned.uri, created });
+        const manifest = { mediaType: MEDIA_TYPES.ociManifest, digest: oci.digest, size: oci.size };
+        return { planned, layers, config, manifest, ociBytes: oci.bytes };
       });
-      const manifests = await writeBlobs(pantry, tagged.map(({ ociManifest }) => ({ bytes: ociManifest.bytes })), MEDIA_TYPES.ociManifest);
+      const contents = new Map();
+      for (const { planned } of tagged) for (const blob of planned.blobs) contents.set(blob.digest, blob);
+      await pantry.protect([...contents.keys(), ...tagged.flatMap(({ config, manifest }) => [config.digest, manifest.digest])]);
+      const written = new Set();
+      const toWrite = [];
+      const writeIfAbsent = (bytes, descriptor) => {
+        if (pantry.exists(descriptor) || written.has(descriptor.digest)) return;
+        written.add(descriptor.digest);
+        toWrite.push({ bytes, descriptor });
+      };
+      for (const blob of contents.values()) writeIfAbsent(blob.bytes, { mediaType: MEDIA_TYPES.executionBlob, digest: blob.digest, size: blob.size });
+      for (const { planned, config, manifest, ociBytes } of tagged) {
+        writeIfAbsent(planned.manifestBytes, config);
+        writeIfAbsent(ociBytes, manifest);
+      }
+      await writeBlobs(pantry, toWrite);
       await pantry.tagAll(
-        tagged.map(({ planned, blobs: referenced }, position) => ({
-          descriptor: manifests[position],
-          uri: planned.uri,
-          artifactType: ARTIFACT_TYPES.execution,
-          blobs: referenced,
-        })),
+        tagged.map(({ planned, layers, config, manifest }) => ({ descriptor: manifest, uri: planned.uri, artifactType: ARTIFACT_TYPES.execution, blobs: [config, ...layers] })),
       );
       for (const { planned } of tagged) {
         const mine = planned.blobs.filter((blob) => written.delete(blob.digest));
         const stored = { alreadyPresent: false, blobs: mine.length, bytes: mine.reduce((sum, blob) => sum + blob.size, 0) };
         results.set(planned.uri, describe(planned, stored));
       }
-    });
+    }));
   }
   // A log given twice reports the second time as already present.
   const reported = new Set();
@@ -129,11 +110,12 @@ function planLog(log, allowUnknown) {
 }
 
 /**
- * Write blobs held in memory: all written first, flushed together (the file system commits the fsyncs as
- * a group), then published, and their names made durable with one directory fsync.
- * @returns {Promise<object[]>} their descriptors, in order
+ * Write blobs held in memory, each checked against its descriptor: all written first, flushed together (the
+ * file system commits the fsyncs as a group), then published, and their names made durable with one
+ * directory fsync.
+ * @param {Array<{bytes: Uint8Array, descriptor: object}>} blobs
  */
-async function writeBlobs(pantry, blobs, mediaType) {
+async function writeBlobs(pantry, blobs) {
   const writers = [];
   try {
     for (const { bytes } of blobs) {
@@ -146,17 +128,16 @@ async function writeBlobs(pantry, blobs, mediaType) {
     for (const writer of writers) writer.abort();
     throw error;
   }
-  const descriptors = [];
   for (const [position, writer] of writers.entries()) {
     try {
-      descriptors.push(await writer.commit(mediaType, undefined, { batched: true }));
+      const { descriptor } = blobs[position];
+      await writer.commit(descriptor.mediaType, descriptor, { batched: true });
     } catch (error) {
       for (const rest of writers.slice(position + 1)) rest.abort();
       throw error;
     }
   }
   syncBlobDirectory(pantry);
-  return descriptors;
 }
 
 /** The given time, checked before anything is stored; else now, to the second. */
