@@ -43,7 +43,7 @@ const COMMAND_MODULES = {
 };
 
 /** Every command's module (for the global help). */
-export async function loadCommands() {
+async function loadCommands() {
   return Promise.all(Object.values(COMMAND_MODULES).map(async (load) => (await load()).default));
 }
 
