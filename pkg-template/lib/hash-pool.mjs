@@ -1,7 +1,6 @@
 // SHA-256 of many files on every core: a lazily created pool of worker threads, fed batches of files (one
 // message per batch, answers as typed arrays). Digests are identical to the core's (both are plain SHA-256).
 import os from 'node:os';
-import { Worker } from 'node:worker_threads';
 import { CtxpackError } from './errors.mjs';
 import { hashBatch, READ_CHUNK_BYTES } from './hash-file.mjs';
 
@@ -33,8 +32,9 @@ export function hashOnPool(root, paths, { onBytes, priority = false, inline = fa
     inlineBuffer ??= Buffer.allocUnsafe(READ_CHUNK_BYTES);
     return Promise.resolve(hashBatch(root, paths, inlineBuffer, onBytes, options));
   }
-  pool ??= new HashPool(os.availableParallelism());
-  return pool.submit({ root, paths, options }, onBytes, priority);
+  // worker_threads is loaded with the first pool: it costs 14 ms of start-up that `id` of a file does not need.
+  pool ??= import('node:worker_threads').then(({ Worker }) => new HashPool(os.availableParallelism(), Worker));
+  return pool.then((threads) => threads.submit({ root, paths, options }, onBytes, priority));
 }
 
 /**
@@ -106,8 +106,9 @@ function planBatches(files) {
  * process alive; a worker is ref'd only while it has work, which keeps the process alive until results arrive.
  */
 class HashPool {
-  constructor(size) {
+  constructor(size, Worker) {
     this.size = size;
+    this.Worker = Worker;
     this.workers = [];
     this.queue = [];
   }
@@ -142,7 +143,7 @@ class HashPool {
   }
 
   spawn() {
-    const worker = new Worker(new URL('./hash-worker.mjs', import.meta.url));
+    const worker = new this.Worker(new URL('./hash-worker.mjs', import.meta.url));
     worker.tasks = [];
     worker.on('message', (message) => {
       if (message.progress !== undefined) {
