@@ -143,7 +143,9 @@ class HashPool {
   }
 
   spawn() {
-    const worker = new this.Worker(new URL('./hash-worker.mjs', import.meta.url));
+    // A hashing thread allocates little on its heap (its buffers are off it): a small young generation keeps
+    // each thread's memory small.
+    const worker = new this.Worker(new URL('./hash-worker.mjs', import.meta.url), { resourceLimits: { maxYoungGenerationSizeMb: 4 } });
     worker.tasks = [];
     worker.on('message', (message) => {
       if (message.progress !== undefined) {
