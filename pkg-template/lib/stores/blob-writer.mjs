@@ -76,8 +76,8 @@ export class BlobWriter {
 
   /**
    * Make the blob durable and visible. An existing blob with the same digest and size is kept as it is.
-   * `batched`: the caller awaited sync() and calls syncBlobDirectory() once after the batch's commits (many
-   * small blobs: the fsyncs overlap instead of costing one journal commit each).
+   * `batched`: the caller awaited sync(), wrote only blobs that were absent and calls syncBlobDirectory() once
+   * after the batch's commits (many small blobs: the fsyncs overlap instead of costing one journal commit each).
    * @returns {Promise<{mediaType: string, digest: string, size: number}>}
    */
   async commit(mediaType, expected, { batched = false } = {}) {
@@ -98,7 +98,9 @@ export class BlobWriter {
       const finalPath = this.store.blobPath(digest);
       // Leased before the name appears: a gc that lists the blob reads the leases afterwards and keeps it.
       this.lease?.protect([digest]);
-      let created = publishBlob(this.tempPath, finalPath, this.size);
+      // A batch writes only blobs that were absent: renamed into place (one call instead of a link and an unlink;
+      // a copy another process put there meanwhile has the same bytes).
+      let created = batched ? renameBlob(this.tempPath, finalPath) : publishBlob(this.tempPath, finalPath, this.size);
       if (!created && this.lease !== null) {
         // It was there already, unreferenced perhaps, and a gc that read the leases before ours may be about to
         // remove it. Once no gc runs (the index lock), it is either still there (and leased) or put back.
@@ -148,6 +150,11 @@ function publishBlob(tempPath, finalPath, size) {
   }
   if (existing?.isFile() && existing.size === size) return false;
   // Absent (a file system without hard links) or damaged: rename over it, atomically.
+  fs.renameSync(tempPath, finalPath);
+  return true;
+}
+
+function renameBlob(tempPath, finalPath) {
   fs.renameSync(tempPath, finalPath);
   return true;
 }
