@@ -6,7 +6,7 @@ import * as core from './core-node.mjs';
 import { CtxpackError, toCtxpackError } from './errors.mjs';
 import { hashFileSync, READ_CHUNK_BYTES } from './hash-file.mjs';
 import { homeDir, openStatCache, statCacheEnabled, statClock } from './stat-cache.mjs';
-import { digestTree } from './tree.mjs';
+import { digestTree } from './tree-digest.mjs';
 
 const strictUtf8 = new TextDecoder('utf-8', { fatal: true });
 let inlineBuffer;
