@@ -17,8 +17,10 @@ import { fileURLToPath } from 'node:url';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const work = path.join(root, '.bench', 'perf-id');
-// CTXPACK_BENCH_PACKAGE: another build of the package to measure (e.g. main's, for a before/after table).
+// CTXPACK_BENCH_PACKAGE: another build of the package to measure; CTXPACK_BENCH_BASELINE: a second build
+// (e.g. main's) measured in the same alternation, for a before/after table from one run.
 const cli = path.join(process.env.CTXPACK_BENCH_PACKAGE ?? path.join(root, 'build/package'), 'bin/ctxpack.mjs');
+const baselineCli = process.env.CTXPACK_BENCH_BASELINE ? path.join(process.env.CTXPACK_BENCH_BASELINE, 'bin/ctxpack.mjs') : undefined;
 const runs = Math.max(3, Number(process.env.BENCH_RUNS ?? 5));
 const MiB = 1024 * 1024;
 
@@ -138,24 +140,25 @@ function median(values) {
   return sorted[Math.floor(sorted.length / 2)];
 }
 
-/** Alternate ctxpack and peer `runs` times (after one warm-up of each); medians and peak RSS. */
+/**
+ * Alternate ctxpack, the baseline build (if any) and the peer `runs` times (after one warm-up of each); medians
+ * and peak RSS. `ours` takes the CLI to run.
+ */
 function pair(ours, peer) {
-  ours();
-  peer?.();
-  const a = [];
-  const b = [];
-  for (let i = 0; i < runs; i++) {
-    a.push(ours());
-    if (peer) b.push(peer());
-  }
-  const summary = (list) => ({ seconds: median(list.map((r) => r.seconds)), rss: Math.max(...list.map((r) => r.rss)) });
-  return { ours: summary(a), peer: peer ? summary(b) : undefined };
+  const contenders = [() => ours(cli), baselineCli && (() => ours(baselineCli)), peer];
+  for (const run of contenders) run?.();
+  const results = contenders.map(() => []);
+  for (let i = 0; i < runs; i++) contenders.forEach((run, at) => run && results[at].push(run()));
+  const summary = (list) => (list.length ? { seconds: median(list.map((r) => r.seconds)), rss: Math.max(...list.map((r) => r.rss)) } : undefined);
+  const [mine, baseline, other] = results.map(summary);
+  return { ours: mine, baseline, peer: other };
 }
 
-function row(label, { ours, peer }, goal) {
-  const ratio = peer ? ours.seconds / peer.seconds : undefined;
-  const peerText = peer ? `peer ${peer.seconds.toFixed(3)} s ${peer.rss.toFixed(0)} MiB  ratio ${ratio.toFixed(2)}` : '';
-  console.log(`${label.padEnd(44)} ctxpack ${ours.seconds.toFixed(3)} s ${ours.rss.toFixed(0).padStart(3)} MiB  ${peerText}  (goal ${goal})`);
+function row(label, { ours, baseline, peer }, goal) {
+  const ratio = (result) => (peer ? `  ratio ${(result.seconds / peer.seconds).toFixed(2)}` : '');
+  const text = (name, result) => `${name} ${result.seconds.toFixed(3)} s ${result.rss.toFixed(0).padStart(3)} MiB${ratio(result)}`;
+  const columns = [text('ctxpack', ours), baseline && text('baseline', baseline), peer && `peer ${peer.seconds.toFixed(3)} s ${peer.rss.toFixed(0)} MiB`];
+  console.log(`${label.padEnd(46)} ${columns.filter(Boolean).join('  |  ')}  (goal ${goal})`);
 }
 
 fs.mkdirSync(work, { recursive: true });
@@ -169,28 +172,30 @@ const peerScript = path.join(work, 'peer-hash.mjs');
 fs.writeFileSync(peerScript, PEER_SCRIPT);
 const home = path.join(work, 'home');
 fs.rmSync(home, { recursive: true, force: true });
+fs.rmSync(`${home}-baseline`, { recursive: true, force: true });
 const env = { CTXPACK_HOME: home };
 const noCache = { ...env, CTXPACK_NO_STAT_CACHE: '1' };
 const node = process.execPath;
 
-console.log(`ctxpack perf-id (${cli}): ${runs} runs per row, alternating, medians; ${os.cpus().length} cores, node ${process.versions.node}`);
+console.log(`ctxpack perf-id (${cli}${baselineCli ? `, baseline ${baselineCli}` : ''}): ${runs} runs per row, alternating, medians; ${os.cpus().length} cores, node ${process.versions.node}`);
 console.log(`load average at start ${os.loadavg().map((load) => load.toFixed(2)).join(' ')}\n`);
 
 const largeContract = contractFor(large, 'large');
 row('id, 1.15 GB in 10,001 files', pair(
-  () => measure(node, [cli, 'id', '--contract', largeContract], noCache),
+  (bin) => measure(node, [bin, 'id', '--contract', largeContract], noCache),
   () => measure(node, [peerScript, large]),
 ), '<= 1.1');
 
 const smallContract = contractFor(small, 'small');
 row('id, 100,000 files of 50-500 B', pair(
-  () => measure(node, [cli, 'id', '--contract', smallContract], noCache),
+  (bin) => measure(node, [bin, 'id', '--contract', smallContract], noCache),
   () => measure('bash', ['-c', `cd "${small}" && find . -type f -print0 | xargs -0 sha256sum > /dev/null`]),
 ), '<= 1.0, < 128 MiB');
 
 const sparseContract = contractFor(sparse, 'sparse');
 const first = measure(node, [cli, 'id', '--contract', sparseContract], env);
-const again = pair(() => measure(node, [cli, 'id', '--contract', sparseContract], env));
+if (baselineCli) measure(node, [baselineCli, 'id', '--contract', sparseContract], { CTXPACK_HOME: `${home}-baseline` });
+const again = pair((bin) => measure(node, [bin, 'id', '--contract', sparseContract], bin === cli ? env : { CTXPACK_HOME: `${home}-baseline` }));
 const uncached = measure(node, [cli, 'id', '--contract', sparseContract], noCache);
 if (first.stdout !== uncached.stdout) throw new Error('the stat cache changed the URI');
 row('id again, nothing changed, 10,000 files/10 GB', again, '< 0.3 s');
@@ -200,8 +205,8 @@ const oneFile = path.join(work, 'one.txt');
 fs.writeFileSync(oneFile, 'one file\n');
 const oneContract = path.join(work, 'one.contract.json');
 fs.writeFileSync(oneContract, JSON.stringify({ name: 'one', inputs: [{ name: 'one', path: oneFile }], transforms: [] }));
-row('start-up: --version', pair(() => measure(node, [cli, '--version'], env), () => measure(node, ['-e', '0'])), '<= 1.3');
-row('start-up: id of one file', pair(() => measure(node, [cli, 'id', '--contract', oneContract], env), () => measure(node, ['-e', '0'])), '<= 1.3');
+row('start-up: --version', pair((bin) => measure(node, [bin, '--version'], env), () => measure(node, ['-e', '0'])), '<= 1.3');
+row('start-up: id of one file', pair((bin) => measure(node, [bin, 'id', '--contract', oneContract], env), () => measure(node, ['-e', '0'])), '<= 1.3');
 
 console.log(`\nload average at end ${os.loadavg().map((load) => load.toFixed(2)).join(' ')}`);
-console.log('reproduce: node scripts/build.mjs && node bench/perf-id.mjs   (BENCH_RUNS=n for more runs)');
+console.log('reproduce: node scripts/build.mjs && node bench/perf-id.mjs   (BENCH_RUNS=n runs; CTXPACK_BENCH_BASELINE=<package dir> adds a build to compare)');
