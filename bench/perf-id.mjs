@@ -121,18 +121,18 @@ function contractFor(dir, name) {
   return file;
 }
 
-/** Wall seconds and peak RSS (MiB) of one command. */
+/** Wall seconds, CPU seconds (user + system: what load from other work does not inflate) and peak RSS (MiB). */
 function measure(command, args, env = {}) {
   const start = process.hrtime.bigint();
-  const result = spawnSync('/usr/bin/time', ['-f', '%M', command, ...args], {
+  const result = spawnSync('/usr/bin/time', ['-f', '%M %U %S', command, ...args], {
     encoding: 'utf8',
     maxBuffer: 64 * MiB,
     env: { ...process.env, ...env },
   });
   const seconds = Number(process.hrtime.bigint() - start) / 1e9;
   if (result.status !== 0) throw new Error(`${command} ${args.join(' ')} failed (${result.status}): ${result.stderr}`);
-  const rssKiB = Number(result.stderr.trim().split('\n').at(-1));
-  return { seconds, rss: rssKiB / 1024, stdout: result.stdout };
+  const [rssKiB, user, system] = result.stderr.trim().split('\n').at(-1).split(' ').map(Number);
+  return { seconds, cpu: user + system, rss: rssKiB / 1024, stdout: result.stdout };
 }
 
 function median(values) {
@@ -149,15 +149,16 @@ function pair(ours, peer) {
   for (const run of contenders) run?.();
   const results = contenders.map(() => []);
   for (let i = 0; i < runs; i++) contenders.forEach((run, at) => run && results[at].push(run()));
-  const summary = (list) => (list.length ? { seconds: median(list.map((r) => r.seconds)), rss: Math.max(...list.map((r) => r.rss)) } : undefined);
+  const summary = (list) =>
+    list.length ? { seconds: median(list.map((r) => r.seconds)), cpu: median(list.map((r) => r.cpu)), rss: Math.max(...list.map((r) => r.rss)) } : undefined;
   const [mine, baseline, other] = results.map(summary);
   return { ours: mine, baseline, peer: other };
 }
 
 function row(label, { ours, baseline, peer }, goal) {
   const ratio = (result) => (peer ? `  ratio ${(result.seconds / peer.seconds).toFixed(2)}` : '');
-  const text = (name, result) => `${name} ${result.seconds.toFixed(3)} s ${result.rss.toFixed(0).padStart(3)} MiB${ratio(result)}`;
-  const columns = [text('ctxpack', ours), baseline && text('baseline', baseline), peer && `peer ${peer.seconds.toFixed(3)} s ${peer.rss.toFixed(0)} MiB`];
+  const text = (name, result) => `${name} ${result.seconds.toFixed(3)} s (cpu ${result.cpu.toFixed(2)}) ${result.rss.toFixed(0).padStart(3)} MiB${ratio(result)}`;
+  const columns = [text('ctxpack', ours), baseline && text('baseline', baseline), peer && `peer ${peer.seconds.toFixed(3)} s (cpu ${peer.cpu.toFixed(2)}) ${peer.rss.toFixed(0)} MiB`];
   console.log(`${label.padEnd(46)} ${columns.filter(Boolean).join('  |  ')}  (goal ${goal})`);
 }
 
