@@ -22,7 +22,9 @@ import { prng } from './prng.mjs';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const work = path.join(root, '.bench', 'trace');
-const api = await import(path.join(root, 'build/package/lib/index.mjs'));
+// CTXPACK_BENCH_PACKAGE: another build of the package to measure (one without tracePackAll gets the sequential row only).
+const packageDir = path.resolve(process.env.CTXPACK_BENCH_PACKAGE ?? path.join(root, 'build/package'));
+const api = await import(path.join(packageDir, 'lib/index.mjs'));
 
 const LOGS = Number(process.env.BENCH_TRACE_LOGS ?? 1000);
 const STEPS = Number(process.env.BENCH_TRACE_STEPS ?? 200);
@@ -203,6 +205,7 @@ async function main() {
   console.log(`  packs per second      ${(logs.length / seconds).toFixed(1)}  (${seconds.toFixed(2)} s, ${(logBytes / MiB / seconds).toFixed(0)} MiB/s of logs)`);
 
   // The batch forms: tracePackAll (BATCH logs a call) and the CLI given the folder, each into a fresh pantry.
+  if (!api.tracePackAll) return;
   const batchHome = path.join(work, 'home-batch');
   fs.rmSync(batchHome, { recursive: true, force: true });
   const batchStart = performance.now();
@@ -213,7 +216,7 @@ async function main() {
   const cliHome = path.join(work, 'home-cli');
   fs.rmSync(cliHome, { recursive: true, force: true });
   const cliStart = performance.now();
-  const cli = spawnSync(process.execPath, [path.join(root, 'build/package/bin/ctxpack.mjs'), 'trace', 'pack', logsDir, '--home', cliHome, '--created', '2024-12-01T00:00:00Z'], { encoding: 'utf8', maxBuffer: 64 * MiB });
+  const cli = spawnSync(process.execPath, [path.join(packageDir, 'bin/ctxpack.mjs'), 'trace', 'pack', logsDir, '--home', cliHome, '--created', '2024-12-01T00:00:00Z'], { encoding: 'utf8', maxBuffer: 64 * MiB });
   const cliSeconds = (performance.now() - cliStart) / 1000;
   if (cli.status !== 0) throw new Error(`ctxpack trace pack ${logsDir} failed: ${cli.stderr}`);
   const same = fs.readFileSync(path.join(batchHome, 'index.json'), 'utf8') === fs.readFileSync(path.join(home, 'index.json'), 'utf8');

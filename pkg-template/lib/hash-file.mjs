@@ -26,7 +26,7 @@ export function hashFileSync(path, buffer, onBytes) {
  * (Linux fills reads of regular files), so a small file costs one open, one read and one close.
  * @returns {number} the number of bytes hashed
  */
-export function hashFileInto(path, buffer, onBytes, out, offset) {
+function hashFileInto(path, buffer, onBytes, out, offset) {
   const fd = fs.openSync(path, 'r');
   try {
     return hashOpenFile(fd, buffer, onBytes, out, offset);
