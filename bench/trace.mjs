@@ -8,22 +8,30 @@
 // realistic outputs (source files read, test runs, JSON API bodies, 1–20 KB); each log also has unique bits
 // (a task id, its own LLM answers, a test run with its own timings).
 //
+// Then the batch forms: tracePackAll (BENCH_TRACE_BATCH logs a call, default 100) and `ctxpack trace pack
+// <folder>` (one process for all the logs), each into a fresh pantry.
+//
 // Reproduce: npm run bench:trace   (or: node scripts/build.mjs && node bench/trace.mjs)
 // BENCH_TRACE_LOGS / BENCH_TRACE_STEPS change the counts (default 1000 / 200).
+import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { prng } from './prng.mjs';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const work = path.join(root, '.bench', 'trace');
-const api = await import(path.join(root, 'build/package/lib/index.mjs'));
+// CTXPACK_BENCH_PACKAGE: another build of the package to measure (one without tracePackAll gets the sequential row only).
+const packageDir = path.resolve(process.env.CTXPACK_BENCH_PACKAGE ?? path.join(root, 'build/package'));
+const api = await import(path.join(packageDir, 'lib/index.mjs'));
 
 const LOGS = Number(process.env.BENCH_TRACE_LOGS ?? 1000);
 const STEPS = Number(process.env.BENCH_TRACE_STEPS ?? 200);
 const POOL_SIZE = 400;
 const UNIQUE_OUTPUTS_PER_LOG = 4;
 const SEED = 4;
+const BATCH = Number(process.env.BENCH_TRACE_BATCH ?? 100);
 const MiB = 1024 * 1024;
 
 
@@ -195,6 +203,26 @@ async function main() {
   console.log(`    OCI manifests, index ${((storeBytes - contentBytes - manifestBytes) / MiB).toFixed(1)} MiB`);
   console.log(`  deduplication ratio   ${(logBytes / storeBytes).toFixed(1)}x  (sum of log sizes / store size)`);
   console.log(`  packs per second      ${(logs.length / seconds).toFixed(1)}  (${seconds.toFixed(2)} s, ${(logBytes / MiB / seconds).toFixed(0)} MiB/s of logs)`);
+
+  // The batch forms: tracePackAll (BATCH logs a call) and the CLI given the folder, each into a fresh pantry.
+  if (!api.tracePackAll) return;
+  const batchHome = path.join(work, 'home-batch');
+  fs.rmSync(batchHome, { recursive: true, force: true });
+  const batchStart = performance.now();
+  for (let first = 0; first < logs.length; first += BATCH) {
+    await api.tracePackAll(logs.slice(first, first + BATCH), { home: batchHome, created: '2024-12-01T00:00:00Z' });
+  }
+  const batchSeconds = (performance.now() - batchStart) / 1000;
+  const cliHome = path.join(work, 'home-cli');
+  fs.rmSync(cliHome, { recursive: true, force: true });
+  const cliStart = performance.now();
+  const cli = spawnSync(process.execPath, [path.join(packageDir, 'bin/ctxpack.mjs'), 'trace', 'pack', logsDir, '--home', cliHome, '--created', '2024-12-01T00:00:00Z'], { encoding: 'utf8', maxBuffer: 64 * MiB });
+  const cliSeconds = (performance.now() - cliStart) / 1000;
+  if (cli.status !== 0) throw new Error(`ctxpack trace pack ${logsDir} failed: ${cli.stderr}`);
+  const same = fs.readFileSync(path.join(batchHome, 'index.json'), 'utf8') === fs.readFileSync(path.join(home, 'index.json'), 'utf8');
+  console.log(`  batch API             ${(logs.length / batchSeconds).toFixed(1)} packs/s  (tracePackAll, ${BATCH} logs a call, ${batchSeconds.toFixed(2)} s; index.json ${same ? 'identical' : 'DIFFERS'})`);
+  console.log(`  batch CLI             ${(logs.length / cliSeconds).toFixed(1)} packs/s  (ctxpack trace pack <folder>, one process, ${cliSeconds.toFixed(2)} s)`);
+  console.log(`  load average          ${os.loadavg().map((load) => load.toFixed(2)).join(' ')}`);
   console.log(`\nreproduce: npm run bench:trace   (or: node scripts/build.mjs && node bench/trace.mjs)`);
 }
 

@@ -50,6 +50,15 @@ impl Digest {
     }
 
     /// The 64 lowercase hex digits, without the algorithm prefix.
+    /// The 64 lowercase hex digits, appended to `out` (no allocation: trees write one per file).
+    pub fn write_hex(&self, out: &mut Vec<u8>) {
+        const DIGITS: &[u8; 16] = b"0123456789abcdef";
+        for b in self.0 {
+            out.push(DIGITS[(b >> 4) as usize]);
+            out.push(DIGITS[(b & 15) as usize]);
+        }
+    }
+
     pub fn hex(&self) -> String {
         const DIGITS: &[u8; 16] = b"0123456789abcdef";
         let mut s = String::with_capacity(64);

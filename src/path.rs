@@ -25,7 +25,8 @@ pub fn normalize_relative(path: &str) -> Result<String> {
             _ => {}
         }
     }
-    Ok(path.nfc().collect())
+    // ASCII is its own NFC form: most names skip the normaliser.
+    Ok(if path.is_ascii() { path.to_owned() } else { path.nfc().collect() })
 }
 
 /// Decodes a file name given as raw bytes (what a host reads from the file system).

@@ -41,8 +41,8 @@ impl TreeEntry {
     fn write_canonical(&self, out: &mut Vec<u8>) -> Result<()> {
         match &self.kind {
             EntryKind::File { size, digest, executable } => {
-                out.extend_from_slice(br#"{"digest":""#);
-                out.extend_from_slice(digest.to_string().as_bytes());
+                out.extend_from_slice(br#"{"digest":"sha256:"#);
+                digest.write_hex(out);
                 out.extend_from_slice(if *executable {
                     br#"","executable":true,"path":"#
                 } else {
@@ -76,6 +76,26 @@ impl TreeEntry {
 }
 
 /// A validated tree: NFC paths, sorted by UTF-8 bytes, no collisions, every symlink inside.
+/// Kinds of [`CompactEntries`]: a file, an executable file, a symlink.
+pub const COMPACT_FILE: u8 = 0;
+pub const COMPACT_EXECUTABLE: u8 = 1;
+pub const COMPACT_SYMLINK: u8 = 2;
+const MAX_SAFE_SIZE: f64 = 9_007_199_254_740_991.0;
+
+/// Tree entries as parallel arrays: `paths` joined by NUL (no path holds one), one kind per entry, and per
+/// entry a size and 32 digest bytes (ignored for symlinks); `targets` joined by NUL, one per symlink in order.
+pub struct CompactEntries<'a> {
+    pub paths: &'a str,
+    pub kinds: &'a [u8],
+    pub sizes: &'a [f64],
+    pub digests: &'a [u8],
+    pub targets: &'a str,
+}
+
+fn compact_error(message: &str) -> Error {
+    Error::new(ErrorCode::InvalidState, format!("compact tree: {message}"))
+}
+
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Tree {
     entries: Vec<TreeEntry>,
@@ -84,25 +104,40 @@ pub struct Tree {
 impl Tree {
     /// Normalises, sorts and validates entries as the host found them.
     pub fn new(entries: Vec<TreeEntry>) -> Result<Tree> {
-        let mut normalized = Vec::with_capacity(entries.len());
-        let mut original_of: HashMap<String, String> = HashMap::with_capacity(entries.len());
-        for entry in entries {
+        Tree::normalized(entries.into_iter().map(Ok))
+    }
+
+    /// One pass over the entries: each normalised as it comes (a host may hand over a million of them, so no
+    /// second copy and no map of every path), then sorted; two entries that are one name after NFC
+    /// normalisation are adjacent once sorted.
+    fn normalized(entries: impl Iterator<Item = Result<TreeEntry>>) -> Result<Tree> {
+        let mut normalized: Vec<(TreeEntry, usize)> = Vec::with_capacity(entries.size_hint().0);
+        // Only the names NFC changed are kept, for the collision message.
+        let mut originals: HashMap<usize, String> = HashMap::new();
+        for (position, entry) in entries.enumerate() {
+            let entry = entry?;
             let path = normalize_relative(&entry.path)?;
             let kind = match entry.kind {
                 EntryKind::Symlink { target } => EntryKind::Symlink { target: normalize_link_target(&path, &target)? },
                 file => file,
             };
-            if let Some(first) = original_of.insert(path.clone(), entry.path.clone()) {
-                return Err(Error::new(
-                    ErrorCode::PathCollision,
-                    format!("{first:?} and {:?} are the same name after NFC normalisation", entry.path),
-                )
-                .at(path));
+            if path != entry.path {
+                originals.insert(position, entry.path);
             }
-            normalized.push(TreeEntry { path, kind });
+            normalized.push((TreeEntry { path, kind }, position));
         }
-        normalized.sort_unstable_by(|a, b| a.path.as_bytes().cmp(b.path.as_bytes()));
-        let tree = Tree { entries: normalized };
+        normalized.sort_unstable_by(|(a, i), (b, j)| a.path.as_bytes().cmp(b.path.as_bytes()).then(i.cmp(j)));
+        if let Some(pair) = normalized.windows(2).find(|pair| pair[0].0.path == pair[1].0.path) {
+            let original =
+                |(entry, position): &(TreeEntry, usize)| originals.get(position).unwrap_or(&entry.path).clone();
+            let (first, second) = (original(&pair[0]), original(&pair[1]));
+            return Err(Error::new(
+                ErrorCode::PathCollision,
+                format!("{first:?} and {second:?} are the same name after NFC normalisation"),
+            )
+            .at(&pair[0].0.path));
+        }
+        let tree = Tree { entries: normalized.into_iter().map(|(entry, _)| entry).collect() };
         tree.check_no_entry_is_a_directory()?;
         tree.check_links_stay_inside()?;
         Ok(tree)
@@ -138,6 +173,48 @@ impl Tree {
         let tree = Tree { entries };
         tree.check_no_entry_is_a_directory()?;
         tree.check_links_stay_inside()?;
+        Ok(tree)
+    }
+
+    /// Builds a tree from entries a host hands over in bulk, one call per tree instead of one object per file
+    /// (a tree may hold a million small files). See [`CompactEntries`].
+    pub fn from_compact(compact: CompactEntries) -> Result<Tree> {
+        let CompactEntries { paths, kinds, sizes, digests, targets } = compact;
+        let count = kinds.len();
+        if sizes.len() != count || digests.len() != count * 32 {
+            return Err(Error::new(
+                ErrorCode::InvalidState,
+                format!(
+                    "compact tree: {count} kinds, {} sizes and {} digest bytes do not match",
+                    sizes.len(),
+                    digests.len()
+                ),
+            ));
+        }
+        let mut paths = paths.split('\0');
+        let mut targets = targets.split('\0');
+        let entries = kinds.iter().enumerate().map(|(i, &kind)| {
+            let path = paths.next().ok_or_else(|| compact_error("fewer paths than entries"))?;
+            match kind {
+                COMPACT_FILE | COMPACT_EXECUTABLE => {
+                    let size = sizes[i];
+                    if !(size >= 0.0 && size <= MAX_SAFE_SIZE && size.fract() == 0.0) {
+                        return Err(compact_error("a size is not a whole number below 2^53").at(path));
+                    }
+                    let digest = <[u8; 32]>::try_from(&digests[i * 32..i * 32 + 32]).expect("32 bytes");
+                    Ok(TreeEntry::file(path, size as u64, Digest::from_bytes(digest), kind == COMPACT_EXECUTABLE))
+                }
+                COMPACT_SYMLINK => {
+                    let target = targets.next().ok_or_else(|| compact_error("fewer link targets than symlinks"))?;
+                    Ok(TreeEntry::symlink(path, target))
+                }
+                other => Err(compact_error(&format!("unknown entry kind {other}")).at(path)),
+            }
+        });
+        let tree = Tree::normalized(entries)?;
+        if count > 0 && paths.next().is_some() {
+            return Err(compact_error("more paths than entries"));
+        }
         Ok(tree)
     }
 
@@ -373,6 +450,49 @@ mod tests {
         ] {
             assert_eq!(Tree::from_canonical(entries).unwrap_err().code, code);
         }
+    }
+
+    #[test]
+    fn compact_entries_give_the_same_tree() {
+        let a = Digest::of(b"a");
+        let b = Digest::of(b"b");
+        let entries = vec![
+            TreeEntry::file("z/b.txt", 1, b, true),
+            TreeEntry::file("a\u{301}.txt", 1, a, false),
+            TreeEntry::symlink("link", "z/b.txt"),
+        ];
+        let mut digests = Vec::new();
+        digests.extend_from_slice(b.as_bytes());
+        digests.extend_from_slice(a.as_bytes());
+        digests.extend_from_slice(&[0; 32]);
+        let compact = CompactEntries {
+            paths: "z/b.txt\0a\u{301}.txt\0link",
+            kinds: &[COMPACT_EXECUTABLE, COMPACT_FILE, COMPACT_SYMLINK],
+            sizes: &[1.0, 1.0, 0.0],
+            digests: &digests,
+            targets: "z/b.txt",
+        };
+        assert_eq!(Tree::from_compact(compact).unwrap(), Tree::new(entries).unwrap());
+        let empty = CompactEntries { paths: "", kinds: &[], sizes: &[], digests: &[], targets: "" };
+        assert_eq!(Tree::from_compact(empty).unwrap().digest(), Tree::new(vec![]).unwrap().digest());
+    }
+
+    #[test]
+    fn compact_entries_are_checked() {
+        let bad_size =
+            CompactEntries { paths: "a", kinds: &[COMPACT_FILE], sizes: &[0.5], digests: &[0; 32], targets: "" };
+        assert_eq!(Tree::from_compact(bad_size).unwrap_err().code, ErrorCode::InvalidState);
+        let short = CompactEntries {
+            paths: "a",
+            kinds: &[COMPACT_FILE, COMPACT_FILE],
+            sizes: &[1.0, 1.0],
+            digests: &[0; 64],
+            targets: "",
+        };
+        assert_eq!(Tree::from_compact(short).unwrap_err().code, ErrorCode::InvalidState);
+        let escaping =
+            CompactEntries { paths: "l", kinds: &[COMPACT_SYMLINK], sizes: &[0.0], digests: &[0; 32], targets: "../x" };
+        assert_eq!(Tree::from_compact(escaping).unwrap_err().code, ErrorCode::SymlinkEscapes);
     }
 
     #[test]

@@ -1,8 +1,12 @@
-// The wasm core for Node: instantiated synchronously at import, so every other module can call it directly.
-// This is the one place that knows how the wasm-bindgen output is laid out.
+// The wasm core for Node: instantiated at import (top-level await), so every other module can call it directly.
+// This is the one place that knows how the wasm-bindgen output is laid out. The CLI starts compiling the module
+// before it loads its own modules (bin/ctxpack.mjs), so the compile overlaps them; modules that need no core
+// (errors.mjs takes the CtxpackError class from the glue) never wait for it.
 import { readFileSync } from 'node:fs';
 import { initSync } from '../core/ctxpack_core.js';
 
-initSync({ module: readFileSync(new URL('../core/ctxpack_core_bg.wasm', import.meta.url)) });
+const CORE_WASM_URL = new URL('../core/ctxpack_core_bg.wasm', import.meta.url);
+const started = globalThis[Symbol.for('ctxpack.core.compile')];
+initSync({ module: await (started ?? WebAssembly.compile(readFileSync(CORE_WASM_URL))) });
 
 export * from '../core/ctxpack_core.js';

@@ -2,7 +2,8 @@
 // `ctxpack/core`): core, registry and host errors are all instances of this one CtxpackError. The codes and their
 // default hints are the core's one table (src/error.rs, `errorCodes()`): an error thrown here without a hint gets
 // its code's.
-import { CtxpackError } from './core-node.mjs';
+// Imported from the glue, not core-node.mjs: the class needs no compiled core, so start-up compiles none.
+import { CtxpackError } from '../core/ctxpack_core.js';
 
 export { CtxpackError };
 

@@ -1,19 +1,41 @@
-// SHA-256 of many files on every core: a lazily created pool of worker threads, largest files first,
-// small files batched per message. Digests are identical to the core's (both are plain SHA-256).
+// SHA-256 of many files on every core: a lazily created pool of worker threads, fed batches of files (one
+// message per batch, answers as typed arrays). Digests are identical to the core's (both are plain SHA-256).
 import os from 'node:os';
-import { Worker } from 'node:worker_threads';
 import { CtxpackError } from './errors.mjs';
-import { hashFileSync, READ_CHUNK_BYTES } from './hash-file.mjs';
-import { displayPath } from './walk.mjs';
+import { hashBatch, READ_CHUNK_BYTES } from './hash-file.mjs';
 
 /** Below this many bytes in total, starting threads costs more than it saves: hash on this thread. */
-const INLINE_TOTAL_BYTES = 16 * 1024 * 1024;
-/** Files at least this big get a message of their own; smaller ones share a batch up to this many bytes. */
+export const INLINE_TOTAL_BYTES = 16 * 1024 * 1024;
+/** Files at least this big get a message of their own; smaller ones share a batch up to this many bytes or files. */
 const BATCH_BYTES = 4 * 1024 * 1024;
-const BATCH_FILES = 256;
+export const BATCH_FILES = 512;
+/** Batches posted ahead to each worker, so a worker never waits for the main thread between two batches. */
+const WORKER_DEPTH = 2;
 
 let pool;
 let inlineBuffer;
+
+/** True when a pool of threads can help at all. */
+export function poolAvailable() {
+  return os.availableParallelism() >= 2;
+}
+
+/**
+ * Hash one batch (hash-file.mjs `hashBatch`): `root` joined to each of `paths` ('' when the paths are absolute),
+ * on the pool, or on this thread with `inline`. `priority` batches (single big files) go before those waiting.
+ * @param {{onBytes?: (bytes: number) => void, priority?: boolean, inline?: boolean,
+ *   options?: import('./hash-file.mjs').BatchOptions}} [how]
+ * @returns {Promise<import('./hash-file.mjs').BatchResult>}
+ */
+export function hashOnPool(root, paths, { onBytes, priority = false, inline = false, options } = {}) {
+  if (inline || !poolAvailable()) {
+    inlineBuffer ??= Buffer.allocUnsafe(READ_CHUNK_BYTES);
+    return Promise.resolve(hashBatch(root, paths, inlineBuffer, onBytes, options));
+  }
+  // worker_threads is loaded with the first pool: it costs 14 ms of start-up that `id` of a file does not need.
+  pool ??= import('node:worker_threads').then(({ Worker }) => new HashPool(os.availableParallelism(), Worker));
+  return pool.then((threads) => threads.submit({ root, paths, options }, onBytes, priority));
+}
 
 /**
  * Hash files, returning `{digest, size}` for each, in the order given. `size` is the number of bytes read,
@@ -24,33 +46,35 @@ let inlineBuffer;
  */
 export async function hashFiles(files, { onBytes } = {}) {
   const totalBytes = files.reduce((sum, file) => sum + file.size, 0);
-  if (totalBytes <= INLINE_TOTAL_BYTES || os.availableParallelism() < 2) {
-    inlineBuffer ??= Buffer.allocUnsafe(READ_CHUNK_BYTES);
-    return files.map((file) => {
-      try {
-        return hashFileSync(file.source, inlineBuffer, onBytes);
-      } catch (error) {
-        throw hashError(file, error);
-      }
-    });
-  }
-  pool ??= new HashPool(os.availableParallelism());
+  const inline = totalBytes <= INLINE_TOTAL_BYTES;
   const results = new Array(files.length);
-  const batches = planBatches(files);
   await Promise.all(
-    batches.map(async (indices) => {
-      const batchResults = await pool.submit(
-        indices.map((index) => files[index].source),
-        onBytes,
-      );
-      batchResults.forEach((result, position) => {
-        const index = indices[position];
-        if (result.error) throw hashError(files[index], result.error);
-        results[index] = result;
+    planBatches(files).map(async (indices) => {
+      const batch = await hashOnPool('', indices.map((index) => files[index].source), { onBytes, inline });
+      throwFirstError(batch, (position) => files[indices[position]].source);
+      indices.forEach((index, position) => {
+        results[index] = { digest: digestText(batch.digests, position), size: batch.sizes[position] };
       });
     }),
   );
   return results;
+}
+
+/** `sha256:<hex>` of the digest at `position` of a batch's digests. */
+export function digestText(digests, position) {
+  return `sha256:${Buffer.from(digests.buffer, digests.byteOffset + position * 32, 32).toString('hex')}`;
+}
+
+/** A batch's first failure as CTX_IO naming the file (`sourceOf(position)`, a path as text or bytes). */
+export function throwFirstError(batch, sourceOf) {
+  const [failure] = batch.errors;
+  if (!failure) return;
+  const source = sourceOf(failure.index);
+  const subject = typeof source === 'string' ? source : new TextDecoder().decode(source);
+  if (failure.unsupported) {
+    throw new CtxpackError('CTX_UNSUPPORTED_ENTRY_TYPE', `${subject}: ${failure.message}; packs hold only files and symlinks`, { subject });
+  }
+  throw new CtxpackError('CTX_IO', `cannot read ${subject} to hash it: ${failure.code ?? failure.message}`, { subject });
 }
 
 /** Group file indices into messages: biggest files first so the long ones start early. */
@@ -77,54 +101,60 @@ function planBatches(files) {
   return batches;
 }
 
-function hashError(file, error) {
-  const subject = displayPath(file.source);
-  return new CtxpackError('CTX_IO', `cannot read ${subject} to hash it: ${error.code ?? error.message}`, { subject });
-}
-
 /**
- * Worker threads that each hash one batch at a time. Idle workers are unref'd so they never keep a process
- * alive; a worker is ref'd only while it has work, which keeps the process alive until results arrive.
+ * Worker threads, each holding up to WORKER_DEPTH batches. Idle workers are unref'd so they never keep a
+ * process alive; a worker is ref'd only while it has work, which keeps the process alive until results arrive.
  */
 class HashPool {
-  constructor(size) {
+  constructor(size, Worker) {
     this.size = size;
+    this.Worker = Worker;
     this.workers = [];
-    this.idle = [];
     this.queue = [];
   }
 
-  submit(paths, onBytes) {
+  submit(message, onBytes, priority) {
     return new Promise((resolve, reject) => {
-      this.queue.push({ paths, onBytes, resolve, reject });
+      const task = { message, onBytes, resolve, reject };
+      if (priority) this.queue.unshift(task);
+      else this.queue.push(task);
       this.dispatch();
     });
   }
 
   dispatch() {
     while (this.queue.length > 0) {
-      const worker = this.idle.pop() ?? this.spawn();
+      const worker = this.leastBusy();
       if (!worker) return;
       const task = this.queue.shift();
-      worker.task = task;
+      worker.tasks.push(task);
       worker.ref();
-      worker.postMessage({ paths: task.paths });
+      worker.postMessage(task.message);
     }
   }
 
+  /** An idle worker, else a new one while there is room, else the least busy below the depth. */
+  leastBusy() {
+    const idle = this.workers.find((worker) => worker.tasks.length === 0);
+    if (idle) return idle;
+    if (this.workers.length < this.size) return this.spawn();
+    const open = this.workers.filter((worker) => worker.tasks.length < WORKER_DEPTH);
+    return open.sort((a, b) => a.tasks.length - b.tasks.length)[0];
+  }
+
   spawn() {
-    if (this.workers.length >= this.size) return undefined;
-    const worker = new Worker(new URL('./hash-worker.mjs', import.meta.url));
+    // A hashing thread allocates little on its heap (its buffers are off it): a small young generation keeps
+    // each thread's memory small.
+    const worker = new this.Worker(new URL('./hash-worker.mjs', import.meta.url), { resourceLimits: { maxYoungGenerationSizeMb: 4 } });
+    worker.tasks = [];
     worker.on('message', (message) => {
       if (message.progress !== undefined) {
-        worker.task.onBytes?.(message.progress);
+        worker.tasks[0]?.onBytes?.(message.progress);
         return;
       }
-      const { resolve } = worker.task;
-      worker.task = undefined;
-      worker.unref();
-      this.idle.push(worker);
-      resolve(message.results);
+      const task = worker.tasks.shift();
+      if (worker.tasks.length === 0) worker.unref();
+      task.resolve(message.result);
       this.dispatch();
     });
     worker.on('error', (error) => this.retire(worker, error));
@@ -133,12 +163,10 @@ class HashPool {
     return worker;
   }
 
-  /** Drop a worker that died; fail its batch, and let the others (or a fresh worker) carry on. */
+  /** Drop a worker that died; fail its batches, and let the others (or a fresh worker) carry on. */
   retire(worker, error) {
     this.workers = this.workers.filter((other) => other !== worker);
-    this.idle = this.idle.filter((other) => other !== worker);
-    worker.task?.reject(error);
-    worker.task = undefined;
+    for (const task of worker.tasks.splice(0)) task.reject(error);
     this.dispatch();
   }
 }

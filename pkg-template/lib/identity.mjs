@@ -4,11 +4,12 @@ import fs from 'node:fs';
 import path from 'node:path';
 import * as core from './core-node.mjs';
 import { CtxpackError, toCtxpackError } from './errors.mjs';
-import { phaseReporter } from './progress.mjs';
-import { fileBytes, hashWalkedFiles, treeOf } from './tree.mjs';
-import { walkTree } from './walk.mjs';
+import { hashFileSync, READ_CHUNK_BYTES } from './hash-file.mjs';
+import { homeDir, openStatCache, statCacheEnabled, statClock } from './stat-cache.mjs';
+import { digestTree } from './tree-digest.mjs';
 
 const strictUtf8 = new TextDecoder('utf-8', { fatal: true });
+let inlineBuffer;
 
 /**
  * @typedef {object} ContractSource
@@ -58,32 +59,69 @@ export function loadContract({ contractPath, contract, baseDir }) {
 }
 
 /**
- * Compute a contract's identity, hashing every input and code path it names. `warnings` are the core's
- * (a transform whose code is not part of the identity); the caller shows them.
- * @param {ContractSource & {followLinks?: boolean, onProgress?: Function}} options
+ * Compute a contract's identity, hashing every input and code path it names. Unchanged files are not read
+ * again: the stat cache (stat-cache.mjs, under `home`) vouches for them, unless `cache` is false or
+ * CTXPACK_NO_STAT_CACHE=1. `warnings` are the core's (a transform whose code is not part of the identity); the
+ * caller shows them.
+ * @param {ContractSource & {followLinks?: boolean, onProgress?: Function, home?: string, cache?: boolean}} options
  * @returns {Promise<{uri: string, contract: object, outputs: Array<{path: string}>, baseDir: string, warnings: string[]}>}
  */
 export async function computeIdentity(options) {
   const { text, baseDir } = loadContract(options);
   const plan = core.contractPlan(text);
-  const targets = plan.needs.map((need) => inspectNeed(need, baseDir, options.followLinks ?? false));
+  const followLinks = options.followLinks ?? false;
+  const targets = plan.needs.map((need) => inspectNeed(need, baseDir));
+  const useCache = statCacheEnabled(options.cache);
+  const home = useCache ? homeDir(options.home) : undefined;
+  const statTime = statClock();
+  const onBytes = growingReporter(options.onProgress, 'inputs');
 
-  const walked = targets.flatMap((target) => target.entries);
-  await hashWalkedFiles(walked, { onBytes: phaseReporter(options.onProgress, 'inputs', fileBytes(walked)) });
+  const digests = await Promise.all(
+    targets.map(({ absolute, kind }) => {
+      const statCache = useCache ? openStatCache(home, JSON.stringify([kind, absolute, followLinks])) : undefined;
+      return kind === 'tree'
+        ? digestTree(absolute, { followLinks, statCache, statTime, onBytes })
+        : digestFile(absolute, { statCache, statTime, onBytes });
+    }),
+  );
 
   const inputs = {};
   const code = {};
-  for (const { need, kind, entries } of targets) {
-    const digest = kind === 'tree' ? treeOf(entries).digest : entries[0].digest;
-    if (need.kind === 'input') inputs[need.name] = { type: kind, digest };
-    else code[String(need.transform)] = digest;
-  }
+  targets.forEach(({ need, kind }, position) => {
+    if (need.kind === 'input') inputs[need.name] = { type: kind, digest: digests[position] };
+    else code[String(need.transform)] = digests[position];
+  });
   const { uri, contract } = core.resolveContract(text, { inputs, code });
   return { uri, contract, outputs: plan.outputs, baseDir, warnings: plan.warnings };
 }
 
+/** A progress reporter whose total grows as the walks find files (they hash while they walk). */
+function growingReporter(onProgress, phase) {
+  if (!onProgress) return undefined;
+  let bytes = 0;
+  onProgress({ phase, bytes, totalBytes: 0 });
+  return (chunkBytes) => {
+    bytes += chunkBytes;
+    onProgress({ phase, bytes, totalBytes: bytes });
+  };
+}
+
+/** One input file's digest, read only when the stat cache cannot vouch for it. */
+function digestFile(absolute, { statCache, statTime, onBytes }) {
+  const stat = fs.statSync(absolute, { bigint: true });
+  const cached = statCache ? statCache.lookup('', stat) : -1;
+  if (cached >= 0) return `sha256:${Buffer.from(statCache.digest(cached)).toString('hex')}`;
+  inlineBuffer ??= Buffer.allocUnsafe(READ_CHUNK_BYTES);
+  const { digest, size } = hashFileSync(absolute, inlineBuffer, onBytes);
+  if (statCache && size === Number(stat.size)) {
+    const stats = BigInt64Array.of(stat.dev, stat.ino, stat.size, stat.mtimeNs, stat.ctimeNs);
+    statCache.save({ paths: [''], stats, digests: Buffer.from(digest.slice('sha256:'.length), 'hex'), count: 1, statTime });
+  }
+  return digest;
+}
+
 /** Stat one needed path: a file to hash, or a directory to walk. Nothing is hashed yet. */
-function inspectNeed(need, baseDir, followLinks) {
+function inspectNeed(need, baseDir) {
   const absolute = path.resolve(baseDir, need.path);
   const label = need.kind === 'input' ? `input "${need.name}"` : `code_path of transform ${need.transform}`;
   const subject = need.kind === 'input' ? need.name : `transforms[${need.transform}].code_path`;
@@ -98,10 +136,8 @@ function inspectNeed(need, baseDir, followLinks) {
     }
     throw toCtxpackError(error, absolute);
   }
-  if (stat.isDirectory()) return { need, kind: 'tree', entries: walkTree(absolute, { followLinks }) };
-  if (stat.isFile()) {
-    return { need, kind: 'file', entries: [{ path: need.path, type: 'file', size: stat.size, executable: false, source: absolute }] };
-  }
+  if (stat.isDirectory()) return { need, kind: 'tree', absolute };
+  if (stat.isFile()) return { need, kind: 'file', absolute };
   throw new CtxpackError('CTX_UNSUPPORTED_ENTRY_TYPE', `${label}: ${need.path} is neither a file nor a directory`, {
     subject,
   });

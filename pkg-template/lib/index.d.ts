@@ -34,6 +34,13 @@ export interface IdentityOptions {
   /** Record symlinks as the files they point to. */
   followLinks?: boolean;
   onProgress?: (event: ProgressEvent) => void;
+  /**
+   * Use the stat cache under the pantry home (default true): files whose device, inode, size, mtime and ctime
+   * are unchanged since they were hashed are not read again. false (or CTXPACK_NO_STAT_CACHE=1) trusts nothing.
+   */
+  cache?: boolean;
+  /** Where the stat cache lives. Default: $CTXPACK_HOME, else ~/.cache/ctxpack. */
+  home?: string;
 }
 
 export interface Identity {
@@ -535,6 +542,15 @@ export function tracePack(
   log: string | object,
   options?: PantryOptions & { allowUnknown?: boolean; /** RFC 3339; default now */ created?: string },
 ): Promise<TracePackResult>;
+
+/**
+ * Pack many execution logs at once (paths or logs): all are validated before anything is stored, their blobs
+ * are written together and the index is written once. One result per log, in order.
+ */
+export function tracePackAll(
+  logs: Array<string | object>,
+  options?: PantryOptions & { allowUnknown?: boolean; /** RFC 3339; default now */ created?: string },
+): Promise<TracePackResult[]>;
 
 /** The canonical URI of the execution pack a ref names. */
 export function traceResolve(ref: string, options?: PantryOptions): string;

@@ -19,6 +19,7 @@ export { login, logout } from './registry/login.mjs';
 export { serve } from './serve.mjs';
 export {
   tracePack,
+  tracePackAll,
   traceResolve,
   traceShow,
   traceLog,

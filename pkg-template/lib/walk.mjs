@@ -42,6 +42,90 @@ export function walkTree(root, { followLinks = false } = {}) {
   return entries;
 }
 
+/**
+ * The walk identity uses: the same entries as walkTree, found in steps so hashing starts while the walk goes
+ * on, with names as strings (a directory is re-read as bytes only when a name in it did not decode). Files are
+ * told apart by the type readdir reports, without a stat: the hashing threads stat each file they open. A name
+ * that is not UTF-8 is handed to `sink.undecodable(bytes)`, which must throw.
+ */
+export class TreeWalk {
+  /**
+   * @param {string} root
+   * @param {{followLinks?: boolean}} [options]
+   */
+  constructor(root, { followLinks = false } = {}) {
+    const rootStat = ioCall(root, () => fs.statSync(root, { bigint: true }));
+    if (!rootStat.isDirectory()) throw new CtxpackError('CTX_IO', `${root} is not a directory`, { subject: root });
+    this.root = root;
+    this.followLinks = followLinks;
+    this.stack = [{ relative: '', ancestors: followLinks ? [identityOf(rootStat)] : undefined }];
+  }
+
+  /**
+   * Visit directories until about `budget` entries were seen.
+   * @param {number} budget
+   * @param {{file: (relative: string) => void, symlink: (relative: string, target: string) => void,
+   *   undecodable: (relative: Uint8Array) => never}} sink
+   * @returns {boolean} whether entries remain
+   */
+  step(budget, sink) {
+    let seen = 0;
+    while (seen < budget && this.stack.length > 0) {
+      const { relative: dir, ancestors } = this.stack.pop();
+      const absoluteDir = dir === '' ? this.root : `${this.root}/${dir}`;
+      const dirents = ioCall(dir || this.root, () => fs.readdirSync(absoluteDir, { withFileTypes: true }));
+      seen += dirents.length;
+      for (const dirent of dirents) {
+        const { name } = dirent;
+        if (name.includes('\uFFFD')) this.checkNames(absoluteDir, dir, sink);
+        const relative = dir === '' ? name : `${dir}/${name}`;
+        if (dirent.isFile()) {
+          sink.file(relative);
+          continue;
+        }
+        if (dirent.isDirectory() && !this.followLinks) {
+          this.stack.push({ relative, ancestors });
+          continue;
+        }
+        // A link to follow or read, a directory whose links may loop, or a type readdir did not report.
+        const absolute = `${this.root}/${relative}`;
+        let stat = ioCall(relative, () => fs.lstatSync(absolute, { bigint: true }));
+        if (stat.isSymbolicLink()) {
+          if (!this.followLinks) {
+            sink.symlink(relative, readLinkTarget(absolute, relative));
+            continue;
+          }
+          stat = followLink(absolute, relative, true);
+        }
+        if (stat.isDirectory()) {
+          const id = identityOf(stat);
+          if (ancestors?.includes(id)) {
+            throw new CtxpackError('CTX_IO', `symlink loop: ${relative} leads back to a parent directory`, {
+              subject: relative,
+              hint: 'remove the looping link, or pack without following links',
+            });
+          }
+          this.stack.push({ relative, ancestors: ancestors && [...ancestors, id] });
+        } else if (stat.isFile()) {
+          sink.file(relative);
+        } else {
+          throw new CtxpackError('CTX_UNSUPPORTED_ENTRY_TYPE', `${relative} is a ${describeSpecial(stat)}; packs hold only files and symlinks`, {
+            subject: relative,
+          });
+        }
+      }
+    }
+    return this.stack.length > 0;
+  }
+
+  /** A name shown with U+FFFD may hold it for real, or may not be UTF-8: read the directory as bytes to know. */
+  checkNames(absoluteDir, dir, sink) {
+    for (const name of ioCall(dir || this.root, () => fs.readdirSync(absoluteDir, { encoding: 'buffer' }))) {
+      if (typeof decodePath(name) !== 'string') sink.undecodable(Buffer.concat([Buffer.from(dir === '' ? '' : `${dir}/`), name]));
+    }
+  }
+}
+
 /** A name for messages: the relative path, with undecodable bytes shown as U+FFFD. */
 export function displayPath(path) {
   return typeof path === 'string' ? path : lenientUtf8.decode(path);
@@ -89,9 +173,9 @@ function visitDirectory(absoluteDir, relativeDir, entries, followLinks, ancestor
   }
 }
 
-function followLink(absolute, relative) {
+function followLink(absolute, relative, bigint = false) {
   try {
-    return fs.statSync(absolute);
+    return fs.statSync(absolute, { bigint });
   } catch (error) {
     if (error.code === 'ENOENT') {
       const subject = displayPath(relative);

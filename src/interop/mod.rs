@@ -18,6 +18,7 @@ mod sign;
 #[cfg(feature = "write")]
 mod sign_host;
 mod stream_queue;
+mod tree;
 #[cfg(feature = "write")]
 mod writer;
 

@@ -214,3 +214,16 @@ test('id, seed and run warn about a transform whose code is not part of the iden
   const changed = cli(['id', '--contract', contractPath]);
   assert.notEqual(changed.stdout.trim(), id.stdout.trim(), 'meta is part of the identity');
 });
+
+test('an input file name that is not UTF-8 is CTX_PATH_NOT_UTF8; a real U+FFFD in a name is fine', async (t) => {
+  const project = makeProject(tempDir(t));
+  const inputs = path.join(project.dir, 'inputs');
+  fs.writeFileSync(path.join(inputs, 'replacement-\uFFFD.txt'), 'x');
+  await api.computeIdentity({ contractPath: project.contractPath });
+  try {
+    fs.writeFileSync(Buffer.concat([Buffer.from(`${inputs}/bad-`), Buffer.from([0xff, 0xfe]), Buffer.from('.txt')]), 'x');
+  } catch {
+    return t.skip('this file system refuses names that are not UTF-8');
+  }
+  await rejectsWithCode(api.computeIdentity({ contractPath: project.contractPath, cache: false }), 'CTX_PATH_NOT_UTF8');
+});

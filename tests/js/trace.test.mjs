@@ -382,3 +382,49 @@ test('JS API: tracePack takes a log object; traceResolve, traceLog, traceExport 
   assert.deepEqual(JSON.parse(fs.readFileSync(out, 'utf8')), log);
   assert.equal(api.traceVerify(packed.uri, { home }).ok, true);
 });
+
+test('pack many: a folder or several logs in one call give the URIs and pantry of packing them one by one', (t) => {
+  const created = '2026-01-02T03:04:05Z';
+  const single = tempDir(t);
+  const uris = NAMES.map((name) => pack(single, fixture(name), created).uri);
+
+  const folder = tempDir(t);
+  for (const name of NAMES) fs.copyFileSync(fixture(name), path.join(folder, name));
+  fs.writeFileSync(path.join(folder, 'notes.txt'), 'not a log');
+  const batch = tempDir(t);
+  const result = trace(batch, ['pack', folder, '--created', created]);
+  assert.equal(result.code, 0, result.stderr);
+  assert.deepEqual(result.json.packs.map((packed) => packed.uri), uris);
+  assert.deepEqual(result.json.packs.map((packed) => packed.log), NAMES.map((name) => path.join(folder, name)));
+  assert.ok(result.json.packs.every((packed) => !packed.alreadyPresent && packed.blobs.stored > 0));
+  assert.equal(fs.readFileSync(path.join(batch, 'index.json'), 'utf8'), fs.readFileSync(path.join(single, 'index.json'), 'utf8'));
+  assert.deepEqual(fs.readdirSync(path.join(batch, 'blobs', 'sha256')).sort(), fs.readdirSync(path.join(single, 'blobs', 'sha256')).sort());
+
+  const text = cli(['trace', 'pack', fixture(NAMES[0]), fixture(NAMES[1]), fixture(NAMES[0])], { home: batch });
+  assert.equal(text.code, 0, text.stderr);
+  assert.equal(text.stdout, `${uris[0]}\n${uris[1]}\n${uris[0]}\n`);
+  assert.match(text.stderr, /packed 0 logs .*; 3 already in the pantry/);
+
+  const invalid = editedLog(folder, 'coding-agent.json', (log) => delete log.model.identifier);
+  const fresh = tempDir(t);
+  const refused = trace(fresh, ['pack', fixture(NAMES[1]), invalid]);
+  assert.equal(refused.code, 1);
+  assert.equal(refused.json.error.code, 'CTX_EXECUTION_INVALID');
+  assert.match(refused.json.error.message, /edited-coding-agent\.json/);
+  assert.deepEqual(fs.readdirSync(fresh), [], 'nothing is stored when one log is invalid');
+});
+
+test('JS API: tracePackAll packs logs and objects; a log given twice is stored once', async (t) => {
+  const home = tempDir(t);
+  const log = readFixture('rag-agent.json');
+  const results = await api.tracePackAll([log, fixture('coding-agent.json'), fixture('rag-agent.json')], { home });
+  assert.equal(results.length, 3);
+  assert.equal(results[0].uri, results[2].uri);
+  assert.equal(results[0].alreadyPresent, false);
+  assert.equal(results[2].alreadyPresent, true);
+  assert.equal(results[1].alreadyPresent, false);
+  assert.equal(results[0].uri, (await api.tracePack(log, { home })).uri);
+  assert.equal(api.traceLog({ home }).length, 2);
+  const verified = await api.traceVerify(results[1].uri, { home });
+  assert.equal(verified.ok, true);
+});

@@ -11,8 +11,14 @@ export default {
   options: CONTRACT_OPTIONS,
   optionLines: [CONTRACT_HELP_LINES],
   positionals: [0, 0],
-  async run({ values, onProgress }) {
-    const identity = await computeIdentity({ contractPath: values.contract, followLinks: values['follow-links'], onProgress });
+  async run({ values, home, onProgress }) {
+    const identity = await computeIdentity({
+      contractPath: values.contract,
+      followLinks: values['follow-links'],
+      cache: !values['no-cache'],
+      home,
+      onProgress,
+    });
     return {
       text: identity.uri,
       warnings: identity.warnings,

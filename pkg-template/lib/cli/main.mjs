@@ -6,87 +6,72 @@
 // With --json, stdout holds exactly one JSON document (the result, or {"error": {...}}); without it, errors go
 // to stderr as `error[CTX_…]: message` + hint.
 // Warnings (`warning: …`) and registry retries go to stderr in both modes.
-import { redactText } from '../core-node.mjs';
 import { isCtxpackError, toCtxpackError } from '../errors.mjs';
 import { createProgressBar } from '../progress.mjs';
 import { parseCommandArgs, positionalsOf, splitCommand } from './arguments.mjs';
 import { commandHelp, globalHelp, usageError } from './shared.mjs';
 import { didYouMean } from './suggest.mjs';
-import catCommand from './cat.mjs';
-import contextCommand from './context.mjs';
-import copyCommand from './copy.mjs';
-import exportCommand from './export.mjs';
-import fsckCommand from './fsck.mjs';
-import gcCommand from './gc.mjs';
-import idCommand from './id.mjs';
-import importCommand from './import.mjs';
-import inspectCommand from './inspect.mjs';
-import keygenCommand from './keygen.mjs';
-import loginCommand from './login.mjs';
-import logoutCommand from './logout.mjs';
-import lsCommand from './ls.mjs';
-import pullCommand from './pull.mjs';
-import pushCommand from './push.mjs';
-import resolveCommand from './resolve.mjs';
-import rmCommand from './rm.mjs';
-import runCommand from './run.mjs';
-import seedCommand from './seed.mjs';
-import serveCommand from './serve.mjs';
-import signCommand from './sign.mjs';
-import traceCommand from './trace.mjs';
-import unpackCommand from './unpack.mjs';
-import verifyCommand from './verify.mjs';
-import versionCommand from './version.mjs';
 
-export const COMMANDS = [
-  idCommand,
-  seedCommand,
-  inspectCommand,
-  verifyCommand,
-  exportCommand,
-  unpackCommand,
-  lsCommand,
-  catCommand,
-  rmCommand,
-  gcCommand,
-  fsckCommand,
-  runCommand,
-  pushCommand,
-  pullCommand,
-  resolveCommand,
-  copyCommand,
-  importCommand,
-  keygenCommand,
-  signCommand,
-  loginCommand,
-  logoutCommand,
-  traceCommand,
-  contextCommand,
-  serveCommand,
-  versionCommand,
-];
+/**
+ * The commands, in help order, each loaded only when it runs (or for help): start-up reads the one command's
+ * modules, and the wasm core is compiled only by commands that use it.
+ */
+const COMMAND_MODULES = {
+  id: () => import('./id.mjs'),
+  seed: () => import('./seed.mjs'),
+  inspect: () => import('./inspect.mjs'),
+  verify: () => import('./verify.mjs'),
+  export: () => import('./export.mjs'),
+  unpack: () => import('./unpack.mjs'),
+  ls: () => import('./ls.mjs'),
+  cat: () => import('./cat.mjs'),
+  rm: () => import('./rm.mjs'),
+  gc: () => import('./gc.mjs'),
+  fsck: () => import('./fsck.mjs'),
+  run: () => import('./run.mjs'),
+  push: () => import('./push.mjs'),
+  pull: () => import('./pull.mjs'),
+  resolve: () => import('./resolve.mjs'),
+  copy: () => import('./copy.mjs'),
+  import: () => import('./import.mjs'),
+  keygen: () => import('./keygen.mjs'),
+  sign: () => import('./sign.mjs'),
+  login: () => import('./login.mjs'),
+  logout: () => import('./logout.mjs'),
+  trace: () => import('./trace.mjs'),
+  context: () => import('./context.mjs'),
+  serve: () => import('./serve.mjs'),
+  version: () => import('./version.mjs'),
+};
+
+/** Every command's module (for the global help). */
+async function loadCommands() {
+  return Promise.all(Object.values(COMMAND_MODULES).map(async (load) => (await load()).default));
+}
 
 /**
  * Run the CLI with `args` (without node and the script). Returns the exit code.
  * @param {string[]} args
  * @param {{stdin?: NodeJS.ReadStream, stdout?: NodeJS.WritableStream, stderr?: NodeJS.WritableStream}} [streams]
  */
-export async function main(args, { stdin = process.stdin, stdout = process.stdout, stderr = process.stderr } = {}) {
+export async function main(args, { stdin, stdout = process.stdout, stderr = process.stderr } = {}) {
   const json = wantsJson(args);
   let progress;
   try {
     const { command, rest, before } = splitCommand(args);
-    if (before.some((arg) => arg === '--version' || arg === '-V')) return await runStandalone(versionCommand, { json, stdout, stderr });
+    if (before.some((arg) => arg === '--version' || arg === '-V')) {
+      return await runStandalone((await COMMAND_MODULES.version()).default, { json, stdout, stderr });
+    }
     if (command === undefined) {
       const asked = rest.includes('--help') || rest.includes('-h');
-      (asked ? stdout : stderr).write(globalHelp(COMMANDS));
+      (asked ? stdout : stderr).write(globalHelp(await loadCommands()));
       return asked ? 0 : 2;
     }
     if (command === 'help') {
-      stdout.write(helpFor(positionalsOf(rest)));
+      stdout.write(await helpFor(positionalsOf(rest)));
       return 0;
     }
-    const { spec, args: commandArgs } = selectSubcommand(findCommand(command), rest);
+    const { spec, args: commandArgs } = selectSubcommand(await findCommand(command), rest);
     if (spec.subcommands) {
       const asked = rest.includes('--help') || rest.includes('-h');
       (asked ? stdout : stderr).write(`${commandHelp(spec).trim()}\n`);
@@ -97,6 +82,7 @@ export async function main(args, { stdin = process.stdin, stdout = process.stdou
       stdout.write(`${commandHelp(spec).trim()}\n`);
       return 0;
     }
+    await loadScrubber();
     progress = createProgressBar({ stream: stderr, enabled: !json });
     const result = await spec.run({
       values: parsed.values,
@@ -111,10 +97,17 @@ export async function main(args, { stdin = process.stdin, stdout = process.stdou
       onEvent: (event) => {
         if (event.kind === 'retry' || event.kind === 'resume') progress.print(`${event.kind}: ${event.message}`);
       },
-      streams: { stdin, stdout, stderr },
+      // process.stdin is made only for a command that reads it (creating it costs 10 ms of start-up).
+      streams: {
+        get stdin() {
+          return stdin ?? process.stdin;
+        },
+        stdout,
+        stderr,
+      },
     });
     progress.stop();
-    return writeResult(result, { json, stdout, stderr });
+    return await writeResult(result, { json, stdout, stderr });
   } catch (caught) {
     progress?.stop();
     return reportError(toCtxpackError(caught), { json, stdout, stderr });
@@ -126,7 +119,8 @@ async function runStandalone(spec, { json, stdout, stderr }) {
   return writeResult(await spec.run({ values: {}, positionals: [], json }), { json, stdout, stderr });
 }
 
-function writeResult(result, { json, stdout, stderr }) {
+async function writeResult(result, { json, stdout, stderr }) {
+  if (result.warnings?.length) await loadScrubber();
   for (const warning of result.warnings ?? []) stderr.write(`warning: ${scrub(warning)}\n`);
   if (json) stdout.write(`${JSON.stringify(result.json, null, 2)}\n`);
   else if (result.text) stdout.write(`${result.text}\n`);
@@ -134,10 +128,11 @@ function writeResult(result, { json, stdout, stderr }) {
   return result.exitCode ?? 0;
 }
 
-function reportError(error, { json, stdout, stderr }) {
+async function reportError(error, { json, stdout, stderr }) {
+  await loadScrubber();
   const expected = isCtxpackError(error);
   const code = expected ? error.code : 'CTX_INTERNAL';
-  const hint = scrub(expected ? error.hint : 'this is a bug in ctxpack; please report it with the trace below');
+  const hint = scrub(expected ? error.hint ?? (await defaultHint(code)) : 'this is a bug in ctxpack; please report it with the trace below');
   const message = scrub(error.message);
   // `run` exits with its command's own status (127 not found, 128+n killed by signal n), like `docker run`.
   const commandStatus = code === 'CTX_COMMAND_FAILED' && Number.isInteger(error.exitCode) && error.exitCode > 0 ? error.exitCode : undefined;
@@ -155,10 +150,22 @@ function reportError(error, { json, stdout, stderr }) {
 
 /**
  * Errors and warnings can quote what the user typed or a server said (a token given as an argument, a URL with
- * a password): whatever the built-in detectors flag is masked before it is printed.
+ * a password): whatever the built-in detectors flag is masked before it is printed. The detectors are in the
+ * full core, loaded here only when there is something to print.
  */
 function scrub(text) {
   return typeof text === 'string' ? redactText(text).text : text;
+}
+
+let redactText;
+async function loadScrubber() {
+  redactText ??= (await import('../core-node.mjs')).redactText;
+}
+
+/** A code's hint from the core's table, for an error made before the core was loaded (which installs them). */
+async function defaultHint(code) {
+  const { errorCodes } = await import('../core-node.mjs');
+  return errorCodes().find((entry) => entry.code === code)?.hint;
 }
 
 /** --json is honoured even when the rest of the command line is wrong, so errors come out as JSON too. */
@@ -167,10 +174,9 @@ function wantsJson(args) {
   return (terminator === -1 ? args : args.slice(0, terminator)).includes('--json');
 }
 
-function findCommand(name) {
-  const found = COMMANDS.find((candidate) => candidate.name === name);
-  if (found) return found;
-  const names = [...COMMANDS.map((candidate) => candidate.name), 'help'];
+async function findCommand(name) {
+  if (Object.hasOwn(COMMAND_MODULES, name)) return (await COMMAND_MODULES[name]()).default;
+  const names = [...Object.keys(COMMAND_MODULES), 'help'];
   throw usageError(`unknown command "${name}"${didYouMean(name, names, (match) => `\`${match}\``)}`, 'run `ctxpack --help` for the list of commands');
 }
 
@@ -194,8 +200,8 @@ function selectSubcommand(group, args) {
 }
 
 /** `ctxpack help [command [subcommand]]`: the help text, on stdout. */
-function helpFor(words) {
-  if (words.length === 0) return globalHelp(COMMANDS);
-  const { spec } = selectSubcommand(findCommand(words[0]), words.slice(1));
+async function helpFor(words) {
+  if (words.length === 0) return globalHelp(await loadCommands());
+  const { spec } = selectSubcommand(await findCommand(words[0]), words.slice(1));
   return `${commandHelp(spec).trim()}\n`;
 }

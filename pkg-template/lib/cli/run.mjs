@@ -52,6 +52,7 @@ export default {
     const result = await run({
       contractPath: values.contract,
       followLinks: values['follow-links'],
+      cache: !values['no-cache'],
       command: afterTerminator,
       home,
       ...registryTransferFrom(values),

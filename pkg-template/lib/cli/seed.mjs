@@ -19,6 +19,7 @@ export default {
     const result = await seed(positionals[0], {
       contractPath: values.contract,
       followLinks: values['follow-links'],
+      cache: !values['no-cache'],
       home,
       onProgress,
       onWarning: warn,

@@ -16,10 +16,12 @@ export const GLOBAL_HELP_LINES = `Global options:
 export const CONTRACT_OPTIONS = {
   contract: { type: 'string', required: true },
   'follow-links': { type: 'boolean' },
+  'no-cache': { type: 'boolean' },
 };
 
 export const CONTRACT_HELP_LINES = `  --contract <file>  the contract (JSON); its paths are relative to its directory
-  --follow-links     record symlinks as the files they point to`;
+  --follow-links     record symlinks as the files they point to
+  --no-cache         hash every input byte, trusting no stat cache (also: CTXPACK_NO_STAT_CACHE=1)`;
 
 /** Reader limits, named like the core's Limits, as --max-… options. */
 const LIMIT_NAMES = {

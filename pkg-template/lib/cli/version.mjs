@@ -1,4 +1,4 @@
-import * as core from '../core-node.mjs';
+import * as core from '../core-lean-node.mjs';
 import { PACKAGE_VERSION } from '../version.mjs';
 
 const synopsis = 'version';

@@ -6,10 +6,27 @@ import { contextParseDocument, contextToYaml } from '../core-node.mjs';
 import { CtxpackError, toCtxpackError } from '../errors.mjs';
 import { writeFileAtomic } from '../pantry.mjs';
 
+/**
+ * The largest document the core parses (src/context/packet/yaml.rs MAX_DOCUMENT_BYTES): checked here before the
+ * file is read, so a larger one costs no memory and is refused with its own error, not a YAML one.
+ */
+export const MAX_DOCUMENT_BYTES = 16 * 1024 * 1024;
+
 /** A document from a file: YAML, or JSON (which is also how `.json` files are read). */
 export function readContextDocument(file) {
   let text;
   try {
+    const size = fs.statSync(file).size;
+    if (size > MAX_DOCUMENT_BYTES) {
+      throw new CtxpackError(
+        'CTX_LIMIT_EXCEEDED',
+        `${file} is ${size.toLocaleString('en')} bytes; context documents are read up to ${MAX_DOCUMENT_BYTES.toLocaleString('en')} bytes (16 MiB)`,
+        {
+          subject: file,
+          hint: 'build smaller packets: `ctxpack context build --max-file-bytes <n>` skips large files, and a task with a narrower scope selects fewer',
+        },
+      );
+    }
     text = fs.readFileSync(file, 'utf8');
   } catch (error) {
     throw toCtxpackError(error, file);

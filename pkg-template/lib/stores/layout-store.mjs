@@ -513,6 +513,27 @@ export class LayoutStore {
     });
   }
 
+  /**
+   * Tag many manifests at once (`trace pack` of a batch): one index lock, one index.json write.
+   * @param {Array<{descriptor: Descriptor, uri: string, artifactType: string, blobs: Descriptor[]}>} items
+   */
+  tagAll(items) {
+    return this.withLock('index', () => {
+      let index = this.readIndex();
+      for (const { descriptor, uri, artifactType, blobs } of items) {
+        const vanished = [descriptor, ...blobs].find((blob) => !this.exists(blob));
+        if (vanished) {
+          throw new CtxpackError('CTX_NOT_FOUND', `blob ${vanished.digest} vanished before ${uri} was recorded (a concurrent gc?)`, {
+            subject: vanished.digest,
+            hint: 'run the command again',
+          });
+        }
+        index = core.ociIndexAdd(index, descriptor, uri, artifactType);
+      }
+      writeFileAtomic(this.indexPath, index);
+    });
+  }
+
   /** Drop the URI's index entry (packs only; execution packs are immutable). Its blobs stay until gc. */
   async untag(uri) {
     const canonical = core.parseUri(uri);

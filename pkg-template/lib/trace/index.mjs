@@ -1,5 +1,5 @@
 // Execution packs (issue 4): the `ctxpack trace` operations as a JS API.
-export { tracePack } from './pack.mjs';
+export { tracePack, tracePackAll } from './pack.mjs';
 export { traceResolve } from './resolve.mjs';
 export { traceShow } from './show.mjs';
 export { traceLog } from './log.mjs';
