@@ -3,14 +3,14 @@
 // Each layer is the same code as on the main thread, so the bytes written and the checks made are the same.
 // `run` waits on the event loop (seed); `runSync` blocks the calling thread (verify and unpack, whose API is
 // synchronous), receiving the workers' messages with receiveMessageOnPort and sleeping in Atomics.wait.
-// Memory stays bounded: one layer per worker, and a worker waits while more than OUTPUT_HIGH_WATER_BYTES of its
-// output are not yet consumed by this thread.
+// Memory stays bounded and no array is made per chunk: one layer per worker, and a worker's output goes through
+// a ring of shared memory (RING_BYTES), the worker waiting while the ring is full.
 import os from 'node:os';
 import { MessageChannel, Worker, receiveMessageOnPort } from 'node:worker_threads';
 import { CtxpackError } from './errors.mjs';
 
-/** Per worker: output (gzip bytes) sent but not yet consumed before the worker waits. */
-export const OUTPUT_HIGH_WATER_BYTES = 16 * 1024 * 1024;
+/** Per worker: the ring (shared memory) its output goes through; the worker waits while it is full. */
+const RING_BYTES = 16 * 1024 * 1024;
 /** Slot 0 of the shared array: bumped by a worker after each message, so a blocked main thread wakes up. */
 const SIGNAL = 0;
 
@@ -23,7 +23,8 @@ const SIGNAL = 0;
 
 /**
  * @typedef {object} LayerHandlers
- * @property {(index: number, chunk: Uint8Array) => void} [onOutput] output of job `index`, in order
+ * @property {(index: number, bytes: Uint8Array) => void} [onOutput] output of job `index`, in order: a view of
+ *   shared memory, valid until onOutput returns
  * @property {(bytes: number) => void} [onBytes] progress of any job
  */
 
@@ -88,11 +89,13 @@ class LayerPool {
     this.shared = new Int32Array(new SharedArrayBuffer(4 * (1 + count)));
     this.workers = Array.from({ length: count }, (_, position) => {
       const { port1, port2 } = new MessageChannel();
+      // The ring's pages are touched only as output passes through it: nothing for a reading job.
+      const ring = new Uint8Array(new SharedArrayBuffer(RING_BYTES));
       const thread = new Worker(new URL('./layer-worker.mjs', import.meta.url), {
-        workerData: { port: port2, shared: this.shared, slot: 1 + position },
+        workerData: { port: port2, shared: this.shared, slot: 1 + position, ring },
         transferList: [port2],
       });
-      return { thread, port: port1, slot: 1 + position, job: undefined };
+      return { thread, port: port1, slot: 1 + position, ring, job: undefined };
     });
   }
 
@@ -110,9 +113,9 @@ class LayerPool {
   }
 
   handle(worker, message) {
-    if (message.output !== undefined) {
-      this.handlers.onOutput?.(message.index, message.output);
-      Atomics.sub(this.shared, worker.slot, message.output.byteLength);
+    if (message.offset !== undefined) {
+      this.handlers.onOutput?.(message.index, worker.ring.subarray(message.offset, message.offset + message.length));
+      Atomics.sub(this.shared, worker.slot, message.length);
       Atomics.notify(this.shared, worker.slot);
     } else if (message.progress !== undefined) {
       this.handlers.onBytes?.(message.progress);

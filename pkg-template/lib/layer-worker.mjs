@@ -3,13 +3,15 @@
 import { workerData } from 'node:worker_threads';
 import { toCtxpackError } from './errors.mjs';
 import { readLayer } from './extract.mjs';
-import { OUTPUT_HIGH_WATER_BYTES } from './layer-pool.mjs';
 import { packLayer } from './pack-layer.mjs';
 
 /** Progress is reported in steps of this many bytes (one message per MiB would cost more than it tells). */
 const PROGRESS_STEP_BYTES = 8 * 1024 * 1024;
 
-const { port, shared, slot } = workerData;
+/** The most output one message hands over. */
+const RING_PIECE_BYTES = 1024 * 1024;
+
+const { port, shared, slot, ring } = workerData;
 
 function post(message, transfer) {
   port.postMessage(message, transfer);
@@ -35,16 +37,25 @@ port.on('message', async ({ index, kind, args }) => {
   }
 });
 
-/** Write one layer; its gzip bytes go to the main thread, which writes the blob. */
+/**
+ * Write one layer; its gzip bytes go to the main thread, which writes the blob, through this worker's ring: the
+ * core drains into the ring's free space, and the message says where the bytes are.
+ */
 async function pack(index, { manifestBytes, mtime, layer, sources }, onBytes) {
-  const onOutput = (chunk) => {
-    // Wait while the main thread is behind: the output in flight stays bounded.
-    for (let pending = Atomics.load(shared, slot); pending > OUTPUT_HIGH_WATER_BYTES; pending = Atomics.load(shared, slot)) {
-      Atomics.wait(shared, slot, pending, 100);
+  let position = 0;
+  const drain = (writer) => {
+    for (let pending = writer.outputLength(); pending > 0; pending = writer.outputLength()) {
+      const piece = Math.min(pending, ring.length - position, RING_PIECE_BYTES);
+      // Wait while the main thread has not written enough of the ring out.
+      for (let used = Atomics.load(shared, slot); used + piece > ring.length; used = Atomics.load(shared, slot)) {
+        Atomics.wait(shared, slot, used, 100);
+      }
+      const taken = writer.takeOutputInto(ring.subarray(position, position + piece));
+      Atomics.add(shared, slot, taken);
+      post({ index, offset: position, length: taken });
+      position = (position + taken) % ring.length;
     }
-    Atomics.add(shared, slot, chunk.byteLength);
-    post({ index, output: chunk }, [chunk.buffer]);
   };
-  const blocks = await packLayer(manifestBytes, { mtime, layer, sources: new Map(sources), onOutput, onBytes });
+  const blocks = await packLayer(manifestBytes, { mtime, layer, sources: new Map(sources), drain, onBytes });
   return { blocks };
 }

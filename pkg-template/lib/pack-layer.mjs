@@ -16,17 +16,15 @@ import { yieldToEventLoop } from './signal-cleanup.mjs';
  * @param {number} options.mtime                           seconds written as every entry's mtime
  * @param {number} options.layer                           which layer of packLayout
  * @param {Map<string, string | Uint8Array>} options.sources tree path → file to read (at least this layer's files)
- * @param {(chunk: Uint8Array) => void} options.onOutput  gzip bytes, in order; the chunk is the caller's to keep
+ * @param {(writer: core.PackWriter) => void} options.drain takes the writer's gzip bytes so far, in order
+ *   (outputLength / takeOutputInto; see drainInto)
  * @param {(bytes: number) => void} [options.onBytes]     file bytes packed
  * @returns {Promise<string>} the layer's block index (the dev.ctxpack.blocks annotation, spec §10)
  */
-export async function packLayer(manifestBytes, { mtime, layer, sources, onOutput, onBytes }) {
+export async function packLayer(manifestBytes, { mtime, layer, sources, drain: drainWriter, onBytes }) {
   const writer = new core.PackWriter(manifestBytes, { mtime, hashContent: false, layer });
   const buffer = Buffer.allocUnsafe(READ_CHUNK_BYTES);
-  const drain = () => {
-    const output = writer.takeOutput();
-    if (output.length > 0) onOutput(output);
-  };
+  const drain = () => drainWriter(writer);
   try {
     for (let entry = writer.nextEntry(); entry != null; entry = writer.nextEntry()) {
       if (entry.type === 'file') {
@@ -41,6 +39,20 @@ export async function packLayer(manifestBytes, { mtime, layer, sources, onOutput
   } finally {
     writer.free();
   }
+}
+
+/**
+ * A drain for packLayer that passes the output to `write` through one reused buffer: a pack of any size
+ * allocates no array per chunk (each would be garbage until the next collection).
+ * @param {(bytes: Uint8Array) => void} write gets a view of the buffer, valid until it returns
+ */
+export function drainInto(write, buffer = Buffer.allocUnsafe(READ_CHUNK_BYTES)) {
+  return (writer) => {
+    for (let pending = writer.outputLength(); pending > 0; pending = writer.outputLength()) {
+      const taken = writer.takeOutputInto(buffer.subarray(0, Math.min(pending, buffer.length)));
+      write(buffer.subarray(0, taken));
+    }
+  };
 }
 
 /**

@@ -10,7 +10,7 @@ import * as core from './core-node.mjs';
 import { CtxpackError, toCtxpackError } from './errors.mjs';
 import { computeIdentity } from './identity.mjs';
 import * as layerPool from './layer-pool.mjs';
-import { packLayer } from './pack-layer.mjs';
+import { drainInto, packLayer } from './pack-layer.mjs';
 import { MEDIA_TYPES, openPantry } from './pantry.mjs';
 import { phaseReporter } from './progress.mjs';
 import { outputsSummary } from './read.mjs';
@@ -91,7 +91,7 @@ function isoSeconds(epochSeconds) {
 /**
  * Write every layer of the pack's layout; returns their descriptors, in layout order. A single layer is written
  * on this thread; several are written side by side on worker threads (layer-pool.mjs), each layer's gzip bytes
- * streamed back here into its blob.
+ * passed back here through a shared ring buffer into its blob.
  */
 async function writeLayers(pantry, manifestBytes, tree, { mtime, onProgress }) {
   const onBytes = phaseReporter(onProgress, 'pack', fileBytes(tree.entries));
@@ -101,7 +101,7 @@ async function writeLayers(pantry, manifestBytes, tree, { mtime, onProgress }) {
   try {
     if (layers.length === 1) {
       blobs[0] = pantry.ingest();
-      indexes = [await packLayer(manifestBytes, { mtime, layer: 0, sources: tree.sources, onOutput: (chunk) => blobs[0].write(chunk), onBytes })];
+      indexes = [await packLayer(manifestBytes, { mtime, layer: 0, sources: tree.sources, drain: drainInto((bytes) => blobs[0].write(bytes)), onBytes })];
     } else {
       const jobs = layers.map(({ index, start, entries, bytes }) => ({
         kind: 'pack',

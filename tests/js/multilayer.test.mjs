@@ -162,7 +162,7 @@ test('a damaged or misplaced layer is a typed error', async (t) => {
 
 test('layers written side by side on worker threads are the bytes one writer on this thread writes', async () => {
   const { result, home, project } = fixture;
-  const { packLayer } = await import(path.join(PACKAGE_DIR, 'lib', 'pack-layer.mjs'));
+  const { drainInto, packLayer } = await import(path.join(PACKAGE_DIR, 'lib', 'pack-layer.mjs'));
   const manifestBytes = openPantry({ home }).fetchBytes(result.config);
   const sources = new Map(fs.readdirSync(project.outDir, { recursive: true })
     .filter((relative) => fs.lstatSync(path.join(project.outDir, relative)).isFile())
@@ -170,7 +170,11 @@ test('layers written side by side on worker threads are the bytes one writer on 
   for (const [layer, descriptor] of result.layers.entries()) {
     const hash = crypto.createHash('sha256');
     let size = 0;
-    const blocks = await packLayer(manifestBytes, { mtime: 0, layer, sources, onOutput: (chunk) => { hash.update(chunk); size += chunk.length; } });
+    const drain = drainInto((bytes) => {
+      hash.update(bytes);
+      size += bytes.length;
+    });
+    const blocks = await packLayer(manifestBytes, { mtime: 0, layer, sources, drain });
     assert.equal(`sha256:${hash.digest('hex')}`, descriptor.digest, `layer ${layer}`);
     assert.equal(size, descriptor.size);
     assert.equal(blocks, descriptor.annotations['dev.ctxpack.blocks']);
