@@ -10,7 +10,7 @@ import { MessageChannel, Worker, receiveMessageOnPort } from 'node:worker_thread
 import { CtxpackError } from './errors.mjs';
 
 /** Per worker: the ring (shared memory) its output goes through; the worker waits while it is full. */
-const RING_BYTES = 16 * 1024 * 1024;
+const RING_BYTES = 4 * 1024 * 1024;
 /** Slot 0 of the shared array: bumped by a worker after each message, so a blocked main thread wakes up. */
 const SIGNAL = 0;
 
