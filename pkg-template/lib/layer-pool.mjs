@@ -114,15 +114,23 @@ class LayerPool {
 
   handle(worker, message) {
     if (message.offset !== undefined) {
-      this.handlers.onOutput?.(message.index, worker.ring.subarray(message.offset, message.offset + message.length));
-      Atomics.sub(this.shared, worker.slot, message.length);
-      Atomics.notify(this.shared, worker.slot);
+      try {
+        this.handlers.onOutput?.(message.index, worker.ring.subarray(message.offset, message.offset + message.length));
+      } catch (error) {
+        this.fail(message.index, error);
+      } finally {
+        Atomics.sub(this.shared, worker.slot, message.length);
+        Atomics.notify(this.shared, worker.slot);
+      }
     } else if (message.progress !== undefined) {
-      this.handlers.onBytes?.(message.progress);
+      try {
+        this.handlers.onBytes?.(message.progress);
+      } catch (error) {
+        this.fail(message.index, error);
+      }
     } else {
       if (message.error) {
-        this.errors[message.index] = workerError(message.error);
-        this.failed = true;
+        this.fail(message.index, workerError(message.error));
       } else {
         this.results[message.index] = message.result;
       }
@@ -131,6 +139,12 @@ class LayerPool {
       this.dispatch(worker);
       if (this.running === 0) this.end();
     }
+  }
+
+  /** A job failed (in its worker, or here while taking its output): no new job starts. */
+  fail(index, error) {
+    this.errors[index] ??= error;
+    this.failed = true;
   }
 
   /** A worker that died fails its job (seed only: a blocked thread cannot observe it). */

@@ -13,8 +13,8 @@ const RING_PIECE_BYTES = 1024 * 1024;
 
 const { port, shared, slot, ring } = workerData;
 
-function post(message, transfer) {
-  port.postMessage(message, transfer);
+function post(message) {
+  port.postMessage(message);
   Atomics.add(shared, 0, 1);
   Atomics.notify(shared, 0);
 }
