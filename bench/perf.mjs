@@ -5,10 +5,11 @@
 // peer, …); each figure is the median of BENCH_RUNS (default 3) runs; ratio = ctxpack / peer (below 1: ctxpack is
 // faster); peak RSS of ctxpack per row from /usr/bin/time -v; the load average is printed beside each row.
 //
-// Reproduce: npm run bench:perf   (or: node scripts/build.mjs && node bench/perf.mjs [package dir])
+// Reproduce: npm run bench:perf   (or: node scripts/build.mjs && node bench/perf.mjs [package dir] [--baseline dir])
 // Data is generated once under .bench/perf/ (about 4 GiB): the tree bench/run.mjs measures, 10,000 JSON-lines
 // files (512 MiB) and one 512 MiB file of random bytes. An optional package directory (default build/package)
-// measures another build of the same package, e.g. that of main, for a before/after table.
+// measures another build of the same package; `--baseline <package dir>` (e.g. a build of main) runs a third side
+// in the same rotation, for a before/after table measured under the same load.
 import { spawnSync } from 'node:child_process';
 import crypto from 'node:crypto';
 import fs from 'node:fs';
@@ -19,8 +20,12 @@ import { startRegistry } from '../tests/registry/harness.mjs';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const work = path.join(root, '.bench', 'perf');
-const packageDir = path.resolve(process.argv[2] ?? path.join(root, 'build/package'));
+const args = process.argv.slice(2);
+const baselineAt = args.indexOf('--baseline');
+const baselineDir = baselineAt < 0 ? undefined : path.resolve(args.splice(baselineAt, 2)[1]);
+const packageDir = path.resolve(args[0] ?? path.join(root, 'build/package'));
 const cli = path.join(packageDir, 'bin/ctxpack.mjs');
+const baselineCli = baselineDir && path.join(baselineDir, 'bin/ctxpack.mjs');
 const MiB = 1024 * 1024;
 const runs = Number(process.env.BENCH_RUNS ?? 3);
 const only = process.env.BENCH_ROWS?.split(',');
@@ -89,20 +94,27 @@ const median = (values) => [...values].sort((a, b) => a - b)[Math.floor(values.l
  * @returns {{ctx: number, peer: number, rss: number, load: string}}
  */
 async function row(name, { ctx, peer, prepare = async () => {}, cleanup = async () => {} }) {
-  const times = { ctx: [], peer: [] };
-  let rss = 0;
+  const sides = baselineCli ? ['peer', 'ctx', 'base'] : ['peer', 'ctx'];
+  const times = { ctx: [], peer: [], base: [] };
+  const rss = { ctx: 0, base: 0 };
   for (let i = 0; i < runs; i++) {
-    for (const side of i % 2 === 0 ? ['peer', 'ctx'] : ['ctx', 'peer']) {
+    // Each run rotates the order, so every side meets the same changes of load.
+    for (const side of [...sides.slice(i % sides.length), ...sides.slice(0, i % sides.length)]) {
       const state = await prepare(side);
-      const argv = side === 'ctx' ? ctx(state) : peer(state);
-      const measured = timeCommand(argv, { rss: side === 'ctx' });
+      const argv = side === 'peer' ? peer(state) : ctx(state);
+      if (side === 'base') argv[1] = baselineCli;
+      const measured = timeCommand(argv, { rss: side !== 'peer' });
       times[side].push(measured.seconds);
-      if (side === 'ctx') rss = Math.max(rss, measured.rss);
+      if (side !== 'peer') rss[side] = Math.max(rss[side], measured.rss);
       await cleanup(side, state);
     }
   }
-  const result = { name, ctx: median(times.ctx), peer: median(times.peer), rss, load: os.loadavg().map((l) => l.toFixed(2)).join(' ') };
-  console.log(`  ${name.padEnd(34)} ${result.ctx.toFixed(2).padStart(6)} s ${result.peer.toFixed(2).padStart(6)} s ${(result.ctx / result.peer).toFixed(2).padStart(6)} ${result.rss.toFixed(0).padStart(6)} MiB   load ${result.load}   (ctxpack ${times.ctx.map((t) => t.toFixed(2)).join(', ')}; peer ${times.peer.map((t) => t.toFixed(2)).join(', ')})`);
+  const result = { name, ctx: median(times.ctx), peer: median(times.peer), rss: rss.ctx, load: os.loadavg().map((l) => l.toFixed(2)).join(' ') };
+  const runsOf = (side) => times[side].map((t) => t.toFixed(2)).join(', ');
+  const baseline = baselineCli
+    ? `   baseline ${median(times.base).toFixed(2)} s ${(median(times.base) / result.peer).toFixed(2)} ${rss.base.toFixed(0)} MiB`
+    : '';
+  console.log(`  ${name.padEnd(38)} ${result.ctx.toFixed(2).padStart(6)} s ${result.peer.toFixed(2).padStart(6)} s ${(result.ctx / result.peer).toFixed(2).padStart(6)} ${result.rss.toFixed(0).padStart(6)} MiB${baseline}   load ${result.load}   (ctxpack ${runsOf('ctx')}; peer ${runsOf('peer')}${baselineCli ? `; baseline ${runsOf('base')}` : ''})`);
   return result;
 }
 
@@ -118,9 +130,9 @@ async function main() {
   fs.writeFileSync(contract, JSON.stringify({ transforms: [{ tool: 'bench-perf', params: { n: 1 } }] }));
   const version = (argv) => spawnSync(argv[0], argv.slice(1), { encoding: 'utf8' }).stdout.split('\n')[0].trim();
   console.log(`# ctxpack pack bench — ${os.cpus()[0].model}, ${os.availableParallelism()} cores, node ${process.version}, ${version(['pigz', '--version']) || 'pigz'}, ${version(['skopeo', '--version'])}`);
-  console.log(`# package ${path.relative(root, packageDir) || '.'}; ${runs} runs per side, alternating, median; tree 1.00 GiB (10,000 JSON-lines files + one 512 MiB random file)`);
-  console.log(`# reproduce: node bench/perf.mjs${process.argv[2] ? ` ${process.argv[2]}` : ''}   (BENCH_RUNS=${runs}${only ? ` BENCH_ROWS=${only.join(',')}` : ''})\n`);
-  console.log(`  ${'row (peer)'.padEnd(34)} ${'ctxpack'.padStart(8)} ${'peer'.padStart(8)} ${'ratio'.padStart(6)} ${'peak RSS'.padStart(10)}`);
+  console.log(`# package ${path.relative(root, packageDir) || '.'}${baselineDir ? `, baseline ${path.relative(root, baselineDir)}` : ''}; ${runs} runs per side, alternating, median; tree 1.00 GiB (10,000 JSON-lines files + one 512 MiB random file)`);
+  console.log(`# reproduce: node bench/perf.mjs ${process.argv.slice(2).join(' ')}   (BENCH_RUNS=${runs}${only ? ` BENCH_ROWS=${only.join(',')}` : ''})\n`);
+  console.log(`  ${'row (peer)'.padEnd(38)} ${'ctxpack'.padStart(8)} ${'peer'.padStart(8)} ${'ratio'.padStart(6)} ${'peak RSS'.padStart(10)}${baselineDir ? '   baseline: s, ratio, peak RSS' : ''}`);
 
   // A pantry holding the pack (seeded once), its exported file and the peer's tarball.
   const home = path.join(work, 'home');
