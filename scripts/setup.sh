@@ -91,11 +91,11 @@ _ctxpack_setup() {
   # What the tests use: skopeo (reads the pantry, copies through registries), python3 (tarfile writes the
   # hostile packs), docker-registry (CNCF Distribution 2.8.2, the real registry of tests/registry) and
   # htpasswd (apache2-utils: its bcrypt users) and chromium (tests/www drive it with npm playwright-core, never
-  # a downloaded browser) from Debian; the `oras` Python SDK (tests/interop) from PyPI, into .tools/venv when
+  # a downloaded browser) and pigz (the peer of bench/perf.mjs) from Debian; the `oras` Python SDK (tests/interop) from PyPI, into .tools/venv when
   # the system pip refuses (PEP 668, externally managed).
   if [[ "$profile" == test ]]; then
     local tool package missing=()
-    for tool in skopeo:skopeo python3:python3 docker-registry:docker-registry htpasswd:apache2-utils chromium:chromium; do
+    for tool in skopeo:skopeo python3:python3 docker-registry:docker-registry htpasswd:apache2-utils chromium:chromium pigz:pigz; do
       package=${tool#*:}
       tool=${tool%%:*}
       if command -v "$tool" >/dev/null; then

@@ -5,10 +5,12 @@ import fs from 'node:fs';
 import path from 'node:path';
 import * as core from './core-node.mjs';
 import { CtxpackError, toCtxpackError } from './errors.mjs';
+import { createExtractor, createSymlinks, readLayer } from './extract.mjs';
+import * as layerPool from './layer-pool.mjs';
 import { readPackFile } from './pack-stream.mjs';
 import { openPantry } from './pantry.mjs';
 import { phaseReporter } from './progress.mjs';
-import { createEntryPlacer, fillFreshTarget } from './output-dir.mjs';
+import { fillFreshTarget } from './output-dir.mjs';
 
 /**
  * @typedef {object} ReadOptions
@@ -112,48 +114,27 @@ export async function unpack(ref, outDir, options = {}) {
  * path or link is never followed); symlinks are created only after the whole pack verified.
  */
 export function extractSource(source, dir, options) {
-  const placeEntry = createEntryPlacer(dir);
-  const symlinks = [];
-  let fd;
-  let currentPath;
+  if (source.kind === 'pantry') {
+    const result = readSource(source, options, { extractTo: dir }, 'unpack');
+    createSymlinks(dir, result.symlinks);
+    return result;
+  }
+  const extractor = createExtractor(dir);
   try {
-    const result = readSource(source, options, {
-      entry(entry) {
-        if (entry.type === 'symlink') {
-          symlinks.push(entry);
-          return;
-        }
-        currentPath = entry.path;
-        const mode = entry.executable ? 0o755 : 0o644;
-        fd = createExclusive(placeEntry(entry.path), mode, entry.path);
-        fs.fchmodSync(fd, mode);
-      },
-      data(bytes) {
-        let offset = 0;
-        while (offset < bytes.length) offset += fs.writeSync(fd, bytes, offset, bytes.length - offset);
-      },
-      end() {
-        if (fd === undefined) return;
-        fs.closeSync(fd);
-        fd = undefined;
-      },
-    }, 'unpack');
-    for (const link of symlinks) {
-      currentPath = link.path;
-      fs.symlinkSync(link.target, placeEntry(link.path));
-    }
+    const result = readSource(source, options, { visitor: extractor.visitor }, 'unpack');
+    createSymlinks(dir, extractor.symlinks);
     return result;
   } catch (error) {
-    throw toCtxpackError(error, currentPath);
+    throw toCtxpackError(error, extractor.currentPath());
   } finally {
-    if (fd !== undefined) fs.closeSync(fd);
+    extractor.close();
   }
 }
 
-function readSource(source, options, visitor, phase) {
+function readSource(source, options, { visitor, extractTo }, phase) {
   if (source.kind === 'pantry') {
     const onBytes = phaseReporter(options.onProgress, phase, layersSize(source.pack.layers));
-    return readStoredLayers(source.pantry, source.pack, { visitor, limits: options.limits, onBytes });
+    return readStoredLayers(source.pantry, source.pack, { visitor, extractTo, limits: options.limits, onBytes });
   }
   const result = readPackFile(source.filePath, {
     visitor,
@@ -165,31 +146,45 @@ function readSource(source, options, visitor, phase) {
 }
 
 /**
- * Read every layer of a pantry pack, in order, against its manifest.json: the core checks the pack's identity
+ * Read every layer of a pantry pack against its manifest.json: the core checks the pack's identity
  * (ociVerifyPack: manifest.json is the blob the image manifest names, its URI re-derives and is the one
  * asked for, the layers are as many as its layout), then requires each layer to hold exactly its group (for a
  * single-layer pack, manifest.json first and equal to the config), and each blob must match its descriptor.
+ * Several layers are read side by side on worker threads (layer-pool.mjs); the first failing layer's error, in
+ * layout order, is the one reported.
  * @param {import('./pantry.mjs').Pantry} pantry
  * @param {{uri: string, manifest: object, config: object}} pack as loadPack gives it
+ * @param {{visitor?: object, extractTo?: string, limits?: object, onBytes?: (bytes: number) => void}} options
+ *   visitor: sees every layer's entries, in order, on this thread; extractTo: extract into this directory
+ *   (symlinks are returned in `symlinks`, not created)
  */
-export function readStoredLayers(pantry, pack, { visitor, limits, onBytes }) {
+export function readStoredLayers(pantry, pack, { visitor, extractTo, limits, onBytes }) {
   const manifestBytes = pantry.fetchBytes(pack.config);
   const { groups } = core.ociVerifyPack(pantry.fetchBytes(pack.manifest), manifestBytes, { expectUri: pack.uri, limits });
-  const totals = { uri: pack.uri, files: 0, bytes: 0, compressedBytes: 0, layerDigests: [] };
-  for (const { index, layer: descriptor } of groups) {
-    const result = readPackFile(pantry.blobPath(descriptor.digest), {
-      visitor,
+  const jobs = groups.map(({ index, bytes, layer: descriptor }) => ({
+    kind: 'read',
+    weight: bytes,
+    args: {
+      blobPath: pantry.blobPath(descriptor.digest),
+      extractTo,
       limits,
       expectUri: pack.uri,
       manifest: manifestBytes,
       layer: index,
-      expectLayer: descriptor,
-      onBytes,
-    });
+      expectLayer: { digest: descriptor.digest, size: descriptor.size },
+    },
+  }));
+  // A visitor sees the entries in order (export), and one layer is quicker read than a thread started.
+  const results = visitor !== undefined || jobs.length === 1
+    ? jobs.map(({ args }) => readLayer(args, { visitor, onBytes }))
+    : layerPool.runSync(jobs, { onBytes });
+  const totals = { uri: pack.uri, files: 0, bytes: 0, compressedBytes: 0, layerDigests: [], symlinks: [] };
+  for (const result of results) {
     totals.files += result.files;
     totals.bytes += result.bytes;
     totals.compressedBytes += result.compressedBytes;
     totals.layerDigests.push(result.layerDigest);
+    totals.symlinks.push(...result.symlinks);
   }
   return totals;
 }
@@ -212,17 +207,6 @@ function layerDigests(layers) {
 
 function layersSize(layers) {
   return layers.reduce((sum, layer) => sum + layer.size, 0);
-}
-
-function createExclusive(filePath, mode, entryPath) {
-  try {
-    return fs.openSync(filePath, 'wx', mode);
-  } catch (error) {
-    if (error.code === 'EEXIST') {
-      throw new CtxpackError('CTX_ENTRY_DUPLICATE', `the pack holds ${entryPath} twice`, { subject: entryPath });
-    }
-    throw toCtxpackError(error, entryPath);
-  }
 }
 
 /** For the progress total only: a file that cannot be read is reported by readPackFile. */

@@ -1,17 +1,16 @@
 // seed: pack an output folder under a contract into the pantry.
 // identity → walk + hash the folder → manifest.json (core) → reproducible .tar.gz layers (one, or several for
-// a large pack: spec §7.3) streamed through the core's PackWriter into blobs, each descriptor annotated with its
-// block index (spec §10) → config + OCI manifest blobs →
+// a large pack: spec §7.3, written side by side on worker threads) streamed through the core's PackWriter into
+// blobs, each descriptor annotated with its block index (spec §10) → config + OCI manifest blobs →
 // index entry. One lock per URI, so concurrent seeds of
 // the same URI do the work once and never corrupt anything; a lease keeps gc off the blobs until the entry is
 // recorded, and a failed seed removes the blobs it wrote.
 import fs from 'node:fs';
-import { createHash } from 'node:crypto';
 import * as core from './core-node.mjs';
-import { CtxpackError, isCtxpackError, toCtxpackError } from './errors.mjs';
-import { READ_CHUNK_BYTES } from './hash-file.mjs';
-import { yieldToEventLoop } from './signal-cleanup.mjs';
+import { CtxpackError, toCtxpackError } from './errors.mjs';
 import { computeIdentity } from './identity.mjs';
+import * as layerPool from './layer-pool.mjs';
+import { drainInto, packLayer } from './pack-layer.mjs';
 import { MEDIA_TYPES, openPantry } from './pantry.mjs';
 import { phaseReporter } from './progress.mjs';
 import { outputsSummary } from './read.mjs';
@@ -89,89 +88,53 @@ function isoSeconds(epochSeconds) {
   return new Date(epochSeconds * 1000).toISOString().replace(/\.\d{3}Z$/, 'Z');
 }
 
-/** Write every layer of the pack's layout, in order; returns their descriptors. */
+/**
+ * Write every layer of the pack's layout; returns their descriptors, in layout order. A single layer is written
+ * on this thread; several are written side by side on worker threads (layer-pool.mjs), each layer's gzip bytes
+ * passed back here through a shared ring buffer into its blob.
+ */
 async function writeLayers(pantry, manifestBytes, tree, { mtime, onProgress }) {
-  const buffer = Buffer.allocUnsafe(READ_CHUNK_BYTES);
   const onBytes = phaseReporter(onProgress, 'pack', fileBytes(tree.entries));
+  const layers = core.packLayout(manifestBytes).layers;
+  const blobs = new Array(layers.length);
+  let indexes;
+  try {
+    if (layers.length === 1) {
+      blobs[0] = pantry.ingest();
+      indexes = [await packLayer(manifestBytes, { mtime, layer: 0, sources: tree.sources, drain: drainInto((bytes) => blobs[0].write(bytes)), onBytes })];
+    } else {
+      const jobs = layers.map(({ index, start, entries, bytes }) => ({
+        kind: 'pack',
+        weight: bytes,
+        args: { manifestBytes, mtime, layer: index, sources: layerSources(tree, start, entries) },
+      }));
+      const onOutput = (index, chunk) => (blobs[index] ??= pantry.ingest()).write(chunk);
+      indexes = (await layerPool.run(jobs, { onOutput, onBytes })).map((result) => result.blocks);
+    }
+  } catch (error) {
+    for (const blob of blobs) blob?.abort();
+    throw error;
+  }
   const descriptors = [];
-  for (const { index } of core.packLayout(manifestBytes).layers) {
-    descriptors.push(await writeLayer(pantry, manifestBytes, tree, { mtime, layer: index, buffer, onBytes }));
+  try {
+    for (const [index, blob] of blobs.entries()) {
+      // The block index lets a reader fetch one file without the rest of the layer (spec §10); not identity.
+      descriptors.push({ ...(await blob.commit(MEDIA_TYPES.layer)), annotations: { [BLOCKS_ANNOTATION]: indexes[index] } });
+    }
+  } catch (error) {
+    for (const blob of blobs.slice(descriptors.length + 1)) blob.abort();
+    throw error;
   }
   return descriptors;
 }
 
-/**
- * Stream one layer through the core's writer into a new blob. Each file is read again and hashed as it is
- * packed; the core compares that digest with the manifest's, so a file that changed after hashing fails the
- * seed instead of producing a pack that contradicts its manifest.
- */
-async function writeLayer(pantry, manifestBytes, tree, { mtime, layer, buffer, onBytes }) {
-  const writer = new core.PackWriter(manifestBytes, { mtime, hashContent: false, layer });
-  const blob = pantry.ingest();
-  let blocks;
-  try {
-    for (let entry = writer.nextEntry(); entry != null; entry = writer.nextEntry()) {
-      if (entry.type === 'file') {
-        const digest = await packFile(writer, blob, tree.sources.get(entry.path), entry, buffer, onBytes);
-        endEntry(writer, entry, digest);
-      }
-      blob.write(writer.takeOutput());
-    }
-    writer.finish();
-    blob.write(writer.takeOutput());
-    blocks = writer.blockIndex();
-  } catch (error) {
-    blob.abort();
-    throw error;
-  } finally {
-    writer.free();
+/** The files of one layer (entries [start, start + count) of the tree), as [tree path, source] pairs. */
+function layerSources(tree, start, count) {
+  const sources = [];
+  for (const entry of tree.entries.slice(start, start + count)) {
+    if (entry.type === 'file') sources.push([entry.path, tree.sources.get(entry.path)]);
   }
-  // The block index lets a reader fetch one file without the rest of the layer (spec §10); not identity.
-  return { ...(await blob.commit(MEDIA_TYPES.layer)), annotations: { [BLOCKS_ANNOTATION]: blocks } };
-}
-
-/**
- * Copy one file's content (exactly the size that was hashed) into the writer, draining its output. The event
- * loop gets a turn after each chunk, so Ctrl-C is handled (and the blob removed) during a long pack.
- */
-async function packFile(writer, blob, source, entry, buffer, onBytes) {
-  const hash = createHash('sha256');
-  let fd;
-  try {
-    fd = fs.openSync(source, 'r');
-    let remaining = entry.size;
-    while (remaining > 0) {
-      const read = fs.readSync(fd, buffer, 0, Math.min(buffer.length, remaining), null);
-      if (read === 0) break;
-      const chunk = buffer.subarray(0, read);
-      hash.update(chunk);
-      writer.write(chunk);
-      blob.write(writer.takeOutput());
-      remaining -= read;
-      onBytes?.(read);
-      await yieldToEventLoop();
-    }
-  } catch (error) {
-    throw toCtxpackError(error, entry.path);
-  } finally {
-    if (fd !== undefined) fs.closeSync(fd);
-  }
-  return `sha256:${hash.digest('hex')}`;
-}
-
-function endEntry(writer, entry, digest) {
-  try {
-    writer.endEntry(digest);
-  } catch (error) {
-    if (isCtxpackError(error) && (error.code === 'CTX_SIZE_MISMATCH' || error.code === 'CTX_DIGEST_MISMATCH')) {
-      throw new CtxpackError(error.code, `${entry.path} changed while it was being packed`, {
-        subject: entry.path,
-        hint: 'make sure nothing writes to the folder while it is being seeded, then seed again',
-        cause: error,
-      });
-    }
-    throw error;
-  }
+  return sources;
 }
 
 function assertDirectory(dir) {

@@ -153,6 +153,20 @@ impl BlockGzipEncoder {
         std::mem::take(&mut self.out)
     }
 
+    /// Gzip bytes produced and not taken yet.
+    pub fn output_len(&self) -> usize {
+        self.out.len()
+    }
+
+    /// Moves the first `target.len()` (at most [`Self::output_len`]) bytes of output into `target`; returns
+    /// how many. The output buffer keeps its capacity, so a host draining into its own buffer allocates nothing.
+    pub fn take_output_into(&mut self, target: &mut [u8]) -> usize {
+        let n = target.len().min(self.out.len());
+        target[..n].copy_from_slice(&self.out[..n]);
+        self.out.drain(..n);
+        n
+    }
+
     /// The deflated size of each block deflated so far, in order (after `finish`, every block's, the final
     /// one included).
     pub fn block_sizes(&self) -> &[u64] {

@@ -238,6 +238,16 @@ impl PackWriter {
         self.gzip.take_output()
     }
 
+    /// Gzip bytes produced and not taken yet.
+    pub fn output_len(&self) -> usize {
+        self.gzip.output_len()
+    }
+
+    /// Moves up to `target.len()` bytes of the output into `target` (the host's own buffer); returns how many.
+    pub fn take_output_into(&mut self, target: &mut [u8]) -> usize {
+        self.gzip.take_output_into(target)
+    }
+
     /// After `finish`: the deflated size of each 1 MiB block of the archive, the layer's block index (spec §10)
     /// with which a reader fetches one file without the rest.
     pub fn block_sizes(&self) -> Result<&[u64]> {
@@ -326,6 +336,37 @@ mod tests {
         w.finish()?;
         out.extend(w.take_output());
         Ok(out)
+    }
+
+    #[test]
+    fn output_taken_into_small_buffers_is_the_same_bytes() {
+        let (manifest, artifacts) = sample_pack();
+        let expected = write_pack(&manifest, &artifacts, WriterOptions::default(), 65_536).unwrap();
+        let mut w = PackWriter::new(&manifest, WriterOptions::default()).unwrap();
+        let mut out = Vec::new();
+        let mut drain = |w: &mut PackWriter| {
+            let mut piece = [0u8; 7_777];
+            while w.output_len() > 0 {
+                let n = w.take_output_into(&mut piece);
+                out.extend_from_slice(&piece[..n]);
+            }
+            assert_eq!(w.take_output_into(&mut piece), 0);
+        };
+        let mut artifacts = artifacts.iter();
+        while let Some((_, kind)) = w.next_entry().unwrap() {
+            let artifact = artifacts.next().unwrap();
+            if let PackEntryKind::File { .. } = kind {
+                for piece in artifact.content.chunks(300_000) {
+                    w.write(piece).unwrap();
+                    drain(&mut w);
+                }
+                w.end_entry(None).unwrap();
+            }
+            drain(&mut w);
+        }
+        w.finish().unwrap();
+        drain(&mut w);
+        assert_eq!(out, expected);
     }
 
     fn gunzip(gz: &[u8]) -> Vec<u8> {

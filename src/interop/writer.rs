@@ -84,6 +84,19 @@ impl PackWriterJs {
         self.0.take_output()
     }
 
+    /// Gzip bytes produced and not taken yet.
+    #[wasm_bindgen(js_name = outputLength)]
+    pub fn output_length(&self) -> usize {
+        self.0.output_len()
+    }
+
+    /// Moves up to `target.length` bytes of the output into `target` (a buffer the host reuses, so draining
+    /// allocates no new array); returns how many.
+    #[wasm_bindgen(js_name = takeOutputInto)]
+    pub fn take_output_into(&mut self, target: &mut [u8]) -> usize {
+        self.0.take_output_into(target)
+    }
+
     /// After `finish()`: the archive's block index, the value of its layer descriptor's `dev.ctxpack.blocks`
     /// annotation (spec §10).
     #[wasm_bindgen(js_name = blockIndex)]

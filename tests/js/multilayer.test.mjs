@@ -160,6 +160,41 @@ test('a damaged or misplaced layer is a typed error', async (t) => {
   await rejectsWithCode(() => verifyStoredPack(pantry, descriptor), 'CTX_DIGEST_MISMATCH');
 });
 
+test('layers written side by side on worker threads are the bytes one writer on this thread writes', async () => {
+  const { result, home, project } = fixture;
+  const { drainInto, packLayer } = await import(path.join(PACKAGE_DIR, 'lib', 'pack-layer.mjs'));
+  const manifestBytes = openPantry({ home }).fetchBytes(result.config);
+  const sources = new Map(fs.readdirSync(project.outDir, { recursive: true })
+    .filter((relative) => fs.lstatSync(path.join(project.outDir, relative)).isFile())
+    .map((relative) => [relative.split(path.sep).join('/'), path.join(project.outDir, relative)]));
+  for (const [layer, descriptor] of result.layers.entries()) {
+    const hash = crypto.createHash('sha256');
+    let size = 0;
+    const drain = drainInto((bytes) => {
+      hash.update(bytes);
+      size += bytes.length;
+    });
+    const blocks = await packLayer(manifestBytes, { mtime: 0, layer, sources, drain });
+    assert.equal(`sha256:${hash.digest('hex')}`, descriptor.digest, `layer ${layer}`);
+    assert.equal(size, descriptor.size);
+    assert.equal(blocks, descriptor.annotations['dev.ctxpack.blocks']);
+  }
+});
+
+test('layers read side by side report the first damaged layer, and unpack leaves nothing behind', async (t) => {
+  const { result, root } = fixture;
+  const pantry = untaggedCopy(t, [result.manifest, result.config, ...result.layers]);
+  await pantry.tag(result.manifest, result.uri);
+  const layerPath = pantry.blobPath(result.layers[1].digest);
+  fs.chmodSync(layerPath, 0o644);
+  fs.truncateSync(layerPath, result.layers[1].size - 100);
+  assert.throws(() => api.verify(result.uri, { home: pantry.home }), (error) => error.code === 'CTX_TRUNCATED' || error.code === 'CTX_DIGEST_MISMATCH');
+  const out = path.join(root, `damaged-${process.pid}`);
+  t.after(() => removeAll(out));
+  await assert.rejects(() => api.unpack(result.uri, out, { home: pantry.home }), (error) => typeof error.code === 'string' && error.code.startsWith('CTX_'));
+  assert.equal(fs.existsSync(out), false);
+});
+
 function assertSameTree(expectedDir, actualDir) {
   const list = (dir) => fs.readdirSync(dir, { recursive: true }).sort();
   assert.deepEqual(list(actualDir), list(expectedDir));
