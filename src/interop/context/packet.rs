@@ -56,8 +56,10 @@ export interface ContextPacket {
       db_query?: string;
       qdrant_query?: string;
       ast_files?: string[];
-      /** Every file the build read, a forbidden one included (by digest only). */
+      /** Every file the build read, except those on a forbidden path. */
       files?: ContextFile[];
+      /** How many files on a forbidden path the build read (never listed: no digest, no size). */
+      forbidden_files?: number;
     };
     build_stats?: {
       duration_ms?: number;
