@@ -134,8 +134,9 @@ test('build: collects symbols, drops forbidden paths, masks secrets, flags forbi
   assert.match(packet.provenance.cache_key, /^sha256:[0-9a-f]{64}$/);
   assert.deepEqual(
     packet.provenance.inputs.files.map((file) => file.path),
-    ['.env', 'config/settings.yaml', 'docs/guide.md', 'src/lib.rs', 'src/payments/charge.py', 'src/web/server.js'],
+    ['config/settings.yaml', 'docs/guide.md', 'src/lib.rs', 'src/payments/charge.py', 'src/web/server.js'],
   );
+  assert.equal(packet.provenance.inputs.forbidden_files, 1, 'the .env file is counted, never listed');
   assert.equal(context(home, ['validate', out]).code, 0);
   assertNoSecret(auditText(home), 'the audit log');
 });
