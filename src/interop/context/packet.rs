@@ -501,7 +501,7 @@ pub fn context_audit_next(
 )]
 pub fn context_audit_verify(
     log: &str,
-    #[wasm_bindgen(unchecked_optional_param_type = "ContextAuditHead | null")] head: JsValue,
+    #[wasm_bindgen(unchecked_param_type = "ContextAuditHead | null | undefined")] head: JsValue,
     key: Option<Vec<u8>>,
 ) -> JsResult<JsValue> {
     let key = key.map(|bytes| AuditKey::new(&bytes)).transpose().map_err(to_js_error)?;

@@ -1,0 +1,318 @@
+//! Token estimates the way o200k_base counts: split the text into the pieces its pre-tokenizer makes, then add up
+//! each piece's measured mean tokens.
+//!
+//! o200k_base (like cl100k_base) first cuts text with a regular expression — a word with the one space or
+//! punctuation character before it, up to three digits, a punctuation run, a run of line breaks, a run of spaces
+//! — and then encodes each piece on its own, so a text's tokens are exactly the sum of its pieces' tokens.
+//! [`split`] makes the same cuts without a regex engine. A piece's tokens depend on the vocabulary, which the
+//! estimator does not hold; instead it looks up the mean tokens of pieces of the same kind (the script of a word
+//! and its case, a digit group, punctuation, spacing; base64 and hex runs apart) and length in
+//! [`crate::context::token_table`], measured on real text by `bench/tokens-fit.mjs`. Summed over the pieces of a
+//! text the means are close (the error of one word averages out over many) and the sum is then raised by
+//! [`SAFETY_PERCENT`] so the estimate errs high.
+
+use crate::context::token_table::{MAX_LEN, PIECE_TOKENS_X1000};
+use std::sync::OnceLock;
+
+/// The margin over the measured means, so that at most ~2 % of real texts are under-counted by more than 10 %
+/// (`bench/tokens.mjs`). Fitted on the tuning set.
+pub const SAFETY_PERCENT: u64 = 106;
+
+/// The estimated o200k_base tokens of `text`.
+pub fn estimate(text: &str) -> u64 {
+    let table = table();
+    let dense = dense_runs(text);
+    let mut milli = 0u64;
+    let mut run = 0;
+    for (start, end) in Split::new(text) {
+        let piece = &text[start..end];
+        while run < dense.len() && dense[run].1 < end {
+            run += 1;
+        }
+        let in_dense = dense.get(run).is_some_and(|(s, e)| *s < end && end <= *e);
+        milli += piece_cost(piece, in_dense, table);
+    }
+    (milli * SAFETY_PERCENT).div_ceil(100_000)
+}
+
+/// Kinds of pieces, in the table's names; a word kind also comes with a prefix (`+sp`: a space, `+p`: another
+/// character).
+const KINDS: [&str; 21] = [
+    "digits",
+    "digits-dense",
+    "newlines",
+    "spaces",
+    "punct",
+    "punct-spaced",
+    "dense",
+    "cyrillic",
+    "greek",
+    "arabic",
+    "hebrew",
+    "kana",
+    "han",
+    "hangul",
+    "thai",
+    "devanagari",
+    "latin-lower",
+    "latin-cap",
+    "latin-upper",
+    "latin-ext",
+    "other",
+];
+const PREFIXES: [&str; 3] = ["", "+sp", "+p"];
+
+type Row = [u32; MAX_LEN + 1];
+
+/// Rows by kind × prefix; a word kind missing with a prefix falls back to the kind without one.
+fn table() -> &'static [Option<&'static Row>] {
+    static TABLE: OnceLock<Vec<Option<&'static Row>>> = OnceLock::new();
+    TABLE.get_or_init(|| {
+        let mut rows = vec![None; KINDS.len() * PREFIXES.len()];
+        for (name, row) in PIECE_TOKENS_X1000 {
+            for (k, kind) in KINDS.iter().enumerate() {
+                for (p, prefix) in PREFIXES.iter().enumerate() {
+                    if *name == format!("{kind}{prefix}") {
+                        rows[k * PREFIXES.len() + p] = Some(row);
+                    }
+                }
+            }
+        }
+        for k in 0..KINDS.len() {
+            for p in 1..PREFIXES.len() {
+                if rows[k * PREFIXES.len() + p].is_none() {
+                    rows[k * PREFIXES.len() + p] = rows[k * PREFIXES.len()];
+                }
+            }
+        }
+        rows
+    })
+}
+
+/// A piece's mean tokens × 1000; one token per character where nothing was measured (it errs high).
+fn piece_cost(piece: &str, dense: bool, table: &[Option<&Row>]) -> u64 {
+    let (kind, prefix, length) = piece_kind(piece, dense);
+    let k = KINDS.iter().position(|name| *name == kind).expect("a listed kind");
+    match table[k * PREFIXES.len() + prefix] {
+        Some(row) if length <= MAX_LEN => u64::from(row[length]),
+        Some(row) => (u64::from(row[MAX_LEN]) * length as u64).div_ceil(MAX_LEN as u64),
+        None => 1000 * length as u64,
+    }
+}
+
+/// The table kind of a piece, its prefix index and its length in characters (letters only, for a word).
+fn piece_kind(piece: &str, dense: bool) -> (&'static str, usize, usize) {
+    let first = piece.chars().next().expect("pieces are not empty");
+    let length = piece.chars().count();
+    if first.is_numeric() {
+        return (if dense { "digits-dense" } else { "digits" }, 0, length);
+    }
+    if piece.chars().all(char::is_whitespace) {
+        return (if piece.contains(['\r', '\n']) { "newlines" } else { "spaces" }, 0, length);
+    }
+    let mut letters = piece.chars().filter(|c| c.is_alphabetic());
+    let Some(head) = letters.next() else {
+        return (if first == ' ' { "punct-spaced" } else { "punct" }, 0, length);
+    };
+    let count = 1 + letters.count();
+    let prefix = if first.is_alphabetic() {
+        0
+    } else if first == ' ' {
+        1
+    } else {
+        2
+    };
+    if dense {
+        return ("dense", prefix, count);
+    }
+    let kind = match script(head) {
+        "latin" => {
+            let word = piece.chars().filter(|c| c.is_alphabetic());
+            if !word.clone().all(|c| c.is_ascii_alphabetic()) {
+                "latin-ext"
+            } else if word.clone().all(|c| c.is_ascii_lowercase()) {
+                "latin-lower"
+            } else if head.is_ascii_uppercase() && count >= 2 && word.skip(1).all(|c| c.is_ascii_lowercase()) {
+                "latin-cap"
+            } else {
+                "latin-upper"
+            }
+        }
+        other => other,
+    };
+    (kind, prefix, count)
+}
+
+/// The script of a letter, by Unicode block.
+fn script(c: char) -> &'static str {
+    match c as u32 {
+        0x41..=0x5A | 0x61..=0x7A | 0xAA | 0xBA | 0xC0..=0x24F | 0x250..=0x2AF | 0x1E00..=0x1EFF | 0x2C60..=0x2C7F
+        | 0xA720..=0xA7FF | 0xFF21..=0xFF3A | 0xFF41..=0xFF5A => "latin",
+        0x370..=0x3FF | 0x1F00..=0x1FFF => "greek",
+        0x400..=0x52F | 0x1C80..=0x1C8F | 0x2DE0..=0x2DFF | 0xA640..=0xA69F => "cyrillic",
+        0x590..=0x5FF | 0xFB1D..=0xFB4F => "hebrew",
+        0x600..=0x6FF | 0x750..=0x77F | 0x8A0..=0x8FF | 0xFB50..=0xFDFF | 0xFE70..=0xFEFF => "arabic",
+        0x900..=0x97F | 0xA8E0..=0xA8FF => "devanagari",
+        0xE00..=0xE7F => "thai",
+        0x1100..=0x11FF | 0x3130..=0x318F | 0xA960..=0xA97F | 0xAC00..=0xD7FF | 0xFFA0..=0xFFDC => "hangul",
+        0x3040..=0x30FF | 0x31F0..=0x31FF | 0xFF66..=0xFF9F => "kana",
+        0x2E80..=0x2FDF | 0x3005 | 0x3007 | 0x3021..=0x3029 | 0x3038..=0x303B | 0x3400..=0x4DBF | 0x4E00..=0x9FFF
+        | 0xF900..=0xFAFF | 0x20000..=0x3FFFF => "han",
+        _ => "other",
+    }
+}
+
+/// Byte ranges of base64 and hex runs (see [`crate::context::tokens`]'s dense runs), in order.
+fn dense_runs(text: &str) -> Vec<(usize, usize)> {
+    let mut runs = Vec::new();
+    let bytes = text.as_bytes();
+    let is_run = |b: u8| b.is_ascii_alphanumeric() || matches!(b, b'+' | b'/' | b'=' | b'_' | b'-');
+    let mut i = 0;
+    while i < bytes.len() {
+        if !is_run(bytes[i]) {
+            i += 1;
+            continue;
+        }
+        let start = i;
+        while i < bytes.len() && is_run(bytes[i]) {
+            i += 1;
+        }
+        // A run that continues into a non-ASCII letter is part of a word, not an encoding.
+        if crate::context::tokens::is_dense_word(&text[start..i]) {
+            runs.push((start, i));
+        }
+    }
+    runs
+}
+
+/// The pieces of a text as o200k_base's pre-tokenizer cuts them, as byte ranges.
+struct Split<'a> {
+    text: &'a str,
+    at: usize,
+}
+
+impl<'a> Split<'a> {
+    fn new(text: &'a str) -> Self {
+        Split { text, at: 0 }
+    }
+}
+
+/// Letters that can start a word's upper part (`\p{Lu}\p{Lt}\p{Lm}\p{Lo}\p{M}`): all but lower-case ones.
+fn upper_ish(c: char) -> bool {
+    c.is_alphabetic() && !c.is_lowercase()
+}
+
+/// Letters of a word's lower part (`\p{Ll}\p{Lm}\p{Lo}\p{M}`): all but upper-case ones.
+fn lower_ish(c: char) -> bool {
+    c.is_alphabetic() && !c.is_uppercase()
+}
+
+const CONTRACTIONS: [&str; 7] = ["'s", "'t", "'re", "'ve", "'m", "'ll", "'d"];
+
+impl Iterator for Split<'_> {
+    type Item = (usize, usize);
+
+    fn next(&mut self) -> Option<(usize, usize)> {
+        let rest = &self.text[self.at..];
+        let first = rest.chars().next()?;
+        let start = self.at;
+        let len = |c: char| c.len_utf8();
+        let end = 'piece: {
+            // A word, with one character before it that is not a letter, digit or line break.
+            let mut word_start = 0;
+            if !first.is_alphabetic() && !first.is_numeric() && first != '\r' && first != '\n' {
+                word_start = len(first);
+            }
+            for start_at in [word_start, 0] {
+                let Some(c0) = rest[start_at..].chars().next() else { continue };
+                if !c0.is_alphabetic() {
+                    continue;
+                }
+                // `[upper]*[lower]+` (or `[upper]+[lower]*`): the word ends where its letters do, or at an upper-case
+                // letter after lower-case ones (`fooBar` is `foo` and `Bar`).
+                let upper: usize = rest[start_at..].chars().take_while(|c| upper_ish(*c)).map(len).sum();
+                let lower: usize = rest[start_at + upper..].chars().take_while(|c| lower_ish(*c)).map(len).sum();
+                let mut end = start_at + upper + lower;
+                let lower_rest = rest[end..].to_ascii_lowercase_prefix(3);
+                if let Some(suffix) = CONTRACTIONS.iter().find(|s| lower_rest.starts_with(**s)) {
+                    end += suffix.len();
+                }
+                break 'piece end;
+            }
+            if first.is_numeric() {
+                break 'piece rest.chars().take_while(|c| c.is_numeric()).take(3).map(len).sum();
+            }
+            // ` ?[^\s\p{L}\p{N}]+[\r\n/]*`
+            let punct = |c: char| !c.is_whitespace() && !c.is_alphabetic() && !c.is_numeric();
+            let body = if first == ' ' { 1 } else { 0 };
+            let run: usize = rest[body..].chars().take_while(|c| punct(*c)).map(len).sum();
+            if run > 0 {
+                let tail: usize = rest[body + run..].chars().take_while(|c| matches!(c, '\r' | '\n' | '/')).map(len).sum();
+                break 'piece body + run + tail;
+            }
+            // Whitespace: through the last line break of the run; else all but the last space before a word.
+            let run: usize = rest.chars().take_while(|c| c.is_whitespace()).map(len).sum();
+            let spaces = &rest[..run];
+            if let Some(last_break) = spaces.rfind(['\r', '\n']) {
+                break 'piece last_break + 1;
+            }
+            if run == rest.len() {
+                break 'piece run;
+            }
+            let last = spaces.chars().next_back().map_or(0, len);
+            if run > last {
+                break 'piece run - last;
+            }
+            run
+        };
+        let end = end.max(len(first));
+        self.at = start + end;
+        Some((start, start + end))
+    }
+}
+
+trait LowerPrefix {
+    /// The first `n` characters, ASCII-lower-cased (for the contraction suffixes, which match in any case).
+    fn to_ascii_lowercase_prefix(&self, n: usize) -> String;
+}
+
+impl LowerPrefix for str {
+    fn to_ascii_lowercase_prefix(&self, n: usize) -> String {
+        self.chars().take(n).map(|c| c.to_ascii_lowercase()).collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn pieces(text: &str) -> Vec<&str> {
+        Split::new(text).map(|(s, e)| &text[s..e]).collect()
+    }
+
+    #[test]
+    fn splits_like_the_o200k_pre_tokenizer() {
+        assert_eq!(pieces("Hello world"), ["Hello", " world"]);
+        assert_eq!(pieces("don't HTTPRequest fooBar"), ["don't", " HTTPRequest", " foo", "Bar"]);
+        assert_eq!(pieces("x = 12345;\n\n    y"), ["x", " =", " ", "123", "45", ";\n\n", "   ", " y"]);
+        assert_eq!(pieces("a  b"), ["a", " ", " b"]);
+        assert_eq!(pieces("(foo) ..bar"), ["(foo", ")", " ..", "bar"]);
+        assert_eq!(pieces("end  \n  next"), ["end", "  \n", " ", " next"]);
+        assert_eq!(pieces("trailing   "), ["trailing", "   "]);
+        assert_eq!(pieces("漢字かな 한국어"), ["漢字かな", " 한국어"]);
+        assert_eq!(pieces("Привет, мир"), ["Привет", ",", " мир"]);
+    }
+
+    #[test]
+    fn pieces_cover_the_text() {
+        let text = "fn main() {\n\tlet x = \"ÄÖÜ straße\";\r\n  // 42 ünïcödé — 東京\n}\n";
+        assert_eq!(pieces(text).concat(), text);
+    }
+
+    #[test]
+    fn estimates_grow_with_text() {
+        assert_eq!(estimate(""), 0);
+        assert!(estimate("a") >= 1);
+        assert!(estimate("the quick brown fox") < estimate("the quick brown fox jumps over the lazy dog"));
+    }
+}
