@@ -57,23 +57,55 @@ function denseMask(text) {
   return mask;
 }
 
-/** The table key of a piece (as tokens.rs computes it) and its length in characters. */
-export function pieceKey(piece, dense) {
+/** Words common in English prose and code, in the major European languages, and in Russian (pieces.rs holds the
+ * same lists). o200k_base has more and longer tokens for these languages than for the rest written in the same
+ * letters: a text where one of these lists makes a tenth of the words or more gets that language's tables. */
+export const LANGUAGES = [
+  ['en', 'the of and to in is that for it as with be on not this by are or from at an which if you can will all was has have its but when file use used one may set see return value default true false none null self def function const let var import new name type class string int data error options'],
+  ['eu', 'de la le les des du et est une un pas pour dans que qui sur avec ce il der die das und ist nicht ein eine zu den von mit sich auf für im dem el los las del y es por con para se no al lo como más o os da do em um uma não com são di che è per della gli het een van niet zijn op te'],
+  ['ru', 'и в не на что с по для как это из или к от при если быть все может файл'],
+].map(([name, words]) => [name, new Set(words.split(' '))]);
+export const LANGUAGE_PER_MILLE = 100;
+
+export function languageOf(text) {
+  let words = 0;
+  const hits = LANGUAGES.map(() => 0);
+  for (const m of text.matchAll(/\p{L}+/gu)) {
+    words++;
+    const word = m[0].toLowerCase();
+    LANGUAGES.forEach(([, set], i) => {
+      if (set.has(word)) hits[i]++;
+    });
+  }
+  let best = '';
+  let bestHits = 0;
+  LANGUAGES.forEach(([name], i) => {
+    if (hits[i] > bestHits && hits[i] * 1000 >= words * LANGUAGE_PER_MILLE) [best, bestHits] = [name, hits[i]];
+  });
+  return best;
+}
+
+/** The table key of a piece (as pieces.rs computes it) and its length in characters. */
+export function pieceKey(piece, dense, language) {
   const chars = [...piece];
   const first = chars[0];
   if (/\p{N}/u.test(first)) return [dense ? 'digits-dense' : 'digits', chars.length];
   if (/[\r\n]/.test(piece) && /^\s+$/.test(piece)) return ['newlines', chars.length];
   if (/^\s+$/.test(piece)) return ['spaces', chars.length];
   const letters = chars.filter((c) => /[\p{L}\p{M}]/u.test(c));
-  if (letters.length === 0) return [piece.startsWith(' ') ? 'punct-spaced' : 'punct', chars.length];
+  const lang = language && language !== 'ru' ? `@${language}` : '';
+  if (letters.length === 0) return [`${piece.startsWith(' ') ? 'punct-spaced' : 'punct'}${lang}`, chars.length];
   const prefix = /[\p{L}\p{M}]/u.test(first) ? '' : first === ' ' ? ' ' : '.';
   const word = letters.join('');
-  const script = SCRIPTS.find(([, re]) => re.test(word.replace(/'/g, '')[0] ?? ''))?.[0] ?? 'other';
+  const head = String.fromCodePoint(word.codePointAt(0));
+  const script = SCRIPTS.find(([, re]) => re.test(head))?.[0] ?? `blk${(word.codePointAt(0) >> 7).toString(16)}`;
   let shape = '';
   if (script === 'latin') {
     const ascii = /^[A-Za-z']+$/.test(word);
     shape = !ascii ? '-ext' : /^[a-z']+$/.test(word) ? '-lower' : /^[A-Z][a-z']+$/.test(word) ? '-cap' : '-upper';
+    shape += lang;
   }
+  if (script === 'cyrillic' && language === 'ru') shape = '@ru';
   return [`${dense ? 'dense' : script + shape}${prefix === ' ' ? '+sp' : prefix === '.' ? '+p' : ''}`, letters.length];
 }
 
@@ -85,6 +117,7 @@ if (process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.me
   let checked = 0;
   for (const sample of samples) {
     const mask = denseMask(sample.text);
+    const language = languageOf(sample.text);
     let total = 0;
     for (const m of sample.text.matchAll(O200K_PIECES)) {
       const piece = m[0];
@@ -94,7 +127,7 @@ if (process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.me
         if (cache.size < 2e6) cache.set(piece, tokens);
       }
       total += tokens;
-      const [key, length] = pieceKey(piece, mask[m.index + piece.length - 1] === 1);
+      const [key, length] = pieceKey(piece, mask[m.index + piece.length - 1] === 1, language);
       const row = stats.get(key) ?? Array.from({ length: MAX_LEN + 1 }, () => [0, 0]);
       const cell = row[Math.min(length, MAX_LEN)];
       cell[0] += 1;
@@ -104,18 +137,16 @@ if (process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.me
     if (total === sample.o200k) checked++;
   }
   console.log(`${samples.length} tuning samples; pieces encoded alone add up to the exact count in ${checked}`);
-  // Lengths seen fewer than 20 times take the tokens per character of the nearest shorter well-measured length.
+  // Lengths seen fewer than 20 times take the kind's tokens per character over all lengths.
   const lines = [];
   for (const [key, row] of [...stats].sort()) {
     const seen = row.reduce((n, [count]) => n + count, 0);
     if (seen < 30) continue;
-    let perChar = 1;
+    const chars = row.reduce((n, [count], length) => n + count * length, 0);
+    const perChar = row.reduce((n, [, tokens]) => n + tokens, 0) / chars;
     const milli = row.map(([count, tokens], length) => {
       if (length === 0) return 0;
-      if (count >= 20) {
-        perChar = tokens / count / length;
-        return Math.round((tokens / count) * 1000);
-      }
+      if (count >= 20) return Math.round((tokens / count) * 1000);
       return Math.round(perChar * length * 1000);
     });
     lines.push(`    ("${key}", [${milli.join(', ')}]),`);

@@ -56,8 +56,11 @@ impl AuditKey {
     /// A key from its bytes; fewer than 16 is refused, since such a key could be guessed.
     pub fn new(bytes: &[u8]) -> Result<AuditKey> {
         if bytes.len() < 16 {
-            return Err(Error::new(ErrorCode::Usage, format!("an audit key needs 16 bytes or more, not {}", bytes.len()))
-                .hint("let ctxpack create the key file (32 random bytes) on the first audited build"));
+            return Err(Error::new(
+                ErrorCode::Usage,
+                format!("an audit key needs 16 bytes or more, not {}", bytes.len()),
+            )
+            .hint("let ctxpack create the key file (32 random bytes) on the first audited build"));
         }
         Ok(AuditKey(bytes.to_vec()))
     }
@@ -517,13 +520,12 @@ mod tests {
             let mut head = None;
             let mut lines = Vec::new();
             for i in 1..=5 {
-                let (line, next) =
-                    next_line(
+                let (line, next) = next_line(
                     head.as_ref(),
                     &json!({"event": "cache_hit", "time": "2026-01-01T00:00:00Z", "n": i}),
                     &key(),
                 )
-                        .unwrap();
+                .unwrap();
                 lines.push(line);
                 head = Some(next);
             }
@@ -532,7 +534,11 @@ mod tests {
         broken_at(verify(&text(&other), Some(&head), Some(&key())), 5, "rewritten");
 
         let (one_more, _) = log(6);
-        assert_eq!(verify(&text(&one_more), Some(&head), Some(&key())).unwrap().entries, 6, "a crash before the head write");
+        assert_eq!(
+            verify(&text(&one_more), Some(&head), Some(&key())).unwrap().entries,
+            6,
+            "a crash before the head write"
+        );
         let (longer, _) = log(7);
         broken_at(verify(&text(&longer), Some(&head), Some(&key())), 6, "appended");
     }

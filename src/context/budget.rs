@@ -130,7 +130,9 @@ pub fn apply_budget(packet: &mut Packet, counter: TokenCounter) -> Result<Budget
         let Some(i) = kept_order.pop() else {
             return Err(Error::new(
                 ErrorCode::BudgetExceeded,
-                format!("the packet needs {total} tokens as serialised with only its targets; the budget is {max_tokens}"),
+                format!(
+                    "the packet needs {total} tokens as serialised with only its targets; the budget is {max_tokens}"
+                ),
             )
             .hint("raise max_tokens for this task, or narrow the target or the scope"));
         };
@@ -292,7 +294,8 @@ mod tests {
             let items: Vec<_> = (0..(seed % 17 + 1))
                 .map(|i| {
                     let mut v = item(&format!("n{seed}_{i}"), ItemType::ALL[((seed + i) % 7) as usize].as_str(), 0);
-                    v["snippet"] = json!(format!("fn f{i}() {{ {} }}\n", "x += 1; ".repeat(((seed * 7 + i * 13) % 90) as usize)));
+                    v["snippet"] =
+                        json!(format!("fn f{i}() {{ {} }}\n", "x += 1; ".repeat(((seed * 7 + i * 13) % 90) as usize)));
                     v["path"] = json!(format!("src/m{i}.rs"));
                     v
                 })
