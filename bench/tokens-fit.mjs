@@ -158,6 +158,7 @@ if (process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.me
 
 pub const MAX_LEN: usize = ${MAX_LEN};
 
+#[rustfmt::skip]
 pub const PIECE_TOKENS_X1000: &[(&str, [u32; ${MAX_LEN + 1}])] = &[
 ${lines.join('\n')}
 ];
