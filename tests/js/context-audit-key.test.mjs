@@ -45,7 +45,9 @@ function rewrite(list, at, key) {
     }
     if (i === at) event.task_id = 'T-forged';
     if (key) {
-      const next = core.contextAuditNext(head, event, key);
+      // The head a host passes is sealed with the key it writes with (the forger's own, here).
+      const sealed = head && { ...head, mac: `hmac-sha256:${crypto.createHmac('sha256', key).update(`ctxpack audit head\n${head.seq}\n${head.hash}`).digest('hex')}` };
+      const next = core.contextAuditNext(sealed, event, key);
       lines.push(next.line);
       head = next.head;
     } else {
@@ -77,7 +79,7 @@ test('audit key: a rewrite recomputed without the key is refused, the same rewri
     fs.writeFileSync(head, JSON.stringify(headValue));
     const result = verify();
     assert.equal(result.code, 1, `${what}: ${result.stdout}`);
-    assert.match(result.stderr, new RegExp(code), what);
+    assert.match(`${result.stdout}${result.stderr}`, new RegExp(code), what);
   };
   const plain = rewrite(pristine, 1, null);
   refused(plain.text, plain.head, 'plain chain recomputed');
@@ -138,5 +140,5 @@ test('audit key: a log from before keying is reported as unkeyed, and later appe
   fs.writeFileSync(head, JSON.stringify(plainAll.head));
   const all = verify();
   assert.equal(all.code, 1);
-  assert.match(all.stderr, /none of the 3 audit entries is keyed/);
+  assert.match(`${all.stdout}${all.stderr}`, /none of the 3 audit entries is keyed/);
 });
