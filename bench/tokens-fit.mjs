@@ -86,7 +86,7 @@ export function languageOf(text) {
 }
 
 /** The table key of a piece (as pieces.rs computes it) and its length in characters. */
-export function pieceKey(piece, dense, language) {
+export function pieceKey(piece, dense, language, hasKana) {
   const chars = [...piece];
   const first = chars[0];
   if (/\p{N}/u.test(first)) return [dense ? 'digits-dense' : 'digits', chars.length];
@@ -106,6 +106,8 @@ export function pieceKey(piece, dense, language) {
     shape += lang;
   }
   if (script === 'cyrillic' && language === 'ru') shape = '@ru';
+  // Han characters of a text without kana are Chinese, whose words o200k_base covers less than Japanese kanji's.
+  if (script === 'han' && !hasKana) shape = '@zh';
   return [`${dense ? 'dense' : script + shape}${prefix === ' ' ? '+sp' : prefix === '.' ? '+p' : ''}`, letters.length];
 }
 
@@ -118,6 +120,7 @@ if (process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.me
   for (const sample of samples) {
     const mask = denseMask(sample.text);
     const language = languageOf(sample.text);
+    const hasKana = /[\p{Script=Hiragana}\p{Script=Katakana}]/u.test(sample.text);
     let total = 0;
     for (const m of sample.text.matchAll(O200K_PIECES)) {
       const piece = m[0];
@@ -127,7 +130,7 @@ if (process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.me
         if (cache.size < 2e6) cache.set(piece, tokens);
       }
       total += tokens;
-      const [key, length] = pieceKey(piece, mask[m.index + piece.length - 1] === 1, language);
+      const [key, length] = pieceKey(piece, mask[m.index + piece.length - 1] === 1, language, hasKana);
       const row = stats.get(key) ?? Array.from({ length: MAX_LEN + 1 }, () => [0, 0]);
       const cell = row[Math.min(length, MAX_LEN)];
       cell[0] += 1;
@@ -147,7 +150,8 @@ if (process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.me
     const milli = row.map(([count, tokens], length) => {
       if (length === 0) return 0;
       if (count >= 20) return Math.round((tokens / count) * 1000);
-      return Math.round(perChar * length * 1000);
+      // A piece is one token at least.
+      return Math.max(1000, Math.round(perChar * length * 1000));
     });
     lines.push(`    ("${key}", [${milli.join(', ')}]),`);
     console.log(`${key.padEnd(22)} ${String(seen).padStart(8)} pieces  ${milli.slice(1, 9).map((x) => (x / 1000).toFixed(2)).join(' ')} …`);

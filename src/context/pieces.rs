@@ -34,6 +34,7 @@ pub fn estimate(text: &str) -> u64 {
     let table = table();
     let dense = dense_runs(text);
     let language = language_of(text);
+    let kana = text.chars().any(|c| script(c) == "kana");
     let mut key = String::new();
     let mut milli = 0u64;
     let mut run = 0;
@@ -42,7 +43,7 @@ pub fn estimate(text: &str) -> u64 {
             run += 1;
         }
         let in_dense = dense.get(run).is_some_and(|(s, e)| *s < end && end <= *e);
-        milli += piece_cost(&text[start..end], in_dense, language, table, &mut key);
+        milli += piece_cost(&text[start..end], Tables { dense: in_dense, language, kana }, table, &mut key);
     }
     (milli * margin_percent(language)).div_ceil(100_000)
 }
@@ -97,6 +98,15 @@ pub(crate) fn language_of(text: &str) -> &'static str {
 
 type Row = [u32; MAX_LEN + 1];
 
+/// What chooses a piece's table besides the piece: inside a base64 or hex run, the text's language tables, and
+/// whether the text has kana (Japanese) at all.
+#[derive(Clone, Copy)]
+struct Tables<'a> {
+    dense: bool,
+    language: &'a str,
+    kana: bool,
+}
+
 fn table() -> &'static HashMap<&'static str, &'static Row> {
     static TABLE: OnceLock<HashMap<&'static str, &'static Row>> = OnceLock::new();
     TABLE.get_or_init(|| PIECE_TOKENS_X1000.iter().map(|(name, row)| (*name, row)).collect())
@@ -104,14 +114,8 @@ fn table() -> &'static HashMap<&'static str, &'static Row> {
 
 /// A piece's mean tokens × 1000. A word kind not measured with its prefix takes the kind without one; a kind not
 /// measured at all, one token per character (it errs high).
-fn piece_cost(
-    piece: &str,
-    dense: bool,
-    language: &str,
-    table: &HashMap<&'static str, &'static Row>,
-    key: &mut String,
-) -> u64 {
-    let (length, prefix) = piece_key(piece, dense, language, key);
+fn piece_cost(piece: &str, tables: Tables, table: &HashMap<&'static str, &'static Row>, key: &mut String) -> u64 {
+    let (length, prefix) = piece_key(piece, tables, key);
     let row = table.get(key.as_str()).or_else(|| {
         key.truncate(key.len() - prefix);
         table.get(key.as_str())
@@ -125,7 +129,8 @@ fn piece_cost(
 
 /// Writes the table name of a piece into `key` (as `bench/tokens-fit.mjs` names it) and returns its length in
 /// characters (letters only, for a word) and the length of the prefix part of the name.
-fn piece_key(piece: &str, dense: bool, language: &str, key: &mut String) -> (usize, usize) {
+fn piece_key(piece: &str, tables: Tables, key: &mut String) -> (usize, usize) {
+    let Tables { dense, language, kana } = tables;
     key.clear();
     let first = piece.chars().next().expect("pieces are not empty");
     let length = piece.chars().count();
@@ -170,6 +175,8 @@ fn piece_key(piece: &str, dense: bool, language: &str, key: &mut String) -> (usi
                 write!(key, "blk{:x}", u32::from(head) >> 7).expect("writing to a String");
             }
             "cyrillic" if language == "@ru" => key.push_str("cyrillic@ru"),
+            // Han characters in a text without kana are Chinese, whose words o200k_base covers less than kanji's.
+            "han" if !kana => key.push_str("han@zh"),
             script => key.push_str(script),
         }
     }
