@@ -78,7 +78,8 @@ pub(crate) fn language_of(text: &str) -> &'static str {
     let mut lower = String::new();
     for word in text.split(|c: char| !c.is_alphabetic()).filter(|w| !w.is_empty()) {
         words += 1;
-        if word.len() > 16 {
+        // The longest listed word is 10 bytes (`может`).
+        if word.len() > 10 {
             continue;
         }
         lower.clear();
@@ -297,10 +298,7 @@ impl Iterator for Split<'_> {
                 let upper: usize = rest[start_at..].chars().take_while(|c| upper_ish(*c)).map(len).sum();
                 let lower: usize = rest[start_at + upper..].chars().take_while(|c| lower_ish(*c)).map(len).sum();
                 let mut end = start_at + upper + lower;
-                let lower_rest = rest[end..].to_ascii_lowercase_prefix(3);
-                if let Some(suffix) = CONTRACTIONS.iter().find(|s| lower_rest.starts_with(**s)) {
-                    end += suffix.len();
-                }
+                end += contraction(&rest.as_bytes()[end..]);
                 break 'piece end;
             }
             if first.is_numeric() {
@@ -336,15 +334,12 @@ impl Iterator for Split<'_> {
     }
 }
 
-trait LowerPrefix {
-    /// The first `n` characters, ASCII-lower-cased (for the contraction suffixes, which match in any case).
-    fn to_ascii_lowercase_prefix(&self, n: usize) -> String;
-}
-
-impl LowerPrefix for str {
-    fn to_ascii_lowercase_prefix(&self, n: usize) -> String {
-        self.chars().take(n).map(|c| c.to_ascii_lowercase()).collect()
-    }
+/// The length of the contraction (`'s`, `'t`, `'re`, `'ve`, `'m`, `'ll`, `'d`, in any case) `rest` starts with.
+fn contraction(rest: &[u8]) -> usize {
+    CONTRACTIONS
+        .iter()
+        .find(|suffix| rest.len() >= suffix.len() && rest[..suffix.len()].eq_ignore_ascii_case(suffix.as_bytes()))
+        .map_or(0, |suffix| suffix.len())
 }
 
 #[cfg(test)]
