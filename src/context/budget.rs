@@ -2,8 +2,10 @@
 //!
 //! `max_tokens` bounds what the model receives: the packet as serialised, header, problem, constraints, policy
 //! records and provenance included, not only the items' texts. A packet is counted as the larger of its YAML and
-//! its indented JSON (the two forms ctxpack writes), and so is each item and each record of a dropped item: a drop
-//! adds a `provenance.build_stats.dropped` entry, so it frees the item's tokens but costs its record's.
+//! its indented JSON (the two forms ctxpack writes), and so is each item and each record of a dropped item. A drop
+//! adds a `provenance.build_stats.dropped` record; at most [`MAX_DROP_RECORDS`] are kept (the rest are counted in
+//! `dropped_omitted`), since a scope of a thousand symbols would otherwise spend most of the budget on them, and
+//! room for that many records is set aside before any item is taken.
 //!
 //! Target items are always kept (targets that alone break a limit are [`ErrorCode::BudgetExceeded`]). The rest
 //! are taken greedily by item type ([`ItemType::budget_rank`]: symbol, signature, code, snippet, test,
@@ -18,6 +20,9 @@ use crate::context::packet::{BuildStats, DropReason, Dropped, Item, Packet};
 use crate::context::tokens::TokenCounter;
 use crate::error::{Error, ErrorCode, Result};
 use serde::Serialize;
+
+/// At most this many `build_stats.dropped` records per packet, the first in document order.
+pub const MAX_DROP_RECORDS: usize = 32;
 
 /// Stands in for numbers the budget has not decided yet (`tokens_est`, `tokens_total`), at their widest.
 const NUMBER_PLACEHOLDER: u64 = 999_999;
@@ -62,6 +67,7 @@ fn frame_tokens(packet: &Packet, counter: TokenCounter) -> u64 {
     stats.tokens_total = NUMBER_PLACEHOLDER;
     stats.items_filtered = NUMBER_PLACEHOLDER;
     stats.items_collected = stats.items_collected.max(NUMBER_PLACEHOLDER);
+    stats.dropped_omitted = NUMBER_PLACEHOLDER;
     serialised_tokens(&frame, counter)
 }
 
@@ -75,22 +81,28 @@ pub fn apply_budget(packet: &mut Packet, counter: TokenCounter) -> Result<Budget
         item.tokens_est = Some(estimate_item(item, counter));
     }
     let cost = |item: &Item| item.tokens_est.unwrap_or(0);
-    let record_cost = |item: &Item| serialised_tokens(&[drop_record(item, DropReason::MaxTokens)], counter);
     let frame = frame_tokens(packet, counter);
+    // Room for the drop records the packet can still take: the largest ones any choice could need.
+    let recorded = packet.provenance.build_stats.as_ref().map_or(0, |stats| stats.dropped.len());
+    let mut records: Vec<u64> = packet
+        .context
+        .iter()
+        .filter(|item| !item.target)
+        .map(|item| serialised_tokens(&[drop_record(item, DropReason::MaxTokens)], counter))
+        .collect();
+    records.sort_unstable_by(|a, b| b.cmp(a));
+    let reserve: u64 = records.iter().take(MAX_DROP_RECORDS.saturating_sub(recorded)).sum();
 
-    // Every item that is not a target starts out dropped, so its record is charged up front; keeping it then
-    // costs its own tokens and refunds its record's.
-    let records: Vec<u64> = packet.context.iter().map(|item| if item.target { 0 } else { record_cost(item) }).collect();
     let targets: Vec<&Item> = packet.context.iter().filter(|item| item.target).collect();
     let target_tokens: u64 = targets.iter().map(|item| cost(item)).sum();
-    let fixed = frame + target_tokens + records.iter().sum::<u64>();
+    let fixed = frame + target_tokens + reserve;
     if fixed > max_tokens || targets.len() as u64 > max_items {
         return Err(Error::new(
             ErrorCode::BudgetExceeded,
             format!(
                 "the target items alone need {target_tokens} tokens in {} items, and the rest of the packet as \
-                 serialised (header, policy, provenance, records of dropped items) {} more; the budget is \
-                 {max_tokens} tokens in {max_items} items",
+                 serialised (header, policy, provenance, room for the records of dropped items) {} more; the \
+                 budget is {max_tokens} tokens in {max_items} items",
                 targets.len(),
                 fixed - target_tokens,
             ),
@@ -108,7 +120,7 @@ pub fn apply_budget(packet: &mut Packet, counter: TokenCounter) -> Result<Budget
     let (mut tokens, mut items) = (fixed, targets.len() as u64);
     let mut kept_order = Vec::new();
     for &i in &order {
-        let needed = cost(&packet.context[i]).saturating_sub(records[i]);
+        let needed = cost(&packet.context[i]);
         if items >= max_items {
             reasons[i] = Some(DropReason::MaxItems);
         } else if tokens + needed > max_tokens {
@@ -156,10 +168,17 @@ fn finish(packet: &Packet, keep: &[bool], reasons: &[Option<DropReason>], counte
         trial.provenance.packet_hash = HASH_PLACEHOLDER.to_owned();
     }
     let stats = trial.provenance.build_stats.get_or_insert_with(BuildStats::default);
-    stats.dropped.extend(dropped);
+    record_drops(stats, &dropped);
     stats.tokens_total = NUMBER_PLACEHOLDER;
     stats.items_filtered = NUMBER_PLACEHOLDER;
     packet_tokens(&trial, counter)
+}
+
+/// Adds `dropped` to the records, up to [`MAX_DROP_RECORDS`]; the rest are counted in `dropped_omitted`.
+fn record_drops(stats: &mut BuildStats, dropped: &[Dropped]) {
+    let room = MAX_DROP_RECORDS.saturating_sub(stats.dropped.len()).min(dropped.len());
+    stats.dropped.extend(dropped[..room].iter().cloned());
+    stats.dropped_omitted += (dropped.len() - room) as u64;
 }
 
 fn take(packet: &mut Packet, keep: Vec<bool>, reasons: Vec<Option<DropReason>>, total: u64) -> BudgetSummary {
@@ -175,7 +194,7 @@ fn take(packet: &mut Packet, keep: Vec<bool>, reasons: Vec<Option<DropReason>>, 
     let stats = packet.provenance.build_stats.get_or_insert_with(BuildStats::default);
     stats.tokens_total = total;
     stats.items_filtered += dropped.len() as u64;
-    stats.dropped.extend(dropped.iter().cloned());
+    record_drops(stats, &dropped);
     BudgetSummary { dropped, tokens_total: total }
 }
 
@@ -212,26 +231,29 @@ mod tests {
         packet.context.iter().map(|item| item.name.as_str()).collect()
     }
 
-    /// What the budget charges for keeping `kept` (and the targets) and dropping the rest: the packet without
-    /// items, each kept item, and each dropped item's record, counted apart. The smallest budget that keeps
-    /// exactly them; the packet counted whole is at most this.
+    /// What the budget charges for keeping `kept` (and the targets): the packet without items, room for the drop
+    /// records, and each kept item, counted apart. The smallest budget that keeps exactly them; the packet counted
+    /// whole is at most this.
     fn total_keeping(packet: &Packet, kept: &[&str], counter: TokenCounter) -> u64 {
         let mut packet = packet.clone();
         for item in &mut packet.context {
             item.tokens_est = Some(estimate_item(item, counter));
         }
-        let parts: u64 = packet
+        let mut records: Vec<u64> = packet
             .context
             .iter()
-            .map(|item| {
-                if item.target || kept.contains(&item.name.as_str()) {
-                    item.tokens_est.unwrap()
-                } else {
-                    serialised_tokens(&[drop_record(item, DropReason::MaxTokens)], counter)
-                }
-            })
+            .filter(|item| !item.target)
+            .map(|item| serialised_tokens(&[drop_record(item, DropReason::MaxTokens)], counter))
+            .collect();
+        records.sort_unstable_by(|a, b| b.cmp(a));
+        let reserve: u64 = records.iter().take(MAX_DROP_RECORDS).sum();
+        let items: u64 = packet
+            .context
+            .iter()
+            .filter(|item| item.target || kept.contains(&item.name.as_str()))
+            .map(|item| item.tokens_est.unwrap())
             .sum();
-        frame_tokens(&packet, counter) + parts
+        frame_tokens(&packet, counter) + reserve + items
     }
 
     #[test]
@@ -407,5 +429,24 @@ mod tests {
             p
         };
         assert_eq!(run(), run());
+    }
+
+    #[test]
+    fn drop_records_are_capped_and_the_rest_counted() {
+        let items: Vec<_> = (0..100).map(|i| item(&format!("item{i}"), "symbol", 30)).collect();
+        let mut p = packet(3000, 5, items);
+        let summary = apply_budget(&mut p, &estimate_tokens).unwrap();
+        assert_eq!(summary.dropped.len(), 95, "the result lists every drop");
+        let stats = p.provenance.build_stats.as_ref().unwrap();
+        assert_eq!((stats.dropped.len(), stats.dropped_omitted), (MAX_DROP_RECORDS, 95 - MAX_DROP_RECORDS as u64));
+        assert_eq!(stats.dropped[0].item_name, "item5", "the first drops in document order are recorded");
+        // A second pass adds no records beyond the cap.
+        p.constraints.max_items = 2;
+        apply_budget(&mut p, &estimate_tokens).unwrap();
+        let stats = p.provenance.build_stats.as_ref().unwrap();
+        assert_eq!((stats.dropped.len(), stats.dropped_omitted), (MAX_DROP_RECORDS, 98 - MAX_DROP_RECORDS as u64));
+        let mut sent = p.clone();
+        sent.provenance.packet_hash = HASH_PLACEHOLDER.to_owned();
+        assert!(packet_tokens(&sent, &estimate_tokens) <= 3000);
     }
 }

@@ -311,6 +311,10 @@ pub struct BuildStats {
     pub tokens_total: u64,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub dropped: Vec<Dropped>,
+    /// Items the budget removed beyond the first [`crate::context::budget::MAX_DROP_RECORDS`] recorded in
+    /// `dropped`: the records are sent to the model too, so they are capped.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub dropped_omitted: u64,
 }
 
 /// An item the budget removed.

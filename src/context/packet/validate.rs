@@ -331,6 +331,7 @@ const BUILD_STATS: &[Field] = &[
     field("items_filtered", false, COUNT),
     field("tokens_total", false, COUNT),
     field("dropped", false, Kind::Objects(DROPPED)),
+    field("dropped_omitted", false, COUNT),
 ];
 
 const DROPPED: &[Field] = &[

@@ -66,7 +66,9 @@ export interface ContextPacket {
       items_collected: number;
       items_filtered: number;
       tokens_total: number;
+      /** The first 32 items the budget removed; `dropped_omitted` counts the rest. */
       dropped?: ContextDropped[];
+      dropped_omitted?: number;
     };
     cache_key?: string;
     packet_hash: string;
