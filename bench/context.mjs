@@ -12,7 +12,7 @@
 //
 // Reproduce: npm run bench:context   (or: node scripts/build.mjs && node bench/context.mjs)
 // BENCH_CONTEXT_MB changes the corpus size (default 100); --quick skips (a); --dump-samples <file> writes the
-// token samples with their exact counts (to calibrate src/context/tokens.rs).
+// token samples with their exact counts (the estimator is calibrated on real text by bench/tokens-fit.mjs).
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';

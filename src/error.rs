@@ -163,6 +163,9 @@ error_codes! {
     /// A trust policy (trust.json) is malformed.
     TrustPolicyInvalid = "CTX_TRUST_POLICY_INVALID",
         "fix the trust policy field named in the message; see docs/spec.md, Signatures";
+    /// The audit log is keyed and the key that checks it is not available.
+    AuditKeyMissing = "CTX_AUDIT_KEY_MISSING",
+        "restore the audit key file (CTXPACK_AUDIT_KEY_FILE, else ~/.config/ctxpack/audit.key) the log was written with";
     /// A command or function was called with arguments it does not accept (raised by hosts).
     Usage = "CTX_USAGE", "correct the arguments; `ctxpack help <command>` and the API's types say what is accepted";
     /// A file or folder could not be read or written (raised by hosts, naming the path).

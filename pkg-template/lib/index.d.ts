@@ -764,10 +764,19 @@ export function formatContextDocument(doc: object, options?: { format?: 'yaml' |
 export function getCachedContext(cacheKey: string, options?: PantryOptions & { ttlSeconds?: number; now?: Date }): { packet: ContextPacket; storedAt: string } | undefined;
 export function pruneContextCache(options?: PantryOptions & { ttlSeconds?: number; now?: Date; all?: boolean }): { removed: number; kept: number };
 
-/** Append an event (`{event, …}`) to the hash-chained audit log; fails without writing when the chain is broken. */
+/** Append an event (`{event, …}`) to the audit log, keyed with the audit key (created on first use outside the
+ * pantry: $CTXPACK_AUDIT_KEY_FILE, else ~/.config/ctxpack/audit.key); fails without writing when the chain is broken. */
 export function appendContextAudit(event: { event: string; [key: string]: unknown }, options?: PantryOptions & { now?: Date }): Promise<string>;
-/** Check the audit chain (CTX_AUDIT_BROKEN names the first bad line) and return its events. */
-export function verifyContextAudit(options?: PantryOptions): { entries: number; head: { seq: number; hash: string } | null; events: object[] };
+/** Check the audit chain with the audit key (CTX_AUDIT_BROKEN names the first bad line; CTX_AUDIT_KEY_MISSING when
+ * the log is keyed and the key file is gone) and return its events; `unkeyed` counts the first entries, written
+ * before logs were keyed, of which only the plain hash chain is checked. */
+export function verifyContextAudit(options?: PantryOptions): {
+  entries: number;
+  unkeyed: number;
+  keyFile: string;
+  head: { seq: number; hash: string; mac?: string } | null;
+  events: object[];
+};
 
 // ctxpack serve: the browser inspector, a same-origin registry proxy and the pantry (www/, lib/serve.mjs).
 export interface ServeOptions extends PantryOptions {

@@ -52,7 +52,7 @@ pub struct BuildOutcome {
 
 /// The cache key of a build, computable before the build (the host checks its cache with it first).
 pub fn build_cache_key(task: &TaskSpec, files: &[SourceFile], policy: &Policy) -> Result<Digest> {
-    cache_key(task, &input_files(files), &policy.digest(), BUILDER_VERSION)
+    cache_key(task, &key_inputs(files, policy), &policy.digest(), BUILDER_VERSION)
 }
 
 pub fn build_packet(
@@ -68,11 +68,20 @@ pub fn build_packet(
     // Cut while collecting (so a whole-file item's span is what it shows), leaving room for the marker line:
     // the snippets then fit the policy's maximum and redaction has nothing left to cut.
     let marker_line = TRUNCATED_MARKER.chars().count() + 1;
-    let mut items = collect_items(files, &target, policy.max_snippet_chars().saturating_sub(marker_line));
+    // A forbidden file is collected without its text: its item is dropped by path, and neither its content nor
+    // its symbols (through `deps`) can reach the packet, so the packet and its cache key depend on its path only.
+    let readable: Vec<SourceFile> = files
+        .iter()
+        .map(|file| match policy.forbidden_path(file.path) {
+            Some(_) => SourceFile { text: "", ..file.clone() },
+            None => file.clone(),
+        })
+        .collect();
+    let mut items = collect_items(&readable, &target, policy.max_snippet_chars().saturating_sub(marker_line));
     prioritise_by_relevance(&mut items);
     let items_collected = items.len() as u64;
-    let inputs = input_files(files);
-    let key = cache_key(task, &inputs, &policy.digest(), BUILDER_VERSION)?;
+    let (inputs, forbidden_files) = input_files(files, policy);
+    let key = cache_key(task, &key_inputs(files, policy), &policy.digest(), BUILDER_VERSION)?;
     let mut packet = Packet {
         header: Header {
             packet_id: env.packet_id,
@@ -100,7 +109,7 @@ pub fn build_packet(
         invariants: INVARIANTS.iter().map(|rule| rule.to_string()).collect(),
         policy: PolicyRecord::default(),
         provenance: Provenance {
-            inputs: Inputs { files: inputs, ..Inputs::default() },
+            inputs: Inputs { files: inputs, forbidden_files, ..Inputs::default() },
             build_stats: Some(BuildStats { duration_ms: env.duration_ms, items_collected, ..BuildStats::default() }),
             cache_key: Some(key.to_string()),
             packet_hash: String::new(),
@@ -148,14 +157,35 @@ fn prioritise_by_relevance(items: &mut [Item]) {
     }
 }
 
-fn input_files(files: &[SourceFile]) -> Vec<InputFile> {
+/// The files a packet lists, sorted by path, and how many were left out for being on a forbidden path.
+fn input_files(files: &[SourceFile], policy: &Policy) -> (Vec<InputFile>, u64) {
+    let (forbidden, listed): (Vec<&SourceFile>, Vec<&SourceFile>) =
+        files.iter().partition(|file| policy.forbidden_path(file.path).is_some());
+    let mut inputs: Vec<InputFile> = listed
+        .into_iter()
+        .map(|file| InputFile { path: file.path.to_owned(), digest: file.digest.to_string(), size: file.size })
+        .collect();
+    inputs.sort_by(|a, b| a.path.cmp(&b.path));
+    (inputs, forbidden.len() as u64)
+}
+
+/// What the cache key covers: every file by digest and size, except a forbidden one, which counts by path only
+/// (the packet shows its path in a redaction record and nothing of its content, see [`build_packet`]). The key is
+/// in the packet, so a forbidden file's digest inside it would let a guess be confirmed offline too.
+fn key_inputs(files: &[SourceFile], policy: &Policy) -> Vec<InputFile> {
     let mut inputs: Vec<InputFile> = files
         .iter()
-        .map(|file| InputFile { path: file.path.to_owned(), digest: file.digest.to_string(), size: file.size })
+        .map(|file| match policy.forbidden_path(file.path) {
+            Some(_) => InputFile { path: file.path.to_owned(), digest: FORBIDDEN_FILE_DIGEST.to_owned(), size: 0 },
+            None => InputFile { path: file.path.to_owned(), digest: file.digest.to_string(), size: file.size },
+        })
         .collect();
     inputs.sort_by(|a, b| a.path.cmp(&b.path));
     inputs
 }
+
+/// Stands for a forbidden file's digest in the cache key: no content hashes to it.
+const FORBIDDEN_FILE_DIGEST: &str = "sha256:0000000000000000000000000000000000000000000000000000000000000000";
 
 #[cfg(test)]
 mod tests {
@@ -210,7 +240,8 @@ mod tests {
         assert!(records.iter().any(|r| r.action == RedactionAction::Masked && r.rule == "aws-access-key-id"));
         assert!(records.iter().any(|r| r.action == RedactionAction::Flagged && r.rule.contains("os.system")));
         assert!(!serde_json::to_string(packet).unwrap().contains("QZ7RTX2LMN4KPW3V"));
-        assert_eq!(packet.provenance.inputs.files.len(), 3, "every file read is an input of the cache key");
+        assert_eq!(packet.provenance.inputs.files.len(), 2, "every file read but the forbidden one is listed");
+        assert_eq!(packet.provenance.inputs.forbidden_files, 1);
         assert!(validate(&packet.to_value(), &SchemaRules::default()).is_empty());
         assert_eq!(packet.provenance.packet_hash, packet_hash(packet).unwrap().to_string());
         assert_eq!(packet.provenance.cache_key.as_deref(), Some(outcome.cache_key.to_string().as_str()));
@@ -275,5 +306,39 @@ mod tests {
         let e = build_packet(&spec, &files, &Policy::builtin(), &SchemaRules::default(), env("a"), &estimate_tokens)
             .unwrap_err();
         assert_eq!(e.code, ErrorCode::BudgetExceeded);
+    }
+
+    #[test]
+    fn a_forbidden_file_leaves_neither_its_digest_nor_its_size_nor_its_symbols_in_the_packet() {
+        let env_text = "def leaked_helper():\n    return 'TOKEN=s3cr3t-value'\n";
+        let pem = "-----BEGIN PRIVATE KEY-----\nMIIEvQIBADANBgkqhkiG9w0BAQEFAASCBKcwggSjAgEAAoIBAQC7\n-----END PRIVATE KEY-----\n";
+        let caller = "def charge(amount):\n    return leaked_helper()\n";
+        let files = [
+            SourceFile::new("src/pay.py", caller),
+            SourceFile::new(".env", env_text),
+            SourceFile::new("certs/server.pem", pem),
+        ];
+        let spec = task(Privacy::LocalOnly, "code.generate");
+        let outcome = build(&spec, &files, "a");
+        let text = serde_json::to_string(&outcome.packet).unwrap();
+        for file in &files[1..] {
+            assert!(!text.contains(&file.digest.to_string()), "{} digest in {text}", file.path);
+            assert!(!text.contains(&file.digest.hex()), "{} digest in {text}", file.path);
+            assert!(!text.contains(&format!("\"size\":{}", file.size)), "{} size in {text}", file.path);
+        }
+        assert!(!text.contains("s3cr3t"), "{text}");
+        assert!(outcome.packet.context[0].deps.is_empty(), "a forbidden file's symbols are not deps");
+        let inputs = &outcome.packet.provenance.inputs;
+        assert_eq!((inputs.files.len(), inputs.forbidden_files), (1, 2));
+        let paths: Vec<_> = outcome.packet.policy.redactions_applied.iter().filter_map(|r| r.path.clone()).collect();
+        assert!(paths.contains(&".env".to_owned()) && paths.contains(&"certs/server.pem".to_owned()), "{paths:?}");
+
+        // A forbidden file's content does not change the key (nothing of it reaches the packet); its path does.
+        let key = |files: &[SourceFile]| build_cache_key(&spec, files, &Policy::builtin()).unwrap();
+        let edited = [files[0].clone(), SourceFile::new(".env", "TOKEN=other\n"), files[2].clone()];
+        assert_eq!(key(&files), key(&edited));
+        assert_eq!(key(&files), outcome.cache_key);
+        let moved = [files[0].clone(), SourceFile::new("app/.env", env_text), files[2].clone()];
+        assert_ne!(key(&files), key(&moved));
     }
 }

@@ -276,9 +276,17 @@ pub struct Inputs {
     pub qdrant_query: Option<String>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub ast_files: Vec<String>,
-    /// Every file the packet was built from, sorted by path.
+    /// Every file the packet was built from, sorted by path, except those on a forbidden path.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub files: Vec<InputFile>,
+    /// How many files on a forbidden path the build read: counted, never listed, since a digest and size would
+    /// let anyone holding the packet confirm a guessed `.env` or key file offline.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub forbidden_files: u64,
+}
+
+fn is_zero(n: &u64) -> bool {
+    *n == 0
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -303,6 +311,10 @@ pub struct BuildStats {
     pub tokens_total: u64,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub dropped: Vec<Dropped>,
+    /// Items the budget removed beyond the first [`crate::context::budget::MAX_DROP_RECORDS`] recorded in
+    /// `dropped`: the records are sent to the model too, so they are capped.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub dropped_omitted: u64,
 }
 
 /// An item the budget removed.

@@ -316,6 +316,7 @@ const INPUTS: &[Field] = &[
     field("qdrant_query", false, TEXT),
     field("ast_files", false, Kind::Texts(Format::Path)),
     field("files", false, Kind::Objects(INPUT_FILE)),
+    field("forbidden_files", false, COUNT),
 ];
 
 const INPUT_FILE: &[Field] = &[
@@ -330,6 +331,7 @@ const BUILD_STATS: &[Field] = &[
     field("items_filtered", false, COUNT),
     field("tokens_total", false, COUNT),
     field("dropped", false, Kind::Objects(DROPPED)),
+    field("dropped_omitted", false, COUNT),
 ];
 
 const DROPPED: &[Field] = &[
@@ -505,8 +507,8 @@ impl Check<'_> {
         if globs.is_empty() {
             return;
         }
-        // Only what the model reads: `provenance.inputs` lists every file the build read (a forbidden one
-        // included, so that editing it changes the cache key) by path and digest, never by content.
+        // Only what the model reads: `provenance.inputs` lists the files the build read by path and digest (a
+        // forbidden one only by count), never by content.
         let paths = items.iter().enumerate().map(|(i, item)| (format!("context[{i}].path"), item.get("path")));
         for (at, path) in paths {
             let Some(path) = path.and_then(Value::as_str).filter(|p| not_relative(p).is_none() && !p.is_empty()) else {

@@ -2,7 +2,7 @@
 //! docs/context.md. Documents cross as plain JS objects (JSON values); violations as `{path, code, message}`.
 
 use super::super::{field, object, set, to_js_error, value_from_js, value_to_js};
-use crate::context::audit::{self, AuditHead};
+use crate::context::audit::{self, AuditHead, AuditKey};
 use crate::context::budget::apply_budget;
 use crate::context::build::{build_cache_key, build_packet, BuildEnv};
 use crate::context::collect::{ScopeMatcher, SourceFile};
@@ -56,15 +56,19 @@ export interface ContextPacket {
       db_query?: string;
       qdrant_query?: string;
       ast_files?: string[];
-      /** Every file the build read, a forbidden one included (by digest only). */
+      /** Every file the build read, except those on a forbidden path. */
       files?: ContextFile[];
+      /** How many files on a forbidden path the build read (never listed: no digest, no size). */
+      forbidden_files?: number;
     };
     build_stats?: {
       duration_ms?: number;
       items_collected: number;
       items_filtered: number;
       tokens_total: number;
+      /** The first 32 items the budget removed; `dropped_omitted` counts the rest. */
       dropped?: ContextDropped[];
+      dropped_omitted?: number;
     };
     cache_key?: string;
     packet_hash: string;
@@ -198,10 +202,11 @@ export interface ContextBuildOptions extends ContextGateOptions {
   tokenizer?: ContextTokenizer | null;
 }
 
-/** The last line of a hash-chained audit log. */
+/** The last line of a hash-chained audit log; `mac` seals a keyed head with the audit key. */
 export interface ContextAuditHead {
   seq: number;
   hash: string;
+  mac?: string;
 }
 "#;
 
@@ -475,31 +480,41 @@ pub fn context_build(
     ]))
 }
 
-/// The next audit line after `head` (`null` for the first): `{line, head: {seq, hash}}`.
+/// The next audit line after `head` (`null` for the first), keyed with `key` (16 bytes or more):
+/// `{line, head: {seq, hash, mac}}`.
 #[wasm_bindgen(js_name = contextAuditNext, unchecked_return_type = "{ line: string; head: ContextAuditHead }")]
 pub fn context_audit_next(
     #[wasm_bindgen(unchecked_param_type = "ContextAuditHead | null | undefined")] head: JsValue,
     #[wasm_bindgen(unchecked_param_type = "object")] event: JsValue,
+    key: &[u8],
 ) -> JsResult<JsValue> {
-    let head = head_from_js(&head)?;
+    let key = AuditKey::new(key).map_err(to_js_error)?;
+    let head = head_from_js(&head, Some(&key))?;
     let event = value_from_js(&event, "event").map_err(to_js_error)?;
-    let (line, next) = audit::next_line(head.as_ref(), &event).map_err(to_js_error)?;
-    Ok(object(&[("line", line.into()), ("head", value_to_js(&next.to_value()))]))
+    let (line, next) = audit::next_line(head.as_ref(), &event, &key).map_err(to_js_error)?;
+    Ok(object(&[("line", line.into()), ("head", value_to_js(&next.to_value(Some(&key))))]))
 }
 
-/// `{entries, head}` of a whole log; CTX_AUDIT_BROKEN names the first bad line.
+/// `{entries, head, unkeyed}` of a whole log (`unkeyed`: its first entries, written before keying);
+/// CTX_AUDIT_BROKEN names the first bad line, CTX_AUDIT_KEY_MISSING says a keyed log needs `key`.
 #[wasm_bindgen(
     js_name = contextAuditVerify,
-    unchecked_return_type = "{ entries: number; head: ContextAuditHead | null }"
+    unchecked_return_type = "{ entries: number; head: ContextAuditHead | null; unkeyed: number }"
 )]
 pub fn context_audit_verify(
     log: &str,
-    #[wasm_bindgen(unchecked_optional_param_type = "ContextAuditHead | null")] head: JsValue,
+    #[wasm_bindgen(unchecked_param_type = "ContextAuditHead | null | undefined")] head: JsValue,
+    key: Option<Vec<u8>>,
 ) -> JsResult<JsValue> {
-    let head = head_from_js(&head)?;
-    let report = audit::verify(log, head.as_ref()).map_err(to_js_error)?;
-    let head = report.head.map(|head| value_to_js(&head.to_value())).unwrap_or(JsValue::NULL);
-    Ok(object(&[("entries", (report.entries as f64).into()), ("head", head)]))
+    let key = key.map(|bytes| AuditKey::new(&bytes)).transpose().map_err(to_js_error)?;
+    let head = head_from_js(&head, key.as_ref())?;
+    let report = audit::verify(log, head.as_ref(), key.as_ref()).map_err(to_js_error)?;
+    let head = report.head.map(|head| value_to_js(&head.to_value(key.as_ref()))).unwrap_or(JsValue::NULL);
+    Ok(object(&[
+        ("entries", (report.entries as f64).into()),
+        ("head", head),
+        ("unkeyed", (report.unkeyed as f64).into()),
+    ]))
 }
 
 /// A file as the host passed it; `text` is empty when only the digest is needed (cache keys).
@@ -606,12 +621,12 @@ fn task_from_js(doc: &JsValue) -> JsResult<TaskSpec> {
     parse_task(&value).map_err(to_js_error)
 }
 
-fn head_from_js(head: &JsValue) -> JsResult<Option<AuditHead>> {
+fn head_from_js(head: &JsValue, key: Option<&AuditKey>) -> JsResult<Option<AuditHead>> {
     if absent(head) {
         return Ok(None);
     }
     let value = value_from_js(head, "head").map_err(to_js_error)?;
-    AuditHead::from_value(&value).map(Some).map_err(to_js_error)
+    AuditHead::from_value(&value, key).map(Some).map_err(to_js_error)
 }
 
 /// CTX_PACKET_INVALID carrying `violations: [{path, code, message}]`, every one of them.

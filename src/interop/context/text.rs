@@ -27,7 +27,7 @@ export interface RedactedText {
   counts: Record<string, number>;
 }
 
-/** What a text mostly is, for token estimates. */
+/** What a text mostly is (for displays; the token estimate looks at every piece of the text). */
 export type ContentClass = "prose" | "code" | "json" | "log" | "hex" | "base64" | "cjk" | "mixed";
 "#;
 

@@ -1,0 +1,257 @@
+// Real-text samples for the token estimator (issue 13), made deterministically from what a Debian machine, Python's
+// standard library and the npm devDependencies hold, with their exact o200k_base counts (js-tiktoken).
+//
+// Two families of sources, never mixed:
+//   - family A: man pages in every installed language, locale catalogues (.mo, the translations), Python's
+//     standard library, the npm devDependencies' code and docs, /etc, /var/log, base64 and hex of /usr/bin.
+//     Each sample goes to "tuning" or "holdout" by the SHA-256 of its source path (60/40); a file over 64 KiB is
+//     cut into 64 KiB sections first, each with its own path (`dpkg.log#3`), so one big log is not all on one side.
+//     The estimator is calibrated on "tuning" only.
+//   - family B, "holdout2": different sources, never looked at while tuning: /usr/share/i18n/locales, Python's
+//     `encodings` package, Debian changelogs, iso-codes JSON, Perl modules, PostgreSQL's SQL and samples, the
+//     PostgreSQL and apt terminal logs, the GTK, GLib, iso-codes and xkeyboard-config catalogues, and base64/hex
+//     of shared libraries.
+// Each sample is labelled with a class: by its source for code, configs, logs, JSON and encodings, by the script
+// of most of its letters for text (a Russian man page's roff source with mostly Latin macros is "mixed").
+//
+// Usage: node bench/tokens-samples.mjs [--out .bench/tokens/samples.jsonl]  (reused by bench/tokens.mjs)
+import crypto from 'node:crypto';
+import fs from 'node:fs';
+import path from 'node:path';
+import zlib from 'node:zlib';
+import { fileURLToPath } from 'node:url';
+import { getEncoding } from 'js-tiktoken';
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+export const SAMPLES_FILE = path.join(root, '.bench', 'tokens', 'samples.jsonl');
+const SECTION = 64 * 1024;
+const MAX_FILE = 4 * 1024 * 1024;
+
+const sha = (text) => crypto.createHash('sha256').update(text).digest();
+/** A number in [0, 1) from a string, stable across machines and runs. */
+const unit = (text) => sha(text).readUInt32BE(0) / 2 ** 32;
+
+function walk(dir, accept, out = [], depth = 0) {
+  let entries;
+  try {
+    entries = fs.readdirSync(dir, { withFileTypes: true });
+  } catch {
+    return out;
+  }
+  for (const entry of entries.sort((a, b) => (a.name < b.name ? -1 : 1))) {
+    const full = path.join(dir, entry.name);
+    if (entry.isDirectory() && depth < 12) walk(full, accept, out, depth + 1);
+    else if (entry.isFile() && accept(full)) out.push(full);
+  }
+  return out;
+}
+
+/** Up to `n` of `files`, chosen by hash so the choice does not depend on directory order. */
+function pick(files, n, salt) {
+  return [...files].sort((a, b) => unit(salt + a) - unit(salt + b)).slice(0, n);
+}
+
+function readText(file) {
+  try {
+    const stat = fs.statSync(file);
+    if (stat.size === 0 || stat.size > MAX_FILE) return null;
+    let bytes = fs.readFileSync(file);
+    if (file.endsWith('.gz')) bytes = zlib.gunzipSync(bytes);
+    const text = bytes.toString('utf8');
+    // Not text: NUL bytes or replacement characters from invalid UTF-8.
+    if (text.includes('\0') || (text.match(/\uFFFD/g)?.length ?? 0) > text.length / 1000) return null;
+    return text;
+  } catch {
+    return null;
+  }
+}
+
+/** The translations in a GNU .mo catalogue, one per line (plural forms too). */
+function moText(file) {
+  try {
+    const b = fs.readFileSync(file);
+    const le = b.readUInt32LE(0) === 0x950412de;
+    const u32 = (o) => (le ? b.readUInt32LE(o) : b.readUInt32BE(o));
+    const n = u32(8);
+    const table = u32(16);
+    const out = [];
+    for (let i = 1; i < n; i++) {
+      const length = u32(table + i * 8);
+      const offset = u32(table + i * 8 + 4);
+      out.push(...b.subarray(offset, offset + length).toString('utf8').split('\0'));
+    }
+    return out.filter((s) => s.trim() !== '').join('\n') + '\n';
+  } catch {
+    return null;
+  }
+}
+
+const SCRIPTS = [
+  ['cyrillic', /\p{Script=Cyrillic}/u],
+  ['greek', /\p{Script=Greek}/u],
+  ['arabic', /\p{Script=Arabic}/u],
+  ['hebrew', /\p{Script=Hebrew}/u],
+  ['japanese', /[\p{Script=Hiragana}\p{Script=Katakana}]/u],
+  ['chinese', /\p{Script=Han}/u],
+  ['korean', /\p{Script=Hangul}/u],
+  ['thai', /\p{Script=Thai}/u],
+  ['devanagari', /\p{Script=Devanagari}/u],
+  ['latin', /\p{Script=Latin}/u],
+];
+
+/** The script of most letters; Japanese when kana make a fifth of the CJK letters (kanji are Han). */
+export function scriptOf(text) {
+  const counts = new Map();
+  let letters = 0;
+  for (const c of text) {
+    if (!/\p{L}/u.test(c)) continue;
+    letters++;
+    const script = SCRIPTS.find(([, re]) => re.test(c))?.[0] ?? 'other-script';
+    counts.set(script, (counts.get(script) ?? 0) + 1);
+  }
+  if (letters === 0) return { script: 'none', share: 0 };
+  const kana = counts.get('japanese') ?? 0;
+  const han = counts.get('chinese') ?? 0;
+  if (kana > 0 && kana * 5 >= kana + han) {
+    counts.set('japanese', kana + han);
+    counts.delete('chinese');
+  }
+  const [script, n] = [...counts].sort((a, b) => b[1] - a[1])[0];
+  return { script, share: n / letters };
+}
+
+/** Text classes: prose of a script when most letters are in it and the text is not markup-heavy. */
+function textClass(text, latinClass) {
+  const { script, share } = scriptOf(text);
+  if (script === 'latin') return latinClass;
+  if (script === 'none') return 'mixed';
+  return share >= 0.6 ? script : 'mixed';
+}
+
+/** Samples of 300–6,000 characters cut at line ends, at most `perFile` per section. */
+function chunks(text, key, perFile) {
+  const out = [];
+  const lines = text.split(/(?<=\n)/);
+  let i = 0;
+  for (let k = 0; k < perFile && i < lines.length; k++) {
+    const r = unit(`${key}#size${k}`);
+    const target = r < 0.3 ? 300 + Math.floor(r * 2000) : r < 0.7 ? 1500 + Math.floor(r * 2000) : 4000 + Math.floor(r * 2000);
+    let sample = '';
+    while (i < lines.length && sample.length < target) sample += lines[i++];
+    if (sample.length > target * 1.5) sample = [...sample].slice(0, target).join('');
+    if (sample.trim().length >= 100) out.push(sample);
+    // Skip ahead so the samples of a long file come from different places.
+    i += Math.floor(unit(`${key}#skip${k}`) * 200);
+  }
+  return out;
+}
+
+/** Base64 (wrapped at 76 like PEM or MIME, or on one line) or hex (`xxd -p` lines or one run) of binary bytes. */
+function encodings(file, key) {
+  let bytes;
+  try {
+    bytes = fs.readFileSync(file);
+  } catch {
+    return [];
+  }
+  if (bytes.length < 4096) return [];
+  const out = [];
+  for (const kind of ['base64', 'hex']) {
+    const r = unit(`${key}#${kind}`);
+    const length = 300 + Math.floor(r * 3000);
+    const offset = Math.floor(unit(`${key}#${kind}#at`) * (bytes.length - length));
+    const slice = bytes.subarray(offset, offset + length);
+    const wrap = r < 0.5;
+    if (kind === 'base64') {
+      const b64 = slice.toString('base64');
+      out.push({ cls: 'base64', text: wrap ? `${b64.match(/.{1,76}/g).join('\n')}\n` : b64 });
+    } else {
+      const hex = slice.toString('hex');
+      out.push({ cls: 'hex', text: wrap ? `${hex.match(/.{1,60}/g).join('\n')}\n` : hex });
+    }
+  }
+  return out;
+}
+
+const node = path.join(root, 'node_modules');
+const py = fs.readdirSync('/usr/lib').filter((d) => /^python3\.\d+$/.test(d)).map((d) => path.join('/usr/lib', d))[0];
+const HOLDOUT2_DOMAINS = /^(gtk[0-9]+.*|glib20|iso_.*|xkeyboard-config)\.mo$/;
+const localeFiles = walk('/usr/share/locale', (f) => f.endsWith('.mo'));
+
+/** Source groups: files, how to read them, their class, and at most how many files and samples per file. */
+function groups() {
+  const ext = (...e) => (f) => e.some((x) => f.endsWith(x));
+  const under = (dir, accept) => walk(dir, accept);
+  return [
+    // ------------------------------------------------------------------ family A
+    { family: 'A', name: 'man', files: under('/usr/share/man', ext('.gz')), n: 900, per: 2, read: readText, cls: (t) => textClass(t, 'latin-prose') },
+    { family: 'A', name: 'locale', files: localeFiles.filter((f) => !HOLDOUT2_DOMAINS.test(path.basename(f))), n: 1400, per: 1, read: moText, cls: (t) => textClass(t, 'latin-prose') },
+    { family: 'A', name: 'python', files: py ? under(py, (f) => f.endsWith('.py') && !f.includes('/encodings/') && !f.includes('/site-packages/')) : [], n: 250, per: 2, read: readText, cls: () => 'code' },
+    { family: 'A', name: 'npm-code', files: under(node, ext('.js', '.mjs', '.cjs', '.ts')).filter((f) => !f.endsWith('.min.js')), n: 200, per: 2, read: readText, cls: () => 'code' },
+    { family: 'A', name: 'npm-docs', files: under(node, ext('.md')), n: 120, per: 2, read: readText, cls: () => 'markdown' },
+    { family: 'A', name: 'npm-json', files: under(node, ext('.json')), n: 120, per: 2, read: readText, cls: () => 'json' },
+    { family: 'A', name: 'etc', files: under('/etc', () => true), n: 250, per: 2, read: readText, cls: (t) => (scriptOf(t).script === 'latin' || scriptOf(t).script === 'none' ? 'config' : textClass(t, 'config')) },
+    { family: 'A', name: 'logs', files: under('/var/log', (f) => !f.includes('/postgresql/') && !f.endsWith('term.log') && !f.endsWith('.xz') && !/[bw]tmp|lastlog|faillog/.test(f)), n: 50, per: 40, read: readText, cls: () => 'log' },
+    { family: 'A', name: 'binaries', files: under('/usr/bin', () => true), n: 120, per: 0, encode: true },
+    // ------------------------------------------------------------------ family B (holdout2)
+    { family: 'B', name: 'i18n', files: under('/usr/share/i18n/locales', () => true), n: 150, per: 2, read: readText, cls: () => 'config' },
+    { family: 'B', name: 'py-encodings', files: py ? under(path.join(py, 'encodings'), ext('.py')) : [], n: 80, per: 2, read: readText, cls: () => 'code' },
+    { family: 'B', name: 'changelogs', files: under('/usr/share/doc', (f) => /changelog(\.Debian)?\.gz$/.test(f)), n: 200, per: 1, read: readText, cls: () => 'changelog' },
+    { family: 'B', name: 'iso-codes', files: under('/usr/share/iso-codes/json', ext('.json')), n: 20, per: 3, read: readText, cls: () => 'json' },
+    { family: 'B', name: 'perl', files: under('/usr/share/perl5', ext('.pm')), n: 120, per: 1, read: readText, cls: () => 'code' },
+    { family: 'B', name: 'postgresql', files: under('/usr/share/postgresql', ext('.sql', '.sample', '.txt')), n: 40, per: 2, read: readText, cls: () => 'code' },
+    { family: 'B', name: 'logs2', files: under('/var/log', (f) => f.includes('/postgresql/') || f.endsWith('term.log')), n: 10, per: 40, read: readText, cls: () => 'log' },
+    { family: 'B', name: 'locale2', files: localeFiles.filter((f) => HOLDOUT2_DOMAINS.test(path.basename(f))), n: 500, per: 1, read: moText, cls: (t) => textClass(t, 'latin-prose') },
+    { family: 'B', name: 'libraries', files: under('/usr/lib/x86_64-linux-gnu', (f) => /\.so(\.\d+)*$/.test(f)), n: 100, per: 0, encode: true },
+  ];
+}
+
+export function makeSamples() {
+  const samples = [];
+  for (const group of groups()) {
+    for (const file of pick(group.files, group.n, group.name)) {
+      if (group.encode) {
+        for (const { cls, text } of encodings(file, file)) samples.push({ group: group.name, family: group.family, key: file, cls, text });
+        continue;
+      }
+      const text = group.read(file);
+      if (!text) continue;
+      // Big files (logs above all) are cut into sections, each assigned on its own.
+      for (let s = 0; s * SECTION < text.length; s++) {
+        const key = text.length > SECTION ? `${file}#${s}` : file;
+        const section = text.slice(s * SECTION, (s + 1) * SECTION);
+        const per = Math.max(1, Math.round((group.per * section.length) / Math.max(text.length, SECTION)));
+        for (const sample of chunks(section, key, Math.min(group.per, per))) samples.push({ group: group.name, family: group.family, key, cls: group.cls(sample), text: sample });
+      }
+    }
+  }
+  const o200k = getEncoding('o200k_base');
+  return samples.map((s, i) => ({
+    id: i,
+    set: s.family === 'B' ? 'holdout2' : unit(`split:${s.key}`) < 0.6 ? 'tuning' : 'holdout',
+    group: s.group,
+    cls: s.cls,
+    chars: [...s.text].length,
+    o200k: o200k.encode(s.text, 'all').length,
+    text: s.text,
+  }));
+}
+
+export function loadSamples({ refresh = false } = {}) {
+  if (refresh || !fs.existsSync(SAMPLES_FILE)) {
+    const samples = makeSamples();
+    fs.mkdirSync(path.dirname(SAMPLES_FILE), { recursive: true });
+    fs.writeFileSync(SAMPLES_FILE, samples.map((s) => JSON.stringify(s)).join('\n') + '\n');
+    return samples;
+  }
+  return fs.readFileSync(SAMPLES_FILE, 'utf8').split('\n').filter(Boolean).map((line) => JSON.parse(line));
+}
+
+if (process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
+  const start = Date.now();
+  const samples = loadSamples({ refresh: true });
+  const counts = {};
+  for (const s of samples) counts[`${s.set} ${s.cls}`] = (counts[`${s.set} ${s.cls}`] ?? 0) + 1;
+  console.log(`${samples.length} samples in ${((Date.now() - start) / 1000).toFixed(1)} s → ${path.relative(root, SAMPLES_FILE)}`);
+  for (const [k, n] of Object.entries(counts).sort()) console.log(`${k.padEnd(28)} ${n}`);
+}
