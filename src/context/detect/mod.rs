@@ -5,6 +5,7 @@
 //! resolves overlaps deterministically and reports byte ranges only: a [`Finding`] never holds the secret, so it
 //! can be logged. [`Detector::redact`] replaces each secret with a marker that no rule can match again.
 
+mod assignments;
 mod checks;
 mod prefilter;
 mod rules;
@@ -205,6 +206,7 @@ impl Detector {
             let starts: Vec<usize> = hits.starts[starts_from..starts_to].iter().map(|&(_, start)| start).collect();
             starts_from = starts_to;
             match plan {
+                prefilter::Plan::Scanner => continue,
                 prefilter::Plan::Keyword if !hits.present[rule_index] => continue,
                 prefilter::Plan::Anchored(_) | prefilter::Plan::Runs { .. } if starts.is_empty() => continue,
                 _ => {}
@@ -221,6 +223,15 @@ impl Detector {
                     return;
                 }
                 candidates.push((rule.kind, start, std::cmp::Reverse(end - start), rule_index, whole_start, whole_end));
+            });
+        }
+        if prefilter.runs_scanner() {
+            assignments::scan(text, &markers, |rule_id, start, end| {
+                let Some(rule_index) = prefilter.scanned_rule(rule_id) else { return };
+                if markers.iter().any(|&(marker_start, marker_end)| start < marker_end && marker_start < end) {
+                    return;
+                }
+                candidates.push((RuleKind::Credential, start, std::cmp::Reverse(end - start), rule_index, start, end));
             });
         }
         candidates.sort_unstable();
