@@ -160,7 +160,9 @@ const NOT_SECRET: &[&str] = &[
     "placeholder", "example", "regex", "pattern", "validator", "validation", "strength", "reset", "changed",
     "updated", "created", "date", "time", "limit", "source", "index", "var", "variable", "fingerprint",
     "thumbprint", "bits", "bytes", "public", "pub", "tokens", "tokenizer", "tokenize", "tokenized", "manager",
-    "store", "class", "schema", "env", "prop", "property", "option", "options",
+    "store", "class", "schema", "env", "prop", "property", "option", "options", "encryption", "encrypt", "hashing",
+    "hasher", "scheme", "cipher", "mechanism", "complexity", "history", "lifetime", "attempts", "retries", "helper",
+    "command", "cmd", "program", "script", "callback", "handler", "func", "function", "plugin", "backend", "module",
 ];
 
 /// Words before `key` that make it a lookup, structural or public key rather than a credential.
