@@ -58,7 +58,7 @@ pub(super) const SCANNED_ONLY: [&str; 7] =
     [PASSWORD, SECRET, API_TOKEN, TWILIO_AUTH_TOKEN, HEROKU_LEGACY_API_KEY, DATADOG_API_KEY, DATADOG_APP_KEY];
 
 /// Lowercase words of a secret's name; the automaton matches them case-insensitively.
-const NAME_WORDS: [&str; 7] = ["pass", "pwd", "secret", "token", "key", "auth", "cred"];
+const NAME_WORDS: [&str; 9] = ["pass", "pwd", "secret", "token", "key", "auth", "cred", "dsn", "session"];
 
 fn automaton() -> &'static AhoCorasick {
     static AUTOMATON: OnceLock<AhoCorasick> = OnceLock::new();
@@ -79,6 +79,7 @@ pub(super) fn scan(text: &str, protected: &[(usize, usize)], mut report: impl Fn
     let bytes = text.as_bytes();
     let overlaps_marker = |start: usize, end: usize| protected.iter().any(|&(from, to)| start < to && from < end);
     let mut next_name_from = 0;
+    let mut reported_to = 0;
     for hit in automaton().find_iter(text) {
         if hit.start() < next_name_from {
             continue;
@@ -92,8 +93,18 @@ pub(super) fn scan(text: &str, protected: &[(usize, usize)], mut report: impl Fn
         let segments = segments(name.trim_start_matches('-'));
         let Some(category) = classify(&segments) else { continue };
         let Some(value) = value_after(bytes, name_start, name_end) else { continue };
-        if let Some(rule) = judge(text, protected, name_start, &segments, category, &value) {
-            report(rule, value.start, value.end);
+        // A literal the expression falls back to (`$_ENV['X'] ?? '…'`, `os.getenv("X", "…")`) when the value
+        // itself is a reference.
+        let fallback = fallback_after(bytes, value.end);
+        for value in std::iter::once(value).chain(fallback) {
+            if let Some((rule, start, end)) = judge(text, protected, name_start, &segments, category, &value) {
+                // A name inside the expression (`os.getenv("DB_PASSWORD", "…")`) leads to the same value again.
+                if start >= reported_to {
+                    report(rule, start, end);
+                    reported_to = end;
+                }
+                break;
+            }
         }
     }
 }
@@ -147,7 +158,17 @@ enum Category {
     Secret,
     Token,
     Auth,
+    /// `user:password@tcp(host)/db` (Go's MySQL DSN): the password between the first `:` and the last `@`.
+    Dsn,
+    /// A session cookie or id: only a long random value.
+    Session,
 }
+
+/// Names ending in `pass` that are not passwords.
+const NOT_PASS: [&str; 12] = [
+    "bypass", "compass", "surpass", "encompass", "overpass", "underpass", "trespass", "firstpass", "multipass",
+    "onepass", "singlepass", "twopass",
+];
 
 /// Words that say a value is something else than a secret: an id, a reference to one, a digest, a setting about it.
 const NOT_SECRET: &[&str] = &[
@@ -170,7 +191,9 @@ const NOT_CREDENTIAL_KEY: &[&str] = &[
     "cache", "sort", "primary", "foreign", "partition", "row", "routing", "object", "hash", "lookup", "dict", "map",
     "group", "config", "i18n", "translation", "idempotency", "hot", "shortcut", "unique", "composite", "s3",
     "bucket", "registry", "setting", "settings", "column", "item", "entry", "node", "cluster", "annotation", "tag",
-    "metric", "ssh", "gpg", "pgp", "host", "foreign", "range", "cursor", "next", "prev", "page", "the", "a",
+    "metric", "ssh", "gpg", "pgp", "host", "range", "cursor", "next", "prev", "page", "the", "a",
+    // Public by design: Stripe publishable keys, Algolia search-only keys.
+    "publishable", "search", "only",
 ];
 
 fn classify(segments: &[String]) -> Option<Category> {
@@ -179,7 +202,11 @@ fn classify(segments: &[String]) -> Option<Category> {
     }
     let has = |predicate: &dyn Fn(&str) -> bool| segments.iter().any(|segment| predicate(segment));
     if has(&|s| {
-        s.contains("password") || s.contains("passwd") || s.contains("passphrase") || matches!(s, "pass" | "pwd")
+        s.contains("password")
+            || s.contains("passwd")
+            || s.contains("passphrase")
+            || s.ends_with("pwd")
+            || s.ends_with("pass") && !NOT_PASS.contains(&s)
     }) {
         return Some(Category::Password);
     }
@@ -206,6 +233,12 @@ fn classify(segments: &[String]) -> Option<Category> {
     if has(&|s| matches!(s, "auth" | "authorization" | "credential" | "credentials" | "creds" | "cred")) {
         return Some(Category::Auth);
     }
+    if has(&|s| s == "dsn" || s.ends_with("dsn")) {
+        return Some(Category::Dsn);
+    }
+    if has(&|s| matches!(s, "session" | "sessionid" | "sess")) {
+        return Some(Category::Session);
+    }
     None
 }
 
@@ -215,6 +248,8 @@ struct Value {
     start: usize,
     end: usize,
     quoted: bool,
+    /// Followed by `(` or `[`: a call or an index, code rather than a value.
+    code: bool,
 }
 
 fn skip_blanks(bytes: &[u8], mut at: usize) -> usize {
@@ -262,7 +297,7 @@ fn value_after(bytes: &[u8], name_start: usize, name_end: usize) -> Option<Value
             // `<password>…</password>`: the element's text up to the next tag.
             let start = at + 1;
             let end = start + bytes[start..].iter().position(|&b| matches!(b, b'<' | b'\n'))?;
-            return (end > start).then_some(Value { start, end, quoted: true });
+            return (end > start).then_some(Value { start, end, quoted: true, code: false });
         }
         _ if name_quoted && bytes[at..].starts_with(b"value=") => at += b"value=".len(),
         (b'\r' | b'\n', _) if kubernetes_name(bytes, name_start) => {
@@ -278,14 +313,38 @@ fn value_after(bytes: &[u8], name_start: usize, name_end: usize) -> Option<Value
         }
         // `--password …`: a command-line flag and its argument.
         (next, _) if blank && next != b'-' && bytes[name_start..].starts_with(b"--") => {}
+        // SQL: `CREATE ROLE app WITH LOGIN PASSWORD '…'`.
+        (b'\'', _) if blank && bytes[name_start..name_end].eq_ignore_ascii_case(b"password") => {}
         _ => return None,
     }
     at = skip_blanks(bytes, at);
+    // A literal wrapped in a conversion or constructor: `[]byte("…")`, `SecretStr("…")`, `b"…"`, `r'…'`.
+    let wrapper = bytes[at..].iter().take(40).position(|&b| !(b.is_ascii_alphanumeric() || b"_.:[]".contains(&b)));
+    if let Some(length) = wrapper.filter(|&length| length > 0) {
+        let opened = at + length + usize::from(bytes.get(at + length) == Some(&b'('));
+        if matches!(bytes.get(opened), Some(b'"' | b'\'')) && (opened > at + length || matches!(length, 1 | 2)) {
+            at = opened;
+        }
+    }
     match byte(at) {
         b'"' | b'\'' | b'`' => quoted_value(bytes, at),
         b'\\' if matches!(byte(at + 1), b'"' | b'\'') => quoted_value(bytes, at),
         _ => unquoted_value(bytes, at),
     }
+}
+
+/// The literal after `??`, `||`, ` or `, or a call's next argument (`, "…"`), within 120 bytes after a value on its
+/// line.
+fn fallback_after(bytes: &[u8], value_end: usize) -> Option<Value> {
+    let line_end = bytes[value_end..].iter().position(|&b| b == b'\n').map_or(bytes.len(), |i| value_end + i);
+    let region = &bytes[value_end..line_end.min(value_end + 120)];
+    let (offset, skip) = (0..region.len()).find_map(|i| {
+        [&b"?? "[..], b"|| ", b" or ", b", \"", b", '"]
+            .iter()
+            .find(|op| region[i..].starts_with(op))
+            .map(|op| (i, if op.starts_with(b",") { 2 } else { op.len() }))
+    })?;
+    quoted_value(bytes, skip_blanks(bytes, value_end + offset + skip))
 }
 
 /// After `:`, a type followed by ` = `: where the value starts.
@@ -325,28 +384,25 @@ fn quoted_value(bytes: &[u8], at: usize) -> Option<Value> {
         match bytes[index] {
             b'\n' => return None,
             b'\\' if escaped && bytes.get(index + 1) == Some(&quote) => {
-                return Some(Value { start, end: index, quoted: true });
+                return Some(Value { start, end: index, quoted: true, code: false });
             }
             b'\\' => index += 2,
-            byte if byte == quote && !escaped => return Some(Value { start, end: index, quoted: true }),
+            byte if byte == quote && !escaped => return Some(Value { start, end: index, quoted: true, code: false }),
             _ => index += 1,
         }
     }
     None
 }
 
-/// A bare value: up to a blank, a quote, a separator or a bracket. `None` when it is followed by `(` or `[` (a call
-/// or an index: code, not a value) or is empty.
+/// A bare value: up to a blank, a quote, a separator or a bracket; `None` when empty.
 fn unquoted_value(bytes: &[u8], at: usize) -> Option<Value> {
     let end = at
         + bytes[at..]
             .iter()
             .position(|&b| b <= b' ' || b"\"'`,;()[]{}<>\\&|".contains(&b))
             .unwrap_or(bytes.len() - at);
-    if end == at || matches!(bytes.get(end), Some(b'(' | b'[')) {
-        return None;
-    }
-    Some(Value { start: at, end, quoted: false })
+    let code = matches!(bytes.get(end), Some(b'(' | b'['));
+    (end > at).then_some(Value { start: at, end, quoted: false, code })
 }
 
 /// The rule a value is a secret for, given its name's words and category.
@@ -357,11 +413,27 @@ fn judge(
     segments: &[String],
     category: Category,
     value: &Value,
-) -> Option<&'static str> {
+) -> Option<(&'static str, usize, usize)> {
     let secret = &text[value.start..value.end];
-    if is_placeholder(secret) {
+    if value.code || is_placeholder(secret) || starts_with_auth_scheme(secret) {
         return None;
     }
+    if category == Category::Dsn {
+        return dsn_password(secret).map(|(start, end)| (PASSWORD, value.start + start, value.start + end));
+    }
+    judge_value(text, protected, name_start, segments, category, value, secret)
+        .map(|rule| (rule, value.start, value.end))
+}
+
+fn judge_value(
+    text: &str,
+    protected: &[(usize, usize)],
+    name_start: usize,
+    segments: &[String],
+    category: Category,
+    value: &Value,
+    secret: &str,
+) -> Option<&'static str> {
     if !value.quoted && (is_dotted_reference(secret) || is_identifier(secret)) {
         // A variable or a constant (`password = userPassword`, `token: Bearer`): code, not a value.
         return None;
@@ -380,7 +452,28 @@ fn judge(
                 is_token(secret, 16).then_some(API_TOKEN)
             }
         }
+        Category::Session => (is_token(secret, 20) && shannon_entropy(secret) >= 4.0).then_some(API_TOKEN),
+        Category::Dsn => None,
     }
+}
+
+/// `Bearer …`, `Basic …`, `token …`: an Authorization header's value, which the HTTP rules judge.
+fn starts_with_auth_scheme(value: &str) -> bool {
+    value.split_once(' ').is_some_and(|(scheme, _)| {
+        ["bearer", "basic", "token", "bot", "digest", "negotiate", "apikey"].contains(&scheme.to_ascii_lowercase().as_str())
+    })
+}
+
+/// The password of a DSN without a scheme (`user:password@tcp(host:3306)/db`), as offsets into it.
+fn dsn_password(dsn: &str) -> Option<(usize, usize)> {
+    if dsn.contains("://") {
+        return None;
+    }
+    let colon = dsn.find(':')?;
+    let at = dsn.rfind('@')?;
+    let password = dsn.get(colon + 1..at)?;
+    (colon > 0 && !dsn[..colon].contains(['/', '@', ' ']) && password.len() >= 4 && is_password(password))
+        .then_some((colon + 1, at))
 }
 
 /// Letters and `_` only, cased like a word or a camelCase name rather than at random (`XpZhNRYeIsZShmpi`).
@@ -458,6 +551,8 @@ fn is_placeholder(value: &str) -> bool {
         || value.contains("{{")
         || value.contains("#{")
         || value.starts_with("ENC[")
+        || value.starts_with("pk_live_")
+        || value.starts_with("pk_test_")
         || value.bytes().all(|b| b == value.as_bytes()[0])
 }
 
@@ -472,6 +567,10 @@ fn is_password(value: &str) -> bool {
         return false;
     }
     if value.rsplit_once('@').is_some_and(|(user, host)| !user.is_empty() && host.contains('.') && host.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'.' || b == b'-')) {
+        return false;
+    }
+    let name_like = |case: fn(&u8) -> bool| value.bytes().all(|b| case(&b) || matches!(b, b'.' | b'_' | b'-' | b'/'));
+    if name_like(u8::is_ascii_uppercase) || name_like(u8::is_ascii_lowercase) {
         return false;
     }
     let classes = [

@@ -95,6 +95,27 @@ fn names_that_say_something_else_and_values_that_are_not_secrets_are_refused() {
 }
 
 #[test]
+fn literals_behind_references_conversions_and_other_syntaxes_are_read() {
+    let password = format!("{}!{}", fake(ALNUM, 8, 11), fake(ALNUM, 6, 12));
+    let cases = [
+        format!("'password' => $_ENV['DB_PASSWORD'] ?? '{password}',"),
+        format!("DB_PASSWORD = os.getenv(\"DB_PASSWORD\", \"{password}\")"),
+        format!("const password = process.env.DB_PASSWORD || '{password}';"),
+        format!("var dbPassword = []byte(\"{password}\")"),
+        format!("CREATE ROLE app WITH LOGIN PASSWORD '{password}';"),
+        format!("command: [\"redis-server\", \"--requirepass\", \"{password}\"]"),
+        format!("\tdsn := \"ingest:{password}@tcp(mysql.internal:3306)/events\""),
+    ];
+    for text in cases {
+        assert_eq!(found(&text), [(PASSWORD, password.clone())], "{text}");
+    }
+    let session = fake(ALNUM, 40, 13);
+    assert_eq!(found(&format!("set-cookie: session={session}; Path=/")), [(API_TOKEN, session)]);
+    assert!(found("auth=\"Bearer abcdefghijklmnopqrstuvwxyz0123456789\"").is_empty(), "the HTTP rules judge these");
+    assert!(found("STRIPE_PUBLISHABLE_KEY = \"pk_live_51Ew90Pt4gdOsdt9CsSSy30e1z9wHxwFpVa1nC\"").is_empty());
+}
+
+#[test]
 fn names_are_split_into_words() {
     assert_eq!(segments("smtpPass"), ["smtp", "pass"]);
     assert_eq!(segments("dd.api.key"), ["dd", "api", "key"]);

@@ -134,6 +134,13 @@ pub(super) const BUILTIN: &[BuiltinRule] = &[
         Some(4.0),
     ),
     credential(
+        "azure-sas-signature",
+        "Azure shared access signature: the sig= of a SAS URL or token (base64 HMAC, often percent-encoded)",
+        &["sig="],
+        r"[?&]sig=((?:[A-Za-z0-9+/]|%2[BbFf]|%3[Dd]|=){30,})",
+        Some(3.5),
+    ),
+    credential(
         "digitalocean-token",
         "DigitalOcean personal access, OAuth or refresh token: do[por]_v1_ and 64 hex digits",
         &["dop_v1_", "doo_v1_", "dor_v1_"],

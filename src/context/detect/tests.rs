@@ -277,6 +277,9 @@ pub(super) fn positives() -> Vec<(&'static str, String, String)> {
     add("cli-password", fake(ALNUM, 14, 132), &|s| format!("mysql -u root -p{s} -h db.internal shop\n"));
     add("cli-password", fake(ALNUM, 14, 133), &|s| format!("docker login -u deploy -p {s} registry.acme-corp.io\n"));
     add("generic-password", "hunter2".to_owned(), &|s| format!("password: {s}\n"));
+    add("azure-sas-signature", format!("{}%3D", fake(BASE64, 43, 136)), &|s| {
+        format!("https://acct.blob.core.windows.net/c?sv=2022-11-02&ss=b&sig={s}\n")
+    });
     add("generic-api-token", fake(ALNUM, 32, 134), &|s| format!("const apiToken: string = \"{s}\";\n"));
     add("generic-secret", fake(ALNUM, 32, 135), &|s| format!("  - name: CLIENT_SECRET\n    value: \"{s}\"\n"));
     add("email-address", "jane.doe+ctx@mail.example-corp.org".replace("example-", "acme-"), &|s| {
@@ -439,6 +442,7 @@ pub(super) fn negatives() -> Vec<(&'static str, String)> {
             ),
         ),
         ("aws-session-token", "IQoJb3JpZ2lu and FwoGZXIvYXdzE only a prefix".to_owned()),
+        ("azure-sas-signature", "https://acct.blob.core.windows.net/c?sv=2022-11-02&sig=<signature>".to_owned()),
         ("datadog-api-key", format!("dd.trace.id={}\ndd_api_key: ${{DD_API_KEY}}", fake(HEX, 32, 140))),
         ("datadog-app-key", format!("dd_git_commit_sha: {}", fake(HEX, 40, 141))),
         ("new-relic-key", "NRAK-SHORT and nral".to_owned()),
