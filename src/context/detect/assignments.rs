@@ -89,10 +89,11 @@ pub(super) fn scan(text: &str, protected: &[(usize, usize)], mut report: impl Fn
         if overlaps_marker(name_start, name_end) {
             continue;
         }
+        // Most hits are words in prose or code with no assignment after them: the cheap test first.
+        let Some(value) = value_after(bytes, name_start, name_end) else { continue };
         let name = &text[name_start..name_end];
         let segments = segments(name.trim_start_matches('-'));
         let Some(category) = classify(&segments) else { continue };
-        let Some(value) = value_after(bytes, name_start, name_end) else { continue };
         // A literal the expression falls back to (`$_ENV['X'] ?? '…'`, `os.getenv("X", "…")`) when the value
         // itself is a reference.
         let fallback = fallback_after(bytes, value.end);
