@@ -6,7 +6,9 @@
 //
 // Three sets from disjoint carriers (a file belongs to the set its path hashes to) and different seeds:
 //   tuning     the only set whose misses may be looked at while tuning the detectors;
-//   holdout-a, holdout-b   reported, never looked at while tuning.
+//   holdout-a, holdout-b   reported, never looked at while tuning;
+// and two of real files with nothing planted (every detection a false positive): clean-tuning (the tuning set's
+// carriers) and clean-holdout (holdout-a's).
 //
 //   node bench/context-holdout-real.mjs [set…]   writes .bench/holdout-real/<set>/{files/**,labels.json}
 //
@@ -26,7 +28,12 @@ export const REAL_SETS = [
   { name: 'tuning', slot: 0, seed: 0x51a7e001 },
   { name: 'holdout-a', slot: 1, seed: 0x51a7e002 },
   { name: 'holdout-b', slot: 2, seed: 0x51a7e003 },
+  // Real files as they are, nothing planted: every detection is a false positive (the machine holds no live
+  // credential in world-readable files outside test directories, which are skipped).
+  { name: 'clean-tuning', slot: 0, seed: 0x51a7e004, clean: true },
+  { name: 'clean-holdout', slot: 1, seed: 0x51a7e005, clean: true },
 ];
+const CLEAN_FILES = 400;
 const FILES_PER_SET = 160;
 
 const UP = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ';
@@ -120,8 +127,9 @@ export function writeRealSet(name) {
   const r = prng(set.seed);
   const pools = listCarriers().map((list) => list.filter((p) => slotOf(p) === set.slot));
   const carriers = [];
+  const wanted = set.clean ? CLEAN_FILES : FILES_PER_SET;
   // A sample of the pools, read lazily: only what the set uses.
-  for (let tries = 0; carriers.length < FILES_PER_SET && tries < FILES_PER_SET * 6; tries++) {
+  for (let tries = 0; carriers.length < wanted && tries < wanted * 6; tries++) {
     const pool = pools[r.int(pools.length)];
     const p = pool[r.int(pool.length)];
     if (carriers.some((c) => c.p === p)) continue;
@@ -136,6 +144,14 @@ export function writeRealSet(name) {
   const labels = {};
   const sources = {};
   carriers.forEach(({ p, text }, index) => {
+    const base = path.basename(p).replace(/\.gz$/, '').replace(/[^A-Za-z0-9._-]/g, '_');
+    const fileName = `${String(index).padStart(3, '0')}-${base}`;
+    if (set.clean) {
+      fs.writeFileSync(path.join(outDir, 'files', fileName), text.slice(0, 64 * 1024));
+      labels[fileName] = [];
+      sources[fileName] = p;
+      return;
+    }
     const lines = text.split('\n');
     const from = r.int(Math.max(1, lines.length - 60));
     const window = lines.slice(from, from + 30 + r.int(120));
@@ -163,8 +179,6 @@ export function writeRealSet(name) {
       }
       if (i < window.length) out += window[i] + '\n';
     }
-    const base = path.basename(p).replace(/\.gz$/, '').replace(/[^A-Za-z0-9._-]/g, '_');
-    const fileName = `${String(index).padStart(3, '0')}-${base}`;
     fs.writeFileSync(path.join(outDir, 'files', fileName), out);
     labels[fileName] = fileLabels;
     sources[fileName] = p;

@@ -2,7 +2,8 @@
 //   labelled    tests/fixtures/context/labelled (bench/context-corpus.mjs; the rules were written beside it)
 //   holdout     tests/fixtures/context/holdout (bench/context-holdout.mjs; tuned on since, so no longer unseen)
 //   tuning, holdout-a, holdout-b   real files of this machine with planted secrets (bench/context-holdout-real.mjs):
-//               only `tuning` was looked at while tuning the detectors.
+//               only `tuning` was looked at while tuning the detectors;
+//   clean-tuning, clean-holdout    real files with nothing planted: every detection is a false positive.
 // Credentials only: PII labels (e-mail, cards, IBANs) and ctxpack's PII findings are left out, since detect-secrets
 // has no PII detectors. ctxpack: a finding is true when its span overlaps a labelled secret's; a label is found
 // when a finding overlaps it. detect-secrets reports lines, so for it a finding is true when its line holds a
@@ -11,7 +12,7 @@
 // detect-secrets 1.5.0 is installed from PyPI into .bench/venv on first use.
 //
 // Reproduce: node scripts/build.mjs && node bench/detect.mjs [--sets a,b] [--misses]   (--misses lists every
-// missed label of the tuning set by file and line; hold-out misses are only counted by kind)
+// miss and false positive of the tuning sets by file and line; hold-out misses are only counted by kind)
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -112,6 +113,8 @@ for (const set of sets) {
   }
   for (const [tool, t, seconds] of [['ctxpack', tally.ctx, ctxSeconds], ['detect-secrets', tally.ds, dsSeconds]]) {
     summary.push([set.name, `${files.length} files, ${(bytes / 1024).toFixed(0)} KiB, ${total} secrets`, tool, fixed(t.found / total), fixed(t.true / t.detections), `${t.true}/${t.detections}`, (bytes / MB / seconds).toFixed(2)]);
+    if (listMisses && set.name === 'clean-tuning' && tool === 'ctxpack')
+      for (const f of files) for (const x of found.get(f)) console.log(`clean-tuning ${f}:${lineOf(texts.get(f), x.start)} FALSE POSITIVE ${x.ruleId} ${JSON.stringify(texts.get(f).slice(Math.max(0, x.start - 40), x.end + 10))}`);
   }
   missesByKind.push({ set: set.name, kinds });
   if (listMisses && set.name === 'tuning') console.log(`tuning misses and false positives:\n  ${missed.join('\n  ')}\n`);

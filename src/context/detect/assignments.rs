@@ -167,34 +167,216 @@ enum Category {
 
 /// Names ending in `pass` that are not passwords.
 const NOT_PASS: [&str; 12] = [
-    "bypass", "compass", "surpass", "encompass", "overpass", "underpass", "trespass", "firstpass", "multipass",
-    "onepass", "singlepass", "twopass",
+    "bypass",
+    "compass",
+    "surpass",
+    "encompass",
+    "overpass",
+    "underpass",
+    "trespass",
+    "firstpass",
+    "multipass",
+    "onepass",
+    "singlepass",
+    "twopass",
 ];
 
 /// Words that say a value is something else than a secret: an id, a reference to one, a digest, a setting about it.
 const NOT_SECRET: &[&str] = &[
-    "id", "ids", "uuid", "guid", "sid", "hash", "hashed", "digest", "checksum", "sha", "sha1", "sha256", "sha512", "md5",
-    "crc", "url", "uri", "urls", "endpoint", "host", "path", "file", "files", "filename", "dir", "name", "names",
-    "type", "types", "length", "len", "size", "count", "expires", "expiry", "expiration", "expire", "ttl", "timeout",
-    "header", "headers", "param", "params", "field", "prefix", "suffix", "format", "version", "policy", "min",
-    "max", "enabled", "enable", "disabled", "required", "ref", "arn", "location", "rotation", "kind", "mode",
-    "provider", "method", "algorithm", "alg", "label", "description", "desc", "hint", "help", "prompt",
-    "placeholder", "example", "regex", "pattern", "validator", "validation", "strength", "reset", "changed",
-    "updated", "created", "date", "time", "limit", "source", "index", "var", "variable", "fingerprint",
-    "thumbprint", "bits", "bytes", "public", "pub", "tokens", "tokenizer", "tokenize", "tokenized", "manager",
-    "store", "class", "schema", "env", "prop", "property", "option", "options", "encryption", "encrypt", "hashing",
-    "hasher", "scheme", "cipher", "mechanism", "complexity", "history", "lifetime", "attempts", "retries", "helper",
-    "command", "cmd", "program", "script", "callback", "handler", "func", "function", "plugin", "backend", "module",
+    "id",
+    "ids",
+    "uuid",
+    "guid",
+    "sid",
+    "hash",
+    "hashed",
+    "digest",
+    "checksum",
+    "sha",
+    "sha1",
+    "sha256",
+    "sha512",
+    "md5",
+    "crc",
+    "url",
+    "uri",
+    "urls",
+    "endpoint",
+    "host",
+    "path",
+    "file",
+    "files",
+    "filename",
+    "dir",
+    "name",
+    "names",
+    "type",
+    "types",
+    "length",
+    "len",
+    "size",
+    "count",
+    "expires",
+    "expiry",
+    "expiration",
+    "expire",
+    "ttl",
+    "timeout",
+    "header",
+    "headers",
+    "param",
+    "params",
+    "field",
+    "prefix",
+    "suffix",
+    "format",
+    "version",
+    "policy",
+    "min",
+    "max",
+    "enabled",
+    "enable",
+    "disabled",
+    "required",
+    "ref",
+    "arn",
+    "location",
+    "rotation",
+    "kind",
+    "mode",
+    "provider",
+    "method",
+    "algorithm",
+    "alg",
+    "label",
+    "description",
+    "desc",
+    "hint",
+    "help",
+    "prompt",
+    "placeholder",
+    "example",
+    "regex",
+    "pattern",
+    "validator",
+    "validation",
+    "strength",
+    "reset",
+    "changed",
+    "updated",
+    "created",
+    "date",
+    "time",
+    "limit",
+    "source",
+    "index",
+    "var",
+    "variable",
+    "fingerprint",
+    "thumbprint",
+    "bits",
+    "bytes",
+    "public",
+    "pub",
+    "tokens",
+    "tokenizer",
+    "tokenize",
+    "tokenized",
+    "manager",
+    "store",
+    "class",
+    "schema",
+    "env",
+    "prop",
+    "property",
+    "option",
+    "options",
+    "encryption",
+    "encrypt",
+    "hashing",
+    "hasher",
+    "scheme",
+    "cipher",
+    "mechanism",
+    "complexity",
+    "history",
+    "lifetime",
+    "attempts",
+    "retries",
+    "helper",
+    "command",
+    "cmd",
+    "program",
+    "script",
+    "callback",
+    "handler",
+    "func",
+    "function",
+    "plugin",
+    "backend",
+    "module",
+    "limits",
+    "address",
+    "addr",
+    "bus",
+    "usage",
+    "usages",
+    "algorithms",
+    "sizes",
+    "lengths",
 ];
 
 /// Words before `key` that make it a lookup, structural or public key rather than a credential.
 const NOT_CREDENTIAL_KEY: &[&str] = &[
-    "cache", "sort", "primary", "foreign", "partition", "row", "routing", "object", "hash", "lookup", "dict", "map",
-    "group", "config", "i18n", "translation", "idempotency", "hot", "shortcut", "unique", "composite", "s3",
-    "bucket", "registry", "setting", "settings", "column", "item", "entry", "node", "cluster", "annotation", "tag",
-    "metric", "ssh", "gpg", "pgp", "host", "range", "cursor", "next", "prev", "page", "the", "a",
+    "cache",
+    "sort",
+    "primary",
+    "foreign",
+    "partition",
+    "row",
+    "routing",
+    "object",
+    "hash",
+    "lookup",
+    "dict",
+    "map",
+    "group",
+    "config",
+    "i18n",
+    "translation",
+    "idempotency",
+    "hot",
+    "shortcut",
+    "unique",
+    "composite",
+    "s3",
+    "bucket",
+    "registry",
+    "setting",
+    "settings",
+    "column",
+    "item",
+    "entry",
+    "node",
+    "cluster",
+    "annotation",
+    "tag",
+    "metric",
+    "ssh",
+    "gpg",
+    "pgp",
+    "host",
+    "range",
+    "cursor",
+    "next",
+    "prev",
+    "page",
+    "the",
+    "a",
     // Public by design: Stripe publishable keys, Algolia search-only keys.
-    "publishable", "search", "only",
+    "publishable",
+    "search",
+    "only",
 ];
 
 fn classify(segments: &[String]) -> Option<Category> {
@@ -398,10 +580,7 @@ fn quoted_value(bytes: &[u8], at: usize) -> Option<Value> {
 /// A bare value: up to a blank, a quote, a separator or a bracket; `None` when empty.
 fn unquoted_value(bytes: &[u8], at: usize) -> Option<Value> {
     let end = at
-        + bytes[at..]
-            .iter()
-            .position(|&b| b <= b' ' || b"\"'`,;()[]{}<>\\&|".contains(&b))
-            .unwrap_or(bytes.len() - at);
+        + bytes[at..].iter().position(|&b| b <= b' ' || b"\"'`,;()[]{}<>\\&|".contains(&b)).unwrap_or(bytes.len() - at);
     let code = matches!(bytes.get(end), Some(b'(' | b'['));
     (end > at).then_some(Value { start: at, end, quoted: false, code })
 }
@@ -461,7 +640,8 @@ fn judge_value(
 /// `Bearer …`, `Basic …`, `token …`: an Authorization header's value, which the HTTP rules judge.
 fn starts_with_auth_scheme(value: &str) -> bool {
     value.split_once(' ').is_some_and(|(scheme, _)| {
-        ["bearer", "basic", "token", "bot", "digest", "negotiate", "apikey"].contains(&scheme.to_ascii_lowercase().as_str())
+        ["bearer", "basic", "token", "bot", "digest", "negotiate", "apikey"]
+            .contains(&scheme.to_ascii_lowercase().as_str())
     })
 }
 
@@ -502,7 +682,13 @@ fn vendor(
     let named = |vendor: &str| segments.iter().any(|s| s.contains(vendor)) || context.contains(vendor);
     let hex = |length: usize| secret.len() == length && secret.bytes().all(|b| b.is_ascii_hexdigit());
     let uuid = secret.len() == 36
-        && secret.bytes().enumerate().all(|(i, b)| if matches!(i, 8 | 13 | 18 | 23) { b == b'-' } else { b.is_ascii_hexdigit() });
+        && secret.bytes().enumerate().all(|(i, b)| {
+            if matches!(i, 8 | 13 | 18 | 23) {
+                b == b'-'
+            } else {
+                b.is_ascii_hexdigit()
+            }
+        });
     let random = |minimum: f64| shannon_entropy(secret) >= minimum;
     let datadog = segments.first().is_some_and(|s| s == "dd") || named("datadog");
     if uuid && named("heroku") {
@@ -526,7 +712,12 @@ fn vendor(
     {
         return Some(AZURE_STORAGE_KEY);
     }
-    if secret.len() == 40 && secret.bytes().all(base64) && named("aws") && random(4.0) && segments.iter().any(|s| s.contains("secret")) {
+    if secret.len() == 40
+        && secret.bytes().all(base64)
+        && named("aws")
+        && random(4.0)
+        && segments.iter().any(|s| s.contains("secret"))
+    {
         return Some(AWS_SECRET_ACCESS_KEY);
     }
     None
@@ -535,13 +726,48 @@ fn vendor(
 /// A value that documentation and templates put where a secret goes.
 fn is_placeholder(value: &str) -> bool {
     const WORDS: [&str; 12] = [
-        "changeme", "change_me", "change-me", "changethis", "replace", "redacted", "your", "dummy", "sample",
-        "insert", "fixme", "todo",
+        "changeme",
+        "change_me",
+        "change-me",
+        "changethis",
+        "replace",
+        "redacted",
+        "your",
+        "dummy",
+        "sample",
+        "insert",
+        "fixme",
+        "todo",
     ];
     const EXACT: [&str; 28] = [
-        "none", "null", "nil", "undefined", "true", "false", "yes", "no", "on", "off", "empty", "required", "optional",
-        "test", "testing", "admin", "root", "default", "string", "str", "password", "passwd", "pass", "secret",
-        "guest", "token", "changeit", "***",
+        "none",
+        "null",
+        "nil",
+        "undefined",
+        "true",
+        "false",
+        "yes",
+        "no",
+        "on",
+        "off",
+        "empty",
+        "required",
+        "optional",
+        "test",
+        "testing",
+        "admin",
+        "root",
+        "default",
+        "string",
+        "str",
+        "password",
+        "passwd",
+        "pass",
+        "secret",
+        "guest",
+        "token",
+        "changeit",
+        "***",
     ];
     let lowered = value.to_ascii_lowercase();
     looks_like_placeholder(value)
@@ -549,6 +775,10 @@ fn is_placeholder(value: &str) -> bool {
         || EXACT.contains(&lowered.as_str())
         || value.starts_with(['$', '%', '<', '{', '@', '*'])
         || value.contains("${")
+        // A shell variable inside (`unix:path=$XDG_RUNTIME_DIR/bus`): `$(`, or `$` and two capitals or `_`.
+        || value.as_bytes().windows(3).any(|w| {
+            w[0] == b'$' && (w[1] == b'(' || w[1..].iter().all(|&b| b.is_ascii_uppercase() || b == b'_'))
+        })
         || value.contains("{{")
         || value.contains("#{")
         || value.starts_with("ENC[")
@@ -564,10 +794,18 @@ fn is_password(value: &str) -> bool {
     if !(6..=128).contains(&length) || value.contains(char::is_whitespace) || value.contains("://") {
         return false;
     }
+    // A version or range (`^7.1.3`, `>=2.0`): a package whose name ends in `pass` (`minipass`).
+    if value.trim_start_matches(['^', '~', '<', '>', '=', 'v']).bytes().all(|b| b.is_ascii_digit() || b == b'.') {
+        return false;
+    }
     if value.starts_with(['/', '~', '.']) || value.contains(['/', '\\']) && value.contains('.') {
         return false;
     }
-    if value.rsplit_once('@').is_some_and(|(user, host)| !user.is_empty() && host.contains('.') && host.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'.' || b == b'-')) {
+    if value.rsplit_once('@').is_some_and(|(user, host)| {
+        !user.is_empty()
+            && host.contains('.')
+            && host.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'.' || b == b'-')
+    }) {
         return false;
     }
     let name_like = |case: fn(&u8) -> bool| value.bytes().all(|b| case(&b) || matches!(b, b'.' | b'_' | b'-' | b'/'));
@@ -580,7 +818,7 @@ fn is_password(value: &str) -> bool {
         value.bytes().any(|b| b.is_ascii_digit()),
         value.bytes().any(|b| b.is_ascii_punctuation()),
     ];
-    classes.iter().filter(|&&c| c).count() >= 2 && !value.chars().any(|c| !c.is_ascii()) && shannon_entropy(value) >= 2.0
+    classes.iter().filter(|&&c| c).count() >= 2 && value.is_ascii() && shannon_entropy(value) >= 2.0
 }
 
 /// A random token: at least `minimum` characters, an entropy that grows with length up to 3.5 bits, two classes
@@ -588,6 +826,10 @@ fn is_password(value: &str) -> bool {
 fn is_token(value: &str, minimum: usize) -> bool {
     let length = value.len();
     if length < minimum || length > 4096 || value.bytes().all(|b| b.is_ascii_digit()) {
+        return false;
+    }
+    // A Windows path or registry key (`SOFTWARE\Microsoft\…`): no token alphabet has a backslash.
+    if value.contains('\\') {
         return false;
     }
     let floor = (0.8 * (length as f64).log2()).min(3.5);

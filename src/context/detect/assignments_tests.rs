@@ -54,7 +54,10 @@ fn the_name_decides_the_category() {
     assert_eq!(found(&format!("HEROKU_API_KEY={uuid}")), [(HEROKU_LEGACY_API_KEY, uuid.to_owned())]);
     assert!(found(&format!("API_KEY={uuid}")).is_empty(), "a UUID is an id unless Heroku's");
     let auth = base64_encode(format!("deploy:{}", fake(ALNUM, 14, 6)).as_bytes());
-    assert_eq!(found(&format!("{{\"auths\": {{\"ghcr.io\": {{\"auth\": \"{auth}\"}}}}}}")), [(DOCKER_CONFIG_AUTH, auth)]);
+    assert_eq!(
+        found(&format!("{{\"auths\": {{\"ghcr.io\": {{\"auth\": \"{auth}\"}}}}}}")),
+        [(DOCKER_CONFIG_AUTH, auth)]
+    );
     let azure = format!("{}==", fake(&format!("{ALNUM}+/"), 86, 7));
     assert_eq!(found(&format!("azure.storage.account-key: {azure}")), [(AZURE_STORAGE_KEY, azure)]);
 }
@@ -80,13 +83,18 @@ fn names_that_say_something_else_and_values_that_are_not_secrets_are_refused() {
         "password: Optional[str] = None".to_owned(),
         "const token = os.environ[\"TOKEN\"]".to_owned(),
         "SECRET_KEY = os.environ.get('SECRET_KEY', default=None)".to_owned(),
-        "        - name: DB_PASSWORD\n          valueFrom:\n            secretKeyRef:\n              key: password".to_owned(),
+        "        - name: DB_PASSWORD\n          valueFrom:\n            secretKeyRef:\n              key: password"
+            .to_owned(),
         "max_tokens: 4096".to_owned(),
         "tokenizer: cl100k_base".to_owned(),
         "public_key: AAAAC3NzaC1lZDI1NTE5AAAAIOMqqnkVzrm0SdG6UOoqKLsabgH5C9okWi0dh2l9GKJl".to_owned(),
         "key: linux-cargo-3f9a1c2b7d".to_owned(),
         "\"password\": \"Enter your password (8+ characters)\"".to_owned(),
         "password = password".to_owned(),
+        "  DBUS_SESSION_BUS_ADDRESS=\"unix:path=$XDG_RUNTIME_DIR/bus\"".to_owned(),
+        "cvkey = r'SOFTWARE\\Microsoft\\Windows NT\\CurrentVersion'".to_owned(),
+        "    \"minipass\": \"^7.1.3\",".to_owned(),
+        "jdk.tls.keyLimits=AES/GCM/NoPadding KeyUpdate 2^37".to_owned(),
         format!("token: {}", "ab".repeat(12)),
     ];
     for text in negatives {

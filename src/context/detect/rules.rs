@@ -674,7 +674,8 @@ pub(super) const BUILTIN: &[BuiltinRule] = &[
     },
     BuiltinRule {
         id: "cli-password",
-        description: "Password on a command line: mysql -p<password>, docker/podman/helm login -p, sshpass -p, redis-cli -a",
+        description:
+            "Password on a command line: mysql -p<password>, docker/podman/helm login -p, sshpass -p, redis-cli -a",
         keywords: &["mysql", "mariadb", "login", "sshpass", "redis-cli"],
         // `-p` only in lowercase: mysql's `-P` is the port. mysql takes the password glued to `-p` (`-p secret`
         // prompts and names a database); the others take it after a blank.
