@@ -58,7 +58,7 @@ pub(super) const SCANNED_ONLY: [&str; 7] =
     [PASSWORD, SECRET, API_TOKEN, TWILIO_AUTH_TOKEN, HEROKU_LEGACY_API_KEY, DATADOG_API_KEY, DATADOG_APP_KEY];
 
 /// Lowercase words of a secret's name; the automaton matches them case-insensitively.
-const NAME_WORDS: [&str; 9] = ["pass", "pwd", "secret", "token", "key", "auth", "cred", "dsn", "session"];
+pub(super) const NAME_WORDS: [&str; 9] = ["pass", "pwd", "secret", "token", "key", "auth", "cred", "dsn", "session"];
 
 fn automaton() -> &'static AhoCorasick {
     static AUTOMATON: OnceLock<AhoCorasick> = OnceLock::new();
@@ -75,16 +75,27 @@ fn automaton() -> &'static AhoCorasick {
 /// Calls `report(rule_id, start, end)` for every secret value, in text order; byte offsets into `text`.
 /// `protected` (sorted byte ranges of redaction markers) is text the scanner neither reads names in nor takes a
 /// vendor's name from: a marker's rule id (`[REDACTED:twilio-auth-token]`) is not a name.
-pub(super) fn scan(text: &str, protected: &[(usize, usize)], mut report: impl FnMut(&'static str, usize, usize)) {
+pub(super) fn scan(text: &str, protected: &[(usize, usize)], report: impl FnMut(&'static str, usize, usize)) {
+    let hits: Vec<(usize, usize)> = automaton().find_iter(text).map(|hit| (hit.start(), hit.end())).collect();
+    scan_at(text, &hits, protected, report);
+}
+
+/// [`scan`] at the name words' hits `words` (sorted, as the detector's prefilter finds them).
+pub(super) fn scan_at(
+    text: &str,
+    words: &[(usize, usize)],
+    protected: &[(usize, usize)],
+    mut report: impl FnMut(&'static str, usize, usize),
+) {
     let bytes = text.as_bytes();
     let overlaps_marker = |start: usize, end: usize| protected.iter().any(|&(from, to)| start < to && from < end);
     let mut next_name_from = 0;
     let mut reported_to = 0;
-    for hit in automaton().find_iter(text) {
-        if hit.start() < next_name_from {
+    for &(word_start, word_end) in words {
+        if word_start < next_name_from {
             continue;
         }
-        let (name_start, name_end) = expand_name(bytes, hit.start(), hit.end());
+        let (name_start, name_end) = expand_name(bytes, word_start, word_end);
         next_name_from = name_end;
         if overlaps_marker(name_start, name_end) {
             continue;

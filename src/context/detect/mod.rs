@@ -226,7 +226,7 @@ impl Detector {
             });
         }
         if prefilter.runs_scanner() {
-            assignments::scan(text, &markers, |rule_id, start, end| {
+            assignments::scan_at(text, &hits.names, &markers, |rule_id, start, end| {
                 let Some(rule_index) = prefilter.scanned_rule(rule_id) else { return };
                 if markers.iter().any(|&(marker_start, marker_end)| start < marker_end && marker_start < end) {
                     return;

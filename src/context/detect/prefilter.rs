@@ -91,7 +91,12 @@ pub(super) struct Hits {
     pub present: Vec<bool>,
     /// (rule index, candidate start), sorted; for a run rule, each run's start then its end.
     pub starts: Vec<(usize, usize)>,
+    /// Where the key/value scanner's name words occur, sorted (only when the detector has scanner rules).
+    pub names: Vec<(usize, usize)>,
 }
+
+/// The `uses` entry of a key/value scanner name word (no rule has this index).
+const NAME_WORD: usize = usize::MAX;
 
 impl Prefilter {
     pub(super) fn new(rules: &[Rule]) -> Self {
@@ -160,6 +165,13 @@ impl Prefilter {
                 plans.push(Plan::Keyword);
             }
         }
+        // The key/value scanner's name words ride on the same automaton: one pass over the text finds both.
+        if !scanned.is_empty() {
+            for word in super::assignments::NAME_WORDS {
+                let id = keyword_id(word, &mut keywords, &mut uses);
+                uses[id].push((NAME_WORD, None));
+            }
+        }
         let automaton = (!keywords.is_empty()).then(|| {
             AhoCorasickBuilder::new()
                 .ascii_case_insensitive(true)
@@ -189,10 +201,12 @@ impl Prefilter {
     pub(super) fn scan(&self, text: &str) -> Hits {
         let mut present = vec![false; self.plans.len()];
         let mut starts = Vec::new();
+        let mut names = Vec::new();
         if let Some(automaton) = &self.automaton {
             for hit in automaton.find_overlapping_iter(text) {
                 for &(rule, offset) in &self.uses[hit.pattern().as_usize()] {
                     match offset {
+                        None if rule == NAME_WORD => names.push((hit.start(), hit.end())),
                         None => present[rule] = true,
                         Some(offset) => {
                             if let Some(start) = hit.start().checked_sub(offset) {
@@ -208,7 +222,8 @@ impl Prefilter {
         }
         starts.sort_unstable();
         starts.dedup();
-        Hits { present, starts }
+        names.sort_unstable();
+        Hits { present, starts, names }
     }
 
     /// Pushes (rule, start), (rule, end) for every run of each run rule's class that starts at a counted byte,
