@@ -1,16 +1,18 @@
 //! The key/value scanner: values assigned to a name that says "secret", in the syntaxes of code, config and markup.
 //!
-//! The name decides whether a value is a candidate, the value decides whether it is a secret. One pass of an
-//! Aho-Corasick automaton finds the words a secret's name contains (`pass`, `pwd`, `secret`, `token`, `key`,
-//! `auth`, `cred`); around each hit the scanner reads the whole name, the assignment that follows it and the
-//! value, in any of these forms:
+//! The name decides whether a value is a candidate, the value decides whether it is a secret. The detector's
+//! prefilter automaton also finds the words a secret's name contains (`pass`, `pwd`, `secret`, `token`, `key`,
+//! `auth`, `cred`, `dsn`, `session`); around each hit the scanner reads the whole name, the assignment that
+//! follows it and the value, in any of these forms:
 //! - `NAME=value`, `export NAME="…"`, `NAME: value`, `NAME := "…"`, `:name => "…"`, `$name = '…';`, `[ini] name = …`,
 //!   dotted `.properties` names (`dd.api.key=…`), Helm's `checksum/secret`;
 //! - `os.environ["NAME"] = "…"`, `os.environ.setdefault("NAME", "…")`, `("NAME", "…")`, `"name": "…"` (and the
 //!   same inside a JSON string, its quotes escaped: a notebook's `"source"` lines), `const name: string = "…"`;
 //! - the Kubernetes pair `- name: NAME` / `value: …` on the next line, XML `<name>…</name>`, `name="…"` attributes
 //!   and `<add key="NAME" value="…"/>`;
-//! - command-line flags `--password …`, `--token=…`.
+//! - command-line flags `--password …`, `--token=…`, and SQL's `PASSWORD '…'`;
+//! - a literal that a reference falls back to (`$_ENV['X'] ?? '…'`, `os.getenv("X", "…")`, `a || '…'`), or that a
+//!   conversion wraps (`[]byte("…")`, `b"…"`); a DSN's `user:password@tcp(…)`.
 //!
 //! A value is refused when it is a reference or code (`process.env.X`, `get_password()`, `os.environ["X"]`), a
 //! template or placeholder (`${VAR}`, `{{ … }}`, `<your-key>`, `changeme`, `xxxx`), a name, a path, a URL, prose,
@@ -20,8 +22,7 @@
 //! it (Twilio and Datadog hex keys, Heroku UUIDs, bare Azure storage keys); Docker's `config.json` `auth` values are
 //! decoded and must hold `user:password`.
 
-use std::sync::OnceLock;
-
+#[cfg(test)]
 use aho_corasick::{AhoCorasick, AhoCorasickBuilder, AhoCorasickKind, MatchKind};
 
 use super::checks::{
@@ -60,8 +61,9 @@ pub(super) const SCANNED_ONLY: [&str; 7] =
 /// Lowercase words of a secret's name; the automaton matches them case-insensitively.
 pub(super) const NAME_WORDS: [&str; 9] = ["pass", "pwd", "secret", "token", "key", "auth", "cred", "dsn", "session"];
 
+#[cfg(test)]
 fn automaton() -> &'static AhoCorasick {
-    static AUTOMATON: OnceLock<AhoCorasick> = OnceLock::new();
+    static AUTOMATON: std::sync::OnceLock<AhoCorasick> = std::sync::OnceLock::new();
     AUTOMATON.get_or_init(|| {
         AhoCorasickBuilder::new()
             .ascii_case_insensitive(true)
@@ -72,15 +74,18 @@ fn automaton() -> &'static AhoCorasick {
     })
 }
 
-/// Calls `report(rule_id, start, end)` for every secret value, in text order; byte offsets into `text`.
-/// `protected` (sorted byte ranges of redaction markers) is text the scanner neither reads names in nor takes a
-/// vendor's name from: a marker's rule id (`[REDACTED:twilio-auth-token]`) is not a name.
+/// [`scan_at`] with the name words found by the scanner's own automaton: the reference the detector, which finds
+/// them with its prefilter's automaton, is tested against.
+#[cfg(test)]
 pub(super) fn scan(text: &str, protected: &[(usize, usize)], report: impl FnMut(&'static str, usize, usize)) {
     let hits: Vec<(usize, usize)> = automaton().find_iter(text).map(|hit| (hit.start(), hit.end())).collect();
     scan_at(text, &hits, protected, report);
 }
 
-/// [`scan`] at the name words' hits `words` (sorted, as the detector's prefilter finds them).
+/// Calls `report(rule_id, start, end)` for every secret value, in text order (byte offsets into `text`), looking
+/// at the hits `words` of the name words (sorted; overlapping hits are fine). `protected` (sorted byte ranges of
+/// redaction markers) is text the scanner neither reads names in nor takes a vendor's name from: a marker's rule
+/// id (`[REDACTED:twilio-auth-token]`) is not a name.
 pub(super) fn scan_at(
     text: &str,
     words: &[(usize, usize)],
