@@ -15,10 +15,12 @@
 //! nothing and adds no record: what was dropped is gone, masks are markers no rule matches, truncated snippets
 //! fit, and a flag already recorded for an item is not recorded again.
 //!
-//! [`remote_gate`] checks a `remote_allowed` packet after redaction. With ctxpack's actions a secret cannot
-//! survive [`redact_packet`] under the same policy (there is no "keep" action: credentials are always masked or
-//! their item removed), so the gate catches packets that were never redacted, were redacted under a weaker policy
-//! (fewer rules, PII switched off), or were edited afterwards.
+//! [`remote_gate`] checks a `remote_allowed` packet after redaction with a second detection pass over every string
+//! of the packet, not only the texts redaction masks. With ctxpack's actions a secret cannot survive
+//! [`redact_packet`] in those texts under the same policy (there is no "keep" action: credentials are always
+//! masked or their item removed), so the gate catches packets that were never redacted, were redacted under a
+//! weaker policy (fewer rules, PII switched off) or edited afterwards, and secrets in fields redaction leaves as
+//! they are (an item's name or path, the task id).
 
 use crate::context::collect::TRUNCATED_MARKER;
 use crate::context::detect::{Detector, Rule, RuleKind};
@@ -271,7 +273,6 @@ pub fn remote_gate(packet: &Packet, policy: &Policy) -> Vec<Violation> {
             format!("task type {} must stay local (routing.always_local)", packet.header.task_type),
         ));
     }
-    let mut texts: Vec<(String, &str)> = Vec::new();
     for (index, item) in packet.context.iter().enumerate() {
         if let Some(glob) = item.path.as_deref().and_then(|path| policy.forbidden_path(path)) {
             violations.push(Violation::new(
@@ -280,21 +281,23 @@ pub fn remote_gate(packet: &Packet, policy: &Policy) -> Vec<Violation> {
                 format!("matches forbidden path {glob}"),
             ));
         }
-        for (field, text) in [("signature", &item.signature), ("summary", &item.summary), ("snippet", &item.snippet)] {
-            if let Some(text) = text {
-                texts.push((format!("context[{index}].{field}"), text));
-            }
-        }
     }
-    texts.push(("problem.summary".to_owned(), &packet.problem.summary));
-    for (index, text) in packet.problem.acceptance.iter().enumerate() {
-        texts.push((format!("problem.acceptance[{index}]"), text));
-    }
-    for (index, attachment) in packet.attachments.iter().enumerate() {
-        texts.push((format!("attachments[{index}].content"), &attachment.content));
-    }
-    for (path, text) in texts {
-        let mut rules: Vec<String> = policy.detector().find(text).into_iter().map(|f| f.rule_id).collect();
+    violations.extend(second_pass(packet, policy));
+    violations
+}
+
+/// The gate's second detection pass: the detectors run again over every string of the packet as it would be
+/// sent (item names, paths, summaries, snippets, problem text, attachments, records: everything, not only the
+/// texts [`redact_packet`] masks). One `secret` violation per string and rule still matching; the message names
+/// the rule, never the text.
+fn second_pass(packet: &Packet, policy: &Policy) -> Vec<Violation> {
+    let value = packet.to_value();
+    let mut strings = Vec::new();
+    collect_strings(&value, String::new(), &mut strings);
+    let detector = policy.detector();
+    let mut violations = Vec::new();
+    for (path, text) in strings {
+        let mut rules: Vec<String> = detector.find(text).into_iter().map(|f| f.rule_id).collect();
         rules.sort();
         rules.dedup();
         for rule_id in rules {
@@ -302,6 +305,24 @@ pub fn remote_gate(packet: &Packet, policy: &Policy) -> Vec<Violation> {
         }
     }
     violations
+}
+
+/// Every string in `value` (object keys aside) with its path (`context[0].snippet`).
+fn collect_strings<'a>(value: &'a serde_json::Value, path: String, out: &mut Vec<(String, &'a str)>) {
+    match value {
+        serde_json::Value::String(text) => out.push((path, text)),
+        serde_json::Value::Array(items) => {
+            for (index, item) in items.iter().enumerate() {
+                collect_strings(item, format!("{path}[{index}]"), out);
+            }
+        }
+        serde_json::Value::Object(fields) => {
+            for (name, field) in fields {
+                collect_strings(field, if path.is_empty() { name.clone() } else { format!("{path}.{name}") }, out);
+            }
+        }
+        _ => {}
+    }
 }
 
 #[cfg(test)]
@@ -581,6 +602,24 @@ mod tests {
         let violations = remote_gate(&p, &Policy::builtin());
         assert_eq!(violations.len(), 1);
         assert_eq!((violations[0].code, violations[0].path.as_str()), ("secret", "context[0].snippet"));
+    }
+
+    #[test]
+    fn the_second_pass_blocks_what_redaction_leaves_in_fields_it_does_not_mask() {
+        let secret = token(6);
+        let mut p = packet("remote_allowed", vec![item(&format!("deploy with {secret}"), "src/a.py", "x = 1")]);
+        p.header.task_id = "password=Maple1990!".to_owned();
+        redact_packet(&mut p, &Policy::builtin());
+        let violations = remote_gate(&p, &Policy::builtin());
+        let found: Vec<(&str, &str)> = violations.iter().map(|v| (v.path.as_str(), v.message.as_str())).collect();
+        assert_eq!(
+            found,
+            [
+                ("context[0].name", "rule github-personal-access-token still matches"),
+                ("header.task_id", "rule generic-password still matches")
+            ]
+        );
+        assert!(violations.iter().all(|v| !v.to_string().contains(&secret) && !v.to_string().contains("Maple1990")));
     }
 
     #[test]

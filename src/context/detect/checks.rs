@@ -22,10 +22,13 @@ pub fn shannon_entropy(value: &str) -> f64 {
 
 /// Documentation and sample configs use these words in place of real credentials; a value containing one is
 /// never a live secret, and flagging it would teach users to ignore findings.
+/// jwt.io's example token (its payload `{"sub":"1234567890","name":"John Doe","iat":1516239022}`) is in countless
+/// tutorials and tests, and never a live credential.
 pub fn looks_like_placeholder(value: &str) -> bool {
     const PLACEHOLDER_WORDS: [&str; 3] = ["example", "xxxxx", "placeholder"];
+    const JWT_IO_PAYLOAD: &str = "eyJzdWIiOiIxMjM0NTY3ODkwIiwibmFtZSI6IkpvaG4gRG9lIiwiaWF0IjoxNTE2MjM5MDIyfQ";
     let lowered = value.to_ascii_lowercase();
-    PLACEHOLDER_WORDS.iter().any(|word| lowered.contains(word))
+    PLACEHOLDER_WORDS.iter().any(|word| lowered.contains(word)) || value.contains(JWT_IO_PAYLOAD)
 }
 
 /// False for values that are names, references or addresses rather than secrets, even when long enough to pass
@@ -135,7 +138,7 @@ fn looks_like_host(text: &str) -> bool {
 }
 
 /// `process.env.DB_PASSWORD`: two or more segments, each letters, `_` or `$`, optionally ending in digits.
-fn is_dotted_reference(value: &str) -> bool {
+pub(super) fn is_dotted_reference(value: &str) -> bool {
     let segment = |part: &str| {
         let body = part.trim_end_matches(|c: char| c.is_ascii_digit());
         !body.is_empty() && body.bytes().all(|b| b.is_ascii_alphabetic() || b == b'_' || b == b'$')

@@ -5,6 +5,7 @@
 //! resolves overlaps deterministically and reports byte ranges only: a [`Finding`] never holds the secret, so it
 //! can be logged. [`Detector::redact`] replaces each secret with a marker that no rule can match again.
 
+mod assignments;
 mod checks;
 mod prefilter;
 mod rules;
@@ -205,6 +206,7 @@ impl Detector {
             let starts: Vec<usize> = hits.starts[starts_from..starts_to].iter().map(|&(_, start)| start).collect();
             starts_from = starts_to;
             match plan {
+                prefilter::Plan::Scanner => continue,
                 prefilter::Plan::Keyword if !hits.present[rule_index] => continue,
                 prefilter::Plan::Anchored(_) | prefilter::Plan::Runs { .. } if starts.is_empty() => continue,
                 _ => {}
@@ -221,6 +223,15 @@ impl Detector {
                     return;
                 }
                 candidates.push((rule.kind, start, std::cmp::Reverse(end - start), rule_index, whole_start, whole_end));
+            });
+        }
+        if prefilter.runs_scanner() {
+            assignments::scan_at(text, &hits.names, &markers, |rule_id, start, end| {
+                let Some(rule_index) = prefilter.scanned_rule(rule_id) else { return };
+                if markers.iter().any(|&(marker_start, marker_end)| start < marker_end && marker_start < end) {
+                    return;
+                }
+                candidates.push((RuleKind::Credential, start, std::cmp::Reverse(end - start), rule_index, start, end));
             });
         }
         candidates.sort_unstable();
@@ -251,10 +262,17 @@ impl Detector {
         // a pattern whose boundary failed against those characters may hold against a bracket.
         let glued =
             |byte: Option<&u8>| byte.is_some_and(|&byte| byte.is_ascii_alphanumeric() || b"_-.:%+/~@".contains(&byte));
+        // A URL's password, between `user:` and `@host`, is glued on both sides, but no built-in rule ends at a
+        // userinfo's `:` or starts at its `@`: the marker's brackets change nothing there.
+        let userinfo = |start: usize, end: usize| {
+            start.checked_sub(1).and_then(|before| text.as_bytes().get(before)) == Some(&b':')
+                && text.as_bytes().get(end) == Some(&b'@')
+        };
         let unsettled = rejected.iter().any(unsettles)
             || accepted.iter().any(|(&start, &(end, _))| {
-                glued(start.checked_sub(1).and_then(|before| text.as_bytes().get(before)))
-                    || glued(text.as_bytes().get(end))
+                !userinfo(start, end)
+                    && (glued(start.checked_sub(1).and_then(|before| text.as_bytes().get(before)))
+                        || glued(text.as_bytes().get(end)))
             });
         let findings = accepted
             .into_iter()

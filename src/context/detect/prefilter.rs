@@ -25,6 +25,8 @@ use super::Rule;
 
 #[derive(Debug, Clone)]
 pub(super) enum Plan {
+    /// A built-in rule that the key/value scanner ([`super::assignments`]) runs; its pattern is never run.
+    Scanner,
     Always,
     Keyword,
     Anchored(Box<meta::Regex>),
@@ -80,6 +82,8 @@ pub(super) struct Prefilter {
     /// set when it is in rule j's class and bit `2j + 1` when it also counts.
     run_rules: Vec<(usize, usize)>,
     run_table: Vec<u8>,
+    /// The built-in rules the key/value scanner may report, by id, with their index (first of an id).
+    scanned: Vec<(&'static str, usize)>,
 }
 
 /// What one prefilter pass found: which keyword rules may match, and the candidate starts of anchored rules.
@@ -87,7 +91,12 @@ pub(super) struct Hits {
     pub present: Vec<bool>,
     /// (rule index, candidate start), sorted; for a run rule, each run's start then its end.
     pub starts: Vec<(usize, usize)>,
+    /// Where the key/value scanner's name words occur, sorted (only when the detector has scanner rules).
+    pub names: Vec<(usize, usize)>,
 }
+
+/// The `uses` entry of a key/value scanner name word (no rule has this index).
+const NAME_WORD: usize = usize::MAX;
 
 impl Prefilter {
     pub(super) fn new(rules: &[Rule]) -> Self {
@@ -107,7 +116,20 @@ impl Prefilter {
                 }
             }
         };
+        let mut scanned: Vec<(&'static str, usize)> = Vec::new();
         for (index, rule) in rules.iter().enumerate() {
+            let builtin_scanned = super::rules::is_builtin(rule)
+                .then(|| super::assignments::REPORTED.iter().find(|id| **id == rule.id))
+                .flatten();
+            if let Some(id) = builtin_scanned {
+                if !scanned.iter().any(|(known, _)| known == id) {
+                    scanned.push((id, index));
+                }
+                if super::assignments::SCANNED_ONLY.contains(id) {
+                    plans.push(Plan::Scanner);
+                    continue;
+                }
+            }
             if rule.keywords.is_empty() && run_rules.len() < 4 {
                 if let Some(plan) = runs_plan(rule) {
                     if let Plan::Runs { class, counts, least, .. } = &plan {
@@ -143,6 +165,13 @@ impl Prefilter {
                 plans.push(Plan::Keyword);
             }
         }
+        // The key/value scanner's name words ride on the same automaton: one pass over the text finds both.
+        if !scanned.is_empty() {
+            for word in super::assignments::NAME_WORDS {
+                let id = keyword_id(word, &mut keywords, &mut uses);
+                uses[id].push((NAME_WORD, None));
+            }
+        }
         let automaton = (!keywords.is_empty()).then(|| {
             AhoCorasickBuilder::new()
                 .ascii_case_insensitive(true)
@@ -152,20 +181,32 @@ impl Prefilter {
                 .or_else(|_| AhoCorasickBuilder::new().ascii_case_insensitive(true).build(&keywords))
                 .expect("keywords build an automaton")
         });
-        Prefilter { automaton, uses, plans, run_rules, run_table }
+        Prefilter { automaton, uses, plans, run_rules, run_table, scanned }
     }
 
     pub(super) fn plans(&self) -> &[Plan] {
         &self.plans
     }
 
+    /// The index of the rule that reports the key/value scanner's findings for `id`; `None`: the detector has no
+    /// such built-in rule (a policy left it out).
+    pub(super) fn scanned_rule(&self, id: &str) -> Option<usize> {
+        self.scanned.iter().find(|(known, _)| *known == id).map(|&(_, index)| index)
+    }
+
+    pub(super) fn runs_scanner(&self) -> bool {
+        !self.scanned.is_empty()
+    }
+
     pub(super) fn scan(&self, text: &str) -> Hits {
         let mut present = vec![false; self.plans.len()];
         let mut starts = Vec::new();
+        let mut names = Vec::new();
         if let Some(automaton) = &self.automaton {
             for hit in automaton.find_overlapping_iter(text) {
                 for &(rule, offset) in &self.uses[hit.pattern().as_usize()] {
                     match offset {
+                        None if rule == NAME_WORD => names.push((hit.start(), hit.end())),
                         None => present[rule] = true,
                         Some(offset) => {
                             if let Some(start) = hit.start().checked_sub(offset) {
@@ -181,7 +222,8 @@ impl Prefilter {
         }
         starts.sort_unstable();
         starts.dedup();
-        Hits { present, starts }
+        names.sort_unstable();
+        Hits { present, starts, names }
     }
 
     /// Pushes (rule, start), (rule, end) for every run of each run rule's class that starts at a counted byte,
@@ -317,6 +359,7 @@ pub(super) fn for_each_match(
                 }
             }
         }
+        Plan::Scanner => {}
         Plan::Always | Plan::Keyword => {
             for captures in rule.pattern.captures_iter(text) {
                 let whole = captures.get(0).expect("group 0 always matches");

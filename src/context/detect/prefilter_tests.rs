@@ -104,18 +104,24 @@ fn print_plans() {
             prefilter::Plan::Keyword => "keyword",
             prefilter::Plan::Anchored(_) => "anchored",
             prefilter::Plan::Runs { .. } => "runs",
+            prefilter::Plan::Scanner => "scanner",
         };
         println!("{name:9} {}", rule.id);
     }
 }
 
 /// The detector as it was before the prefilter: every rule whose keyword occurs in the lowercased text scans
-/// all of it, and redaction repeats until nothing is found. The prefilter must find exactly the same.
+/// all of it (the key/value scanner's rules aside: the scanner runs over the whole text), and redaction repeats
+/// until nothing is found. The prefilter must find exactly the same.
 fn reference_find(detector: &Detector, text: &str) -> Vec<Finding> {
     let lowered = text.to_ascii_lowercase();
     let markers = detector.protected_ranges(text);
     let mut candidates = Vec::new();
+    let prefilter = prefilter::Prefilter::new(detector.rules());
     for (rule_index, rule) in detector.rules().iter().enumerate() {
+        if matches!(prefilter.plans()[rule_index], prefilter::Plan::Scanner) {
+            continue;
+        }
         if !rule.keywords.is_empty() && !rule.keywords.iter().any(|keyword| lowered.contains(keyword.as_str())) {
             continue;
         }
@@ -133,6 +139,12 @@ fn reference_find(detector: &Detector, text: &str) -> Vec<Finding> {
             candidates.push((rule.kind, start, std::cmp::Reverse(end - start), rule_index));
         }
     }
+    assignments::scan(text, &markers, |rule_id, start, end| {
+        let Some(rule_index) = prefilter.scanned_rule(rule_id) else { return };
+        if !markers.iter().any(|&(marker_start, marker_end)| start < marker_end && marker_start < end) {
+            candidates.push((RuleKind::Credential, start, std::cmp::Reverse(end - start), rule_index));
+        }
+    });
     candidates.sort_unstable();
     let mut accepted: BTreeMap<usize, (usize, usize)> = BTreeMap::new();
     for (_, start, std::cmp::Reverse(length), rule_index) in candidates {

@@ -25,6 +25,11 @@ pub(super) struct BuiltinRule {
     value_check: Option<fn(&str) -> bool>,
 }
 
+/// A rule with a built-in id and that rule's exact pattern (a user rule reusing an id is not one).
+pub(super) fn is_builtin(rule: &Rule) -> bool {
+    BUILTIN.iter().any(|builtin| builtin.id == rule.id && builtin.pattern == rule.pattern.as_str())
+}
+
 impl BuiltinRule {
     pub(super) fn compile(&self) -> Rule {
         Rule {
@@ -101,6 +106,13 @@ pub(super) const BUILTIN: &[BuiltinRule] = &[
         Some(4.0),
     ),
     credential(
+        "aws-session-token",
+        "AWS STS session token (IQoJb3JpZ2lu…, FwoGZXIvYXdzE…: the base64 of its binary header)",
+        &["iqojb3jpz2lu", "fwogzxivyxdz"],
+        r"\b((?:IQoJb3JpZ2lu|FwoGZXIvYXdz)[A-Za-z0-9+/]{100,}={0,2})",
+        Some(4.0),
+    ),
+    credential(
         "gcp-service-account-private-key",
         "Google Cloud service-account JSON private_key (PEM with escaped newlines)",
         &["private_key"],
@@ -122,6 +134,13 @@ pub(super) const BUILTIN: &[BuiltinRule] = &[
         Some(4.0),
     ),
     credential(
+        "azure-sas-signature",
+        "Azure shared access signature: the sig= of a SAS URL or token (base64 HMAC, often percent-encoded)",
+        &["sig="],
+        r"[?&]sig=((?:[A-Za-z0-9+/]|%2[BbFf]|%3[Dd]|=){30,})",
+        Some(3.5),
+    ),
+    credential(
         "digitalocean-token",
         "DigitalOcean personal access, OAuth or refresh token: do[por]_v1_ and 64 hex digits",
         &["dop_v1_", "doo_v1_", "dor_v1_"],
@@ -135,9 +154,11 @@ pub(super) const BUILTIN: &[BuiltinRule] = &[
         r"\b(HRKU-[A-Za-z0-9_-]{50,})",
         Some(3.5),
     ),
+    // The key/value scanner (assignments.rs) runs this and the other rules for values that only the name, or a
+    // vendor's name nearby, makes a secret; their patterns describe the simplest form they find.
     credential(
         "heroku-legacy-api-key",
-        "Heroku legacy API key (a UUID) assigned to a heroku…key/token name",
+        "Heroku legacy API key (a UUID) assigned to a name with heroku in it or just before it",
         &["heroku"],
         r#"(?i)heroku[A-Za-z0-9_]*?(?:api_?key|token|key)["']?\s*(?::=|=>|[:=])\s*["']?([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})\b"#,
         None,
@@ -443,9 +464,44 @@ pub(super) const BUILTIN: &[BuiltinRule] = &[
     ),
     credential(
         "twilio-auth-token",
-        "Twilio auth token (32 hex digits) assigned to a twilio…token/secret name",
+        "Twilio auth token (32 hex digits) assigned to a token/secret name with twilio in it or just before it",
         &["twilio"],
         r#"(?i)twilio[A-Za-z0-9_]*?(?:token|secret)["']?\s*(?::=|=>|[:=])\s*["']?([a-f0-9]{32})\b"#,
+        Some(3.0),
+    ),
+    credential(
+        "datadog-api-key",
+        "Datadog API key (32 hex digits) assigned to a dd/datadog key name (DD_API_KEY, dd.api.key)",
+        &["datadog", "dd"],
+        r#"(?i)(?:dd|datadog)[A-Za-z0-9_.-]*?api[_.-]?key["']?\s*(?::=|=>|[:=])\s*["']?([a-f0-9]{32})\b"#,
+        Some(3.0),
+    ),
+    credential(
+        "datadog-app-key",
+        "Datadog application key (40 hex digits) assigned to a dd/datadog key name (DD_APP_KEY)",
+        &["datadog", "dd"],
+        r#"(?i)(?:dd|datadog)[A-Za-z0-9_.-]*?app(?:lication)?[_.-]?key["']?\s*(?::=|=>|[:=])\s*["']?([a-f0-9]{40})\b"#,
+        Some(3.0),
+    ),
+    credential(
+        "new-relic-key",
+        "New Relic user API key (NRAK-), browser key (NRJS-), insights insert key (NRII-) or license key (…NRAL)",
+        &["nrak-", "nrjs-", "nrii-", "nral"],
+        r"\b(NRAK-[A-Z0-9]{27}|NRJS-[a-f0-9]{19}|NRII-[A-Za-z0-9_-]{32}|[a-f0-9]{36}NRAL)\b",
+        Some(3.0),
+    ),
+    credential(
+        "mailchimp-api-key",
+        "Mailchimp API key: 32 hex digits, -us and the data-centre number",
+        &["-us"],
+        r"\b([a-f0-9]{32}-us[0-9]{1,2})\b",
+        Some(3.0),
+    ),
+    credential(
+        "sentry-dsn",
+        "The key of a Sentry DSN (https://<32 hex>@<host>/<project id>), which lets anyone post events",
+        &["sentry", "dsn"],
+        r"\bhttps?://([a-f0-9]{32})(?::[a-f0-9]{32})?@[A-Za-z0-9.-]+(?::[0-9]+)?/(?:[A-Za-z0-9_-]+/)*[0-9]+\b",
         Some(3.0),
     ),
     credential(
@@ -463,6 +519,27 @@ pub(super) const BUILTIN: &[BuiltinRule] = &[
         Some(3.0),
     ),
     // SaaS.
+    credential(
+        "supabase-access-token",
+        "Supabase personal access token: sbp_ and 40 hex digits",
+        &["sbp_"],
+        r"\b(sbp_[a-f0-9]{40})\b",
+        Some(3.0),
+    ),
+    credential(
+        "grafana-token",
+        "Grafana service-account token (glsa_) or Grafana Cloud access policy token (glc_)",
+        &["glsa_", "glc_"],
+        r"\b(glsa_[A-Za-z0-9]{32}_[A-Fa-f0-9]{8}|glc_[A-Za-z0-9+/]{32,400}={0,2})",
+        Some(3.0),
+    ),
+    credential(
+        "doppler-token",
+        "Doppler personal, service, CLI, service-account, SCIM or audit token (dp.pt., dp.st., …)",
+        &["dp.pt.", "dp.st.", "dp.ct.", "dp.sa.", "dp.scim.", "dp.audit."],
+        r"\b(dp\.(?:pt|st|ct|sa|scim|audit)\.[A-Za-z0-9]{40,44})\b",
+        Some(3.0),
+    ),
     credential(
         "shopify-access-token",
         "Shopify Admin API, custom-app or partner access token (shpat_, shpca_, shppa_)",
@@ -492,6 +569,13 @@ pub(super) const BUILTIN: &[BuiltinRule] = &[
         Some(3.5),
     ),
     // Structured secrets.
+    credential(
+        "age-secret-key",
+        "age (file encryption) secret key: AGE-SECRET-KEY-1 and 58 bech32 characters",
+        &["age-secret-key-1"],
+        r"\b(AGE-SECRET-KEY-1[QPZRY9X8GF2TVDW0S3JN54KHCE6MUA7L]{58})\b",
+        Some(3.0),
+    ),
     credential(
         "jwt",
         "JSON Web Token: base64url header and payload (both JSON objects, so eyJ) and a signature",
@@ -579,7 +663,28 @@ pub(super) const BUILTIN: &[BuiltinRule] = &[
         kind: RuleKind::Credential,
         value_check: Some(is_connection_password),
     },
-    // Assignments to a name that says "secret". The value must be 8+ characters, random-looking, and end at a
+    BuiltinRule {
+        id: "docker-config-auth",
+        description: "Docker config.json auths entry: the base64 of user:password (run by the key/value scanner)",
+        keywords: &["auth"],
+        pattern: r#""auth"\s*:\s*"([A-Za-z0-9+/]{8,}={0,2})""#,
+        min_entropy: None,
+        kind: RuleKind::Credential,
+        value_check: Some(is_basic_credentials),
+    },
+    BuiltinRule {
+        id: "cli-password",
+        description:
+            "Password on a command line: mysql -p<password>, docker/podman/helm login -p, sshpass -p, redis-cli -a",
+        keywords: &["mysql", "mariadb", "login", "sshpass", "redis-cli"],
+        // `-p` only in lowercase: mysql's `-P` is the port. mysql takes the password glued to `-p` (`-p secret`
+        // prompts and names a database); the others take it after a blank.
+        pattern: r#"(?i)\b(?:mysql|mysqldump|mysqladmin|mariadb)\b(?u-i:[^\r\n])*?[ \t](?-i:-p)(?:assword=)?["']?((?u-i:[^\x00-\x20"'`;|&]){4,})|\b(?:sshpass|redis-cli)\b(?u-i:[^\r\n])*?[ \t](?-i:-p|-a)[ \t]+["']?((?u-i:[^\x00-\x20"'`;|&]){4,})|\blogin\b(?u-i:[^\r\n])*?[ \t](?-i:-p|--password)(?:[ \t]+|=)["']?((?u-i:[^\x00-\x20"'`;|&]){4,})"#,
+        min_entropy: None,
+        kind: RuleKind::Credential,
+        value_check: Some(is_connection_password),
+    },
+    // Assignments to a name that says "secret" (run by the key/value scanner). The value must be 8+ characters, random-looking, and end at a
     // quote, space, separator or the end of text (not `(`: a call): names alone match too much code
     // (`password = get_password()`, `max_tokens: 4096`).
     assigned(

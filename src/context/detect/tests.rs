@@ -258,6 +258,30 @@ pub(super) fn positives() -> Vec<(&'static str, String, String)> {
         let pem = format!("-----BEGIN {header}-----\n{}\n-----END {header}-----\n", fake(BASE64, 120, seed));
         add("private-key-base64", base64_encode(pem.as_bytes()), &|s| format!("    client-key-data: {s}\n"));
     }
+    // Kinds that hold-out data built from real files found missing (issue 13).
+    add("aws-session-token", format!("IQoJb3JpZ2luX2VjE{}", fake(BASE64, 300, 120)), &|s| {
+        format!("aws_session_token = {s}\n")
+    });
+    add("datadog-api-key", fake(HEX, 32, 121), &|s| format!("dd.api.key={s}\n"));
+    add("datadog-app-key", fake(HEX, 40, 122), &|s| format!("os.environ[\"DD_APP_KEY\"] = \"{s}\"\n"));
+    add("new-relic-key", format!("NRAK-{}", fake(UPPER_DIGITS, 27, 123)), &plain);
+    add("mailchimp-api-key", format!("{}-us12", fake(HEX, 32, 124)), &plain);
+    add("sentry-dsn", fake(HEX, 32, 125), &|s| format!("SENTRY_DSN=https://{s}@o4504.ingest.sentry.io/4505\n"));
+    add("supabase-access-token", format!("sbp_{}", fake(HEX, 40, 126)), &plain);
+    add("grafana-token", format!("glsa_{}_{}", fake(ALNUM, 32, 127), fake(HEX, 8, 128)), &plain);
+    add("doppler-token", format!("dp.pt.{}", fake(ALNUM, 43, 129)), &plain);
+    add("age-secret-key", format!("AGE-SECRET-KEY-1{}", fake("QPZRY9X8GF2TVDW0S3JN54KHCE6MUA7L", 58, 130)), &plain);
+    add("docker-config-auth", base64_encode(format!("ci-bot:{}", fake(ALNUM, 16, 131)).as_bytes()), &|s| {
+        format!("{{\"auths\": {{\"ghcr.io\": {{\"auth\": \"{s}\"}}}}}}")
+    });
+    add("cli-password", fake(ALNUM, 14, 132), &|s| format!("mysql -u root -p{s} -h db.internal shop\n"));
+    add("cli-password", fake(ALNUM, 14, 133), &|s| format!("docker login -u deploy -p {s} registry.acme-corp.io\n"));
+    add("generic-password", "hunter2".to_owned(), &|s| format!("password: {s}\n"));
+    add("azure-sas-signature", format!("{}%3D", fake(BASE64, 43, 136)), &|s| {
+        format!("https://acct.blob.core.windows.net/c?sv=2022-11-02&ss=b&sig={s}\n")
+    });
+    add("generic-api-token", fake(ALNUM, 32, 134), &|s| format!("const apiToken: string = \"{s}\";\n"));
+    add("generic-secret", fake(ALNUM, 32, 135), &|s| format!("  - name: CLIENT_SECRET\n    value: \"{s}\"\n"));
     add("email-address", "jane.doe+ctx@mail.example-corp.org".replace("example-", "acme-"), &|s| {
         format!("From: <{s}>")
     });
@@ -416,6 +440,23 @@ pub(super) fn negatives() -> Vec<(&'static str, String)> {
                 base64_encode(format!("-----BEGIN CERTIFICATE-----\n{}\n", fake(BASE64, 120, 705)).as_bytes()),
                 base64_encode(format!("-----BEGIN PUBLIC KEY-----\n{}\n", fake(BASE64, 120, 706)).as_bytes())
             ),
+        ),
+        ("aws-session-token", "IQoJb3JpZ2lu and FwoGZXIvYXdzE only a prefix".to_owned()),
+        ("azure-sas-signature", "https://acct.blob.core.windows.net/c?sv=2022-11-02&sig=<signature>".to_owned()),
+        ("datadog-api-key", format!("dd.trace.id={}\ndd_api_key: ${{DD_API_KEY}}", fake(HEX, 32, 140))),
+        ("datadog-app-key", format!("dd_git_commit_sha: {}", fake(HEX, 40, 141))),
+        ("new-relic-key", "NRAK-SHORT and nral".to_owned()),
+        ("mailchimp-api-key", format!("{}-use", fake(HEX, 32, 142))),
+        ("sentry-dsn", "SENTRY_DSN=https://<key>@o0.ingest.sentry.io/0".to_owned()),
+        ("supabase-access-token", "sbp_short".to_owned()),
+        ("grafana-token", "glsa_short_1234".to_owned()),
+        ("doppler-token", "dp.pt.short".to_owned()),
+        ("age-secret-key", "AGE-SECRET-KEY-1 (your key here)".to_owned()),
+        ("docker-config-auth", format!("\"auth\": \"{}\"", base64_encode(b"no colon in here at all"))),
+        ("cli-password", "mysql -u root -p -P 3306 shop\ndocker login -u ci --password-stdin\nmysql -p$MYSQL_PWD".to_owned()),
+        (
+            "jwt",
+            "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJzdWIiOiIxMjM0NTY3ODkwIiwibmFtZSI6IkpvaG4gRG9lIiwiaWF0IjoxNTE2MjM5MDIyfQ.SflKxwRJSMeKKF2QT4fwpMeJf36POk6yJV_adQssw5c".to_owned(),
         ),
         ("payment-card-number", "call +49 151 23456787 or +4915123456787".to_owned()),
         ("iban", "GB82WEST12345698765433 and ISBN 9780306406157".to_owned()),
