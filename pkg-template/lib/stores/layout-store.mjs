@@ -513,7 +513,7 @@ export class LayoutStore {
     });
   }
 
-  /** Drop the URI's index entry (packs only; execution packs are immutable). Its blobs stay until gc. */
+  /** Drop the URI's index entry and its signatures' (packs only; execution packs are immutable). Blobs stay until gc. */
   async untag(uri) {
     const canonical = core.parseUri(uri);
     const notFound = () => new CtxpackError('CTX_NOT_FOUND', `${canonical} is not in the ${this.describe()}`, { subject: canonical });
@@ -521,7 +521,9 @@ export class LayoutStore {
     if (!this.has(canonical)) throw notFound();
     return this.withLock('index', () => {
       if (!this.has(canonical)) throw notFound();
-      writeFileAtomic(this.indexPath, core.ociIndexRemove(this.readIndex(), canonical));
+      const { digest } = this.manifestFor(canonical);
+      // Its signatures (the sha256-<hex> referrers entry) leave with it; their blobs go at the next gc.
+      writeFileAtomic(this.indexPath, core.ociIndexRemoveReferrers(core.ociIndexRemove(this.readIndex(), canonical), digest));
     });
   }
 }
