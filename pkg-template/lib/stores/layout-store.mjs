@@ -150,7 +150,7 @@ export class LayoutStore {
   referrerDigests() {
     const index = this.readIndex();
     if (index === null) return [];
-    const digests = [core.ociEmptyConfig().descriptor.digest];
+    const digests = [];
     for (const { descriptor } of core.ociIndexReferrers(index)) {
       digests.push(descriptor.digest);
       let referrers = [];
@@ -162,7 +162,8 @@ export class LayoutStore {
       for (const { descriptor: referrer } of referrers) {
         digests.push(referrer.digest);
         try {
-          digests.push(core.parseSignatureManifest(this.fetchBytes(referrer)).envelope.digest);
+          const signature = core.parseSignatureManifest(this.fetchBytes(referrer));
+          digests.push(signature.envelope.digest, core.ociEmptyConfig().descriptor.digest);
         } catch (error) {
           // Another tool's referrer, or a damaged one: only its manifest is kept.
           if (!isCtxpackError(error)) throw error;
