@@ -220,3 +220,12 @@ pub fn trust_policy_rule(#[wasm_bindgen(js_name = policyText)] policy_text: &str
         ("trustedKeys", keys.into()),
     ]))
 }
+
+/// `index.json` without the `sha256-<hex>` entry of `subject` (its pack was removed).
+#[wasm_bindgen(js_name = ociIndexRemoveReferrers)]
+pub fn oci_index_remove_referrers(
+    #[wasm_bindgen(js_name = indexBytes)] index_bytes: &[u8],
+    subject: &str,
+) -> JsResult<Vec<u8>> {
+    Digest::parse(subject).and_then(|subject| oci::index_remove_referrers(index_bytes, &subject)).map_err(to_js_error)
+}

@@ -113,6 +113,15 @@ pub fn index_set_referrers(index: Option<&[u8]>, referrers: &Descriptor, subject
     jcs::canonicalize(&index)
 }
 
+/// Drops the `sha256-<hex>` entry of `subject` (when its pack leaves the layout, its signatures go with it at the
+/// next gc); an absent entry is not an error.
+pub fn index_remove_referrers(index: &[u8], subject: &Digest) -> Result<Vec<u8>> {
+    let mut index = parse_index(index)?;
+    let tag = super::referrers_tag(subject);
+    manifests_mut(&mut index).retain(|e| ref_name(e) != Some(tag.as_str()));
+    jcs::canonicalize(&index)
+}
+
 /// The layout's referrers indexes: every entry named `sha256-<hex>`, with the subject it names.
 pub fn index_referrers(index: &[u8]) -> Result<Vec<(Digest, Descriptor)>> {
     let index = parse_index(index)?;
@@ -191,6 +200,10 @@ mod tests {
         assert_eq!((listed[0].0, listed[0].1.digest), (subject, second.digest));
         // The packs' listing is untouched by referrers entries.
         assert_eq!(index_list(&index).unwrap().len(), 1);
+        let removed = index_remove_referrers(&index, &subject).unwrap();
+        assert!(index_referrers(&removed).unwrap().is_empty());
+        assert_eq!(index_list(&removed).unwrap().len(), 1);
+        assert_eq!(index_remove_referrers(&removed, &subject).unwrap(), removed);
         let wrong = index_set_referrers(Some(&index), &manifest_descriptor("m"), &subject).unwrap_err();
         assert_eq!(wrong.subject.as_deref(), Some("mediaType"));
     }

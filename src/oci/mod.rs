@@ -22,7 +22,9 @@ mod verify;
 
 use execution::execution_pack_manifest_from_value;
 pub use execution::{execution_pack_manifest, parse_execution_pack_manifest, ExecutionPackOciManifest};
-pub use index::{index_add, index_list, index_referrers, index_remove, index_set_referrers, IndexEntry};
+pub use index::{
+    index_add, index_list, index_referrers, index_remove, index_remove_referrers, index_set_referrers, IndexEntry,
+};
 use pack::pack_manifest_from_value;
 pub use pack::{
     block_index, empty_config_value, layer_title, pack_manifest, pack_manifest_fallback, parse_pack_manifest,

@@ -23,7 +23,7 @@ const CONTEXT_EXPORTS = [
 const WRITE_EXPORTS = ['PackWriter', 'deflateBlock', 'encodeBlockIndex'];
 // Signing, signature artifacts, layouts' referrers and the trust policy: host work (the lean core verifies only).
 const SIGN_HOST_EXPORTS = [
-  'envelopeClaims', 'ociIndexReferrers', 'ociIndexSetReferrers', 'parseSignatureManifest', 'referrersIndexAdd',
+  'envelopeClaims', 'ociIndexReferrers', 'ociIndexRemoveReferrers', 'ociIndexSetReferrers', 'parseSignatureManifest', 'referrersIndexAdd',
   'referrersList', 'signKeyInfo', 'signPack', 'signatureManifest', 'trustPolicyRule',
 ];
 

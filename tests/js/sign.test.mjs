@@ -82,6 +82,11 @@ test('export --oci and import carry signatures; gc keeps them; a second signer k
   for (const pub of [alice.pub, bob.publicKey]) {
     assert.equal((await api.verifySignatures(uri, { home: target, trustKeys: [pub] })).signers.length, 1);
   }
+  // rm takes the signatures' entry with the pack; gc then removes every blob, signatures included.
+  await api.remove(uri, { home: target });
+  await api.gc({ home: target });
+  assert.deepEqual(JSON.parse(fs.readFileSync(path.join(target, 'index.json'), 'utf8')).manifests, []);
+  assert.deepEqual(fs.readdirSync(path.join(target, 'blobs', 'sha256')), []);
 });
 
 test('keys: keygen never overwrites; other key types and encrypted keys are CTX_KEY_INVALID', async (t) => {

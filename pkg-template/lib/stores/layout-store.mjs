@@ -150,7 +150,7 @@ export class LayoutStore {
   referrerDigests() {
     const index = this.readIndex();
     if (index === null) return [];
-    const digests = [core.ociEmptyConfig().descriptor.digest];
+    const digests = [];
     for (const { descriptor } of core.ociIndexReferrers(index)) {
       digests.push(descriptor.digest);
       let referrers = [];
@@ -162,7 +162,8 @@ export class LayoutStore {
       for (const { descriptor: referrer } of referrers) {
         digests.push(referrer.digest);
         try {
-          digests.push(core.parseSignatureManifest(this.fetchBytes(referrer)).envelope.digest);
+          const signature = core.parseSignatureManifest(this.fetchBytes(referrer));
+          digests.push(signature.envelope.digest, core.ociEmptyConfig().descriptor.digest);
         } catch (error) {
           // Another tool's referrer, or a damaged one: only its manifest is kept.
           if (!isCtxpackError(error)) throw error;
@@ -534,7 +535,7 @@ export class LayoutStore {
     });
   }
 
-  /** Drop the URI's index entry (packs only; execution packs are immutable). Its blobs stay until gc. */
+  /** Drop the URI's index entry and its signatures' (packs only; execution packs are immutable). Blobs stay until gc. */
   async untag(uri) {
     const canonical = core.parseUri(uri);
     const notFound = () => new CtxpackError('CTX_NOT_FOUND', `${canonical} is not in the ${this.describe()}`, { subject: canonical });
@@ -542,7 +543,9 @@ export class LayoutStore {
     if (!this.has(canonical)) throw notFound();
     return this.withLock('index', () => {
       if (!this.has(canonical)) throw notFound();
-      writeFileAtomic(this.indexPath, core.ociIndexRemove(this.readIndex(), canonical));
+      const { digest } = this.manifestFor(canonical);
+      // Its signatures (the sha256-<hex> referrers entry) leave with it; their blobs go at the next gc.
+      writeFileAtomic(this.indexPath, core.ociIndexRemoveReferrers(core.ociIndexRemove(this.readIndex(), canonical), digest));
     });
   }
 }

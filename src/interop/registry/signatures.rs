@@ -26,7 +26,7 @@ export interface RegistrySignature {
 impl RegistryClient {
     /// Pushes a signature artifact (from `signatureManifest`) with its envelope and the empty config, then
     /// records it as a referrer of its subject. `tagUpdated`: the `sha256-<hex>` referrers tag was written.
-        #[wasm_bindgen(js_name = pushSignature, unchecked_return_type = "Promise<{ digest: string; tagUpdated: boolean }>")]
+    #[wasm_bindgen(js_name = pushSignature, unchecked_return_type = "Promise<{ digest: string; tagUpdated: boolean }>")]
     pub fn push_signature(&self, manifest: Uint8Array, envelope: Uint8Array) -> Promise {
         let manifest = manifest.to_vec();
         let envelope = envelope.to_vec();
@@ -49,7 +49,7 @@ impl RegistryClient {
     }
 
     /// The signatures of the image manifest `digest` (a pack's), each with its envelope, unverified.
-        #[wasm_bindgen(js_name = fetchSignatures, unchecked_return_type = "Promise<RegistrySignature[]>")]
+    #[wasm_bindgen(js_name = fetchSignatures, unchecked_return_type = "Promise<RegistrySignature[]>")]
     pub fn fetch_signatures(&self, digest: String) -> Promise {
         let subject = match Digest::parse(&digest) {
             Ok(subject) => subject,
