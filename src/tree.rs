@@ -198,7 +198,7 @@ impl Tree {
             match kind {
                 COMPACT_FILE | COMPACT_EXECUTABLE => {
                     let size = sizes[i];
-                    if !(size >= 0.0 && size <= MAX_SAFE_SIZE && size.fract() == 0.0) {
+                    if !((0.0..=MAX_SAFE_SIZE).contains(&size) && size.fract() == 0.0) {
                         return Err(compact_error("a size is not a whole number below 2^53").at(path));
                     }
                     let digest = <[u8; 32]>::try_from(&digests[i * 32..i * 32 + 32]).expect("32 bytes");
