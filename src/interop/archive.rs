@@ -153,6 +153,7 @@ pub(super) fn summary_fields(
     ]
 }
 
+
 #[wasm_bindgen(js_name = PackReader)]
 pub struct PackReaderJs {
     reader: archive::PackReader,

@@ -332,6 +332,8 @@ const NOT_SECRET: &[&str] = &[
     "backend",
     "module",
     "limits",
+    "hashers",
+    "validators",
     "address",
     "addr",
     "bus",
@@ -517,19 +519,27 @@ fn value_after(bytes: &[u8], name_start: usize, name_end: usize) -> Option<Value
         _ => return None,
     }
     at = skip_blanks(bytes, at);
-    // A literal wrapped in a conversion or constructor: `[]byte("…")`, `SecretStr("…")`, `b"…"`, `r'…'`.
+    // A literal wrapped in a conversion or constructor: `[]byte("…")`, `SecretStr("…")`, `b"…"`, `r'…'`. A
+    // getter's literal (`getenv("X")`, `r.Header.Get("X-Token")`) names what it gets: code, though a default after
+    // it may be a value (see `fallback_after`).
     let wrapper = bytes[at..].iter().take(40).position(|&b| !(b.is_ascii_alphanumeric() || b"_.:[]".contains(&b)));
+    let mut getter = false;
     if let Some(length) = wrapper.filter(|&length| length > 0) {
-        let opened = at + length + usize::from(bytes.get(at + length) == Some(&b'('));
-        if matches!(bytes.get(opened), Some(b'"' | b'\'')) && (opened > at + length || matches!(length, 1 | 2)) {
+        let called = bytes.get(at + length) == Some(&b'(');
+        let opened = at + length + usize::from(called);
+        let prefix = !called && length <= 2 && bytes[at..at + length].iter().all(u8::is_ascii_alphabetic);
+        if matches!(bytes.get(opened), Some(b'"' | b'\'')) && (called || prefix) {
+            let callee = String::from_utf8_lossy(&bytes[at..at + length]).to_ascii_lowercase();
+            getter = ["get", "env", "fetch", "lookup", "read", "load", "header"].iter().any(|w| callee.contains(w));
             at = opened;
         }
     }
-    match byte(at) {
+    let value = match byte(at) {
         b'"' | b'\'' | b'`' => quoted_value(bytes, at),
         b'\\' if matches!(byte(at + 1), b'"' | b'\'') => quoted_value(bytes, at),
         _ => unquoted_value(bytes, at),
-    }
+    }?;
+    Some(Value { code: value.code || getter, ..value })
 }
 
 /// The literal after `??`, `||`, ` or `, or a call's next argument (`, "…"`), within 120 bytes after a value on its
@@ -611,7 +621,7 @@ fn judge(
     value: &Value,
 ) -> Option<(&'static str, usize, usize)> {
     let secret = &text[value.start..value.end];
-    if value.code || is_placeholder(secret) || starts_with_auth_scheme(secret) {
+    if value.code || is_placeholder(secret) || starts_with_auth_scheme(secret) || is_name_like(secret) {
         return None;
     }
     if category == Category::Dsn {
@@ -671,6 +681,17 @@ fn dsn_password(dsn: &str) -> Option<(usize, usize)> {
     let password = dsn.get(colon + 1..at)?;
     (colon > 0 && !dsn[..colon].contains(['/', '@', ' ']) && password.len() >= 4 && is_password(password))
         .then_some((colon + 1, at))
+}
+
+/// Words joined by `-`, `_` or `.`, each capitalised, lowercase or a short acronym: a header or a setting's name
+/// (`X-Request-Token`, `Content-Type`), not a secret.
+fn is_name_like(value: &str) -> bool {
+    value.split(['-', '_', '.']).all(|part| {
+        let rest = part.get(1..).unwrap_or_default();
+        !part.is_empty()
+            && (part.bytes().all(|b| b.is_ascii_uppercase()) && part.len() <= 5
+                || part.as_bytes()[0].is_ascii_alphabetic() && rest.bytes().all(|b| b.is_ascii_lowercase()))
+    })
 }
 
 /// Letters and `_` only, cased like a word or a camelCase name rather than at random (`XpZhNRYeIsZShmpi`).
