@@ -29,6 +29,10 @@ step "spec vectors up to date (independent Python model)" python3 docs/vectors/g
 step "cargo test (native core)" cargo test
 step "lean core compiles (wasm32, no context feature)" cargo check --no-default-features --target wasm32-unknown-unknown
 step "build (wasm core, npm package)" node scripts/build.mjs --pack
+# The tests never read or write the user's own configuration (trust policy, audit key): a fresh config folder.
+XDG_CONFIG_HOME=$(mktemp -d "${TMPDIR:-/tmp}/ctxpack-test-config.XXXXXX")
+export XDG_CONFIG_HOME
+trap 'rm -rf "$XDG_CONFIG_HOME"' EXIT
 echo
 echo "==> node --test tests/js tests/package tests/registry tests/interop tests/www tests/edge"
-exec node --test --test-reporter=spec tests/js/ tests/package/ tests/registry/ tests/interop/ tests/www/ tests/edge/
+node --test --test-reporter=spec tests/js/ tests/package/ tests/registry/ tests/interop/ tests/www/ tests/edge/

@@ -153,7 +153,6 @@ pub(super) fn summary_fields(
     ]
 }
 
-
 #[wasm_bindgen(js_name = PackReader)]
 pub struct PackReaderJs {
     reader: archive::PackReader,

@@ -140,10 +140,12 @@ test('a lease keeps written and relied-on blobs from gc; failed work removes wha
 test('gc running again and again during a seed: the seed succeeds and the pack verifies', async (t) => {
   const root = tempDir(t);
   const home = path.join(root, 'home');
-  const project = bigProject(path.join(root, 'project'));
+  // Big enough that the parallel seed is still writing when the first gc starts, under load too.
+  const project = bigProject(path.join(root, 'project'), { mib: 160 });
   const seeding = spawnCli(['seed', project.outDir, '--contract', project.contractPath, '--json'], home);
   let finished = false;
   seeding.done.then(() => (finished = true));
+  while (!finished && names(path.join(home, 'leases')).length === 0) await new Promise((resolve) => setTimeout(resolve, 5));
   let gcWhileLeased = 0;
   while (!finished) {
     const leased = names(path.join(home, 'leases')).length > 0;

@@ -12,10 +12,12 @@ import { contextAuditNext, contextAuditVerify } from '../core-node.mjs';
 import { defaultHome, openPantry, writeFileAtomic } from '../pantry.mjs';
 import { CtxpackError, toCtxpackError } from '../errors.mjs';
 
-/** $CTXPACK_AUDIT_KEY_FILE, else audit.key beside the config file ($CTXPACK_CONFIG, ~/.config/ctxpack/). */
+/** $CTXPACK_AUDIT_KEY_FILE, else audit.key beside the config file ($CTXPACK_CONFIG, else $XDG_CONFIG_HOME/ctxpack/ or ~/.config/ctxpack/). */
 export function auditKeyFile(env = process.env) {
   if (env.CTXPACK_AUDIT_KEY_FILE) return path.resolve(env.CTXPACK_AUDIT_KEY_FILE);
-  const configDir = env.CTXPACK_CONFIG ? path.dirname(path.resolve(env.CTXPACK_CONFIG)) : path.join(os.homedir(), '.config', 'ctxpack');
+  const configDir = env.CTXPACK_CONFIG
+    ? path.dirname(path.resolve(env.CTXPACK_CONFIG))
+    : path.join(env.XDG_CONFIG_HOME || path.join(os.homedir(), '.config'), 'ctxpack');
   return path.join(configDir, 'audit.key');
 }
 

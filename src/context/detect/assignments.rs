@@ -109,7 +109,10 @@ pub(super) fn scan_at(
         let Some(value) = value_after(bytes, name_start, name_end) else { continue };
         let name = &text[name_start..name_end];
         let segments = segments(name.trim_start_matches('-'));
-        let Some(category) = classify(&segments) else { continue };
+        // Only the last dotted part can say the value is something else: `header.db_password` is a password,
+        // `password.max_age` is not.
+        let last_part = segments_of_last_part(name);
+        let Some(category) = classify(&segments, &last_part) else { continue };
         // A literal the expression falls back to (`$_ENV['X'] ?? '…'`, `os.getenv("X", "…")`) when the value
         // itself is a reference.
         let fallback = fallback_after(bytes, value.end);
@@ -397,8 +400,13 @@ const NOT_CREDENTIAL_KEY: &[&str] = &[
     "only",
 ];
 
-fn classify(segments: &[String]) -> Option<Category> {
-    if segments.is_empty() || segments.iter().any(|segment| NOT_SECRET.contains(&segment.as_str())) {
+/// The words of a name's last `.`-separated part (`spring.datasource.password` → `password`).
+fn segments_of_last_part(name: &str) -> Vec<String> {
+    segments(name.rsplit('.').find(|part| !part.is_empty()).unwrap_or(name))
+}
+
+fn classify(segments: &[String], last_part: &[String]) -> Option<Category> {
+    if segments.is_empty() || last_part.iter().any(|segment| NOT_SECRET.contains(&segment.as_str())) {
         return None;
     }
     let has = |predicate: &dyn Fn(&str) -> bool| segments.iter().any(|segment| predicate(segment));

@@ -132,7 +132,16 @@ fn names_are_split_into_words() {
     assert_eq!(segments("dd.api.key"), ["dd", "api", "key"]);
     assert_eq!(segments("checksum/secret"), ["checksum", "secret"]);
     assert_eq!(segments("AWS_SESSION_TOKEN"), ["aws", "session", "token"]);
-    assert_eq!(classify(&segments("bypass_cache")), None);
-    assert_eq!(classify(&segments("compass_heading")), None);
-    assert_eq!(classify(&segments("RABBITMQ_DEFAULT_PASS")), Some(Category::Password));
+    let classify_name = |name: &str| classify(&segments(name), &segments_of_last_part(name));
+    assert_eq!(classify_name("bypass_cache"), None);
+    assert_eq!(classify_name("compass_heading"), None);
+    assert_eq!(classify_name("RABBITMQ_DEFAULT_PASS"), Some(Category::Password));
+    assert_eq!(classify_name("header.db_password"), Some(Category::Password), "a prefix says nothing of the value");
+    assert_eq!(classify_name("password.max_age"), None);
+    assert_eq!(classify_name("checksum/secret"), None);
+}
+
+#[test]
+fn a_dotted_prefix_does_not_hide_a_password() {
+    assert_eq!(found("header.db_password=Zq8g7cbDTsUlHXOTlb8b: unknown field").len(), 1);
 }
