@@ -19,6 +19,7 @@ import { fileURLToPath } from 'node:url';
 import { getEncoding } from 'js-tiktoken';
 import { CORPUS_DIR, LABELLED_DIR, writeCorpus } from './context-corpus.mjs';
 import { prng } from './prng.mjs';
+import { table } from './table.mjs';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const core = await import(path.join(root, 'build/package/lib/core-node.mjs'));
@@ -27,13 +28,6 @@ const MB = 1e6;
 
 const pct = (x) => `${x >= 0 ? '+' : ''}${(x * 100).toFixed(1)}%`;
 const fixed = (x, digits = 3) => (Number.isFinite(x) ? x.toFixed(digits) : '—');
-function table(headers, rows) {
-  const widths = headers.map((h, i) => Math.max(h.length, ...rows.map((row) => String(row[i]).length)));
-  const line = (cells) => `| ${cells.map((c, i) => String(c).padEnd(widths[i])).join(' | ')} |`;
-  console.log(line(headers));
-  console.log(`|${widths.map((w) => '-'.repeat(w + 2)).join('|')}|`);
-  for (const row of rows) console.log(line(row));
-}
 
 // ---------------------------------------------------------------- (a) throughput
 if (!quick) {

@@ -19,6 +19,7 @@ import path from 'node:path';
 import { execFileSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { REAL_DIR, REAL_SETS, writeRealSet } from './context-holdout-real.mjs';
+import { table } from './table.mjs';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const core = await import(path.join(root, 'build/package/lib/core-node.mjs'));
@@ -43,13 +44,6 @@ function venv() {
   return bin;
 }
 
-function table(headers, rows) {
-  const widths = headers.map((h, i) => Math.max(h.length, ...rows.map((row) => String(row[i]).length)));
-  const line = (cells) => `| ${cells.map((c, i) => String(c).padEnd(widths[i])).join(' | ')} |`;
-  console.log(line(headers));
-  console.log(`|${widths.map((w) => '-'.repeat(w + 2)).join('|')}|`);
-  for (const row of rows) console.log(line(row));
-}
 const fixed = (x) => (Number.isFinite(x) ? x.toFixed(3) : '—');
 
 const lineOf = (text, offset) => text.slice(0, offset).split('\n').length;

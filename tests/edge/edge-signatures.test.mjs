@@ -2,20 +2,19 @@
 // carries a valid signature from a trusted key, checked by the core in the worker; an unsigned pack and a
 // pack signed by another key get 422 with the code, and no byte of the file.
 import assert from 'node:assert/strict';
-import { spawn, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
-import { freePort, startRegistry } from '../registry/harness.mjs';
-import { PACKAGE_DIR, REPO_ROOT, cleanEnv, ctx, ok, removeAll, seedPack } from '../registry/fixtures.mjs';
+import { assertWorkerdInstalled, startEdgeWorker } from './workerd.mjs';
+import { startRegistry } from '../registry/harness.mjs';
+import { cleanEnv, ctx, ok, removeAll, seedPack } from '../registry/fixtures.mjs';
 
-const WORKERD = process.env.CTXPACK_TEST_WORKERD ?? path.join(REPO_ROOT, 'node_modules', '@cloudflare', 'workerd-linux-64', 'bin', 'workerd');
 let work, registry, workerd, base;
 const packs = {};
 
 before(async () => {
-  assert.ok(fs.existsSync(WORKERD), `${WORKERD} is missing: run \`bash scripts/setup.sh test\` (npm package workerd)`);
+  assertWorkerdInstalled();
   work = fs.realpathSync(fs.mkdtempSync(path.join(os.tmpdir(), 'ctxpack-edge-sign-')));
   registry = await startRegistry({ auth: 'none' });
   const home = path.join(work, 'home');
@@ -28,24 +27,7 @@ before(async () => {
     if (key) ok(await ctx(['sign', packs[name].uri, '--key', key.privateKey, '--registry', registry.ref('packs')], { home, env }));
   }
 
-  const port = await freePort();
-  const dir = path.join(work, 'worker');
-  const config = spawnSync(process.execPath, [path.join(REPO_ROOT, 'examples', 'edge-verify', 'make-config.mjs'), dir,
-    '--core', path.join(PACKAGE_DIR, 'core'), '--port', String(port), '--trusted-keys', trusted.publicKey], { encoding: 'utf8' });
-  assert.equal(config.status, 0, config.stderr?.toString());
-  workerd = spawn(WORKERD, ['serve', path.join(dir, 'config.capnp')], { cwd: dir, stdio: ['ignore', 'pipe', 'pipe'] });
-  let log = '';
-  workerd.stderr.on('data', (chunk) => (log += chunk));
-  base = `http://127.0.0.1:${port}`;
-  for (let i = 0; ; i += 1) {
-    try {
-      await fetch(`${base}/`);
-      break;
-    } catch {
-      if (i > 100 || workerd.exitCode !== null) throw new Error(`workerd did not start:\n${log}`);
-      await new Promise((resolve) => setTimeout(resolve, 50));
-    }
-  }
+  ({ base, process: workerd } = await startEdgeWorker(path.join(work, 'worker'), ['--trusted-keys', trusted.publicKey]));
 });
 after(async () => {
   workerd?.kill();

@@ -3,21 +3,20 @@
 // tampered pack and a wrong expected URI get 422 with a JSON error naming the failed check; nothing unverified
 // is ever in a 200 body.
 import assert from 'node:assert/strict';
-import { spawn, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
-import { freePort, startRegistry } from '../registry/harness.mjs';
-import { PACKAGE_DIR, REPO_ROOT, cleanEnv, ctx, ok, packBlobs, removeAll, seedPack } from '../registry/fixtures.mjs';
+import { assertWorkerdInstalled, startEdgeWorker } from './workerd.mjs';
+import { startRegistry } from '../registry/harness.mjs';
+import { cleanEnv, ctx, ok, packBlobs, removeAll, seedPack } from '../registry/fixtures.mjs';
 
-const WORKERD = process.env.CTXPACK_TEST_WORKERD ?? path.join(REPO_ROOT, 'node_modules', '@cloudflare', 'workerd-linux-64', 'bin', 'workerd');
 const SECRET = 'edge-registry-secret';
 let work, registry, origin, workerd, base, good, other, packBytes;
 
 before(async () => {
-  assert.ok(fs.existsSync(WORKERD), `${WORKERD} is missing: run \`bash scripts/setup.sh test\` (npm package workerd)`);
+  assertWorkerdInstalled();
   work = fs.realpathSync(fs.mkdtempSync(path.join(os.tmpdir(), 'ctxpack-edge-')));
   registry = await startRegistry({ auth: 'htpasswd', users: { edge: SECRET } });
   const home = path.join(work, 'home');
@@ -39,24 +38,7 @@ before(async () => {
   });
   await new Promise((resolve) => origin.listen(0, '127.0.0.1', resolve));
 
-  const port = await freePort();
-  const dir = path.join(work, 'worker');
-  const config = spawnSync(process.execPath, [path.join(REPO_ROOT, 'examples', 'edge-verify', 'make-config.mjs'), dir,
-    '--core', path.join(PACKAGE_DIR, 'core'), '--port', String(port), '--user', 'edge', '--token', SECRET], { encoding: 'utf8' });
-  assert.equal(config.status, 0, config.stderr?.toString());
-  workerd = spawn(WORKERD, ['serve', path.join(dir, 'config.capnp')], { cwd: dir, stdio: ['ignore', 'pipe', 'pipe'] });
-  let log = '';
-  workerd.stderr.on('data', (chunk) => (log += chunk));
-  base = `http://127.0.0.1:${port}`;
-  for (let i = 0; ; i += 1) {
-    try {
-      await fetch(`${base}/`);
-      break;
-    } catch {
-      if (i > 100 || workerd.exitCode !== null) throw new Error(`workerd did not start:\n${log}`);
-      await new Promise((resolve) => setTimeout(resolve, 50));
-    }
-  }
+  ({ base, process: workerd } = await startEdgeWorker(path.join(work, 'worker'), ['--user', 'edge', '--token', SECRET]));
 });
 after(async () => {
   workerd?.kill();
