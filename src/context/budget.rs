@@ -75,6 +75,18 @@ fn drop_record(item: &Item, reason: DropReason) -> Dropped {
     Dropped { item_name: item.name.clone(), path: item.path.clone(), reason, tokens_est: item.tokens_est.unwrap_or(0) }
 }
 
+/// Tokens to set aside for `room` more drop records: the largest ones any choice of dropped items could need.
+fn drop_record_reserve(packet: &Packet, room: usize, counter: TokenCounter) -> u64 {
+    let mut records: Vec<u64> = packet
+        .context
+        .iter()
+        .filter(|item| !item.target)
+        .map(|item| serialised_tokens(&[drop_record(item, DropReason::MaxTokens)], counter))
+        .collect();
+    records.sort_unstable_by(|a, b| b.cmp(a));
+    records.iter().take(room).sum()
+}
+
 pub fn apply_budget(packet: &mut Packet, counter: TokenCounter) -> Result<BudgetSummary> {
     let (max_tokens, max_items) = (packet.constraints.max_tokens, packet.constraints.max_items);
     for item in &mut packet.context {
@@ -84,14 +96,7 @@ pub fn apply_budget(packet: &mut Packet, counter: TokenCounter) -> Result<Budget
     let frame = frame_tokens(packet, counter);
     // Room for the drop records the packet can still take: the largest ones any choice could need.
     let recorded = packet.provenance.build_stats.as_ref().map_or(0, |stats| stats.dropped.len());
-    let mut records: Vec<u64> = packet
-        .context
-        .iter()
-        .filter(|item| !item.target)
-        .map(|item| serialised_tokens(&[drop_record(item, DropReason::MaxTokens)], counter))
-        .collect();
-    records.sort_unstable_by(|a, b| b.cmp(a));
-    let reserve: u64 = records.iter().take(MAX_DROP_RECORDS.saturating_sub(recorded)).sum();
+    let reserve = drop_record_reserve(packet, MAX_DROP_RECORDS.saturating_sub(recorded), counter);
 
     let targets: Vec<&Item> = packet.context.iter().filter(|item| item.target).collect();
     let target_tokens: u64 = targets.iter().map(|item| cost(item)).sum();
@@ -239,14 +244,7 @@ mod tests {
         for item in &mut packet.context {
             item.tokens_est = Some(estimate_item(item, counter));
         }
-        let mut records: Vec<u64> = packet
-            .context
-            .iter()
-            .filter(|item| !item.target)
-            .map(|item| serialised_tokens(&[drop_record(item, DropReason::MaxTokens)], counter))
-            .collect();
-        records.sort_unstable_by(|a, b| b.cmp(a));
-        let reserve: u64 = records.iter().take(MAX_DROP_RECORDS).sum();
+        let reserve = drop_record_reserve(&packet, MAX_DROP_RECORDS, counter);
         let items: u64 = packet
             .context
             .iter()

@@ -200,9 +200,12 @@ mod tests {
     use std::collections::HashMap;
     use std::rc::Rc;
 
+    /// What the fake registry holds, by path.
+    type Stored = Rc<RefCell<HashMap<String, Vec<u8>>>>;
+
     /// A registry without the referrers API (as Distribution 2.8): manifests and blobs in maps.
-    fn registry() -> (Rc<RefCell<HashMap<String, Vec<u8>>>>, impl FnMut(&Sent) -> Reply) {
-        let store: Rc<RefCell<HashMap<String, Vec<u8>>>> = Rc::default();
+    fn registry() -> (Stored, impl FnMut(&Sent) -> Reply) {
+        let store: Stored = Rc::default();
         let state = store.clone();
         let serve = move |sent: &Sent| {
             let path = sent.path().split('?').next().unwrap().to_string();

@@ -80,7 +80,8 @@ mod tests {
         let manifest = Digest::of(&oci_manifest);
         assert_eq!(signed.statement.manifest, manifest);
         let signers =
-            verify_envelope(&signed.envelope, &manifest, &signed.statement.uri, &[key.public.clone()]).unwrap();
+            verify_envelope(&signed.envelope, &manifest, &signed.statement.uri, std::slice::from_ref(&key.public))
+                .unwrap();
         assert_eq!(signers[0].keyid, key.public.id);
         // Signing is deterministic (Ed25519): the same pack, key and time give the same bytes.
         assert_eq!(sign_pack(&oci_manifest, &manifest_json, &key, "2026-12-06T21:00:00Z").unwrap(), signed);

@@ -130,7 +130,7 @@ mod tests {
         let other = SecretKey::from_seed(&[2; 32]);
         let signers = verify_envelope(&envelope, &manifest, &uri, &[other.public.clone(), key.public.clone()]).unwrap();
         assert_eq!(signers, vec![Signer { keyid: key.public.id.clone(), signed_at: "2026-12-06T21:00:00Z".into() }]);
-        let error = verify_envelope(&envelope, &manifest, &uri, &[other.public.clone()]).unwrap_err();
+        let error = verify_envelope(&envelope, &manifest, &uri, std::slice::from_ref(&other.public)).unwrap_err();
         assert_eq!(error.code, ErrorCode::KeyUntrusted);
         assert!(error.message.contains(&key.public.id));
     }
@@ -141,7 +141,7 @@ mod tests {
         for i in 0..envelope.len() {
             let mut altered = envelope.clone();
             altered[i] ^= 0x01;
-            let result = verify_envelope(&altered, &manifest, &uri, &[key.public.clone()]);
+            let result = verify_envelope(&altered, &manifest, &uri, std::slice::from_ref(&key.public));
             assert!(result.is_err(), "byte {i} flipped and still accepted");
         }
     }
@@ -150,7 +150,7 @@ mod tests {
     fn a_signature_over_another_pack_is_refused() {
         let (key, uri, manifest, envelope) = fixture();
         let other_manifest = Digest::of(b"other image manifest");
-        let error = verify_envelope(&envelope, &other_manifest, &uri, &[key.public.clone()]).unwrap_err();
+        let error = verify_envelope(&envelope, &other_manifest, &uri, std::slice::from_ref(&key.public)).unwrap_err();
         assert_eq!(error.code, ErrorCode::SignatureInvalid);
         let other_uri = CtxUri::from_digest(Digest::of(b"other"));
         assert_eq!(
