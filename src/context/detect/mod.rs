@@ -5,8 +5,10 @@
 //! resolves overlaps deterministically and reports byte ranges only: a [`Finding`] never holds the secret, so it
 //! can be logged. [`Detector::redact`] replaces each secret with a marker that no rule can match again.
 
+mod assignment_names;
 mod assignments;
 mod checks;
+mod credential_rules;
 mod prefilter;
 mod rules;
 
@@ -136,8 +138,7 @@ impl Detector {
     }
 
     pub fn builtin_with(pii: PiiOptions) -> Self {
-        let rules = rules::BUILTIN
-            .iter()
+        let rules = rules::builtin_rules()
             .filter(|rule| match rule.id {
                 rules::EMAIL => pii.email,
                 rules::IPV4 => pii.ipv4,
