@@ -14,6 +14,8 @@ const DECLARATIONS = [
   'core/lean/ctxpack_core.d.ts',
   'core/lean/web.d.ts',
   'lib/index.d.ts',
+  'lib/trace/types.d.ts',
+  'lib/context/types.d.ts',
 ];
 
 /** The declarations without their comments, whose prose may say "any". */
@@ -45,7 +47,7 @@ import init, { initSync, parseUri, treeDigest, PackReader, RegistryClient, Ctxpa
   ContextPolicy, contextValidate, contextBuild, ociIndexList, executionPlan } from 'ctxpack/core';
 import type { Credentials, Descriptor, ErrorCode, PackReaderSummary, PackSummary, ReaderEvent, TreeEntry } from 'ctxpack/core';
 import * as lean from 'ctxpack/core/lean';
-import { computeIdentity, isCtxpackError, type Identity } from 'ctxpack';
+import { computeIdentity, isCtxpackError, type Identity, type TracePackResult, type ContextPacket } from 'ctxpack';
 
 await init();
 initSync({ module: new Uint8Array() });
@@ -77,6 +79,9 @@ const pushed: boolean = (await client.pushBlob(descriptor, new Uint8Array())).up
 const repository: string = client.registry.repository;
 
 const code: ErrorCode = errorCodes()[0].code;
+const traced: string | undefined = (undefined as TracePackResult | undefined)?.uri;
+const packetId: string | undefined = (undefined as ContextPacket | undefined)?.header.packet_id;
+console.log(traced, packetId);
 try {
   parseUri('nope');
 } catch (error) {
