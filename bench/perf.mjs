@@ -11,12 +11,12 @@
 // measures another build of the same package; `--baseline <package dir>` (e.g. a build of main) runs a third side
 // in the same rotation, for a before/after table measured under the same load.
 import { spawnSync } from 'node:child_process';
-import crypto from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { startRegistry } from '../tests/registry/harness.mjs';
+import { MiB, ensureTree } from './data.mjs';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const work = path.join(root, '.bench', 'perf');
@@ -26,7 +26,6 @@ const baselineDir = baselineAt < 0 ? undefined : path.resolve(args.splice(baseli
 const packageDir = path.resolve(args[0] ?? path.join(root, 'build/package'));
 const cli = path.join(packageDir, 'bin/ctxpack.mjs');
 const baselineCli = baselineDir && path.join(baselineDir, 'bin/ctxpack.mjs');
-const MiB = 1024 * 1024;
 const runs = Number(process.env.BENCH_RUNS ?? 3);
 const only = process.env.BENCH_ROWS?.split(',');
 
@@ -49,38 +48,6 @@ function timeCommand(argv, { rss = false } = {}) {
 
 const sh = (script) => ['bash', '-o', 'pipefail', '-c', script];
 const ctxpack = (...args) => [process.execPath, cli, ...args];
-
-/** Text-like content that compresses about as well as JSON or source code (as bench/run.mjs makes it). */
-function textPool(bytes) {
-  const words = Array.from({ length: 4096 }, () => crypto.randomBytes(1 + crypto.randomInt(10)).toString('base64url'));
-  const parts = [];
-  let size = 0;
-  while (size < bytes) {
-    const line = `{"id":${size},"text":"${Array.from({ length: 12 }, () => words[crypto.randomInt(words.length)]).join(' ')}","score":${Math.random().toFixed(6)}}\n`;
-    parts.push(line);
-    size += line.length;
-  }
-  return Buffer.from(parts.join('')).subarray(0, bytes);
-}
-
-/** 10,000 text files (512 MiB together) in 100 folders, plus one 512 MiB file of random bytes. */
-function ensureTree(dir) {
-  const stamp = path.join(dir, '..', 'tree.complete');
-  if (fs.existsSync(stamp)) return;
-  fs.rmSync(dir, { recursive: true, force: true });
-  const pool = textPool(16 * MiB);
-  const fileBytes = Math.floor((512 * MiB) / 10_000);
-  for (let i = 0; i < 10_000; i++) {
-    const sub = path.join(dir, 'chunks', `d${String(i % 100).padStart(2, '0')}`);
-    if (i < 100) fs.mkdirSync(sub, { recursive: true });
-    const offset = (i * 7919 * 13) % (pool.length - fileBytes);
-    fs.writeFileSync(path.join(sub, `chunk-${i}.jsonl`), pool.subarray(offset, offset + fileBytes));
-  }
-  const fd = fs.openSync(path.join(dir, 'index.bin'), 'w');
-  for (let done = 0; done < 512 * MiB; done += 16 * MiB) fs.writeSync(fd, crypto.randomBytes(16 * MiB));
-  fs.closeSync(fd);
-  fs.writeFileSync(stamp, '');
-}
 
 const fresh = (dir) => {
   fs.rmSync(dir, { recursive: true, force: true });
@@ -124,7 +91,7 @@ async function main() {
   if (!fs.existsSync(cli)) throw new Error(`${cli} is missing: run \`node scripts/build.mjs\` first`);
   fs.mkdirSync(work, { recursive: true });
   const tree = path.join(work, 'tree');
-  ensureTree(tree);
+  ensureTree(tree, path.join(tree, '..', 'tree.complete'));
   spawnSync('bash', ['-c', `find "${tree}" -type f -print0 | xargs -0 cat > /dev/null`]);
   const contract = path.join(work, 'contract.json');
   fs.writeFileSync(contract, JSON.stringify({ transforms: [{ tool: 'bench-perf', params: { n: 1 } }] }));

@@ -7,54 +7,17 @@
 //   peak memory of verify and unpack of packs of 200,000 and 1,000,000 empty files (big manifests);
 //   only this row: `node bench/run.mjs empty-files`
 import { spawnSync } from 'node:child_process';
-import crypto from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { MiB, ensureTree, textPool } from './data.mjs';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const work = path.join(root, '.bench');
 const cli = path.join(root, 'build/package/bin/ctxpack.mjs');
 const api = path.join(root, 'build/package/lib/index.mjs');
-const MiB = 1024 * 1024;
 const runs = Number(process.env.BENCH_RUNS ?? 3);
-
-/** Text-like content that compresses about as well as JSON or source code. */
-function textPool(bytes) {
-  const words = Array.from({ length: 4096 }, () => crypto.randomBytes(1 + (crypto.randomInt(10))).toString('base64url'));
-  const parts = [];
-  let size = 0;
-  while (size < bytes) {
-    const line = `{"id":${size},"text":"${Array.from({ length: 12 }, () => words[crypto.randomInt(words.length)]).join(' ')}","score":${Math.random().toFixed(6)}}\n`;
-    parts.push(line);
-    size += line.length;
-  }
-  return Buffer.from(parts.join('')).subarray(0, bytes);
-}
-
-function writeRandomFile(file, bytes) {
-  const fd = fs.openSync(file, 'w');
-  for (let done = 0; done < bytes; done += 16 * MiB) fs.writeSync(fd, crypto.randomBytes(Math.min(16 * MiB, bytes - done)));
-  fs.closeSync(fd);
-}
-
-/** 10,000 text files (512 MiB together) in 100 folders, plus one 512 MiB file of random bytes. */
-function ensureTree(dir) {
-  const stamp = path.join(dir, '.complete');
-  if (fs.existsSync(stamp)) return;
-  fs.rmSync(dir, { recursive: true, force: true });
-  const pool = textPool(16 * MiB);
-  const fileBytes = Math.floor((512 * MiB) / 10_000);
-  for (let i = 0; i < 10_000; i++) {
-    const sub = path.join(dir, 'chunks', `d${String(i % 100).padStart(2, '0')}`);
-    if (i < 100) fs.mkdirSync(sub, { recursive: true });
-    const offset = (i * 7919 * 13) % (pool.length - fileBytes);
-    fs.writeFileSync(path.join(sub, `chunk-${i}.jsonl`), pool.subarray(offset, offset + fileBytes));
-  }
-  writeRandomFile(path.join(dir, 'index.bin'), 512 * MiB);
-  fs.writeFileSync(stamp, '');
-}
 
 /** More than 4 GiB of text-like data in 17 files, for the memory bound of verify and unpack. */
 function ensureLargeTree(dir) {
@@ -192,7 +155,7 @@ function main() {
   const tree = path.join(work, 'tree');
   console.log(`# ctxpack bench — ${os.cpus()[0].model}, ${os.availableParallelism()} cores, node ${process.version}`);
   console.log(`# reproduce: npm run bench   (BENCH_RUNS=${runs} runs per figure, median)\n`);
-  ensureTree(tree);
+  ensureTree(tree, path.join(tree, '.complete'));
   const treeBytes = Number(run('du', ['-sb', '--exclude=.complete', tree]).split('\t')[0]);
   warm(tree);
 
