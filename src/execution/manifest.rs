@@ -64,6 +64,12 @@ impl Encoding {
 
 /// Moves every content of a validated log into blobs.
 pub fn plan(log: &ExecutionLog) -> Result<ExecutionPlan> {
+    plan_with(log, &mut |bytes| Ok(Digest::of(bytes)))
+}
+
+/// [`plan`] with the host's SHA-256 (`sha256` of every blob and of the manifest's bytes): hosts with a faster
+/// one than the core's own (node:crypto, about 6x on blobs) pass it in; the result is the same plan.
+pub fn plan_with(log: &ExecutionLog, sha256: &mut dyn FnMut(&[u8]) -> Result<Digest>) -> Result<ExecutionPlan> {
     let mut blobs = Vec::new();
     let mut seen = BTreeSet::new();
     let mut to_reference = |content: &Value| -> Result<Value> {
@@ -71,7 +77,7 @@ pub fn plan(log: &ExecutionLog) -> Result<ExecutionPlan> {
             Content::Text(text) => (text.into_bytes(), Encoding::Utf8),
             Content::Bytes(bytes) => (bytes, Encoding::Base64),
         };
-        let blob = Blob { digest: Digest::of(&bytes), size: bytes.len() as u64, bytes };
+        let blob = Blob { digest: sha256(&bytes)?, size: bytes.len() as u64, bytes };
         let reference = reference_value(BlobRef { digest: blob.digest, size: blob.size }, encoding);
         if seen.insert(blob.digest) {
             blobs.push(blob);
@@ -81,7 +87,7 @@ pub fn plan(log: &ExecutionLog) -> Result<ExecutionPlan> {
     let mut value = map_contents(log.value(), EXECUTION, &mut to_reference)?;
     value.as_object_mut().expect("a validated log is an object").insert("ctxpack".into(), EXECUTION_V1.into());
     let bytes = jcs::canonicalize(&value)?;
-    let uri = CtxUri::from_digest(Digest::of(&bytes));
+    let uri = CtxUri::from_digest(sha256(&bytes)?);
     Ok(ExecutionPlan { manifest: ExecutionManifest { uri, value }, bytes, blobs })
 }
 

@@ -51,6 +51,11 @@ export interface ExecutionManifest extends ExecutionLog<ContentRef> {
 export interface ExecutionPlanOptions {
   /** Keep fields execution/v1 does not define (they become part of the identity). */
   allowUnknown?: boolean;
+  /**
+   * The host's SHA-256, when it has a faster one than the core's (node:crypto): given the bytes of a blob or of the
+   * manifest, their 32-byte digest. The bytes are a view valid only during the call. The plan is the same either way.
+   */
+  sha256?: (bytes: Uint8Array) => Uint8Array;
 }
 
 /** A log ready to store: the manifest's exact bytes (JCS; their SHA-256 is the URI) and each distinct blob once. */
@@ -80,17 +85,32 @@ export interface ExecutionDiff {
 }
 "#;
 
-/// `options = { allowUnknown?: boolean }` → `{ uri, manifestBytes, manifest, blobs: [{digest, size, bytes}] }`.
+/// `log` is the log's JSON text, as a string or as UTF-8 bytes (bytes skip a decode and re-encode);
+/// `options = { allowUnknown?, sha256? }` → `{ uri, manifestBytes, manifest, blobs: [{digest, size, bytes}] }`.
 /// An invalid log throws CTX_EXECUTION_INVALID with `problems: [{path, message}]`, every one of them.
 #[wasm_bindgen(js_name = executionPlan, unchecked_return_type = "ExecutionPlan")]
 pub fn execution_plan(
-    #[wasm_bindgen(js_name = logText)] log_text: &str,
+    #[wasm_bindgen(unchecked_param_type = "string | Uint8Array")] log: JsValue,
     #[wasm_bindgen(unchecked_optional_param_type = "ExecutionPlanOptions | null")] options: JsValue,
 ) -> std::result::Result<JsValue, JsValue> {
-    let allow_unknown = !options.is_undefined() && !options.is_null() && field(&options, "allowUnknown").is_truthy();
-    let value = jcs::parse(log_text.as_bytes()).map_err(to_js_error)?;
+    let given = !options.is_undefined() && !options.is_null();
+    let allow_unknown = given && field(&options, "allowUnknown").is_truthy();
+    let host_sha256 = if given { field(&options, "sha256").dyn_into::<Function>().ok() } else { None };
+    let text = match log.as_string() {
+        Some(text) => text.into_bytes(),
+        None => log
+            .dyn_into::<Uint8Array>()
+            .map_err(|_| to_js_error(Error::new(ErrorCode::Usage, "the log must be a string or a Uint8Array")))?
+            .to_vec(),
+    };
+    let value = jcs::parse(&text).map_err(to_js_error)?;
+    drop(text);
     let log = ExecutionLog::check(value, LogOptions { allow_unknown }).map_err(invalid_log)?;
-    let plan = manifest::plan(&log).map_err(to_js_error)?;
+    let plan = match &host_sha256 {
+        None => manifest::plan(&log),
+        Some(sha256) => manifest::plan_with(&log, &mut |bytes| host_digest(sha256, bytes)),
+    }
+    .map_err(to_js_error)?;
     let blobs: Array = plan
         .blobs
         .iter()
@@ -108,6 +128,17 @@ pub fn execution_plan(
         ("manifest", value_to_js(plan.manifest.value())),
         ("blobs", blobs.into()),
     ]))
+}
+
+/// The host's SHA-256 of `bytes`, which it sees through a view of wasm memory: sound because nothing allocates
+/// in the core while the host function runs.
+fn host_digest(sha256: &Function, bytes: &[u8]) -> crate::error::Result<Digest> {
+    let view = unsafe { Uint8Array::view(bytes) };
+    let failed = |why: &str| Error::new(ErrorCode::InvalidState, format!("the host's sha256 {why}"));
+    let result = sha256.call1(&JsValue::NULL, &view).map_err(|_| failed("threw"))?;
+    let digest = result.dyn_into::<Uint8Array>().map_err(|_| failed("returned no Uint8Array"))?;
+    let bytes: [u8; 32] = digest.to_vec().try_into().map_err(|_| failed("returned no 32 bytes"))?;
+    Ok(Digest::from_bytes(bytes))
 }
 
 /// `{ uri, manifest, blobs: [{digest, size}] }` of stored manifest bytes, after checking them.

@@ -312,14 +312,43 @@ pub fn oci_index_add(
 ) -> std::result::Result<Vec<u8>, JsValue> {
     let add = || -> Result<Vec<u8>> {
         let manifest = Descriptor::from_value(&value_from_js(&manifest, "manifest")?, "manifest")?;
-        let kind = match artifact_type.as_deref() {
-            None => ArtifactKind::Pack,
-            Some(name) => ArtifactKind::from_name(name).ok_or_else(|| {
-                Error::new(ErrorCode::JsonInvalid, format!("{name:?} is neither \"pack\" nor \"execution\""))
-                    .at("artifactType")
-            })?,
-        };
+        let kind = artifact_kind(artifact_type.as_deref())?;
         oci::index_add(index_bytes.as_deref(), &manifest, &CtxUri::parse(uri)?, kind)
+    };
+    add().map_err(to_js_error)
+}
+
+/// `"pack"` (also for none) or `"execution"`.
+fn artifact_kind(name: Option<&str>) -> Result<ArtifactKind> {
+    match name {
+        None => Ok(ArtifactKind::Pack),
+        Some(name) => ArtifactKind::from_name(name).ok_or_else(|| {
+            Error::new(ErrorCode::JsonInvalid, format!("{name:?} is neither \"pack\" nor \"execution\""))
+                .at("artifactType")
+        }),
+    }
+}
+
+/// `ociIndexAdd` for many entries `[{ manifest, uri, artifactType? }]` in one parse and one write: what a host
+/// that records a batch of execution packs calls.
+#[cfg(feature = "write")]
+#[wasm_bindgen(js_name = ociIndexAddAll)]
+pub fn oci_index_add_all(
+    #[wasm_bindgen(js_name = indexBytes)] index_bytes: Option<Vec<u8>>,
+    #[wasm_bindgen(unchecked_param_type = "Array<{ manifest: Descriptor; uri: string; artifactType?: ArtifactType }>")]
+    entries: Array,
+) -> std::result::Result<Vec<u8>, JsValue> {
+    let add = || -> Result<Vec<u8>> {
+        let mut parsed = Vec::with_capacity(entries.length() as usize);
+        for (at, entry) in entries.iter().enumerate() {
+            let place = format!("entries[{at}]");
+            let manifest = Descriptor::from_value(&value_from_js(&field(&entry, "manifest"), &place)?, &place)?;
+            let uri = CtxUri::parse(&string_field(&entry, "uri", &place)?)?;
+            let kind = artifact_kind(field(&entry, "artifactType").as_string().as_deref())?;
+            parsed.push((manifest, uri, kind));
+        }
+        let entries: Vec<_> = parsed.iter().map(|(manifest, uri, kind)| (manifest, uri, *kind)).collect();
+        oci::index_add_all(index_bytes.as_deref(), &entries)
     };
     add().map_err(to_js_error)
 }

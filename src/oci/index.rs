@@ -23,29 +23,36 @@ pub fn index_add(
     uri: &CtxUri,
     artifact_type: ArtifactKind,
 ) -> Result<Vec<u8>> {
-    if manifest.media_type != MEDIA_TYPE_MANIFEST {
-        return Err(invalid(format!(
-            "an index entry for a {} must be an image manifest, not {:?}",
-            artifact_type.name(),
-            manifest.media_type
-        ))
-        .at("mediaType"));
-    }
+    index_add_all(index, &[(manifest, uri, artifact_type)])
+}
+
+/// [`index_add`] for many entries, in order, with one parse and one write (a batch of execution packs).
+pub fn index_add_all(index: Option<&[u8]>, entries: &[(&Descriptor, &CtxUri, ArtifactKind)]) -> Result<Vec<u8>> {
     let mut index = match index {
         Some(bytes) => parse_index(bytes)?,
         None => json!({ "schemaVersion": 2, "mediaType": MEDIA_TYPE_INDEX, "manifests": [] }),
     };
-    let tag = uri.tag();
-    let mut entry = manifest.clone();
-    entry.annotations.insert(ANNOTATION_REF_NAME.into(), tag.clone());
-    entry.annotations.insert(ANNOTATION_URI.into(), uri.to_string());
-    let mut entry = entry.to_value()?;
-    entry["artifactType"] = artifact_type.artifact_type().into();
-    // Replace in place, so re-adding a pack keeps the order of index.json stable.
-    let entries = manifests_mut(&mut index);
-    let position = entries.iter().position(|e| ref_name(e) == Some(tag.as_str()));
-    entries.retain(|e| ref_name(e) != Some(tag.as_str()));
-    entries.insert(position.unwrap_or(entries.len()), entry);
+    for &(manifest, uri, artifact_type) in entries {
+        if manifest.media_type != MEDIA_TYPE_MANIFEST {
+            return Err(invalid(format!(
+                "an index entry for a {} must be an image manifest, not {:?}",
+                artifact_type.name(),
+                manifest.media_type
+            ))
+            .at("mediaType"));
+        }
+        let tag = uri.tag();
+        let mut entry = manifest.clone();
+        entry.annotations.insert(ANNOTATION_REF_NAME.into(), tag.clone());
+        entry.annotations.insert(ANNOTATION_URI.into(), uri.to_string());
+        let mut entry = entry.to_value()?;
+        entry["artifactType"] = artifact_type.artifact_type().into();
+        // Replace in place, so re-adding a pack keeps the order of index.json stable.
+        let entries = manifests_mut(&mut index);
+        let position = entries.iter().position(|e| ref_name(e) == Some(tag.as_str()));
+        entries.retain(|e| ref_name(e) != Some(tag.as_str()));
+        entries.insert(position.unwrap_or(entries.len()), entry);
+    }
     jcs::canonicalize(&index)
 }
 
@@ -167,6 +174,25 @@ fn annotation<'a>(entry: &'a Value, key: &str) -> Option<&'a str> {
 mod tests {
     use super::super::test_support::*;
     use super::*;
+
+    #[test]
+    fn adding_many_at_once_is_adding_them_one_by_one() {
+        let start = index_add(None, &manifest_descriptor("m1"), &uri("a"), ArtifactKind::Pack).unwrap();
+        let start = index_add(Some(&start), &manifest_descriptor("m2"), &uri("b"), ArtifactKind::Pack).unwrap();
+        let batch = [
+            (manifest_descriptor("e1"), uri("c"), ArtifactKind::ExecutionPack),
+            (manifest_descriptor("m2-again"), uri("b"), ArtifactKind::Pack),
+            (manifest_descriptor("e2"), uri("d"), ArtifactKind::ExecutionPack),
+            (manifest_descriptor("e1-again"), uri("c"), ArtifactKind::ExecutionPack),
+        ];
+        let one_by_one = batch.iter().fold(start.clone(), |index, (manifest, uri, kind)| {
+            index_add(Some(&index), manifest, uri, *kind).unwrap()
+        });
+        let entries: Vec<_> = batch.iter().map(|(manifest, uri, kind)| (manifest, uri, *kind)).collect();
+        assert_eq!(index_add_all(Some(&start), &entries).unwrap(), one_by_one);
+        let tags: Vec<_> = index_list(&one_by_one).unwrap().into_iter().map(|e| e.uri).collect();
+        assert_eq!(tags, vec![uri("a"), uri("b"), uri("c"), uri("d")]);
+    }
 
     #[test]
     fn index_add_creates_replaces_and_lists() {

@@ -414,6 +414,40 @@ test('pack many: a folder or several logs in one call give the URIs and pantry o
   assert.deepEqual(fs.readdirSync(fresh), [], 'nothing is stored when one log is invalid');
 });
 
+test('pack many on worker threads (12 logs): the same URIs, blobs and index as one by one; an invalid last log records no pack', async (t) => {
+  const created = '2026-01-02T03:04:05Z';
+  const folder = tempDir(t);
+  const logs = Array.from({ length: 12 }, (_, n) => {
+    const log = readFixture(NAMES[n % NAMES.length]);
+    log.environment.os = `linux-variant-${n}`;
+    const file = path.join(folder, `log-${String(n).padStart(2, '0')}.json`);
+    fs.writeFileSync(file, JSON.stringify(log));
+    return file;
+  });
+  const single = tempDir(t);
+  const uris = [];
+  for (const log of logs) uris.push((await api.tracePack(log, { home: single, created })).uri);
+  const batch = tempDir(t);
+  const results = await api.tracePackAll([...logs, logs[3]], { home: batch, created });
+  assert.deepEqual(results.map((result) => result.uri), [...uris, uris[3]]);
+  assert.ok(results.slice(0, 12).every((result) => !result.alreadyPresent) && results[12].alreadyPresent);
+  assert.equal(fs.readFileSync(path.join(batch, 'index.json'), 'utf8'), fs.readFileSync(path.join(single, 'index.json'), 'utf8'));
+  assert.deepEqual(fs.readdirSync(path.join(batch, 'blobs', 'sha256')).sort(), fs.readdirSync(path.join(single, 'blobs', 'sha256')).sort());
+
+  const broken = path.join(folder, 'log-99.json');
+  fs.writeFileSync(broken, '{"model": {}}');
+  const fresh = tempDir(t);
+  await assert.rejects(api.tracePackAll([...logs, broken], { home: fresh, created }), (error) => {
+    assert.equal(error.code, 'CTX_EXECUTION_INVALID');
+    assert.equal(error.subject, broken);
+    assert.ok(error instanceof api.CtxpackError);
+    return true;
+  });
+  const index = path.join(fresh, 'index.json');
+  const recorded = fs.existsSync(index) ? JSON.parse(fs.readFileSync(index, 'utf8')).manifests : [];
+  assert.deepEqual(recorded, [], 'no pack is recorded when one log is invalid');
+});
+
 test('JS API: tracePackAll packs logs and objects; a log given twice is stored once', async (t) => {
   const home = tempDir(t);
   const log = readFixture('rag-agent.json');

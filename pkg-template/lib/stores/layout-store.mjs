@@ -520,8 +520,7 @@ export class LayoutStore {
    */
   tagAll(items) {
     return this.withLock('index', () => {
-      let index = this.readIndex();
-      for (const { descriptor, uri, artifactType, blobs } of items) {
+      for (const { descriptor, uri, blobs } of items) {
         const vanished = [descriptor, ...blobs].find((blob) => !this.exists(blob));
         if (vanished) {
           throw new CtxpackError('CTX_NOT_FOUND', `blob ${vanished.digest} vanished before ${uri} was recorded (a concurrent gc?)`, {
@@ -529,9 +528,9 @@ export class LayoutStore {
             hint: 'run the command again',
           });
         }
-        index = core.ociIndexAdd(index, descriptor, uri, artifactType);
       }
-      writeFileAtomic(this.indexPath, index);
+      const entries = items.map(({ descriptor, uri, artifactType }) => ({ manifest: descriptor, uri, artifactType }));
+      writeFileAtomic(this.indexPath, core.ociIndexAddAll(this.readIndex(), entries));
     });
   }
 

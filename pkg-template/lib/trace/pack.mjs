@@ -2,12 +2,12 @@
 // digest, so a blob another pack already stored is not written again), the execution manifest becomes the OCI
 // config, and the OCI manifest is tagged with artifactType "execution". The creation time goes in the OCI
 // annotation only, so the same log always gives the same URI.
-import fs from 'node:fs';
 import * as core from '../core-node.mjs';
-import { CtxpackError, isCtxpackError, toCtxpackError } from '../errors.mjs';
+import { CtxpackError } from '../errors.mjs';
 import { openPantry } from '../pantry.mjs';
 import { syncBlobDirectory } from '../stores/blob-writer.mjs';
 import { ARTIFACT_TYPES, MEDIA_TYPES } from '../stores/layout-store.mjs';
+import { WORKERS_FROM_LOGS, planLogs } from './plan-pool.mjs';
 
 const EXECUTION = { artifactType: ARTIFACT_TYPES.execution };
 const NOTHING_STORED = { alreadyPresent: true, blobs: 0, bytes: 0 };
@@ -25,87 +25,105 @@ export async function tracePack(log, options = {}) {
   return result;
 }
 
+/** The most blob bytes held for one write: their fsyncs overlap, and memory holds no more than this of them. */
+const WRITE_BATCH_BYTES = 16 * 1024 * 1024;
+
 /**
- * Pack many logs in one go: every log is validated first (nothing is stored if one is invalid), then the
- * blobs of all of them are written together (their fsyncs overlap) and tagged with one index.json write.
- * Packing the same log twice, or a log already packed, stores nothing more.
+ * Pack many logs in one go: the logs are planned on worker threads (plan-pool.mjs), their blobs written in
+ * batches (fsyncs overlapping), and all the packs recorded with one index.json write at the end. Every log is
+ * checked before any pack is recorded: if one is invalid, none is (in a batch of 8 logs or more, blobs already
+ * written for the others stay unreferenced until the next gc). Packing the same log twice, or a log already
+ * packed, stores nothing more.
  * @param {Array<string | object>} logs paths to logs, or logs
  * @param {{home?: string, lockTimeoutMs?: number, allowUnknown?: boolean, created?: string}} [options]
  * @returns {Promise<Array<Awaited<ReturnType<typeof tracePack>>>>} one result per log, in order
  */
 export async function tracePackAll(logs, options = {}) {
   const allowUnknown = options.allowUnknown ?? false;
-  const plans = logs.map((log) => planLog(log, allowUnknown));
   const created = creationTime(options.created);
   const pantry = openPantry(options);
-  const results = new Map();
-  const wanted = new Map();
-  for (const planned of plans) {
-    if (results.has(planned.uri) || wanted.has(planned.uri)) continue;
-    if (pantry.has(planned.uri, EXECUTION)) results.set(planned.uri, describe(planned, NOTHING_STORED));
-    else wanted.set(planned.uri, planned);
+  const results = new Array(logs.length);
+  // A few logs are planned before the pantry is touched, so an invalid one leaves nothing at all behind; more
+  // are planned on worker threads while their blobs are written.
+  let plans = planLogs(logs, allowUnknown);
+  if (logs.length < WORKERS_FROM_LOGS) {
+    const planned = [];
+    for await (const plan of plans) planned.push(plan);
+    plans = planned;
   }
-  if (wanted.size > 0) {
-    // One packing at a time per pantry: another process may have packed some of these while we waited.
-    await pantry.withLock('trace', () => pantry.withLease('trace pack', async () => {
-      for (const [uri, planned] of wanted) {
-        if (!pantry.has(uri, EXECUTION)) continue;
-        results.set(uri, describe(planned, NOTHING_STORED));
-        wanted.delete(uri);
+  // One packing at a time per pantry: what another process packed meanwhile is found present.
+  await pantry.withLock('trace', () => pantry.withLease('trace pack', async () => {
+    const batch = new WriteBatch(pantry, created);
+    const seen = new Set();
+    let position = 0;
+    for await (const planned of plans) {
+      const at = position++;
+      // A log given twice, or already packed, reports as already present.
+      if (seen.has(planned.uri) || pantry.has(planned.uri, EXECUTION)) {
+        results[at] = describe(planned, NOTHING_STORED);
+        continue;
       }
-      // Every descriptor is known before anything is written (the config's digest is the URI), so the lease
-      // names them all at once and the blobs are written as one batch.
-      const tagged = [...wanted.values()].map((planned) => {
-        const layers = planned.blobs.map(({ digest, size }) => ({ mediaType: MEDIA_TYPES.executionBlob, digest, size }));
-        const config = { mediaType: MEDIA_TYPES.executionManifest, digest: `sha256:${planned.uri.slice('ctx://sha256:'.length)}`, size: planned.manifestBytes.length };
-        const oci = core.ociExecutionManifest({ config, blobs: layers, uri: planned.uri, created });
-        const manifest = { mediaType: MEDIA_TYPES.ociManifest, digest: oci.digest, size: oci.size };
-        return { planned, layers, config, manifest, ociBytes: oci.bytes };
-      });
-      const contents = new Map();
-      for (const { planned } of tagged) for (const blob of planned.blobs) contents.set(blob.digest, blob);
-      await pantry.protect([...contents.keys(), ...tagged.flatMap(({ config, manifest }) => [config.digest, manifest.digest])]);
-      const written = new Set();
-      const toWrite = [];
-      const writeIfAbsent = (bytes, descriptor) => {
-        if (pantry.exists(descriptor) || written.has(descriptor.digest)) return;
-        written.add(descriptor.digest);
-        toWrite.push({ bytes, descriptor });
-      };
-      for (const blob of contents.values()) writeIfAbsent(blob.bytes, { mediaType: MEDIA_TYPES.executionBlob, digest: blob.digest, size: blob.size });
-      for (const { planned, config, manifest, ociBytes } of tagged) {
-        writeIfAbsent(planned.manifestBytes, config);
-        writeIfAbsent(ociBytes, manifest);
-      }
-      await writeBlobs(pantry, toWrite);
-      await pantry.tagAll(
-        tagged.map(({ planned, layers, config, manifest }) => ({ descriptor: manifest, uri: planned.uri, artifactType: ARTIFACT_TYPES.execution, blobs: [config, ...layers] })),
-      );
-      for (const { planned } of tagged) {
-        const mine = planned.blobs.filter((blob) => written.delete(blob.digest));
-        const stored = { alreadyPresent: false, blobs: mine.length, bytes: mine.reduce((sum, blob) => sum + blob.size, 0) };
-        results.set(planned.uri, describe(planned, stored));
-      }
-    }));
-  }
-  // A log given twice reports the second time as already present.
-  const reported = new Set();
-  return plans.map((planned) => {
-    const result = results.get(planned.uri);
-    if (reported.has(planned.uri)) return describe(planned, NOTHING_STORED);
-    reported.add(planned.uri);
-    return result;
-  });
+      seen.add(planned.uri);
+      batch.add(planned, (stored) => (results[at] = describe(planned, stored)));
+      if (batch.bytes >= WRITE_BATCH_BYTES) await batch.write();
+    }
+    await batch.write();
+    if (batch.tags.length > 0) await pantry.tagAll(batch.tags);
+  }));
+  return results;
 }
 
-/** A log's plan; an invalid log is named in the error. */
-function planLog(log, allowUnknown) {
-  try {
-    return core.executionPlan(readLog(log), { allowUnknown });
-  } catch (error) {
-    if (typeof log === 'string' && isCtxpackError(error) && error.subject === undefined) error.subject = log;
-    if (typeof log === 'string' && isCtxpackError(error)) error.message = `${log}: ${error.message}`;
-    throw error;
+/** Planned logs whose blobs are written together; what to tag once every log has been checked. */
+class WriteBatch {
+  constructor(pantry, created) {
+    this.pantry = pantry;
+    this.created = created;
+    this.pending = [];
+    this.bytes = 0;
+    this.tags = [];
+  }
+
+  add(planned, onStored) {
+    this.pending.push({ planned, onStored });
+    this.bytes += planned.blobs.reduce((sum, blob) => sum + blob.size, 0);
+  }
+
+  async write() {
+    const { pantry } = this;
+    // Every descriptor is known before anything is written (the config's digest is the URI), so the lease
+    // names them all at once.
+    const tagged = this.pending.map(({ planned, onStored }) => {
+      const layers = planned.blobs.map(({ digest, size }) => ({ mediaType: MEDIA_TYPES.executionBlob, digest, size }));
+      const config = { mediaType: MEDIA_TYPES.executionManifest, digest: `sha256:${planned.uri.slice('ctx://sha256:'.length)}`, size: planned.manifestBytes.length };
+      const oci = core.ociExecutionManifest({ config, blobs: layers, uri: planned.uri, created: this.created });
+      const manifest = { mediaType: MEDIA_TYPES.ociManifest, digest: oci.digest, size: oci.size };
+      return { planned, onStored, config, manifest, ociBytes: oci.bytes };
+    });
+    this.pending = [];
+    this.bytes = 0;
+    if (tagged.length === 0) return;
+    const contents = new Map();
+    for (const { planned } of tagged) for (const blob of planned.blobs) contents.set(blob.digest, blob);
+    await pantry.protect([...contents.keys(), ...tagged.flatMap(({ config, manifest }) => [config.digest, manifest.digest])]);
+    const written = new Set();
+    const toWrite = [];
+    const writeIfAbsent = (bytes, descriptor) => {
+      if (written.has(descriptor.digest) || pantry.exists(descriptor)) return;
+      written.add(descriptor.digest);
+      toWrite.push({ bytes, descriptor });
+    };
+    for (const blob of contents.values()) writeIfAbsent(blob.bytes, { mediaType: MEDIA_TYPES.executionBlob, digest: blob.digest, size: blob.size });
+    for (const { planned, config, manifest, ociBytes } of tagged) {
+      writeIfAbsent(planned.manifestBytes, config);
+      writeIfAbsent(ociBytes, manifest);
+    }
+    await writeBlobs(pantry, toWrite);
+    for (const { planned, onStored, config, manifest } of tagged) {
+      const mine = planned.blobs.filter((blob) => written.delete(blob.digest));
+      onStored({ alreadyPresent: false, blobs: mine.length, bytes: mine.reduce((sum, blob) => sum + blob.size, 0) });
+      // The content blobs are the lease's until the tag is written; the config and manifest are checked again then.
+      this.tags.push({ descriptor: manifest, uri: planned.uri, artifactType: ARTIFACT_TYPES.execution, blobs: [config] });
+    }
   }
 }
 
@@ -152,23 +170,12 @@ function creationTime(given) {
   return given;
 }
 
-/** The log's text: a file's contents as they are (the core parses strictly), or an object as JSON. */
-function readLog(log) {
-  if (typeof log !== 'string') return JSON.stringify(log);
-  try {
-    return fs.readFileSync(log, 'utf8');
-  } catch (error) {
-    throw toCtxpackError(error, log);
-  }
-}
-
 function describe(planned, stored) {
-  const { manifest } = planned;
   return {
     uri: planned.uri,
     alreadyPresent: stored.alreadyPresent,
-    ...(manifest.parent === undefined ? {} : { parent: manifest.parent }),
-    steps: manifest.steps?.length ?? 0,
+    ...(planned.parent === undefined ? {} : { parent: planned.parent }),
+    steps: planned.steps,
     blobs: { total: planned.blobs.length, stored: stored.blobs },
     bytes: { total: planned.blobs.reduce((sum, blob) => sum + blob.size, 0), stored: stored.bytes },
   };

@@ -22,8 +22,9 @@ export function tracePack(
 ): Promise<TracePackResult>;
 
 /**
- * Pack many execution logs at once (paths or logs): all are validated before anything is stored, their blobs
- * are written together and the index is written once. One result per log, in order.
+ * Pack many execution logs at once (paths or logs): planned on worker threads (from 8 logs), their blobs written
+ * in batches, the index written once after every log passed its checks (one invalid log: no pack is recorded).
+ * One result per log, in order.
  */
 export function tracePackAll(
   logs: Array<string | object>,

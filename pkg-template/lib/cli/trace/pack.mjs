@@ -12,8 +12,9 @@ export default {
   details: `Every content (prompts, inputs, step outputs, outputs) becomes a blob, stored once per digest.
 The URI is the sha256 of the execution manifest: packing the same log again gives the same URI
 and stores nothing. The creation time is recorded beside the manifest, not in it.
-Several logs, or a folder (its *.json files), are packed in one go: every log is checked before
-anything is stored, and one URI per log is printed, in order.`,
+Several logs, or a folder (its *.json files), are packed in one go, on one worker thread per core:
+the packs are recorded once every log has passed its checks (one invalid log: none is recorded),
+and one URI per log is printed, in order.`,
   options: { created: { type: 'string' }, 'allow-unknown': { type: 'boolean' } },
   optionLines: [
     '  --created <time>  RFC 3339 creation time to record (default: now)',

@@ -1,0 +1,124 @@
+// Plans of a batch of execution logs, in log order. A batch of a few logs is planned on the main thread; a larger
+// one on worker threads (plan-worker.mjs), one per core, while the main thread stores what they planned. The
+// workers run at most AHEAD logs ahead of the consumer, so memory holds a few logs' blobs, not the batch's.
+import os from 'node:os';
+import { Worker } from 'node:worker_threads';
+import * as core from '../core-node.mjs';
+import { CtxpackError } from '../errors.mjs';
+import { planLog } from './plan.mjs';
+
+/** Below this many logs, starting workers (each compiles the lean core) costs more than it saves. */
+export const WORKERS_FROM_LOGS = 8;
+/** How far the workers may run ahead of the consumer, in logs. */
+const AHEAD = 4;
+
+/**
+ * The plans of `logs`, in order; a log that fails its checks throws when its turn comes (named by its path).
+ * @param {Array<string | object>} logs
+ * @param {boolean} allowUnknown
+ * @returns {AsyncGenerator<ReturnType<typeof planLog>>}
+ */
+export async function* planLogs(logs, allowUnknown) {
+  const threads = Math.min(os.availableParallelism(), Math.ceil(logs.length / WORKERS_FROM_LOGS));
+  if (threads < 2) {
+    for (const log of logs) {
+      let plan;
+      try {
+        plan = planLog(core, log, allowUnknown);
+      } catch (error) {
+        throw named(error, log);
+      }
+      yield plan;
+    }
+    return;
+  }
+  const pool = new PlanPool(logs, allowUnknown, threads);
+  try {
+    for (let position = 0; position < logs.length; position += 1) yield await pool.take(position);
+  } finally {
+    await pool.close();
+  }
+}
+
+class PlanPool {
+  constructor(logs, allowUnknown, threads) {
+    this.logs = logs;
+    this.allowUnknown = allowUnknown;
+    this.next = 0;
+    this.taken = 0;
+    this.done = new Map();
+    this.waiting = undefined;
+    this.workers = Array.from({ length: threads }, () => {
+      const worker = new Worker(new URL('./plan-worker.mjs', import.meta.url));
+      worker.on('message', (message) => this.receive(worker, message));
+      worker.on('error', (error) => this.lost(error));
+      worker.on('exit', (code) => this.lost(new Error(`a planning thread exited with code ${code}`)));
+      return worker;
+    });
+    for (const worker of this.workers) this.send(worker);
+  }
+
+  send(worker) {
+    if (this.next >= this.logs.length || this.next >= this.taken + AHEAD) {
+      worker.idle = true;
+      return;
+    }
+    worker.idle = false;
+    const position = this.next++;
+    const log = this.logs[position];
+    worker.postMessage({ position, log: typeof log === 'string' ? log : JSON.stringify(log), allowUnknown: this.allowUnknown });
+  }
+
+  receive(worker, { position, plan, error }) {
+    this.done.set(position, { plan, error });
+    this.send(worker);
+    this.wake();
+  }
+
+  lost(error) {
+    if (this.closing) return;
+    this.failure = new CtxpackError('CTX_INVALID_STATE', `planning logs failed: ${error.message}`);
+    this.wake();
+  }
+
+  wake() {
+    const waiting = this.waiting;
+    this.waiting = undefined;
+    waiting?.();
+  }
+
+  async take(position) {
+    while (!this.done.has(position)) {
+      if (this.failure) throw this.failure;
+      await new Promise((resolve) => (this.waiting = resolve));
+    }
+    const { plan, error } = this.done.get(position);
+    this.done.delete(position);
+    this.taken = position + 1;
+    for (const worker of this.workers) if (worker.idle) this.send(worker);
+    if (error) throw named(rebuilt(error), this.logs[position]);
+    return plan;
+  }
+
+  async close() {
+    this.closing = true;
+    await Promise.all(this.workers.map((worker) => worker.terminate()));
+  }
+}
+
+/** An error a worker reported, as the package's own error class. */
+function rebuilt({ code, message, hint, subject, problems }) {
+  if (code === undefined) return new CtxpackError('CTX_INVALID_STATE', message);
+  const error = new CtxpackError(code, message, { hint, subject });
+  if (problems !== undefined) error.problems = problems;
+  return error;
+}
+
+/** An error of a log given by path, naming the path. */
+function named(error, log) {
+  if (typeof log === 'string' && error instanceof CtxpackError) {
+    error.subject ??= log;
+    if (!error.message.startsWith(`${log}: `)) error.message = `${log}: ${error.message}`;
+  }
+  return error;
+}

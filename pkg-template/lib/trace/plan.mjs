@@ -1,0 +1,33 @@
+// One execution log planned: read, checked and its contents hashed into blobs by the core (executionPlan), with
+// node:crypto's SHA-256 (SHA-NI where the CPU has it, several times the core's own). The same code runs on the
+// main thread and in plan-worker.mjs.
+import crypto from 'node:crypto';
+import fs from 'node:fs';
+import { toCtxpackError } from '../errors.mjs';
+
+/**
+ * @param {{executionPlan: Function}} core the full or the lean core
+ * @param {string | object} log a path to the log (JSON), or the log itself
+ * @param {boolean} allowUnknown
+ * @returns {{uri: string, manifestBytes: Uint8Array, parent?: string, steps: number,
+ *   blobs: Array<{digest: string, size: number, bytes: Uint8Array}>}}
+ */
+export function planLog(core, log, allowUnknown) {
+  const plan = core.executionPlan(readLog(log), { allowUnknown, sha256 });
+  const { parent, steps } = plan.manifest;
+  return { uri: plan.uri, manifestBytes: plan.manifestBytes, parent, steps: steps?.length ?? 0, blobs: plan.blobs };
+}
+
+function sha256(bytes) {
+  return crypto.createHash('sha256').update(bytes).digest();
+}
+
+/** The log's text: a file's bytes as they are (the core parses them strictly), or an object as JSON. */
+function readLog(log) {
+  if (typeof log !== 'string') return JSON.stringify(log);
+  try {
+    return fs.readFileSync(log);
+  } catch (error) {
+    throw toCtxpackError(error, log);
+  }
+}
