@@ -66,3 +66,21 @@ test('diff: one inserted step is "added" and the later steps stay aligned; a cha
   assert.deepEqual(compared.steps.find((step) => step.op === 'changed').fields, ['output']);
   assert.equal(core.executionDiff(a.manifestBytes, a.manifestBytes).differs, false);
 });
+
+test('a log as UTF-8 bytes and the host SHA-256 (node:crypto) give the same plan as text and the core\'s own', async () => {
+  const crypto = await import('node:crypto');
+  const text = read('tool-heavy-agent.json');
+  const own = core.executionPlan(text);
+  let calls = 0;
+  const sha256 = (bytes) => {
+    calls += 1;
+    return crypto.createHash('sha256').update(bytes).digest();
+  };
+  const hosted = core.executionPlan(Buffer.from(text), { sha256 });
+  assert.ok(calls >= own.blobs.length + 1, 'every content and the manifest hashed by the host');
+  assert.equal(hosted.uri, own.uri);
+  assert.deepEqual(hosted.manifestBytes, own.manifestBytes);
+  assert.deepEqual(hosted.blobs.map((blob) => blob.digest), own.blobs.map((blob) => blob.digest));
+  assert.throws(() => core.executionPlan(text, { sha256: () => new Uint8Array(31) }), { code: 'CTX_INVALID_STATE' });
+  assert.throws(() => core.executionPlan(42), { code: 'CTX_USAGE' });
+});
