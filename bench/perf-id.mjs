@@ -14,6 +14,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { meets, recordRow } from './summary.mjs';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const work = path.join(root, '.bench', 'perf-id');
@@ -160,6 +161,8 @@ function row(label, { ours, baseline, peer }, goal) {
   const text = (name, result) => `${name} ${result.seconds.toFixed(3)} s (cpu ${result.cpu.toFixed(2)}) ${result.rss.toFixed(0).padStart(3)} MiB${ratio(result)}`;
   const columns = [text('ctxpack', ours), baseline && text('baseline', baseline), peer && `peer ${peer.seconds.toFixed(3)} s (cpu ${peer.cpu.toFixed(2)}) ${peer.rss.toFixed(0)} MiB`];
   console.log(`${label.padEnd(46)} ${columns.filter(Boolean).join('  |  ')}  (goal ${goal})`);
+  const figures = { ratio: peer && ours.seconds / peer.seconds, seconds: ours.seconds, rss: ours.rss };
+  recordRow({ name: peer ? label : `${label} (s)`, ...(peer ? { ratio: figures.ratio } : { value: ours.seconds.toFixed(3) }), rss: ours.rss, goal, met: meets(goal, figures) });
 }
 
 fs.mkdirSync(work, { recursive: true });

@@ -17,6 +17,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { startRegistry } from '../tests/registry/harness.mjs';
 import { MiB, ensureTree } from './data.mjs';
+import { meets, recordRow } from './summary.mjs';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const work = path.join(root, '.bench', 'perf');
@@ -60,7 +61,7 @@ const median = (values) => [...values].sort((a, b) => a - b)[Math.floor(values.l
  * One row: `runs` pairs, alternating which side goes first; before each run `prepare`, after it `cleanup`.
  * @returns {{ctx: number, peer: number, rss: number, load: string}}
  */
-async function row(name, { ctx, peer, prepare = async () => {}, cleanup = async () => {} }) {
+async function row(name, { ctx, peer, goal, prepare = async () => {}, cleanup = async () => {} }) {
   const sides = baselineCli ? ['peer', 'ctx', 'base'] : ['peer', 'ctx'];
   const times = { ctx: [], peer: [], base: [] };
   const rss = { ctx: 0, base: 0 };
@@ -77,6 +78,8 @@ async function row(name, { ctx, peer, prepare = async () => {}, cleanup = async 
     }
   }
   const result = { name, ctx: median(times.ctx), peer: median(times.peer), rss: rss.ctx, load: os.loadavg().map((l) => l.toFixed(2)).join(' ') };
+  const ratio = result.ctx / result.peer;
+  recordRow({ name, ratio, rss: result.rss, goal, met: meets(goal, { ratio, rss: result.rss }) });
   const runsOf = (side) => times[side].map((t) => t.toFixed(2)).join(', ');
   const baseline = baselineCli
     ? `   baseline ${median(times.base).toFixed(2)} s ${(median(times.base) / result.peer).toFixed(2)} ${rss.base.toFixed(0)} MiB`
@@ -114,6 +117,7 @@ async function main() {
   if (wanted('seed')) {
     const seedHome = path.join(work, 'seed-home');
     results.push(await row('seed (tar -I pigz -cf)', {
+      goal: '<= 0.9',
       prepare: async () => fresh(seedHome),
       ctx: () => ctxpack('seed', tree, '--contract', contract, '--home', seedHome, '--json'),
       peer: () => sh(`tar -I pigz -cf "${path.join(work, 'seed.tar.gz')}" -C "${tree}" .`),
@@ -126,6 +130,7 @@ async function main() {
   if (wanted('unpack')) {
     const out = path.join(work, 'out');
     results.push(await row('unpack (tar -I pigz -xf)', {
+      goal: '<= 1.0',
       prepare: async () => fresh(out),
       ctx: () => ctxpack('unpack', uri, '-o', out, '--home', home, '--json'),
       peer: () => sh(`mkdir -p "${out}" && tar -I pigz -xf "${tarball}" -C "${out}"`),
@@ -134,10 +139,12 @@ async function main() {
   }
   if (wanted('verify')) {
     results.push(await row('verify pantry (pigz -dc | sha256sum)', {
+      goal: '<= 0.8',
       ctx: () => ctxpack('verify', uri, '--home', home, '--json'),
       peer: () => sh(`pigz -dc "${exported}" | sha256sum`),
     }));
     results.push(await row('verify file (pigz -dc | sha256sum)', {
+      goal: '<= 0.8',
       ctx: () => ctxpack('verify', exported, '--json'),
       peer: () => sh(`pigz -dc "${exported}" | sha256sum`),
     }));
@@ -152,6 +159,7 @@ async function main() {
         const pullHome = path.join(work, 'pull-home');
         const layout = path.join(work, 'pull-layout');
         results.push(await row('pull (skopeo copy docker:// oci:)', {
+      goal: '<= 1.0',
           prepare: async () => fresh(pullHome) && fresh(layout),
           ctx: () => ctxpack('pull', uri, '--registry', registry.ref('bench'), '--home', pullHome, '--json'),
           peer: () => skopeo(`docker://${registry.host}/bench:${tag}`, `oci:${layout}:${tag}`),
@@ -163,6 +171,7 @@ async function main() {
     }
     if (wanted('push')) {
       results.push(await row('push (skopeo copy oci: docker://)', {
+      goal: '<= 0.9 (keep: 0.84 when filed)',
         prepare: async () => startRegistry({ auth: 'none' }),
         ctx: (registry) => ctxpack('push', uri, '--registry', registry.ref('bench'), '--home', home, '--json'),
         peer: (registry) => skopeo(`oci:${home}:${tag}`, `docker://${registry.host}/bench:${tag}`),

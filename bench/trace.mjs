@@ -19,6 +19,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { prng } from './prng.mjs';
+import { meets, recordRow } from './summary.mjs';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const work = path.join(root, '.bench', 'trace');
@@ -216,12 +217,17 @@ async function main() {
   const cliHome = path.join(work, 'home-cli');
   fs.rmSync(cliHome, { recursive: true, force: true });
   const cliStart = performance.now();
-  const cli = spawnSync(process.execPath, [path.join(packageDir, 'bin/ctxpack.mjs'), 'trace', 'pack', logsDir, '--home', cliHome, '--created', '2024-12-01T00:00:00Z'], { encoding: 'utf8', maxBuffer: 64 * MiB });
+  const cli = spawnSync('/usr/bin/time', ['-f', '%M', process.execPath, path.join(packageDir, 'bin/ctxpack.mjs'), 'trace', 'pack', logsDir, '--home', cliHome, '--created', '2024-12-01T00:00:00Z'], { encoding: 'utf8', maxBuffer: 64 * MiB });
   const cliSeconds = (performance.now() - cliStart) / 1000;
   if (cli.status !== 0) throw new Error(`ctxpack trace pack ${logsDir} failed: ${cli.stderr}`);
+  const cliRss = Number(cli.stderr.trim().split('\n').at(-1)) / 1024;
   const same = fs.readFileSync(path.join(batchHome, 'index.json'), 'utf8') === fs.readFileSync(path.join(home, 'index.json'), 'utf8');
   console.log(`  batch API             ${(logs.length / batchSeconds).toFixed(1)} packs/s  (tracePackAll, ${BATCH} logs a call, ${batchSeconds.toFixed(2)} s; index.json ${same ? 'identical' : 'DIFFERS'})`);
-  console.log(`  batch CLI             ${(logs.length / cliSeconds).toFixed(1)} packs/s  (ctxpack trace pack <folder>, one process, ${cliSeconds.toFixed(2)} s)`);
+  console.log(`  batch CLI             ${(logs.length / cliSeconds).toFixed(1)} packs/s  (ctxpack trace pack <folder>, one process, ${cliSeconds.toFixed(2)} s, peak RSS ${cliRss.toFixed(0)} MiB)`);
+  const goal = '>= 100 packs/s';
+  for (const [name, rate, rss] of [[`trace pack, tracePackAll (${BATCH} logs a call)`, logs.length / batchSeconds], ['trace pack <folder> (one CLI process)', logs.length / cliSeconds, cliRss]]) {
+    recordRow({ name: `${name}, ${logs.length} logs of ${STEPS} steps`, value: `${rate.toFixed(1)} packs/s`, rss, goal, met: meets(goal, { rate, rss }) });
+  }
   console.log(`  load average          ${os.loadavg().map((load) => load.toFixed(2)).join(' ')}`);
   console.log(`\nreproduce: npm run bench:trace   (or: node scripts/build.mjs && node bench/trace.mjs)`);
 }
