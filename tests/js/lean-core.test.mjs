@@ -19,8 +19,8 @@ const CONTEXT_EXPORTS = [
   'contextScope', 'contextToYaml', 'contextValidate', 'detectSecrets', 'estimateTokens', 'globMatch', 'redactText',
 ];
 
-/** Browsers and edge functions read packs; writing one is the Node host's job. */
-const WRITE_EXPORTS = ['PackWriter', 'deflateBlock', 'encodeBlockIndex'];
+/** Browsers and edge functions read packs; writing one (and recording batches of them) is the Node host's job. */
+const WRITE_EXPORTS = ['PackWriter', 'deflateBlock', 'encodeBlockIndex', 'ociIndexAddAll'];
 // Signing, signature artifacts, layouts' referrers and the trust policy: host work (the lean core verifies only).
 const SIGN_HOST_EXPORTS = [
   'envelopeClaims', 'ociIndexReferrers', 'ociIndexRemoveReferrers', 'ociIndexSetReferrers', 'parseSignatureManifest', 'referrersIndexAdd',
