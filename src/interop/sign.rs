@@ -109,11 +109,7 @@ pub fn inspect_signatures(
 
 fn report_to_js(envelope: usize, report: sign::SignatureReport) -> JsValue {
     let reason = report.reason.map_or(JsValue::UNDEFINED, |error| {
-        object(&[
-            ("code", error.code.as_str().into()),
-            ("message", error.message.into()),
-            ("hint", error.hint.into()),
-        ])
+        object(&[("code", error.code.as_str().into()), ("message", error.message.into()), ("hint", error.hint.into())])
     });
     object(&[
         ("envelope", (envelope as u32).into()),
