@@ -141,7 +141,8 @@ mod tests {
         assert_eq!(unknown.keyid, key.public.id);
         assert_eq!(unknown.signed_at.as_deref(), Some("2026-12-07T01:00:00Z"));
         assert_eq!(unknown.reason.unwrap().code, ErrorCode::KeyUntrusted);
-        let [known] = inspect_envelope(&envelope, &manifest, &uri, &[key.public.clone()]).try_into().unwrap();
+        let [known] =
+            inspect_envelope(&envelope, &manifest, &uri, std::slice::from_ref(&key.public)).try_into().unwrap();
         assert_eq!((known.status, known.trusted, known.reason), (SignatureStatus::Valid, true, None));
         assert_eq!(known.algorithm, "Ed25519");
     }
