@@ -1,8 +1,9 @@
 // fsck: check the whole pantry, as `git fsck` checks a repository, and with `repair` fix what is safe to fix.
 // Checked: the layout marker; index.json; every index entry's manifest, config and layers (present, regular,
-// of their size, hashing to their digest); every other blob's content; unpacked copies (indexed, complete,
-// unchanged since unpacking); and what stopped work left (leftovers.mjs). Repair drops index entries whose
-// blobs are missing or damaged, removes damaged blobs, damaged or orphaned unpacked copies and leftovers. It
+// of their size, hashing to their digest); the signatures beside packs (fsck-signatures.mjs); every other blob's
+// content; unpacked copies (indexed, complete, unchanged since unpacking); and what stopped work left
+// (leftovers.mjs). Repair drops index entries whose blobs are missing or damaged, and broken signatures, removes
+// damaged blobs, damaged or orphaned unpacked copies and leftovers. It
 // never removes a blob that a remaining index entry or a live lease names, and it holds the index lock
 // throughout (as gc does), so no pack is recorded meanwhile.
 import fs from 'node:fs';
@@ -10,6 +11,7 @@ import path from 'node:path';
 import { createHash } from 'node:crypto';
 import * as core from './core-node.mjs';
 import { isCtxpackError } from './errors.mjs';
+import { checkSignatures } from './fsck-signatures.mjs';
 import { READ_CHUNK_BYTES } from './hash-file.mjs';
 import { readLeases } from './lease.mjs';
 import { findLeftovers, listPantry, removeLeftover } from './leftovers.mjs';
@@ -69,7 +71,8 @@ class Scan {
     this.checkLayout(listing);
     const entries = this.checkIndex();
     const checked = entries === null ? null : this.checkEntries(entries);
-    this.checkBlobs(hexBlobs, checked?.indexed ?? null, leases);
+    const signatureBlobs = checked === null ? [] : checkSignatures(this, checked.indexed);
+    this.checkBlobs(hexBlobs, checked?.indexed ?? null, leases, signatureBlobs);
     if (checked !== null) await this.checkUnpacked(listing.unpacked, checked);
     for (const leftover of findLeftovers(this.pantry, listing, leases, { indexLocked: this.repair })) {
       const problem = this.problem(leftover.code, leftover.path, leftover.message);
@@ -157,9 +160,10 @@ class Scan {
   /**
    * Blobs no entry reached: damaged ones are problems (removed with `repair`), intact ones are dangling (gc's work).
    * @param {Array<{blobs: string[]}> | null} indexed the entries in index.json (null: it could not be read)
+   * @param {string[]} signatureBlobs what the intact signatures reach
    */
-  checkBlobs(hexBlobs, indexed, leases) {
-    const referenced = new Set(indexed?.flatMap(({ blobs }) => blobs) ?? []);
+  checkBlobs(hexBlobs, indexed, leases, signatureBlobs) {
+    const referenced = new Set([...(indexed?.flatMap(({ blobs }) => blobs) ?? []), ...signatureBlobs]);
     const leased = new Set([...leases.live.values()].flatMap((lease) => lease.digests));
     for (const name of hexBlobs) {
       const digest = `sha256:${name}`;

@@ -10,6 +10,7 @@ import { sendJson, sendRegistryError } from './serve/http.mjs';
 import { listPantry, servePantryRegistry } from './serve/pantry-registry.mjs';
 import { createRegistryProxy } from './serve/registry-proxy.mjs';
 import { createStaticHandler } from './serve/static.mjs';
+import { readPublicKey } from './sign/keys.mjs';
 import { PACKAGE_VERSION } from './version.mjs';
 
 const PACKAGE_DIR = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
@@ -19,15 +20,18 @@ const LOOPBACK = new Set(['127.0.0.1', 'localhost', '::1']);
 /**
  * Start the inspector's server.
  * @param {{port?: number, host?: string, home?: string, env?: NodeJS.ProcessEnv, caFile?: string, timeout?: number,
- *   onEvent?: (event: {kind: string, message: string}) => void}} [options] port 0: any free port
+ *   trustKeys?: string[], onEvent?: (event: {kind: string, message: string}) => void}} [options] port 0: any free port;
+ *   trustKeys: public key files the inspector offers as trusted keys
  * @returns {Promise<{url: string, host: string, port: number, loopback: boolean, close: () => Promise<void>,
  *   stats: () => {requests: number, bytes: number}}>}
  */
-export async function serve({ port = DEFAULT_PORT, host = '127.0.0.1', home, env = process.env, caFile, timeout, onEvent } = {}) {
+export async function serve({ port = DEFAULT_PORT, host = '127.0.0.1', home, env = process.env, caFile, timeout, trustKeys = [], onEvent } = {}) {
   if (!Number.isInteger(port) || port < 0 || port > 65535) {
     throw new CtxpackError('CTX_USAGE', `--port must be a whole number from 0 to 65535, got ${port}`, { hint: 'e.g. --port 8371, or --port 0 for any free port' });
   }
   const pantryHome = path.resolve(home ?? env.CTXPACK_HOME ?? defaultHome());
+  // Read once, before listening: a bad key file is a usage error now, not a broken page later.
+  const trustedKeys = trustKeys.map((file) => ({ file: path.resolve(file), pem: readPublicKey(file) }));
   const loopback = LOOPBACK.has(host) || /^127\./.test(host);
   const files = createStaticHandler({ roots: { '/': path.join(PACKAGE_DIR, 'www'), '/core/': path.join(PACKAGE_DIR, 'core') } });
   const proxy = createRegistryProxy({ env, caFile, timeout, onEvent });
@@ -57,7 +61,7 @@ export async function serve({ port = DEFAULT_PORT, host = '127.0.0.1', home, env
     if (dataRequest && request.headers['sec-fetch-site'] === 'cross-site') {
       return sendJson(response, 403, { error: 'cross-site requests are refused' });
     }
-    if (pathname === '/api/info') return sendJson(response, 200, { ctxpack: PACKAGE_VERSION, serve: true, pantry: pantryHome });
+    if (pathname === '/api/info') return sendJson(response, 200, { ctxpack: PACKAGE_VERSION, serve: true, pantry: pantryHome, trustedKeys });
     if (pathname === '/api/pantry') return listPantry(response, { home: pantryHome });
     if (pathname.startsWith('/v2') && servePantryRegistry(request, response, pathname, { home: pantryHome })) return undefined;
     if (await proxy.handle(request, response, pathname, search)) return undefined;

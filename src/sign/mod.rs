@@ -7,6 +7,7 @@
 //! a file or a clock. How a signature is stored next to its pack is the OCI mapping's (`oci::signature`).
 
 pub mod dsse;
+pub mod inspect;
 pub mod key;
 pub mod policy;
 pub mod signer;
@@ -14,6 +15,7 @@ pub mod statement;
 pub mod verify;
 
 pub use dsse::{pae, Envelope, EnvelopeSignature};
+pub use inspect::{inspect_envelope, SignatureReport, SignatureStatus};
 pub use key::{PublicKey, SecretKey};
 pub use policy::{KeyRef, TrustDecision, TrustPolicy, TrustRule};
 pub use signer::{sign_pack, sign_statement, Signed};

@@ -105,3 +105,61 @@ test('keys: keygen never overwrites; other key types and encrypted keys are CTX_
   fs.writeFileSync(policy, '{"version":1,"policies":[{"scopes":["*"],"signatureRequired":true}]}');
   await rejectsWithCode(api.verifySignatures(uri, { home, trustPolicy: policy }), 'CTX_TRUST_POLICY_INVALID');
 });
+
+test('the lean core (the inspector\'s) lists each signature: unchecked without its key, valid with it, invalid altered', async (t) => {
+  const lean = await import(pathToFileURL(path.join(PACKAGE_DIR, 'lib', 'core-lean-node.mjs')).href);
+  const root = tempDir(t);
+  const home = path.join(root, 'home');
+  const uri = await seedPack(root, home, 1);
+  const alice = opensslKey(root, 'alice');
+  const signed = await api.sign(uri, { home, key: alice.pem, signedAt: '2026-12-07T01:00:00Z' });
+  const manifest = api.openPantry({ home }).manifestFor(uri);
+  const [stored] = await fetchSignatures(api.openPantry({ home }), manifest.digest);
+  const pem = fs.readFileSync(alice.pub, 'utf8');
+  assert.deepEqual(lean.publicKeyInfo(pem), { keyid: signed.keyid, algorithm: 'Ed25519' });
+  assert.throws(() => lean.publicKeyInfo(fs.readFileSync(alice.pem, 'utf8')), (e) => e.code === 'CTX_KEY_INVALID');
+
+  const [unchecked] = lean.inspectSignatures([stored.envelope], manifest.digest, uri, []);
+  assert.deepEqual({ ...unchecked, reason: unchecked.reason.code }, {
+    envelope: 0, keyid: signed.keyid, algorithm: 'Ed25519', signedAt: '2026-12-07T01:00:00Z', trusted: false, status: 'unchecked', reason: 'CTX_KEY_UNTRUSTED',
+  });
+  const [valid] = lean.inspectSignatures([stored.envelope], manifest.digest, uri, [pem]);
+  assert.deepEqual([valid.status, valid.trusted, valid.reason], ['valid', true, undefined]);
+  const flipped = Uint8Array.from(stored.envelope);
+  flipped[flipped.length - 10] ^= 0x01;
+  const reports = lean.inspectSignatures([flipped, new TextEncoder().encode('{}'), stored.envelope], manifest.digest, uri, [pem]);
+  assert.deepEqual(reports.map((r) => [r.envelope, r.status, r.reason?.code]), [[0, 'invalid', 'CTX_SIGNATURE_INVALID'], [1, 'invalid', 'CTX_SIGNATURE_INVALID'], [2, 'valid', undefined]]);
+});
+
+test('fsck checks the signatures beside packs; --repair drops a damaged one and those of a pack that is gone', async (t) => {
+  const root = tempDir(t);
+  const home = path.join(root, 'home');
+  const uri = await seedPack(root, home, 1);
+  const other = await seedPack(root, home, 2);
+  const alice = opensslKey(root, 'alice');
+  await api.sign(uri, { home, key: alice.pem });
+  await api.sign(other, { home, key: alice.pem });
+  const clean = await api.fsck({ home });
+  assert.deepEqual(clean.problems, []);
+  assert.equal(clean.dangling.blobs, 0, 'signature blobs are not dangling');
+
+  const pantry = api.openPantry({ home });
+  const [stored] = await fetchSignatures(pantry, pantry.manifestFor(uri).digest);
+  const envelopePath = pantry.blobPath(core.parseSignatureManifest(stored.manifest).envelope.digest);
+  fs.chmodSync(envelopePath, 0o644);
+  fs.writeFileSync(envelopePath, Buffer.from(stored.envelope).toString('utf8').replace('"payload":"', '"payload":"A'));
+  // The other pack's entry disappears from index.json, its referrers entry stays behind.
+  const otherDigest = pantry.manifestFor(other).digest;
+  fs.writeFileSync(pantry.indexPath, core.ociIndexRemove(pantry.readIndex(), other));
+
+  const found = await api.fsck({ home });
+  assert.equal(found.ok, false);
+  assert.deepEqual(found.problems.map((p) => p.code).sort(), ['blob-corrupt', 'signature-orphaned']);
+  assert.match(found.problems.find((p) => p.code === 'signature-orphaned').message, new RegExp(otherDigest));
+  const repaired = await api.fsck({ home, repair: true });
+  assert.ok(repaired.problems.every((p) => p.repaired), JSON.stringify(repaired.problems));
+  const after = await api.fsck({ home });
+  assert.deepEqual(after.problems, []);
+  assert.deepEqual(core.ociIndexReferrers(api.openPantry({ home }).readIndex()), []);
+  assert.deepEqual(await fetchSignatures(api.openPantry({ home }), api.openPantry({ home }).manifestFor(uri).digest), []);
+});

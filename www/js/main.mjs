@@ -1,12 +1,10 @@
 // The inspector's entry: route the address to a view, accept dropped files anywhere on the page, and move focus
-// to the new view's heading so keyboard and screen-reader users land on it.
+// to the new view's heading so keyboard and screen-reader users land on it. Views other than a pack's are
+// imported when first shown, so a deep link to a pack downloads only what it shows.
 import { h, replace } from './dom.mjs';
 import { parseRoute } from './router.mjs';
 import { addFile } from './sources.mjs';
 import { stopAll } from './worker-client.mjs';
-import { renderDiff } from './views/diff.mjs';
-import { renderHome } from './views/home.mjs';
-import { renderLayout } from './views/layout.mjs';
 import { renderOpen } from './views/open.mjs';
 
 const main = document.getElementById('main');
@@ -18,10 +16,10 @@ async function route() {
   const stillCurrent = () => current === generation;
   const target = parseRoute(location.hash);
   replace(main);
-  if (target.view === 'home') await renderHome(main, { stillCurrent });
+  if (target.view === 'home') await (await import('./views/home.mjs')).renderHome(main, { stillCurrent });
   else if (target.view === 'open') await renderOpen(main, target, { stillCurrent });
-  else if (target.view === 'diff') await renderDiff(main, target, { stillCurrent });
-  else if (target.view === 'layout') await renderLayout(main, target, { stillCurrent });
+  else if (target.view === 'diff') await (await import('./views/diff.mjs')).renderDiff(main, target, { stillCurrent });
+  else if (target.view === 'layout') await (await import('./views/layout.mjs')).renderLayout(main, target, { stillCurrent });
   else replace(main, h('h1', {}, 'This address opens nothing'), h('p', { class: 'error' }, target.reason), h('p', {}, h('a', { href: '#/' }, 'Open a pack')));
 }
 

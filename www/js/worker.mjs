@@ -1,20 +1,22 @@
 // The inspector's Web Worker: it loads the wasm core and does every check, so the page stays responsive while
 // a pack of any size streams through. Messages: {id, op, args} in; {id, kind: 'progress' | 'manifest' | 'done'
 // | 'error', …} out. Packs never come to the page whole: only manifests, check lists and the bytes of the one
-// file being previewed or saved.
+// file being previewed or saved. What a pack from a registry or the pantry does not need (pack files, logs,
+// packets, layouts, executions) is imported when first used, so a pack view downloads less.
 import { fullCore, loadedCores, packCore } from './worker/core.mjs';
 import { plainError } from './worker/checks.mjs';
-import { decode, documentKind, openContextPacket, openExecutionLog, sniff } from './worker/documents.mjs';
-import { indexBytes } from './worker/layout.mjs';
-import { extractFile, streamChecks, verifyStream } from './worker/pack-stream.mjs';
 import { blobUrl, clientFor, readBlob, readRemoteFile, resolveArtifact, verifyRemotePack } from './worker/registry.mjs';
-import { openRemoteExecution } from './worker/remote-execution.mjs';
+import { packSignatures } from './worker/signatures.mjs';
+
+const documents = () => import('./worker/documents.mjs');
+const packStream = () => import('./worker/pack-stream.mjs');
+const decoder = new TextDecoder();
 
 const MAX_DOCUMENT_BYTES = 16 * 1024 * 1024;
 /** Per source: an opened execution's manifest bytes and (for logs) its blobs, for diffs and previews. */
 const executions = new Map();
 
-const operations = { open, readFile, blob, diffExecutions, listLayout };
+const operations = { open, readFile, blob, diffExecutions, listLayout, signatures, keyInfo };
 
 self.onmessage = async ({ data: { id, op, args } }) => {
   const post = (kind, payload) => self.postMessage({ id, kind, ...payload });
@@ -36,6 +38,7 @@ async function open({ source, origin, coreBase, path }, post) {
     const client = clientFor(core, source, origin);
     const resolved = await resolveArtifact(core, client, source.uri);
     if (resolved.parsed.artifactType === 'execution') {
+      const { openRemoteExecution } = await import('./worker/remote-execution.mjs');
       const { result, manifestBytes } = await openRemoteExecution(core, client, source.uri, resolved, { onProgress: (p) => post('progress', { progress: p }) });
       if (manifestBytes) executions.set(keyOf(source), { manifestBytes });
       return result;
@@ -46,7 +49,7 @@ async function open({ source, origin, coreBase, path }, post) {
     };
     if (path !== undefined) {
       const file = await readRemoteFile(client, source.uri, path);
-      const manifest = file.manifest ?? JSON.parse(decode(await readBlob(client, pack.manifestJson)));
+      const manifest = file.manifest ?? JSON.parse(decoder.decode(await readBlob(client, pack.manifestJson)));
       return { kind: 'pack', mode: 'file', uri: source.uri, manifest, created: resolved.parsed.created, file: { path, ...file }, downloads };
     }
     const verified = await verifyRemotePack(core, client, source.uri, resolved, {
@@ -56,7 +59,9 @@ async function open({ source, origin, coreBase, path }, post) {
     return { kind: 'pack', mode: 'whole', created: resolved.parsed.created, downloads, ...verified };
   }
   const { stream, total, head } = await openStream(source);
+  const { sniff } = await documents();
   if (sniff(head) === 'pack') {
+    const { extractFile, streamChecks, verifyStream } = await packStream();
     if (path !== undefined) {
       const file = await extractFile(core, stream, path);
       return { kind: 'pack', mode: 'file', file: { path, ...file } };
@@ -78,6 +83,7 @@ async function open({ source, origin, coreBase, path }, post) {
 }
 
 async function openDocument(core, source, coreBase, bytes) {
+  const { decode, documentKind, openContextPacket, openExecutionLog } = await documents();
   const text = decode(bytes);
   let value;
   try {
@@ -149,6 +155,7 @@ async function readFile({ source, origin, coreBase, path, maxBytes }) {
     return { path, bytes: file.bytes, size: file.size, verified: file.verified, fetchedBytes: file.fetchedBytes };
   }
   const { stream } = await openStream(source);
+  const { extractFile } = await packStream();
   return { path, ...(await extractFile(core, stream, path, { maxBytes })) };
 }
 
@@ -185,5 +192,16 @@ async function diffExecutions({ a, b, origin, coreBase }, post) {
 /** The packs and execution packs an OCI layout folder's index.json names. */
 async function listLayout({ source, coreBase }) {
   const core = await packCore(coreBase);
+  const { indexBytes } = await import('./worker/layout.mjs');
   return { entries: core.ociIndexList(await indexBytes(source.handle)) };
+}
+
+/** A pack's signatures, each judged by the core against the trusted keys (PEM texts) the page holds. */
+async function signatures({ source, origin, coreBase, uri, trustedKeys }) {
+  return packSignatures(await packCore(coreBase), { source, origin, uri, trustedKeys });
+}
+
+/** A public key's id, read by the core (CTX_KEY_INVALID for anything but an Ed25519 PUBLIC KEY PEM). */
+async function keyInfo({ coreBase, pem }) {
+  return (await packCore(coreBase)).publicKeyInfo(pem);
 }

@@ -6,7 +6,6 @@
 mod client;
 mod fetch;
 mod pull;
-#[cfg(feature = "write")]
 mod signatures;
 
 use super::{field, to_js_error};

@@ -3,8 +3,6 @@ import { h, replace } from '../dom.mjs';
 import { describeSource, forWorker } from '../sources.mjs';
 import { call } from '../worker-client.mjs';
 import { errorPanel, progressBar } from './common.mjs';
-import { renderContext } from './context.mjs';
-import { renderExecution } from './execution.mjs';
 import { packView } from './pack.mjs';
 
 export async function renderOpen(main, { source, path }, { stillCurrent }) {
@@ -26,8 +24,8 @@ export async function renderOpen(main, { source, path }, { stillCurrent }) {
     });
     if (!stillCurrent()) return;
     if (result.kind === 'pack') ensurePack().finish(result);
-    else if (result.kind === 'execution') renderExecution(main, result, { source: workerSource, progress });
-    else if (result.kind === 'context') renderContext(main, result, { source: workerSource, progress });
+    else if (result.kind === 'execution') (await import('./execution.mjs')).renderExecution(main, result, { source: workerSource, progress });
+    else if (result.kind === 'context') (await import('./context.mjs')).renderContext(main, result, { source: workerSource, progress });
   } catch (error) {
     if (!stillCurrent() || error.cancelled) return;
     progress.finish('stopped');

@@ -1,11 +1,12 @@
 // A pack: its URI and badge, the checks, the contract, provenance, the file tree with previews and downloads.
 // The manifest is shown as soon as the core verified it; the badge says "verified" only once every check passed.
+// Its signatures are listed once the pack is read; the preview's renderers load with the first preview.
 import { digestCode, formatBytes, h, jsonBlock, replace, table } from '../dom.mjs';
 import { addressFromInput, diffHref, openHref, parseSource } from '../router.mjs';
 import { describeSource } from '../sources.mjs';
 import { badge, checksList, errorPanel, facts, section } from './common.mjs';
 import { fileTable } from './files.mjs';
-import { previewPanel } from './preview.mjs';
+import { signaturesSection } from './signatures.mjs';
 
 /**
  * @param {HTMLElement} main
@@ -21,6 +22,7 @@ export function packView(main, { source, path, progress }) {
   const filesSlot = h('div', {});
   const previewSlot = h('div', { class: 'preview-slot', 'aria-live': 'polite' });
   const downloadsSlot = h('div', {});
+  const signaturesSlot = h('div', {});
   const view = h(
     'div',
     { class: 'view pack-view' },
@@ -29,6 +31,7 @@ export function packView(main, { source, path, progress }) {
     progress.element,
     factsSlot,
     section('Checks', checksSlot),
+    signaturesSlot,
     previewSlot,
     contractSlot,
     filesSlot,
@@ -36,7 +39,8 @@ export function packView(main, { source, path, progress }) {
   );
   replace(main, view);
   let shown = false;
-  const preview = previewPanel(previewSlot, { source, heading: 'Preview' });
+  let panel;
+  const preview = () => (panel ??= import('./preview.mjs').then(({ previewPanel }) => previewPanel(previewSlot, { source, heading: 'Preview' })));
 
   function showManifest(manifest, info = {}) {
     if (shown) return;
@@ -60,8 +64,8 @@ export function packView(main, { source, path, progress }) {
       section(
         'Files',
         fileTable(manifest.outputs.entries, {
-          onPreview: (entry) => preview.show(entry.path),
-          onSave: (entry) => preview.save(entry.path),
+          onPreview: (entry) => preview().then((shown) => shown.show(entry.path)),
+          onSave: (entry) => preview().then((shown) => shown.save(entry.path)),
         }),
       ),
     );
@@ -77,13 +81,15 @@ export function packView(main, { source, path, progress }) {
         checksSlot,
         h('p', {}, `Only ${result.file.path} was read: its size and digest match the pack's verified manifest. `, h('a', { href: openHref(source) }, 'Verify the whole pack')),
       );
-      preview.showBytes(result.file);
+      preview().then((shown) => shown.showBytes(result.file));
     } else {
       replace(badgeSlot, badge(result.ok ? 'verified' : 'failed'));
       progress.finish(result.ok ? `every check passed (${result.summary.files} files, ${formatBytes(result.summary.bytes)})` : 'a check failed');
       replace(checksSlot, checksList(result.checks));
     }
     replace(downloadsSlot, downloadsSection(result, source), compareSection(source));
+    const uri = result.manifest?.uri ?? result.uri ?? source.uri;
+    if (uri) replace(signaturesSlot, signaturesSection(source, uri));
   }
 
   function fail(error) {

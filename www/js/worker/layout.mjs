@@ -2,7 +2,8 @@
 // and execution packs are read and verified by the same RegistryClient calls as a registry's: manifests by
 // ref name or digest, blobs by digest.
 
-const TAG = /^ctx-[0-9a-f]{64}$/;
+// ctx-<hex>: a pack; sha256-<hex>: the referrers index of a manifest (its signatures).
+const TAG = /^(ctx|sha256)-[0-9a-f]{64}$/;
 const DIGEST = /^sha256:([0-9a-f]{64})$/;
 
 /** A `fetch` answering /v2/<repository>/manifests/<ref> and /blobs/<digest> from the folder. */
@@ -28,7 +29,7 @@ export function layoutFetch(directory) {
       return notFound(`the layout has no blob ${digest}`, kind === 'manifests' ? 'MANIFEST_UNKNOWN' : 'BLOB_UNKNOWN');
     }
     const headers = {
-      'content-type': kind === 'manifests' ? 'application/vnd.oci.image.manifest.v1+json' : 'application/octet-stream',
+      'content-type': kind === 'blobs' ? 'application/octet-stream' : `application/vnd.oci.image.${reference.startsWith('sha256-') ? 'index' : 'manifest'}.v1+json`,
       'content-length': String(file.size),
       'docker-content-digest': digest,
     };

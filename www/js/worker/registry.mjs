@@ -3,7 +3,6 @@
 // folder — read with the core's RegistryClient: the image manifest's digest, manifest.json, the URI
 // re-derived, every layer's digest and every file's, as they stream.
 import { Checks, isVerificationFailure, plainError, registryCheckFor } from './checks.mjs';
-import { layoutFetch } from './layout.mjs';
 
 const LAYOUT_REGISTRY = 'oci-layout.local/layout';
 
@@ -17,7 +16,9 @@ export function clientFor(core, source, origin) {
     return new core.RegistryClient({ registry: `${origin}/pantry`, insecure: origin.startsWith('http:') });
   }
   if (source.kind === 'layout') {
-    return new core.RegistryClient({ registry: LAYOUT_REGISTRY, fetch: layoutFetch(source.handle) });
+    // The folder's reader is loaded with the first request (a registry's pack view never needs it).
+    const reader = import('./layout.mjs').then(({ layoutFetch }) => layoutFetch(source.handle));
+    return new core.RegistryClient({ registry: LAYOUT_REGISTRY, fetch: async (url, init) => (await reader)(url, init) });
   }
   if (source.via === 'proxy') {
     return new core.RegistryClient({
