@@ -10,10 +10,10 @@ import { CtxpackError } from './errors.mjs';
 const BATCH_BYTES = 1024 * 1024;
 /**
  * Per layer: write() holds the writer back above this many unacknowledged bytes, until they fall below LOW. A
- * download feeding it holds up to as much again (stores/blob-stream.mjs), 16 MiB per layer in all.
+ * download feeding it holds up to as much again (stores/blob-stream.mjs), 8 MiB per layer in all.
  */
-const HIGH_WATER_BYTES = 8 * 1024 * 1024;
-const LOW_WATER_BYTES = 2 * 1024 * 1024;
+const HIGH_WATER_BYTES = 4 * 1024 * 1024;
+const LOW_WATER_BYTES = 1024 * 1024;
 /**
  * Batches come back from the worker once read and are reused, up to this many kept spare: a pull then allocates
  * a few MiB of batches instead of one per MiB downloaded, which the collector would free only tens of MiB later.
