@@ -171,7 +171,7 @@ impl PackReader {
         reader.layer = Some(LayerScope {
             entries: group.entries.clone(),
             next: group.entries.start,
-            manifest_entry: single.then(|| (digest, manifest_bytes.len() as u64)),
+            manifest_entry: single.then_some((digest, manifest_bytes.len() as u64)),
         });
         reader.seen = vec![false; manifest.outputs.entries().len()];
         reader.manifest = Some(manifest);
