@@ -153,7 +153,7 @@ describe('bounded memory of a pull', () => {
 });
 
 describe('bounded memory', { skip: LARGE ? false : 'set CTXPACK_TEST_LARGE=1 (moves ~3 GiB, several minutes)' }, () => {
-  test('pulling a ~2 GiB pack (2.5 GiB of files) keeps the child under 320 MiB RSS', { timeout: 1_800_000 }, async (t) => {
+  test(`pulling a ~2 GiB pack (2.5 GiB of files) keeps the child under ${RSS_LIMIT_MIB} MiB RSS`, { timeout: 1_800_000 }, async (t) => {
     const GiB = 1024 * MiB;
     const dir = tempDir(t);
     // 40 files of 64 MiB (2.5 GiB): three quarters pseudo-random, one quarter text-like (compressible).
