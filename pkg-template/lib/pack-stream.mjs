@@ -8,13 +8,16 @@ import * as core from './core-node.mjs';
 import { CtxpackError, toCtxpackError } from './errors.mjs';
 
 const READ_CHUNK_BYTES = 1024 * 1024;
+/** The largest piece of content the core's reader hands over at once (PackReader.nextInto). */
+const DATA_PIECE_BYTES = 256 * 1024;
 const utf8 = new TextDecoder();
 
 /**
  * @typedef {object} PackVisitor
  * @property {(event: {uri: string}) => void} [manifest]  the manifest is verified (`manifestBytes()` gives it)
  * @property {(event: {path: string, type: 'file' | 'symlink', size: number, executable: boolean, target?: string}) => void} [entry]
- * @property {(bytes: Uint8Array) => void} [data]   content of the current file
+ * @property {(bytes: Uint8Array) => void} [data]   content of the current file: a view of a reused buffer,
+ *                                                  valid only until data returns (copy what is kept)
  * @property {() => void} [end]                     the current entry is complete
  */
 
@@ -35,6 +38,8 @@ const utf8 = new TextDecoder();
  */
 export function createPackVerifier({ visitor = {}, limits, expectUri, manifest, layer, stopAfterManifest = false } = {}) {
   const reader = new core.PackReader({ limits, hashContent: false, expectUri, manifest, layer });
+  // Every piece of content goes through this one buffer, so reading a pack allocates nothing per piece.
+  const piece = new Uint8Array(DATA_PIECE_BYTES);
   let fileHash = null;
   let freed = false;
   const verifier = {
@@ -57,7 +62,7 @@ export function createPackVerifier({ visitor = {}, limits, expectUri, manifest, 
     },
   };
   function drain() {
-    for (let event = reader.next(); event != null; event = reader.next()) {
+    for (let event = reader.nextInto(piece); event != null; event = reader.nextInto(piece)) {
       switch (event.kind) {
         case 'manifest':
           if (stopAfterManifest) {
@@ -72,10 +77,12 @@ export function createPackVerifier({ visitor = {}, limits, expectUri, manifest, 
           fileHash = event.type === 'file' ? createHash('sha256') : null;
           visitor.entry?.(event);
           break;
-        case 'data':
-          fileHash.update(event.bytes);
-          visitor.data?.(event.bytes);
+        case 'data': {
+          const bytes = piece.subarray(0, event.length);
+          fileHash.update(bytes);
+          visitor.data?.(bytes);
           break;
+        }
         case 'end':
           visitor.end?.();
           if (fileHash !== null) reader.entryDigest(`sha256:${fileHash.digest('hex')}`);
@@ -189,7 +196,7 @@ export async function readLayerFile(fd, { manifest, layer, path, limits, onData 
   let done = false;
   const visitor = {
     entry: (event) => void (inside = event.path === path),
-    data: (bytes) => void (inside && pending.push(bytes)),
+    data: (bytes) => void (inside && pending.push(bytes.slice())),
     end: () => void (done ||= inside),
   };
   const verifier = createPackVerifier({ visitor, limits, manifest, layer });

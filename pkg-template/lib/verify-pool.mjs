@@ -10,10 +10,15 @@ import { CtxpackError } from './errors.mjs';
 const BATCH_BYTES = 1024 * 1024;
 /**
  * Per layer: write() holds the writer back above this many unacknowledged bytes, until they fall below LOW. A
- * download feeding it holds up to as much again (stores/blob-stream.mjs), 16 MiB per layer in all.
+ * download feeding it holds up to as much again (stores/blob-stream.mjs), 8 MiB per layer in all.
  */
-const HIGH_WATER_BYTES = 8 * 1024 * 1024;
-const LOW_WATER_BYTES = 2 * 1024 * 1024;
+const HIGH_WATER_BYTES = 4 * 1024 * 1024;
+const LOW_WATER_BYTES = 1024 * 1024;
+/**
+ * Batches come back from the worker once read and are reused, up to this many kept spare: a pull then allocates
+ * a few MiB of batches instead of one per MiB downloaded, which the collector would free only tens of MiB later.
+ */
+const SPARE_BATCHES = 16;
 
 let pool;
 
@@ -38,11 +43,13 @@ class VerifyPool {
     this.size = size;
     this.workers = [];
     this.nextId = 1;
+    /** Batches the workers gave back, ready for reuse. */
+    this.spare = [];
   }
 
   open(options) {
     const worker = this.pick();
-    const verifier = new LayerVerifier(worker, this.nextId++);
+    const verifier = new LayerVerifier(worker, this.nextId++, this.spare);
     worker.verifiers.set(verifier.id, verifier);
     if (worker.verifiers.size === 1) worker.ref();
     worker.postMessage({ type: 'open', id: verifier.id, options });
@@ -80,9 +87,10 @@ class VerifyPool {
 
 /** The main thread's side of one layer being verified in a worker. */
 class LayerVerifier {
-  constructor(worker, id) {
+  constructor(worker, id, spare) {
     this.worker = worker;
     this.id = id;
+    this.spare = spare;
     this.batch = null;
     this.batchLength = 0;
     this.unacknowledged = 0;
@@ -99,7 +107,7 @@ class LayerVerifier {
       this.send(ownedCopy(chunk));
     } else {
       for (let offset = 0; offset < chunk.byteLength; ) {
-        this.batch ??= new Uint8Array(BATCH_BYTES);
+        this.batch ??= this.spare.pop() ?? new Uint8Array(BATCH_BYTES);
         const take = Math.min(BATCH_BYTES - this.batchLength, chunk.byteLength - offset);
         this.batch.set(chunk.subarray(offset, offset + take), this.batchLength);
         this.batchLength += take;
@@ -132,19 +140,21 @@ class LayerVerifier {
 
   flush() {
     if (this.batchLength === 0) return;
-    const bytes = this.batchLength === BATCH_BYTES ? this.batch : this.batch.slice(0, this.batchLength);
+    const { batch, batchLength } = this;
     this.batch = null;
     this.batchLength = 0;
-    this.send(bytes);
+    this.send(batch, batchLength);
   }
 
-  send(bytes) {
-    this.unacknowledged += bytes.byteLength;
-    this.worker.postMessage({ type: 'chunk', id: this.id, bytes }, [bytes.buffer]);
+  /** Hand the first `length` bytes of `bytes` (which owns its buffer) to the worker, which gives it back. */
+  send(bytes, length = bytes.byteLength) {
+    this.unacknowledged += length;
+    this.worker.postMessage({ type: 'chunk', id: this.id, bytes, length }, [bytes.buffer]);
   }
 
   receive(message) {
     if (message.ack !== undefined) {
+      if (message.buffer?.byteLength === BATCH_BYTES && this.spare.length < SPARE_BATCHES) this.spare.push(new Uint8Array(message.buffer));
       this.unacknowledged -= message.ack;
       if (this.unacknowledged <= LOW_WATER_BYTES) this.release();
     } else if (message.error) {

@@ -1,5 +1,6 @@
 // A verifying thread of the pool in verify-pool.mjs: runs the layer verifiers it is given (pack-stream.mjs),
-// each fed the layer's bytes as they download, and acknowledges every chunk once processed (flow control).
+// each fed the layer's bytes as they download, and acknowledges every chunk once processed (flow control),
+// giving its buffer back to be filled again.
 import { parentPort } from 'node:worker_threads';
 import { createPackVerifier } from './pack-stream.mjs';
 
@@ -14,8 +15,8 @@ parentPort.on('message', (message) => {
         verifiers.set(id, createPackVerifier(message.options));
         break;
       case 'chunk':
-        verifiers.get(id)?.write(message.bytes);
-        parentPort.postMessage({ id, ack: message.bytes.byteLength });
+        verifiers.get(id)?.write(message.bytes.subarray(0, message.length));
+        acknowledge(message);
         break;
       case 'finish': {
         const verifier = verifiers.get(id);
@@ -33,10 +34,15 @@ parentPort.on('message', (message) => {
     }
   } catch (error) {
     close(id);
-    if (message.type === 'chunk') parentPort.postMessage({ id, ack: message.bytes.byteLength });
+    if (message.type === 'chunk') acknowledge(message);
     parentPort.postMessage({ id, error: { code: error.code, message: error.message, hint: error.hint, subject: error.subject } });
   }
 });
+
+/** The chunk is read (the core copied it): say so, and give its buffer back for the next batch. */
+function acknowledge({ id, bytes, length }) {
+  parentPort.postMessage({ id, ack: length, buffer: bytes.buffer }, [bytes.buffer]);
+}
 
 function close(id) {
   verifiers.get(id)?.free();

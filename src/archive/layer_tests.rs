@@ -144,6 +144,26 @@ fn the_manifest_is_verified_before_any_layer_byte() {
     assert_eq!((e.code, e.subject.as_deref()), (ErrorCode::ManifestInvalid, Some("manifest.json")));
 }
 
+#[test]
+fn a_manifest_verified_once_per_thread_vouches_only_for_the_same_bytes_and_limits() {
+    let (manifest, _) = big_pack();
+    PackReader::layer(manifest, 0, defaults()).unwrap();
+    PackReader::layer(manifest, 1, defaults()).unwrap();
+    // The same length, one entry digest changed: other bytes, so verified again (the tree digest differs).
+    let mut tampered = manifest.clone();
+    let text = String::from_utf8_lossy(manifest);
+    let entries = text.find("\"entries\"").unwrap();
+    let at = entries + text[entries..].find("sha256:").unwrap() + "sha256:".len();
+    tampered[at] = if tampered[at] == b'0' { b'1' } else { b'0' };
+    let e = PackReader::layer(&tampered, 1, defaults()).err().unwrap();
+    assert_eq!(e.code, ErrorCode::DigestMismatch);
+    // Tighter limits than the ones it was verified under: checked again.
+    PackReader::layer(manifest, 0, defaults()).unwrap();
+    let few = Limits { max_entries: 3, ..Limits::default() };
+    let e = PackReader::layer(manifest, 0, ReaderOptions { limits: few, ..defaults() }).err().unwrap();
+    assert_eq!(e.code, ErrorCode::LimitExceeded);
+}
+
 /// A layer crafted by hand: `first` as a manifest.json entry, then the pack's artifacts at `indices`.
 fn crafted_layer(indices: &[usize], first: Option<&[u8]>) -> Vec<u8> {
     let (_, artifacts) = big_pack();

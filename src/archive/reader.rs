@@ -23,11 +23,20 @@ use crate::manifest::PackManifest;
 use crate::path;
 use crate::tree::EntryKind;
 use crate::uri::CtxUri;
+use std::cell::RefCell;
 use std::ops::Range;
 use std::sync::Arc;
 // The tests glob-import this module and check the extension-header caps the tar layer enforces.
 #[cfg(test)]
 use super::limits::{MAX_EXTENSION_BYTES, MAX_EXTENSION_HEADERS};
+
+thread_local! {
+    /// The manifest the last [`PackReader::layer`] on this thread verified, by the digest of its bytes and the
+    /// limits it was checked under. A thread reads the layers of one pack one after another (pull, verify,
+    /// unpack), and re-verifying a manifest of many entries (URI and tree digest re-derived) costs far more than
+    /// hashing its bytes: each thread verifies it once.
+    static LAST_VERIFIED: RefCell<Option<(Digest, Limits, Arc<PackManifest>)>> = const { RefCell::new(None) };
+}
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ReaderOptions {
@@ -150,7 +159,8 @@ impl PackReader {
     /// event is produced.
     pub fn layer(manifest_bytes: &[u8], layer: usize, options: ReaderOptions) -> Result<PackReader> {
         let mut reader = PackReader::new(options);
-        let manifest = reader.accept_manifest(manifest_bytes)?;
+        let digest = Digest::of(manifest_bytes);
+        let manifest = reader.accept_layer_manifest(manifest_bytes, digest)?;
         let groups = partition(manifest.outputs.entries());
         let group = groups.get(layer).ok_or_else(|| no_such_layer(layer, groups.len()))?;
         let single = groups.len() == 1;
@@ -161,10 +171,10 @@ impl PackReader {
         reader.layer = Some(LayerScope {
             entries: group.entries.clone(),
             next: group.entries.start,
-            manifest_entry: single.then(|| (Digest::of(manifest_bytes), manifest_bytes.len() as u64)),
+            manifest_entry: single.then_some((digest, manifest_bytes.len() as u64)),
         });
         reader.seen = vec![false; manifest.outputs.entries().len()];
-        reader.manifest = Some(Arc::new(manifest));
+        reader.manifest = Some(manifest);
         Ok(reader)
     }
 
@@ -445,13 +455,43 @@ impl PackReader {
 
     /// Parses and verifies a manifest: URI and tree digest re-derived, the expected URI, the limits.
     fn accept_manifest(&self, bytes: &[u8]) -> Result<PackManifest> {
-        let manifest = PackManifest::parse_limited(bytes, &self.options.limits.manifest_limits()).map_err(|e| {
+        let manifest = self.verify_manifest(bytes)?;
+        self.check_accepted(&manifest)?;
+        Ok(manifest)
+    }
+
+    /// [`Self::accept_manifest`] for a layer's manifest, verified once per thread (see [`LAST_VERIFIED`]).
+    fn accept_layer_manifest(&self, bytes: &[u8], digest: Digest) -> Result<Arc<PackManifest>> {
+        let limits = self.options.limits;
+        let cached = LAST_VERIFIED.with(|last| {
+            let last = last.borrow();
+            last.as_ref().filter(|(d, l, _)| *d == digest && *l == limits).map(|(_, _, manifest)| manifest.clone())
+        });
+        let manifest = match cached {
+            Some(manifest) => manifest,
+            None => {
+                let manifest = Arc::new(self.verify_manifest(bytes)?);
+                LAST_VERIFIED.with(|last| *last.borrow_mut() = Some((digest, limits, manifest.clone())));
+                manifest
+            }
+        };
+        self.check_accepted(&manifest)?;
+        Ok(manifest)
+    }
+
+    /// The manifest parsed, its URI and tree digest re-derived.
+    fn verify_manifest(&self, bytes: &[u8]) -> Result<PackManifest> {
+        PackManifest::parse_limited(bytes, &self.options.limits.manifest_limits()).map_err(|e| {
             if e.subject.is_none() {
                 e.at(MANIFEST_NAME)
             } else {
                 e
             }
-        })?;
+        })
+    }
+
+    /// The pack is the one expected, and its outputs are within the limits.
+    fn check_accepted(&self, manifest: &PackManifest) -> Result<()> {
         if let Some(expected) = self.options.expect_uri {
             if manifest.uri != expected {
                 return Err(Error::new(
@@ -461,8 +501,7 @@ impl PackReader {
                 .hint("the source returned a different pack than the one asked for; do not trust it"));
             }
         }
-        self.options.limits.check_outputs(manifest.outputs.entries())?;
-        Ok(manifest)
+        self.options.limits.check_outputs(manifest.outputs.entries())
     }
 
     /// A layer holds exactly its group's entries, in tree order.

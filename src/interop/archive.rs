@@ -14,6 +14,9 @@ use wasm_bindgen::JsCast;
 
 type JsResult<T> = std::result::Result<T, JsValue>;
 
+/// The largest piece of content a reader's data event holds (the inflated bytes it buffers).
+const DATA_PIECE_BYTES: usize = archive::stream::TAR_BUFFER;
+
 #[wasm_bindgen(typescript_custom_section)]
 const TYPES: &str = r#"
 /** What protects a reader against hostile packs (docs/spec.md §7.2); each one has a default. */
@@ -53,6 +56,12 @@ export type ReaderEvent =
   | PackEntryEvent
   | { kind: "data"; bytes: Uint8Array }
   | { kind: "end" };
+
+/**
+ * What PackReader.nextInto(buffer) read: the events of next(), except that a piece of content is copied into the
+ * host's buffer, its first `length` bytes (valid until the buffer is reused).
+ */
+export type ReaderEventInto = Exclude<ReaderEvent, { kind: "data" }> | { kind: "data"; length: number };
 
 /** What PackReader.finish() gives once the whole pack has been read and verified. */
 export interface PackReaderSummary {
@@ -205,16 +214,27 @@ impl PackReaderJs {
     #[wasm_bindgen(unchecked_return_type = "ReaderEvent | undefined")]
     pub fn next(&mut self) -> JsResult<JsValue> {
         let event = self.reader.next().map_err(to_js_error)?;
-        Ok(match event {
-            None => JsValue::UNDEFINED,
-            Some(Event::Manifest { manifest, bytes }) => {
-                self.manifest_bytes = Some(bytes);
-                object(&[("kind", "manifest".into()), ("uri", manifest.uri.to_string().into())])
+        Ok(self.event_to_js(event))
+    }
+
+    /// `next()`, but a piece of content is copied into `buffer` (at least `DATA_PIECE_BYTES` = 256 KiB, the
+    /// largest piece) and given as `{ kind: "data", length }`. A host that uses each piece at once (hashes it,
+    /// writes it) then allocates nothing per piece: a long read leaves no garbage buffers for the collector,
+    /// which otherwise holds tens of MiB of them per thread between collections.
+    #[wasm_bindgen(js_name = nextInto, unchecked_return_type = "ReaderEventInto | undefined")]
+    pub fn next_into(&mut self, buffer: &Uint8Array) -> JsResult<JsValue> {
+        if (buffer.length() as usize) < DATA_PIECE_BYTES {
+            let message =
+                format!("nextInto needs a buffer of at least {DATA_PIECE_BYTES} bytes, got {}", buffer.length());
+            return Err(to_js_error(Error::new(ErrorCode::InvalidState, message).at("buffer")));
+        }
+        match self.reader.next().map_err(to_js_error)? {
+            Some(Event::Data(bytes)) => {
+                buffer.subarray(0, bytes.len() as u32).copy_from(&bytes);
+                Ok(object(&[("kind", "data".into()), ("length", number(bytes.len() as u64))]))
             }
-            Some(Event::Entry { path, kind }) => entry_event(path, kind),
-            Some(Event::Data(bytes)) => data_event(&bytes),
-            Some(Event::End) => end_event(),
-        })
+            event => Ok(self.event_to_js(event)),
+        }
     }
 
     #[wasm_bindgen(js_name = entryDigest)]
@@ -235,6 +255,22 @@ impl PackReaderJs {
     pub fn finish(&mut self) -> JsResult<JsValue> {
         let summary = self.reader.finish().map_err(to_js_error)?;
         Ok(object(&summary_fields(&summary.uri, summary.files, summary.bytes, summary.compressed_bytes)))
+    }
+}
+
+impl PackReaderJs {
+    /// A reader event as the plain object `next()` gives.
+    fn event_to_js(&mut self, event: Option<Event>) -> JsValue {
+        match event {
+            None => JsValue::UNDEFINED,
+            Some(Event::Manifest { manifest, bytes }) => {
+                self.manifest_bytes = Some(bytes);
+                object(&[("kind", "manifest".into()), ("uri", manifest.uri.to_string().into())])
+            }
+            Some(Event::Entry { path, kind }) => entry_event(path, kind),
+            Some(Event::Data(bytes)) => data_event(&bytes),
+            Some(Event::End) => end_event(),
+        }
     }
 }
 

@@ -20,7 +20,6 @@ export interface VerifiedPack {
   layers: Descriptor[];
   manifestJson: Descriptor;
   packLayers: Descriptor[];
-  manifest: PackManifest;
   /** Group k of the layout, with the descriptor of the layer that must hold it. */
   groups: Array<{ index: number; start: number; entries: number; bytes: number; layer: Descriptor }>;
 }
@@ -254,7 +253,6 @@ pub fn oci_verify_pack(
             ("layers", descriptors_to_js(&oci.layers)?.into()),
             ("manifestJson", descriptor_to_js(&oci.manifest_json)?),
             ("packLayers", descriptors_to_js(&oci.pack_layers)?.into()),
-            ("manifest", value_to_js(&verified.manifest.to_value())),
             ("groups", groups.into()),
         ]))
     };

@@ -94,6 +94,22 @@ describe('corrupt data is refused, and nothing unverified is kept', () => {
     await assertNothingUnverified(result.home, packA.uri);
     await assertNothingUnverified(result.home, packB.uri);
   });
+
+  test('a pantry layer damaged after seeding: push fails with CTX_DIGEST_MISMATCH and the registry keeps no blob', async (t) => {
+    // 20 MiB of random bytes: a layer uploaded in several PATCHes, read in place from the pantry's file.
+    const pack = await seedPack(tempDir(t), { home: tempDir(t), files: smallFiles('damaged', 20 * MiB), input: 'damaged' });
+    const layer = packBlobs(pack.home, pack.uri).manifest.layers[0];
+    const file = path.join(pack.home, 'blobs', 'sha256', layer.digest.slice('sha256:'.length));
+    const bytes = fs.readFileSync(file);
+    bytes[Math.floor(bytes.length / 2)] ^= 0xff;
+    fs.chmodSync(file, 0o644);
+    fs.writeFileSync(file, bytes);
+    const error = failsWith(await ctx(['push', pack.uri, '--registry', registry.ref('damaged')], { home: pack.home, env: cleanEnv() }), 'CTX_DIGEST_MISMATCH');
+    assert.equal(error.subject, layer.digest);
+    const head = await fetch(`${registry.url}/v2/damaged/blobs/${layer.digest}`, { method: 'HEAD' });
+    assert.equal(head.status, 404, 'the registry holds the damaged layer');
+    assert.equal((await registryManifest(registry.url, 'damaged', pack.tag)).status, 404);
+  });
 });
 
 describe('server errors and rate limits', () => {

@@ -53,7 +53,9 @@ async function copyGraph(from, to, uri, { concurrency = DEFAULT_CONCURRENCY, mou
   const progress = progressTracker(onProgress, phase, missing);
   const copyOne = async (blob) => {
     const onBytes = progress.forBlob(blob);
-    const result = await to.push(blob, from.fetch(blob, { onBytes }), { mountFrom });
+    // An upload reads a local blob in place when it can (no stream, no chunk allocated per read).
+    const body = to.acceptsReader && from.reader ? from.reader(blob, { onBytes }) : from.fetch(blob, { onBytes });
+    const result = await to.push(blob, body, { mountFrom });
     onBytes(blob.size);
     return result;
   };

@@ -285,6 +285,53 @@ export class LayoutStore {
   }
 
   /**
+   * A blob for an upload that reads it by offset (the registry client's BlobSource): each read fills one reused
+   * buffer, which the caller is done with before it reads again; the file is opened on the first read. Bytes
+   * read in order are hashed (a read from 0 starts over, as an upload that restarted does), and the read that
+   * reaches the end throws if they do not match the digest, before the upload can be completed.
+   * @param {Descriptor} descriptor
+   * @param {{onBytes?: (bytes: number) => void}} [options] onBytes: bytes read in order, for the first time
+   * @returns {{read(offset: number, length: number): Uint8Array, close(): void}}
+   */
+  reader(descriptor, { onBytes } = {}) {
+    let fd;
+    let buffer = new Uint8Array(0);
+    let hash = null;
+    let hashed = 0;
+    let reported = 0;
+    return {
+      read: (offset, length) => {
+        fd ??= this.openBlobChecked(descriptor);
+        if (buffer.length < length) buffer = new Uint8Array(length);
+        const piece = buffer.subarray(0, length);
+        for (let filled = 0; filled < length; ) {
+          let read;
+          try {
+            read = fs.readSync(fd, piece, filled, length - filled, offset + filled);
+          } catch (error) {
+            throw toCtxpackError(error, this.blobPath(descriptor.digest));
+          }
+          if (read === 0) throw damaged(this, descriptor);
+          filled += read;
+        }
+        if (offset === 0) [hash, hashed] = [createHash('sha256'), 0];
+        if (hash !== null && offset === hashed) {
+          hash.update(piece);
+          hashed += length;
+          if (hashed > reported) onBytes?.(hashed - reported);
+          reported = Math.max(reported, hashed);
+          if (hashed === descriptor.size && `sha256:${hash.digest('hex')}` !== descriptor.digest) throw damaged(this, descriptor);
+        }
+        return piece;
+      },
+      close: () => {
+        if (fd !== undefined) fs.closeSync(fd);
+        fd = undefined;
+      },
+    };
+  }
+
+  /**
    * Store a blob from a stream (an async iterable of Uint8Array; a Uint8Array is taken as one chunk). Nothing
    * is read when the blob is already here. The bytes must have the descriptor's size and digest; they are
    * hashed here unless the stream says (`verified`) that its source checked every byte against the

@@ -89,6 +89,9 @@ export function openRemote(registry, options, { ownsEnvCredentials = false } = {
 }
 
 export class RemoteStore {
+  /** push takes a reader by offset (a layout's file) as well as a stream: the client uploads by offset. */
+  acceptsReader = true;
+
   constructor(client) {
     this.client = hinted(client);
     const { host, repository } = client.registry;
@@ -146,12 +149,12 @@ export class RemoteStore {
   }
 
   /**
-   * Upload a blob from a stream, read only as the upload needs it: nothing when the registry has the blob or
-   * mounts it from `mountFrom`, another repository of the same registry.
+   * Upload a blob from a stream or a reader by offset (a Store's `reader`), read only as the upload needs it:
+   * nothing when the registry has the blob or mounts it from `mountFrom`, another repository of the same registry.
    * @returns {Promise<{uploaded: boolean, mounted: boolean}>}
    */
   async push(descriptor, stream, { mountFrom } = {}) {
-    const source = sequentialSource(stream);
+    const source = isReader(stream) ? stream : sequentialSource(stream);
     try {
       return await this.client.pushBlob(descriptor, source, { mountFrom });
     } finally {
@@ -203,6 +206,11 @@ export class RemoteStore {
       });
     }
   }
+}
+
+/** A Store's reader ({read(offset, length), close()}), as opposed to a stream or bytes. */
+function isReader(body) {
+  return typeof body?.read === 'function' && typeof body[Symbol.asyncIterator] !== 'function';
 }
 
 function refusesConfigType(error) {

@@ -25,6 +25,10 @@
 //       copies (a verifying store gets ready to verify its blobs as they stream in)
 //   withLease(command, fn): run a copy into it under a lease (lease.mjs); a failed copy removes what it added
 //   protect(descriptors): lease blobs already there before checking for them, so gc keeps them meanwhile
+//   reader(descriptor, {onBytes}?): a BlobSource over a local blob ({read(offset, length), close()}), which an
+//       upload reads in place: no stream, no chunk allocated per read (a layout's file)
+//   acceptsReader: true when push also takes such a reader instead of a stream (a registry, whose client
+//       uploads by offset); copy then gives it the source's reader when the source has one
 //
 // A BlobStream is an async iterable of Uint8Array whose chunks belong to the consumer (it may keep them or
 // transfer them to a worker). `verified` is true when the source checks every byte it gives against the
