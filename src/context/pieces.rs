@@ -103,7 +103,7 @@ pub(crate) fn measure(text: &str) -> Measure {
     let language = matched.name;
     let kana = text.chars().any(|c| script(c) == "kana");
     let mut key = String::new();
-    let mut measure = Measure { language: matched, lines: 1, ..Measure::default() };
+    let mut measure = Measure { language: matched, lines: 1, chars: text.chars().count() as u64, ..Measure::default() };
     let mut run = 0;
     for (start, end) in Split::new(text) {
         while run < dense.len() && dense[run].1 < end {
@@ -113,8 +113,10 @@ pub(crate) fn measure(text: &str) -> Measure {
         let piece = &text[start..end];
         let (cost, kind) = piece_cost(piece, Tables { dense: in_dense, language, kana }, table, &mut key);
         measure.milli[kind as usize] += cost;
-        measure.lines += piece.bytes().filter(|b| *b == b'\n').count() as u64;
-        measure.chars += piece.chars().count() as u64;
+        // Only spacing and punctuation pieces hold line breaks, and they end with one (or with a `/`).
+        if piece.ends_with(['\n', '\r', '/']) {
+            measure.lines += piece.bytes().filter(|b| *b == b'\n').count() as u64;
+        }
     }
     measure
 }
