@@ -10,7 +10,15 @@
 //   - family B, "holdout2": different sources, never looked at while tuning: /usr/share/i18n/locales, Python's
 //     `encodings` package, Debian changelogs, iso-codes JSON, Perl modules, PostgreSQL's SQL and samples, the
 //     PostgreSQL and apt terminal logs, the GTK, GLib, iso-codes and xkeyboard-config catalogues, and base64/hex
-//     of shared libraries.
+//     of shared libraries. It was looked at while tuning the second round (its misses: Debian changelogs, short
+//     catalogue strings, mixed Latin and CJK), so it is tuning material now, not a hold-out.
+//   - family C, "holdout3": sources used in no other set, frozen before the third round of tuning and reported
+//     only by the final run: C headers (/usr/include), Python's dist-packages, the Rust crates in the cargo
+//     registry (code, READMEs, Cargo.toml), systemd units, the X keyboard and Compose data (/usr/share/X11),
+//     zoneinfo tables, /usr/share/doc READMEs, NEWS and copyright files, the MIME database's descriptions
+//     (freedesktop.org.xml, raw and as per-language strings), Debian's AppStream metadata (apt's
+//     Components-amd64.yml.gz, raw YAML and as per-language names, summaries and descriptions), and base64/hex of
+//     /usr/sbin, /usr/libexec and chromium's files. No log source is left unused, so holdout3 has no log class.
 // Each sample is labelled with a class: by its source for code, configs, logs, JSON and encodings, by the script
 // of most of its letters for text (a Russian man page's roff source with mostly Latin macros is "mixed").
 //
@@ -177,11 +185,78 @@ const node = path.join(root, 'node_modules');
 const py = fs.readdirSync('/usr/lib').filter((d) => /^python3\.\d+$/.test(d)).map((d) => path.join('/usr/lib', d))[0];
 const HOLDOUT2_DOMAINS = /^(gtk[0-9]+.*|glib20|iso_.*|xkeyboard-config)\.mo$/;
 const localeFiles = walk('/usr/share/locale', (f) => f.endsWith('.mo'));
+const cargoSources = path.join(process.env.CARGO_HOME ?? path.join(process.env.HOME ?? '/root', '.cargo'), 'registry', 'src');
+
+const XML_ENTITIES = { amp: '&', lt: '<', gt: '>', apos: "'", quot: '"' };
+const unXml = (text) => text.replace(/&(amp|lt|gt|apos|quot);/g, (_, e) => XML_ENTITIES[e]);
+
+/** Pseudo-files of at most 64 KiB from per-language strings: up to two sections of each language, by hash. */
+function languageFiles(prefix, byLanguage) {
+  const files = new Map();
+  for (const [language, lines] of byLanguage) {
+    const text = lines.join('\n') + '\n';
+    const sections = [];
+    for (let s = 0; s * SECTION < text.length; s++) sections.push(text.slice(s * SECTION, (s + 1) * SECTION));
+    for (const s of pick(sections.map((_, i) => i), 2, `${prefix}:${language}`)) files.set(`${prefix}:${language}#${s}`, sections[s]);
+  }
+  return files;
+}
+
+/** The MIME database's descriptions (`<comment xml:lang="ru">`), per language. */
+function mimeStrings(xml) {
+  const byLanguage = new Map();
+  for (const m of xml.matchAll(/<(comment|acronym|expanded-acronym)(?: xml:lang="([^"]+)")?>([^<]*)<\/\1>/g)) {
+    const language = m[2] ?? 'C';
+    byLanguage.set(language, [...(byLanguage.get(language) ?? []), unXml(m[3])]);
+  }
+  return languageFiles('mime', byLanguage);
+}
+
+/** AppStream names, summaries and descriptions (`  ru: …`, folded `>-` blocks), per language. */
+function appstreamStrings(yaml) {
+  const byLanguage = new Map();
+  let field = '';
+  let current = null;
+  for (const line of yaml.split('\n')) {
+    const top = /^([A-Za-z]+):/.exec(line);
+    if (top) {
+      field = top[1];
+      current = null;
+      continue;
+    }
+    if (!['Name', 'Summary', 'Description'].includes(field)) continue;
+    const entry = /^ {2}([A-Za-z_@-]+): ?(.*)$/.exec(line);
+    if (entry) {
+      const lines = byLanguage.get(entry[1]) ?? [];
+      byLanguage.set(entry[1], lines);
+      current = lines;
+      if (!/^[>|]-?$/.test(entry[2])) lines.push(entry[2].replace(/^'(.*)'$/, '$1').replace(/''/g, "'"));
+    } else if (current && line.startsWith('    ')) current.push(line.trim());
+  }
+  return languageFiles('appstream', byLanguage);
+}
+
+/** A big text as pseudo-files of 64 KiB sections. */
+function sections(prefix, text) {
+  const files = new Map();
+  for (let s = 0; text && s * SECTION < text.length; s++) files.set(`${prefix}#${s}`, text.slice(s * SECTION, (s + 1) * SECTION));
+  return files;
+}
+
+function gunzipFile(file) {
+  try {
+    return zlib.gunzipSync(fs.readFileSync(file)).toString('utf8');
+  } catch {
+    return '';
+  }
+}
 
 /** Source groups: files, how to read them, their class, and at most how many files and samples per file. */
 function groups() {
   const ext = (...e) => (f) => e.some((x) => f.endsWith(x));
   const under = (dir, accept) => walk(dir, accept);
+  const mimeXml = readText('/usr/share/mime/packages/freedesktop.org.xml') ?? '';
+  const appstream = walk('/var/lib/apt/lists', (f) => f.endsWith('Components-amd64.yml.gz')).map(gunzipFile).join('');
   return [
     // ------------------------------------------------------------------ family A
     { family: 'A', name: 'man', files: under('/usr/share/man', ext('.gz')), n: 900, per: 2, read: readText, cls: (t) => textClass(t, 'latin-prose') },
@@ -203,7 +278,22 @@ function groups() {
     { family: 'B', name: 'logs2', files: under('/var/log', (f) => f.includes('/postgresql/') || f.endsWith('term.log')), n: 10, per: 40, read: readText, cls: () => 'log' },
     { family: 'B', name: 'locale2', files: localeFiles.filter((f) => HOLDOUT2_DOMAINS.test(path.basename(f))), n: 500, per: 1, read: moText, cls: (t) => textClass(t, 'latin-prose') },
     { family: 'B', name: 'libraries', files: under('/usr/lib/x86_64-linux-gnu', (f) => /\.so(\.\d+)*$/.test(f)), n: 100, per: 0, encode: true },
-  ];
+    // ------------------------------------------------------------------ family C (holdout3)
+    { family: 'C', name: 'headers', files: under('/usr/include', ext('.h')), n: 150, per: 2, read: readText, cls: () => 'code' },
+    { family: 'C', name: 'dist-packages', files: [...under('/usr/lib/python3/dist-packages', ext('.py')), ...under('/usr/local/lib/python3.11/dist-packages', ext('.py'))], n: 150, per: 2, read: readText, cls: () => 'code' },
+    { family: 'C', name: 'crates-code', files: under(cargoSources, ext('.rs')), n: 150, per: 2, read: readText, cls: () => 'code' },
+    { family: 'C', name: 'crates-docs', files: under(cargoSources, ext('.md')), n: 80, per: 2, read: readText, cls: () => 'markdown' },
+    { family: 'C', name: 'crates-toml', files: under(cargoSources, (f) => f.endsWith('/Cargo.toml')), n: 60, per: 1, read: readText, cls: () => 'config' },
+    { family: 'C', name: 'systemd', files: under('/usr/lib/systemd', (f) => /\.(service|socket|timer|target|mount|path|conf)$/.test(f)), n: 80, per: 1, read: readText, cls: () => 'config' },
+    { family: 'C', name: 'x11', files: under('/usr/share/X11', (f) => !f.endsWith('.gz')), n: 100, per: 2, read: readText, cls: (t) => (['latin', 'none'].includes(scriptOf(t).script) ? 'config' : textClass(t, 'config')) },
+    { family: 'C', name: 'zoneinfo', files: under('/usr/share/zoneinfo', ext('.tab')), n: 3, per: 3, read: readText, cls: () => 'config' },
+    { family: 'C', name: 'docs', files: under('/usr/share/doc', (f) => /\/(README|NEWS|copyright)[^/]*$/i.test(f) && !/\.(html?|png|svg)$/.test(f)), n: 200, per: 1, read: readText, cls: (t) => textClass(t, 'latin-prose') },
+    { family: 'C', name: 'mime-xml', texts: sections('freedesktop.org.xml', mimeXml), n: 15, per: 2, cls: () => 'config' },
+    { family: 'C', name: 'mime-strings', texts: mimeStrings(mimeXml), n: 200, per: 2, cls: (t) => textClass(t, 'latin-prose') },
+    { family: 'C', name: 'appstream-yaml', texts: sections('Components-amd64.yml', appstream), n: 30, per: 2, cls: (t) => (['latin', 'none'].includes(scriptOf(t).script) ? 'config' : textClass(t, 'config')) },
+    { family: 'C', name: 'appstream-strings', texts: appstreamStrings(appstream), n: 300, per: 2, cls: (t) => textClass(t, 'latin-prose') },
+    { family: 'C', name: 'binaries2', files: [...under('/usr/sbin', () => true), ...under('/usr/libexec', () => true), ...under('/usr/lib/chromium', () => true)], n: 100, per: 0, encode: true },
+  ].map((group) => (group.texts ? { ...group, files: [...group.texts.keys()], read: (key) => group.texts.get(key) } : group));
 }
 
 export function makeSamples() {
@@ -228,7 +318,7 @@ export function makeSamples() {
   const o200k = getEncoding('o200k_base');
   return samples.map((s, i) => ({
     id: i,
-    set: s.family === 'B' ? 'holdout2' : unit(`split:${s.key}`) < 0.6 ? 'tuning' : 'holdout',
+    set: s.family === 'C' ? 'holdout3' : s.family === 'B' ? 'holdout2' : unit(`split:${s.key}`) < 0.6 ? 'tuning' : 'holdout',
     group: s.group,
     cls: s.cls,
     chars: [...s.text].length,
