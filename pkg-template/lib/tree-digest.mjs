@@ -2,7 +2,6 @@
 // entries (one call into the core). tree.mjs keeps the entries-as-objects form seed and run need.
 import fs from 'node:fs';
 import { setImmediate as yieldToEvents } from 'node:timers/promises';
-import * as core from './core-node.mjs';
 import { FILE_CACHED, FILE_DEFERRED, FILE_EXECUTABLE, STAT_FIELDS } from './hash-file.mjs';
 import { BATCH_FILES, INLINE_TOTAL_BYTES, hashOnPool, poolAvailable, throwFirstError } from './hash-pool.mjs';
 import { TreeWalk } from './walk.mjs';
@@ -25,11 +24,12 @@ const KIND_SYMLINK = 2;
  * the stat cache vouches for not read at all, and one call into the core with compact entries. Memory per file:
  * its path, 40 bytes of stat and 32 of digest.
  * @param {string} root absolute path of the directory
- * @param {{followLinks?: boolean, statCache?: ReturnType<import('./stat-cache.mjs').openStatCache>,
- *   statTime: bigint, onBytes?: (bytes: number) => void}} options
+ * @param {{core: typeof import('./core-node.mjs'), followLinks?: boolean,
+ *   statCache?: ReturnType<import('./stat-cache.mjs').openStatCache>, statTime: bigint, onBytes?: (bytes: number) => void}} options
+ *   `core`: the wasm core to call (identity.mjs `identityCore`)
  * @returns {Promise<string>} the tree digest
  */
-export async function digestTree(root, { followLinks = false, statCache, statTime, onBytes }) {
+export async function digestTree(root, { core, followLinks = false, statCache, statTime, onBytes }) {
   const entries = new CompactEntries();
   const batches = new BatchPlanner(root, entries, { statCache, follow: followLinks, onBytes });
   const sink = {
