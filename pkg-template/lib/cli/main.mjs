@@ -57,7 +57,7 @@ async function loadCommands() {
 export async function main(args, { stdin, stdout = process.stdout, stderr = process.stderr } = {}) {
   const json = wantsJson(args);
   let progress;
-  // Warnings wait for the scrubber, in order; it is loaded only when there is one (it is in the full core).
+  // Warnings of a command that runs on the lean core wait for the scrubber (it is in the full core), in order.
   let warned = Promise.resolve();
   try {
     const { command, rest, before } = splitCommand(args);
@@ -84,6 +84,8 @@ export async function main(args, { stdin, stdout = process.stdout, stderr = proc
       stdout.write(`${commandHelp(spec).trim()}\n`);
       return 0;
     }
+    // A command on the full core loads the scrubber up front (nearly free); one on the lean core only if it prints.
+    if (spec.core !== 'lean') await loadScrubber();
     progress = createProgressBar({ stream: stderr, enabled: !json });
     const result = await spec.run({
       values: parsed.values,
@@ -94,7 +96,9 @@ export async function main(args, { stdin, stdout = process.stdout, stderr = proc
       onProgress: progress.onProgress,
       clearProgress: progress.clear,
       warn: (message) => {
-        warned = warned.then(loadScrubber).then(() => progress.print(`warning: ${scrub(message)}`));
+        const print = () => progress.print(`warning: ${scrub(message)}`);
+        if (redactText) print();
+        else warned = warned.then(loadScrubber).then(print);
       },
       // Retries and resumes explain a slow transfer; auth and mount events are routine.
       onEvent: (event) => {
