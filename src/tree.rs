@@ -474,7 +474,8 @@ mod tests {
         // Once sorted the file is not next to what it would hold ('-' sorts before '/'), or is several folders up.
         let e = Tree::new(vec![file("a", b"1"), file("a-b", b"2"), file("a/b/c", b"3")]).unwrap_err();
         assert_eq!((e.code, e.subject.as_deref()), (ErrorCode::PathCollision, Some("a")));
-        let e = Tree::new(vec![file("x/a", b"1"), file("x/y", b"1"), file("x/b", b"1"), file("x/y/z/w", b"2")]).unwrap_err();
+        let e = Tree::new(vec![file("x/a", b"1"), file("x/y", b"1"), file("x/b", b"1"), file("x/y/z/w", b"2")])
+            .unwrap_err();
         assert_eq!((e.code, e.subject.as_deref()), (ErrorCode::PathCollision, Some("x/y")));
     }
 
