@@ -5,7 +5,8 @@
 //      build/wasm-lean/  the same without the `context` feature (--no-default-features): identity,
 //                        verification, the OCI mapping, the registry client and execution packs, for browsers
 //                        and edge functions;
-//   2. build/package/    pkg-template/ + core/{ctxpack_core.js, ctxpack_core_bg.wasm, ctxpack_core.d.ts, snippets/}
+//   2. build/package/    pkg-template/ + core/{ctxpack_core.js, ctxpack_core_bg.wasm, ctxpack_core.d.ts, snippets/,
+//                        ctxpack_error.js (the CtxpackError class, which both cores' snippets re-export)}
 //                        + core/lean/ (the lean core and a copy of core/web.js, web.d.ts) + www/ (the browser
 //                        inspector);
 //   3. with --pack:      dist/ctxpack-<version>.tgz (npm pack of build/package).
@@ -202,6 +203,7 @@ if (!force && existsSync(packageDir) && readStamp(packageDir) === packageStamp) 
   mkdirSync(lean, { recursive: true });
   for (const file of coreFiles) cpSync(join(leanWasmDir, file), join(lean, file));
   cpSync(join(leanWasmDir, "snippets"), join(lean, "snippets"), { recursive: true });
+  shareErrorClass(join(staging, "core"), [join(staging, "core", "snippets"), join(lean, "snippets")]);
   for (const file of ["web.js", "web.d.ts"]) cpSync(join(root, "pkg-template", "core", file), join(lean, file));
   // The JSON Schema of context packets, for editors (also embedded in the core, which checks they agree).
   cpSync(join(root, "schema"), join(staging, "schema"), { recursive: true });
@@ -212,6 +214,23 @@ if (!force && existsSync(packageDir) && readStamp(packageDir) === packageStamp) 
   renameSync(staging, packageDir);
   writeFileSync(`${packageDir}.stamp`, `${packageStamp}\n`);
   console.log(`build: assembled build/package (ctxpack ${cargoVersion})`);
+}
+
+/**
+ * One CtxpackError class for both cores, at a path that does not change: core/ctxpack_error.js (what lib/errors.mjs
+ * imports, without loading a glue). Each glue's copy of its module (src/interop/ctxpack_error.js, under a
+ * hash-named snippets/ folder) becomes a re-export of it, so an error from either core is an instance of the one
+ * class, and the hints either core installs go to one table.
+ */
+function shareErrorClass(coreDir, snippetDirs) {
+  const snippets = snippetDirs.map((dir) => listFiles(dir).filter((file) => file.endsWith(join("src", "interop", "ctxpack_error.js"))));
+  if (snippets.some((found) => found.length !== 1)) fail(`expected one ctxpack_error.js snippet per core, found ${snippets.map((found) => found.length).join(" and ")}`);
+  const shared = join(coreDir, "ctxpack_error.js");
+  cpSync(snippets[0][0], shared);
+  for (const [snippet] of snippets) {
+    const target = relative(dirname(snippet), shared).split("\\").join("/");
+    writeFileSync(snippet, `// The one CtxpackError class of both cores (scripts/build.mjs).\nexport * from "${target}";\n`);
+  }
 }
 
 // 3. tarball

@@ -171,6 +171,12 @@ pub(crate) fn write_value(value: &Value, out: &mut Vec<u8>) -> Result<()> {
 /// Appends the canonical form of a string.
 pub(crate) fn write_string(s: &str, out: &mut Vec<u8>) {
     out.push(b'"');
+    // Most strings (file names) need no escape: their bytes are their canonical form.
+    if !s.bytes().any(|b| b < 0x20 || b == b'"' || b == b'\\') {
+        out.extend_from_slice(s.as_bytes());
+        out.push(b'"');
+        return;
+    }
     for c in s.chars() {
         match c {
             '"' => out.extend_from_slice(b"\\\""),

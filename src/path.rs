@@ -8,6 +8,18 @@ use unicode_normalization::UnicodeNormalization;
 /// Rejected: empty paths, a leading `/`, empty, `.` or `..` segments (so no trailing `/` either),
 /// control characters, and `\` (a separator on Windows, so a pack could otherwise escape there).
 pub fn normalize_relative(path: &str) -> Result<String> {
+    check_relative(path)?;
+    // ASCII is its own NFC form: most names skip the normaliser.
+    Ok(if path.is_ascii() { path.to_owned() } else { path.nfc().collect() })
+}
+
+/// [`normalize_relative`] of a path the caller owns: an ASCII path (most names) comes back as it is, uncopied.
+pub fn normalize_relative_owned(path: String) -> Result<String> {
+    check_relative(&path)?;
+    Ok(if path.is_ascii() { path } else { path.nfc().collect() })
+}
+
+fn check_relative(path: &str) -> Result<()> {
     let invalid = |why: &str| Error::new(ErrorCode::PathInvalid, why.to_string()).at(printable(path));
     if path.is_empty() {
         return Err(invalid("path is empty"));
@@ -25,8 +37,7 @@ pub fn normalize_relative(path: &str) -> Result<String> {
             _ => {}
         }
     }
-    // ASCII is its own NFC form: most names skip the normaliser.
-    Ok(if path.is_ascii() { path.to_owned() } else { path.nfc().collect() })
+    Ok(())
 }
 
 /// Decodes a file name given as raw bytes (what a host reads from the file system).
@@ -81,6 +92,17 @@ mod tests {
         for bad in ["", "/etc/passwd", "a//b", "a/", "./a", "a/./b", "../x", "a/../../x", "a\\b", "a\nb", "a\0b"] {
             let e = normalize_relative(bad).unwrap_err();
             assert_eq!(e.code, ErrorCode::PathInvalid, "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn the_owned_form_agrees() {
+        for path in ["a/b.txt", "cafe\u{301}.md", "caf\u{e9}.md", "", "a//b", "../x", "a\nb"] {
+            let owned = normalize_relative_owned(path.to_owned());
+            match normalize_relative(path) {
+                Ok(normalized) => assert_eq!(owned.unwrap(), normalized),
+                Err(error) => assert_eq!(owned.unwrap_err().message, error.message),
+            }
         }
     }
 

@@ -7,14 +7,18 @@
 use crate::digest::{Digest, Hasher};
 use crate::error::{Error, ErrorCode, Result};
 use crate::jcs;
-use crate::path::{normalize_link_target, normalize_relative};
+use crate::path::{normalize_link_target, normalize_relative, normalize_relative_owned};
 use serde_json::{json, Value};
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 
 pub const TREE_V1: &str = "tree/v1";
 
 /// Symlink hops followed while checking that a link stays inside the tree (Linux's own limit).
 const MAX_LINK_HOPS: usize = 40;
+/// The tree document is hashed in pieces of about this size (not one short piece per entry).
+const DIGEST_PIECE: usize = 64 * 1024;
+/// Sizes up to this are written as their digits, which is their canonical JSON (RFC 8785 integers).
+const MAX_EXACT_SIZE: u64 = 1 << 53;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum EntryKind {
@@ -50,7 +54,7 @@ impl TreeEntry {
                 });
                 jcs::write_string(&self.path, out);
                 out.extend_from_slice(br#","size":"#);
-                jcs::write_value(&Value::from(*size), out)?;
+                write_size(*size, out)?;
                 out.extend_from_slice(br#","type":"file"}"#);
             }
             EntryKind::Symlink { target } => {
@@ -109,35 +113,48 @@ impl Tree {
 
     /// One pass over the entries: each normalised as it comes (a host may hand over a million of them, so no
     /// second copy and no map of every path), then sorted; two entries that are one name after NFC
-    /// normalisation are adjacent once sorted.
+    /// normalisation are adjacent once sorted. What is sorted is the entries' positions (4 bytes each, not an
+    /// entry), and the entries are then put in that order in place.
     fn normalized(entries: impl Iterator<Item = Result<TreeEntry>>) -> Result<Tree> {
-        let mut normalized: Vec<(TreeEntry, usize)> = Vec::with_capacity(entries.size_hint().0);
+        let mut normalized: Vec<TreeEntry> = Vec::with_capacity(entries.size_hint().0);
         // Only the names NFC changed are kept, for the collision message.
         let mut originals: HashMap<usize, String> = HashMap::new();
         for (position, entry) in entries.enumerate() {
-            let entry = entry?;
-            let path = normalize_relative(&entry.path)?;
-            let kind = match entry.kind {
+            let TreeEntry { path: given, kind } = entry?;
+            // An ASCII path is kept as given (no copy per entry); only a name NFC changes is recorded.
+            let path = if given.is_ascii() {
+                normalize_relative_owned(given)?
+            } else {
+                let path = normalize_relative(&given)?;
+                if path != given {
+                    originals.insert(position, given);
+                }
+                path
+            };
+            let kind = match kind {
                 EntryKind::Symlink { target } => EntryKind::Symlink { target: normalize_link_target(&path, &target)? },
                 file => file,
             };
-            if path != entry.path {
-                originals.insert(position, entry.path);
-            }
-            normalized.push((TreeEntry { path, kind }, position));
+            normalized.push(TreeEntry { path, kind });
         }
-        normalized.sort_unstable_by(|(a, i), (b, j)| a.path.as_bytes().cmp(b.path.as_bytes()).then(i.cmp(j)));
-        if let Some(pair) = normalized.windows(2).find(|pair| pair[0].0.path == pair[1].0.path) {
-            let original =
-                |(entry, position): &(TreeEntry, usize)| originals.get(position).unwrap_or(&entry.path).clone();
-            let (first, second) = (original(&pair[0]), original(&pair[1]));
+        let count = u32::try_from(normalized.len())
+            .map_err(|_| Error::new(ErrorCode::InvalidState, "a tree holds fewer than 2^32 entries"))?;
+        let mut order: Vec<u32> = (0..count).collect();
+        let path_of = |position: u32| normalized[position as usize].path.as_bytes();
+        order.sort_unstable_by(|&i, &j| path_of(i).cmp(path_of(j)).then(i.cmp(&j)));
+        if let Some(pair) = order.windows(2).find(|pair| path_of(pair[0]) == path_of(pair[1])) {
+            let original = |position: u32| {
+                originals.get(&(position as usize)).unwrap_or(&normalized[position as usize].path).clone()
+            };
+            let (first, second) = (original(pair[0]), original(pair[1]));
             return Err(Error::new(
                 ErrorCode::PathCollision,
                 format!("{first:?} and {second:?} are the same name after NFC normalisation"),
             )
-            .at(&pair[0].0.path));
+            .at(&normalized[pair[0] as usize].path));
         }
-        let tree = Tree { entries: normalized.into_iter().map(|(entry, _)| entry).collect() };
+        put_in_order(&mut normalized, order);
+        let tree = Tree { entries: normalized };
         tree.check_no_entry_is_a_directory()?;
         tree.check_links_stay_inside()?;
         Ok(tree)
@@ -246,13 +263,22 @@ impl Tree {
         json!({ "ctxpack": TREE_V1, "entries": self.entries_value() })
     }
 
-    /// `sha256(JCS(tree document))`, hashed as it is written: the document itself is never held in memory.
+    /// `sha256(JCS(tree document))`, hashed as it is written: the document itself is never held in memory, only
+    /// a piece of it at a time.
     pub fn digest(&self) -> Digest {
         let mut hasher = Hasher::new();
-        hasher.update(br#"{"ctxpack":"tree/v1","entries":"#);
-        self.write_entries(|piece| hasher.update(piece))
-            .expect("tree entries hold only strings, booleans and sizes below 2^53");
-        hasher.update(b"}");
+        let mut piece = Vec::with_capacity(DIGEST_PIECE + 1024);
+        piece.extend_from_slice(br#"{"ctxpack":"tree/v1","entries":"#);
+        self.write_entries(|bytes| {
+            piece.extend_from_slice(bytes);
+            if piece.len() >= DIGEST_PIECE {
+                hasher.update(&piece);
+                piece.clear();
+            }
+        })
+        .expect("tree entries hold only strings, booleans and sizes below 2^53");
+        piece.push(b'}');
+        hasher.update(&piece);
         hasher.finish()
     }
 
@@ -272,13 +298,19 @@ impl Tree {
         Ok(())
     }
 
-    /// A path cannot be both an entry and a directory holding other entries.
+    /// A path cannot be both an entry and a directory holding other entries. The entries are sorted, so a parent is
+    /// looked up by binary search (no set of every path), once per folder: a folder's entries are adjacent.
     fn check_no_entry_is_a_directory(&self) -> Result<()> {
-        let paths: HashSet<&str> = self.entries.iter().map(|e| e.path.as_str()).collect();
+        let mut checked = "";
         for entry in &self.entries {
+            let folder = entry.path.rfind('/').map_or("", |end| &entry.path[..end]);
+            if folder == checked {
+                continue;
+            }
+            checked = folder;
             for (i, _) in entry.path.match_indices('/') {
                 let parent = &entry.path[..i];
-                if paths.contains(parent) {
+                if self.get(parent).is_some() {
                     return Err(Error::new(
                         ErrorCode::PathCollision,
                         format!("{parent:?} is recorded as a file or symlink but also holds {:?}", entry.path),
@@ -306,6 +338,43 @@ impl Tree {
         }
         Ok(())
     }
+}
+
+/// Moves `entries[order[k]]` to position `k` for every `k`, in place: each cycle of the permutation is walked once.
+fn put_in_order(entries: &mut [TreeEntry], mut order: Vec<u32>) {
+    const DONE: u32 = u32::MAX;
+    for start in 0..order.len() {
+        let mut at = start;
+        while order[at] != DONE {
+            let from = order[at] as usize;
+            order[at] = DONE;
+            if from == start {
+                break;
+            }
+            entries.swap(at, from);
+            at = from;
+        }
+    }
+}
+
+/// A size as JCS writes it: up to 2^53 its digits, without building a JSON value per entry.
+fn write_size(size: u64, out: &mut Vec<u8>) -> Result<()> {
+    if size > MAX_EXACT_SIZE {
+        return jcs::write_value(&Value::from(size), out);
+    }
+    let mut digits = [0u8; 20];
+    let mut at = digits.len();
+    let mut rest = size;
+    loop {
+        at -= 1;
+        digits[at] = b'0' + (rest % 10) as u8;
+        rest /= 10;
+        if rest == 0 {
+            break;
+        }
+    }
+    out.extend_from_slice(&digits[at..]);
+    Ok(())
 }
 
 fn resolve_inside(link: &str, target: &str, links: &HashMap<&str, &str>) -> Result<()> {
@@ -356,6 +425,14 @@ mod tests {
     }
 
     #[test]
+    fn many_entries_are_put_in_order() {
+        let scrambled: Vec<TreeEntry> = (0..1000).map(|i| file(&format!("f{:04}", (i * 7919) % 1000), b"x")).collect();
+        let tree = Tree::new(scrambled).unwrap();
+        let paths: Vec<String> = tree.entries().iter().map(|e| e.path.clone()).collect();
+        assert_eq!(paths, (0..1000).map(|i| format!("f{i:04}")).collect::<Vec<_>>());
+    }
+
+    #[test]
     fn digest_is_the_jcs_document_hash() {
         let tree = Tree::new(vec![file("x.txt", b"hello world")]).unwrap();
         let doc = String::from_utf8(jcs::canonicalize(&tree.to_value()).unwrap()).unwrap();
@@ -394,6 +471,12 @@ mod tests {
         assert_eq!(e.code, ErrorCode::PathCollision);
         let e = Tree::new(vec![TreeEntry::symlink("d", "x"), file("d/f", b"2"), file("x/f", b"3")]).unwrap_err();
         assert_eq!(e.code, ErrorCode::PathCollision);
+        // Once sorted the file is not next to what it would hold ('-' sorts before '/'), or is several folders up.
+        let e = Tree::new(vec![file("a", b"1"), file("a-b", b"2"), file("a/b/c", b"3")]).unwrap_err();
+        assert_eq!((e.code, e.subject.as_deref()), (ErrorCode::PathCollision, Some("a")));
+        let e = Tree::new(vec![file("x/a", b"1"), file("x/y", b"1"), file("x/b", b"1"), file("x/y/z/w", b"2")])
+            .unwrap_err();
+        assert_eq!((e.code, e.subject.as_deref()), (ErrorCode::PathCollision, Some("x/y")));
     }
 
     #[test]
@@ -500,6 +583,9 @@ mod tests {
         let mut entries: Vec<TreeEntry> = (0..3000).map(|i| file(&format!("d/f{i:05}\u{e9}\"q"), b"x")).collect();
         entries.push(TreeEntry::symlink("link\u{2028}", "d/f00001\u{e9}\"q"));
         entries.push(TreeEntry::file("run", 9_007_199_254_740_992, Digest::of(b""), true));
+        for size in [0, 9, 10, 12_345, 9_007_199_254_740_994] {
+            entries.push(TreeEntry::file(format!("size/{size}"), size, Digest::of(b""), false));
+        }
         let tree = Tree::new(entries).unwrap();
         assert_eq!(tree.digest(), jcs::digest(&tree.to_value()).unwrap());
     }

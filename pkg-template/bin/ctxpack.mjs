@@ -3,12 +3,15 @@ import { readFileSync } from 'node:fs';
 import { exitOnSignals } from '../lib/signal-cleanup.mjs';
 
 const args = process.argv.slice(2);
-// Every command but the version and help ones uses the wasm core: compile it on V8's background threads while
-// the command's modules load (lib/core-node.mjs picks the compile up).
-if (!['--version', '-V', 'version', 'help', '--help', '-h', undefined].includes(args[0])) {
-  const compile = WebAssembly.compile(readFileSync(new URL('../core/ctxpack_core_bg.wasm', import.meta.url)));
+// The wasm core a command uses is compiled on V8's background threads while the command's modules load (lib/core-
+// node.mjs and lib/core-lean-node.mjs pick the compile up): `id` needs only the lean core (a third of the full
+// one), `version` and help none, every other command the full core.
+const command = commandOf(args);
+if (!['version', 'help', undefined].includes(command)) {
+  const lean = command === 'id';
+  const compile = WebAssembly.compile(readFileSync(new URL(lean ? '../core/lean/ctxpack_core_bg.wasm' : '../core/ctxpack_core_bg.wasm', import.meta.url)));
   compile.catch(() => {}); // a failure is reported where the core is loaded
-  globalThis[Symbol.for('ctxpack.core.compile')] = compile;
+  globalThis[Symbol.for(lean ? 'ctxpack.core.lean.compile' : 'ctxpack.core.compile')] = compile;
 }
 // Ctrl-C or SIGTERM: the command's staging folders, .ingest-* files, locks and lease are removed, then exit
 // 130 / 143 with the error reported like any other (one JSON document on stdout with --json).
@@ -29,3 +32,15 @@ exitOnSignals({
 });
 const { main } = await import('../lib/cli/main.mjs');
 process.exitCode = await main(args);
+
+/** The command word: the first argument that is neither an option nor --home's value; `--version` is `version`. */
+function commandOf(words) {
+  for (let at = 0; at < words.length; at++) {
+    const word = words[at];
+    if (word === '--version' || word === '-V') return 'version';
+    if (word === '--home') at += 1;
+    else if (word === '--') return undefined;
+    else if (!word.startsWith('-')) return word;
+  }
+  return undefined;
+}

@@ -8,5 +8,7 @@ import { initSync } from '../core/ctxpack_core.js';
 const CORE_WASM_URL = new URL('../core/ctxpack_core_bg.wasm', import.meta.url);
 const started = globalThis[Symbol.for('ctxpack.core.compile')];
 initSync({ module: await (started ?? WebAssembly.compile(readFileSync(CORE_WASM_URL))) });
+// Identity runs on this core once it is loaded (identity.mjs `identityCore`).
+globalThis[Symbol.for('ctxpack.core.full')] = true;
 
 export * from '../core/ctxpack_core.js';

@@ -2,8 +2,9 @@
 // `ctxpack/core`): core, registry and host errors are all instances of this one CtxpackError. The codes and their
 // default hints are the core's one table (src/error.rs, `errorCodes()`): an error thrown here without a hint gets
 // its code's.
-// Imported from the glue, not core-node.mjs: the class needs no compiled core, so start-up compiles none.
-import { CtxpackError } from '../core/ctxpack_core.js';
+// Imported from its own module (core/ctxpack_error.js, which both cores' glues re-export), not from a glue or
+// core-node.mjs: the class needs no core, so start-up loads and compiles none.
+import { CtxpackError } from '../core/ctxpack_error.js';
 
 export { CtxpackError };
 

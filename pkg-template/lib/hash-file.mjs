@@ -69,11 +69,13 @@ export const STAT_FIELDS = 5;
  * @property {boolean} [follow]           the paths may be symlinks to follow (else a symlink is refused)
  * @property {number} [deferBytes]        a file this big in a batch of several is not hashed but handed back
  *                                        (FILE_DEFERRED), so it can go to a thread of its own
+ * @property {boolean} [keepStats]        fill `stats` (default true); without, a file's stat is taken in numbers
+ *                                        (no BigInt stat object per file) and `stats` is empty
  *
  * @typedef {object} BatchResult
  * @property {Uint8Array} digests         32 bytes per file
  * @property {Float64Array} sizes         bytes hashed (the stat size of a deferred file)
- * @property {BigInt64Array} stats        STAT_FIELDS per file, from the open file
+ * @property {BigInt64Array} stats        STAT_FIELDS per file, from the open file (empty without keepStats)
  * @property {Uint8Array} flags           FILE_* bits per file
  * @property {Array<{index: number, code?: string, message: string, unsupported?: boolean}>} errors
  */
@@ -86,12 +88,12 @@ export const STAT_FIELDS = 5;
  * @param {BatchOptions} [options]
  * @returns {BatchResult}
  */
-export function hashBatch(root, paths, buffer, onBytes, { expect, trustBefore, follow = true, deferBytes = Infinity } = {}) {
+export function hashBatch(root, paths, buffer, onBytes, { expect, trustBefore, follow = true, deferBytes = Infinity, keepStats = true } = {}) {
   const count = paths.length;
   const result = {
     digests: new Uint8Array(count * 32),
     sizes: new Float64Array(count),
-    stats: new BigInt64Array(count * STAT_FIELDS),
+    stats: new BigInt64Array(keepStats ? count * STAT_FIELDS : 0),
     flags: new Uint8Array(count),
     errors: [],
   };
@@ -104,12 +106,13 @@ export function hashBatch(root, paths, buffer, onBytes, { expect, trustBefore, f
       if (expect && expect[index * STAT_FIELDS + 2] >= 0n && cachedStillTrue(path, expect, index, trustBefore, follow, result)) continue;
       const fd = fs.openSync(path, openFlags);
       try {
-        const stat = fs.fstatSync(fd, { bigint: true });
+        const stat = fs.fstatSync(fd, { bigint: keepStats });
         if (!stat.isFile()) {
           result.errors.push({ index, unsupported: true, message: 'it is not a regular file (it changed while it was being read?)' });
           continue;
         }
-        recordStat(result, index, stat);
+        if (keepStats) recordStat(result, index, stat);
+        else if ((stat.mode & 0o111) !== 0) result.flags[index] |= FILE_EXECUTABLE;
         if (count > 1 && Number(stat.size) >= deferBytes) {
           result.flags[index] |= FILE_DEFERRED;
           result.sizes[index] = Number(stat.size);

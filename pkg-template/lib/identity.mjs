@@ -2,13 +2,13 @@
 // relative to the contract file's directory and hand the digests back to the core, which resolves the URI.
 import fs from 'node:fs';
 import path from 'node:path';
-import * as core from './core-node.mjs';
 import { CtxpackError, toCtxpackError } from './errors.mjs';
 import { hashFileSync, READ_CHUNK_BYTES } from './hash-file.mjs';
 import { homeDir, openStatCache, statCacheEnabled, statClock } from './stat-cache.mjs';
-import { digestTree } from './tree-digest.mjs';
 
 const strictUtf8 = new TextDecoder('utf-8', { fatal: true });
+/** A file this small is hashed again rather than looked up: reading and rewriting its cache record costs more. */
+const UNCACHED_FILE_BYTES = 256 * 1024;
 let inlineBuffer;
 
 /**
@@ -61,26 +61,30 @@ export function loadContract({ contractPath, contract, baseDir }) {
 /**
  * Compute a contract's identity, hashing every input and code path it names. Unchanged files are not read
  * again: the stat cache (stat-cache.mjs, under `home`) vouches for them, unless `cache` is false or
- * CTXPACK_NO_STAT_CACHE=1. `warnings` are the core's (a transform whose code is not part of the identity); the
+ * CTXPACK_NO_STAT_CACHE=1 (a file input below 256 KiB is always hashed, with no record kept). `warnings` are the core's (a transform whose code is not part of the identity); the
  * caller shows them.
  * @param {ContractSource & {followLinks?: boolean, onProgress?: Function, home?: string, cache?: boolean}} options
  * @returns {Promise<{uri: string, contract: object, outputs: Array<{path: string}>, baseDir: string, warnings: string[]}>}
  */
 export async function computeIdentity(options) {
   const { text, baseDir } = loadContract(options);
+  const core = await identityCore();
   const plan = core.contractPlan(text);
   const followLinks = options.followLinks ?? false;
   const targets = plan.needs.map((need) => inspectNeed(need, baseDir));
-  const useCache = statCacheEnabled(options.cache);
+  const useCache = statCacheEnabled(options.cache) && targets.some(({ kind, size }) => kind === 'tree' || size >= UNCACHED_FILE_BYTES);
   const home = useCache ? homeDir(options.home) : undefined;
   const statTime = statClock();
   const onBytes = growingReporter(options.onProgress, 'inputs');
 
+  // The walk and the hashing threads are loaded only for a tree: `id` of files starts faster without them.
+  const { digestTree } = targets.some(({ kind }) => kind === 'tree') ? await import('./tree-digest.mjs') : {};
   const digests = await Promise.all(
-    targets.map(({ absolute, kind }) => {
-      const statCache = useCache ? openStatCache(home, JSON.stringify([kind, absolute, followLinks])) : undefined;
+    targets.map(({ absolute, kind, size }) => {
+      const cached = useCache && (kind === 'tree' || size >= UNCACHED_FILE_BYTES);
+      const statCache = cached ? openStatCache(home, JSON.stringify([kind, absolute, followLinks])) : undefined;
       return kind === 'tree'
-        ? digestTree(absolute, { followLinks, statCache, statTime, onBytes })
+        ? digestTree(absolute, { core, followLinks, statCache, statTime, onBytes })
         : digestFile(absolute, { statCache, statTime, onBytes });
     }),
   );
@@ -95,6 +99,16 @@ export async function computeIdentity(options) {
   return { uri, contract, outputs: plan.outputs, baseDir, warnings: plan.warnings };
 }
 
+/**
+ * The wasm core identity runs on. Identity needs only what the lean core has: a process that has the full core
+ * (a command that packs, the JS API) uses it, and one that does not (`ctxpack id`) loads the lean core, a third of
+ * the compile. Both derive the same digests and URIs, and throw the same CtxpackError class.
+ * @returns {Promise<typeof import('./core-node.mjs')>}
+ */
+function identityCore() {
+  return globalThis[Symbol.for('ctxpack.core.full')] ? import('./core-node.mjs') : import('./core-lean-node.mjs');
+}
+
 /** A progress reporter whose total grows as the walks find files (they hash while they walk). */
 function growingReporter(onProgress, phase) {
   if (!onProgress) return undefined;
@@ -106,9 +120,9 @@ function growingReporter(onProgress, phase) {
   };
 }
 
-/** One input file's digest, read only when the stat cache cannot vouch for it. */
+/** One input file's digest, read only when the stat cache (if any: not for a small file) cannot vouch for it. */
 function digestFile(absolute, { statCache, statTime, onBytes }) {
-  const stat = fs.statSync(absolute, { bigint: true });
+  const stat = statCache && fs.statSync(absolute, { bigint: true });
   const cached = statCache ? statCache.lookup('', stat) : -1;
   if (cached >= 0) return `sha256:${Buffer.from(statCache.digest(cached)).toString('hex')}`;
   inlineBuffer ??= Buffer.allocUnsafe(READ_CHUNK_BYTES);
@@ -137,7 +151,7 @@ function inspectNeed(need, baseDir) {
     throw toCtxpackError(error, absolute);
   }
   if (stat.isDirectory()) return { need, kind: 'tree', absolute };
-  if (stat.isFile()) return { need, kind: 'file', absolute };
+  if (stat.isFile()) return { need, kind: 'file', absolute, size: stat.size };
   throw new CtxpackError('CTX_UNSUPPORTED_ENTRY_TYPE', `${label}: ${need.path} is neither a file nor a directory`, {
     subject,
   });

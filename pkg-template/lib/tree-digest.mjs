@@ -2,7 +2,6 @@
 // entries (one call into the core). tree.mjs keeps the entries-as-objects form seed and run need.
 import fs from 'node:fs';
 import { setImmediate as yieldToEvents } from 'node:timers/promises';
-import * as core from './core-node.mjs';
 import { FILE_CACHED, FILE_DEFERRED, FILE_EXECUTABLE, STAT_FIELDS } from './hash-file.mjs';
 import { BATCH_FILES, INLINE_TOTAL_BYTES, hashOnPool, poolAvailable, throwFirstError } from './hash-pool.mjs';
 import { TreeWalk } from './walk.mjs';
@@ -23,14 +22,15 @@ const KIND_SYMLINK = 2;
  * The tree digest of a directory, for identity: walked and hashed at once (batches go to the hashing threads
  * while the walk goes on; the threads open and stat each file, the walk only lists directories), with the files
  * the stat cache vouches for not read at all, and one call into the core with compact entries. Memory per file:
- * its path, 40 bytes of stat and 32 of digest.
+ * its path, 32 bytes of digest, and 40 of stat when there is a stat cache to write.
  * @param {string} root absolute path of the directory
- * @param {{followLinks?: boolean, statCache?: ReturnType<import('./stat-cache.mjs').openStatCache>,
- *   statTime: bigint, onBytes?: (bytes: number) => void}} options
+ * @param {{core: typeof import('./core-node.mjs'), followLinks?: boolean,
+ *   statCache?: ReturnType<import('./stat-cache.mjs').openStatCache>, statTime: bigint, onBytes?: (bytes: number) => void}} options
+ *   `core`: the wasm core to call (identity.mjs `identityCore`)
  * @returns {Promise<string>} the tree digest
  */
-export async function digestTree(root, { followLinks = false, statCache, statTime, onBytes }) {
-  const entries = new CompactEntries();
+export async function digestTree(root, { core, followLinks = false, statCache, statTime, onBytes }) {
+  const entries = new CompactEntries({ withStats: statCache !== undefined });
   const batches = new BatchPlanner(root, entries, { statCache, follow: followLinks, onBytes });
   const sink = {
     file(relative) {
@@ -61,16 +61,16 @@ export async function digestTree(root, { followLinks = false, statCache, statTim
   return digest;
 }
 
-/** Entries as parallel arrays (what core.treeDigestCompact takes), grown by doubling. */
+/** Entries as parallel arrays (what core.treeDigestCompact takes), grown by doubling; stats only for the cache. */
 class CompactEntries {
-  constructor() {
+  constructor({ withStats }) {
     this.count = 0;
     this.paths = [];
     this.targets = [];
     this.kinds = new Uint8Array(1024);
     this.sizes = new Float64Array(1024);
     this.digests = new Uint8Array(1024 * 32);
-    this.stats = new BigInt64Array(1024 * STAT_FIELDS);
+    this.stats = new BigInt64Array(withStats ? 1024 * STAT_FIELDS : 0);
   }
 
   add(relative, kind) {
@@ -97,7 +97,7 @@ class CompactEntries {
   record(index, result, position) {
     this.digests.set(result.digests.subarray(position * 32, position * 32 + 32), index * 32);
     this.sizes[index] = result.sizes[position];
-    this.stats.set(result.stats.subarray(position * STAT_FIELDS, position * STAT_FIELDS + STAT_FIELDS), index * STAT_FIELDS);
+    if (this.stats.length > 0) this.stats.set(result.stats.subarray(position * STAT_FIELDS, position * STAT_FIELDS + STAT_FIELDS), index * STAT_FIELDS);
     this.kinds[index] = result.flags[position] & FILE_EXECUTABLE ? KIND_EXECUTABLE : KIND_FILE;
   }
 
@@ -176,7 +176,7 @@ class BatchPlanner {
   }
 
   optionsFor(batch) {
-    const options = { follow: this.follow, deferBytes: batch.indices.length > 1 ? DEFER_BYTES : Infinity };
+    const options = { follow: this.follow, deferBytes: batch.indices.length > 1 ? DEFER_BYTES : Infinity, keepStats: this.statCache !== undefined };
     if (!batch.anyRecord) return options;
     const expect = new BigInt64Array(batch.indices.length * STAT_FIELDS);
     batch.records.forEach((position, at) => {

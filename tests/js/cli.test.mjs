@@ -4,7 +4,11 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { cli, makeProject, PACKAGE_DIR, tempDir, writeOutputs } from './helpers.mjs';
+
+const core = await import(pathToFileURL(path.join(PACKAGE_DIR, 'lib', 'core-node.mjs')).href);
+const leanCore = await import(pathToFileURL(path.join(PACKAGE_DIR, 'lib', 'core-lean-node.mjs')).href);
 
 const COMMANDS = ['id', 'seed', 'inspect', 'verify', 'export', 'unpack', 'ls', 'rm', 'gc', 'run', 'push', 'pull', 'resolve', 'copy', 'import', 'keygen', 'sign', 'login', 'trace', 'version'];
 
@@ -53,6 +57,9 @@ test('version prints the package, core and node versions', () => {
   assert.match(text.stdout, /^ctxpack \d+\.\d+\.\d+ \(core \S+, node \S+\)\n$/);
   const json = cli(['version', '--json']).json();
   assert.deepEqual(Object.keys(json).sort(), ['core', 'node', 'version']);
+  // Printed without loading the core: the version it reports itself, in both builds.
+  assert.equal(json.core, core.version());
+  assert.equal(json.core, leanCore.version());
 });
 
 test('an invalid URI is CTX_URI_INVALID; an unknown one is CTX_NOT_FOUND', (t) => {

@@ -35,6 +35,17 @@ test('the lean core exports everything but the context packet functions, the pac
   }
 });
 
+test('the lean core throws the one CtxpackError class, with the same hints', () => {
+  assert.equal(lean.CtxpackError, full.CtxpackError);
+  assert.equal(lean.CtxpackError, api.CtxpackError);
+  assert.throws(() => lean.parseUri('ctx://nope'), (error) => {
+    assert.ok(error instanceof api.CtxpackError);
+    assert.equal(error.code, 'CTX_URI_INVALID');
+    assert.equal(error.hint, new api.CtxpackError('CTX_URI_INVALID', 'x').hint);
+    return true;
+  });
+});
+
 test('the lean core is smaller than the full one', () => {
   const size = (dir) => fs.statSync(path.join(PACKAGE_DIR, dir, 'ctxpack_core_bg.wasm')).size;
   assert.ok(size('core/lean') < size('core') * 0.8, `lean ${size('core/lean')} bytes, full ${size('core')} bytes`);

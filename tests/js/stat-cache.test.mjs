@@ -11,7 +11,8 @@ import { api, cli, tempDir, writeTree } from './helpers.mjs';
 function project(root) {
   const files = {};
   for (let i = 0; i < 40; i++) files[`data/d${i % 4}/f${i}.txt`] = `file ${i}\n`;
-  files['code.py'] = 'print("x")\n';
+  // Big enough for a record of its own (a smaller file input is hashed every time).
+  files['code.py'] = 'print("x")\n'.repeat(30_000);
   writeTree(root, files);
   const contractPath = path.join(root, 'contract.json');
   const contract = { name: 'cached', inputs: [{ name: 'data', path: 'data' }], transforms: [{ tool: 'python', code_path: 'code.py' }] };
@@ -44,6 +45,19 @@ test('the URI is the same with and without the stat cache, before and after chan
   assert.notEqual(after, truth);
   assert.equal(await uriOf(contractPath, { home }), after);
   assert.equal(await uriOf(contractPath, { home }), after);
+});
+
+test('a small file input is hashed every time, with no record kept', async (t) => {
+  const root = tempDir(t);
+  const home = path.join(root, 'home');
+  writeTree(path.join(root, 'p'), { 'small.txt': 'small\n' });
+  const contractPath = path.join(root, 'p', 'contract.json');
+  fs.writeFileSync(contractPath, JSON.stringify({ name: 'small', inputs: [{ name: 'small', path: 'small.txt' }], transforms: [] }));
+  const truth = await uriOf(contractPath, { home, cache: false });
+  assert.equal(await uriOf(contractPath, { home }), truth);
+  assert.equal(cacheFiles(home).length, 0);
+  fs.writeFileSync(path.join(root, 'p', 'small.txt'), 'SMALL\n');
+  assert.notEqual(await uriOf(contractPath, { home }), truth);
 });
 
 test('a file rewritten in the same second as the cache write, same size and mtime, is hashed again', async (t) => {

@@ -57,6 +57,8 @@ async function loadCommands() {
 export async function main(args, { stdin, stdout = process.stdout, stderr = process.stderr } = {}) {
   const json = wantsJson(args);
   let progress;
+  // Warnings of a command that runs on the lean core wait for the scrubber (it is in the full core), in order.
+  let warned = Promise.resolve();
   try {
     const { command, rest, before } = splitCommand(args);
     if (before.some((arg) => arg === '--version' || arg === '-V')) {
@@ -82,7 +84,8 @@ export async function main(args, { stdin, stdout = process.stdout, stderr = proc
       stdout.write(`${commandHelp(spec).trim()}\n`);
       return 0;
     }
-    await loadScrubber();
+    // A command on the full core loads the scrubber up front (nearly free); one on the lean core only if it prints.
+    if (spec.core !== 'lean') await loadScrubber();
     progress = createProgressBar({ stream: stderr, enabled: !json });
     const result = await spec.run({
       values: parsed.values,
@@ -92,7 +95,11 @@ export async function main(args, { stdin, stdout = process.stdout, stderr = proc
       home: parsed.values.home,
       onProgress: progress.onProgress,
       clearProgress: progress.clear,
-      warn: (message) => progress.print(`warning: ${scrub(message)}`),
+      warn: (message) => {
+        const print = () => progress.print(`warning: ${scrub(message)}`);
+        if (redactText) print();
+        else warned = warned.then(loadScrubber).then(print);
+      },
       // Retries and resumes explain a slow transfer; auth and mount events are routine.
       onEvent: (event) => {
         if (event.kind === 'retry' || event.kind === 'resume') progress.print(`${event.kind}: ${event.message}`);
@@ -106,9 +113,11 @@ export async function main(args, { stdin, stdout = process.stdout, stderr = proc
         stderr,
       },
     });
+    await warned;
     progress.stop();
     return await writeResult(result, { json, stdout, stderr });
   } catch (caught) {
+    await warned.catch(() => {});
     progress?.stop();
     return reportError(toCtxpackError(caught), { json, stdout, stderr });
   }
