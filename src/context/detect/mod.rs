@@ -260,20 +260,14 @@ impl Detector {
             touches && !inside
         };
         // A marker's brackets replace the secret's first and last characters as neighbours of the text around it:
-        // a pattern whose boundary failed against those characters may hold against a bracket.
-        let glued =
-            |byte: Option<&u8>| byte.is_some_and(|&byte| byte.is_ascii_alphanumeric() || b"_-.:%+/~@".contains(&byte));
-        // A URL's password, between `user:` and `@host`, is glued on both sides, but no built-in rule ends at a
-        // userinfo's `:` or starts at its `@`: the marker's brackets change nothing there.
-        let userinfo = |start: usize, end: usize| {
-            start.checked_sub(1).and_then(|before| text.as_bytes().get(before)) == Some(&b':')
-                && text.as_bytes().get(end) == Some(&b'@')
-        };
+        // a pattern whose boundary failed against those characters may hold against a bracket. Only a word
+        // character beside the finding can gain a `\b` there; beside `.`, `-`, `/` and the like a bracket can only
+        // take a boundary away, and no built-in pattern's delimiter class accepts a bracket.
+        let glued = |byte: Option<&u8>| byte.is_some_and(|&byte| byte.is_ascii_alphanumeric() || byte == b'_');
         let unsettled = rejected.iter().any(unsettles)
             || accepted.iter().any(|(&start, &(end, _))| {
-                !userinfo(start, end)
-                    && (glued(start.checked_sub(1).and_then(|before| text.as_bytes().get(before)))
-                        || glued(text.as_bytes().get(end)))
+                glued(start.checked_sub(1).and_then(|before| text.as_bytes().get(before)))
+                    || glued(text.as_bytes().get(end))
             });
         let findings = accepted
             .into_iter()
@@ -291,7 +285,7 @@ impl Detector {
     ///
     /// With the built-in rules and markers only, the second pass is skipped when it cannot find anything: no
     /// match that lost to a winner or failed its checks touches a finding beyond that finding's range, and no
-    /// finding is glued to a token character (`[A-Za-z0-9_.:%+/~@-]`) on either side. Elsewhere a rule sees the
+    /// finding is glued to a word character (`[A-Za-z0-9_]`) on either side. Elsewhere a rule sees the
     /// same text as before, and the built-in patterns' boundaries (`\b`, a delimiter class) do not change between
     /// a secret's first or last character and a marker's bracket. A randomised test checks this against the loop.
     pub fn redact(&self, text: &str) -> Redacted {
