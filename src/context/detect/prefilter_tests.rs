@@ -273,6 +273,9 @@ fn the_prefilter_finds_and_redacts_exactly_what_a_whole_text_scan_does() {
     // 400 random texts keep this under a minute in an unoptimised test build on 2 cores (4,000 took 7 minutes);
     // each one mixes several planted secrets, negatives and noise, so rule pairs still meet many times.
     let mut texts = random_texts(400, 0x5EED);
+    // Found by the larger test below: the token's last characters were a URL scheme, so once it is masked
+    // `app@db.internal` is no longer a URL's user and host but an e-mail address.
+    texts.push(format!("gldt-{}postgres://app@db.internal/app", fake("ABCDEFGHJKLMNPQRSTUVWXYZ0123456789", 30, 7)));
     texts.extend(positives().into_iter().map(|(_, text, _)| text));
     texts.extend(negatives().into_iter().map(|(_, text)| text));
     for detector in &detectors {
