@@ -266,10 +266,17 @@ impl Detector {
         // bracket only takes a boundary away: no built-in pattern can match anew there.
         let glued =
             |byte: Option<&u8>| byte.is_some_and(|&byte| byte.is_ascii_alphanumeric() || b"_:%+~@".contains(&byte));
+        // A URL's password, between `user:` and `@host`, is glued on both sides, but no built-in rule ends at a
+        // userinfo's `:` or starts at its `@`: the marker's brackets change nothing there.
+        let userinfo = |start: usize, end: usize| {
+            start.checked_sub(1).and_then(|before| text.as_bytes().get(before)) == Some(&b':')
+                && text.as_bytes().get(end) == Some(&b'@')
+        };
         let unsettled = rejected.iter().any(unsettles)
             || accepted.iter().any(|(&start, &(end, _))| {
-                glued(start.checked_sub(1).and_then(|before| text.as_bytes().get(before)))
-                    || glued(text.as_bytes().get(end))
+                !userinfo(start, end)
+                    && (glued(start.checked_sub(1).and_then(|before| text.as_bytes().get(before)))
+                        || glued(text.as_bytes().get(end)))
             });
         let findings = accepted
             .into_iter()

@@ -29,7 +29,7 @@ export interface ContextRedactTextOptions extends ContextGateOptions {
     unchecked_return_type = "{ bytes: Uint8Array; applied: ContextRedaction[]; blocked: ContextViolation[]; taskId: string; packetHash: string | null; privacy: ContextPrivacy }"
 )]
 pub fn context_redact_text(
-    input: &[u8],
+    input: Vec<u8>,
     policy: &ContextPolicy,
     #[wasm_bindgen(unchecked_optional_param_type = "ContextRedactTextOptions | null")] options: JsValue,
 ) -> Result<JsValue, JsValue> {
@@ -45,7 +45,8 @@ pub fn context_redact_text(
         Some(n) if n >= 1.0 && n.fract() == 0.0 && n <= 9_007_199_254_740_991.0 => n as usize,
         Some(n) => return Err(usage(&format!("maxBytes must be a positive whole number, not {n}"))),
     };
-    let text = String::from_utf8_lossy(input);
+    // Owned, so the input's copy in wasm memory is freed once parsed, before the output grows.
+    let text = String::from_utf8(input).unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned());
     let value = parse_document_within(&text, max_bytes).map_err(to_js_error)?;
     drop(text);
     let mut packet = check_structure(value, &policy.rules).map_err(packet_error)?;
