@@ -22,7 +22,7 @@ export function checkDocumentSize(file, maxBytes = MAX_DOCUMENT_BYTES) {
   const raisable = maxBytes === MAX_DOCUMENT_BYTES ? ' (16 MiB)' : ' (--max-document-bytes)';
   throw new CtxpackError('CTX_LIMIT_EXCEEDED', `${file} is ${size.toLocaleString('en')} bytes; context documents are read up to ${maxBytes.toLocaleString('en')} bytes${raisable}`, {
     subject: file,
-    hint: `\`ctxpack context redact --max-document-bytes ${size}\` reads it (memory grows with the packet: about 4 bytes per byte); or build smaller packets: \`ctxpack context build --max-file-bytes <n>\` skips large files`,
+    hint: `\`ctxpack context redact --max-document-bytes ${size}\` reads it (memory grows with the packet: about 6 bytes per byte); or build smaller packets: \`ctxpack context build --max-file-bytes <n>\` skips large files`,
   });
 }
 

@@ -15,7 +15,7 @@ export default {
   details: `Secrets become [REDACTED:<rule-id>]; each action is recorded in policy.redactions_applied
 (item, field, action, rule, reason, count) and in the audit log. Redacting twice changes nothing.
 A remote_allowed packet that still breaks a routing rule afterwards is not written: exit 3.
-Packets over 16 MiB are refused unless --max-document-bytes allows them (memory: about 4 bytes per byte).`,
+Packets over 16 MiB are refused unless --max-document-bytes allows them (memory: about 6 bytes per byte).`,
   options: { ...POLICY_OPTIONS, ...OUTPUT_OPTIONS, 'max-document-bytes': { type: 'string' } },
   optionLines: [
     ...POLICY_HELP_LINES,
