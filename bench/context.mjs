@@ -4,6 +4,8 @@
 //   (b) detector recall and precision, per rule and overall, on the labelled set in
 //       tests/fixtures/context/labelled/ (a detection is true when it overlaps a labelled secret of the same rule;
 //       the "any" columns accept a labelled secret of any rule);
+//   (e) `ctxpack context redact` on a 50 MB packet through the CLI (bench/context-cli.mjs), beside the detection
+//       core redacting the same texts in-process;
 //   (c) estimateTokens' mean and worst error per content class against exact o200k_base and cl100k_base counts
 //       (js-tiktoken), with chars/4 beside it. Positive error = over-estimate (the safe side for a budget).
 //
@@ -11,9 +13,11 @@
 // runs; the labelled set is committed (regenerate it with `node bench/context-corpus.mjs`).
 //
 // Reproduce: npm run bench:context   (or: node scripts/build.mjs && node bench/context.mjs)
-// BENCH_CONTEXT_MB changes the corpus size (default 100); --quick skips (a); --dump-samples <file> writes the
+// BENCH_CONTEXT_MB changes the corpus size (default 100); --quick skips (a) and (e); --cli runs (e) alone
+// (node scripts/build.mjs && node bench/context.mjs --cli); --dump-samples <file> writes the
 // token samples with their exact counts (the estimator is calibrated on real text by bench/tokens-fit.mjs).
 import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { getEncoding } from 'js-tiktoken';
@@ -24,13 +28,14 @@ import { table } from './table.mjs';
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const core = await import(path.join(root, 'build/package/lib/core-node.mjs'));
 const quick = process.argv.includes('--quick');
+const cliOnly = process.argv.includes('--cli');
 const MB = 1e6;
 
 const pct = (x) => `${x >= 0 ? '+' : ''}${(x * 100).toFixed(1)}%`;
 const fixed = (x, digits = 3) => (Number.isFinite(x) ? x.toFixed(digits) : '—');
 
 // ---------------------------------------------------------------- (a) throughput
-if (!quick) {
+if (!quick && !cliOnly) {
   console.log(`## (a) Redaction throughput (wasm, ${process.version}, one thread)\n`);
   writeCorpus();
   const files = fs.readdirSync(CORPUS_DIR).filter((f) => f.endsWith('.txt')).sort();
@@ -53,6 +58,15 @@ if (!quick) {
     ],
   );
   console.log();
+}
+
+// ---------------------------------------------------------------- (e) `ctxpack context redact` through the CLI
+if (!quick) {
+  const { cliRedactRows } = await import('./context-cli.mjs');
+  console.log(`## (e) \`ctxpack context redact\` through the CLI (issue 14), load average ${os.loadavg().map((x) => x.toFixed(2)).join(' ')}\n`);
+  await cliRedactRows(core);
+  console.log(`\nload average after: ${os.loadavg().map((x) => x.toFixed(2)).join(' ')} (2 cores shared with other work: wall-clock figures are noisy)\n`);
+  if (cliOnly) process.exit(0);
 }
 
 // ---------------------------------------------------------------- (b) recall / precision

@@ -82,8 +82,12 @@ pub fn redact_packet(packet: &mut Packet, policy: &Policy) -> RedactSummary {
 /// Masks an item's texts, or reports `false` (drop it) when a rule whose kind is `remove_item` matched.
 fn redact_item(item: &mut Item, policy: &Policy, applied: &mut Vec<Redaction>) -> bool {
     let detector = policy.detector();
+    // Without a `remove_item` action no finding drops the item: masking alone scans the texts.
+    let removes = [RuleKind::Credential, RuleKind::Pii]
+        .into_iter()
+        .any(|kind| policy.action_for(kind) == ContentAction::RemoveItem);
     let fields = [("signature", &item.signature), ("summary", &item.summary), ("snippet", &item.snippet)];
-    for (field, text) in fields {
+    for (field, text) in fields.into_iter().filter(|_| removes) {
         let Some(text) = text.as_deref() else { continue };
         let findings = detector.find(text);
         let removing: Vec<_> =
@@ -630,4 +634,36 @@ mod tests {
         }
         assert_eq!(count_calls("(urllib.request.urlopen(u))", "urllib.request"), 1);
     }
+}
+
+/// Times each stage of redacting a packet file natively (`node bench/context.mjs --cli` writes one):
+/// `BENCH_PACKET=.bench/context/cli/packet-5mb.yaml cargo test --release --lib context::redact::bench_packet -- --ignored --nocapture`.
+#[cfg(test)]
+#[test]
+#[ignore = "a benchmark; needs a packet file"]
+fn bench_packet() {
+    use crate::context::packet::validate::{check_structure, SchemaRules};
+    use crate::context::packet::yaml::{into_yaml, parse_document_within};
+    let file = std::env::var("BENCH_PACKET").unwrap_or_else(|_| ".bench/context/cli/packet-5mb.yaml".to_owned());
+    let text = std::fs::read_to_string(std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join(file)).expect("packet");
+    let policy = Policy::builtin();
+    policy.detector().find("warm-up");
+    let lap = std::time::Instant::now();
+    let value = parse_document_within(&text, usize::MAX).unwrap();
+    let parsed = lap.elapsed();
+    let mut packet = check_structure(value, &SchemaRules::default()).unwrap();
+    let checked = lap.elapsed();
+    redact_packet(&mut packet, &policy);
+    let redacted = lap.elapsed();
+    let yaml = into_yaml(packet).unwrap();
+    let written = lap.elapsed();
+    let megabytes = text.len() as f64 / 1e6;
+    println!(
+        "{megabytes:.1} MB: parse {:?}, check {:?}, redact {:?}, write {:?} ({} bytes out)",
+        parsed,
+        checked - parsed,
+        redacted - checked,
+        written - redacted,
+        yaml.len()
+    );
 }

@@ -16,7 +16,7 @@ lean.initSync({ module: fs.readFileSync(path.join(PACKAGE_DIR, 'core', 'lean', '
 const CONTEXT_EXPORTS = [
   'ContextPolicy', 'ContextScope', 'classifyContent', 'contextAuditNext', 'contextAuditVerify', 'contextBudget',
   'contextBuild', 'contextCacheKey', 'contextHash', 'contextParseDocument', 'contextParseTask', 'contextRedact',
-  'contextScope', 'contextToYaml', 'contextValidate', 'detectSecrets', 'estimateTokens', 'globMatch', 'redactText',
+  'contextRedactText', 'contextScope', 'contextToYaml', 'contextValidate', 'detectSecrets', 'estimateTokens', 'globMatch', 'redactText',
 ];
 
 /** Browsers and edge functions read packs; writing one (and recording batches of them) is the Node host's job. */

@@ -12,27 +12,31 @@ import { writeFileAtomic } from '../pantry.mjs';
  */
 export const MAX_DOCUMENT_BYTES = 16 * 1024 * 1024;
 
+/**
+ * Refuse a file over `maxBytes` before reading it, naming the limit and how to raise it where a command can
+ * (`context redact --max-document-bytes`).
+ */
+export function checkDocumentSize(file, maxBytes = MAX_DOCUMENT_BYTES) {
+  const size = fs.statSync(file).size;
+  if (size <= maxBytes) return size;
+  const raisable = maxBytes === MAX_DOCUMENT_BYTES ? ' (16 MiB)' : ' (--max-document-bytes)';
+  throw new CtxpackError('CTX_LIMIT_EXCEEDED', `${file} is ${size.toLocaleString('en')} bytes; context documents are read up to ${maxBytes.toLocaleString('en')} bytes${raisable}`, {
+    subject: file,
+    hint: `\`ctxpack context redact --max-document-bytes ${size}\` reads it (memory grows with the packet: about 6 bytes per byte); or build smaller packets: \`ctxpack context build --max-file-bytes <n>\` skips large files`,
+  });
+}
+
 /** A document from a file: YAML, or JSON (which is also how `.json` files are read). */
-export function readContextDocument(file) {
+export function readContextDocument(file, maxBytes = MAX_DOCUMENT_BYTES) {
   let text;
   try {
-    const size = fs.statSync(file).size;
-    if (size > MAX_DOCUMENT_BYTES) {
-      throw new CtxpackError(
-        'CTX_LIMIT_EXCEEDED',
-        `${file} is ${size.toLocaleString('en')} bytes; context documents are read up to ${MAX_DOCUMENT_BYTES.toLocaleString('en')} bytes (16 MiB)`,
-        {
-          subject: file,
-          hint: 'build smaller packets: `ctxpack context build --max-file-bytes <n>` skips large files, and a task with a narrower scope selects fewer',
-        },
-      );
-    }
+    checkDocumentSize(file, maxBytes);
     text = fs.readFileSync(file, 'utf8');
   } catch (error) {
     throw toCtxpackError(error, file);
   }
   try {
-    return contextParseDocument(text);
+    return contextParseDocument(text, maxBytes);
   } catch (error) {
     if (error && typeof error === 'object' && error.subject === undefined) error.subject = file;
     throw error;
@@ -40,8 +44,8 @@ export function readContextDocument(file) {
 }
 
 /** A document given as an object, or the path of a file holding one. */
-export function documentFrom(source) {
-  return typeof source === 'string' ? readContextDocument(source) : source;
+export function documentFrom(source, maxBytes) {
+  return typeof source === 'string' ? readContextDocument(source, maxBytes) : source;
 }
 
 /** The text of a document: JSON for `.json` files and when asked, YAML otherwise. */

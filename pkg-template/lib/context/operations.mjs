@@ -1,9 +1,10 @@
 // The context-packet operations of the JS API. Each takes a document or a file path, applies the project's
 // policy through the core, and records what it did in the audit log when it changes or blocks a packet.
-import { contextBudget, contextHash, contextRedact, contextValidate } from '../core-node.mjs';
-import { CtxpackError } from '../errors.mjs';
+import fs from 'node:fs';
+import { contextBudget, contextHash, contextRedact, contextRedactText, contextValidate } from '../core-node.mjs';
+import { CtxpackError, isCtxpackError, toCtxpackError } from '../errors.mjs';
 import { auditAppend } from './audit.mjs';
-import { documentFrom } from './documents.mjs';
+import { MAX_DOCUMENT_BYTES, checkDocumentSize, documentFrom } from './documents.mjs';
 import { loadContextPolicy } from './policy.mjs';
 
 /** Policy options shared by every operation: an explicit ContextPolicy, or where to load one from. */
@@ -44,7 +45,7 @@ export async function validatePacket(source, options = {}) {
  * @returns {{packet: object, applied: object[]}}
  */
 export async function redactPacket(source, options = {}) {
-  const input = documentFrom(source);
+  const input = documentFrom(source, options.maxBytes);
   const { packet, applied, blocked } = contextRedact(input, policyFrom(options), { approveRemote: Boolean(options.approveRemote) });
   const task_id = packet.header?.task_id ?? null;
   if (applied.length > 0 && options.audit !== false) {
@@ -58,6 +59,36 @@ export async function redactPacket(source, options = {}) {
     await auditAppend({ event: 'remote_route_requested', task_id, packet_hash: packet.provenance?.packet_hash ?? null, approved: Boolean(options.approveRemote) }, options);
   }
   return { packet, applied };
+}
+
+/**
+ * Redact a packet file into the bytes to write (`format`: yaml or json), parsed, redacted and written by the core
+ * in one call: the packet never becomes a JS object. `maxBytes` raises the 16 MiB read limit. Audits and throws
+ * as `redactPacket` does.
+ * @returns {Promise<{bytes: Uint8Array, applied: object[]}>}
+ */
+export async function redactPacketFile(file, options = {}) {
+  const maxBytes = options.maxBytes ?? MAX_DOCUMENT_BYTES;
+  let result;
+  try {
+    checkDocumentSize(file, maxBytes);
+    result = contextRedactText(fs.readFileSync(file), policyFrom(options), { approveRemote: Boolean(options.approveRemote), format: options.format ?? 'yaml', maxBytes });
+  } catch (error) {
+    if (isCtxpackError(error) && error.subject === undefined) error.subject = file;
+    throw toCtxpackError(error, file);
+  }
+  const { bytes, applied, blocked, taskId, packetHash, privacy } = result;
+  if (applied.length > 0 && options.audit !== false) {
+    await auditAppend({ event: 'redaction_applied', task_id: taskId, packet_hash: packetHash, ...tally(applied) }, options);
+  }
+  if (blocked.length > 0) {
+    if (options.audit !== false) await auditAppend({ event: 'packet_blocked', task_id: taskId, ...blockedFields(blocked) }, options);
+    throw blockedError(blocked, file);
+  }
+  if (privacy === 'remote_allowed' && options.audit !== false) {
+    await auditAppend({ event: 'remote_route_requested', task_id: taskId, packet_hash: packetHash, approved: Boolean(options.approveRemote) }, options);
+  }
+  return { bytes, applied };
 }
 
 /** What an audit line records about a block: codes and places, never the text. */

@@ -96,10 +96,13 @@ export function validatePacket(
   options?: PantryOptions & ContextPolicyOptions & { audit?: boolean; approveRemote?: boolean },
 ): Promise<{ valid: boolean; violations: ContextViolation[]; blocked: ContextViolation[] }>;
 
-/** Redact under the policy; `applied` lists this pass's actions only (none on an already-redacted packet). */
+/**
+ * Redact under the policy; `applied` lists this pass's actions only (none on an already-redacted packet).
+ * `maxBytes`: the largest packet file read (default 16 MiB).
+ */
 export function redactPacket(
   packet: string | object,
-  options?: PantryOptions & ContextPolicyOptions & { audit?: boolean; approveRemote?: boolean },
+  options?: PantryOptions & ContextPolicyOptions & { audit?: boolean; approveRemote?: boolean; maxBytes?: number },
 ): Promise<{ packet: ContextPacket; applied: ContextRedaction[] }>;
 
 export function budgetPacket(

@@ -260,9 +260,12 @@ impl Detector {
             touches && !inside
         };
         // A marker's brackets replace the secret's first and last characters as neighbours of the text around it:
-        // a pattern whose boundary failed against those characters may hold against a bracket.
+        // a pattern whose boundary failed against those characters may hold against a bracket. A word character
+        // beside the finding can gain a `\b` there, and `:%+~@` can start or end a new match (a URL scheme that
+        // was part of the secret no longer hides `user@host` from the e-mail rule). Beside `.`, `-` or `/` a
+        // bracket only takes a boundary away: no built-in pattern can match anew there.
         let glued =
-            |byte: Option<&u8>| byte.is_some_and(|&byte| byte.is_ascii_alphanumeric() || b"_-.:%+/~@".contains(&byte));
+            |byte: Option<&u8>| byte.is_some_and(|&byte| byte.is_ascii_alphanumeric() || b"_:%+~@".contains(&byte));
         // A URL's password, between `user:` and `@host`, is glued on both sides, but no built-in rule ends at a
         // userinfo's `:` or starts at its `@`: the marker's brackets change nothing there.
         let userinfo = |start: usize, end: usize| {
@@ -291,7 +294,7 @@ impl Detector {
     ///
     /// With the built-in rules and markers only, the second pass is skipped when it cannot find anything: no
     /// match that lost to a winner or failed its checks touches a finding beyond that finding's range, and no
-    /// finding is glued to a token character (`[A-Za-z0-9_.:%+/~@-]`) on either side. Elsewhere a rule sees the
+    /// finding is glued to a word character or one of `:%+~@` on either side. Elsewhere a rule sees the
     /// same text as before, and the built-in patterns' boundaries (`\b`, a delimiter class) do not change between
     /// a secret's first or last character and a marker's bracket. A randomised test checks this against the loop.
     pub fn redact(&self, text: &str) -> Redacted {

@@ -26,8 +26,17 @@ const MAX_DEPTH: usize = 128;
 /// Parses one JSON or YAML document into a JSON value. Text whose first non-space character is `{` is read as
 /// strict JSON; anything else as YAML.
 pub fn parse_document(text: &str) -> Result<Value> {
-    if text.len() > MAX_DOCUMENT_BYTES {
-        return Err(invalid(format!("the document is {} bytes; the limit is {MAX_DOCUMENT_BYTES}", text.len())));
+    parse_document_within(text, MAX_DOCUMENT_BYTES)
+}
+
+/// [`parse_document`] with another size limit (a host raises it for a packet it trusts): a larger text is
+/// refused with `CTX_LIMIT_EXCEEDED` naming both sizes, before any parsing.
+pub fn parse_document_within(text: &str, max_bytes: usize) -> Result<Value> {
+    if text.len() > max_bytes {
+        return Err(Error::new(
+            ErrorCode::LimitExceeded,
+            format!("the document is {} bytes; the limit is {max_bytes} bytes", text.len()),
+        ));
     }
     let text = text.strip_prefix('\u{feff}').unwrap_or(text);
     if text.trim_start().starts_with('{') {
@@ -42,6 +51,16 @@ pub fn to_yaml<T: Serialize>(value: &T) -> Result<String> {
     // serde_json writes a struct's fields in declaration order; read back as a `Node`, they keep it.
     let json = serde_json::to_string(value).map_err(|e| invalid(format!("cannot write YAML: {e}")))?;
     let document: Node = serde_json::from_str(&json).map_err(|e| invalid(format!("cannot write YAML: {e}")))?;
+    Ok(emit(&document))
+}
+
+/// [`to_yaml`] for a large value it may drop early: each stage is freed before the next one grows, so a
+/// document costs about twice its size at once rather than four times.
+pub fn into_yaml<T: Serialize>(value: T) -> Result<String> {
+    let json = serde_json::to_string(&value).map_err(|e| invalid(format!("cannot write YAML: {e}")))?;
+    drop(value);
+    let document: Node = serde_json::from_str(&json).map_err(|e| invalid(format!("cannot write YAML: {e}")))?;
+    drop(json);
     Ok(emit(&document))
 }
 
@@ -287,7 +306,10 @@ mod tests {
     #[test]
     fn rejects_oversized_and_deeply_nested_input() {
         let big = "a".repeat(MAX_DOCUMENT_BYTES + 1);
-        assert!(message(&big).contains("limit"));
+        let error = parse_document(&big).unwrap_err();
+        assert_eq!(error.code, ErrorCode::LimitExceeded);
+        assert!(error.message.contains(&format!("the limit is {MAX_DOCUMENT_BYTES} bytes")), "{}", error.message);
+        assert_eq!(parse_document_within(&big, big.len()).unwrap(), Value::String(big.clone()));
         let deep = format!("{}1{}", "[".repeat(MAX_DEPTH + 2), "]".repeat(MAX_DEPTH + 2));
         assert!(message(&deep).contains("nesting"));
     }

@@ -9,7 +9,7 @@ use crate::context::collect::{ScopeMatcher, SourceFile};
 use crate::context::detect::RuleKind;
 use crate::context::hash::packet_hash;
 use crate::context::packet::validate::{check_structure, validate, SchemaRules};
-use crate::context::packet::yaml::{parse_document, to_yaml};
+use crate::context::packet::yaml::{parse_document_within, to_yaml, MAX_DOCUMENT_BYTES};
 use crate::context::packet::Packet;
 use crate::context::policy::Policy;
 use crate::context::redact::{approval_gate, redact_packet, remote_gate};
@@ -214,8 +214,8 @@ export interface ContextAuditHead {
 /// the ~70 detector patterns is the expensive part, so a host makes one and passes it to every call.
 #[wasm_bindgen(js_name = ContextPolicy)]
 pub struct ContextPolicy {
-    policy: Policy,
-    rules: SchemaRules,
+    pub(super) policy: Policy,
+    pub(super) rules: SchemaRules,
 }
 
 #[wasm_bindgen(js_class = ContextPolicy)]
@@ -394,10 +394,14 @@ pub fn context_parse_task(
     Ok(to_js(&task_from_js(&doc)?))
 }
 
-/// YAML (or JSON) text → a plain object.
+/// YAML (or JSON) text → a plain object; `maxBytes` (default 16 MiB) is the largest text read.
 #[wasm_bindgen(js_name = contextParseDocument, unchecked_return_type = "JsonValue")]
-pub fn context_parse_document(text: &str) -> JsResult<JsValue> {
-    Ok(value_to_js(&parse_document(text).map_err(to_js_error)?))
+pub fn context_parse_document(
+    text: &str,
+    #[wasm_bindgen(js_name = maxBytes)] max_bytes: Option<f64>,
+) -> JsResult<JsValue> {
+    let max_bytes = max_bytes.map_or(MAX_DOCUMENT_BYTES, |n| n.max(0.0) as usize);
+    Ok(value_to_js(&parse_document_within(text, max_bytes).map_err(to_js_error)?))
 }
 
 /// A document as YAML, fields in schema order when it is a packet.
@@ -590,7 +594,7 @@ fn with_counter<T>(options: &JsValue, f: impl FnOnce(&dyn Fn(&str) -> u64) -> Re
 }
 
 /// The remote gate, plus the approval gate unless the user approved the remote route.
-fn gate(packet: &Packet, policy: &Policy, options: &JsValue) -> Vec<Violation> {
+pub(super) fn gate(packet: &Packet, policy: &Policy, options: &JsValue) -> Vec<Violation> {
     let mut blocked = remote_gate(packet, policy);
     if !approved(options) {
         blocked.extend(approval_gate(packet, policy));
@@ -609,7 +613,7 @@ fn structured_packet(doc: &JsValue, rules: &SchemaRules) -> JsResult<Packet> {
 }
 
 /// A packet that records its hash keeps it true after a change.
-fn rehash_if_hashed(packet: &mut Packet) -> JsResult<()> {
+pub(super) fn rehash_if_hashed(packet: &mut Packet) -> JsResult<()> {
     if !packet.provenance.packet_hash.is_empty() {
         packet.provenance.packet_hash = packet_hash(packet).map_err(to_js_error)?.to_string();
     }
@@ -630,7 +634,7 @@ fn head_from_js(head: &JsValue, key: Option<&AuditKey>) -> JsResult<Option<Audit
 }
 
 /// CTX_PACKET_INVALID carrying `violations: [{path, code, message}]`, every one of them.
-fn packet_error(violations: Vec<Violation>) -> JsValue {
+pub(super) fn packet_error(violations: Vec<Violation>) -> JsValue {
     let error = to_js_error(violations_error(ErrorCode::PacketInvalid, &violations));
     set(&error, "violations", &violations_to_js(&violations));
     error
@@ -640,7 +644,7 @@ fn invalid(e: serde_json::Error) -> Error {
     Error::new(ErrorCode::PacketInvalid, e.to_string())
 }
 
-fn violations_to_js(violations: &[Violation]) -> JsValue {
+pub(super) fn violations_to_js(violations: &[Violation]) -> JsValue {
     let list: Array = violations
         .iter()
         .map(|v| {
@@ -650,7 +654,7 @@ fn violations_to_js(violations: &[Violation]) -> JsValue {
     list.into()
 }
 
-fn to_js<T: Serialize>(value: &T) -> JsValue {
+pub(super) fn to_js<T: Serialize>(value: &T) -> JsValue {
     value_to_js(&serde_json::to_value(value).expect("context types are plain data"))
 }
 
