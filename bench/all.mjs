@@ -4,8 +4,9 @@
 //   bench/perf-id.mjs   id (large, 100,000 small files, again), start-up         vs a node:crypto script, sha256sum, node -e 0
 //   bench/perf.mjs      seed, unpack, verify, pull, push                           vs tar/pigz, pigz | sha256sum, skopeo
 //   bench/trace.mjs     trace pack through the API and the batch CLI               (packs/s)
+//   bench/context.mjs   context redact through the CLI (--cli: section (e))        vs the detection core in-process
 //
-// Reproduce: npm run bench   (or: node scripts/build.mjs && node bench/all.mjs [perf-id perf trace])
+// Reproduce: npm run bench   (or: node scripts/build.mjs && node bench/all.mjs [perf-id perf trace context])
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
@@ -18,6 +19,7 @@ const BENCHES = {
   'perf-id': ['bench/perf-id.mjs'],
   perf: ['bench/perf.mjs'],
   trace: ['bench/trace.mjs'],
+  context: ['bench/context.mjs', '--cli'],
 };
 const chosen = process.argv.slice(2).length > 0 ? process.argv.slice(2) : Object.keys(BENCHES);
 const unknown = chosen.filter((name) => !BENCHES[name]);

@@ -9,6 +9,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { CORPUS_DIR, writeCorpus } from './context-corpus.mjs';
+import { meets, recordRow } from './summary.mjs';
 import { table } from './table.mjs';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
@@ -90,6 +91,11 @@ export async function cliRedactRows(core) {
     const rss = list[0].rss === undefined ? '— (in this process)' : `${Math.max(...list.map((r) => r.rss)).toFixed(0)} MiB`;
     return [name, what, `${seconds.toFixed(2)} s`, `${(size / MB / seconds).toFixed(1)} MB/s`, rss];
   };
+  const cliSeconds = median(results.cli.map((r) => r.seconds));
+  const cliRss = Math.max(...results.cli.map((r) => r.rss));
+  const rate = bytes / MB / cliSeconds;
+  const goal = '>= 40 MB/s';
+  recordRow({ name: `context redact, ${(bytes / MB).toFixed(0)} MB packet via the CLI (redactText in-process)`, value: `${rate.toFixed(1)} MB/s`, rss: cliRss, goal, met: meets(goal, { rate, rss: cliRss }) });
   table(
     ['side', 'input', `median of ${runs}`, 'throughput', 'peak RSS'],
     [
