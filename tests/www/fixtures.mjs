@@ -107,3 +107,33 @@ export async function screenshot(page, name) {
   fs.mkdirSync(SCREENSHOTS, { recursive: true });
   await page.screenshot({ path: path.join(SCREENSHOTS, name), fullPage: true });
 }
+
+/**
+ * Open an OCI layout folder in the inspector as a user would pick it: its files copied into the page's
+ * origin-private file system (a real directory handle, without a picker dialog) under `name`, then listed.
+ */
+export async function openLayout(page, serveUrl, layout, name) {
+  const files = [];
+  const walk = (dir) => {
+    for (const entry of fs.readdirSync(dir, { withFileTypes: true })) {
+      const full = path.join(dir, entry.name);
+      if (entry.isDirectory()) walk(full);
+      else files.push([path.relative(layout, full), [...fs.readFileSync(full)]]);
+    }
+  };
+  walk(layout);
+  await page.goto(`${serveUrl}#/`);
+  await page.evaluate(async ([folder, entries]) => {
+    const root = await (await navigator.storage.getDirectory()).getDirectoryHandle(folder, { create: true });
+    for (const [relative, bytes] of entries) {
+      let dir = root;
+      const parts = relative.split('/');
+      for (const part of parts.slice(0, -1)) dir = await dir.getDirectoryHandle(part, { create: true });
+      const writable = await (await dir.getFileHandle(parts.at(-1), { create: true })).createWritable();
+      await writable.write(new Uint8Array(bytes));
+      await writable.close();
+    }
+    const { addLayout } = await import('/js/sources.mjs');
+    location.hash = `#/layout/${addLayout(root)}`;
+  }, [name, files]);
+}

@@ -10,7 +10,7 @@ import { after, before, test } from 'node:test';
 import { REPO_ROOT } from '../js/helpers.mjs';
 import { runOk, startFaultProxy, startRegistry } from '../registry/harness.mjs';
 import { cleanEnv, ctx, ok, packBlobs, pseudoRandom, removeAll } from '../registry/fixtures.mjs';
-import { checkStates, finalBadge, launchChromium, screenshot, startServe, startStatic } from './fixtures.mjs';
+import { checkStates, finalBadge, launchChromium, openLayout, screenshot, startServe, startStatic } from './fixtures.mjs';
 
 const MiB = 1024 * 1024;
 const PNG = Buffer.from('iVBORw0KGgoAAAANSUhEUgAAABAAAAAQCAIAAACQkWg2AAAAJUlEQVR42mNkYPj/n4EIwMRAJGBkZBg1YNSAUQNGDRg1YNQAOgAAgVYH/Y8DL5sAAAAASUVORK5CYII=', 'base64');
@@ -180,31 +180,8 @@ test('a pack from a URL, from the file picker and dropped on the page', async (t
 test('an OCI layout folder: its packs listed, one opened and verified', async (t) => {
   const layout = path.join(work, 'layout');
   ok(await ctx(['export', '--oci', layout, pack, runA], { home }));
-  const files = [];
-  const walk = (dir) => {
-    for (const entry of fs.readdirSync(dir, { withFileTypes: true })) {
-      const full = path.join(dir, entry.name);
-      if (entry.isDirectory()) walk(full);
-      else files.push([path.relative(layout, full), [...fs.readFileSync(full)]]);
-    }
-  };
-  walk(layout);
   const page = await newPage(t);
-  await page.goto(`${serve.url}#/`);
-  // The origin-private file system gives a real directory handle without a picker dialog.
-  await page.evaluate(async (entries) => {
-    const root = await (await navigator.storage.getDirectory()).getDirectoryHandle('layout', { create: true });
-    for (const [relative, bytes] of entries) {
-      let dir = root;
-      const parts = relative.split('/');
-      for (const part of parts.slice(0, -1)) dir = await dir.getDirectoryHandle(part, { create: true });
-      const writable = await (await dir.getFileHandle(parts.at(-1), { create: true })).createWritable();
-      await writable.write(new Uint8Array(bytes));
-      await writable.close();
-    }
-    const { addLayout } = await import('/js/sources.mjs');
-    location.hash = `#/layout/${addLayout(root)}`;
-  }, files);
+  await openLayout(page, serve.url, layout, 'layout');
   await page.locator(`a[href$="ctx-${hexOf(pack)}"]`).click();
   assert.equal(await finalBadge(page), 'verified');
   assert.equal(await page.textContent('[data-uri]'), pack);

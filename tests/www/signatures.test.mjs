@@ -11,7 +11,7 @@ import path from 'node:path';
 import { after, before, test } from 'node:test';
 import { runOk, startRegistry } from '../registry/harness.mjs';
 import { cleanEnv, ctx, ok, removeAll, seedPack, smallFiles } from '../registry/fixtures.mjs';
-import { launchChromium, screenshot, startServe, startStatic } from './fixtures.mjs';
+import { launchChromium, openLayout, screenshot, startServe, startStatic } from './fixtures.mjs';
 
 const MANIFEST = 'application/vnd.oci.image.manifest.v1+json';
 const INDEX = 'application/vnd.oci.image.index.v1+json';
@@ -192,31 +192,8 @@ test('a .tar.gz file says plainly that it carries no signatures', async (t) => {
 test('an OCI layout folder: the signature exported with the pack, through its sha256-<hex> ref name', async (t) => {
   const layout = path.join(work, 'layout');
   ok(await ctx(['export', '--oci', layout, signed], { home }));
-  const files = [];
-  const walk = (dir) => {
-    for (const entry of fs.readdirSync(dir, { withFileTypes: true })) {
-      const full = path.join(dir, entry.name);
-      if (entry.isDirectory()) walk(full);
-      else files.push([path.relative(layout, full), [...fs.readFileSync(full)]]);
-    }
-  };
-  walk(layout);
   const page = await newPage(t);
-  await page.goto(`${serve.url}#/`);
-  // The origin-private file system gives a real directory handle without a picker dialog.
-  await page.evaluate(async (entries) => {
-    const root = await (await navigator.storage.getDirectory()).getDirectoryHandle('signed-layout', { create: true });
-    for (const [relative, bytes] of entries) {
-      let dir = root;
-      const parts = relative.split('/');
-      for (const part of parts.slice(0, -1)) dir = await dir.getDirectoryHandle(part, { create: true });
-      const writable = await (await dir.getFileHandle(parts.at(-1), { create: true })).createWritable();
-      await writable.write(new Uint8Array(bytes));
-      await writable.close();
-    }
-    const { addLayout } = await import('/js/sources.mjs');
-    location.hash = `#/layout/${addLayout(root)}`;
-  }, files);
+  await openLayout(page, serve.url, layout, 'signed-layout');
   await page.locator(`a[href$="ctx-${hexOf(signed)}"]`).click();
   await rowWith(page, 'unchecked');
   await page.setInputFiles('#trust-key-file', key.pub);
