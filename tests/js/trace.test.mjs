@@ -414,7 +414,7 @@ test('pack many: a folder or several logs in one call give the URIs and pantry o
   assert.deepEqual(fs.readdirSync(fresh), [], 'nothing is stored when one log is invalid');
 });
 
-test('pack many on worker threads (12 logs): the same URIs, blobs and index as one by one; an invalid last log records no pack', async (t) => {
+test('pack many on worker threads (12 logs), twice in one process: the same URIs, blobs and index as one by one; an invalid last log records no pack', async (t) => {
   const created = '2026-01-02T03:04:05Z';
   const folder = tempDir(t);
   const logs = Array.from({ length: 12 }, (_, n) => {
@@ -433,6 +433,10 @@ test('pack many on worker threads (12 logs): the same URIs, blobs and index as o
   assert.ok(results.slice(0, 12).every((result) => !result.alreadyPresent) && results[12].alreadyPresent);
   assert.equal(fs.readFileSync(path.join(batch, 'index.json'), 'utf8'), fs.readFileSync(path.join(single, 'index.json'), 'utf8'));
   assert.deepEqual(fs.readdirSync(path.join(batch, 'blobs', 'sha256')).sort(), fs.readdirSync(path.join(single, 'blobs', 'sha256')).sort());
+  // A second batch in the same process runs on the threads the first one left idle.
+  const again = tempDir(t);
+  assert.deepEqual((await api.tracePackAll(logs, { home: again, created })).map((result) => result.uri), uris);
+  assert.equal(fs.readFileSync(path.join(again, 'index.json'), 'utf8'), fs.readFileSync(path.join(single, 'index.json'), 'utf8'));
 
   const broken = path.join(folder, 'log-99.json');
   fs.writeFileSync(broken, '{"model": {}}');

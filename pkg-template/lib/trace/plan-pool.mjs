@@ -1,6 +1,7 @@
 // Plans of a batch of execution logs, in log order. A batch of a few logs is planned on the main thread; a larger
 // one on worker threads (plan-worker.mjs), one per core, while the main thread stores what they planned. The
-// workers run at most AHEAD logs ahead of the consumer, so memory holds a few logs' blobs, not the batch's.
+// workers run at most AHEAD logs ahead of the consumer, so memory holds a few logs' blobs, not the batch's; idle
+// workers are kept for the next batch.
 import os from 'node:os';
 import { Worker } from 'node:worker_threads';
 import * as core from '../core-node.mjs';
@@ -40,6 +41,12 @@ export async function* planLogs(logs, allowUnknown) {
   }
 }
 
+/**
+ * Planning threads kept between calls, unreferenced (they never keep the process alive): a caller packing batch
+ * after batch compiles the lean core once per thread, not once per call.
+ */
+const spare = [];
+
 class PlanPool {
   constructor(logs, allowUnknown, threads) {
     this.logs = logs;
@@ -49,7 +56,10 @@ class PlanPool {
     this.done = new Map();
     this.waiting = undefined;
     this.workers = Array.from({ length: threads }, () => {
-      const worker = new Worker(new URL('./plan-worker.mjs', import.meta.url));
+      const worker = spare.pop() ?? new Worker(new URL('./plan-worker.mjs', import.meta.url));
+      worker.removeAllListeners();
+      worker.ref();
+      worker.outstanding = 0;
       worker.on('message', (message) => this.receive(worker, message));
       worker.on('error', (error) => this.lost(error));
       worker.on('exit', (code) => this.lost(new Error(`a planning thread exited with code ${code}`)));
@@ -64,12 +74,14 @@ class PlanPool {
       return;
     }
     worker.idle = false;
+    worker.outstanding += 1;
     const position = this.next++;
     const log = this.logs[position];
     worker.postMessage({ position, log: typeof log === 'string' ? log : JSON.stringify(log), allowUnknown: this.allowUnknown });
   }
 
   receive(worker, { position, plan, error }) {
+    worker.outstanding -= 1;
     this.done.set(position, { plan, error });
     this.send(worker);
     this.wake();
@@ -100,9 +112,25 @@ class PlanPool {
     return plan;
   }
 
+  /** Idle threads are kept for the next batch; one still busy (the consumer stopped early) or broken ends. */
   async close() {
     this.closing = true;
-    await Promise.all(this.workers.map((worker) => worker.terminate()));
+    const ending = [];
+    for (const worker of this.workers) {
+      worker.removeAllListeners();
+      if (this.failure || worker.outstanding > 0 || spare.length >= os.availableParallelism()) {
+        ending.push(worker.terminate());
+        continue;
+      }
+      worker.unref();
+      worker.on('error', () => {});
+      worker.once('exit', () => {
+        const at = spare.indexOf(worker);
+        if (at >= 0) spare.splice(at, 1);
+      });
+      spare.push(worker);
+    }
+    await Promise.all(ending);
   }
 }
 
