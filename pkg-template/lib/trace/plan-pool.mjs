@@ -20,7 +20,7 @@ const AHEAD = 4;
  * @returns {AsyncGenerator<ReturnType<typeof planLog>>}
  */
 export async function* planLogs(logs, allowUnknown) {
-  const threads = Math.min(os.availableParallelism(), Math.ceil(logs.length / WORKERS_FROM_LOGS));
+  const threads = logs.length < WORKERS_FROM_LOGS ? 1 : Math.min(os.availableParallelism(), logs.length);
   if (threads < 2) {
     for (const log of logs) {
       let plan;
