@@ -28,10 +28,7 @@ pub fn index_add(
 
 /// [`index_add`] for many entries, in order, with one parse and one write (a batch of execution packs).
 pub fn index_add_all(index: Option<&[u8]>, entries: &[(&Descriptor, &CtxUri, ArtifactKind)]) -> Result<Vec<u8>> {
-    let mut index = match index {
-        Some(bytes) => parse_index(bytes)?,
-        None => json!({ "schemaVersion": 2, "mediaType": MEDIA_TYPE_INDEX, "manifests": [] }),
-    };
+    let mut index = index_or_new(index)?;
     for &(manifest, uri, artifact_type) in entries {
         if manifest.media_type != MEDIA_TYPE_MANIFEST {
             return Err(invalid(format!(
@@ -47,11 +44,7 @@ pub fn index_add_all(index: Option<&[u8]>, entries: &[(&Descriptor, &CtxUri, Art
         entry.annotations.insert(ANNOTATION_URI.into(), uri.to_string());
         let mut entry = entry.to_value()?;
         entry["artifactType"] = artifact_type.artifact_type().into();
-        // Replace in place, so re-adding a pack keeps the order of index.json stable.
-        let entries = manifests_mut(&mut index);
-        let position = entries.iter().position(|e| ref_name(e) == Some(tag.as_str()));
-        entries.retain(|e| ref_name(e) != Some(tag.as_str()));
-        entries.insert(position.unwrap_or(entries.len()), entry);
+        put_entry(&mut index, &tag, entry);
     }
     jcs::canonicalize(&index)
 }
@@ -105,18 +98,11 @@ pub fn index_set_referrers(index: Option<&[u8]>, referrers: &Descriptor, subject
             invalid(format!("a referrers entry is an image index, not {:?}", referrers.media_type)).at("mediaType")
         );
     }
-    let mut index = match index {
-        Some(bytes) => parse_index(bytes)?,
-        None => json!({ "schemaVersion": 2, "mediaType": MEDIA_TYPE_INDEX, "manifests": [] }),
-    };
+    let mut index = index_or_new(index)?;
     let tag = super::referrers_tag(subject);
     let mut entry = referrers.clone();
     entry.annotations.insert(ANNOTATION_REF_NAME.into(), tag.clone());
-    let entry = entry.to_value()?;
-    let entries = manifests_mut(&mut index);
-    let position = entries.iter().position(|e| ref_name(e) == Some(tag.as_str()));
-    entries.retain(|e| ref_name(e) != Some(tag.as_str()));
-    entries.insert(position.unwrap_or(entries.len()), entry);
+    put_entry(&mut index, &tag, entry.to_value()?);
     jcs::canonicalize(&index)
 }
 
@@ -156,6 +142,23 @@ fn parse_index(bytes: &[u8]) -> Result<Value> {
         _ => return Err(invalid("must be an array of descriptors").at("manifests")),
     }
     Ok(index)
+}
+
+/// The parsed `index.json`, or an empty one.
+fn index_or_new(index: Option<&[u8]>) -> Result<Value> {
+    match index {
+        Some(bytes) => parse_index(bytes),
+        None => Ok(json!({ "schemaVersion": 2, "mediaType": MEDIA_TYPE_INDEX, "manifests": [] })),
+    }
+}
+
+/// Puts `entry` under the ref name `tag`: in place of the entries of that name (so re-adding keeps the order of
+/// index.json stable), else at the end.
+fn put_entry(index: &mut Value, tag: &str, entry: Value) {
+    let entries = manifests_mut(index);
+    let position = entries.iter().position(|e| ref_name(e) == Some(tag));
+    entries.retain(|e| ref_name(e) != Some(tag));
+    entries.insert(position.unwrap_or(entries.len()), entry);
 }
 
 fn manifests_mut(index: &mut Value) -> &mut Vec<Value> {

@@ -1,6 +1,7 @@
 // The browser tests' tools: Debian's Chromium driven by playwright-core (never a downloaded browser), `ctxpack
 // serve` as a child process, and a small static server with CORS (a pack at some other origin's URL, and the
 // inspector hosted without `ctxpack serve`).
+import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import http from 'node:http';
@@ -136,4 +137,16 @@ export async function openLayout(page, serveUrl, layout, name) {
     const { addLayout } = await import('/js/sources.mjs');
     location.hash = `#/layout/${addLayout(root)}`;
   }, [name, files]);
+}
+
+/** A new page of `context` (a browser or a browser context); the test fails if a script error happened on it. */
+export async function pageWithoutErrors(t, context, options) {
+  const page = await context.newPage(options);
+  const errors = [];
+  page.on('pageerror', (error) => errors.push(error.message));
+  t.after(async () => {
+    await page.close();
+    assert.deepEqual(errors, [], 'no script error on the page');
+  });
+  return page;
 }

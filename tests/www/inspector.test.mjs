@@ -10,7 +10,7 @@ import { after, before, test } from 'node:test';
 import { REPO_ROOT } from '../js/helpers.mjs';
 import { runOk, startFaultProxy, startRegistry } from '../registry/harness.mjs';
 import { cleanEnv, ctx, ok, packBlobs, pseudoRandom, removeAll } from '../registry/fixtures.mjs';
-import { checkStates, finalBadge, launchChromium, openLayout, screenshot, startServe, startStatic } from './fixtures.mjs';
+import { checkStates, finalBadge, launchChromium, openLayout, pageWithoutErrors, screenshot, startServe, startStatic } from './fixtures.mjs';
 
 const MiB = 1024 * 1024;
 const PNG = Buffer.from('iVBORw0KGgoAAAANSUhEUgAAABAAAAAQCAIAAACQkWg2AAAAJUlEQVR42mNkYPj/n4EIwMRAJGBkZBg1YNSAUQNGDRg1YNQAOgAAgVYH/Y8DL5sAAAAASUVORK5CYII=', 'base64');
@@ -106,16 +106,7 @@ async function buildPacket(root) {
   return out;
 }
 
-async function newPage(t, options) {
-  const page = await browser.newPage(options);
-  const errors = [];
-  page.on('pageerror', (error) => errors.push(error.message));
-  t.after(async () => {
-    await page.close();
-    assert.deepEqual(errors, [], 'no script error on the page');
-  });
-  return page;
-}
+const newPage = (t, options) => pageWithoutErrors(t, browser, options);
 
 async function previewOf(page, filePath) {
   await page.click(`tr[data-path="${filePath}"] button:has-text("Preview")`);

@@ -11,7 +11,7 @@ import path from 'node:path';
 import { after, before, test } from 'node:test';
 import { runOk, startRegistry } from '../registry/harness.mjs';
 import { cleanEnv, ctx, ok, removeAll, seedPack, smallFiles } from '../registry/fixtures.mjs';
-import { launchChromium, openLayout, screenshot, startServe, startStatic } from './fixtures.mjs';
+import { launchChromium, openLayout, pageWithoutErrors, screenshot, startServe, startStatic } from './fixtures.mjs';
 
 const MANIFEST = 'application/vnd.oci.image.manifest.v1+json';
 const INDEX = 'application/vnd.oci.image.index.v1+json';
@@ -81,16 +81,7 @@ async function alterSignature(uri) {
   assert.equal((await put(tag, Buffer.from(JSON.stringify(index)), INDEX)).status, 201);
 }
 
-async function newPage(t, context = browser) {
-  const page = await context.newPage();
-  const errors = [];
-  page.on('pageerror', (error) => errors.push(error.message));
-  t.after(async () => {
-    await page.close();
-    assert.deepEqual(errors, [], 'no script error on the page');
-  });
-  return page;
-}
+const newPage = (t, context = browser) => pageWithoutErrors(t, context);
 
 /** Waits for the signature panel to settle; returns its state and its rows. */
 async function signatures(page, state) {
