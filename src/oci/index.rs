@@ -188,9 +188,9 @@ mod tests {
             (manifest_descriptor("e2"), uri("d"), ArtifactKind::ExecutionPack),
             (manifest_descriptor("e1-again"), uri("c"), ArtifactKind::ExecutionPack),
         ];
-        let one_by_one = batch.iter().fold(start.clone(), |index, (manifest, uri, kind)| {
-            index_add(Some(&index), manifest, uri, *kind).unwrap()
-        });
+        let one_by_one = batch
+            .iter()
+            .fold(start.clone(), |index, (manifest, uri, kind)| index_add(Some(&index), manifest, uri, *kind).unwrap());
         let entries: Vec<_> = batch.iter().map(|(manifest, uri, kind)| (manifest, uri, *kind)).collect();
         assert_eq!(index_add_all(Some(&start), &entries).unwrap(), one_by_one);
         let tags: Vec<_> = index_list(&one_by_one).unwrap().into_iter().map(|e| e.uri).collect();

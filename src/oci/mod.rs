@@ -23,7 +23,8 @@ mod verify;
 use execution::execution_pack_manifest_from_value;
 pub use execution::{execution_pack_manifest, parse_execution_pack_manifest, ExecutionPackOciManifest};
 pub use index::{
-    index_add, index_add_all, index_list, index_referrers, index_remove, index_remove_referrers, index_set_referrers, IndexEntry,
+    index_add, index_add_all, index_list, index_referrers, index_remove, index_remove_referrers, index_set_referrers,
+    IndexEntry,
 };
 use pack::pack_manifest_from_value;
 pub use pack::{
