@@ -1,5 +1,7 @@
 // Identity of an input tree: walked and hashed at once, the stat cache consulted, the digest from compact
-// entries (one call into the core). tree.mjs keeps the entries-as-objects form seed and run need.
+// entries (one call into the core, which hands back the tree document for node:crypto to hash). tree.mjs keeps
+// the entries-as-objects form seed and run need.
+import crypto from 'node:crypto';
 import fs from 'node:fs';
 import { setImmediate as yieldToEvents } from 'node:timers/promises';
 import { FILE_CACHED, FILE_DEFERRED, FILE_EXECUTABLE, STAT_FIELDS } from './hash-file.mjs';
@@ -8,6 +10,11 @@ import { TreeWalk } from './walk.mjs';
 
 /** Entries listed between two looks at the hashing threads' answers. */
 const WALK_STEP = 2048;
+/**
+ * Batches sent to the hashing threads and not answered yet, beyond which the walk waits: listing faster than
+ * the threads hash only holds every path twice (the threads are the bottleneck, and the walk competes for cores).
+ */
+const MAX_IN_FLIGHT = 8;
 /** Up to this many files, a tree may be hashed on this thread (if its files are small): threads cost more. */
 const INLINE_FILES = 256;
 /** A file the stat cache may vouch for costs a stat, not a read: this many count as one file to hash. */
@@ -22,7 +29,8 @@ const KIND_SYMLINK = 2;
  * The tree digest of a directory, for identity: walked and hashed at once (batches go to the hashing threads
  * while the walk goes on; the threads open and stat each file, the walk only lists directories), with the files
  * the stat cache vouches for not read at all, and one call into the core with compact entries. Memory per file:
- * its path, 32 bytes of digest, and 40 of stat when there is a stat cache to write.
+ * its path as UTF-8 bytes, 32 bytes of digest, and 40 of stat when there is a stat cache to write; a path is a
+ * string only while its batch is in flight.
  * @param {string} root absolute path of the directory
  * @param {{core: typeof import('./core-node.mjs'), followLinks?: boolean,
  *   statCache?: ReturnType<import('./stat-cache.mjs').openStatCache>, statTime: bigint, onBytes?: (bytes: number) => void}} options
@@ -34,7 +42,7 @@ export async function digestTree(root, { core, followLinks = false, statCache, s
   const batches = new BatchPlanner(root, entries, { statCache, follow: followLinks, onBytes });
   const sink = {
     file(relative) {
-      batches.add(entries.add(relative, KIND_FILE), statCache ? statCache.position(relative) : -1);
+      batches.add(entries.add(relative, KIND_FILE), relative, statCache ? statCache.position(relative) : -1);
     },
     symlink(relative, target) {
       entries.add(relative, KIND_SYMLINK);
@@ -46,26 +54,35 @@ export async function digestTree(root, { core, followLinks = false, statCache, s
   };
   const walk = new TreeWalk(root, { followLinks });
   while (walk.step(WALK_STEP, sink)) {
-    if (batches.threaded) await yieldToEvents();
+    if (batches.threaded) await batches.roomToWalk();
   }
   await batches.finish();
-  const digest = core.treeDigestCompact(
-    entries.paths.join('\0'),
+  // The core normalises, sorts and checks the entries and writes the tree document; node:crypto hashes it
+  // (SHA-NI: several times the core's SHA-256 in wasm, and this is the one step no thread shares).
+  const hash = crypto.createHash('sha256');
+  core.treeDocumentCompact(
+    entries.pathsText(),
     entries.kinds.subarray(0, entries.count),
     entries.sizes.subarray(0, entries.count),
     entries.digests.subarray(0, entries.count * 32),
     entries.targets.join('\0'),
+    (piece) => hash.update(piece),
   );
+  const digest = `sha256:${hash.digest('hex')}`;
   // Nothing hashed and every record used: the stored cache is already this tree's.
   if (statCache && !(batches.hashed === 0 && batches.cached === statCache.records())) statCache.save({ ...entries.forCache(), statTime });
   return digest;
 }
 
-/** Entries as parallel arrays (what core.treeDigestCompact takes), grown by doubling; stats only for the cache. */
+/**
+ * Entries as parallel arrays (what core.treeDocumentCompact takes), grown by doubling; the paths as UTF-8, each
+ * ended by NUL (no path holds one), so a file costs no string once its batch is done; stats only for the cache.
+ */
 class CompactEntries {
   constructor({ withStats }) {
     this.count = 0;
-    this.paths = [];
+    this.pathBytes = Buffer.allocUnsafe(64 * 1024);
+    this.pathEnd = 0;
     this.targets = [];
     this.kinds = new Uint8Array(1024);
     this.sizes = new Float64Array(1024);
@@ -76,9 +93,21 @@ class CompactEntries {
   add(relative, kind) {
     const index = this.count++;
     if (index === this.kinds.length) this.grow();
-    this.paths.push(relative);
+    // A UTF-16 unit takes at most 3 bytes of UTF-8.
+    if (this.pathEnd + relative.length * 3 + 1 > this.pathBytes.length) {
+      const bigger = Buffer.allocUnsafe(Math.max(this.pathBytes.length * 2, this.pathEnd + relative.length * 3 + 1));
+      this.pathBytes.copy(bigger, 0, 0, this.pathEnd);
+      this.pathBytes = bigger;
+    }
+    this.pathEnd += this.pathBytes.write(relative, this.pathEnd);
+    this.pathBytes[this.pathEnd++] = 0;
     this.kinds[index] = kind;
     return index;
+  }
+
+  /** The paths joined by NUL, in entry order. */
+  pathsText() {
+    return this.pathBytes.toString('utf8', 0, Math.max(this.pathEnd - 1, 0));
   }
 
   grow() {
@@ -103,6 +132,7 @@ class CompactEntries {
 
   /** The files, for the stat cache: a file whose hashed size is not its stat size is left unrecorded. */
   forCache() {
+    const allPaths = this.count === 0 ? [] : this.pathsText().split('\0');
     const paths = [];
     const stats = new BigInt64Array(this.count * STAT_FIELDS);
     const digests = new Uint8Array(this.count * 32);
@@ -110,7 +140,7 @@ class CompactEntries {
     for (let index = 0; index < this.count; index++) {
       const at = index * STAT_FIELDS;
       if (this.kinds[index] === KIND_SYMLINK || Number(this.stats[at + 2]) !== this.sizes[index]) continue;
-      paths.push(this.paths[index]);
+      paths.push(allPaths[index]);
       stats.set(this.stats.subarray(at, at + STAT_FIELDS), count * STAT_FIELDS);
       digests.set(this.digests.subarray(index * 32, index * 32 + 32), count * 32);
       count += 1;
@@ -137,13 +167,16 @@ class BatchPlanner {
     this.threaded = false;
     this.held = [];
     this.pending = [];
+    this.inFlight = 0;
+    this.wake = undefined;
     this.current = newBatch();
   }
 
-  add(index, cachePosition) {
+  add(index, relative, cachePosition) {
     this.cost += cachePosition >= 0 ? 1 / CACHED_PER_FILE : 1;
     const batch = this.current;
     batch.indices.push(index);
+    batch.paths.push(relative);
     batch.records.push(cachePosition);
     if (cachePosition >= 0) batch.anyRecord = true;
     if (batch.indices.length >= BATCH_FILES) {
@@ -163,16 +196,27 @@ class BatchPlanner {
       this.held.push(batch);
       return;
     }
-    const done = hashOnPool(this.root, this.pathsOf(batch), { onBytes: this.onBytes, priority, options: this.optionsFor(batch) }).then((result) =>
-      this.record(batch, result),
-    );
+    this.inFlight += 1;
+    const done = hashOnPool(this.root, batch.paths, { onBytes: this.onBytes, priority, options: this.optionsFor(batch) })
+      .then((result) => this.record(batch, result))
+      .finally(() => {
+        this.inFlight -= 1;
+        this.wake?.();
+      });
     // Awaited in finish(); until then a failure must not count as unhandled.
     done.catch(() => {});
     this.pending.push(done);
   }
 
-  pathsOf(batch) {
-    return batch.indices.map((index) => this.entries.paths[index]);
+  /** Resolves once the answers that came in were taken and few enough batches are in flight to walk on. */
+  async roomToWalk() {
+    await yieldToEvents();
+    while (this.inFlight > MAX_IN_FLIGHT) {
+      await new Promise((resolve) => {
+        this.wake = resolve;
+      });
+    }
+    this.wake = undefined;
   }
 
   optionsFor(batch) {
@@ -187,12 +231,13 @@ class BatchPlanner {
   }
 
   record(batch, result) {
-    throwFirstError(result, (position) => `${this.root}/${this.entries.paths[batch.indices[position]]}`);
+    throwFirstError(result, (position) => `${this.root}/${batch.paths[position]}`);
     batch.indices.forEach((index, position) => {
       const flags = result.flags[position];
       if (flags & FILE_DEFERRED) {
         const alone = newBatch();
         alone.indices.push(index);
+        alone.paths.push(batch.paths[position]);
         alone.records.push(-1);
         this.submit(alone, { priority: true });
         return;
@@ -214,7 +259,7 @@ class BatchPlanner {
     let inlineBytes = 0;
     while (this.held.length > 0) {
       const batch = this.held.shift();
-      const result = await hashOnPool(this.root, this.pathsOf(batch), { onBytes: this.onBytes, inline: true, options: this.optionsFor(batch) });
+      const result = await hashOnPool(this.root, batch.paths, { onBytes: this.onBytes, inline: true, options: this.optionsFor(batch) });
       this.record(batch, result);
       result.flags.forEach((flags, position) => {
         if (!(flags & FILE_CACHED)) inlineBytes += result.sizes[position];
@@ -235,8 +280,8 @@ class BatchPlanner {
   heldBytes() {
     let bytes = 0;
     for (const batch of this.held) {
-      batch.indices.forEach((index, position) => {
-        if (batch.records[position] < 0) bytes += fs.statSync(`${this.root}/${this.entries.paths[index]}`, { throwIfNoEntry: false })?.size ?? 0;
+      batch.paths.forEach((relative, position) => {
+        if (batch.records[position] < 0) bytes += fs.statSync(`${this.root}/${relative}`, { throwIfNoEntry: false })?.size ?? 0;
       });
     }
     return bytes;
@@ -244,5 +289,5 @@ class BatchPlanner {
 }
 
 function newBatch() {
-  return { indices: [], records: [], anyRecord: false };
+  return { indices: [], paths: [], records: [], anyRecord: false };
 }
