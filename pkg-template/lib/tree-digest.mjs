@@ -11,10 +11,11 @@ import { TreeWalk } from './walk.mjs';
 /** Entries listed between two looks at the hashing threads' answers. */
 const WALK_STEP = 2048;
 /**
- * Batches sent to the hashing threads and not answered yet, beyond which the walk waits: listing faster than
- * the threads hash only holds every path twice (the threads are the bottleneck, and the walk competes for cores).
+ * Files sent to the hashing threads and not answered yet (those the stat cache may vouch for count as a stat,
+ * CACHED_PER_FILE of them as one file), beyond which the walk waits: listing faster than the threads hash only
+ * holds every path twice (the threads are the bottleneck, and the walk competes with them for cores).
  */
-const MAX_IN_FLIGHT = 8;
+const MAX_IN_FLIGHT_FILES = 8 * 512;
 /** Up to this many files, a tree may be hashed on this thread (if its files are small): threads cost more. */
 const INLINE_FILES = 256;
 /** A file the stat cache may vouch for costs a stat, not a read: this many count as one file to hash. */
@@ -167,14 +168,16 @@ class BatchPlanner {
     this.threaded = false;
     this.held = [];
     this.pending = [];
-    this.inFlight = 0;
+    this.inFlightCost = 0;
     this.wake = undefined;
     this.current = newBatch();
   }
 
   add(index, relative, cachePosition) {
-    this.cost += cachePosition >= 0 ? 1 / CACHED_PER_FILE : 1;
+    const cost = cachePosition >= 0 ? 1 / CACHED_PER_FILE : 1;
+    this.cost += cost;
     const batch = this.current;
+    batch.cost += cost;
     batch.indices.push(index);
     batch.paths.push(relative);
     batch.records.push(cachePosition);
@@ -196,11 +199,11 @@ class BatchPlanner {
       this.held.push(batch);
       return;
     }
-    this.inFlight += 1;
+    this.inFlightCost += batch.cost;
     const done = hashOnPool(this.root, batch.paths, { onBytes: this.onBytes, priority, options: this.optionsFor(batch) })
       .then((result) => this.record(batch, result))
       .finally(() => {
-        this.inFlight -= 1;
+        this.inFlightCost -= batch.cost;
         this.wake?.();
       });
     // Awaited in finish(); until then a failure must not count as unhandled.
@@ -208,10 +211,10 @@ class BatchPlanner {
     this.pending.push(done);
   }
 
-  /** Resolves once the answers that came in were taken and few enough batches are in flight to walk on. */
+  /** Resolves once the answers that came in were taken and few enough files are in flight to walk on. */
   async roomToWalk() {
     await yieldToEvents();
-    while (this.inFlight > MAX_IN_FLIGHT) {
+    while (this.inFlightCost > MAX_IN_FLIGHT_FILES) {
       await new Promise((resolve) => {
         this.wake = resolve;
       });
@@ -239,6 +242,7 @@ class BatchPlanner {
         alone.indices.push(index);
         alone.paths.push(batch.paths[position]);
         alone.records.push(-1);
+        alone.cost = 1;
         this.submit(alone, { priority: true });
         return;
       }
@@ -289,5 +293,5 @@ class BatchPlanner {
 }
 
 function newBatch() {
-  return { indices: [], paths: [], records: [], anyRecord: false };
+  return { indices: [], paths: [], records: [], anyRecord: false, cost: 0 };
 }
