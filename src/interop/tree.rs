@@ -32,7 +32,7 @@ pub fn tree_document_compact(
     sizes: &[f64],
     digests: &[u8],
     targets: &str,
-    sink: &Function,
+    #[wasm_bindgen(unchecked_param_type = "(piece: Uint8Array) => void")] sink: &Function,
 ) -> std::result::Result<(), JsValue> {
     let compact = CompactEntries { paths, kinds, sizes, digests, targets };
     let tree = Tree::from_compact(compact).map_err(to_js_error)?;
