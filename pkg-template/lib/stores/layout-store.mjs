@@ -14,10 +14,7 @@ import { Lease, currentLease, readLeases, runWithLease } from '../lease.mjs';
 import { withLock } from '../lock.mjs';
 import { openRegularFile, readRegularFile } from '../regular-file.mjs';
 import { BlobWriter, writeFileAtomic } from './blob-writer.mjs';
-import { hashOpenFile } from '../hash-pool.mjs';
-
-/** An upload hashes a blob up to this size on its own thread; a bigger one on a hashing thread meanwhile. */
-const INLINE_HASH_BYTES = 1024 * 1024;
+import { INLINE_TOTAL_BYTES, hashOpenFile } from '../hash-pool.mjs';
 
 export const MEDIA_TYPES = Object.freeze({
   ociManifest: 'application/vnd.oci.image.manifest.v1+json',
@@ -307,7 +304,8 @@ export class LayoutStore {
       read: async (offset, length) => {
         fd ??= this.openBlobChecked(descriptor);
         if (hashed === null) {
-          hashed = hashOpenFile(fd, { inline: descriptor.size <= INLINE_HASH_BYTES, subject });
+          // A small blob is hashed here: starting the hashing threads would cost more.
+          hashed = hashOpenFile(fd, { inline: descriptor.size <= INLINE_TOTAL_BYTES, subject });
           hashed.catch(() => {}); // reported by the last read
         }
         if (buffer.length < length) buffer = new Uint8Array(length);
