@@ -1,6 +1,6 @@
 // A hashing thread of the pool in hash-pool.mjs: hashes each batch of files it is sent (or one open file, by its
-// descriptor, which threads share), in order, and answers
-// with the digests and sizes as two typed arrays (transferred, not copied).
+// descriptor, which threads share), in order, and answers with the digests and sizes as two typed arrays
+// (transferred, not copied).
 import { parentPort } from 'node:worker_threads';
 import { hashBatch, hashDescriptor, READ_CHUNK_BYTES } from './hash-file.mjs';
 
