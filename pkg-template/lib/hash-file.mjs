@@ -35,6 +35,21 @@ function hashFileInto(path, buffer, onBytes, out, offset) {
   }
 }
 
+/**
+ * Hash a file already open, from its descriptor's offset to its end (an upload reading it by position meanwhile
+ * does not move that offset), as a batch of one.
+ * @returns {BatchResult}
+ */
+export function hashDescriptor(fd, buffer, onBytes) {
+  const result = { digests: new Uint8Array(32), sizes: new Float64Array(1), stats: new BigInt64Array(0), flags: new Uint8Array(1), errors: [] };
+  try {
+    result.sizes[0] = hashOpenFile(fd, buffer, onBytes, result.digests, 0);
+  } catch (error) {
+    result.errors.push({ index: 0, code: error.code, message: error.message });
+  }
+  return result;
+}
+
 function hashOpenFile(fd, buffer, onBytes, out, offset) {
   let read = fs.readSync(fd, buffer, 0, buffer.length, null);
   onBytes?.(read);

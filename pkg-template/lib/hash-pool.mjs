@@ -2,7 +2,7 @@
 // message per batch, answers as typed arrays). Digests are identical to the core's (both are plain SHA-256).
 import os from 'node:os';
 import { CtxpackError } from './errors.mjs';
-import { hashBatch, READ_CHUNK_BYTES } from './hash-file.mjs';
+import { hashBatch, hashDescriptor, READ_CHUNK_BYTES } from './hash-file.mjs';
 
 /** Below this many bytes in total, starting threads costs more than it saves: hash on this thread. */
 export const INLINE_TOTAL_BYTES = 16 * 1024 * 1024;
@@ -35,6 +35,26 @@ export function hashOnPool(root, paths, { onBytes, priority = false, inline = fa
   // worker_threads is loaded with the first pool: it costs 14 ms of start-up that `id` of a file does not need.
   pool ??= import('node:worker_threads').then(({ Worker }) => new HashPool(os.availableParallelism(), Worker));
   return pool.then((threads) => threads.submit({ root, paths, options }, onBytes, priority));
+}
+
+/**
+ * The digest of a file open for reading, from its descriptor's offset to its end, on a hashing thread (or on this
+ * one with `inline`). The descriptor must stay open, and its offset unmoved, until the Promise settles.
+ * @param {number} fd
+ * @param {{inline?: boolean, subject?: string}} [how] subject: the file, for an error
+ * @returns {Promise<{digest: string, size: number}>}
+ */
+export async function hashOpenFile(fd, { inline = false, subject = `file descriptor ${fd}` } = {}) {
+  let batch;
+  if (inline || !poolAvailable()) {
+    inlineBuffer ??= Buffer.allocUnsafe(READ_CHUNK_BYTES);
+    batch = hashDescriptor(fd, inlineBuffer);
+  } else {
+    pool ??= import('node:worker_threads').then(({ Worker }) => new HashPool(os.availableParallelism(), Worker));
+    batch = await pool.then((threads) => threads.submit({ fd }, undefined, true));
+  }
+  throwFirstError(batch, () => subject);
+  return { digest: digestText(batch.digests, 0), size: batch.sizes[0] };
 }
 
 /**

@@ -27,16 +27,18 @@ let pool;
  * Chunks passed to write() may be transferred to the worker: the caller must not use them afterwards.
  * Failures are reported by finish(), so a blob digest mismatch the downloader detects still comes first.
  * @param {{manifest?: Uint8Array, layer?: number, expectUri?: string, limits?: object}} options
+ * @param {{bytes?: number}} [how] bytes: the layer's size, which the pool balances its workers by
  * @returns {LayerVerifier}
  */
-export function openLayerVerifier(options) {
+export function openLayerVerifier(options, { bytes = 0 } = {}) {
   pool ??= new VerifyPool(os.availableParallelism());
-  return pool.open(options);
+  return pool.open(options, bytes);
 }
 
 /**
  * Worker threads, each ref'd only while it has verifiers open, so an idle pool never keeps a process alive.
- * A new layer goes to the worker with the fewest open verifiers; a worker is started only when all are busy.
+ * A new layer goes to the worker with the fewest bytes of open layers (then the fewest layers), so a big layer
+ * has a thread to itself while the small ones share the others; a worker is started only when all are busy.
  */
 class VerifyPool {
   constructor(size) {
@@ -47,17 +49,20 @@ class VerifyPool {
     this.spare = [];
   }
 
-  open(options) {
+  open(options, bytes) {
     const worker = this.pick();
     const verifier = new LayerVerifier(worker, this.nextId++, this.spare);
     worker.verifiers.set(verifier.id, verifier);
+    verifier.bytes = bytes;
+    worker.bytes += bytes;
     if (worker.verifiers.size === 1) worker.ref();
     worker.postMessage({ type: 'open', id: verifier.id, options });
     return verifier;
   }
 
   pick() {
-    const leastBusy = this.workers.reduce((best, worker) => (best && best.verifiers.size <= worker.verifiers.size ? best : worker), undefined);
+    const busier = (a, b) => a.bytes - b.bytes || a.verifiers.size - b.verifiers.size;
+    const leastBusy = this.workers.reduce((best, worker) => (best && busier(best, worker) <= 0 ? best : worker), undefined);
     if (leastBusy && (leastBusy.verifiers.size === 0 || this.workers.length >= this.size)) return leastBusy;
     return this.spawn();
   }
@@ -65,10 +70,12 @@ class VerifyPool {
   spawn() {
     const worker = new Worker(new URL('./verify-worker.mjs', import.meta.url));
     worker.verifiers = new Map();
+    worker.bytes = 0;
     worker.on('message', (message) => worker.verifiers.get(message.id)?.receive(message));
     worker.on('error', (error) => this.retire(worker, error.message));
     worker.on('exit', (code) => this.retire(worker, `exited with code ${code}`));
     worker.release = (id) => {
+      worker.bytes -= worker.verifiers.get(id)?.bytes ?? 0;
       worker.verifiers.delete(id);
       if (worker.verifiers.size === 0) worker.unref();
     };

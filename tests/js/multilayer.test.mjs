@@ -10,7 +10,8 @@ import path from 'node:path';
 import { api, makeProject, PACKAGE_DIR, rejectsWithCode, removeAll, writeTree } from './helpers.mjs';
 
 const core = await import(path.join(PACKAGE_DIR, 'lib', 'core-node.mjs'));
-const { verifyStoredPack } = await import(path.join(PACKAGE_DIR, 'lib', 'stores', 'verifying-store.mjs'));
+const { verifyStoredPack, verifying } = await import(path.join(PACKAGE_DIR, 'lib', 'stores', 'verifying-store.mjs'));
+const { copyArtifact } = await import(path.join(PACKAGE_DIR, 'lib', 'stores', 'copy.mjs'));
 const { openPantry } = await import(path.join(PACKAGE_DIR, 'lib', 'pantry.mjs'));
 
 const MIB = 1024 * 1024;
@@ -64,6 +65,24 @@ test('a pack above 64 MiB is seeded as several layers, each verified against the
   assert.equal(info.layerDigests.length, 2);
   const listed = api.list({ home }).find((entry) => entry.uri === result.uri);
   assert.equal(listed.layers, 2);
+});
+
+test('a copy moves the config first, then the layers biggest first', async (t) => {
+  const { result, home, root } = fixture;
+  const target = path.join(root, `copy-${process.pid}`);
+  t.after(() => removeAll(target));
+  const to = verifying(openPantry({ home: target }));
+  const pushed = [];
+  const push = to.push.bind(to);
+  to.push = (descriptor, ...rest) => {
+    pushed.push(descriptor.digest);
+    return push(descriptor, ...rest);
+  };
+  await copyArtifact(openPantry({ home }), to, result.uri, { concurrency: 1 });
+  const bySize = [...result.layers].sort((a, b) => b.size - a.size);
+  assert.notDeepEqual(bySize, result.layers, 'the fixture has its biggest layer last');
+  assert.deepEqual(pushed, [result.config.digest, ...bySize.map((layer) => layer.digest)]);
+  assert.equal(openPantry({ home: target }).has(result.uri), true);
 });
 
 test('unpack and materialize a multi-layer pack give the original folder', async (t) => {

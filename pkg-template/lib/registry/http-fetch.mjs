@@ -7,9 +7,9 @@
 import fs from 'node:fs';
 import http from 'node:http';
 import https from 'node:https';
-import { Readable } from 'node:stream';
 import tls from 'node:tls';
 import { CtxpackError } from '../errors.mjs';
+import { responseBody } from './response-body.mjs';
 
 /** Statuses whose Response must not have a body (the WHATWG Response constructor refuses one). */
 const NULL_BODY_STATUSES = new Set([101, 103, 204, 205, 304]);
@@ -98,7 +98,7 @@ function request(url, init, agent) {
       const responseHeaders = new Headers();
       for (let i = 0; i < incoming.rawHeaders.length; i += 2) responseHeaders.append(incoming.rawHeaders[i], incoming.rawHeaders[i + 1]);
       try {
-        resolve(new Response(nullBody ? null : Readable.toWeb(incoming), { status, statusText: incoming.statusMessage, headers: responseHeaders }));
+        resolve(new Response(nullBody ? null : responseBody(incoming), { status, statusText: incoming.statusMessage, headers: responseHeaders }));
       } catch (error) {
         incoming.destroy();
         fail(error);

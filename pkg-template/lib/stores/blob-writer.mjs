@@ -15,6 +15,12 @@ import { registerCleanup } from '../signal-cleanup.mjs';
 export const INGEST_PREFIX = '.ingest-';
 
 /**
+ * A big blob is flushed to disk in the background each time this much more was written, so its final fsync
+ * waits for the last bytes only, not for the whole blob (the kernel would start on its own only at gigabytes).
+ */
+const FLUSH_EVERY_BYTES = 32 * 1024 * 1024;
+
+/**
  * A blob being written: to a temp file beside the blobs, hashed on the way (unless the caller did), renamed
  * into place on commit. The temp file is named after the writer's lease, so gc leaves it alone while the lease
  * lives, and it is removed if the process is interrupted.
@@ -37,6 +43,9 @@ export class BlobWriter {
     }
     this.hash = hashed ? createHash('sha256') : null;
     this.size = 0;
+    this.flushedAt = 0;
+    /** The background flush, through a descriptor of its own, which it closes when done. */
+    this.flushing = null;
   }
 
   write(chunk) {
@@ -44,6 +53,26 @@ export class BlobWriter {
     writeAll(this.fd, chunk, this.tempPath);
     this.hash?.update(chunk);
     this.size += chunk.length;
+    if (this.size - this.flushedAt >= FLUSH_EVERY_BYTES && this.flushing === null) this.flushInBackground();
+  }
+
+  /**
+   * fdatasync on libuv's thread pool, through a second descriptor (an abort closes and removes the file at
+   * once, whatever the flush does). Its errors are the final fsync's to report.
+   */
+  flushInBackground() {
+    this.flushedAt = this.size;
+    let fd;
+    try {
+      fd = fs.openSync(this.tempPath, 'r');
+    } catch {
+      return;
+    }
+    this.flushing = new Promise((resolve) => {
+      fs.fdatasync(fd, () => fs.close(fd, () => resolve()));
+    }).then(() => {
+      this.flushing = null;
+    });
   }
 
   /**
@@ -51,7 +80,8 @@ export class BlobWriter {
    * thread on the fsync (which for a big blob takes as long as writing it); commit's fsync is then quick.
    * @returns {Promise<void>}
    */
-  sync() {
+  async sync() {
+    await this.flushing;
     return new Promise((resolve, reject) => {
       fs.fsync(this.fd, (error) => (error ? reject(toCtxpackError(error, this.tempPath)) : resolve()));
     });

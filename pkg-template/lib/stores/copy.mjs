@@ -61,7 +61,9 @@ async function copyGraph(from, to, uri, { concurrency = DEFAULT_CONCURRENCY, mou
   };
   // The config first: it is small, and a target that verifies reads it before it can check the layers.
   const [config, ...layers] = missing[0]?.digest === parsed.config.digest ? missing : [undefined, ...missing];
-  const results = [...(config ? [await copyOne(config)] : []), ...(await mapBounded(layers, limit, copyOne))];
+  // The biggest layers first: the small ones then fill in beside them instead of one big layer ending alone.
+  const bySize = [...layers].sort((a, b) => b.size - a.size);
+  const results = [...(config ? [await copyOne(config)] : []), ...(await mapBounded(bySize, limit, copyOne))];
   const stored = await to.pushManifest(canonical, manifest, manifestBytes, { artifactType: parsed.artifactType, blobs });
   const mounted = results.filter((result) => result.mounted).length;
   return {

@@ -14,6 +14,7 @@ import { Lease, currentLease, readLeases, runWithLease } from '../lease.mjs';
 import { withLock } from '../lock.mjs';
 import { openRegularFile, readRegularFile } from '../regular-file.mjs';
 import { BlobWriter, writeFileAtomic } from './blob-writer.mjs';
+import { INLINE_TOTAL_BYTES, hashOpenFile } from '../hash-pool.mjs';
 
 export const MEDIA_TYPES = Object.freeze({
   ociManifest: 'application/vnd.oci.image.manifest.v1+json',
@@ -286,45 +287,44 @@ export class LayoutStore {
 
   /**
    * A blob for an upload that reads it by offset (the registry client's BlobSource): each read fills one reused
-   * buffer, which the caller is done with before it reads again; the file is opened on the first read. Bytes
-   * read in order are hashed (a read from 0 starts over, as an upload that restarted does), and the read that
-   * reaches the end throws if they do not match the digest, before the upload can be completed.
+   * buffer, which the caller is done with before it reads again, on libuv's thread pool; the file is opened on
+   * the first read and hashed meanwhile from the same descriptor on a hashing thread (hash-pool.mjs), and the
+   * read that reaches the end throws if it does not match the digest, before the upload can be completed.
    * @param {Descriptor} descriptor
    * @param {{onBytes?: (bytes: number) => void}} [options] onBytes: bytes read in order, for the first time
-   * @returns {{read(offset: number, length: number): Uint8Array, close(): void}}
+   * @returns {{read(offset: number, length: number): Promise<Uint8Array>, close(): Promise<void>}}
    */
   reader(descriptor, { onBytes } = {}) {
     let fd;
     let buffer = new Uint8Array(0);
-    let hash = null;
-    let hashed = 0;
+    let hashed = null;
     let reported = 0;
+    const subject = this.blobPath(descriptor.digest);
     return {
-      read: (offset, length) => {
+      read: async (offset, length) => {
         fd ??= this.openBlobChecked(descriptor);
+        if (hashed === null) {
+          // A small blob is hashed here: starting the hashing threads would cost more.
+          hashed = hashOpenFile(fd, { inline: descriptor.size <= INLINE_TOTAL_BYTES, subject });
+          hashed.catch(() => {}); // reported by the last read
+        }
         if (buffer.length < length) buffer = new Uint8Array(length);
         const piece = buffer.subarray(0, length);
         for (let filled = 0; filled < length; ) {
-          let read;
-          try {
-            read = fs.readSync(fd, piece, filled, length - filled, offset + filled);
-          } catch (error) {
-            throw toCtxpackError(error, this.blobPath(descriptor.digest));
-          }
+          const read = await readAt(fd, piece, filled, offset + filled, subject);
           if (read === 0) throw damaged(this, descriptor);
           filled += read;
         }
-        if (offset === 0) [hash, hashed] = [createHash('sha256'), 0];
-        if (hash !== null && offset === hashed) {
-          hash.update(piece);
-          hashed += length;
-          if (hashed > reported) onBytes?.(hashed - reported);
-          reported = Math.max(reported, hashed);
-          if (hashed === descriptor.size && `sha256:${hash.digest('hex')}` !== descriptor.digest) throw damaged(this, descriptor);
+        if (offset + length > reported) {
+          onBytes?.(offset + length - reported);
+          reported = offset + length;
         }
+        if (offset + length === descriptor.size && (await hashed).digest !== descriptor.digest) throw damaged(this, descriptor);
         return piece;
       },
-      close: () => {
+      close: async () => {
+        // The hashing thread reads the descriptor until it is done.
+        await hashed?.catch(() => {});
         if (fd !== undefined) fs.closeSync(fd);
         fd = undefined;
       },
@@ -617,6 +617,13 @@ function assertLayout(home) {
   throw new CtxpackError('CTX_NOT_FOUND', `${home} is not an OCI image layout (it has no oci-layout file)`, {
     subject: home,
     hint: 'give the directory written by `ctxpack export --oci <dir>` (or skopeo/oras with an oci: target)',
+  });
+}
+
+/** fs.read at a position, on libuv's thread pool. */
+function readAt(fd, buffer, at, position, subject) {
+  return new Promise((resolve, reject) => {
+    fs.read(fd, buffer, at, buffer.length - at, position, (error, read) => (error ? reject(toCtxpackError(error, subject)) : resolve(read)));
   });
 }
 

@@ -97,7 +97,7 @@ export class VerifyingStore {
     const verified = await root.pack;
     const index = verified.groups.findIndex((group) => group.layer.digest === descriptor.digest);
     if (index < 0) return this.target.push(descriptor, stream, options);
-    const verifier = openLayerVerifier({ manifest: root.manifestJsonBytes, layer: index, expectUri: root.uri, limits: this.limits });
+    const verifier = openLayerVerifier({ manifest: root.manifestJsonBytes, layer: index, expectUri: root.uri, limits: this.limits }, { bytes: descriptor.size });
     const checked = verifyingStream(stream, verifier);
     try {
       const result = await this.target.push(descriptor, checked, options);
@@ -152,7 +152,7 @@ export class VerifyingStore {
     for (const group of verified.groups) {
       let result = root.verifiedLayers.get(group.index);
       if (result?.digest !== group.layer.digest) {
-        const verifier = openLayerVerifier({ manifest: root.manifestJsonBytes, layer: group.index, expectUri: root.uri, limits: this.limits });
+        const verifier = openLayerVerifier({ manifest: root.manifestJsonBytes, layer: group.index, expectUri: root.uri, limits: this.limits }, { bytes: group.layer.size });
         const checked = verifyingStream(this.target.fetch(group.layer), verifier);
         try {
           await drain(checked);
