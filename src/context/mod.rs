@@ -12,6 +12,7 @@ pub mod packet;
 mod pieces;
 pub mod policy;
 pub mod redact;
+pub mod redact_items;
 pub mod symbols;
 pub mod task;
 mod token_table;
