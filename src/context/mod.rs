@@ -13,6 +13,8 @@ mod pieces;
 pub mod policy;
 pub mod redact;
 pub mod redact_items;
+mod redact_source;
+pub mod redact_stream;
 pub mod symbols;
 pub mod task;
 mod token_table;

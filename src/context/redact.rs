@@ -22,7 +22,7 @@
 //! weaker policy (fewer rules, PII switched off) or edited afterwards, and secrets in fields redaction leaves as
 //! they are (an item's name or path, the task id).
 
-use crate::context::packet::{Constraints, Packet, Privacy, Redaction};
+use crate::context::packet::{Constraints, Header, Item, Packet, Privacy, Redaction};
 use crate::context::policy::Policy;
 use crate::context::redact_items::Records;
 use crate::context::violation::Violation;
@@ -63,52 +63,58 @@ pub fn approval_gate(packet: &Packet, policy: &Policy) -> Vec<Violation> {
     if packet.header.privacy != Privacy::RemoteAllowed {
         return Vec::new();
     }
-    let mut violations: Vec<Violation> = policy
-        .approval_reasons(&packet.header.task_type, [])
-        .into_iter()
-        .map(|reason| Violation::new("header.task_type", "approval_required", reason))
-        .collect();
+    let mut violations = task_approval(&packet.header, policy);
     for (index, item) in packet.context.iter().enumerate() {
-        for reason in policy.approval_reasons("", item.path.as_deref()) {
-            violations.push(Violation::new(format!("context[{index}].path"), "approval_required", reason));
-        }
+        violations.extend(item_approval(item, index, policy));
     }
     violations
+}
+
+/// `approval_required` for the task type.
+pub fn task_approval(header: &Header, policy: &Policy) -> Vec<Violation> {
+    let reasons = policy.approval_reasons(&header.task_type, []).into_iter();
+    reasons.map(|reason| Violation::new("header.task_type", "approval_required", reason)).collect()
+}
+
+/// `approval_required` for the item at `index` (its directory).
+pub fn item_approval(item: &Item, index: usize, policy: &Policy) -> Vec<Violation> {
+    let reasons = policy.approval_reasons("", item.path.as_deref()).into_iter();
+    reasons.map(|reason| Violation::new(format!("context[{index}].path"), "approval_required", reason)).collect()
 }
 
 pub fn remote_gate(packet: &Packet, policy: &Policy) -> Vec<Violation> {
     if packet.header.privacy != Privacy::RemoteAllowed {
         return Vec::new();
     }
-    let mut violations = Vec::new();
-    if policy.is_always_local(&packet.header.task_type) {
-        violations.push(Violation::new(
-            "header.task_type",
-            "always_local",
-            format!("task type {} must stay local (routing.always_local)", packet.header.task_type),
-        ));
-    }
+    let mut violations: Vec<Violation> = always_local(&packet.header, policy).into_iter().collect();
     for (index, item) in packet.context.iter().enumerate() {
-        if let Some(glob) = item.path.as_deref().and_then(|path| policy.forbidden_path(path)) {
-            violations.push(Violation::new(
-                format!("context[{index}].path"),
-                "forbidden_path",
-                format!("matches forbidden path {glob}"),
-            ));
-        }
+        violations.extend(forbidden_item(item, index, policy));
     }
-    violations.extend(second_pass(packet, policy));
+    violations.extend(second_pass(&packet.to_value(), String::new(), policy));
     violations
 }
 
-/// The gate's second detection pass: the detectors run again over every string of the packet as it would be
-/// sent (item names, paths, summaries, snippets, problem text, attachments, records: everything, not only the
-/// texts [`redact_packet`] masks). One `secret` violation per string and rule still matching; the message names
-/// the rule, never the text.
-fn second_pass(packet: &Packet, policy: &Policy) -> Vec<Violation> {
-    let value = packet.to_value();
+/// `always_local` when the task type must stay on the machine.
+pub fn always_local(header: &Header, policy: &Policy) -> Option<Violation> {
+    policy.is_always_local(&header.task_type).then(|| {
+        let message = format!("task type {} must stay local (routing.always_local)", header.task_type);
+        Violation::new("header.task_type", "always_local", message)
+    })
+}
+
+/// `forbidden_path` when the item at `index` lies on one.
+pub fn forbidden_item(item: &Item, index: usize, policy: &Policy) -> Option<Violation> {
+    let glob = item.path.as_deref().and_then(|path| policy.forbidden_path(path))?;
+    Some(Violation::new(format!("context[{index}].path"), "forbidden_path", format!("matches forbidden path {glob}")))
+}
+
+/// The gate's second detection pass: the detectors run again over every string of `value` (at `path` in the
+/// packet) as it would be sent (item names, paths, summaries, snippets, problem text, attachments, records:
+/// everything, not only the texts [`redact_packet`] masks). One `secret` violation per string and rule still
+/// matching; the message names the rule, never the text.
+pub fn second_pass(value: &serde_json::Value, path: String, policy: &Policy) -> Vec<Violation> {
     let mut strings = Vec::new();
-    collect_strings(&value, String::new(), &mut strings);
+    collect_strings(value, path, &mut strings);
     let detector = policy.detector();
     let mut violations = Vec::new();
     for (path, text) in strings {
@@ -143,10 +149,10 @@ fn collect_strings<'a>(value: &'a serde_json::Value, path: String, out: &mut Vec
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::context::packet::RedactionAction;
-    use crate::context::redact_items::{count_calls, truncation_mark};
     use crate::context::detect::tests::fake;
     use crate::context::packet::Attachment;
+    use crate::context::packet::RedactionAction;
+    use crate::context::redact_items::{count_calls, truncation_mark};
     use serde_json::{json, Value};
 
     /// A classic GitHub token built at run time, so this file holds nothing that looks like a live secret.

@@ -237,4 +237,3 @@ fn kind_name(kind: RuleKind) -> &'static str {
         RuleKind::Pii => "personal data",
     }
 }
-

@@ -4,5 +4,6 @@
 //! its methods `detect` and `redactText`; the free functions use the built-in set.
 
 mod packet;
+mod redact_stream;
 mod redact_text;
 mod text;
