@@ -112,7 +112,12 @@ impl<R: FnMut() -> Option<Vec<u8>>> Iterator for Source<R> {
 
     fn next(&mut self) -> Option<char> {
         loop {
-            if let Some(c) = self.text[self.at..].chars().next() {
+            let c = match self.text.as_bytes().get(self.at) {
+                Some(&b) if b.is_ascii() => Some(char::from(b)),
+                Some(_) => self.text[self.at..].chars().next(),
+                None => None,
+            };
+            if let Some(c) = c {
                 let read = self.meter.read.get() + c.len_utf8();
                 if read > self.meter.limit.get() {
                     self.meter.over.set(true);

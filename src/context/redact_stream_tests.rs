@@ -161,3 +161,24 @@ fn json_and_items_ahead_of_the_header_are_read_whole() {
     assert!(yaml.starts_with("context:\n- "));
     assert!(matches!(streamed(&yaml, &Policy::builtin(), false, 64, MAX_DOCUMENT).unwrap().1, Streamed::Whole));
 }
+
+/// `H14_PACKET=<file> cargo test --release --lib profile_stream -- --ignored --nocapture`
+#[test]
+#[ignore]
+fn profile_stream() {
+    use std::io::Read;
+    let mut file = std::fs::File::open(std::env::var("H14_PACKET").unwrap()).unwrap();
+    let policy = Policy::builtin();
+    let read = move || {
+        let mut buf = vec![0; 1 << 20];
+        let n = file.read(&mut buf).unwrap();
+        buf.truncate(n);
+        Some(buf)
+    };
+    let start = std::time::Instant::now();
+    let options = StreamOptions { json: false, max_bytes: MAX_DOCUMENT, approved: false };
+    let mut total = 0;
+    let result = redact_stream(read, &mut |b| total += b.len(), &policy, &SchemaRules::default(), &options).unwrap();
+    assert!(matches!(result, Streamed::Done(_)));
+    eprintln!("streamed {total} bytes in {:?}", start.elapsed());
+}
