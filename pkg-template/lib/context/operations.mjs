@@ -88,9 +88,6 @@ export async function redactPacketFile(file, output, options = {}) {
       }
     } catch (error) {
       if (isCtxpackError(error) && error.subject === undefined) error.subject = file;
-      if (isCtxpackError(error) && error.code === 'CTX_LIMIT_EXCEEDED' && error.hint === undefined) {
-        error.hint = '`ctxpack context redact --max-document-bytes <n>` raises the limit (an item, and the packet without its items, are held in memory whole)';
-      }
       throw toCtxpackError(error, file);
     }
     const { applied, blocked, taskId, packetHash, privacy } = result;
@@ -121,6 +118,11 @@ function streamFile(file, spool, policy, coreOptions) {
       return n === 0 ? null : buffer.subarray(0, n);
     };
     return contextRedactStream(read, (bytes) => spool.write(bytes), policy, coreOptions);
+  } catch (error) {
+    if (isCtxpackError(error) && error.code === 'CTX_LIMIT_EXCEEDED') {
+      error.hint = `\`ctxpack context redact --max-document-bytes <n>\` raises the limit of ${coreOptions.maxBytes} bytes (an item, and the packet without its items, are held in memory whole)`;
+    }
+    throw error;
   } finally {
     fs.closeSync(fd);
   }

@@ -13,7 +13,7 @@ export function openSpool(output) {
   if (output !== undefined) fs.mkdirSync(path.dirname(path.resolve(output)), { recursive: true });
   let fd;
   try {
-    fd = fs.openSync(file, 'wx', 0o644);
+    fd = fs.openSync(file, 'wx+', 0o644);
   } catch (error) {
     throw toCtxpackError(error, output ?? file);
   }
