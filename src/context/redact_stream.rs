@@ -198,11 +198,11 @@ impl<R: FnMut() -> Option<Vec<u8>>> Run<'_, '_, R> {
                 return Err(self.over_limit());
             }
             let key = key?;
-            if self.sections.contains_key(&key) {
-                return Err(duplicate_key(mark, &key));
-            }
             let (event, value_mark) = self.next()?;
             if key == "context" {
+                if self.sections.contains_key(&key) {
+                    return Err(duplicate_key(mark, &key));
+                }
                 let outside = self.meter.read();
                 let Event::SequenceStart(anchor, tag) = event else { return Ok(Streamed::Whole) };
                 plain_node(anchor, tag.as_ref(), value_mark)?;
@@ -216,6 +216,10 @@ impl<R: FnMut() -> Option<Vec<u8>>> Run<'_, '_, R> {
                 self.meter.allow_until(self.meter.read().saturating_add(left));
             } else {
                 let value = self.value(event, value_mark, 1)?;
+                // As a whole document is read: the value first, then whether its key was seen.
+                if self.sections.contains_key(&key) {
+                    return Err(duplicate_key(mark, &key));
+                }
                 self.sections.insert(key, value);
             }
         }

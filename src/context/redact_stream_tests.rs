@@ -141,6 +141,18 @@ fn reports_the_violations_the_whole_document_check_reports() {
 }
 
 #[test]
+fn reports_the_yaml_errors_the_whole_document_reports() {
+    let [text, _] = texts(&packet("local_only", "", items(), json!([])));
+    let duplicate = text.replacen("problem:", "header:\n  a: 1\nproblem:", 1);
+    let unclosed = text.replacen("- name: b", "- name: [b", 1);
+    for broken in [duplicate, unclosed] {
+        let expected = parse_document(&broken).unwrap_err();
+        let error = streamed(&broken, &Policy::builtin(), false, 64, MAX_DOCUMENT).err().expect("a YAML error");
+        assert_eq!((error.code, &error.message), (expected.code, &expected.message));
+    }
+}
+
+#[test]
 fn an_item_over_the_limit_is_refused_naming_it() {
     let [text, _] = texts(&packet("local_only", "", items(), json!([])));
     let error = streamed(&text, &Policy::builtin(), false, 4096, 2000).err().expect("over the limit");
@@ -162,12 +174,13 @@ fn json_and_items_ahead_of_the_header_are_read_whole() {
     assert!(matches!(streamed(&yaml, &Policy::builtin(), false, 64, MAX_DOCUMENT).unwrap().1, Streamed::Whole));
 }
 
-/// `H14_PACKET=<file> cargo test --release --lib profile_stream -- --ignored --nocapture`
+/// Times a packet file streamed natively (`node bench/context.mjs --cli` writes one), for profiling:
+/// `BENCH_PACKET=.bench/context/cli/packet-50mb.yaml cargo test --release --lib times_a_streamed_packet -- --ignored --nocapture`.
 #[test]
 #[ignore]
-fn profile_stream() {
+fn times_a_streamed_packet() {
     use std::io::Read;
-    let mut file = std::fs::File::open(std::env::var("H14_PACKET").unwrap()).unwrap();
+    let mut file = std::fs::File::open(std::env::var("BENCH_PACKET").unwrap()).unwrap();
     let policy = Policy::builtin();
     let read = move || {
         let mut buf = vec![0; 1 << 20];
