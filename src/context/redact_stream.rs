@@ -311,8 +311,8 @@ impl<R: FnMut() -> Option<Vec<u8>>> Run<'_, '_, R> {
         }
         let head = self.head.as_mut().expect("items are redacted once the head is read");
         let index = self.written;
+        let value = serde_json::to_value(&item).expect("an item is plain data");
         if head.header.privacy == Privacy::RemoteAllowed {
-            let value = serde_json::to_value(&item).expect("an item is plain data");
             self.item_gate.forbidden.extend(forbidden_item(&item, index, self.policy));
             self.item_gate.secrets.extend(second_pass(&value, format!("context[{index}]"), self.policy));
             self.item_gate.approval.extend(item_approval(&item, index, self.policy));
@@ -321,16 +321,15 @@ impl<R: FnMut() -> Option<Vec<u8>>> Run<'_, '_, R> {
         if index > 0 {
             canonical.push(b',');
         }
-        crate::jcs::write_value(&serde_json::to_value(&item).expect("an item is plain data"), &mut canonical)?;
+        crate::jcs::write_value(&value, &mut canonical)?;
         head.hasher.update(&canonical);
-        let text = if self.options.json {
-            let open = if index == 0 { ",\n  \"context\": [\n    " } else { ",\n    " };
-            format!("{open}{}", json_nested(&item, 2)?)
+        if self.options.json {
+            self.out.push(if index == 0 { ",\n  \"context\": [\n    " } else { ",\n    " });
+            self.out.push(&json_nested(&item, 2)?);
         } else {
-            let open = if index == 0 { "context:\n" } else { "" };
-            format!("{open}{}", yaml_element(&item)?)
-        };
-        self.out.push(&text);
+            self.out.push(if index == 0 { "context:\n" } else { "" });
+            self.out.push(&yaml_element(&item)?);
+        }
         self.written += 1;
         Ok(())
     }
