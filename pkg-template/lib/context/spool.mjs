@@ -13,7 +13,8 @@ export function openSpool(output) {
   if (output !== undefined) fs.mkdirSync(path.dirname(path.resolve(output)), { recursive: true });
   let fd;
   try {
-    fd = fs.openSync(file, 'wx+', 0o644);
+    // Only the user may read a spool in the shared temporary folder; the output file gets the usual mode.
+    fd = fs.openSync(file, 'wx+', output === undefined ? 0o600 : 0o644);
   } catch (error) {
     throw toCtxpackError(error, output ?? file);
   }
