@@ -1,11 +1,14 @@
 // Section (e) of bench/context.mjs: `ctxpack context redact` through the CLI on a 50 MB packet (YAML, items of
 // 256 KiB snippets cut from the bench corpus), written to a file, against its peer: the detection core redacting
 // the same snippet texts in this process (`redactText`, warm), which has no parsing, writing or start-up to pay.
-// Beside it the same command with `--json`, which still takes the packet through JS objects. Runs alternate
-// (peer, cli, cli --json, then reversed), BENCH_RUNS (default 3) each; medians; peak RSS from /usr/bin/time -v.
-// Reproduce: node scripts/build.mjs && node bench/context.mjs --cli   (BENCH_PACKET_MB changes the size)
+// Beside it the same command with `--json`, which still takes the packet through JS objects, and, with
+// `--base <package dir>`, the same command of another build (A/B). Runs alternate (peer, base, cli, cli --json,
+// then reversed), BENCH_RUNS (default 3) each; medians; peak RSS from /usr/bin/time -v; the load average beside.
+// Reproduce: node scripts/build.mjs && node bench/context.mjs --cli [--base /tmp/base-pkg]
+// (BENCH_PACKET_MB changes the size)
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { CORPUS_DIR, writeCorpus } from './context-corpus.mjs';
@@ -52,9 +55,12 @@ function writePacket(file, core, texts) {
 
 const median = (values) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)];
 
-function timeCli(args, cwd) {
+const baseAt = process.argv.indexOf('--base');
+const basePackage = baseAt < 0 ? undefined : path.resolve(process.argv[baseAt + 1]);
+
+function timeCli(args, cwd, packageDir = path.join(root, 'build/package')) {
   const start = process.hrtime.bigint();
-  const result = spawnSync('/usr/bin/time', ['-v', process.execPath, path.join(root, 'build/package/bin/ctxpack.mjs'), ...args], { cwd, encoding: 'utf8', maxBuffer: 256 * MB });
+  const result = spawnSync('/usr/bin/time', ['-v', process.execPath, path.join(packageDir, 'bin/ctxpack.mjs'), ...args], { cwd, encoding: 'utf8', maxBuffer: 256 * MB });
   const seconds = Number(process.hrtime.bigint() - start) / 1e9;
   if (result.status !== 0) throw new Error(`ctxpack ${args.join(' ')} failed (${result.status}): ${result.stderr}`);
   return { seconds, rss: Number(/Maximum resident set size \(kbytes\): (\d+)/.exec(result.stderr)[1]) / 1024 };
@@ -79,11 +85,20 @@ export async function cliRedactRows(core) {
     },
     cli: () => timeCli([...common, '-o', path.join(work, 'out.yaml')], work),
     json: () => timeCli([...common, '--json'], work),
+    base: () => timeCli([...common, '-o', path.join(work, 'out-base.yaml')], work, basePackage),
   };
-  const results = { peer: [], cli: [], json: [] };
+  const results = { peer: [], base: [], cli: [], json: [] };
+  const load = [];
+  const forward = basePackage ? ['peer', 'base', 'cli', 'json'] : ['peer', 'cli', 'json'];
   for (let run = 0; run < runs; run++) {
-    const order = run % 2 === 0 ? ['peer', 'cli', 'json'] : ['json', 'cli', 'peer'];
-    for (const side of order) results[side].push(sides[side]());
+    const order = run % 2 === 0 ? forward : [...forward].reverse();
+    for (const side of order) {
+      results[side].push(sides[side]());
+      load.push(os.loadavg()[0]);
+    }
+  }
+  if (basePackage && fs.readFileSync(path.join(work, 'out.yaml'), 'utf8') !== fs.readFileSync(path.join(work, 'out-base.yaml'), 'utf8')) {
+    throw new Error('the two builds wrote different packets');
   }
   const snippetBytes = texts.reduce((n, t) => n + Buffer.byteLength(t), 0);
   const row = (name, what, list, size) => {
@@ -101,7 +116,9 @@ export async function cliRedactRows(core) {
     [
       row('`ctxpack context redact <packet> -o out.yaml`', `${(bytes / MB).toFixed(1)} MB YAML packet, ${texts.length} items`, results.cli, bytes),
       row('`ctxpack context redact <packet> --json` (packet as JS objects)', `same packet`, results.json, bytes),
+      ...(basePackage ? [row(`base: \`context redact <packet> -o out.yaml\` of ${basePackage}`, 'same packet', results.base, bytes)] : []),
       row('peer: the detection core in-process (`redactText` on each snippet)', `${(snippetBytes / MB).toFixed(1)} MB of the same snippets`, results.peer, snippetBytes),
     ],
   );
+  console.log(`load average (1 min) during the runs: ${Math.min(...load).toFixed(2)}–${Math.max(...load).toFixed(2)}`);
 }

@@ -17,11 +17,16 @@ use serde_json::{json, Value};
 /// 2^53, which JSON hosts cannot hold exactly.
 pub fn packet_hash(packet: &Packet) -> Result<Digest> {
     let mut value = packet.to_value();
-    remove(&mut value, &["header", "packet_id"]);
-    remove(&mut value, &["header", "created_at"]);
-    remove(&mut value, &["provenance", "packet_hash"]);
-    remove(&mut value, &["provenance", "build_stats", "duration_ms"]);
+    without_unhashed(&mut value);
     crate::jcs::digest(&value)
+}
+
+/// Removes from a packet's value the fields [`packet_hash`] leaves out.
+pub(crate) fn without_unhashed(value: &mut Value) {
+    remove(value, &["header", "packet_id"]);
+    remove(value, &["header", "created_at"]);
+    remove(value, &["provenance", "packet_hash"]);
+    remove(value, &["provenance", "build_stats", "duration_ms"]);
 }
 
 /// SHA-256 of the canonical JSON of everything a build depends on: the whole task (its id included), every input

@@ -22,10 +22,9 @@
 //! weaker policy (fewer rules, PII switched off) or edited afterwards, and secrets in fields redaction leaves as
 //! they are (an item's name or path, the task id).
 
-use crate::context::collect::TRUNCATED_MARKER;
-use crate::context::detect::{Detector, Rule, RuleKind};
-use crate::context::packet::{Item, Packet, Privacy, Redaction, RedactionAction};
-use crate::context::policy::{CallAction, ContentAction, Policy};
+use crate::context::packet::{Constraints, Header, Item, Packet, Privacy, Redaction};
+use crate::context::policy::Policy;
+use crate::context::redact_items::Records;
 use crate::context::violation::Violation;
 
 /// The records this pass added (also appended to `packet.policy.redactions_applied`).
@@ -34,213 +33,25 @@ pub struct RedactSummary {
     pub applied: Vec<Redaction>,
 }
 
-/// Appended to a truncated snippet; counted within the maximum length, so the result fits.
-fn truncation_mark() -> String {
-    format!("\n{TRUNCATED_MARKER}")
-}
-
 pub fn redact_packet(packet: &mut Packet, policy: &Policy) -> RedactSummary {
-    let mut applied = Vec::new();
-    if packet.constraints.forbidden_paths.is_empty() {
-        packet.constraints.forbidden_paths = policy.forbidden_paths().iter().map(|g| g.as_str().to_owned()).collect();
-    }
-    if packet.constraints.forbidden_calls.is_empty() {
-        packet.constraints.forbidden_calls = policy.forbidden_calls().iter().map(|c| c.name.clone()).collect();
-    }
+    fill_constraints(&mut packet.constraints, policy);
     packet.policy.remote_allowed = packet.header.privacy == Privacy::RemoteAllowed;
-
-    packet.context.retain(|item| {
-        let Some(glob) = item.path.as_deref().and_then(|path| policy.forbidden_path(path)) else { return true };
-        applied.push(record(item, None, RedactionAction::Dropped, glob.as_str(), "forbidden path".to_owned(), 1));
-        false
-    });
-
-    packet.context.retain_mut(|item| redact_item(item, policy, &mut applied));
-    let detector = policy.detector();
-    let problem_texts = std::iter::once(("problem.summary".to_owned(), &mut packet.problem.summary)).chain(
-        packet.problem.acceptance.iter_mut().enumerate().map(|(i, text)| (format!("problem.acceptance[{i}]"), text)),
-    );
-    for (field, text) in problem_texts {
-        mask("problem", None, &field, text, detector, &mut applied);
-    }
-    for (index, attachment) in packet.attachments.iter_mut().enumerate() {
-        let field = format!("attachments[{index}].content");
-        mask(&attachment.name, None, &field, &mut attachment.content, detector, &mut applied);
-    }
-
-    for item in &mut packet.context {
-        truncate_snippet(item, policy, &mut applied);
-    }
-
-    let existing = &packet.policy.redactions_applied;
-    packet.context.retain(|item| check_calls(item, policy, existing, &mut applied));
-
+    let mut records = Records::default();
+    packet.context.retain_mut(|item| records.item(item, policy));
+    records.problem(&mut packet.problem, policy);
+    records.attachments(&mut packet.attachments, policy);
+    let applied = records.finish(&packet.policy.redactions_applied);
     packet.policy.redactions_applied.extend(applied.iter().cloned());
     RedactSummary { applied }
 }
 
-/// Masks an item's texts, or reports `false` (drop it) when a rule whose kind is `remove_item` matched.
-fn redact_item(item: &mut Item, policy: &Policy, applied: &mut Vec<Redaction>) -> bool {
-    let detector = policy.detector();
-    // Without a `remove_item` action no finding drops the item: masking alone scans the texts.
-    let removes = [RuleKind::Credential, RuleKind::Pii]
-        .into_iter()
-        .any(|kind| policy.action_for(kind) == ContentAction::RemoveItem);
-    let fields = [("signature", &item.signature), ("summary", &item.summary), ("snippet", &item.snippet)];
-    for (field, text) in fields.into_iter().filter(|_| removes) {
-        let Some(text) = text.as_deref() else { continue };
-        let findings = detector.find(text);
-        let removing: Vec<_> =
-            findings.iter().filter(|f| policy.action_for(f.kind) == ContentAction::RemoveItem).collect();
-        if let Some(first) = removing.first() {
-            let reason = format!("{} found (remove_item)", kind_name(first.kind));
-            applied.push(record(item, Some(field), RedactionAction::Dropped, &first.rule_id, reason, removing.len()));
-            return false;
-        }
+/// A packet that names no forbidden paths or calls gets the policy's, so the model is told what was kept out.
+pub fn fill_constraints(constraints: &mut Constraints, policy: &Policy) {
+    if constraints.forbidden_paths.is_empty() {
+        constraints.forbidden_paths = policy.forbidden_paths().iter().map(|g| g.as_str().to_owned()).collect();
     }
-    let (name, path) = (item.name.clone(), item.path.clone());
-    for (field, text) in
-        [("signature", &mut item.signature), ("summary", &mut item.summary), ("snippet", &mut item.snippet)]
-    {
-        if let Some(text) = text {
-            mask(&name, path.as_deref(), field, text, detector, applied);
-        }
-    }
-    true
-}
-
-fn mask(name: &str, path: Option<&str>, field: &str, text: &mut String, detector: &Detector, out: &mut Vec<Redaction>) {
-    let redacted = detector.redact(text);
-    if redacted.counts.is_empty() {
-        return;
-    }
-    *text = redacted.text;
-    for (rule_id, count) in redacted.counts {
-        let reason = rule(detector, &rule_id).map_or_else(|| "secret".to_owned(), |rule| rule.description.clone());
-        out.push(Redaction {
-            item_name: name.to_owned(),
-            path: path.map(str::to_owned),
-            field: Some(field.to_owned()),
-            action: RedactionAction::Masked,
-            rule: rule_id,
-            reason,
-            count: count as u64,
-            redacted_at: None,
-        });
-    }
-}
-
-fn truncate_snippet(item: &mut Item, policy: &Policy, applied: &mut Vec<Redaction>) {
-    let max = policy.max_snippet_chars();
-    let Some(snippet) = item.snippet.as_mut() else { return };
-    let length = snippet.chars().count();
-    if length <= max {
-        return;
-    }
-    let full_mark = truncation_mark();
-    let mark_chars = full_mark.chars().count();
-    let (keep, mut mark) = if max > mark_chars { (max - mark_chars, full_mark.as_str()) } else { (max, "") };
-    let mut cut = snippet.char_indices().nth(keep).map_or(snippet.len(), |(at, _)| at);
-    let detector = policy.detector();
-    // Never leave half a marker: the remains could match a rule, and the next pass would mask them.
-    if let Some(&(start, _)) = detector.protected_ranges(snippet).iter().find(|&&(start, end)| start < cut && cut < end)
-    {
-        cut = start;
-    }
-    // A cut can also complete a match (a token that was too long to match ends at the cut now): cut before it,
-    // so the result holds no secret and a second pass finds nothing. Each round shortens the text.
-    let truncated = loop {
-        let candidate = format!("{}{mark}", &snippet[..cut]);
-        match detector.find(&candidate).iter().map(|finding| finding.start).min() {
-            None => break candidate,
-            Some(start) if start < cut => cut = start,
-            Some(_) => mark = "",
-        }
-    };
-    *snippet = truncated;
-    let reason = format!("snippet of {length} characters cut to at most {max}");
-    applied.push(record(item, Some("snippet"), RedactionAction::Truncated, "max_length", reason, 1));
-}
-
-/// Flags (or drops, reporting `false`) an item whose snippet calls a forbidden function.
-fn check_calls(item: &Item, policy: &Policy, existing: &[Redaction], applied: &mut Vec<Redaction>) -> bool {
-    let Some(snippet) = item.snippet.as_deref() else { return true };
-    let found: Vec<(&crate::context::policy::ForbiddenCall, usize)> = policy
-        .forbidden_calls()
-        .iter()
-        .map(|call| (call, count_calls(snippet, &call.name)))
-        .filter(|(_, count)| *count > 0)
-        .collect();
-    if found.is_empty() {
-        return true;
-    }
-    if policy.call_action() == CallAction::Drop {
-        let (call, _) = found[0];
-        let total = found.iter().map(|(_, count)| count).sum();
-        let reason = format!("forbidden call ({})", call.rule);
-        applied.push(record(item, Some("snippet"), RedactionAction::Dropped, &call.name, reason, total));
-        return false;
-    }
-    for (call, count) in found {
-        let flag = record(
-            item,
-            Some("snippet"),
-            RedactionAction::Flagged,
-            &call.name,
-            format!("forbidden call ({})", call.rule),
-            count,
-        );
-        let same = |r: &Redaction| {
-            r.action == flag.action && r.rule == flag.rule && r.item_name == flag.item_name && r.path == flag.path
-        };
-        if !existing.iter().any(same) && !applied.iter().any(same) {
-            applied.push(flag);
-        }
-    }
-    true
-}
-
-/// Occurrences of `name` as a whole dotted name: `os.system(` counts, `myos.system`, `self.os.system` and
-/// `os.systems` do not.
-fn count_calls(text: &str, name: &str) -> usize {
-    let identifier = |c: char| c.is_ascii_alphanumeric() || c == '_' || c == '$';
-    text.match_indices(name)
-        .filter(|&(start, _)| {
-            let before = text[..start].chars().next_back();
-            let after = text[start + name.len()..].chars().next();
-            !before.is_some_and(|c| identifier(c) || c == '.' || c == ':') && !after.is_some_and(identifier)
-        })
-        .count()
-}
-
-fn record(
-    item: &Item,
-    field: Option<&str>,
-    action: RedactionAction,
-    rule: &str,
-    reason: String,
-    count: usize,
-) -> Redaction {
-    Redaction {
-        item_name: item.name.clone(),
-        path: item.path.clone(),
-        field: field.map(str::to_owned),
-        action,
-        rule: rule.to_owned(),
-        reason,
-        count: count as u64,
-        redacted_at: None,
-    }
-}
-
-fn rule<'a>(detector: &'a Detector, id: &str) -> Option<&'a Rule> {
-    detector.rules().iter().find(|rule| rule.id == id)
-}
-
-fn kind_name(kind: RuleKind) -> &'static str {
-    match kind {
-        RuleKind::Credential => "credential",
-        RuleKind::Pii => "personal data",
+    if constraints.forbidden_calls.is_empty() {
+        constraints.forbidden_calls = policy.forbidden_calls().iter().map(|c| c.name.clone()).collect();
     }
 }
 
@@ -252,52 +63,58 @@ pub fn approval_gate(packet: &Packet, policy: &Policy) -> Vec<Violation> {
     if packet.header.privacy != Privacy::RemoteAllowed {
         return Vec::new();
     }
-    let mut violations: Vec<Violation> = policy
-        .approval_reasons(&packet.header.task_type, [])
-        .into_iter()
-        .map(|reason| Violation::new("header.task_type", "approval_required", reason))
-        .collect();
+    let mut violations = task_approval(&packet.header, policy);
     for (index, item) in packet.context.iter().enumerate() {
-        for reason in policy.approval_reasons("", item.path.as_deref()) {
-            violations.push(Violation::new(format!("context[{index}].path"), "approval_required", reason));
-        }
+        violations.extend(item_approval(item, index, policy));
     }
     violations
+}
+
+/// `approval_required` for the task type.
+pub fn task_approval(header: &Header, policy: &Policy) -> Vec<Violation> {
+    let reasons = policy.approval_reasons(&header.task_type, []).into_iter();
+    reasons.map(|reason| Violation::new("header.task_type", "approval_required", reason)).collect()
+}
+
+/// `approval_required` for the item at `index` (its directory).
+pub fn item_approval(item: &Item, index: usize, policy: &Policy) -> Vec<Violation> {
+    let reasons = policy.approval_reasons("", item.path.as_deref()).into_iter();
+    reasons.map(|reason| Violation::new(format!("context[{index}].path"), "approval_required", reason)).collect()
 }
 
 pub fn remote_gate(packet: &Packet, policy: &Policy) -> Vec<Violation> {
     if packet.header.privacy != Privacy::RemoteAllowed {
         return Vec::new();
     }
-    let mut violations = Vec::new();
-    if policy.is_always_local(&packet.header.task_type) {
-        violations.push(Violation::new(
-            "header.task_type",
-            "always_local",
-            format!("task type {} must stay local (routing.always_local)", packet.header.task_type),
-        ));
-    }
+    let mut violations: Vec<Violation> = always_local(&packet.header, policy).into_iter().collect();
     for (index, item) in packet.context.iter().enumerate() {
-        if let Some(glob) = item.path.as_deref().and_then(|path| policy.forbidden_path(path)) {
-            violations.push(Violation::new(
-                format!("context[{index}].path"),
-                "forbidden_path",
-                format!("matches forbidden path {glob}"),
-            ));
-        }
+        violations.extend(forbidden_item(item, index, policy));
     }
-    violations.extend(second_pass(packet, policy));
+    violations.extend(second_pass(&packet.to_value(), String::new(), policy));
     violations
 }
 
-/// The gate's second detection pass: the detectors run again over every string of the packet as it would be
-/// sent (item names, paths, summaries, snippets, problem text, attachments, records: everything, not only the
-/// texts [`redact_packet`] masks). One `secret` violation per string and rule still matching; the message names
-/// the rule, never the text.
-fn second_pass(packet: &Packet, policy: &Policy) -> Vec<Violation> {
-    let value = packet.to_value();
+/// `always_local` when the task type must stay on the machine.
+pub fn always_local(header: &Header, policy: &Policy) -> Option<Violation> {
+    policy.is_always_local(&header.task_type).then(|| {
+        let message = format!("task type {} must stay local (routing.always_local)", header.task_type);
+        Violation::new("header.task_type", "always_local", message)
+    })
+}
+
+/// `forbidden_path` when the item at `index` lies on one.
+pub fn forbidden_item(item: &Item, index: usize, policy: &Policy) -> Option<Violation> {
+    let glob = item.path.as_deref().and_then(|path| policy.forbidden_path(path))?;
+    Some(Violation::new(format!("context[{index}].path"), "forbidden_path", format!("matches forbidden path {glob}")))
+}
+
+/// The gate's second detection pass: the detectors run again over every string of `value` (at `path` in the
+/// packet) as it would be sent (item names, paths, summaries, snippets, problem text, attachments, records:
+/// everything, not only the texts [`redact_packet`] masks). One `secret` violation per string and rule still
+/// matching; the message names the rule, never the text.
+pub fn second_pass(value: &serde_json::Value, path: String, policy: &Policy) -> Vec<Violation> {
     let mut strings = Vec::new();
-    collect_strings(&value, String::new(), &mut strings);
+    collect_strings(value, path, &mut strings);
     let detector = policy.detector();
     let mut violations = Vec::new();
     for (path, text) in strings {
@@ -334,6 +151,9 @@ mod tests {
     use super::*;
     use crate::context::detect::tests::fake;
     use crate::context::packet::Attachment;
+    use crate::context::packet::RedactionAction;
+    use crate::context::redact_items::{count_calls, truncation_mark};
+    use aho_corasick::AhoCorasick;
     use serde_json::{json, Value};
 
     /// A classic GitHub token built at run time, so this file holds nothing that looks like a live secret.
@@ -628,6 +448,7 @@ mod tests {
 
     #[test]
     fn call_names_match_whole_dotted_names_only() {
+        let count_calls = |text: &str, name: &str| count_calls(&AhoCorasick::new([name]).unwrap(), text)[0];
         assert_eq!(count_calls("os.system(x); os.system", "os.system"), 2);
         for miss in ["myos.system(x)", "self.os.system(x)", "os.systems(x)", "pos.system", "a::os.system"] {
             assert_eq!(count_calls(miss, "os.system"), 0, "{miss}");

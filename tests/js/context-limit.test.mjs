@@ -1,10 +1,12 @@
-// A context packet over the core's 16 MiB document limit is refused before it is read, with an error that
-// names the limit and the option that keeps packets small (not a YAML syntax hint).
+// A context document over the core's 16 MiB limit is refused before it is read, with an error that names the
+// limit and the option that keeps packets small (not a YAML syntax hint); `context redact` streams a YAML packet
+// item by item instead, whatever its size, and holds the limit to one item.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
-import { api, cli, tempDir } from './helpers.mjs';
+import { spawnSync } from 'node:child_process';
+import { BIN, api, cli, tempDir } from './helpers.mjs';
 
 test('a packet over 16 MiB is CTX_LIMIT_EXCEEDED naming the limit and --max-file-bytes', (t) => {
   const dir = tempDir(t);
@@ -45,7 +47,7 @@ function bigPacket(count) {
   };
 }
 
-test('context redact reads a packet over 16 MiB with --max-document-bytes, and writes what the object path writes', async (t) => {
+test('context redact streams a packet over 16 MiB, writes what the object path writes, and limits one item', async (t) => {
   const dir = tempDir(t);
   const home = path.join(dir, 'home');
   const big = path.join(dir, 'big.yaml');
@@ -53,23 +55,34 @@ test('context redact reads a packet over 16 MiB with --max-document-bytes, and w
   const size = fs.statSync(big).size;
   assert.ok(size > 16 * 1024 * 1024, `${size}`);
 
+  // The object path (--json) reads the packet whole: the document limit applies.
   const refused = cli(['context', 'redact', big, '--json', '--home', home]);
   assert.equal(refused.code, 1, refused.stderr);
   assert.equal(refused.json().error.code, 'CTX_LIMIT_EXCEEDED');
   assert.match(refused.json().error.hint, new RegExp(`--max-document-bytes ${size}`));
 
-  const small = cli(['context', 'redact', big, '--max-document-bytes', String(size - 1), '--home', home, '-o', path.join(dir, 'never.yaml')]);
+  // Streamed, the limit holds one item: an item over it is refused, naming the item, the limit and the option.
+  const small = cli(['context', 'redact', big, '--max-document-bytes', '3000', '--home', home, '-o', path.join(dir, 'never.yaml')]);
   assert.equal(small.code, 1, small.stderr);
   assert.match(small.stderr, /CTX_LIMIT_EXCEEDED/);
+  assert.match(small.stderr, /context\[0\] \(one item\) is over the limit of 3000 bytes/);
   assert.match(small.stderr, /--max-document-bytes/);
+  assert.equal(fs.existsSync(path.join(dir, 'never.yaml')), false);
+  assert.deepEqual(fs.readdirSync(dir).filter((name) => name.includes('.tmp-')), [], 'no temporary file is left');
 
   const out = path.join(dir, 'out.yaml');
-  const done = cli(['context', 'redact', big, '--max-document-bytes', String(size), '--home', home, '-o', out]);
+  const done = cli(['context', 'redact', big, '--home', home, '-o', out]);
   assert.equal(done.code, 0, done.stderr);
   assert.match(done.stderr, /redacted: 86 actions \(86 matches\)/);
   const written = fs.readFileSync(out, 'utf8');
   assert.doesNotMatch(written, /ghp_0/);
   assert.equal((written.match(/\[REDACTED:[a-z0-9.-]+\]/g) ?? []).length, 86);
+  const piped = path.join(dir, 'stdout.yaml');
+  const fd = fs.openSync(piped, 'w');
+  const stdout = spawnSync(process.execPath, [BIN, 'context', 'redact', big], { stdio: ['ignore', fd, 'pipe'], env: { ...process.env, CTXPACK_HOME: home } });
+  fs.closeSync(fd);
+  assert.equal(stdout.status, 0, String(stdout.stderr));
+  assert.equal(fs.readFileSync(piped, 'utf8'), written, 'stdout gets the same bytes');
 
   // The object path (the JS API, and --json) redacts the same packet to the same document.
   const viaObjects = await api.redactPacket(big, { maxBytes: size, home, audit: false });

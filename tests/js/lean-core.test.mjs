@@ -16,7 +16,8 @@ lean.initSync({ module: fs.readFileSync(path.join(PACKAGE_DIR, 'core', 'lean', '
 const CONTEXT_EXPORTS = [
   'ContextPolicy', 'ContextScope', 'classifyContent', 'contextAuditNext', 'contextAuditVerify', 'contextBudget',
   'contextBuild', 'contextCacheKey', 'contextHash', 'contextParseDocument', 'contextParseTask', 'contextRedact',
-  'contextRedactText', 'contextScope', 'contextToYaml', 'contextValidate', 'detectSecrets', 'estimateTokens', 'globMatch', 'redactText',
+  'contextRedactStream', 'contextRedactText', 'contextScope', 'contextToYaml', 'contextValidate', 'detectSecrets',
+  'estimateTokens', 'globMatch', 'redactText',
 ];
 
 /** Browsers and edge functions read packs; writing one (and recording batches of them) is the Node host's job. */

@@ -1,11 +1,12 @@
 // The context-packet operations of the JS API. Each takes a document or a file path, applies the project's
 // policy through the core, and records what it did in the audit log when it changes or blocks a packet.
 import fs from 'node:fs';
-import { contextBudget, contextHash, contextRedact, contextRedactText, contextValidate } from '../core-node.mjs';
+import { contextBudget, contextHash, contextRedact, contextRedactStream, contextRedactText, contextValidate } from '../core-node.mjs';
 import { CtxpackError, isCtxpackError, toCtxpackError } from '../errors.mjs';
 import { auditAppend } from './audit.mjs';
 import { MAX_DOCUMENT_BYTES, checkDocumentSize, documentFrom } from './documents.mjs';
 import { loadContextPolicy } from './policy.mjs';
+import { openSpool } from './spool.mjs';
 
 /** Policy options shared by every operation: an explicit ContextPolicy, or where to load one from. */
 export function policyFrom(options) {
@@ -62,33 +63,69 @@ export async function redactPacket(source, options = {}) {
 }
 
 /**
- * Redact a packet file into the bytes to write (`format`: yaml or json), parsed, redacted and written by the core
- * in one call: the packet never becomes a JS object. `maxBytes` raises the 16 MiB read limit. Audits and throws
- * as `redactPacket` does.
- * @returns {Promise<{bytes: Uint8Array, applied: object[]}>}
+ * Redact a packet file into `output` (a file, replaced atomically; stdout when undefined) as `format` (yaml or
+ * json). A YAML packet streams through the core item by item (`contextRedactStream`), so memory holds one item
+ * whatever the packet's size; `maxBytes` (16 MiB by default) bounds one item, and the packet without its items.
+ * A packet that cannot stream (JSON, its items before its header) is read whole, up to `maxBytes`. Audits and
+ * throws as `redactPacket` does; an invalid or blocked packet is not written.
+ * @returns {Promise<{applied: object[]}>}
  */
-export async function redactPacketFile(file, options = {}) {
+export async function redactPacketFile(file, output, options = {}) {
   const maxBytes = options.maxBytes ?? MAX_DOCUMENT_BYTES;
-  let result;
+  const policy = policyFrom(options);
+  const coreOptions = { approveRemote: Boolean(options.approveRemote), format: options.format ?? 'yaml', maxBytes };
+  const spool = openSpool(output);
   try {
-    checkDocumentSize(file, maxBytes);
-    result = contextRedactText(fs.readFileSync(file), policyFrom(options), { approveRemote: Boolean(options.approveRemote), format: options.format ?? 'yaml', maxBytes });
+    let result;
+    try {
+      result = streamFile(file, spool, policy, coreOptions);
+      if (result === null) {
+        spool.restart();
+        checkDocumentSize(file, maxBytes);
+        const whole = contextRedactText(fs.readFileSync(file), policy, coreOptions);
+        spool.write(whole.bytes);
+        result = whole;
+      }
+    } catch (error) {
+      if (isCtxpackError(error) && error.subject === undefined) error.subject = file;
+      throw toCtxpackError(error, file);
+    }
+    const { applied, blocked, taskId, packetHash, privacy } = result;
+    if (applied.length > 0 && options.audit !== false) {
+      await auditAppend({ event: 'redaction_applied', task_id: taskId, packet_hash: packetHash, ...tally(applied) }, options);
+    }
+    if (blocked.length > 0) {
+      if (options.audit !== false) await auditAppend({ event: 'packet_blocked', task_id: taskId, ...blockedFields(blocked) }, options);
+      throw blockedError(blocked, file);
+    }
+    if (privacy === 'remote_allowed' && options.audit !== false) {
+      await auditAppend({ event: 'remote_route_requested', task_id: taskId, packet_hash: packetHash, approved: Boolean(options.approveRemote) }, options);
+    }
+    await spool.commit();
+    return { applied };
+  } finally {
+    spool.discard();
+  }
+}
+
+/** The core's result for the packet in `file` streamed into `spool`, or null when it must be read whole. */
+function streamFile(file, spool, policy, coreOptions) {
+  const fd = fs.openSync(file, 'r');
+  try {
+    const buffer = Buffer.allocUnsafe(1 << 20);
+    const read = () => {
+      const n = fs.readSync(fd, buffer, 0, buffer.length, null);
+      return n === 0 ? null : buffer.subarray(0, n);
+    };
+    return contextRedactStream(read, (bytes) => spool.write(bytes), policy, coreOptions);
   } catch (error) {
-    if (isCtxpackError(error) && error.subject === undefined) error.subject = file;
-    throw toCtxpackError(error, file);
+    if (isCtxpackError(error) && error.code === 'CTX_LIMIT_EXCEEDED') {
+      error.hint = `\`ctxpack context redact --max-document-bytes <n>\` raises the limit of ${coreOptions.maxBytes} bytes (an item, and the packet without its items, are held in memory whole)`;
+    }
+    throw error;
+  } finally {
+    fs.closeSync(fd);
   }
-  const { bytes, applied, blocked, taskId, packetHash, privacy } = result;
-  if (applied.length > 0 && options.audit !== false) {
-    await auditAppend({ event: 'redaction_applied', task_id: taskId, packet_hash: packetHash, ...tally(applied) }, options);
-  }
-  if (blocked.length > 0) {
-    if (options.audit !== false) await auditAppend({ event: 'packet_blocked', task_id: taskId, ...blockedFields(blocked) }, options);
-    throw blockedError(blocked, file);
-  }
-  if (privacy === 'remote_allowed' && options.audit !== false) {
-    await auditAppend({ event: 'remote_route_requested', task_id: taskId, packet_hash: packetHash, approved: Boolean(options.approveRemote) }, options);
-  }
-  return { bytes, applied };
 }
 
 /** What an audit line records about a block: codes and places, never the text. */

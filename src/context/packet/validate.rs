@@ -157,6 +157,41 @@ pub fn check_structure(doc: Value, rules: &SchemaRules) -> std::result::Result<P
     serde_json::from_value(doc).map_err(|e| vec![Violation::new("$", "type", e.to_string())])
 }
 
+/// [`check_structure`]'s violations for a document read in parts: the item at `index` of `context`.
+pub fn check_item(item: &Value, index: usize, rules: &SchemaRules) -> Vec<Violation> {
+    let mut check = Check { rules, out: Vec::new() };
+    check.value(item, &format!("context[{index}]"), Kind::Object(ITEM));
+    check.out
+}
+
+/// [`check_structure`]'s violations for a document read in parts: its top-level entries (`context` among them
+/// as an empty list, if present), with `items`, the violations of its items, where the whole document's list
+/// has them.
+pub fn check_sections(sections: &Map<String, Value>, items: Vec<Violation>, rules: &SchemaRules) -> Vec<Violation> {
+    let mut check = Check { rules, out: Vec::new() };
+    let mut items = Some(items);
+    for f in PACKET.iter().filter(|f| f.required && !sections.contains_key(f.name)) {
+        check.push(f.name, "required", "is missing");
+    }
+    for (key, value) in sections {
+        match key.as_str() {
+            "context" => check.out.extend(items.take().unwrap_or_default()),
+            _ => check.out.extend(check_section(key, value, rules)),
+        }
+    }
+    check.out
+}
+
+/// [`check_structure`]'s violations for one top-level entry.
+pub fn check_section(key: &str, value: &Value, rules: &SchemaRules) -> Vec<Violation> {
+    let mut check = Check { rules, out: Vec::new() };
+    match PACKET.iter().find(|f| f.name == key) {
+        Some(f) => check.value(value, key, f.kind),
+        None => check.push(key, "unknown_field", format!("is not a field here ({})", names(PACKET))),
+    }
+    check.out
+}
+
 /// One field of an object: its name, whether it must be present, and what it holds.
 #[derive(Debug)]
 pub(crate) struct Field {

@@ -8,7 +8,7 @@
 //! yaml-rust2 parses, because its events carry anchors, aliases, tags and positions; `yaml_emit` writes (block
 //! style, struct fields in order, multi-line strings as literal blocks).
 
-use super::yaml_emit::{emit, Node};
+use super::yaml_emit::{emit, emit_element, emit_entry, Node};
 use crate::context::violation::scrub;
 use crate::error::{Error, ErrorCode, Result};
 use serde::Serialize;
@@ -42,7 +42,7 @@ pub fn parse_document_within(text: &str, max_bytes: usize) -> Result<Value> {
     if text.trim_start().starts_with('{') {
         return crate::jcs::parse(text.as_bytes()).map_err(|e| invalid(format!("JSON: {}", e.message)));
     }
-    let mut reader = Reader { parser: Parser::new_from_str(text) };
+    let mut reader = Reader::new(text.chars());
     reader.document()
 }
 
@@ -64,6 +64,29 @@ pub fn into_yaml<T: Serialize>(value: T) -> Result<String> {
     Ok(emit(&document))
 }
 
+/// `key: value` as one entry of a top-level mapping, the bytes [`to_yaml`] writes for it within a whole document.
+pub fn yaml_entry<T: Serialize>(key: &str, value: &T) -> Result<String> {
+    Ok(emit_entry(key, node(value)?))
+}
+
+/// `- item` as one element of a top-level entry's sequence, the bytes [`to_yaml`] writes for it within a whole
+/// document.
+pub fn yaml_element<T: Serialize>(item: &T) -> Result<String> {
+    Ok(emit_element(node(item)?))
+}
+
+fn node<T: Serialize>(value: &T) -> Result<Node> {
+    let json = serde_json::to_string(value).map_err(|e| invalid(format!("cannot write YAML: {e}")))?;
+    serde_json::from_str(&json).map_err(|e| invalid(format!("cannot write YAML: {e}")))
+}
+
+/// [`to_json_pretty`] of a value nested `depth` levels deep in a document: every line after the first indented
+/// as [`to_json_pretty`] indents it there (JSON strings hold no line breaks, so lines are the structure's).
+pub fn json_nested<T: Serialize>(value: &T, depth: usize) -> Result<String> {
+    let text = to_json_pretty(value)?;
+    Ok(text.replace('\n', &format!("\n{}", "  ".repeat(depth))))
+}
+
 /// `value` as indented JSON, struct fields in declaration order.
 pub fn to_json_pretty<T: Serialize>(value: &T) -> Result<String> {
     serde_json::to_string_pretty(value).map_err(|e| invalid(format!("cannot write JSON: {e}")))
@@ -78,39 +101,64 @@ fn invalid_at(mark: Marker, message: &str) -> Error {
     invalid(format!("line {} column {}: {message}", mark.line(), mark.col() + 1))
 }
 
-struct Reader<'a> {
-    parser: Parser<std::str::Chars<'a>>,
+/// The strict reader over any source of characters: [`parse_document`] reads a whole text with it, and the
+/// streamed redaction (`redact_stream`) one top-level entry or item at a time.
+pub(crate) struct Reader<T: Iterator<Item = char>> {
+    parser: Parser<T>,
 }
 
-impl Reader<'_> {
-    fn next(&mut self) -> Result<(Event, Marker)> {
+impl<T: Iterator<Item = char>> Reader<T> {
+    pub(crate) fn new(source: T) -> Self {
+        Reader { parser: Parser::new(source) }
+    }
+
+    pub(crate) fn next(&mut self) -> Result<(Event, Marker)> {
         self.parser.next_token().map_err(|e| invalid_at(*e.marker(), e.info()))
     }
 
     fn document(&mut self) -> Result<Value> {
+        self.start()?;
+        let (event, mark) = self.next()?;
+        let value = self.node(event, mark, 0)?;
+        self.end()?;
+        Ok(value)
+    }
+
+    /// The stream's start and its one document's.
+    pub(crate) fn start(&mut self) -> Result<()> {
         let (event, mark) = self.next()?;
         if event != Event::StreamStart {
             return Err(invalid_at(mark, "expected the start of the stream"));
         }
         let (event, mark) = self.next()?;
         match event {
-            Event::DocumentStart => {}
-            Event::StreamEnd => return Err(invalid_at(mark, "the document is empty")),
-            _ => return Err(invalid_at(mark, "expected a document")),
+            Event::DocumentStart => Ok(()),
+            Event::StreamEnd => Err(invalid_at(mark, "the document is empty")),
+            _ => Err(invalid_at(mark, "expected a document")),
         }
-        let (event, mark) = self.next()?;
-        let value = self.node(event, mark, 0)?;
+    }
+
+    /// The end of the document, and of the stream: a second document is refused.
+    pub(crate) fn end(&mut self) -> Result<()> {
         let (event, mark) = self.next()?;
         if event != Event::DocumentEnd {
             return Err(invalid_at(mark, "expected the end of the document"));
         }
         match self.next()? {
-            (Event::StreamEnd, _) => Ok(value),
+            (Event::StreamEnd, _) => Ok(()),
             (_, mark) => Err(invalid_at(mark, "a file holds one document; remove the second `---` and what follows")),
         }
     }
 
-    fn node(&mut self, event: Event, mark: Marker, depth: usize) -> Result<Value> {
+    /// A mapping key: a string, else the error a whole document gets.
+    pub(crate) fn key(&mut self, event: Event, mark: Marker, depth: usize) -> Result<String> {
+        match self.node(event, mark, depth)? {
+            Value::String(key) => Ok(key),
+            _ => Err(invalid_at(mark, "keys must be strings")),
+        }
+    }
+
+    pub(crate) fn node(&mut self, event: Event, mark: Marker, depth: usize) -> Result<Value> {
         if depth > MAX_DEPTH {
             return Err(invalid_at(mark, &format!("nesting is deeper than {MAX_DEPTH} levels")));
         }
@@ -136,15 +184,12 @@ impl Reader<'_> {
                 loop {
                     let key = match self.next()? {
                         (Event::MappingEnd, _) => return Ok(Value::Object(map)),
-                        (event, mark) => match self.node(event, mark, depth + 1)? {
-                            Value::String(key) => (key, mark),
-                            _ => return Err(invalid_at(mark, "keys must be strings")),
-                        },
+                        (event, mark) => (self.key(event, mark, depth + 1)?, mark),
                     };
                     let (event, value_mark) = self.next()?;
                     let value = self.node(event, value_mark, depth + 1)?;
                     if map.contains_key(&key.0) {
-                        return Err(invalid_at(key.1, &format!("duplicate key {:?}", key.0)));
+                        return Err(duplicate_key(key.1, &key.0));
                     }
                     map.insert(key.0, value);
                 }
@@ -154,9 +199,13 @@ impl Reader<'_> {
     }
 }
 
+pub(crate) fn duplicate_key(mark: Marker, key: &str) -> Error {
+    invalid_at(mark, &format!("duplicate key {key:?}"))
+}
+
 /// Anchors and tags change what a node means away from where it is written; a context document has no use for
 /// either. Positions point at the node the anchor or tag is on.
-fn plain_node(anchor: usize, tag: Option<&Tag>, mark: Marker) -> Result<()> {
+pub(crate) fn plain_node(anchor: usize, tag: Option<&Tag>, mark: Marker) -> Result<()> {
     if anchor != 0 {
         return Err(invalid_at(mark, "anchors (&name) are not allowed"));
     }

@@ -40,6 +40,20 @@ pub(super) fn emit(document: &Node) -> String {
     out
 }
 
+/// One entry of a top-level mapping, as [`emit`] writes it within the whole mapping.
+pub(super) fn emit_entry(key: &str, value: Node) -> String {
+    let mut out = String::new();
+    mapping(&mut out, &[(key.to_owned(), value)], 0, false);
+    out
+}
+
+/// One element of a sequence under a top-level key, as [`emit`] writes it within the whole document.
+pub(super) fn emit_element(item: Node) -> String {
+    let mut out = String::new();
+    sequence(&mut out, &[item], 0, false);
+    out
+}
+
 /// Entries at column `indent`; `inline`: the first one continues a line already written (`- key: value`).
 fn mapping(out: &mut String, entries: &[(String, Node)], indent: usize, inline: bool) {
     for (i, (key, value)) in entries.iter().enumerate() {

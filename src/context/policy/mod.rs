@@ -14,6 +14,7 @@
 pub mod gitleaks;
 mod read;
 
+use aho_corasick::AhoCorasick;
 use std::collections::BTreeMap;
 
 use serde_json::{json, Value};
@@ -121,6 +122,8 @@ pub struct Policy {
     pii_action: ContentAction,
     max_snippet_chars: usize,
     forbidden_calls: Vec<ForbiddenCall>,
+    /// Finds every forbidden call name in one pass over a snippet.
+    call_finder: AhoCorasick,
     call_action: CallAction,
     default_privacy: Privacy,
     always_local: Vec<String>,
@@ -230,6 +233,8 @@ impl Policy {
             secrets_action,
             pii_action,
             max_snippet_chars,
+            call_finder: AhoCorasick::new(forbidden_calls.iter().map(|call| &call.name))
+                .map_err(|e| Error::new(ErrorCode::PolicyInvalid, format!("forbidden calls: {e}")))?,
             forbidden_calls,
             call_action,
             default_privacy,
@@ -320,6 +325,11 @@ impl Policy {
 
     pub fn forbidden_calls(&self) -> &[ForbiddenCall] {
         &self.forbidden_calls
+    }
+
+    /// The forbidden call names, pattern `i` being `forbidden_calls()[i]`.
+    pub fn call_finder(&self) -> &AhoCorasick {
+        &self.call_finder
     }
 
     pub fn call_action(&self) -> CallAction {

@@ -1,0 +1,88 @@
+//! `contextRedactStream`: a packet redacted as it streams, read from and written to host functions chunk by
+//! chunk, so memory holds one item however large the packet (src/context/redact_stream.rs).
+
+use super::super::{field, object, to_js_error};
+use super::packet::{packet_error, to_js, violations_to_js, ContextPolicy};
+use crate::context::packet::yaml::MAX_DOCUMENT_BYTES;
+use crate::context::redact_stream::{redact_stream, StreamOptions, Streamed};
+use crate::error::{Error, ErrorCode};
+use wasm_bindgen::prelude::*;
+
+#[wasm_bindgen(typescript_custom_section)]
+const TYPES: &str = r#"
+/** Options of `contextRedactStream`. */
+export interface ContextRedactStreamOptions extends ContextGateOptions {
+  /** "yaml" (default) or "json": how the redacted packet is written. */
+  format?: "yaml" | "json";
+  /** The most bytes one item, or the packet without its items, may take (default 16 MiB). */
+  maxBytes?: number;
+}
+"#;
+
+/// `{applied, blocked, taskId, packetHash, privacy}` for the YAML packet `read()` returns chunk by chunk (a
+/// `Uint8Array` each call; `null` or an empty one at the end), redacted under the policy and handed to
+/// `write(chunk)` as it goes; or `null` when the packet must be read whole (`contextRedactText`): JSON, parts
+/// in an order that cannot stream. What was written is complete only when a result object is returned.
+#[wasm_bindgen(
+    js_name = contextRedactStream,
+    unchecked_return_type = "{ applied: ContextRedaction[]; blocked: ContextViolation[]; taskId: string; packetHash: string | null; privacy: ContextPrivacy } | null"
+)]
+pub fn context_redact_stream(
+    read: &js_sys::Function,
+    write: &js_sys::Function,
+    policy: &ContextPolicy,
+    #[wasm_bindgen(unchecked_optional_param_type = "ContextRedactStreamOptions | null")] options: JsValue,
+) -> Result<JsValue, JsValue> {
+    let present = !options.is_undefined() && !options.is_null();
+    let json = match if present { field(&options, "format").as_string() } else { None }.as_deref() {
+        None | Some("yaml") => false,
+        Some("json") => true,
+        Some(other) => return Err(usage(&format!("format must be \"yaml\" or \"json\", not {other:?}"))),
+    };
+    let max_bytes = match if present { field(&options, "maxBytes").as_f64() } else { None } {
+        None => MAX_DOCUMENT_BYTES,
+        Some(n) if n >= 1.0 && n.fract() == 0.0 && n <= 9_007_199_254_740_991.0 => n as usize,
+        Some(n) => return Err(usage(&format!("maxBytes must be a positive whole number, not {n}"))),
+    };
+    let approved = present && field(&options, "approveRemote").is_truthy();
+    let mut failure = None;
+    let read_chunk = || match read.call0(&JsValue::NULL) {
+        Ok(chunk) if chunk.is_null() || chunk.is_undefined() => None,
+        Ok(chunk) => Some(js_sys::Uint8Array::new(&chunk).to_vec()),
+        Err(error) => {
+            failure.get_or_insert(error);
+            None
+        }
+    };
+    let mut write_error = None;
+    let mut write_chunk = |bytes: &[u8]| {
+        if write_error.is_none() {
+            if let Err(error) = write.call1(&JsValue::NULL, &js_sys::Uint8Array::from(bytes)) {
+                write_error = Some(error);
+            }
+        }
+    };
+    let options = StreamOptions { json, max_bytes, approved };
+    let result = redact_stream(read_chunk, &mut write_chunk, &policy.policy, &policy.rules, &options);
+    if let Some(error) = failure.or(write_error) {
+        return Err(error);
+    }
+    match result.map_err(to_js_error)? {
+        Streamed::Whole => Ok(JsValue::NULL),
+        Streamed::Invalid(violations) => Err(packet_error(violations)),
+        Streamed::Done(summary) => Ok(object(&[
+            ("applied", to_js(&summary.applied)),
+            ("blocked", violations_to_js(&summary.blocked)),
+            ("taskId", summary.task_id.as_str().into()),
+            (
+                "packetHash",
+                if summary.packet_hash.is_empty() { JsValue::NULL } else { summary.packet_hash.as_str().into() },
+            ),
+            ("privacy", summary.privacy.as_str().into()),
+        ])),
+    }
+}
+
+fn usage(message: &str) -> JsValue {
+    to_js_error(Error::new(ErrorCode::Usage, message))
+}
