@@ -1,5 +1,6 @@
 //! Blob upload: skip what the registry has, mount from a sibling repository when asked, else upload in one
-//! `PUT` (small blobs) or in `PATCH` chunks closed by a `PUT`, following each new `Location`. Bytes go from
+//! `PUT` (small blobs) or in `PATCH` chunks closed by a `PUT`, following each new `Location` (one `PATCH` for
+//! the whole blob when the source streams). Bytes go from
 //! the host's source straight to the transport. A session that fails transiently is abandoned and a new one
 //! started: after a cut `PATCH` nobody knows how much of it the registry kept. An upload `Location` on another
 //! origin is used without the registry's credentials.
@@ -114,7 +115,9 @@ impl<H: Transport, S: BlobSource<H::Body, H::Thrown>> Upload<'_, H, S> {
             self.source.progress(self.size);
             closing
         } else {
-            let chunk = chunk_size(Some(client.chunk_bytes), &registry.host, min_chunk);
+            // A streaming source sends the blob in one PATCH (capped where a registry caps chunks).
+            let requested = if self.source.streams() { self.size } else { client.chunk_bytes };
+            let chunk = chunk_size(Some(requested), &registry.host, min_chunk);
             let location = self.patch_chunks(location, chunk).await?;
             self.put(&location, None).await?
         };
@@ -134,7 +137,7 @@ impl<H: Transport, S: BlobSource<H::Body, H::Thrown>> Upload<'_, H, S> {
         let mut offset = 0;
         while offset < self.size {
             let length = chunk.min(self.size - offset);
-            let body = self.source.read(offset, length).await?;
+            let body = self.source.stream(offset, length).await?;
             let request = HttpRequest::new("PATCH", location.clone())
                 .header("Content-Type", "application/octet-stream")
                 .header("Content-Range", content_range(offset, length))
@@ -255,6 +258,34 @@ mod tests {
         assert_eq!(patches.iter().flat_map(|p| p.body.clone()).collect::<Vec<_>>(), BLOB);
         let put = sent.last().unwrap();
         assert_eq!(put.path(), format!("/upload/3?digest={}", Digest::of(BLOB).to_string().replace(':', "%3A")));
+    }
+
+    /// A source whose ranges are produced as they are sent (as the Node pantry's reader).
+    struct StreamingSource(Vec<u8>);
+
+    impl BlobSource<Vec<u8>, String> for StreamingSource {
+        async fn read(&self, _offset: u64, _length: u64) -> Result<Vec<u8>, Failure<String>> {
+            Err(Failure::Host("a streaming source is read only by stream()".into()))
+        }
+        fn streams(&self) -> bool {
+            true
+        }
+        async fn stream(&self, offset: u64, length: u64) -> Result<Vec<u8>, Failure<String>> {
+            Ok(self.0[offset as usize..(offset + length) as usize].to_vec())
+        }
+    }
+
+    #[test]
+    fn a_streaming_source_goes_in_one_patch() {
+        let c = chunked_client(FakeHost::new(uploads(None)));
+        let size = BLOB.len() as u64;
+        block_on(c.push_blob(&Digest::of(BLOB), size, &StreamingSource(BLOB.to_vec()), None)).unwrap();
+        let sent = c.host.requests();
+        let patches: Vec<_> = sent.iter().filter(|s| s.method == "PATCH").collect();
+        assert_eq!(patches.len(), 1);
+        assert_eq!(patches[0].header("content-range"), Some("0-25"));
+        assert_eq!(patches[0].body, BLOB);
+        assert_eq!(sent.last().unwrap().method, "PUT");
     }
 
     #[test]

@@ -177,6 +177,15 @@ pub trait BlobSink<C, T> {
 #[allow(async_fn_in_trait)]
 pub trait BlobSource<B, T> {
     async fn read(&self, offset: u64, length: u64) -> Result<B, Failure<T>>;
+    /// Whether `stream` gives a body that produces its range while it is sent instead of holding it: such a
+    /// blob goes in one `PATCH`, as skopeo and docker send it (one request, not one per chunk).
+    fn streams(&self) -> bool {
+        false
+    }
+    /// A body for bytes `offset..offset + length` that is read as it is sent; `read` unless `streams`.
+    async fn stream(&self, offset: u64, length: u64) -> Result<B, Failure<T>> {
+        self.read(offset, length).await
+    }
     /// Bytes sent so far.
     fn progress(&self, _bytes: u64) {}
 }

@@ -96,7 +96,7 @@ describe('corrupt data is refused, and nothing unverified is kept', () => {
   });
 
   test('a pantry layer damaged after seeding: push fails with CTX_DIGEST_MISMATCH and the registry keeps no blob', async (t) => {
-    // 20 MiB of random bytes: a layer uploaded in several PATCHes, read in place from the pantry's file.
+    // 20 MiB of random bytes: a layer uploaded in one streamed PATCH, read in place from the pantry's file.
     const pack = await seedPack(tempDir(t), { home: tempDir(t), files: smallFiles('damaged', 20 * MiB), input: 'damaged' });
     const layer = packBlobs(pack.home, pack.uri).manifest.layers[0];
     const file = path.join(pack.home, 'blobs', 'sha256', layer.digest.slice('sha256:'.length));
@@ -140,6 +140,19 @@ describe('server errors and rate limits', () => {
     assert.equal(proxy.stats().faults['status-500'], 2);
     const stored = await registryManifest(registry.url, 'packs', pack.tag);
     assert.equal(stored.status, 200);
+    const home = tempDir(t);
+    ok(await ctx(['pull', pack.uri, '--registry', registry.ref('packs')], { home, env: cleanEnv() }));
+    await assertSamePack(pack.home, home, pack.uri);
+  });
+
+  test('a pantry layer goes up in one streamed PATCH; a 500 on it starts the upload over', async (t) => {
+    // 20 MiB of random bytes: more than one PUT may carry (8 MiB), sent as skopeo sends it.
+    const pack = await seedPack(tempDir(t), { home: tempDir(t), files: smallFiles('push-stream', 20 * MiB), input: 'push-stream' });
+    const layers = packBlobs(pack.home, pack.uri).manifest.layers;
+    proxy.setRules({ failStatus: { status: 500, times: 1, kind: 'upload-patch' } });
+    ok(await ctx(['push', pack.uri, '--registry', proxy.ref('packs')], { home: pack.home, env: cleanEnv() }));
+    const patches = proxy.stats().requests.filter((request) => request.kind === 'upload-patch');
+    assert.equal(patches.length, 2 * layers.filter((layer) => layer.size > 8 * MiB).length, 'one PATCH per big layer, and one again after the 500');
     const home = tempDir(t);
     ok(await ctx(['pull', pack.uri, '--registry', registry.ref('packs')], { home, env: cleanEnv() }));
     await assertSamePack(pack.home, home, pack.uri);

@@ -4,6 +4,7 @@
 // follows redirects: the core's registry engine does, and decides where credentials may go. Failures reject as
 // undici's do (`TypeError('fetch failed', { cause })` with the system or OpenSSL code on the cause), so the
 // core classifies them the same way.
+import { once } from 'node:events';
 import fs from 'node:fs';
 import http from 'node:http';
 import https from 'node:https';
@@ -63,8 +64,10 @@ function trustedCertificates(caFile, env) {
 function request(url, init, agent) {
   const { method = 'GET', signal, connectTimeout } = init;
   const headers = Object.fromEntries(new Headers(init.headers ?? {}));
-  const body = init.body === undefined || init.body === null ? undefined : toBuffer(init.body);
-  if (body !== undefined) headers['content-length'] = String(body.length);
+  const streamed = isStreamBody(init.body);
+  const body = init.body === undefined || init.body === null || streamed ? undefined : toBuffer(init.body);
+  if (streamed) headers['content-length'] = String(init.body.byteLength);
+  else if (body !== undefined) headers['content-length'] = String(body.length);
   return new Promise((resolve, reject) => {
     if (signal?.aborted) return reject(abortError());
     const transport = url.protocol === 'https:' ? https : http;
@@ -104,8 +107,28 @@ function request(url, init, agent) {
         fail(error);
       }
     });
-    outgoing.end(body);
+    if (streamed) void sendStream(outgoing, init.body);
+    else outgoing.end(body);
   });
+}
+
+/** A body that produces its bytes while it is sent (the core's StreamBody): exactly `byteLength` bytes. */
+function isStreamBody(body) {
+  return typeof body === 'object' && body !== null && typeof body[Symbol.asyncIterator] === 'function' && Number.isSafeInteger(body.byteLength);
+}
+
+/** Writes a streamed body as the socket takes it; a failing body (a damaged blob) ends the request. */
+async function sendStream(outgoing, body) {
+  try {
+    for await (const piece of body) {
+      if (outgoing.destroyed) return;
+      // 'close' too: a request destroyed without an error never drains.
+      if (!outgoing.write(piece)) await Promise.race([once(outgoing, 'drain'), once(outgoing, 'close')]);
+    }
+    outgoing.end();
+  } catch (error) {
+    outgoing.destroy(error);
+  }
 }
 
 function toBuffer(body) {

@@ -35,6 +35,8 @@ const HEX_NAME = /^[0-9a-f]{64}$/;
 const MAX_INDEX_BYTES = 64 * 1024 * 1024;
 /** Blobs are read and handed on in pieces of this size. */
 const READ_CHUNK_BYTES = 1024 * 1024;
+/** A streamed upload's pieces: big enough that a piece costs little, small enough that a few in the socket cost little. */
+const STREAM_PIECE_BYTES = 1024 * 1024;
 
 /** @typedef {import('./store.mjs').Descriptor} Descriptor */
 
@@ -287,40 +289,63 @@ export class LayoutStore {
 
   /**
    * A blob for an upload that reads it by offset (the registry client's BlobSource): each read fills one reused
-   * buffer, which the caller is done with before it reads again, on libuv's thread pool; the file is opened on
-   * the first read and hashed meanwhile from the same descriptor on a hashing thread (hash-pool.mjs), and the
-   * read that reaches the end throws if it does not match the digest, before the upload can be completed.
+   * buffer, which the caller is done with before it reads again, on libuv's thread pool; `stream` gives a range
+   * as a body read while it is sent, in fresh pieces (the socket may still hold the last ones), so a big blob
+   * goes in one PATCH without being held. The file is opened on the first read and hashed meanwhile from the same
+   * descriptor on a hashing thread (hash-pool.mjs); the read, or the streamed piece, that reaches the end throws
+   * if the blob does not match its digest, before the upload can be completed, and every later call throws too.
    * @param {Descriptor} descriptor
    * @param {{onBytes?: (bytes: number) => void}} [options] onBytes: bytes read in order, for the first time
-   * @returns {{read(offset: number, length: number): Promise<Uint8Array>, close(): Promise<void>}}
+   * @returns {{read(offset: number, length: number): Promise<Uint8Array>, stream(offset: number, length: number): AsyncIterable<Uint8Array> & {byteLength: number}, close(): Promise<void>}}
    */
   reader(descriptor, { onBytes } = {}) {
     let fd;
     let buffer = new Uint8Array(0);
     let hashed = null;
     let reported = 0;
+    let failure;
     const subject = this.blobPath(descriptor.digest);
+    const open = () => {
+      if (failure) throw failure;
+      fd ??= this.openBlobChecked(descriptor);
+      if (hashed === null) {
+        // A small blob is hashed here: starting the hashing threads would cost more.
+        hashed = hashOpenFile(fd, { inline: descriptor.size <= INLINE_TOTAL_BYTES, subject });
+        hashed.catch(() => {}); // reported by the last read
+      }
+    };
+    const fill = async (piece, offset) => {
+      for (let filled = 0; filled < piece.length; ) {
+        const read = await readAt(fd, piece, filled, offset + filled, subject);
+        if (read === 0) throw (failure = damaged(this, descriptor));
+        filled += read;
+      }
+      const end = offset + piece.length;
+      if (end > reported) {
+        onBytes?.(end - reported);
+        reported = end;
+      }
+      if (end === descriptor.size && (await hashed).digest !== descriptor.digest) throw (failure = damaged(this, descriptor));
+      return piece;
+    };
     return {
       read: async (offset, length) => {
-        fd ??= this.openBlobChecked(descriptor);
-        if (hashed === null) {
-          // A small blob is hashed here: starting the hashing threads would cost more.
-          hashed = hashOpenFile(fd, { inline: descriptor.size <= INLINE_TOTAL_BYTES, subject });
-          hashed.catch(() => {}); // reported by the last read
-        }
+        open();
         if (buffer.length < length) buffer = new Uint8Array(length);
-        const piece = buffer.subarray(0, length);
-        for (let filled = 0; filled < length; ) {
-          const read = await readAt(fd, piece, filled, offset + filled, subject);
-          if (read === 0) throw damaged(this, descriptor);
-          filled += read;
-        }
-        if (offset + length > reported) {
-          onBytes?.(offset + length - reported);
-          reported = offset + length;
-        }
-        if (offset + length === descriptor.size && (await hashed).digest !== descriptor.digest) throw damaged(this, descriptor);
-        return piece;
+        return fill(buffer.subarray(0, length), offset);
+      },
+      stream: (offset, length) => {
+        open();
+        return {
+          byteLength: length,
+          async *[Symbol.asyncIterator]() {
+            for (let at = offset; at < offset + length; ) {
+              const piece = await fill(Buffer.allocUnsafe(Math.min(STREAM_PIECE_BYTES, offset + length - at)), at);
+              at += piece.length;
+              yield piece;
+            }
+          },
+        };
       },
       close: async () => {
         // The hashing thread reads the descriptor until it is done.

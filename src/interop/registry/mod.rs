@@ -15,7 +15,7 @@ use crate::registry::auth::Credentials;
 use crate::registry::transport::{BlobSink, BlobSource, ChunkHasher, Failure, Flow, Request, Response, Transport};
 use crate::registry::transport::{TransportError, Wait};
 use fetch::{BodyStream, Fetch};
-use js_sys::{Function, Promise, Uint8Array};
+use js_sys::{Function, Promise, Reflect, Uint8Array};
 use std::cell::RefCell;
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
@@ -42,8 +42,24 @@ export interface BlobSink {
   reset(): void | PromiseLike<unknown>;
 }
 
-/** An upload's bytes: one array, or `read(offset, length)` giving (a promise of) exactly that many bytes. */
-export type BlobSource = Uint8Array | { read(offset: number, length: number): Uint8Array | PromiseLike<Uint8Array> };
+/**
+ * A request body that produces its bytes while it is sent (the host's fetch must accept it as a body):
+ * exactly `byteLength` bytes from the iterator.
+ */
+export interface StreamBody extends AsyncIterable<Uint8Array> {
+  readonly byteLength: number;
+}
+
+/**
+ * An upload's bytes: one array, or `read(offset, length)` giving (a promise of) exactly that many bytes; with
+ * `stream(offset, length)` too, a blob too big for one `PUT` goes in one streamed `PATCH`.
+ */
+export type BlobSource =
+  | Uint8Array
+  | {
+      read(offset: number, length: number): Uint8Array | PromiseLike<Uint8Array>;
+      stream?(offset: number, length: number): StreamBody | PromiseLike<StreamBody>;
+    };
 
 /** What the registry client reports along the way; never secrets. */
 export interface RegistryEvent {
@@ -121,6 +137,7 @@ impl Transport for JsHost {
     fn body_len(body: &JsValue) -> u64 {
         match body.dyn_ref::<Uint8Array>() {
             Some(bytes) => bytes.length() as u64,
+            None if body.is_object() => byte_length(body).unwrap_or(0),
             None => body.as_string().map_or(0, |text| text.len() as u64),
         }
     }
@@ -266,7 +283,7 @@ impl BlobSink<Uint8Array, JsValue> for JsSink {
 /// `read(offset, length)` returns (a promise of) a `Uint8Array` of exactly that length.
 enum JsSourceKind {
     Bytes(Uint8Array),
-    Reader { object: JsValue, read: Function },
+    Reader { object: JsValue, read: Function, stream: Option<Function> },
 }
 
 struct JsSource {
@@ -287,7 +304,8 @@ impl JsSource {
             Error::new(ErrorCode::InvalidState, "the source must be a Uint8Array or have a read(offset, length) method")
                 .at("source")
         })?;
-        Ok(JsSource { kind: JsSourceKind::Reader { object: source.clone(), read }, on_bytes })
+        let stream = field(source, "stream").dyn_into::<Function>().ok();
+        Ok(JsSource { kind: JsSourceKind::Reader { object: source.clone(), read, stream }, on_bytes })
     }
 }
 
@@ -295,11 +313,7 @@ impl BlobSource<JsValue, JsValue> for JsSource {
     async fn read(&self, offset: u64, length: u64) -> std::result::Result<JsValue, Failure<JsValue>> {
         let bytes = match &self.kind {
             JsSourceKind::Bytes(bytes) => return Ok(bytes.subarray(offset as u32, (offset + length) as u32).into()),
-            JsSourceKind::Reader { object, read } => {
-                let answer =
-                    read.call2(object, &(offset as f64).into(), &(length as f64).into()).map_err(Failure::Host)?;
-                resolve(answer).await.map_err(Failure::Host)?
-            }
+            JsSourceKind::Reader { object, read, .. } => call_range(object, read, offset, length).await?,
         };
         match bytes.dyn_into::<Uint8Array>() {
             Ok(bytes) if bytes.length() as u64 == length => Ok(bytes.into()),
@@ -319,11 +333,48 @@ impl BlobSource<JsValue, JsValue> for JsSource {
         }
     }
 
+    fn streams(&self) -> bool {
+        matches!(&self.kind, JsSourceKind::Reader { stream: Some(_), .. })
+    }
+
+    async fn stream(&self, offset: u64, length: u64) -> std::result::Result<JsValue, Failure<JsValue>> {
+        let JsSourceKind::Reader { object, stream: Some(stream), .. } = &self.kind else {
+            return self.read(offset, length).await;
+        };
+        let body = call_range(object, stream, offset, length).await?;
+        match byte_length(&body) {
+            Some(bytes) if bytes == length => Ok(body),
+            _ => Err(Error::new(
+                ErrorCode::InvalidState,
+                format!("source.stream({offset}, {length}) did not return a body of byteLength {length}"),
+            )
+            .at("source")
+            .into()),
+        }
+    }
+
     fn progress(&self, bytes: u64) {
         if let Some(on_bytes) = &self.on_bytes {
             let _ = on_bytes.call1(&JsValue::NULL, &(bytes as f64).into());
         }
     }
+}
+
+/// `method.call(object, offset, length)`, awaited.
+async fn call_range(
+    object: &JsValue,
+    method: &Function,
+    offset: u64,
+    length: u64,
+) -> std::result::Result<JsValue, Failure<JsValue>> {
+    let answer = method.call2(object, &(offset as f64).into(), &(length as f64).into()).map_err(Failure::Host)?;
+    resolve(answer).await.map_err(Failure::Host)
+}
+
+/// A body's `byteLength`, when it is a whole number.
+fn byte_length(body: &JsValue) -> Option<u64> {
+    let value = Reflect::get(body, &"byteLength".into()).ok()?.as_f64()?;
+    (value >= 0.0 && value.fract() == 0.0).then_some(value as u64)
 }
 
 /// Awaits a value that may be a Promise or any thenable (host callbacks may be sync or async). Plain values
