@@ -14,6 +14,7 @@
 //! gets tables measured on such text.
 
 use crate::context::token_table::{MAX_LEN, PIECE_TOKENS_X1000};
+use crate::context::trigrams::FAMILIAR_TRIGRAMS;
 use std::collections::HashMap;
 use std::sync::OnceLock;
 
@@ -27,6 +28,9 @@ pub(crate) struct Measure {
     /// Lines (line breaks + 1) and characters: catalogues of short strings vary more than running text.
     pub lines: u64,
     pub chars: u64,
+    /// Per mille of the trigrams of its ASCII letter runs that o200k_base's vocabulary holds few tokens with:
+    /// words of languages it saw little of split into more tokens than the tables' means.
+    pub unfamiliar_per_mille: u64,
 }
 
 /// How well the tables predict a piece, the margin's classes.
@@ -53,13 +57,14 @@ pub(crate) const KINDS: usize = 8;
 /// The margin's coefficients (per mille) per group of texts: a constant, then per mille of each feature of
 /// [`margin_per_mille`]. Fitted by `bench/tokens-margin.mjs` on the tuning material so that the fewest texts are
 /// under-counted by more than 10 % while the mean absolute error stays under 8 %.
-const MARGINS: [[i64; 7]; 5] = [
-    // constant, few listed words, short lines, non-ASCII words, layout, CJK and other scripts, base64/hex
-    [1025, 56, -50, 25, 3, -173, -22], // English-like
-    [1047, 6, -18, -3, 0, 0, -253],    // major European
-    [1054, -3, 0, -3, -3, 0, 0],       // Russian
-    [1040, 3, 0, 0, -6, 6, -28],       // no listed language, mostly not Latin letters
-    [1040, 0, 31, 12, -6, -397, -31],  // no listed language, Latin letters
+const MARGINS: [[i64; 8]; 5] = [
+    // constant, few listed words, short lines, non-ASCII words, layout, CJK and other scripts, base64/hex,
+    // unfamiliar trigrams
+    [974, 122, -34, -20, 3, -7, 20, 100],       // English-like
+    [1060, 109, -92, 24, -10, -720, -1427, -3], // major European
+    [1094, -3, 0, -3, -13, 0, -40, 0],          // Russian
+    [1040, 3, 13, 3, -12, 6, -28, 0],           // no listed language, mostly not Latin letters
+    [1040, 0, 44, 12, -9, -403, -66, 44],       // no listed language, Latin letters
 ];
 
 /// The margin (per mille of the measured means): where the tables predict a text less surely — few words of
@@ -82,6 +87,7 @@ fn margin_per_mille(measure: &Measure) -> u64 {
         share(measure.milli[Kind::Layout as usize]),
         share(measure.milli[Kind::Cjk as usize] + measure.milli[Kind::OtherScript as usize]),
         share(measure.milli[Kind::Dense as usize]),
+        measure.unfamiliar_per_mille as i64,
     ];
     let margin: i64 = MARGINS[group].iter().zip(features).map(|(c, f)| c * f).sum::<i64>() / 1000;
     // The coefficients keep it far above this; a floor keeps the estimate a positive share of the means.
@@ -103,7 +109,13 @@ pub(crate) fn measure(text: &str) -> Measure {
     let language = matched.name;
     let kana = text.chars().any(|c| script(c) == "kana");
     let mut key = String::new();
-    let mut measure = Measure { language: matched, lines: 1, chars: text.chars().count() as u64, ..Measure::default() };
+    let mut measure = Measure {
+        language: matched,
+        lines: 1,
+        chars: text.chars().count() as u64,
+        unfamiliar_per_mille: unfamiliar_trigrams_per_mille(text),
+        ..Measure::default()
+    };
     let mut run = 0;
     for (start, end) in Split::new(text) {
         while run < dense.len() && dense[run].1 < end {
@@ -119,6 +131,25 @@ pub(crate) fn measure(text: &str) -> Measure {
         }
     }
     measure
+}
+
+/// Per mille of the letter trigrams of `text`'s ASCII letter runs (lower-cased) not in [`FAMILIAR_TRIGRAMS`].
+fn unfamiliar_trigrams_per_mille(text: &str) -> u64 {
+    let (mut all, mut unfamiliar) = (0u64, 0u64);
+    let (mut run, mut index) = (0u32, 0usize);
+    for byte in text.bytes() {
+        if !byte.is_ascii_alphabetic() {
+            run = 0;
+            continue;
+        }
+        index = (index * 26 + usize::from(byte.to_ascii_lowercase() - b'a')) % (26 * 26 * 26);
+        run += 1;
+        if run >= 3 {
+            all += 1;
+            unfamiliar += u64::from(FAMILIAR_TRIGRAMS[index >> 6] & (1 << (index & 63)) == 0);
+        }
+    }
+    (unfamiliar * 1000).checked_div(all).unwrap_or(0)
 }
 
 /// Words common in English prose and code, in the major European languages, and in Russian (`bench/tokens-fit.mjs`
@@ -472,6 +503,14 @@ mod tests {
     fn pieces_cover_the_text() {
         let text = "fn main() {\n\tlet x = \"ÄÖÜ straße\";\r\n  // 42 ünïcödé — 東京\n}\n";
         assert_eq!(pieces(text).concat(), text);
+    }
+
+    #[test]
+    fn unfamiliar_trigrams_are_counted_in_letter_runs() {
+        assert_eq!(unfamiliar_trigrams_per_mille("the information"), 0);
+        assert_eq!(unfamiliar_trigrams_per_mille("12 -- ü"), 0);
+        // `the` is familiar; `xqz` and `qzq` are in no token.
+        assert_eq!(unfamiliar_trigrams_per_mille("The xqzq"), 1000 * 2 / 3);
     }
 
     #[test]

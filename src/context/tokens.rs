@@ -536,7 +536,7 @@ mod calibration {
     use super::*;
     use std::collections::BTreeMap;
 
-    const TUNING_SETS: [&str; 2] = ["tuning", "holdout2"];
+    const TUNING_SETS: [&str; 3] = ["tuning", "holdout2", "holdout3"];
 
     fn print_row(name: &str, errors: &[f64]) {
         let n = errors.len() as f64;
@@ -580,13 +580,14 @@ mod calibration {
             groups.entry("(all tuning material)".to_owned()).or_default().push(error);
             let measure = crate::context::pieces::measure(text);
             features.push_str(&format!(
-                "{{\"set\":\"{set}\",\"group\":\"{group}\",\"cls\":\"{class}\",\"o200k\":{exact},\"milli\":{:?},\"language\":\"{}\",\"hits\":{},\"nonascii\":{},\"lines\":{},\"chars\":{}}}\n",
+                "{{\"set\":\"{set}\",\"group\":\"{group}\",\"cls\":\"{class}\",\"o200k\":{exact},\"milli\":{:?},\"language\":\"{}\",\"hits\":{},\"nonascii\":{},\"lines\":{},\"chars\":{},\"unfamiliar\":{}}}\n",
                 measure.milli,
                 measure.language.name,
                 measure.language.hits_per_mille,
                 measure.language.non_ascii_per_mille,
                 measure.lines,
-                measure.chars
+                measure.chars,
+                measure.unfamiliar_per_mille
             ));
             if error < -0.10 {
                 misses.push_str(&format!(
