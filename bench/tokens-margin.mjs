@@ -3,7 +3,7 @@
 // count strays from them depends on how surely the tables fit the text, so the margin is a linear function of a
 // text's features, one set of coefficients per group of texts (English-like, major European, Russian, no listed
 // language with mostly other scripts, no listed language with mostly Latin letters). The fit minimises the share
-// of texts under-counted by more than 10 % while keeping each set's mean absolute error under 7.3 % (a margin
+// of texts under-counted by more than 10 % while keeping each set's mean absolute error under 7 % (a margin
 // below the 8 % goal for text it was not fitted on)
 // (coordinate descent from the coefficients in pieces.rs, which it prints unchanged while they are a local
 // optimum; they were found by starting from a constant per group and refining).
@@ -18,14 +18,14 @@ import { fileURLToPath } from 'node:url';
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const FEATURES_FILE = path.join(root, '.bench', 'tokens', 'features.jsonl');
 const TUNING_SETS = ['tuning', 'holdout2', 'holdout3'];
-const MAE_LIMIT = 0.073;
+const MAE_LIMIT = 0.07;
 // MARGINS in pieces.rs (per mille), the starting point.
 const START = [
-  [974, 122, -34, -20, 3, -7, 20, 100],
-  [1060, 109, -92, 24, -10, -720, -1427, -3],
-  [1094, -3, 0, -3, -13, 0, -40, 0],
-  [1040, 3, 13, 3, -12, 6, -28, 0],
-  [1040, 0, 44, 12, -9, -403, -66, 44],
+  [967, 132, -29, -50, 3, 18, -27, 137],
+  [1050, 109, -66, 24, -10, -743, -1431, -3],
+  [1121, -43, 0, -3, -13, 0, -40, 0],
+  [1040, 3, 83, 0, -21, 6, -31, 3],
+  [1037, 0, 98, 12, -9, -491, -146, 44],
 ];
 const LATIN_OTHER = 2;
 const CJK = 4;

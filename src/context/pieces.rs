@@ -60,11 +60,11 @@ pub(crate) const KINDS: usize = 8;
 const MARGINS: [[i64; 8]; 5] = [
     // constant, few listed words, short lines, non-ASCII words, layout, CJK and other scripts, base64/hex,
     // unfamiliar trigrams
-    [974, 122, -34, -20, 3, -7, 20, 100],       // English-like
-    [1060, 109, -92, 24, -10, -720, -1427, -3], // major European
-    [1094, -3, 0, -3, -13, 0, -40, 0],          // Russian
-    [1040, 3, 13, 3, -12, 6, -28, 0],           // no listed language, mostly not Latin letters
-    [1040, 0, 44, 12, -9, -403, -66, 44],       // no listed language, Latin letters
+    [967, 132, -29, -50, 3, 18, -27, 137],      // English-like
+    [1050, 109, -66, 24, -10, -743, -1431, -3], // major European
+    [1121, -43, 0, -3, -13, 0, -40, 0],         // Russian
+    [1040, 3, 83, 0, -21, 6, -31, 3],           // no listed language, mostly not Latin letters
+    [1037, 0, 98, 12, -9, -491, -146, 44],      // no listed language, Latin letters
 ];
 
 /// The margin (per mille of the measured means): where the tables predict a text less surely — few words of
@@ -142,11 +142,11 @@ fn unfamiliar_trigrams_per_mille(text: &str) -> u64 {
             run = 0;
             continue;
         }
-        index = (index * 26 + usize::from(byte.to_ascii_lowercase() - b'a')) % (26 * 26 * 26);
+        index = trigram_index(index, byte);
         run += 1;
         if run >= 3 {
             all += 1;
-            unfamiliar += u64::from(FAMILIAR_TRIGRAMS[index >> 6] & (1 << (index & 63)) == 0);
+            unfamiliar += u64::from(!familiar(index));
         }
     }
     (unfamiliar * 1000).checked_div(all).unwrap_or(0)
@@ -241,11 +241,18 @@ fn piece_cost(
     table: &HashMap<&'static str, &'static Row>,
     key: &mut String,
 ) -> (u64, Kind) {
-    let (length, prefix, kind) = piece_key(piece, tables, key);
-    let row = table.get(key.as_str()).or_else(|| {
-        key.truncate(key.len() - prefix);
-        table.get(key.as_str())
-    });
+    let (length, prefix, unfamiliar, kind) = piece_key(piece, tables, key);
+    // Fallbacks: an unfamiliar word's kind without `~u`, then without its prefix.
+    let row = table
+        .get(key.as_str())
+        .or_else(|| {
+            key.truncate(key.len() - unfamiliar);
+            table.get(key.as_str())
+        })
+        .or_else(|| {
+            key.truncate(key.len() - prefix);
+            table.get(key.as_str())
+        });
     let cost = match row {
         Some(row) if length <= MAX_LEN => u64::from(row[length]),
         Some(row) => (u64::from(row[MAX_LEN]) * length as u64).div_ceil(MAX_LEN as u64),
@@ -255,19 +262,20 @@ fn piece_cost(
 }
 
 /// Writes the table name of a piece into `key` (as `bench/tokens-fit.mjs` names it) and returns its length in
-/// characters (letters only, for a word), the length of the prefix part of the name and the piece's kind.
-fn piece_key(piece: &str, tables: Tables, key: &mut String) -> (usize, usize, Kind) {
+/// characters (letters only, for a word), the lengths of the prefix and `~u` (unfamiliar word) parts of the name
+/// and the piece's kind.
+fn piece_key(piece: &str, tables: Tables, key: &mut String) -> (usize, usize, usize, Kind) {
     let Tables { dense, language, kana } = tables;
     key.clear();
     let first = piece.chars().next().expect("pieces are not empty");
     let length = piece.chars().count();
     if first.is_numeric() {
         key.push_str(if dense { "digits-dense" } else { "digits" });
-        return (length, 0, if dense { Kind::Dense } else { Kind::Layout });
+        return (length, 0, 0, if dense { Kind::Dense } else { Kind::Layout });
     }
     if piece.chars().all(char::is_whitespace) {
         key.push_str(if piece.contains(['\r', '\n']) { "newlines" } else { "spaces" });
-        return (length, 0, Kind::Layout);
+        return (length, 0, 0, Kind::Layout);
     }
     let mut letters = piece.chars().filter(|c| c.is_alphabetic());
     let Some(head) = letters.next() else {
@@ -275,7 +283,7 @@ fn piece_key(piece: &str, tables: Tables, key: &mut String) -> (usize, usize, Ki
         if language != "@ru" {
             key.push_str(language);
         }
-        return (length, 0, Kind::Layout);
+        return (length, 0, 0, Kind::Layout);
     };
     let count = 1 + letters.count();
     let kind = if dense {
@@ -325,7 +333,37 @@ fn piece_key(piece: &str, tables: Tables, key: &mut String) -> (usize, usize, Ki
         "+p"
     };
     key.push_str(prefix);
-    (count, prefix.len(), kind)
+    // An ASCII word with a trigram the vocabulary knows little splits into more tokens than its length's mean.
+    let unfamiliar = !dense
+        && script(head) == "latin"
+        && piece.chars().filter(|c| c.is_alphabetic()).all(|c| c.is_ascii_alphabetic())
+        && has_unfamiliar_trigram(piece);
+    if unfamiliar {
+        key.push_str("~u");
+    }
+    (count, prefix.len(), if unfamiliar { 2 } else { 0 }, kind)
+}
+
+/// Whether the ASCII letters of `word`, in order and lower-cased, hold a trigram not in [`FAMILIAR_TRIGRAMS`].
+fn has_unfamiliar_trigram(word: &str) -> bool {
+    let (mut run, mut index) = (0u32, 0usize);
+    for byte in word.bytes().filter(u8::is_ascii_alphabetic) {
+        index = trigram_index(index, byte);
+        run += 1;
+        if run >= 3 && !familiar(index) {
+            return true;
+        }
+    }
+    false
+}
+
+/// The index of the trigram ending in `byte` (an ASCII letter), from the index of the one before.
+fn trigram_index(index: usize, byte: u8) -> usize {
+    (index * 26 + usize::from(byte.to_ascii_lowercase() - b'a')) % (26 * 26 * 26)
+}
+
+fn familiar(index: usize) -> bool {
+    FAMILIAR_TRIGRAMS[index >> 6] & (1 << (index & 63)) != 0
 }
 
 /// The script of a letter, by Unicode block.
