@@ -1,6 +1,6 @@
 // Fits the token estimator's piece table (src/context/token_table.rs) to exact o200k_base counts on the tuning
 // material of bench/tokens-samples.mjs: the "tuning" samples, plus "holdout2" for the kinds "tuning" has too few
-// pieces of (never "holdout" or "holdout3").
+// pieces of (never "holdout" or "holdout4"; "holdout3", tuning material since round 4, only tunes the margin).
 //
 // o200k_base first splits text with a regular expression into pieces (a word with the space or punctuation
 // before it, up to three digits, a punctuation run, a line break run, a space run) and then encodes each piece on

@@ -4,7 +4,7 @@
 //! and every other script, which is what a context-packet budget must not do. [`estimate_tokens`] counts the way
 //! o200k_base does, piece by piece ([`crate::context::pieces`]), with per-kind means measured on real text of
 //! every script a Debian machine, Python and npm packages hold, and a margin so it errs high: `bench/tokens.mjs`
-//! prints its error per class on the tuning material and on two hold-out sets, with chars/4 beside it.
+//! prints its error per class on the tuning material and on the hold-out sets, with chars/4 beside it.
 //!
 //! [`classify`] names what a text mostly is, for displays (the inspector, `context show`): segments, cheapest first:
 //! - runs of CJK characters (Han, kana, Hangul, CJK and full-width punctuation);
@@ -524,11 +524,11 @@ too large is rejected by the model or, worse, silently truncated.";
 }
 
 /// Calibration on real text: `node bench/tokens-samples.mjs` writes `.bench/tokens/samples.jsonl` (samples with
-/// their exact o200k_base counts, each in the "tuning", "holdout", "holdout2" or "holdout3" set), then
+/// their exact o200k_base counts, each in the "tuning", "holdout", "holdout2", "holdout3" or "holdout4" set), then
 /// `cargo test --lib context::tokens::calibration -- --ignored --nocapture` prints, per class and per source group
-/// of the tuning material only ("tuning", and "holdout2" since it was looked at), the share of samples
-/// under-counted by more than 10 %, the mean absolute error and the worst error. `bench/tokens.mjs` reports every
-/// set; the hold-outs are never printed here. `CTX_TOKEN_FEATURES=<file>` also writes each tuning text's measured
+/// of the tuning material only ("tuning", and "holdout2" and "holdout3" since they were looked at), the share of
+/// samples under-counted by more than 10 %, the mean absolute error and the worst error. `bench/tokens.mjs` reports
+/// every set; the hold-outs are never printed here. `CTX_TOKEN_FEATURES=<file>` also writes each tuning text's measured
 /// means and margin features (what `bench/tokens-margin.mjs` fits), `CTX_TOKEN_MISSES=<file>` the texts
 /// under-counted by more than 10 %.
 #[cfg(test)]
