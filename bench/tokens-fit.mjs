@@ -1,6 +1,6 @@
 // Fits the token estimator's piece table (src/context/token_table.rs) to exact o200k_base counts on the tuning
 // material of bench/tokens-samples.mjs: the "tuning" samples, plus "holdout2" for the kinds "tuning" has too few
-// pieces of (never "holdout" or "holdout3").
+// pieces of (never "holdout" or "holdout4"; "holdout3", tuning material since round 4, only tunes the margin).
 //
 // o200k_base first splits text with a regular expression into pieces (a word with the space or punctuation
 // before it, up to three digits, a punctuation run, a line break run, a space run) and then encodes each piece on
@@ -16,6 +16,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { getEncoding } from 'js-tiktoken';
 import { loadSamples } from './tokens-samples.mjs';
+import { familiarTrigrams, unfamiliarWord } from './tokens-trigrams.mjs';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const O200K_PIECES =
@@ -91,8 +92,10 @@ export function languageOf(text) {
   return best;
 }
 
-/** The table key of a piece (as pieces.rs computes it) and its length in characters. */
-export function pieceKey(piece, dense, language, hasKana) {
+/** The table key of a piece (as pieces.rs computes it) and its length in characters. An ASCII Latin word with a
+ * trigram o200k_base's vocabulary knows little (`familiar`, from bench/tokens-trigrams.mjs) gets its own tables
+ * (`~u`): such words split into more tokens than others of the same length. */
+export function pieceKey(piece, dense, language, hasKana, familiar) {
   const chars = [...piece];
   const first = chars[0];
   if (/\p{N}/u.test(first)) return [dense ? 'digits-dense' : 'digits', chars.length];
@@ -114,11 +117,13 @@ export function pieceKey(piece, dense, language, hasKana) {
   if (script === 'cyrillic' && language === 'ru') shape = '@ru';
   // Han characters of a text without kana are Chinese, whose words o200k_base covers less than Japanese kanji's.
   if (script === 'han' && !hasKana) shape = '@zh';
-  return [`${dense ? 'dense' : script + shape}${prefix === ' ' ? '+sp' : prefix === '.' ? '+p' : ''}`, letters.length];
+  const unfamiliar = !dense && script === 'latin' && /^[A-Za-z]+$/.test(word) && unfamiliarWord(familiar, word);
+  return [`${dense ? 'dense' : script + shape}${prefix === ' ' ? '+sp' : prefix === '.' ? '+p' : ''}${unfamiliar ? '~u' : ''}`, letters.length];
 }
 
 if (process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
   const o200k = getEncoding('o200k_base');
+  const familiar = familiarTrigrams();
   const samples = loadSamples().filter((s) => TUNING_SETS.includes(s.set));
   const statsBySet = new Map(TUNING_SETS.map((set) => [set, new Map()])); // set → key → [count, tokens] per length
   const cache = new Map();
@@ -137,7 +142,7 @@ if (process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.me
         if (cache.size < 2e6) cache.set(piece, tokens);
       }
       total += tokens;
-      const [key, length] = pieceKey(piece, mask[m.index + piece.length - 1] === 1, language, hasKana);
+      const [key, length] = pieceKey(piece, mask[m.index + piece.length - 1] === 1, language, hasKana, familiar);
       const row = stats.get(key) ?? Array.from({ length: MAX_LEN + 1 }, () => [0, 0]);
       const cell = row[Math.min(length, MAX_LEN)];
       cell[0] += 1;

@@ -1,9 +1,10 @@
-// Fits the token estimator's margin (MARGINS in src/context/pieces.rs) on the tuning material ("tuning" and
-// "holdout2"; never "holdout" or "holdout3"). The piece tables give each text's measured means; how far the exact
+// Fits the token estimator's margin (MARGINS in src/context/pieces.rs) on the tuning material ("tuning",
+// "holdout2" and "holdout3"; never "holdout" or "holdout4"). The piece tables give each text's measured means; how far the exact
 // count strays from them depends on how surely the tables fit the text, so the margin is a linear function of a
 // text's features, one set of coefficients per group of texts (English-like, major European, Russian, no listed
 // language with mostly other scripts, no listed language with mostly Latin letters). The fit minimises the share
-// of texts under-counted by more than 10 % while keeping each set's mean absolute error under 7.85 %
+// of texts under-counted by more than 10 % while keeping each set's mean absolute error under 7 % (a margin
+// below the 8 % goal for text it was not fitted on)
 // (coordinate descent from the coefficients in pieces.rs, which it prints unchanged while they are a local
 // optimum; they were found by starting from a constant per group and refining).
 //
@@ -16,15 +17,15 @@ import { fileURLToPath } from 'node:url';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const FEATURES_FILE = path.join(root, '.bench', 'tokens', 'features.jsonl');
-const TUNING_SETS = ['tuning', 'holdout2'];
-const MAE_LIMIT = 0.0785;
+const TUNING_SETS = ['tuning', 'holdout2', 'holdout3'];
+const MAE_LIMIT = 0.07;
 // MARGINS in pieces.rs (per mille), the starting point.
 const START = [
-  [1025, 56, -50, 25, 3, -173, -22],
-  [1047, 6, -18, -3, 0, 0, -253],
-  [1054, -3, 0, -3, -3, 0, 0],
-  [1040, 3, 0, 0, -6, 6, -28],
-  [1040, 0, 31, 12, -6, -397, -31],
+  [967, 132, -29, -50, 3, 18, -27, 137],
+  [1050, 109, -66, 24, -10, -743, -1431, -3],
+  [1121, -43, 0, -3, -13, 0, -40, 0],
+  [1040, 3, 83, 0, -21, 6, -31, 3],
+  [1037, 0, 98, 12, -9, -491, -146, 44],
 ];
 const LATIN_OTHER = 2;
 const CJK = 4;
@@ -48,6 +49,7 @@ function features(s) {
       share(s.milli[LAYOUT]),
       share(s.milli[CJK] + s.milli[OTHER_SCRIPT]),
       share(s.milli[DENSE]),
+      s.unfamiliar,
     ],
   };
 }

@@ -19,6 +19,14 @@
 //     (freedesktop.org.xml, raw and as per-language strings), Debian's AppStream metadata (apt's
 //     Components-amd64.yml.gz, raw YAML and as per-language names, summaries and descriptions), and base64/hex of
 //     /usr/sbin, /usr/libexec and chromium's files. No log source is left unused, so holdout3 has no log class.
+//     It was looked at after round 3 and is tuning material for round 4, not a hold-out.
+//   - family D, "holdout4": sources used in no other set, frozen (this selection rule committed) before round 4 and
+//     reported only by the final run: the pyenv Python 3.11's test suite (test_*.py, its data files, the CJK
+//     texts of cjkencodings) and site-packages (code, READMEs and METADATA, certifi's PEM bundle; none of the
+//     packages Debian's dist-packages holds), the rustup stable toolchain's HTML docs, Perl's core library
+//     (/usr/share/perl/5.36.0: .pm and .pod), GNU info pages, the global npm and corepack (code, docs, JSON;
+//     not their node_modules), /usr/share/javascript, glibc's charmaps, polkit actions (raw XML and as
+//     per-language strings), and base64/hex of the toolchain's libraries and Python's lib-dynload. No log class.
 // Each sample is labelled with a class: by its source for code, configs, logs, JSON and encodings, by the script
 // of most of its letters for text (a Russian man page's roff source with mostly Latin macros is "mixed").
 //
@@ -251,6 +259,41 @@ function gunzipFile(file) {
   }
 }
 
+// Family D's roots: the pyenv Python's test suite and site-packages (none of the packages that Debian's dist-packages,
+// family C, also holds), one rustup toolchain's HTML docs and libraries, Perl's core library (family B read
+// /usr/share/perl5), the global npm and corepack (not their node_modules, which may repeat family A's packages).
+const pyenv = '/root/.pyenv/versions/3.11.7/lib/python3.11';
+const pyenvTest = fs.existsSync(path.join(pyenv, 'test')) ? path.join(pyenv, 'test') : null;
+const rustToolchain = path.join(process.env.RUSTUP_HOME ?? '/root/.rustup', 'toolchains', 'stable-x86_64-unknown-linux-gnu');
+const rustDocs = path.join(rustToolchain, 'share', 'doc', 'rust', 'html');
+const perlCore = '/usr/share/perl/5.36.0';
+
+function sitePackages(accept) {
+  const debian = new Set(fs.existsSync('/usr/lib/python3/dist-packages') ? fs.readdirSync('/usr/lib/python3/dist-packages').map((n) => n.replace(/\.py$/, '')) : []);
+  const site = path.join(pyenv, 'site-packages');
+  return walk(site, accept).filter((f) => {
+    const top = path.relative(site, f).split(path.sep)[0];
+    const name = top.replace(/-[^-]*\.dist-info$/, '').replace(/\.py$/, '');
+    return !debian.has(name) && !debian.has(name.toLowerCase());
+  });
+}
+
+function npmGlobal(accept) {
+  return ['/usr/lib/node_modules/npm', '/usr/lib/node_modules/corepack'].flatMap((dir) => walk(dir, (f) => accept(f) && !path.relative(dir, f).split(path.sep).includes('node_modules') && !f.includes('/man/')));
+}
+
+/** polkit's action descriptions and messages (`<message xml:lang="ru">`), per language. */
+function polkitStrings(files) {
+  const byLanguage = new Map();
+  for (const file of files) {
+    for (const m of (readText(file) ?? '').matchAll(/<(description|message)(?: xml:lang="([^"]+)")?>([^<]*)<\/\1>/g)) {
+      const language = m[2] ?? 'C';
+      byLanguage.set(language, [...(byLanguage.get(language) ?? []), unXml(m[3])]);
+    }
+  }
+  return languageFiles('polkit', byLanguage);
+}
+
 /** Source groups: files, how to read them, their class, and at most how many files and samples per file. */
 function groups() {
   const ext = (...e) => (f) => e.some((x) => f.endsWith(x));
@@ -293,6 +336,25 @@ function groups() {
     { family: 'C', name: 'appstream-yaml', texts: sections('Components-amd64.yml', appstream), n: 30, per: 2, cls: (t) => (['latin', 'none'].includes(scriptOf(t).script) ? 'config' : textClass(t, 'config')) },
     { family: 'C', name: 'appstream-strings', texts: appstreamStrings(appstream), n: 300, per: 2, cls: (t) => textClass(t, 'latin-prose') },
     { family: 'C', name: 'binaries2', files: [...under('/usr/sbin', () => true), ...under('/usr/libexec', () => true), ...under('/usr/lib/chromium', () => true)], n: 100, per: 0, encode: true },
+    // ------------------------------------------------------------------ family D (holdout4)
+    { family: 'D', name: 'py-tests', files: pyenvTest ? under(pyenvTest, (f) => /\/test_[^/]*\.py$/.test(f)) : [], n: 80, per: 2, read: readText, cls: () => 'code' },
+    { family: 'D', name: 'py-testdata', files: pyenvTest ? under(pyenvTest, (f) => !/\.(py|pyc)$/.test(f) && !f.includes('/cjkencodings/')) : [], n: 80, per: 2, read: readText, cls: (t) => (['latin', 'none'].includes(scriptOf(t).script) ? 'config' : textClass(t, 'config')) },
+    { family: 'D', name: 'cjk-texts', files: pyenvTest ? under(path.join(pyenvTest, 'cjkencodings'), ext('-utf8.txt')) : [], n: 20, per: 2, read: readText, cls: (t) => textClass(t, 'latin-prose') },
+    { family: 'D', name: 'site-code', files: sitePackages(ext('.py')), n: 150, per: 2, read: readText, cls: () => 'code' },
+    { family: 'D', name: 'site-docs', files: sitePackages((f) => /\/METADATA$|\.(md|rst)$/.test(f)), n: 60, per: 2, read: readText, cls: () => 'markdown' },
+    { family: 'D', name: 'certifi', files: sitePackages((f) => f.endsWith('/certifi/cacert.pem')), n: 1, per: 12, read: readText, cls: () => 'pem' },
+    { family: 'D', name: 'rust-html', files: under(rustDocs, ext('.html')), n: 120, per: 2, read: readText, cls: () => 'html' },
+    { family: 'D', name: 'perl-core', files: under(perlCore, ext('.pm')), n: 100, per: 1, read: readText, cls: () => 'code' },
+    { family: 'D', name: 'perl-pod', files: under(perlCore, ext('.pod')), n: 40, per: 2, read: readText, cls: (t) => textClass(t, 'latin-prose') },
+    { family: 'D', name: 'info', files: under('/usr/share/info', ext('.gz')), n: 30, per: 3, read: readText, cls: (t) => textClass(t, 'latin-prose') },
+    { family: 'D', name: 'npm-global', files: npmGlobal(ext('.js', '.cjs', '.mjs')), n: 80, per: 2, read: readText, cls: () => 'code' },
+    { family: 'D', name: 'npm-global-docs', files: npmGlobal(ext('.md')), n: 40, per: 2, read: readText, cls: () => 'markdown' },
+    { family: 'D', name: 'npm-global-json', files: npmGlobal(ext('.json')), n: 20, per: 1, read: readText, cls: () => 'json' },
+    { family: 'D', name: 'javascript', files: under('/usr/share/javascript', (f) => f.endsWith('.js') && !f.endsWith('.min.js')), n: 20, per: 2, read: readText, cls: () => 'code' },
+    { family: 'D', name: 'charmaps', files: under('/usr/share/i18n/charmaps', ext('.gz')), n: 40, per: 2, read: readText, cls: () => 'config' },
+    { family: 'D', name: 'polkit-xml', files: under('/usr/share/polkit-1/actions', ext('.policy')), n: 11, per: 2, read: readText, cls: () => 'config' },
+    { family: 'D', name: 'polkit-strings', texts: polkitStrings(under('/usr/share/polkit-1/actions', ext('.policy'))), n: 100, per: 1, cls: (t) => textClass(t, 'latin-prose') },
+    { family: 'D', name: 'binaries3', files: [...under(path.join(rustToolchain, 'lib'), (f) => /\.(so|rlib)$/.test(f)), ...under(path.join(pyenv, 'lib-dynload'), ext('.so'))], n: 60, per: 0, encode: true },
   ].map((group) => (group.texts ? { ...group, files: [...group.texts.keys()], read: (key) => group.texts.get(key) } : group));
 }
 
@@ -318,7 +380,7 @@ export function makeSamples() {
   const o200k = getEncoding('o200k_base');
   return samples.map((s, i) => ({
     id: i,
-    set: s.family === 'C' ? 'holdout3' : s.family === 'B' ? 'holdout2' : unit(`split:${s.key}`) < 0.6 ? 'tuning' : 'holdout',
+    set: s.family === 'D' ? 'holdout4' : s.family === 'C' ? 'holdout3' : s.family === 'B' ? 'holdout2' : unit(`split:${s.key}`) < 0.6 ? 'tuning' : 'holdout',
     group: s.group,
     cls: s.cls,
     chars: [...s.text].length,

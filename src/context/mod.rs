@@ -19,4 +19,5 @@ pub mod symbols;
 pub mod task;
 mod token_table;
 pub mod tokens;
+mod trigrams;
 pub mod violation;

@@ -14,6 +14,7 @@
 //! gets tables measured on such text.
 
 use crate::context::token_table::{MAX_LEN, PIECE_TOKENS_X1000};
+use crate::context::trigrams::FAMILIAR_TRIGRAMS;
 use std::collections::HashMap;
 use std::sync::OnceLock;
 
@@ -27,6 +28,9 @@ pub(crate) struct Measure {
     /// Lines (line breaks + 1) and characters: catalogues of short strings vary more than running text.
     pub lines: u64,
     pub chars: u64,
+    /// Per mille of the trigrams of its ASCII letter runs that o200k_base's vocabulary holds few tokens with:
+    /// words of languages it saw little of split into more tokens than the tables' means.
+    pub unfamiliar_per_mille: u64,
 }
 
 /// How well the tables predict a piece, the margin's classes.
@@ -53,13 +57,14 @@ pub(crate) const KINDS: usize = 8;
 /// The margin's coefficients (per mille) per group of texts: a constant, then per mille of each feature of
 /// [`margin_per_mille`]. Fitted by `bench/tokens-margin.mjs` on the tuning material so that the fewest texts are
 /// under-counted by more than 10 % while the mean absolute error stays under 8 %.
-const MARGINS: [[i64; 7]; 5] = [
-    // constant, few listed words, short lines, non-ASCII words, layout, CJK and other scripts, base64/hex
-    [1025, 56, -50, 25, 3, -173, -22], // English-like
-    [1047, 6, -18, -3, 0, 0, -253],    // major European
-    [1054, -3, 0, -3, -3, 0, 0],       // Russian
-    [1040, 3, 0, 0, -6, 6, -28],       // no listed language, mostly not Latin letters
-    [1040, 0, 31, 12, -6, -397, -31],  // no listed language, Latin letters
+const MARGINS: [[i64; 8]; 5] = [
+    // constant, few listed words, short lines, non-ASCII words, layout, CJK and other scripts, base64/hex,
+    // unfamiliar trigrams
+    [967, 132, -29, -50, 3, 18, -27, 137],      // English-like
+    [1050, 109, -66, 24, -10, -743, -1431, -3], // major European
+    [1121, -43, 0, -3, -13, 0, -40, 0],         // Russian
+    [1040, 3, 83, 0, -21, 6, -31, 3],           // no listed language, mostly not Latin letters
+    [1037, 0, 98, 12, -9, -491, -146, 44],      // no listed language, Latin letters
 ];
 
 /// The margin (per mille of the measured means): where the tables predict a text less surely — few words of
@@ -82,6 +87,7 @@ fn margin_per_mille(measure: &Measure) -> u64 {
         share(measure.milli[Kind::Layout as usize]),
         share(measure.milli[Kind::Cjk as usize] + measure.milli[Kind::OtherScript as usize]),
         share(measure.milli[Kind::Dense as usize]),
+        measure.unfamiliar_per_mille as i64,
     ];
     let margin: i64 = MARGINS[group].iter().zip(features).map(|(c, f)| c * f).sum::<i64>() / 1000;
     // The coefficients keep it far above this; a floor keeps the estimate a positive share of the means.
@@ -103,7 +109,13 @@ pub(crate) fn measure(text: &str) -> Measure {
     let language = matched.name;
     let kana = text.chars().any(|c| script(c) == "kana");
     let mut key = String::new();
-    let mut measure = Measure { language: matched, lines: 1, chars: text.chars().count() as u64, ..Measure::default() };
+    let mut measure = Measure {
+        language: matched,
+        lines: 1,
+        chars: text.chars().count() as u64,
+        unfamiliar_per_mille: unfamiliar_trigrams_per_mille(text),
+        ..Measure::default()
+    };
     let mut run = 0;
     for (start, end) in Split::new(text) {
         while run < dense.len() && dense[run].1 < end {
@@ -119,6 +131,25 @@ pub(crate) fn measure(text: &str) -> Measure {
         }
     }
     measure
+}
+
+/// Per mille of the letter trigrams of `text`'s ASCII letter runs (lower-cased) not in [`FAMILIAR_TRIGRAMS`].
+fn unfamiliar_trigrams_per_mille(text: &str) -> u64 {
+    let (mut all, mut unfamiliar) = (0u64, 0u64);
+    let (mut run, mut index) = (0u32, 0usize);
+    for byte in text.bytes() {
+        if !byte.is_ascii_alphabetic() {
+            run = 0;
+            continue;
+        }
+        index = trigram_index(index, byte);
+        run += 1;
+        if run >= 3 {
+            all += 1;
+            unfamiliar += u64::from(!familiar(index));
+        }
+    }
+    (unfamiliar * 1000).checked_div(all).unwrap_or(0)
 }
 
 /// Words common in English prose and code, in the major European languages, and in Russian (`bench/tokens-fit.mjs`
@@ -210,11 +241,18 @@ fn piece_cost(
     table: &HashMap<&'static str, &'static Row>,
     key: &mut String,
 ) -> (u64, Kind) {
-    let (length, prefix, kind) = piece_key(piece, tables, key);
-    let row = table.get(key.as_str()).or_else(|| {
-        key.truncate(key.len() - prefix);
-        table.get(key.as_str())
-    });
+    let (length, prefix, unfamiliar, kind) = piece_key(piece, tables, key);
+    // Fallbacks: an unfamiliar word's kind without `~u`, then without its prefix.
+    let row = table
+        .get(key.as_str())
+        .or_else(|| {
+            key.truncate(key.len() - unfamiliar);
+            table.get(key.as_str())
+        })
+        .or_else(|| {
+            key.truncate(key.len() - prefix);
+            table.get(key.as_str())
+        });
     let cost = match row {
         Some(row) if length <= MAX_LEN => u64::from(row[length]),
         Some(row) => (u64::from(row[MAX_LEN]) * length as u64).div_ceil(MAX_LEN as u64),
@@ -224,19 +262,20 @@ fn piece_cost(
 }
 
 /// Writes the table name of a piece into `key` (as `bench/tokens-fit.mjs` names it) and returns its length in
-/// characters (letters only, for a word), the length of the prefix part of the name and the piece's kind.
-fn piece_key(piece: &str, tables: Tables, key: &mut String) -> (usize, usize, Kind) {
+/// characters (letters only, for a word), the lengths of the prefix and `~u` (unfamiliar word) parts of the name
+/// and the piece's kind.
+fn piece_key(piece: &str, tables: Tables, key: &mut String) -> (usize, usize, usize, Kind) {
     let Tables { dense, language, kana } = tables;
     key.clear();
     let first = piece.chars().next().expect("pieces are not empty");
     let length = piece.chars().count();
     if first.is_numeric() {
         key.push_str(if dense { "digits-dense" } else { "digits" });
-        return (length, 0, if dense { Kind::Dense } else { Kind::Layout });
+        return (length, 0, 0, if dense { Kind::Dense } else { Kind::Layout });
     }
     if piece.chars().all(char::is_whitespace) {
         key.push_str(if piece.contains(['\r', '\n']) { "newlines" } else { "spaces" });
-        return (length, 0, Kind::Layout);
+        return (length, 0, 0, Kind::Layout);
     }
     let mut letters = piece.chars().filter(|c| c.is_alphabetic());
     let Some(head) = letters.next() else {
@@ -244,7 +283,7 @@ fn piece_key(piece: &str, tables: Tables, key: &mut String) -> (usize, usize, Ki
         if language != "@ru" {
             key.push_str(language);
         }
-        return (length, 0, Kind::Layout);
+        return (length, 0, 0, Kind::Layout);
     };
     let count = 1 + letters.count();
     let kind = if dense {
@@ -294,7 +333,37 @@ fn piece_key(piece: &str, tables: Tables, key: &mut String) -> (usize, usize, Ki
         "+p"
     };
     key.push_str(prefix);
-    (count, prefix.len(), kind)
+    // An ASCII word with a trigram the vocabulary knows little splits into more tokens than its length's mean.
+    let unfamiliar = !dense
+        && script(head) == "latin"
+        && piece.chars().filter(|c| c.is_alphabetic()).all(|c| c.is_ascii_alphabetic())
+        && has_unfamiliar_trigram(piece);
+    if unfamiliar {
+        key.push_str("~u");
+    }
+    (count, prefix.len(), if unfamiliar { 2 } else { 0 }, kind)
+}
+
+/// Whether the ASCII letters of `word`, in order and lower-cased, hold a trigram not in [`FAMILIAR_TRIGRAMS`].
+fn has_unfamiliar_trigram(word: &str) -> bool {
+    let (mut run, mut index) = (0u32, 0usize);
+    for byte in word.bytes().filter(u8::is_ascii_alphabetic) {
+        index = trigram_index(index, byte);
+        run += 1;
+        if run >= 3 && !familiar(index) {
+            return true;
+        }
+    }
+    false
+}
+
+/// The index of the trigram ending in `byte` (an ASCII letter), from the index of the one before.
+fn trigram_index(index: usize, byte: u8) -> usize {
+    (index * 26 + usize::from(byte.to_ascii_lowercase() - b'a')) % (26 * 26 * 26)
+}
+
+fn familiar(index: usize) -> bool {
+    FAMILIAR_TRIGRAMS[index >> 6] & (1 << (index & 63)) != 0
 }
 
 /// The script of a letter, by Unicode block.
@@ -472,6 +541,14 @@ mod tests {
     fn pieces_cover_the_text() {
         let text = "fn main() {\n\tlet x = \"ÄÖÜ straße\";\r\n  // 42 ünïcödé — 東京\n}\n";
         assert_eq!(pieces(text).concat(), text);
+    }
+
+    #[test]
+    fn unfamiliar_trigrams_are_counted_in_letter_runs() {
+        assert_eq!(unfamiliar_trigrams_per_mille("the information"), 0);
+        assert_eq!(unfamiliar_trigrams_per_mille("12 -- ü"), 0);
+        // `the` is familiar; `xqz` and `qzq` are in no token.
+        assert_eq!(unfamiliar_trigrams_per_mille("The xqzq"), 1000 * 2 / 3);
     }
 
     #[test]
