@@ -27,6 +27,14 @@
 //     (/usr/share/perl/5.36.0: .pm and .pod), GNU info pages, the global npm and corepack (code, docs, JSON;
 //     not their node_modules), /usr/share/javascript, glibc's charmaps, polkit actions (raw XML and as
 //     per-language strings), and base64/hex of the toolchain's libraries and Python's lib-dynload. No log class.
+//     It was looked at after round 4 and is tuning material for round 5, not a hold-out.
+//   - family E, "holdout5": sources used in no other set, frozen (this selection rule committed) before round 5 and
+//     reported only by the final run: TypeScript's localized diagnostics (the message strings of
+//     lib/<lang>/diagnosticMessages.generated.json, per language) and its lib.*.d.ts, vim's runtime (Vim script,
+//     its help files, the tutor in every UTF-8 language, its own .mo catalogues), the HTML in /usr/share/doc and
+//     /usr/share/gtk-doc (family C skipped .html), /usr/share/doc's other .txt and .md files (not README, NEWS or
+//     copyright), /usr/share/common-licenses and the npm packages' LICENSE files, bash-completion scripts, Tcl
+//     sources, Maven POMs, and base64/hex of the JDKs' libraries. A file any earlier family picked is left out.
 // Each sample is labelled with a class: by its source for code, configs, logs, JSON and encodings, by the script
 // of most of its letters for text (a Russian man page's roff source with mostly Latin macros is "mixed").
 //
@@ -294,6 +302,23 @@ function polkitStrings(files) {
   return languageFiles('polkit', byLanguage);
 }
 
+// Family E's roots.
+const vimRuntime = fs.existsSync('/usr/share/vim') ? fs.readdirSync('/usr/share/vim').filter((d) => /^vim\d+$/.test(d)).map((d) => path.join('/usr/share/vim', d))[0] : null;
+const tsLib = path.join(node, 'typescript', 'lib');
+
+/** TypeScript's diagnostic messages (the values of diagnosticMessages.generated.json), per language. */
+function tsDiagnostics(files) {
+  const byLanguage = new Map();
+  for (const file of files) {
+    try {
+      byLanguage.set(path.basename(path.dirname(file)), Object.values(JSON.parse(readText(file) ?? '{}')));
+    } catch {
+      // Not JSON: no strings from it.
+    }
+  }
+  return languageFiles('ts-diagnostics', byLanguage);
+}
+
 /** Source groups: files, how to read them, their class, and at most how many files and samples per file. */
 function groups() {
   const ext = (...e) => (f) => e.some((x) => f.endsWith(x));
@@ -355,13 +380,31 @@ function groups() {
     { family: 'D', name: 'polkit-xml', files: under('/usr/share/polkit-1/actions', ext('.policy')), n: 11, per: 2, read: readText, cls: () => 'config' },
     { family: 'D', name: 'polkit-strings', texts: polkitStrings(under('/usr/share/polkit-1/actions', ext('.policy'))), n: 100, per: 1, cls: (t) => textClass(t, 'latin-prose') },
     { family: 'D', name: 'binaries3', files: [...under(path.join(rustToolchain, 'lib'), (f) => /\.(so|rlib)$/.test(f)), ...under(path.join(pyenv, 'lib-dynload'), ext('.so'))], n: 60, per: 0, encode: true },
+    // ------------------------------------------------------------------ family E (holdout5)
+    { family: 'E', name: 'ts-diagnostics', texts: tsDiagnostics(walk(tsLib, (f) => f.endsWith('/diagnosticMessages.generated.json'))), n: 40, per: 2, cls: (t) => textClass(t, 'latin-prose') },
+    { family: 'E', name: 'ts-lib', files: walk(tsLib, (f) => /\/lib\.[^/]*\.d\.ts$/.test(f)), n: 60, per: 2, read: readText, cls: () => 'code' },
+    { family: 'E', name: 'vim-script', files: vimRuntime ? under(vimRuntime, (f) => f.endsWith('.vim') && !f.includes('/lang/')) : [], n: 100, per: 2, read: readText, cls: () => 'code' },
+    { family: 'E', name: 'vim-help', files: vimRuntime ? under(path.join(vimRuntime, 'doc'), ext('.txt')) : [], n: 60, per: 2, read: readText, cls: (t) => textClass(t, 'latin-prose') },
+    { family: 'E', name: 'vim-tutor', files: vimRuntime ? under(path.join(vimRuntime, 'tutor'), (f) => /\/tutor\.[a-z_]+\.utf-8$/.test(f)) : [], n: 40, per: 2, read: readText, cls: (t) => textClass(t, 'latin-prose') },
+    { family: 'E', name: 'vim-locale', files: vimRuntime ? under(path.join(vimRuntime, 'lang'), ext('.mo')) : [], n: 41, per: 1, read: moText, cls: (t) => textClass(t, 'latin-prose') },
+    { family: 'E', name: 'doc-html', files: [...under('/usr/share/doc', ext('.html', '.htm')), ...under('/usr/share/gtk-doc', ext('.html'))], n: 130, per: 2, read: readText, cls: () => 'html' },
+    { family: 'E', name: 'doc-text', files: under('/usr/share/doc', (f) => /\.(txt|md)(\.gz)?$/.test(f) && !/\/(README|NEWS|copyright)[^/]*$/i.test(f)), n: 80, per: 2, read: readText, cls: (t) => textClass(t, 'latin-prose') },
+    { family: 'E', name: 'licenses', files: [...under('/usr/share/common-licenses', () => true), ...under(node, (f) => /\/LICEN[CS]E[^/]*$/i.test(f) && !/\.(js|ts|json)$/.test(f))], n: 40, per: 1, read: readText, cls: (t) => textClass(t, 'latin-prose') },
+    { family: 'E', name: 'bash-completion', files: under('/usr/share/bash-completion', () => true), n: 60, per: 1, read: readText, cls: () => 'code' },
+    { family: 'E', name: 'tcl', files: under('/usr/share/tcltk', ext('.tcl')), n: 40, per: 2, read: readText, cls: () => 'code' },
+    { family: 'E', name: 'maven-pom', files: under('/usr/share/maven-repo', ext('.pom')), n: 40, per: 1, read: readText, cls: () => 'config' },
+    { family: 'E', name: 'binaries4', files: under('/usr/lib/jvm', (f) => /\.(so|jar)$/.test(f)), n: 60, per: 0, encode: true },
   ].map((group) => (group.texts ? { ...group, files: [...group.texts.keys()], read: (key) => group.texts.get(key) } : group));
 }
 
 export function makeSamples() {
   const samples = [];
+  const pickedEarlier = new Set();
   for (const group of groups()) {
-    for (const file of pick(group.files, group.n, group.name)) {
+    const files = group.family === 'E' ? group.files.filter((f) => !pickedEarlier.has(f)) : group.files;
+    const picked = pick(files, group.n, group.name);
+    if (group.family !== 'E') for (const f of picked) pickedEarlier.add(f);
+    for (const file of picked) {
       if (group.encode) {
         for (const { cls, text } of encodings(file, file)) samples.push({ group: group.name, family: group.family, key: file, cls, text });
         continue;
@@ -380,7 +423,7 @@ export function makeSamples() {
   const o200k = getEncoding('o200k_base');
   return samples.map((s, i) => ({
     id: i,
-    set: s.family === 'D' ? 'holdout4' : s.family === 'C' ? 'holdout3' : s.family === 'B' ? 'holdout2' : unit(`split:${s.key}`) < 0.6 ? 'tuning' : 'holdout',
+    set: s.family === 'E' ? 'holdout5' : s.family === 'D' ? 'holdout4' : s.family === 'C' ? 'holdout3' : s.family === 'B' ? 'holdout2' : unit(`split:${s.key}`) < 0.6 ? 'tuning' : 'holdout',
     group: s.group,
     cls: s.cls,
     chars: [...s.text].length,
