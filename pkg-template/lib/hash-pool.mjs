@@ -21,6 +21,14 @@ export function poolAvailable() {
 }
 
 /**
+ * End the hashing threads that have no work: each holds a V8 heap of its own, which a command that goes on to
+ * other threads (seed's layer writers) should not keep. Threads start again on the next batch.
+ */
+export async function releaseIdleHashThreads() {
+  (await pool)?.releaseIdle();
+}
+
+/**
  * Hash one batch (hash-file.mjs `hashBatch`): `root` joined to each of `paths` ('' when the paths are absolute),
  * on the pool, or on this thread with `inline`. `priority` batches (single big files) go before those waiting.
  * @param {{onBytes?: (bytes: number) => void, priority?: boolean, inline?: boolean,
@@ -181,6 +189,14 @@ class HashPool {
     worker.on('exit', (code) => this.retire(worker, new Error(`hash worker exited with code ${code}`)));
     this.workers.push(worker);
     return worker;
+  }
+
+  releaseIdle() {
+    for (const worker of this.workers.filter((candidate) => candidate.tasks.length === 0)) {
+      this.workers = this.workers.filter((other) => other !== worker);
+      worker.removeAllListeners('exit');
+      void worker.terminate();
+    }
   }
 
   /** Drop a worker that died; fail its batches, and let the others (or a fresh worker) carry on. */

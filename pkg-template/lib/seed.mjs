@@ -9,6 +9,7 @@ import fs from 'node:fs';
 import * as core from './core-node.mjs';
 import { CtxpackError, toCtxpackError } from './errors.mjs';
 import { computeIdentity } from './identity.mjs';
+import { releaseIdleHashThreads } from './hash-pool.mjs';
 import * as layerPool from './layer-pool.mjs';
 import { drainInto, packLayer } from './pack-layer.mjs';
 import { MEDIA_TYPES, openPantry } from './pantry.mjs';
@@ -109,6 +110,8 @@ async function writeLayers(pantry, manifestBytes, tree, { mtime, onProgress }) {
         args: { manifestBytes, mtime, layer: index, sources: layerSources(tree, start, entries) },
       }));
       const onOutput = (index, chunk) => (blobs[index] ??= pantry.ingest()).write(chunk);
+      // The inputs are hashed: their threads make way for the layer writers (peak memory).
+      await releaseIdleHashThreads();
       indexes = (await layerPool.run(jobs, { onOutput, onBytes })).map((result) => result.blocks);
     }
   } catch (error) {
