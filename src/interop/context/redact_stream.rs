@@ -3,9 +3,8 @@
 
 use super::super::{field, object, to_js_error};
 use super::packet::{packet_error, to_js, violations_to_js, ContextPolicy};
-use crate::context::packet::yaml::MAX_DOCUMENT_BYTES;
+use super::redact_text::RedactOptions;
 use crate::context::redact_stream::{redact_stream, StreamOptions, Streamed};
-use crate::error::{Error, ErrorCode};
 use wasm_bindgen::prelude::*;
 
 #[wasm_bindgen(typescript_custom_section)]
@@ -33,18 +32,8 @@ pub fn context_redact_stream(
     policy: &ContextPolicy,
     #[wasm_bindgen(unchecked_optional_param_type = "ContextRedactStreamOptions | null")] options: JsValue,
 ) -> Result<JsValue, JsValue> {
-    let present = !options.is_undefined() && !options.is_null();
-    let json = match if present { field(&options, "format").as_string() } else { None }.as_deref() {
-        None | Some("yaml") => false,
-        Some("json") => true,
-        Some(other) => return Err(usage(&format!("format must be \"yaml\" or \"json\", not {other:?}"))),
-    };
-    let max_bytes = match if present { field(&options, "maxBytes").as_f64() } else { None } {
-        None => MAX_DOCUMENT_BYTES,
-        Some(n) if n >= 1.0 && n.fract() == 0.0 && n <= 9_007_199_254_740_991.0 => n as usize,
-        Some(n) => return Err(usage(&format!("maxBytes must be a positive whole number, not {n}"))),
-    };
-    let approved = present && field(&options, "approveRemote").is_truthy();
+    let RedactOptions { json, max_bytes } = RedactOptions::from_js(&options)?;
+    let approved = !options.is_undefined() && !options.is_null() && field(&options, "approveRemote").is_truthy();
     let mut failure = None;
     let read_chunk = || match read.call0(&JsValue::NULL) {
         Ok(chunk) if chunk.is_null() || chunk.is_undefined() => None,
@@ -81,8 +70,4 @@ pub fn context_redact_stream(
             ("privacy", summary.privacy.as_str().into()),
         ])),
     }
-}
-
-fn usage(message: &str) -> JsValue {
-    to_js_error(Error::new(ErrorCode::Usage, message))
 }

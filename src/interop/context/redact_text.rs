@@ -33,18 +33,7 @@ pub fn context_redact_text(
     policy: &ContextPolicy,
     #[wasm_bindgen(unchecked_optional_param_type = "ContextRedactTextOptions | null")] options: JsValue,
 ) -> Result<JsValue, JsValue> {
-    let present = !options.is_undefined() && !options.is_null();
-    let format = if present { field(&options, "format").as_string() } else { None };
-    let json = match format.as_deref() {
-        None | Some("yaml") => false,
-        Some("json") => true,
-        Some(other) => return Err(usage(&format!("format must be \"yaml\" or \"json\", not {other:?}"))),
-    };
-    let max_bytes = match if present { field(&options, "maxBytes").as_f64() } else { None } {
-        None => MAX_DOCUMENT_BYTES,
-        Some(n) if n >= 1.0 && n.fract() == 0.0 && n <= 9_007_199_254_740_991.0 => n as usize,
-        Some(n) => return Err(usage(&format!("maxBytes must be a positive whole number, not {n}"))),
-    };
+    let RedactOptions { json, max_bytes } = RedactOptions::from_js(&options)?;
     // Owned, so the input's copy in wasm memory is freed once parsed, before the output grows.
     let text = String::from_utf8(input).unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned());
     let value = parse_document_within(&text, max_bytes).map_err(to_js_error)?;
@@ -72,6 +61,29 @@ pub fn context_redact_text(
         ("packetHash", if hash.is_empty() { JsValue::NULL } else { hash.as_str().into() }),
         ("privacy", privacy.into()),
     ]))
+}
+
+/// The `format` and `maxBytes` options of both redact calls (this one and `contextRedactStream`).
+pub(super) struct RedactOptions {
+    pub json: bool,
+    pub max_bytes: usize,
+}
+
+impl RedactOptions {
+    pub fn from_js(options: &JsValue) -> Result<RedactOptions, JsValue> {
+        let present = !options.is_undefined() && !options.is_null();
+        let json = match if present { field(options, "format").as_string() } else { None }.as_deref() {
+            None | Some("yaml") => false,
+            Some("json") => true,
+            Some(other) => return Err(usage(&format!("format must be \"yaml\" or \"json\", not {other:?}"))),
+        };
+        let max_bytes = match if present { field(options, "maxBytes").as_f64() } else { None } {
+            None => MAX_DOCUMENT_BYTES,
+            Some(n) if n >= 1.0 && n.fract() == 0.0 && n <= 9_007_199_254_740_991.0 => n as usize,
+            Some(n) => return Err(usage(&format!("maxBytes must be a positive whole number, not {n}"))),
+        };
+        Ok(RedactOptions { json, max_bytes })
+    }
 }
 
 fn usage(message: &str) -> JsValue {
