@@ -20,6 +20,12 @@ export function poolAvailable() {
   return os.availableParallelism() >= 2;
 }
 
+/** The pool, made on first use: worker_threads costs 14 ms of start-up that `id` of a file does not need. */
+function threads() {
+  pool ??= import('node:worker_threads').then(({ Worker }) => new HashPool(os.availableParallelism(), Worker));
+  return pool;
+}
+
 /**
  * End the hashing threads that have no work: each holds a V8 heap of its own, which a command that goes on to
  * other threads (seed's layer writers) should not keep. Threads start again on the next batch.
@@ -40,9 +46,7 @@ export function hashOnPool(root, paths, { onBytes, priority = false, inline = fa
     inlineBuffer ??= Buffer.allocUnsafe(READ_CHUNK_BYTES);
     return Promise.resolve(hashBatch(root, paths, inlineBuffer, onBytes, options));
   }
-  // worker_threads is loaded with the first pool: it costs 14 ms of start-up that `id` of a file does not need.
-  pool ??= import('node:worker_threads').then(({ Worker }) => new HashPool(os.availableParallelism(), Worker));
-  return pool.then((threads) => threads.submit({ root, paths, options }, onBytes, priority));
+  return threads().then((hashPool) => hashPool.submit({ root, paths, options }, onBytes, priority));
 }
 
 /**
@@ -58,8 +62,7 @@ export async function hashOpenFile(fd, { inline = false, subject = `file descrip
     inlineBuffer ??= Buffer.allocUnsafe(READ_CHUNK_BYTES);
     batch = hashDescriptor(fd, inlineBuffer);
   } else {
-    pool ??= import('node:worker_threads').then(({ Worker }) => new HashPool(os.availableParallelism(), Worker));
-    batch = await pool.then((threads) => threads.submit({ fd }, undefined, true));
+    batch = await threads().then((hashPool) => hashPool.submit({ fd }, undefined, true));
   }
   throwFirstError(batch, () => subject);
   return { digest: digestText(batch.digests, 0), size: batch.sizes[0] };
