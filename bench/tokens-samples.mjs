@@ -39,7 +39,7 @@
 // Each sample is labelled with a class: by its source for code, configs, logs, JSON and encodings, by the script
 // of most of its letters for text (a Russian man page's roff source with mostly Latin macros is "mixed").
 //
-// Usage: node bench/tokens-samples.mjs [--out .bench/tokens/samples.jsonl]  (reused by bench/tokens.mjs)
+// Usage: node bench/tokens-samples.mjs  (writes .bench/tokens/samples.v2.jsonl, reused by bench/tokens.mjs)
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
@@ -48,7 +48,8 @@ import { fileURLToPath } from 'node:url';
 import { getEncoding } from 'js-tiktoken';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
-export const SAMPLES_FILE = path.join(root, '.bench', 'tokens', 'samples.jsonl');
+// v2: counted as plain text (special-token text such as `<|endoftext|>` is text), as estimateTokens counts.
+export const SAMPLES_FILE = path.join(root, '.bench', 'tokens', 'samples.v2.jsonl');
 const SECTION = 64 * 1024;
 const MAX_FILE = 4 * 1024 * 1024;
 
@@ -428,7 +429,7 @@ export function makeSamples() {
     group: s.group,
     cls: s.cls,
     chars: [...s.text].length,
-    o200k: o200k.encode(s.text, 'all').length,
+    o200k: o200k.encode(s.text, [], []).length,
     text: s.text,
   }));
 }

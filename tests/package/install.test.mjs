@@ -95,6 +95,7 @@ test("the tarball holds the CLI, the JS API with its type declarations and the w
     "package/core/lean/web.js",
     "package/core/lean/web.d.ts",
     "package/LICENSE",
+    "package/NOTICE",
   ]) {
     assert.ok(listing.includes(file), `${file} missing from ${tarball}`);
   }

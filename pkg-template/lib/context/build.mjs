@@ -28,7 +28,7 @@ export async function buildContext(taskSource, options = {}) {
   const ttlSeconds = options.ttlSeconds ?? policy.cacheTtlSeconds;
   const audit = (event) => (options.audit === false ? undefined : auditAppend({ task_id: task.task_id, ...event }, { home: options.home, now }));
 
-  // An exact tokenizer gives other counts than the estimator, so its packets are not the estimator's.
+  // A host's tokenizer gives other counts than the built-in o200k_base count, so its packets are not the built-in's.
   const approveRemote = Boolean(options.approveRemote);
   const cacheable = options.cache !== false && options.tokenizer === undefined;
   if (cacheable) {

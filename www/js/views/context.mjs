@@ -1,5 +1,5 @@
 // A context packet: its header, the token budget as a bar, every violation, the redactions by rule (markers
-// highlighted in the texts) and each item with its token estimate. Whatever a detector still finds is shown
+// highlighted in the texts) and each item with its token counts. Whatever a detector still finds is shown
 // as its rule, never as the text.
 import { h, replace, table } from '../dom.mjs';
 import { badge, facts, section } from './common.mjs';
@@ -81,7 +81,7 @@ function redactionsTable(records, rules) {
 function itemsTable(items, rules) {
   return table({
     caption: `Items (${items.length})`,
-    head: ['#', 'Name', 'Type', 'Path', 'Tokens (packet)', 'Tokens (estimate)', 'Redactions'],
+    head: ['#', 'Name', 'Type', 'Path', 'Tokens (packet)', 'Tokens (texts, o200k_base)', 'Redactions'],
     rows: items.map((item) => {
       const marks = Object.values(item.texts).flat().filter((piece) => piece.redacted || piece.finding);
       return h(

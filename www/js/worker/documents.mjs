@@ -47,9 +47,9 @@ export function openExecutionLog(core, text) {
 }
 
 /**
- * A context packet, checked by the full core under the built-in policy: every violation, each item's token
- * estimate, the redaction markers by rule, and any credential a detector still finds (its text is never sent
- * to the page: only the rule and where).
+ * A context packet, checked by the full core under the built-in policy: every violation, the o200k_base token
+ * count of each item's texts, the redaction markers by rule, and any credential a detector still finds (its text is
+ * never sent to the page: only the rule and where).
  */
 export function openContextPacket(full, text) {
   const packet = full.contextParseDocument(text);

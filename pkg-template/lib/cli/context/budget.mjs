@@ -14,7 +14,7 @@ import {
 export default {
   name: 'context budget',
   synopsis: 'context budget <packet> [--max-tokens <n>] [--max-items <n>]',
-  summary: 'estimate tokens per item and trim to max_tokens / max_items by priority',
+  summary: 'count tokens per item and trim to max_tokens / max_items by priority',
   details: `The target item is always kept; then symbols before signatures, code, snippets, tests,
 dependencies and summaries; then higher priority; then document order. What is dropped, and why, is
 recorded in provenance.build_stats.dropped.`,
