@@ -7,15 +7,15 @@
 //   (e) `ctxpack context redact` on a 50 MB packet through the CLI (bench/context-cli.mjs), beside the detection
 //       core redacting the same texts in-process;
 //   (c) estimateTokens' mean and worst error per content class against exact o200k_base and cl100k_base counts
-//       (js-tiktoken), with chars/4 beside it. Positive error = over-estimate (the safe side for a budget).
+//       (js-tiktoken), with chars/4 beside it: 0 against o200k_base, which it counts exactly; cl100k_base models need
+//       their own tokenizer. Positive error = over-count (the safe side for a budget).
 //
 // The corpus is generated deterministically by bench/context-corpus.mjs under .bench/context/ and kept between
 // runs; the labelled set is committed (regenerate it with `node bench/context-corpus.mjs`).
 //
 // Reproduce: npm run bench:context   (or: node scripts/build.mjs && node bench/context.mjs)
 // BENCH_CONTEXT_MB changes the corpus size (default 100); --quick skips (a) and (e); --cli runs (e) alone
-// (node scripts/build.mjs && node bench/context.mjs --cli); --dump-samples <file> writes the
-// token samples with their exact counts (the estimator is calibrated on real text by bench/tokens-fit.mjs).
+// (node scripts/build.mjs && node bench/context.mjs --cli).
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -133,20 +133,14 @@ console.log('## (c) estimateTokens against exact counts\n');
 const o200k = getEncoding('o200k_base');
 const cl100k = getEncoding('cl100k_base');
 const samples = tokenSamples();
-const dumpAt = process.argv.indexOf('--dump-samples');
-if (dumpAt > 0) {
-  // For calibrating src/context/tokens.rs natively: every sample with its exact counts.
-  const dump = [...samples].flatMap(([cls, texts]) => texts.map((text) => ({ cls, text, o200k: o200k.encode(text, 'all').length, cl100k: cl100k.encode(text, 'all').length })));
-  fs.writeFileSync(process.argv[dumpAt + 1], JSON.stringify(dump));
-}
 const classRows = [];
 for (const [cls, texts] of samples) {
   const errors = { est: [], estCl: [], c4: [], c4Cl: [] };
   const classified = new Map();
   let chars = 0;
   for (const text of texts) {
-    const exact = o200k.encode(text, 'all').length;
-    const exactCl = cl100k.encode(text, 'all').length;
+    const exact = o200k.encode(text, [], []).length;
+    const exactCl = cl100k.encode(text, [], []).length;
     const est = core.estimateTokens(text);
     const c4 = Math.ceil([...text].length / 4);
     chars += [...text].length;
