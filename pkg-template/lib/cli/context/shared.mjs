@@ -39,7 +39,7 @@ export const OUTPUT_HELP_LINES = [
 export const TOKENIZER_OPTIONS = { tokenizer: { type: 'string' } };
 export const TOKENIZER_HELP_LINES = [
   '  --tokenizer <module>  a JS module whose default export counts tokens: (text) => number',
-  '                        (default: o200k_base'"'"'s exact count, built in)',
+  '                        (default: the built-in exact o200k_base count)',
 ];
 
 export function policyOptions(values) {
