@@ -402,11 +402,11 @@ mod tests {
 
     #[test]
     fn the_counter_decides() {
-        // One long word: the word counter sees 1, the estimator sees many tokens.
+        // One long word: the word counter sees 1, o200k_base many tokens.
         let long = json!({"name": "n", "item_type": "symbol", "source": "s", "snippet": "x".repeat(1200)});
         let short = json!({"name": "m", "item_type": "summary", "source": "s", "snippet": "a b c d e f g h"});
         let items = vec![long, short];
-        // Some slack: the estimator classes a block as a whole, so the packet counted whole can differ a little.
+        // Some slack: the packet counted whole can differ a little from its parts counted apart.
         let budget = total_keeping(&packet(1000, 50, items.clone()), &["m"], &estimate_tokens) + 20;
         assert!(budget >= total_keeping(&packet(1000, 50, items.clone()), &["n", "m"], &words));
         let mut by_words = packet(budget, 50, items.clone());

@@ -11,7 +11,7 @@
 //! - high-entropy runs: 20 or more characters of the base64/base64url alphabet, with letters and digits, that
 //!   change kind (upper, lower, digit, symbol) at 30 % of positions or more, not counting the upper-to-lower step
 //!   that starts a camelCase word; random base64, base32 and API keys do, identifiers such as
-//!   `HttpRequestBuilder2Factory` do not (the estimator measures these runs apart too);
+//!   `HttpRequestBuilder2Factory` do not;
 //! - log lines: lines that start with a timestamp, a syslog date or a level (`INFO`, `level=`…);
 //! - the rest, classified per block (lines up to a blank line: a paragraph, a function, a JSON document) as
 //!   prose, code, JSON or mixed from the density of code punctuation, quotes and JSON-shaped lines.

@@ -360,7 +360,7 @@ pub fn context_redact(
     ]))
 }
 
-/// `{packet, dropped, tokensTotal}`; `options.tokenizer(text) → number` replaces the built-in estimator.
+/// `{packet, dropped, tokensTotal}`; `options.tokenizer(text) → number` replaces the built-in o200k_base count.
 #[wasm_bindgen(
     js_name = contextBudget,
     unchecked_return_type = "{ packet: ContextPacket; dropped: ContextDropped[]; tokensTotal: number }"
@@ -558,7 +558,7 @@ fn files_from_js(files: &JsValue, with_text: bool) -> JsResult<Vec<HostFile>> {
         .collect()
 }
 
-/// Runs `f` with the token counter `options.tokenizer` gives, or the built-in estimator. An exception the
+/// Runs `f` with the token counter `options.tokenizer` gives, or the built-in o200k_base count. An exception the
 /// tokenizer throws is rethrown as is; a non-integer answer is an error.
 fn with_counter<T>(options: &JsValue, f: impl FnOnce(&dyn Fn(&str) -> u64) -> Result<T>) -> JsResult<T> {
     let tokenizer = if absent(options) { JsValue::UNDEFINED } else { field(options, "tokenizer") };

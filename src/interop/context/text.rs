@@ -71,7 +71,7 @@ pub(super) fn redacted_to_js(redacted: &Redacted) -> JsValue {
     object(&[("text", redacted.text.as_str().into()), ("counts", counts)])
 }
 
-/// The estimated token count of `text` (errs high; see `context::tokens`).
+/// The exact o200k_base token count of `text` (special-token text counted as text; see `context::o200k`).
 #[wasm_bindgen(js_name = estimateTokens)]
 pub fn estimate_tokens_js(text: &str) -> f64 {
     estimate_tokens(text) as f64
