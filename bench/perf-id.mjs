@@ -5,6 +5,7 @@
 //   id, 100,000 files of 50–500 B                                vs  find … | xargs -0 sha256sum
 //   id again, nothing changed, 10,000 files / 10 GB (sparse)     (stat cache; absolute seconds)
 //   start-up: --version, id of one file                          vs  node -e 0
+//   start-up: the lean core alone computing that URI (no CLI)    vs  node -e 0   (no goal: what the CLI cannot go below)
 //
 // Both id rows run `ctxpack id` with CTXPACK_NO_STAT_CACHE=1 (every byte hashed); the data is generated once under .bench/.
 // BENCH_ROWS=large,small,again,startup (comma-separated) runs only those rows (and makes only their data).
@@ -67,6 +68,23 @@ if (isMainThread) {
     return [file, hash.digest('hex')];
   })));
 }
+`;
+
+/**
+ * The work of `id` of one file without the CLI: compile and instantiate the package's lean core, hash the file with
+ * node:crypto, resolve the contract, print the URI. argv: package dir, contract, file.
+ */
+const LEAN_CORE_ALONE_SCRIPT = `import { createHash } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { pathToFileURL } from 'node:url';
+const [packageDir, contractPath, file] = process.argv.slice(2);
+const compile = WebAssembly.compile(readFileSync(packageDir + '/core/lean/ctxpack_core_bg.wasm'));
+const core = await import(pathToFileURL(packageDir + '/core/lean/ctxpack_core.js').href);
+core.initSync({ module: await compile });
+const text = readFileSync(contractPath, 'utf8');
+const [need] = core.contractPlan(text).needs;
+const digest = 'sha256:' + createHash('sha256').update(readFileSync(file)).digest('hex');
+process.stdout.write(core.resolveContract(text, { inputs: { [need.name]: { type: 'file', digest } }, code: {} }).uri + '\\n');
 `;
 
 /** 10,000 text files of 53 KB in 100 folders, plus one 512 MiB file of random bytes (as bench/run.mjs). */
@@ -221,6 +239,12 @@ if (wanted('startup')) {
   fs.writeFileSync(oneContract, JSON.stringify({ name: 'one', inputs: [{ name: 'one', path: oneFile }], transforms: [] }));
   row('start-up: --version', pair((bin) => measure(node, [bin, '--version'], env), () => measure(node, ['-e', '0'])), '<= 1.3');
   row('start-up: id of one file', pair((bin) => measure(node, [bin, 'id', '--contract', oneContract], env), () => measure(node, ['-e', '0'])), '<= 1.3');
+  const leanCoreAlone = path.join(work, 'lean-core-alone.mjs');
+  fs.writeFileSync(leanCoreAlone, LEAN_CORE_ALONE_SCRIPT);
+  const packageOf = (bin) => path.dirname(path.dirname(bin));
+  const alone = measure(node, [leanCoreAlone, packageOf(cli), oneContract, oneFile]).stdout;
+  if (alone !== measure(node, [cli, 'id', '--contract', oneContract], env).stdout) throw new Error(`the lean core alone printed ${alone}, not the URI of ctxpack id`);
+  row('start-up: lean core alone, no CLI', pair((bin) => measure(node, [leanCoreAlone, packageOf(bin), oneContract, oneFile]), () => measure(node, ['-e', '0'])), '—');
 }
 
 console.log(`\nload average at end ${os.loadavg().map((load) => load.toFixed(2)).join(' ')}`);
