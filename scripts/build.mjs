@@ -208,7 +208,7 @@ if (!force && existsSync(packageDir) && readStamp(packageDir) === packageStamp) 
   shareErrorClass(join(staging, "core"), [join(staging, "core", "snippets"), join(lean, "snippets")]);
   for (const file of ["web.js", "web.d.ts"]) cpSync(join(root, "pkg-template", "core", file), join(lean, file));
   // bin/ctxpack.mjs becomes the bundled CLI: start-up in one module, the other commands in bin/chunks/.
-  const cli = await bundleCli(staging);
+  const cli = await bundleCli(staging).catch((error) => fail(`bundling the CLI: ${error.message}`));
   console.log(`build: bundled the CLI: ${cli.startupModules} modules in bin/ctxpack.mjs, ${cli.chunks - 1} chunks in bin/chunks/`);
   // The JSON Schema of context packets, for editors (also embedded in the core, which checks they agree).
   cpSync(join(root, "schema"), join(staging, "schema"), { recursive: true });

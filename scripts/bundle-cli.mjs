@@ -11,7 +11,7 @@
 import { dirname, join, relative, sep } from "node:path";
 import { rollup } from "rollup";
 
-/** What start-up loads: bin's own imports and the commands that need no other chunk (help lists every command). */
+/** The modules of bin/ctxpack.mjs are these and what they import statically: the command line, `version` and `id`. */
 const STARTUP_ROOTS = ["bin/ctxpack.mjs", "lib/cli/main.mjs", "lib/cli/id.mjs", "lib/cli/version.mjs"];
 const STARTUP_CHUNK = "startup";
 const ERROR_CLASS = "core/ctxpack_error.js";

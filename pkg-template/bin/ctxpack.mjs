@@ -30,8 +30,8 @@ exitOnSignals({
     }
   },
 });
-// No top-level await: the package's bin is this module bundled with what start-up needs (scripts/bundle-cli.mjs),
-// and the command chunks it loads import from it, which must not wait for it to finish.
+// No top-level await: the package's bin is this module bundled with what start-up needs (scripts/bundle-cli.mjs)
+// and the command chunks it loads import from it: they would wait for it to finish while it waits for them.
 import('../lib/cli/main.mjs')
   .then(({ main }) => main(args))
   .then((code) => {
