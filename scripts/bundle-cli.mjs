@@ -52,8 +52,6 @@ export async function bundleCli(packageDir) {
     format: "es",
     entryFileNames: "ctxpack.mjs",
     chunkFileNames: "chunks/[name]-[hash].mjs",
-    // A chunk imports only what it runs: start-up does not load the builtins of chunks it may never import.
-    hoistTransitiveImports: false,
     manualChunks(id, { getModuleInfo }) {
       startup ??= staticClosure(STARTUP_ROOTS.map((root) => join(packageDir, root)), getModuleInfo, errorClass);
       return startup.has(id) ? STARTUP_CHUNK : undefined;
