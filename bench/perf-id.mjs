@@ -5,8 +5,11 @@
 //   id, 100,000 files of 50–500 B                                vs  find … | xargs -0 sha256sum
 //   id again, nothing changed, 10,000 files / 10 GB (sparse)     (stat cache; absolute seconds)
 //   start-up: --version, id of one file                          vs  node -e 0
+//   start-up: the lean core alone computing that URI (no CLI)    vs  node -e 0   (no goal: id's wasm work by itself;
+//                                                                   its CPU time is what the CLI cannot go below)
 //
 // Both id rows run `ctxpack id` with CTXPACK_NO_STAT_CACHE=1 (every byte hashed); the data is generated once under .bench/.
+// BENCH_ROWS=large,small,again,startup (comma-separated) runs only those rows (and makes only their data).
 // Reproduce: npm run bench   (or: node scripts/build.mjs && node bench/perf-id.mjs)
 import { spawnSync } from 'node:child_process';
 import crypto from 'node:crypto';
@@ -23,6 +26,8 @@ const work = path.join(root, '.bench', 'perf-id');
 const cli = path.join(process.env.CTXPACK_BENCH_PACKAGE ?? path.join(root, 'build/package'), 'bin/ctxpack.mjs');
 const baselineCli = process.env.CTXPACK_BENCH_BASELINE ? path.join(process.env.CTXPACK_BENCH_BASELINE, 'bin/ctxpack.mjs') : undefined;
 const runs = Math.max(3, Number(process.env.BENCH_RUNS ?? 5));
+const only = process.env.BENCH_ROWS?.split(',');
+const wanted = (name) => only === undefined || only.includes(name);
 const MiB = 1024 * 1024;
 
 /** The peer of `id`: walk, sizes, biggest first to two workers that read and hash with node:crypto. */
@@ -64,6 +69,23 @@ if (isMainThread) {
     return [file, hash.digest('hex')];
   })));
 }
+`;
+
+/**
+ * The work of `id` of one file without the CLI: compile and instantiate the package's lean core, hash the file with
+ * node:crypto, resolve the contract, print the URI. argv: package dir, contract, file.
+ */
+const LEAN_CORE_ALONE_SCRIPT = `import { createHash } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { pathToFileURL } from 'node:url';
+const [packageDir, contractPath, file] = process.argv.slice(2);
+const compile = WebAssembly.compile(readFileSync(packageDir + '/core/lean/ctxpack_core_bg.wasm'));
+const core = await import(pathToFileURL(packageDir + '/core/lean/ctxpack_core.js').href);
+core.initSync({ module: await compile });
+const text = readFileSync(contractPath, 'utf8');
+const [need] = core.contractPlan(text).needs;
+const digest = 'sha256:' + createHash('sha256').update(readFileSync(file)).digest('hex');
+process.stdout.write(core.resolveContract(text, { inputs: { [need.name]: { type: 'file', digest } }, code: {} }).uri + '\\n');
 `;
 
 /** 10,000 text files of 53 KB in 100 folders, plus one 512 MiB file of random bytes (as bench/run.mjs). */
@@ -169,9 +191,9 @@ fs.mkdirSync(work, { recursive: true });
 const large = path.join(work, 'large');
 const small = path.join(work, 'small');
 const sparse = path.join(work, 'sparse');
-ensureLargeTree(large);
-ensureSmallTree(small);
-ensureSparseTree(sparse);
+if (wanted('large')) ensureLargeTree(large);
+if (wanted('small')) ensureSmallTree(small);
+if (wanted('again')) ensureSparseTree(sparse);
 const peerScript = path.join(work, 'peer-hash.mjs');
 fs.writeFileSync(peerScript, PEER_SCRIPT);
 const home = path.join(work, 'home');
@@ -184,33 +206,47 @@ const node = process.execPath;
 console.log(`ctxpack perf-id (${cli}${baselineCli ? `, baseline ${baselineCli}` : ''}): ${runs} runs per row, alternating, medians; ${os.cpus().length} cores, node ${process.versions.node}`);
 console.log(`load average at start ${os.loadavg().map((load) => load.toFixed(2)).join(' ')}\n`);
 
-const largeContract = contractFor(large, 'large');
-row('id, 1.15 GB in 10,001 files', pair(
-  (bin) => measure(node, [bin, 'id', '--contract', largeContract], noCache),
-  () => measure(node, [peerScript, large]),
-), '<= 1.1');
+if (wanted('large')) {
+  const largeContract = contractFor(large, 'large');
+  row('id, 1.15 GB in 10,001 files', pair(
+    (bin) => measure(node, [bin, 'id', '--contract', largeContract], noCache),
+    () => measure(node, [peerScript, large]),
+  ), '<= 1.1');
+}
 
-const smallContract = contractFor(small, 'small');
-row('id, 100,000 files of 50-500 B', pair(
-  (bin) => measure(node, [bin, 'id', '--contract', smallContract], noCache),
-  () => measure('bash', ['-c', `cd "${small}" && find . -type f -print0 | xargs -0 sha256sum > /dev/null`]),
-), '<= 1.0, < 128 MiB');
+if (wanted('small')) {
+  const smallContract = contractFor(small, 'small');
+  row('id, 100,000 files of 50-500 B', pair(
+    (bin) => measure(node, [bin, 'id', '--contract', smallContract], noCache),
+    () => measure('bash', ['-c', `cd "${small}" && find . -type f -print0 | xargs -0 sha256sum > /dev/null`]),
+  ), '<= 1.0, < 128 MiB');
+}
 
-const sparseContract = contractFor(sparse, 'sparse');
-const first = measure(node, [cli, 'id', '--contract', sparseContract], env);
-if (baselineCli) measure(node, [baselineCli, 'id', '--contract', sparseContract], { CTXPACK_HOME: `${home}-baseline` });
-const again = pair((bin) => measure(node, [bin, 'id', '--contract', sparseContract], bin === cli ? env : { CTXPACK_HOME: `${home}-baseline` }));
-const uncached = measure(node, [cli, 'id', '--contract', sparseContract], noCache);
-if (first.stdout !== uncached.stdout) throw new Error('the stat cache changed the URI');
-row('id again, nothing changed, 10,000 files/10 GB', again, '< 0.3 s');
-console.log(`${''.padEnd(44)} (first run ${first.seconds.toFixed(2)} s; CTXPACK_NO_STAT_CACHE=1 ${uncached.seconds.toFixed(2)} s, same URI)`);
+if (wanted('again')) {
+  const sparseContract = contractFor(sparse, 'sparse');
+  const first = measure(node, [cli, 'id', '--contract', sparseContract], env);
+  if (baselineCli) measure(node, [baselineCli, 'id', '--contract', sparseContract], { CTXPACK_HOME: `${home}-baseline` });
+  const again = pair((bin) => measure(node, [bin, 'id', '--contract', sparseContract], bin === cli ? env : { CTXPACK_HOME: `${home}-baseline` }));
+  const uncached = measure(node, [cli, 'id', '--contract', sparseContract], noCache);
+  if (first.stdout !== uncached.stdout) throw new Error('the stat cache changed the URI');
+  row('id again, nothing changed, 10,000 files/10 GB', again, '< 0.3 s');
+  console.log(`${''.padEnd(44)} (first run ${first.seconds.toFixed(2)} s; CTXPACK_NO_STAT_CACHE=1 ${uncached.seconds.toFixed(2)} s, same URI)`);
+}
 
-const oneFile = path.join(work, 'one.txt');
-fs.writeFileSync(oneFile, 'one file\n');
-const oneContract = path.join(work, 'one.contract.json');
-fs.writeFileSync(oneContract, JSON.stringify({ name: 'one', inputs: [{ name: 'one', path: oneFile }], transforms: [] }));
-row('start-up: --version', pair((bin) => measure(node, [bin, '--version'], env), () => measure(node, ['-e', '0'])), '<= 1.3');
-row('start-up: id of one file', pair((bin) => measure(node, [bin, 'id', '--contract', oneContract], env), () => measure(node, ['-e', '0'])), '<= 1.3');
+if (wanted('startup')) {
+  const oneFile = path.join(work, 'one.txt');
+  fs.writeFileSync(oneFile, 'one file\n');
+  const oneContract = path.join(work, 'one.contract.json');
+  fs.writeFileSync(oneContract, JSON.stringify({ name: 'one', inputs: [{ name: 'one', path: oneFile }], transforms: [] }));
+  row('start-up: --version', pair((bin) => measure(node, [bin, '--version'], env), () => measure(node, ['-e', '0'])), '<= 1.3');
+  row('start-up: id of one file', pair((bin) => measure(node, [bin, 'id', '--contract', oneContract], env), () => measure(node, ['-e', '0'])), '<= 1.3');
+  const leanCoreAlone = path.join(work, 'lean-core-alone.mjs');
+  fs.writeFileSync(leanCoreAlone, LEAN_CORE_ALONE_SCRIPT);
+  const packageOf = (bin) => path.dirname(path.dirname(bin));
+  const alone = measure(node, [leanCoreAlone, packageOf(cli), oneContract, oneFile]).stdout;
+  if (alone !== measure(node, [cli, 'id', '--contract', oneContract], env).stdout) throw new Error(`the lean core alone printed ${alone}, not the URI of ctxpack id`);
+  row('start-up: lean core alone, no CLI', pair((bin) => measure(node, [leanCoreAlone, packageOf(bin), oneContract, oneFile]), () => measure(node, ['-e', '0'])), '—');
+}
 
 console.log(`\nload average at end ${os.loadavg().map((load) => load.toFixed(2)).join(' ')}`);
-console.log('reproduce: node scripts/build.mjs && node bench/perf-id.mjs   (BENCH_RUNS=n runs; CTXPACK_BENCH_BASELINE=<package dir> adds a build to compare)');
+console.log(`reproduce: node scripts/build.mjs && node bench/perf-id.mjs   (BENCH_RUNS=${runs}${only ? ` BENCH_ROWS=${only.join(',')}` : ''}; CTXPACK_BENCH_BASELINE=<package dir> adds a build to compare)`);

@@ -3,7 +3,7 @@
 # and is skipped when the right version is already there, so a second run takes well under a second.
 #
 #   bash scripts/setup.sh [build|test]     build (default): wasm32 target, wasm-bindgen CLI at Cargo.lock's
-#                                          version, wasm-pack, npm devDependencies (binaryen's wasm-opt)
+#                                          version, wasm-pack, npm devDependencies (binaryen's wasm-opt, rollup)
 #                                          test: build + skopeo, python3, docker-registry,
 #                                          apache2-utils and chromium from Debian, the oras Python SDK
 #                                          from PyPI (playwright-core and workerd are npm devDependencies)

@@ -30,8 +30,13 @@ exitOnSignals({
     }
   },
 });
-const { main } = await import('../lib/cli/main.mjs');
-process.exitCode = await main(args);
+// No top-level await: the package's bin is this module bundled with what start-up needs (scripts/bundle-cli.mjs)
+// and the command chunks it loads import from it: they would wait for it to finish while it waits for them.
+import('../lib/cli/main.mjs')
+  .then(({ main }) => main(args))
+  .then((code) => {
+    process.exitCode = code;
+  });
 
 /** The command word: the first argument that is neither an option nor --home's value; `--version` is `version`. */
 function commandOf(words) {
