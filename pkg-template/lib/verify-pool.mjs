@@ -1,30 +1,27 @@
 // Verify pack layers while they download, off the main thread: a lazily created pool of worker threads
 // (verify-worker.mjs), each running the layer verifiers of pack-stream.mjs for the layers assigned to it.
-// Memory stays bounded: the worker acknowledges the bytes it has processed, and write() returns a Promise
-// (which the wasm RegistryClient awaits, backpressuring the HTTP body) while too many are unacknowledged.
+// Each layer's bytes go to its worker through a ring buffer both threads share: the main thread gathers chunks
+// into a 1 MiB batch, copies it into the ring and says how far it wrote; the worker reads from there and says
+// how far it read. No buffer changes threads, so neither thread's collector sees a MiB of new memory per MiB
+// downloaded (a pull moving 1 MiB buffers back and forth ran forty full collections on the main thread). Memory
+// stays bounded: write() returns a Promise (which the wasm RegistryClient awaits, backpressuring the HTTP body)
+// while the ring is full.
 import os from 'node:os';
 import { Worker } from 'node:worker_threads';
 import { CtxpackError } from './errors.mjs';
 
-/** Small chunks are gathered into messages of this size: fewer messages, and one copy of each byte. */
+/** Bytes of one layer's ring: what its worker may be behind by. A download feeding it holds up to 4 MiB more (stores/blob-stream.mjs). */
+const RING_BYTES = 4 * 1024 * 1024;
+/** Small chunks are gathered into batches of this size before they go into the ring: fewer messages. */
 const BATCH_BYTES = 1024 * 1024;
-/**
- * Per layer: write() holds the writer back above this many unacknowledged bytes, until they fall below LOW. A
- * download feeding it holds up to as much again (stores/blob-stream.mjs), 8 MiB per layer in all.
- */
-const HIGH_WATER_BYTES = 4 * 1024 * 1024;
-const LOW_WATER_BYTES = 1024 * 1024;
-/**
- * Batches come back from the worker once read and are reused, up to this many kept spare: a pull then allocates
- * a few MiB of batches instead of one per MiB downloaded, which the collector would free only tens of MiB later.
- */
-const SPARE_BATCHES = 16;
+/** Rings and batches of verifiers that finished, kept for the next layers (a pull opens one per layer). */
+const SPARE_BUFFERS = 4;
 
 let pool;
 
 /**
  * Start verifying one layer of a pack (or a whole pack, without `manifest` and `layer`) in a worker thread.
- * Chunks passed to write() may be transferred to the worker: the caller must not use them afterwards.
+ * write() copies each chunk: the caller may reuse it once write() returns.
  * Failures are reported by finish(), so a blob digest mismatch the downloader detects still comes first.
  * @param {{manifest?: Uint8Array, layer?: number, expectUri?: string, limits?: object}} options
  * @param {{bytes?: number}} [how] bytes: the layer's size, which the pool balances its workers by
@@ -45,18 +42,19 @@ class VerifyPool {
     this.size = size;
     this.workers = [];
     this.nextId = 1;
-    /** Batches the workers gave back, ready for reuse. */
+    /** Rings and batches of finished verifiers, ready for reuse. */
     this.spare = [];
   }
 
   open(options, bytes) {
     const worker = this.pick();
-    const verifier = new LayerVerifier(worker, this.nextId++, this.spare);
+    const buffers = this.spare.pop() ?? { ring: new SharedArrayBuffer(RING_BYTES), batch: new Uint8Array(BATCH_BYTES) };
+    const verifier = new LayerVerifier(worker, this.nextId++, buffers, this.spare);
     worker.verifiers.set(verifier.id, verifier);
     verifier.bytes = bytes;
     worker.bytes += bytes;
     if (worker.verifiers.size === 1) worker.ref();
-    worker.postMessage({ type: 'open', id: verifier.id, options });
+    worker.postMessage({ type: 'open', id: verifier.id, options, ring: buffers.ring });
     return verifier;
   }
 
@@ -94,45 +92,40 @@ class VerifyPool {
 
 /** The main thread's side of one layer being verified in a worker. */
 class LayerVerifier {
-  constructor(worker, id, spare) {
+  constructor(worker, id, { ring, batch }, spare) {
     this.worker = worker;
     this.id = id;
+    this.ring = new Uint8Array(ring);
+    this.batch = batch;
     this.spare = spare;
-    this.batch = null;
-    this.batchLength = 0;
-    this.unacknowledged = 0;
-    this.drained = null;
+    /** Bytes gathered in `batch`, not yet in the ring. */
+    this.staged = 0;
+    /** Running totals: bytes copied into the ring (and told to the worker), and read back by the worker. */
+    this.written = 0;
+    this.read = 0;
+    this.room = null;
     this.outcome = null;
     this.settle = null;
   }
 
-  /** @param {Uint8Array} chunk @returns {void | Promise<void>} a Promise while the worker is behind */
+  /** @param {Uint8Array} chunk @returns {void | Promise<void>} a Promise while the ring is too full to take more */
   write(chunk) {
-    if (this.outcome) return undefined;
-    if (chunk.byteLength >= BATCH_BYTES) {
-      this.flush();
-      this.send(ownedCopy(chunk));
-    } else {
-      for (let offset = 0; offset < chunk.byteLength; ) {
-        this.batch ??= this.spare.pop() ?? new Uint8Array(BATCH_BYTES);
-        const take = Math.min(BATCH_BYTES - this.batchLength, chunk.byteLength - offset);
-        this.batch.set(chunk.subarray(offset, offset + take), this.batchLength);
-        this.batchLength += take;
-        offset += take;
-        if (this.batchLength === BATCH_BYTES) this.flush();
+    for (let offset = 0; !this.outcome && offset < chunk.byteLength; ) {
+      if (this.staged === BATCH_BYTES && !this.commit()) {
+        return this.waitForRoom().then(() => this.write(chunk.subarray(offset)));
       }
+      const take = Math.min(BATCH_BYTES - this.staged, chunk.byteLength - offset);
+      this.batch.set(chunk.subarray(offset, offset + take), this.staged);
+      this.staged += take;
+      offset += take;
     }
-    if (this.unacknowledged <= HIGH_WATER_BYTES) return undefined;
-    this.drained ??= deferred();
-    return this.drained.promise;
+    return undefined;
   }
 
   /** @returns {Promise<{uri: string, files: number, bytes: number, compressedBytes: number}>} */
-  finish() {
-    if (!this.outcome) {
-      this.flush();
-      this.worker.postMessage({ type: 'finish', id: this.id });
-    }
+  async finish() {
+    while (!this.outcome && this.staged > 0 && !this.commit()) await this.waitForRoom();
+    if (!this.outcome) this.worker.postMessage({ type: 'finish', id: this.id });
     return new Promise((resolve, reject) => {
       this.settle = { resolve, reject };
       if (this.outcome) this.deliver();
@@ -145,58 +138,60 @@ class LayerVerifier {
     this.fail(new CtxpackError('CTX_INVALID_STATE', 'the layer verification was aborted'));
   }
 
-  flush() {
-    if (this.batchLength === 0) return;
-    const { batch, batchLength } = this;
-    this.batch = null;
-    this.batchLength = 0;
-    this.send(batch, batchLength);
+  /**
+   * Copy the staged bytes into the ring, if it has room, and tell the worker. The batch and every ring position
+   * but the last are multiples of 8 bytes, so both copies (here and the worker's, out of the ring) run by words:
+   * a copy to or from shared memory at offsets that differ mod 8 goes byte by byte, 8x slower.
+   * @returns {boolean} false when the ring has no room for them yet
+   */
+  commit() {
+    if (RING_BYTES - (this.written - this.read) < this.staged) return false;
+    const at = this.written % RING_BYTES;
+    const first = Math.min(this.staged, RING_BYTES - at);
+    this.ring.set(this.batch.subarray(0, first), at);
+    if (first < this.staged) this.ring.set(this.batch.subarray(first, this.staged), 0);
+    this.written += this.staged;
+    this.staged = 0;
+    this.worker.postMessage({ type: 'chunk', id: this.id, end: this.written });
+    return true;
   }
 
-  /** Hand the first `length` bytes of `bytes` (which owns its buffer) to the worker, which gives it back. */
-  send(bytes, length = bytes.byteLength) {
-    this.unacknowledged += length;
-    this.worker.postMessage({ type: 'chunk', id: this.id, bytes, length }, [bytes.buffer]);
+  waitForRoom() {
+    this.room ??= deferred();
+    return this.room.promise;
   }
 
   receive(message) {
-    if (message.ack !== undefined) {
-      if (message.buffer?.byteLength === BATCH_BYTES && this.spare.length < SPARE_BATCHES) this.spare.push(new Uint8Array(message.buffer));
-      this.unacknowledged -= message.ack;
-      if (this.unacknowledged <= LOW_WATER_BYTES) this.release();
+    if (message.read !== undefined) {
+      this.read = message.read;
+      this.release();
     } else if (message.error) {
       this.fail(workerError(message.error));
     } else {
       this.outcome = { result: message.result };
       this.worker.release(this.id);
+      // The worker is done with the ring: a later layer may have it.
+      if (this.spare.length < SPARE_BUFFERS) this.spare.push({ ring: this.ring.buffer, batch: this.batch });
       if (this.settle) this.deliver();
     }
   }
 
   fail(error) {
     this.outcome = { error };
-    this.batch = null;
-    this.batchLength = 0;
     this.worker.release(this.id);
     this.release();
     if (this.settle) this.deliver();
   }
 
   release() {
-    this.drained?.resolve();
-    this.drained = null;
+    this.room?.resolve();
+    this.room = null;
   }
 
   deliver() {
     if (this.outcome.error) this.settle.reject(this.outcome.error);
     else this.settle.resolve(this.outcome.result);
   }
-}
-
-/** The chunk itself when it owns its whole (unshared) buffer, which can then be transferred; else a copy. */
-function ownedCopy(chunk) {
-  const ownsBuffer = chunk.byteOffset === 0 && chunk.byteLength === chunk.buffer.byteLength && chunk.buffer instanceof ArrayBuffer;
-  return ownsBuffer ? chunk : new Uint8Array(chunk);
 }
 
 function deferred() {

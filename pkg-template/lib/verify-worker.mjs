@@ -1,27 +1,30 @@
 // A verifying thread of the pool in verify-pool.mjs: runs the layer verifiers it is given (pack-stream.mjs),
-// each fed the layer's bytes as they download, and acknowledges every chunk once processed (flow control),
-// giving its buffer back to be filled again.
+// each fed the layer's bytes as they download, read from the ring buffer it shares with the main thread up to
+// where the main thread says it wrote; it answers how far it has read (flow control: that part of the ring may
+// be written again).
 import { parentPort } from 'node:worker_threads';
 import { createPackVerifier } from './pack-stream.mjs';
 
-/** id → verifier; an id whose verifier failed is gone, and its later chunks are only acknowledged. */
-const verifiers = new Map();
+/** id → { verifier, ring, read }; an id whose verifier failed is gone, and its later chunks are only acknowledged. */
+const layers = new Map();
 
 parentPort.on('message', (message) => {
   const { id } = message;
   try {
     switch (message.type) {
       case 'open':
-        verifiers.set(id, createPackVerifier(message.options));
+        layers.set(id, { verifier: createPackVerifier(message.options), ring: new Uint8Array(message.ring), read: 0 });
         break;
-      case 'chunk':
-        verifiers.get(id)?.write(message.bytes.subarray(0, message.length));
-        acknowledge(message);
+      case 'chunk': {
+        const layer = layers.get(id);
+        if (layer) readTo(layer, message.end);
+        parentPort.postMessage({ id, read: message.end });
         break;
+      }
       case 'finish': {
-        const verifier = verifiers.get(id);
-        if (!verifier) break;
-        const { uri, files, bytes, compressedBytes } = verifier.finish();
+        const layer = layers.get(id);
+        if (!layer) break;
+        const { uri, files, bytes, compressedBytes } = layer.verifier.finish();
         close(id);
         parentPort.postMessage({ id, result: { uri, files, bytes, compressedBytes } });
         break;
@@ -34,17 +37,23 @@ parentPort.on('message', (message) => {
     }
   } catch (error) {
     close(id);
-    if (message.type === 'chunk') acknowledge(message);
+    if (message.type === 'chunk') parentPort.postMessage({ id, read: message.end });
     parentPort.postMessage({ id, error: { code: error.code, message: error.message, hint: error.hint, subject: error.subject } });
   }
 });
 
-/** The chunk is read (the core copied it): say so, and give its buffer back for the next batch. */
-function acknowledge({ id, bytes, length }) {
-  parentPort.postMessage({ id, ack: length, buffer: bytes.buffer }, [bytes.buffer]);
+/** Feed the verifier the ring's bytes from where it last read up to `end` (running totals), in at most two pieces. */
+function readTo(layer, end) {
+  const size = layer.ring.byteLength;
+  while (layer.read < end) {
+    const at = layer.read % size;
+    const take = Math.min(end - layer.read, size - at);
+    layer.verifier.write(layer.ring.subarray(at, at + take));
+    layer.read += take;
+  }
 }
 
 function close(id) {
-  verifiers.get(id)?.free();
-  verifiers.delete(id);
+  layers.get(id)?.verifier.free();
+  layers.delete(id);
 }
