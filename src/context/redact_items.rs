@@ -197,6 +197,11 @@ fn check_calls(item: &Item, policy: &Policy, applied: &mut Vec<Redaction>) -> bo
 pub(crate) fn count_calls(finder: &AhoCorasick, text: &str) -> Vec<usize> {
     let identifier = |c: char| c.is_ascii_alphanumeric() || c == '_' || c == '$';
     let mut counts = vec![0; finder.patterns_len()];
+    // Most texts hold no name at all: one search with the finder's prefilter says so far faster than the
+    // overlapping walk, which visits every byte.
+    if !finder.is_match(text) {
+        return counts;
+    }
     // Every occurrence of every name; one that overlaps an earlier one of the same name has a character of the
     // name (an identifier character, `.` or `:`) before it, so it is never a whole name and never counted.
     for found in finder.find_overlapping_iter(text) {

@@ -9,7 +9,8 @@
 //! attachments come after its items (the hash covers them first).
 
 use crate::context::packet::validate::{check_item, check_section, check_sections, SchemaRules};
-use crate::context::packet::yaml::{duplicate_key, json_nested, plain_node, yaml_element, yaml_entry, Reader};
+use crate::context::hash::write_item;
+use crate::context::packet::yaml::{duplicate_key, json_nested, plain_node, yaml_entry, yaml_item, Reader};
 use crate::context::packet::{Attachment, Constraints, Header, Item, Packet, Privacy, Problem, Redaction, Scope};
 use crate::context::policy::Policy;
 use crate::context::redact::{
@@ -86,6 +87,7 @@ pub fn redact_stream(
         written: 0,
         item: None,
         item_gate: ItemGate::default(),
+        canonical: Vec::new(),
     };
     run.packet()
 }
@@ -150,6 +152,8 @@ struct Run<'a, 'w, R: FnMut() -> Option<Vec<u8>>> {
     /// The item being read.
     item: Option<usize>,
     item_gate: ItemGate,
+    /// The canonical JSON of the item being hashed (kept to reuse its allocation).
+    canonical: Vec<u8>,
 }
 
 impl<R: FnMut() -> Option<Vec<u8>>> Run<'_, '_, R> {
@@ -311,24 +315,25 @@ impl<R: FnMut() -> Option<Vec<u8>>> Run<'_, '_, R> {
         }
         let head = self.head.as_mut().expect("items are redacted once the head is read");
         let index = self.written;
-        let value = serde_json::to_value(&item).expect("an item is plain data");
         if head.header.privacy == Privacy::RemoteAllowed {
+            let value = serde_json::to_value(&item).expect("an item is plain data");
             self.item_gate.forbidden.extend(forbidden_item(&item, index, self.policy));
             self.item_gate.secrets.extend(second_pass(&value, format!("context[{index}]"), self.policy));
             self.item_gate.approval.extend(item_approval(&item, index, self.policy));
         }
-        let mut canonical = Vec::with_capacity(1024);
+        let canonical = &mut self.canonical;
+        canonical.clear();
         if index > 0 {
             canonical.push(b',');
         }
-        crate::jcs::write_value(&value, &mut canonical)?;
-        head.hasher.update(&canonical);
+        write_item(&item, canonical)?;
+        head.hasher.update(&canonical[..]);
         if self.options.json {
             self.out.push(if index == 0 { ",\n  \"context\": [\n    " } else { ",\n    " });
             self.out.push(&json_nested(&item, 2)?);
         } else {
             self.out.push(if index == 0 { "context:\n" } else { "" });
-            self.out.push(&yaml_element(&item)?);
+            self.out.push(&yaml_item(item));
         }
         self.written += 1;
         Ok(())

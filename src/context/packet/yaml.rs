@@ -9,6 +9,7 @@
 //! style, struct fields in order, multi-line strings as literal blocks).
 
 use super::yaml_emit::{emit, emit_element, emit_entry, Node};
+use super::Item;
 use crate::context::violation::scrub;
 use crate::error::{Error, ErrorCode, Result};
 use serde::Serialize;
@@ -70,9 +71,9 @@ pub fn yaml_entry<T: Serialize>(key: &str, value: &T) -> Result<String> {
 }
 
 /// `- item` as one element of a top-level entry's sequence, the bytes [`to_yaml`] writes for it within a whole
-/// document.
-pub fn yaml_element<T: Serialize>(item: &T) -> Result<String> {
-    Ok(emit_element(node(item)?))
+/// document (built without serde between).
+pub fn yaml_item(item: Item) -> String {
+    emit_element(Node::from(item))
 }
 
 fn node<T: Serialize>(value: &T) -> Result<Node> {
@@ -374,6 +375,14 @@ mod tests {
         let json = to_json_pretty(&packet).unwrap();
         let back: Packet = serde_json::from_value(parse_document(&json).unwrap()).unwrap();
         assert_eq!(back, packet);
+    }
+
+    #[test]
+    fn an_item_is_written_as_within_a_whole_document() {
+        for item in crate::context::hash::tests::sample_items() {
+            let whole = to_yaml(&json!({ "context": [item.clone()] })).unwrap();
+            assert_eq!(format!("context:\n{}", yaml_item(item)), whole);
+        }
     }
 
     #[test]

@@ -7,6 +7,7 @@
 //! 15) and writes control characters unescaped.
 
 use super::yaml::resolve_plain;
+use super::Item;
 use serde::de::{Deserialize, Deserializer, MapAccess, SeqAccess, Visitor};
 use serde_json::{Number, Value};
 use std::fmt;
@@ -52,6 +53,34 @@ pub(super) fn emit_element(item: Node) -> String {
     let mut out = String::new();
     sequence(&mut out, &[item], 0, false);
     out
+}
+
+/// An item as its serde form reads back as a `Node`, built without the JSON between: fields in declaration
+/// order, the ones serde skips left out, the texts moved rather than copied.
+impl From<Item> for Node {
+    fn from(item: Item) -> Node {
+        let string = |text: Option<String>| text.map(Node::String);
+        let span = item.span.map(|span| {
+            Node::Map(vec![("start".to_owned(), Node::Number(span.start.into())), ("end".to_owned(), Node::Number(span.end.into()))])
+        });
+        let deps = Some(item.deps).filter(|deps| !deps.is_empty()).map(|deps| Node::Seq(deps.into_iter().map(Node::String).collect()));
+        let fields = [
+            ("name", Some(Node::String(item.name))),
+            ("path", string(item.path)),
+            ("item_type", Some(Node::String(item.item_type.as_str().to_owned()))),
+            ("signature", string(item.signature)),
+            ("span", span),
+            ("summary", string(item.summary)),
+            ("snippet", string(item.snippet)),
+            ("deps", deps),
+            ("hash", string(item.hash)),
+            ("source", Some(Node::String(item.source))),
+            ("tokens_est", item.tokens_est.map(|n| Node::Number(n.into()))),
+            ("priority", item.priority.map(|n| Node::Number(n.into()))),
+            ("target", item.target.then_some(Node::Bool(true))),
+        ];
+        Node::Map(fields.into_iter().filter_map(|(key, node)| Some((key.to_owned(), node?))).collect())
+    }
 }
 
 /// Entries at column `indent`; `inline`: the first one continues a line already written (`- key: value`).
