@@ -10,14 +10,14 @@
 
 use crate::context::packet::validate::{check_item, check_section, check_sections, SchemaRules};
 use crate::context::hash::write_item;
-use crate::context::packet::yaml::{duplicate_key, json_nested, plain_node, yaml_entry, yaml_item, Reader};
+use crate::context::packet::yaml::{duplicate_key, json_nested, plain_node, yaml_entry, yaml_item, Mark, Reader};
 use crate::context::packet::{Attachment, Constraints, Header, Item, Packet, Privacy, Problem, Redaction, Scope};
 use crate::context::policy::Policy;
 use crate::context::redact::{
     always_local, fill_constraints, forbidden_item, item_approval, second_pass, task_approval,
 };
 use crate::context::redact_items::Records;
-use crate::context::redact_source::{Meter, Source};
+use crate::context::redact_source::{Lines, Meter};
 use crate::context::violation::Violation;
 use crate::error::{Error, ErrorCode, Result};
 use serde::de::DeserializeOwned;
@@ -60,8 +60,8 @@ pub struct StreamSummary {
 
 /// Reads the packet from `read` (chunks of its bytes), writes the redacted packet to `write` (chunks of the
 /// output), and reports what was done. What was written is only complete when this returns [`Streamed::Done`].
-pub fn redact_stream(
-    read: impl FnMut() -> Option<Vec<u8>>,
+pub fn redact_stream<'r>(
+    read: impl FnMut() -> Option<Vec<u8>> + 'r,
     write: &mut dyn FnMut(&[u8]),
     policy: &Policy,
     rules: &SchemaRules,
@@ -69,13 +69,11 @@ pub fn redact_stream(
 ) -> Result<Streamed> {
     let meter = Rc::new(Meter::default());
     meter.allow_until(options.max_bytes);
-    let mut source = Source::new(read, meter.clone());
-    if matches!(source.first_visible(), Some('{')) {
-        return Ok(Streamed::Whole);
-    }
     let mut run = Run {
-        reader: Reader::new(source),
+        lines: Some(Lines::new(Box::new(read))),
+        reader: None,
         meter,
+        outside: 0,
         policy,
         rules,
         options,
@@ -134,9 +132,16 @@ struct ItemGate {
     approval: Vec<Violation>,
 }
 
-struct Run<'a, 'w, R: FnMut() -> Option<Vec<u8>>> {
-    reader: Reader<Source<R>>,
+/// The characters the full reader reads.
+type Chars<'r> = Box<dyn Iterator<Item = char> + 'r>;
+
+struct Run<'a, 'w, 'r> {
+    /// The packet as lines, while the line scanner reads it (`scan`); then the full reader's.
+    lines: Option<Lines<'r>>,
+    reader: Option<Reader<Chars<'r>>>,
     meter: Rc<Meter>,
+    /// The bytes before the items.
+    outside: usize,
     policy: &'a Policy,
     rules: &'a SchemaRules,
     options: &'a StreamOptions,
@@ -156,9 +161,13 @@ struct Run<'a, 'w, R: FnMut() -> Option<Vec<u8>>> {
     canonical: Vec<u8>,
 }
 
-impl<R: FnMut() -> Option<Vec<u8>>> Run<'_, '_, R> {
-    fn next(&mut self) -> Result<(Event, yaml_rust2::scanner::Marker)> {
-        let next = self.reader.next();
+impl<'r> Run<'_, '_, 'r> {
+    fn reader(&mut self) -> &mut Reader<Chars<'r>> {
+        self.reader.as_mut().expect("the full reader reads once the line scanner stops")
+    }
+
+    fn next(&mut self) -> Result<(Event, Mark)> {
+        let next = self.reader().next();
         if self.meter.over() {
             return Err(self.over_limit());
         }
@@ -174,8 +183,8 @@ impl<R: FnMut() -> Option<Vec<u8>>> Run<'_, '_, R> {
         Error::new(ErrorCode::LimitExceeded, format!("{what} is over the limit of {max} bytes"))
     }
 
-    fn value(&mut self, event: Event, mark: yaml_rust2::scanner::Marker, depth: usize) -> Result<Value> {
-        let value = self.reader.node(event, mark, depth);
+    fn value(&mut self, event: Event, mark: Mark, depth: usize) -> Result<Value> {
+        let value = self.reader().node(event, mark, depth);
         if self.meter.over() {
             return Err(self.over_limit());
         }
@@ -183,7 +192,15 @@ impl<R: FnMut() -> Option<Vec<u8>>> Run<'_, '_, R> {
     }
 
     fn packet(&mut self) -> Result<Streamed> {
-        let started = self.reader.start();
+        if let Some((dash, index)) = self.scan()? {
+            return self.resume(dash, index);
+        }
+        let mut source = self.lines.take().expect("nothing read yet").into_source(self.meter.clone());
+        if matches!(source.first_visible(), Some('{')) {
+            return Ok(Streamed::Whole);
+        }
+        self.reader = Some(Reader::new(Box::new(source)));
+        let started = self.reader().start();
         if self.meter.over() {
             return Err(self.over_limit());
         }
@@ -192,12 +209,20 @@ impl<R: FnMut() -> Option<Vec<u8>>> Run<'_, '_, R> {
             (Event::MappingStart(0, None), _) => {}
             _ => return Ok(Streamed::Whole),
         }
+        if !self.entries()? {
+            return Ok(Streamed::Whole);
+        }
+        self.end()
+    }
+
+    /// The top-level entries up to the end of the mapping; `false` when the packet must be read whole.
+    fn entries(&mut self) -> Result<bool> {
         loop {
             let (event, mark) = self.next()?;
             if event == Event::MappingEnd {
                 break;
             }
-            let key = self.reader.key(event, mark, 1);
+            let key = self.reader().key(event, mark, 1);
             if self.meter.over() {
                 return Err(self.over_limit());
             }
@@ -207,17 +232,12 @@ impl<R: FnMut() -> Option<Vec<u8>>> Run<'_, '_, R> {
                 if self.sections.contains_key(&key) {
                     return Err(duplicate_key(mark, &key));
                 }
-                let outside = self.meter.read();
-                let Event::SequenceStart(anchor, tag) = event else { return Ok(Streamed::Whole) };
+                self.outside = self.meter.read();
+                let Event::SequenceStart(anchor, tag) = event else { return Ok(false) };
                 plain_node(anchor, tag.as_ref(), value_mark)?;
                 if !self.items()? {
-                    return Ok(Streamed::Whole);
+                    return Ok(false);
                 }
-                self.sections.insert(key, Value::Array(Vec::new()));
-                self.item = None;
-                // What is left of the limit for the parts outside the items.
-                let left = self.options.max_bytes.saturating_sub(outside);
-                self.meter.allow_until(self.meter.read().saturating_add(left));
             } else {
                 let value = self.value(event, value_mark, 1)?;
                 // As a whole document is read: the value first, then whether its key was seen.
@@ -227,7 +247,12 @@ impl<R: FnMut() -> Option<Vec<u8>>> Run<'_, '_, R> {
                 self.sections.insert(key, value);
             }
         }
-        let end = self.reader.end();
+        Ok(true)
+    }
+
+    /// The end of the document, then the rest of the packet completed and written.
+    fn end(&mut self) -> Result<Streamed> {
+        let end = self.reader().end();
         if self.meter.over() {
             return Err(self.over_limit());
         }
@@ -241,27 +266,44 @@ impl<R: FnMut() -> Option<Vec<u8>>> Run<'_, '_, R> {
             return Ok(false);
         }
         self.head = self.start_head()?;
-        let mut index = 0;
+        self.read_items(0)?;
+        Ok(true)
+    }
+
+    /// The items from `index` on, with the full reader; then the limit of the parts outside the items.
+    fn read_items(&mut self, mut index: usize) -> Result<()> {
         loop {
             self.item = Some(index);
             let start = self.meter.read();
             self.meter.allow_until(start.saturating_add(self.options.max_bytes));
             let (event, mark) = self.next()?;
             if event == Event::SequenceEnd {
-                return Ok(true);
+                break;
             }
             let value = self.value(event, mark, 2)?;
-            let violations = check_item(&value, index, self.rules);
-            if self.head.is_none() || !violations.is_empty() || !self.invalid.is_empty() {
-                self.invalid.extend(violations);
-            } else {
-                match serde_json::from_value::<Item>(value) {
-                    Ok(item) => self.item(item)?,
-                    Err(e) => self.invalid.push(Violation::new("$", "type", e.to_string())),
-                }
-            }
+            self.take_item(value, index)?;
             index += 1;
         }
+        self.sections.insert("context".to_owned(), Value::Array(Vec::new()));
+        self.item = None;
+        // What is left of the limit for the parts outside the items.
+        let left = self.options.max_bytes.saturating_sub(self.outside);
+        self.meter.allow_until(self.meter.read().saturating_add(left));
+        Ok(())
+    }
+
+    /// Checks item `index`, then redacts, hashes and writes it unless the packet is already invalid.
+    fn take_item(&mut self, value: Value, index: usize) -> Result<()> {
+        let violations = check_item(&value, index, self.rules);
+        if self.head.is_none() || !violations.is_empty() || !self.invalid.is_empty() {
+            self.invalid.extend(violations);
+        } else {
+            match serde_json::from_value::<Item>(value) {
+                Ok(item) => self.item(item)?,
+                Err(e) => self.invalid.push(Violation::new("$", "type", e.to_string())),
+            }
+        }
+        Ok(())
     }
 
     /// The four parts ahead of the items, redacted and written, with the hash begun; `None` when one of them
@@ -466,6 +508,9 @@ fn hash_rest(mut hasher: Sha256, packet: &Packet) -> Result<String> {
     let bytes: [u8; 32] = hasher.finalize().into();
     Ok(crate::digest::Digest::from_bytes(bytes).to_string())
 }
+
+#[path = "redact_scan.rs"]
+mod scan;
 
 #[cfg(test)]
 #[path = "redact_stream_tests.rs"]

@@ -174,6 +174,54 @@ fn json_and_items_ahead_of_the_header_are_read_whole() {
     assert!(matches!(streamed(&yaml, &Policy::builtin(), false, 64, MAX_DOCUMENT).unwrap().1, Streamed::Whole));
 }
 
+/// Streams `text` over several chunk sizes and checks the outcome against the whole-document path's.
+fn same_as_whole(text: &str) {
+    let policy = Policy::builtin();
+    let expected = parse_document(text).map(|_| whole(text, &policy, false)).map_err(|e| e.message);
+    for chunk in [1, 7, 4096, usize::MAX] {
+        match (&expected, streamed(text, &policy, false, chunk, MAX_DOCUMENT)) {
+            (Err(message), Err(e)) => assert_eq!(&e.message, message, "chunk {chunk}:\n{text}"),
+            (Ok(Ok((bytes, applied, blocked))), Ok((out, Streamed::Done(summary)))) => {
+                assert_eq!(&out, bytes, "chunk {chunk}:\n{text}");
+                assert_eq!((&summary.applied, &summary.blocked), (applied, blocked));
+            }
+            (Ok(Err(violations)), Ok((_, Streamed::Invalid(got)))) => assert_eq!(&got, violations),
+            (expected, got) => panic!("chunk {chunk}: {expected:?} but {:?}:\n{text}", got.map(|(out, _)| out)),
+        }
+    }
+}
+
+#[test]
+fn what_the_line_scanner_leaves_is_read_as_the_whole_document_reads_it() {
+    let [text, _] = texts(&packet("local_only", "", items(), json!([])));
+    let (head, rest) = text.split_once("context:\n").unwrap();
+    let (list, tail) = rest.split_at(rest.find("\ninvariants:").unwrap() + 1);
+    let indented: String = list.lines().map(|line| if line.is_empty() { "\n".to_owned() } else { format!("  {line}\n") }).collect();
+    let variants = [
+        // Read by the scanner: items indented under `context:`, quoted keys' values, a trailing comment-free tail.
+        format!("{head}context:\n{indented}{tail}"),
+        text.replacen("- name: b\n", "- name: 'b'\n", 1),
+        // Left to the full reader from an item on: a comment, a blank line, a flow collection, an anchor, tabs.
+        text.replacen("- name: b\n", "# between items\n- name: b\n", 1),
+        text.replacen("- name: b\n", "\n- name: b\n", 1),
+        text.replacen("- name: b\n", "- {name: b}\n- name: b\n", 1),
+        text.replacen("- name: b\n", "- name: [b]\n", 1),
+        text.replacen("- name: b\n", "- name: &x b\n", 1),
+        text.replacen("  path: src/b.py\n", "  path:\tsrc/b.py\n", 1),
+        // ... or after the last one: the parts after the items, a second document, a duplicate key.
+        format!("{text}---\nheader: 1\n"),
+        format!("{text}header:\n  a: 1\n"),
+        format!("{head}context:\n{list}"),
+        // Left to it from the start: no `context:` line of its own, or a head it cannot read alone.
+        text.replacen("context:\n", "context: # items\n", 1),
+        text.replacen("problem:\n", "problem: {\n", 1),
+        format!("# leading comment\n{text}"),
+    ];
+    for variant in &variants {
+        same_as_whole(variant);
+    }
+}
+
 /// Times a packet file streamed natively (`node bench/context.mjs --cli` writes one), for profiling:
 /// `BENCH_PACKET=.bench/context/cli/packet-50mb.yaml cargo test --release --lib times_a_streamed_packet -- --ignored --nocapture`.
 #[test]

@@ -13,6 +13,7 @@
 pub mod schema;
 pub mod validate;
 pub mod yaml;
+pub(crate) mod item_scan;
 mod yaml_emit;
 
 use serde::{Deserialize, Serialize};

@@ -200,7 +200,7 @@ fn looks_numeric(text: &str) -> bool {
 
 /// Printable in YAML (tab and line feed included), and not a line break to any YAML version (NEL, LS, PS) nor
 /// a byte-order mark: what may appear unescaped.
-fn printable(c: char) -> bool {
+pub(super) fn printable(c: char) -> bool {
     matches!(c,
         '\t' | '\n' | ' '..='\u{7e}' | '\u{a0}'..='\u{2027}' | '\u{202a}'..='\u{d7ff}' | '\u{e000}'..='\u{fefe}'
         | '\u{ff00}'..='\u{fffd}' | '\u{10000}'..='\u{10ffff}')
