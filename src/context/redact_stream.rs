@@ -77,7 +77,7 @@ pub fn redact_stream<'r>(
         policy,
         rules,
         options,
-        out: Out { buf: Vec::new(), write },
+        out: Out { buf: String::new(), write },
         sections: Map::new(),
         invalid: Vec::new(),
         head: None,
@@ -91,13 +91,18 @@ pub fn redact_stream<'r>(
 }
 
 struct Out<'w> {
-    buf: Vec<u8>,
+    buf: String,
     write: &'w mut dyn FnMut(&[u8]),
 }
 
 impl Out<'_> {
     fn push(&mut self, text: &str) {
-        self.buf.extend_from_slice(text.as_bytes());
+        self.buf.push_str(text);
+        self.written();
+    }
+
+    /// Hands on what `buf` holds once there is a chunk of it.
+    fn written(&mut self) {
         if self.buf.len() >= WRITE_CHUNK {
             self.flush();
         }
@@ -105,7 +110,7 @@ impl Out<'_> {
 
     fn flush(&mut self) {
         if !self.buf.is_empty() {
-            (self.write)(&self.buf);
+            (self.write)(self.buf.as_bytes());
             self.buf.clear();
         }
     }
@@ -375,7 +380,8 @@ impl<'r> Run<'_, '_, 'r> {
             self.out.push(&json_nested(&item, 2)?);
         } else {
             self.out.push(if index == 0 { "context:\n" } else { "" });
-            self.out.push(&yaml_item(item));
+            yaml_item(item, &mut self.out.buf);
+            self.out.written();
         }
         self.written += 1;
         Ok(())

@@ -18,7 +18,12 @@ pub(crate) fn scan_item(text: &str, dash: usize) -> Option<Value> {
     if body.contains('\r') {
         return None;
     }
-    let lines: Vec<&str> = body.split('\n').collect();
+    let mut start = 0;
+    let mut lines = Vec::with_capacity(body.len() / 32);
+    for end in memchr::memchr_iter(b'\n', body.as_bytes()).chain([body.len()]) {
+        lines.push(&body[start..end]);
+        start = end + 1;
+    }
     let first = lines[0].get(dash..)?.strip_prefix("- ")?;
     if indent(lines[0]) != dash || first.starts_with(' ') {
         return None;
@@ -147,7 +152,9 @@ impl<'a> Scan<'a> {
                 Some(indent(line)).filter(|&n| n > column)?
             }
         };
-        let mut text = String::new();
+        // At most what is left of the item's lines.
+        let left: usize = self.lines[self.at..].iter().map(|line| line.len() + 1).sum();
+        let mut text = String::with_capacity(left);
         let (mut lines, mut breaks) = (0, 0);
         while let Some(line) = self.lines.get(self.at) {
             let spaces = indent(line);
@@ -158,7 +165,8 @@ impl<'a> Scan<'a> {
                 breaks += 1;
             } else if spaces >= content_indent {
                 let content = &line[content_indent..];
-                if !content.chars().all(|c| c == '\t' || printable(c)) {
+                let ascii = content.bytes().all(|b| matches!(b, b'\t' | 0x20..=0x7e));
+                if !(ascii || content.chars().all(|c| c == '\t' || printable(c))) {
                     return None;
                 }
                 if lines > 0 {

@@ -36,7 +36,8 @@ fn reads_what_the_writer_writes_as_the_full_reader_does() {
             "item_type": "code", "span": {"start": 1, "end": 2}, "summary": flows[(i + 7) % flows.len()],
             "snippet": snippet, "deps": flows, "source": "ast", "tokens_est": 7, "priority": -3, "target": true}))
         .unwrap();
-        let text = yaml_item(item.clone());
+        let mut text = String::new();
+        yaml_item(item.clone(), &mut text);
         same(&text, 0);
         assert_eq!(serde_json::from_value::<Item>(scan_item(&text, 0).unwrap()).unwrap(), item);
     }

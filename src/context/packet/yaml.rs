@@ -71,9 +71,9 @@ pub fn yaml_entry<T: Serialize>(key: &str, value: &T) -> Result<String> {
 }
 
 /// `- item` as one element of a top-level entry's sequence, the bytes [`to_yaml`] writes for it within a whole
-/// document (built without serde between).
-pub fn yaml_item(item: Item) -> String {
-    emit_element(Node::from(item))
+/// document (built without serde between), appended to `out`.
+pub fn yaml_item(item: Item, out: &mut String) {
+    emit_element(out, Node::from(item));
 }
 
 fn node<T: Serialize>(value: &T) -> Result<Node> {
@@ -403,7 +403,9 @@ mod tests {
     fn an_item_is_written_as_within_a_whole_document() {
         for item in crate::context::hash::tests::sample_items() {
             let whole = to_yaml(&[item.clone()]).unwrap();
-            assert_eq!(yaml_item(item), whole);
+            let mut text = String::new();
+            yaml_item(item, &mut text);
+            assert_eq!(text, whole);
         }
     }
 

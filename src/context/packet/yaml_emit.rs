@@ -48,11 +48,10 @@ pub(super) fn emit_entry(key: &str, value: Node) -> String {
     out
 }
 
-/// One element of a sequence under a top-level key, as [`emit`] writes it within the whole document.
-pub(super) fn emit_element(item: Node) -> String {
-    let mut out = String::new();
-    sequence(&mut out, &[item], 0, false);
-    out
+/// One element of a sequence under a top-level key, as [`emit`] writes it within the whole document, appended
+/// to `out`.
+pub(super) fn emit_element(out: &mut String, item: Node) {
+    sequence(out, &[item], 0, false);
 }
 
 /// An item as its serde form reads back as a `Node`, built without the JSON between: fields in declaration
@@ -209,10 +208,22 @@ pub(super) fn printable(c: char) -> bool {
 /// Multi-line text a literal block keeps exactly: printable (no carriage return), a line with content, and no
 /// line ending in white space (which editors strip and readers treat differently).
 fn literal_block_fits(text: &str) -> bool {
-    text.contains('\n')
-        && text.chars().all(printable)
-        && text.split('\n').any(|line| !line.is_empty())
-        && text.split('\n').all(|line| !line.ends_with([' ', '\t']))
+    let bytes = text.as_bytes();
+    // One pass over the bytes for most texts, characters only for the others.
+    let ascii = bytes.iter().all(|&b| matches!(b, b'\t' | b'\n' | 0x20..=0x7e));
+    if !(ascii || text.chars().all(printable)) || memchr::memchr(b'\n', bytes).is_none() {
+        return false;
+    }
+    let (mut start, mut content) = (0, false);
+    for end in memchr::memchr_iter(b'\n', bytes).chain([bytes.len()]) {
+        let line = &bytes[start..end];
+        if matches!(line.last(), Some(b' ' | b'\t')) {
+            return false;
+        }
+        content |= !line.is_empty();
+        start = end + 1;
+    }
+    content
 }
 
 /// `|`, with an indentation indicator when the text starts with a space or a blank line (a reader would take

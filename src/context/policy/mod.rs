@@ -14,13 +14,13 @@
 pub mod gitleaks;
 mod read;
 
-use aho_corasick::AhoCorasick;
+use aho_corasick::{AhoCorasick, AhoCorasickKind};
 use std::collections::BTreeMap;
 
 use serde_json::{json, Value};
 
 use crate::context::detect::{Detector, PiiOptions, Rule, RuleKind};
-use crate::context::glob::Glob;
+use crate::context::glob::{Glob, SplitPath};
 use crate::context::packet::Privacy;
 use crate::digest::Digest;
 use crate::error::{Error, ErrorCode, Result};
@@ -233,7 +233,12 @@ impl Policy {
             secrets_action,
             pii_action,
             max_snippet_chars,
-            call_finder: AhoCorasick::new(forbidden_calls.iter().map(|call| &call.name))
+            // A DFA that steps through every byte: the names share their common first letters and `.`, so a
+            // prefilter stops at most bytes of code and prose and costs more than it saves.
+            call_finder: AhoCorasick::builder()
+                .kind(Some(AhoCorasickKind::DFA))
+                .prefilter(false)
+                .build(forbidden_calls.iter().map(|call| &call.name))
                 .map_err(|e| Error::new(ErrorCode::PolicyInvalid, format!("forbidden calls: {e}")))?,
             forbidden_calls,
             call_action,
@@ -286,7 +291,8 @@ impl Policy {
 
     /// The first forbidden glob that matches `path`.
     pub fn forbidden_path(&self, path: &str) -> Option<&Glob> {
-        self.forbidden_paths.iter().find(|glob| glob.matches(path))
+        let path = SplitPath::new(path);
+        self.forbidden_paths.iter().find(|glob| glob.matches_split(&path))
     }
 
     pub fn sensitive_dirs(&self) -> &[Glob] {
