@@ -250,6 +250,25 @@ mod tests {
     }
 
     #[test]
+    fn lines_are_found_across_chunks_and_the_rest_goes_back_in_order() {
+        for chunk in 1..=12 {
+            let bytes = b"ab\ncd\n\nlast".to_vec();
+            let mut chunks: Vec<Vec<u8>> = bytes.chunks(chunk).map(<[u8]>::to_vec).rev().collect();
+            let mut lines = Lines::new(Box::new(move || chunks.pop()));
+            assert_eq!(lines.line_end(0), Some(3));
+            assert_eq!(lines.line_end(3), Some(6));
+            assert_eq!(lines.ahead(6), b"ab\ncd\n");
+            lines.take(3, 1);
+            assert_eq!((lines.line_end(3), lines.line_end(4)), (Some(4), Some(8)));
+            assert_eq!(lines.line_end(8), None);
+            assert_eq!((lines.taken(), lines.lines()), (3, 1));
+            let meter = Rc::new(Meter::default());
+            meter.allow_until(usize::MAX);
+            assert_eq!(lines.into_source(meter).collect::<String>(), "cd\n\nlast", "chunks of {chunk}");
+        }
+    }
+
+    #[test]
     fn sees_past_a_byte_order_mark_and_leading_space() {
         let meter = Rc::new(Meter::default());
         let mut chunks = vec![b" {".to_vec(), b"\n ".to_vec(), "\u{feff}".as_bytes().to_vec()];

@@ -4,6 +4,9 @@
 //! byte for byte what redacting the whole document writes, and `packet_hash` is computed the same way (over the
 //! items as they are written).
 //!
+//! The packet is read line by line while it is in the form packets are written in (`scan`, redact_scan.rs), and
+//! by the full YAML reader from the first line that is not.
+//!
 //! A packet this cannot stream is left to the whole-document path ([`Streamed::Whole`]): JSON, a `context` that
 //! comes before one of the four parts written ahead of it or is not a list, and a hashed packet whose
 //! attachments come after its items (the hash covers them first).
