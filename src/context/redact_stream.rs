@@ -11,8 +11,8 @@
 //! comes before one of the four parts written ahead of it or is not a list, and a hashed packet whose
 //! attachments come after its items (the hash covers them first).
 
-use crate::context::packet::validate::{check_item, check_section, check_sections, SchemaRules};
 use crate::context::hash::write_item;
+use crate::context::packet::validate::{check_item, check_section, check_sections, SchemaRules};
 use crate::context::packet::yaml::{duplicate_key, json_nested, plain_node, yaml_entry, yaml_item, Mark, Reader};
 use crate::context::packet::{Attachment, Constraints, Header, Item, Packet, Privacy, Problem, Redaction, Scope};
 use crate::context::policy::Policy;

@@ -196,7 +196,8 @@ fn what_the_line_scanner_leaves_is_read_as_the_whole_document_reads_it() {
     let [text, _] = texts(&packet("local_only", "", items(), json!([])));
     let (head, rest) = text.split_once("context:\n").unwrap();
     let (list, tail) = rest.split_at(rest.find("\ninvariants:").unwrap() + 1);
-    let indented: String = list.lines().map(|line| if line.is_empty() { "\n".to_owned() } else { format!("  {line}\n") }).collect();
+    let indented: String =
+        list.lines().map(|line| if line.is_empty() { "\n".to_owned() } else { format!("  {line}\n") }).collect();
     let variants = [
         // Read by the scanner: items indented under `context:`, quoted keys' values, a trailing comment-free tail.
         format!("{head}context:\n{indented}{tail}"),

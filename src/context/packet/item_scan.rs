@@ -210,7 +210,7 @@ fn flow(text: &str) -> Option<Value> {
     if let Some(quoted) = text.strip_prefix('\'') {
         let inner = quoted.strip_suffix('\'')?;
         // Every quote inside is doubled.
-        return (inner.replace("''", "").contains('\'') == false).then(|| Value::String(inner.replace("''", "'")));
+        return (!inner.replace("''", "").contains('\'')).then(|| Value::String(inner.replace("''", "'")));
     }
     let risky_start = match text.as_bytes() {
         [b'-', next, ..] => *next == b' ',
@@ -238,7 +238,9 @@ fn double_quoted(inner: &str) -> Option<String> {
                 'r' => '\r',
                 'u' => {
                     let hex: String = chars.by_ref().take(4).collect();
-                    let code = u32::from_str_radix(&hex, 16).ok().filter(|_| hex.len() == 4 && hex.bytes().all(|b| b.is_ascii_hexdigit()))?;
+                    let code = u32::from_str_radix(&hex, 16)
+                        .ok()
+                        .filter(|_| hex.len() == 4 && hex.bytes().all(|b| b.is_ascii_hexdigit()))?;
                     char::from_u32(code)?
                 }
                 _ => return None,

@@ -30,12 +30,29 @@ fn reads_what_the_writer_writes_as_the_full_reader_does() {
         "quote \" and backslash \\ in a block\n",
         "  # not a comment\n- not a list\nkey: not a key\n",
     ];
-    let flows = ["plain", "x [REDACTED:rule]", "sha256:abc", "yes", "123", "-1", "0o17", "a: b", "#x", " x ", "", "'q'", "\u{1b}[0m", "say \"hi\" \\", "it's"];
+    let flows = [
+        "plain",
+        "x [REDACTED:rule]",
+        "sha256:abc",
+        "yes",
+        "123",
+        "-1",
+        "0o17",
+        "a: b",
+        "#x",
+        " x ",
+        "",
+        "'q'",
+        "\u{1b}[0m",
+        "say \"hi\" \\",
+        "it's",
+    ];
     for (i, snippet) in snippets.iter().enumerate() {
-        let item: Item = serde_json::from_value(json!({"name": flows[i % flows.len()], "path": flows[(i + 3) % flows.len()],
+        let item: Item =
+            serde_json::from_value(json!({"name": flows[i % flows.len()], "path": flows[(i + 3) % flows.len()],
             "item_type": "code", "span": {"start": 1, "end": 2}, "summary": flows[(i + 7) % flows.len()],
             "snippet": snippet, "deps": flows, "source": "ast", "tokens_est": 7, "priority": -3, "target": true}))
-        .unwrap();
+            .unwrap();
         let mut text = String::new();
         yaml_item(item.clone(), &mut text);
         same(&text, 0);

@@ -402,7 +402,7 @@ mod tests {
     #[test]
     fn an_item_is_written_as_within_a_whole_document() {
         for item in crate::context::hash::tests::sample_items() {
-            let whole = to_yaml(&[item.clone()]).unwrap();
+            let whole = to_yaml(&std::slice::from_ref(&item)).unwrap();
             let mut text = String::new();
             yaml_item(item, &mut text);
             assert_eq!(text, whole);

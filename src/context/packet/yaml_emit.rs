@@ -60,9 +60,14 @@ impl From<Item> for Node {
     fn from(item: Item) -> Node {
         let string = |text: Option<String>| text.map(Node::String);
         let span = item.span.map(|span| {
-            Node::Map(vec![("start".to_owned(), Node::Number(span.start.into())), ("end".to_owned(), Node::Number(span.end.into()))])
+            Node::Map(vec![
+                ("start".to_owned(), Node::Number(span.start.into())),
+                ("end".to_owned(), Node::Number(span.end.into())),
+            ])
         });
-        let deps = Some(item.deps).filter(|deps| !deps.is_empty()).map(|deps| Node::Seq(deps.into_iter().map(Node::String).collect()));
+        let deps = Some(item.deps)
+            .filter(|deps| !deps.is_empty())
+            .map(|deps| Node::Seq(deps.into_iter().map(Node::String).collect()));
         let fields = [
             ("name", Some(Node::String(item.name))),
             ("path", string(item.path)),
