@@ -14,7 +14,7 @@
 pub mod gitleaks;
 mod read;
 
-use aho_corasick::{AhoCorasick, AhoCorasickKind};
+use crate::context::call_finder::CallFinder;
 use std::collections::BTreeMap;
 
 use serde_json::{json, Value};
@@ -123,7 +123,7 @@ pub struct Policy {
     max_snippet_chars: usize,
     forbidden_calls: Vec<ForbiddenCall>,
     /// Finds every forbidden call name in one pass over a snippet.
-    call_finder: AhoCorasick,
+    call_finder: CallFinder,
     call_action: CallAction,
     default_privacy: Privacy,
     always_local: Vec<String>,
@@ -233,12 +233,7 @@ impl Policy {
             secrets_action,
             pii_action,
             max_snippet_chars,
-            // A DFA that steps through every byte: the names share their common first letters and `.`, so a
-            // prefilter stops at most bytes of code and prose and costs more than it saves.
-            call_finder: AhoCorasick::builder()
-                .kind(Some(AhoCorasickKind::DFA))
-                .prefilter(false)
-                .build(forbidden_calls.iter().map(|call| &call.name))
+            call_finder: CallFinder::new(&forbidden_calls.iter().map(|call| call.name.clone()).collect::<Vec<_>>())
                 .map_err(|e| Error::new(ErrorCode::PolicyInvalid, format!("forbidden calls: {e}")))?,
             forbidden_calls,
             call_action,
@@ -334,7 +329,7 @@ impl Policy {
     }
 
     /// The forbidden call names, pattern `i` being `forbidden_calls()[i]`.
-    pub fn call_finder(&self) -> &AhoCorasick {
+    pub fn call_finder(&self) -> &CallFinder {
         &self.call_finder
     }
 
