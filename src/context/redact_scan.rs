@@ -83,6 +83,15 @@ impl Run<'_, '_, '_> {
     }
 }
 
+/// Whether `tail`, the packet's last bytes, holds its `provenance` as packets are written, at the top level
+/// with an empty `packet_hash` (`""` or `''`).
+pub(super) fn unhashed_tail(tail: &[u8]) -> bool {
+    let Some(at) = memchr::memmem::rfind(tail, b"\nprovenance:\n") else { return false };
+    // The entry's lines, up to the next one at the top level.
+    let lines = tail[at + b"\nprovenance:\n".len()..].split(|&b| b == b'\n').take_while(|line| line.starts_with(b" "));
+    lines.into_iter().any(|line| line == b"  packet_hash: \"\"" || line == b"  packet_hash: ''")
+}
+
 fn indent(line: &[u8]) -> usize {
     line.iter().take_while(|&&b| b == b' ').count()
 }

@@ -42,6 +42,10 @@ pub struct StreamOptions {
     pub max_bytes: usize,
     /// The user approved a remote route the policy reserves for approval.
     pub approved: bool,
+    /// The packet's last bytes, when the host can read them first (a file; empty otherwise): a `provenance`
+    /// there with an empty `packet_hash` spares hashing the items as they go (the hash is needed only when
+    /// the packet holds one). Should the packet hold one after all, it is read whole ([`Streamed::Whole`]).
+    pub tail: Vec<u8>,
 }
 
 pub enum Streamed {
@@ -77,6 +81,7 @@ pub fn redact_stream<'r>(
         reader: None,
         meter,
         outside: 0,
+        hashing: !scan::unhashed_tail(&options.tail),
         policy,
         rules,
         options,
@@ -150,6 +155,8 @@ struct Run<'a, 'w, 'r> {
     meter: Rc<Meter>,
     /// The bytes before the items.
     outside: usize,
+    /// The items are hashed as they are written (the packet may hold a hash).
+    hashing: bool,
     policy: &'a Policy,
     rules: &'a SchemaRules,
     options: &'a StreamOptions,
@@ -371,13 +378,15 @@ impl<'r> Run<'_, '_, 'r> {
             self.item_gate.secrets.extend(second_pass(&value, format!("context[{index}]"), self.policy));
             self.item_gate.approval.extend(item_approval(&item, index, self.policy));
         }
-        let canonical = &mut self.canonical;
-        canonical.clear();
-        if index > 0 {
-            canonical.push(b',');
+        if self.hashing {
+            let canonical = &mut self.canonical;
+            canonical.clear();
+            if index > 0 {
+                canonical.push(b',');
+            }
+            write_item(&item, canonical)?;
+            head.hasher.update(&canonical[..]);
         }
-        write_item(&item, canonical)?;
-        head.hasher.update(&canonical[..]);
         if self.options.json {
             self.out.push(if index == 0 { ",\n  \"context\": [\n    " } else { ",\n    " });
             self.out.push(&json_nested(&item, 2)?);
@@ -422,7 +431,7 @@ impl<'r> Run<'_, '_, 'r> {
         let applied = std::mem::take(&mut self.records).finish(&packet.policy.redactions_applied);
         packet.policy.redactions_applied.extend(applied.iter().cloned());
         if !packet.provenance.packet_hash.is_empty() {
-            if hash_prefix(&packet.attachments, &packet.constraints)? != head.prefix {
+            if !self.hashing || hash_prefix(&packet.attachments, &packet.constraints)? != head.prefix {
                 return Ok(Streamed::Whole);
             }
             packet.provenance.packet_hash = hash_rest(head.hasher, &packet)?;

@@ -33,7 +33,9 @@ fn whole(
 fn streamed(text: &str, policy: &Policy, json: bool, chunk: usize, max_bytes: usize) -> Result<(String, Streamed)> {
     let mut chunks: Vec<Vec<u8>> = text.as_bytes().chunks(chunk).map(<[u8]>::to_vec).rev().collect();
     let mut out = Vec::new();
-    let options = StreamOptions { json, max_bytes, approved: false };
+    // The tail that a host reading a file gives, for some chunk sizes.
+    let tail = if chunk % 2 == 1 { text.as_bytes()[text.len().saturating_sub(1 << 16)..].to_vec() } else { Vec::new() };
+    let options = StreamOptions { json, max_bytes, approved: false, tail };
     let result = redact_stream(
         move || chunks.pop(),
         &mut |bytes| out.extend_from_slice(bytes),
@@ -223,6 +225,33 @@ fn what_the_line_scanner_leaves_is_read_as_the_whole_document_reads_it() {
     }
 }
 
+#[test]
+fn a_tail_without_a_hash_spares_hashing_and_a_wrong_one_reads_the_packet_whole() {
+    let hash = format!("sha256:{}", "0".repeat(64));
+    let [unhashed, _] = texts(&packet("local_only", "", items(), json!([])));
+    let [hashed, _] = texts(&packet("local_only", &hash, items(), json!([])));
+    assert!(scan::unhashed_tail(unhashed.as_bytes()));
+    assert!(!scan::unhashed_tail(hashed.as_bytes()));
+    // Only the top-level entry counts, not text that looks like it inside a literal block.
+    assert!(!scan::unhashed_tail(b"x: |\n  a\n\n  provenance:\n    packet_hash: ''\n"));
+    let stream = |text: &str, tail: &str| {
+        let options = StreamOptions { json: false, max_bytes: MAX_DOCUMENT, approved: false, tail: tail.into() };
+        redact_stream(
+            {
+                let mut chunk = Some(text.as_bytes().to_vec());
+                move || chunk.take()
+            },
+            &mut |_| {},
+            &Policy::builtin(),
+            &SchemaRules::default(),
+            &options,
+        )
+    };
+    let tail = &unhashed[unhashed.find("provenance:").unwrap() - 1..];
+    assert!(matches!(stream(&unhashed, tail).unwrap(), Streamed::Done(_)));
+    assert!(matches!(stream(&hashed, tail).unwrap(), Streamed::Whole));
+}
+
 /// Times a packet file streamed natively (`node bench/context.mjs --cli` writes one), for profiling:
 /// `BENCH_PACKET=.bench/context/cli/packet-50mb.yaml cargo test --release --lib times_a_streamed_packet -- --ignored --nocapture`.
 #[test]
@@ -238,7 +267,7 @@ fn times_a_streamed_packet() {
         Some(buf)
     };
     let start = std::time::Instant::now();
-    let options = StreamOptions { json: false, max_bytes: MAX_DOCUMENT, approved: false };
+    let options = StreamOptions { json: false, max_bytes: MAX_DOCUMENT, approved: false, tail: Vec::new() };
     let mut total = 0;
     let result = redact_stream(read, &mut |b| total += b.len(), &policy, &SchemaRules::default(), &options).unwrap();
     assert!(matches!(result, Streamed::Done(_)));
