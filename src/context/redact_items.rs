@@ -130,6 +130,10 @@ fn mask(name: &str, path: Option<&str>, field: &str, text: &mut String, detector
 fn truncate_snippet(item: &mut Item, policy: &Policy, applied: &mut Vec<Redaction>) {
     let max = policy.max_snippet_chars();
     let Some(snippet) = item.snippet.as_mut() else { return };
+    // No more characters than bytes: most snippets need no count.
+    if snippet.len() <= max {
+        return;
+    }
     let length = snippet.chars().count();
     if length <= max {
         return;
