@@ -173,16 +173,13 @@ const HEX: &[u8; 16] = b"0123456789abcdef";
 /// Appends the canonical form of a string.
 pub(crate) fn write_string(s: &str, out: &mut Vec<u8>) {
     out.push(b'"');
-    // Most strings (file names) need no escape: their bytes are their canonical form.
-    if !s.bytes().any(|b| b < 0x20 || b == b'"' || b == b'\\') {
-        out.extend_from_slice(s.as_bytes());
-        out.push(b'"');
-        return;
-    }
     // The bytes to escape are all ASCII, so the runs between them are whole UTF-8 sequences, copied as they are.
     let bytes = s.as_bytes();
     let mut run = 0;
-    for (at, &b) in bytes.iter().enumerate() {
+    loop {
+        let at = next_escape(bytes, run);
+        out.extend_from_slice(&bytes[run..at]);
+        let Some(&b) = bytes.get(at) else { break };
         let escape: &[u8] = match b {
             b'"' => b"\\\"",
             b'\\' => b"\\\\",
@@ -191,15 +188,32 @@ pub(crate) fn write_string(s: &str, out: &mut Vec<u8>) {
             b'\n' => b"\\n",
             0x0c => b"\\f",
             b'\r' => b"\\r",
-            b if b < 0x20 => &[b'\\', b'u', b'0', b'0', HEX[usize::from(b >> 4)], HEX[usize::from(b & 0xf)]],
-            _ => continue,
+            _ => &[b'\\', b'u', b'0', b'0', HEX[usize::from(b >> 4)], HEX[usize::from(b & 0xf)]],
         };
-        out.extend_from_slice(&bytes[run..at]);
         out.extend_from_slice(escape);
         run = at + 1;
     }
-    out.extend_from_slice(&bytes[run..]);
     out.push(b'"');
+}
+
+/// The first byte from `at` on that a JSON string escapes (a control character, `"` or `\\`), or the length.
+/// Eight bytes at a time: texts are long and their escapes (line breaks, quotes) tens of bytes apart.
+fn next_escape(bytes: &[u8], mut at: usize) -> usize {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    const HIGH: u64 = 0x8080_8080_8080_8080;
+    // The high bit of each byte that is zero; only the lowest is exact (a borrow can set the ones above it).
+    let zero = |w: u64| w.wrapping_sub(ONES) & !w & HIGH;
+    while let Some(word) = bytes.get(at..at + 8) {
+        let w = u64::from_le_bytes(word.try_into().expect("eight bytes"));
+        let found = (w.wrapping_sub(ONES * 0x20) & !w & HIGH)
+            | zero(w ^ (ONES * u64::from(b'"')))
+            | zero(w ^ (ONES * u64::from(b'\\')));
+        if found != 0 {
+            return at + (found.trailing_zeros() / 8) as usize;
+        }
+        at += 8;
+    }
+    at + bytes[at..].iter().position(|&b| b < 0x20 || b == b'"' || b == b'\\').unwrap_or(bytes.len() - at)
 }
 
 fn write_number(n: &Number, out: &mut Vec<u8>) -> Result<()> {
@@ -251,6 +265,21 @@ mod tests {
     #[test]
     fn strings_keep_non_ascii_and_escape_controls() {
         assert_eq!(jcs(r#"["café ☕ 😀","\u007f","\u001f","<&>"]"#), "[\"café ☕ 😀\",\"\u{7f}\",\"\\u001f\",\"<&>\"]");
+    }
+
+    #[test]
+    fn every_byte_to_escape_is_found_wherever_it_stands() {
+        // serde_json escapes the same bytes the same way (it has no `/` or non-ASCII escapes either).
+        for special in ["\"", "\\", "\n", "\u{0}", "\u{1f}", "\u{8}", "\u{c}", "\r", "\t"] {
+            for at in 0..20 {
+                for tail in [0, 1, 9] {
+                    let text = format!("{}{special}{}é\u{7f}", "a".repeat(at), "~".repeat(tail));
+                    let mut out = Vec::new();
+                    write_string(&text, &mut out);
+                    assert_eq!(String::from_utf8(out).unwrap(), serde_json::to_string(&text).unwrap(), "{text:?}");
+                }
+            }
+        }
     }
 
     #[test]

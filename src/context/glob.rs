@@ -112,28 +112,46 @@ impl Glob {
     /// Whether `path` (relative, `/`-separated; a trailing `/` marks a directory) matches the pattern, or lies
     /// below a directory that does.
     pub fn matches(&self, path: &str) -> bool {
-        let path_is_directory = path.ends_with('/');
-        let path: Cow<str> = if path.is_ascii() { Cow::Borrowed(path) } else { Cow::Owned(path.nfc().collect()) };
-        let path: Vec<Vec<char>> = path.split('/').filter(|s| !s.is_empty()).map(|s| s.chars().collect()).collect();
-        let (pattern_len, path_len) = (self.segments.len(), path.len());
-        // matched[i][j]: pattern segments i.. match path segments j.. (or a directory prefix of them).
-        let mut matched = vec![vec![false; path_len + 1]; pattern_len + 1];
-        for (j, cell) in matched[pattern_len].iter_mut().enumerate() {
+        self.matches_split(&SplitPath::new(path))
+    }
+
+    /// [`Glob::matches`] for a path split once for many patterns.
+    pub fn matches_split(&self, path: &SplitPath) -> bool {
+        let (pattern_len, path_len) = (self.segments.len(), path.segments.len());
+        // matched[i * width + j]: pattern segments i.. match path segments j.. (or a directory prefix of them).
+        let width = path_len + 1;
+        let mut matched = vec![false; (pattern_len + 1) * width];
+        for j in 0..=path_len {
             // The pattern is used up: the path matches if what is left lies below the matched directory, or
             // nothing is left and the pattern does not insist on a directory.
-            *cell = j < path_len || !self.directories_only || path_is_directory;
+            matched[pattern_len * width + j] = j < path_len || !self.directories_only || path.directory;
         }
         for i in (0..pattern_len).rev() {
             for j in (0..=path_len).rev() {
-                matched[i][j] = match &self.segments[i] {
-                    Segment::AnyDepth => matched[i + 1][j] || (j < path_len && matched[i][j + 1]),
+                matched[i * width + j] = match &self.segments[i] {
+                    Segment::AnyDepth => matched[(i + 1) * width + j] || (j < path_len && matched[i * width + j + 1]),
                     Segment::Tokens(tokens) => {
-                        j < path_len && matched[i + 1][j + 1] && segment_matches(tokens, &path[j])
+                        j < path_len && matched[(i + 1) * width + j + 1] && segment_matches(tokens, &path.segments[j])
                     }
                 };
             }
         }
-        matched[0][0] && path_len > 0
+        matched[0] && path_len > 0
+    }
+}
+
+/// A path as patterns match it: its segments' characters (NFC), and whether it names a directory.
+pub struct SplitPath {
+    segments: Vec<Vec<char>>,
+    directory: bool,
+}
+
+impl SplitPath {
+    pub fn new(path: &str) -> SplitPath {
+        let directory = path.ends_with('/');
+        let path: Cow<str> = if path.is_ascii() { Cow::Borrowed(path) } else { Cow::Owned(path.nfc().collect()) };
+        let segments = path.split('/').filter(|s| !s.is_empty()).map(|s| s.chars().collect()).collect();
+        SplitPath { segments, directory }
     }
 }
 

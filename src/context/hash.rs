@@ -4,7 +4,7 @@
 //! `json.dumps` of a packet that still held its random id and clock time (never the same twice), and keyed its
 //! cache on the task type and scope alone, so two different tasks got each other's packet (seed-study §3.7).
 
-use crate::context::packet::{InputFile, Packet};
+use crate::context::packet::{InputFile, Item, Packet};
 use crate::context::task::TaskSpec;
 use crate::digest::Digest;
 use crate::error::Result;
@@ -49,6 +49,77 @@ pub fn cache_key(
     }))
 }
 
+/// Appends an item's canonical JSON, the bytes `jcs::write_value` gives for its serde value, written from the
+/// struct: the streamed redaction hashes every item it writes, and the value between cost as much as the hash.
+pub(crate) fn write_item(item: &Item, out: &mut Vec<u8>) -> Result<()> {
+    let number = |n: Value, out: &mut Vec<u8>| crate::jcs::write_value(&n, out);
+    let mut first = true;
+    let mut key = |name: &str, out: &mut Vec<u8>| {
+        out.extend_from_slice(if first { b"{\"" } else { b",\"" });
+        first = false;
+        out.extend_from_slice(name.as_bytes());
+        out.extend_from_slice(b"\":");
+    };
+    let string = |text: &str, out: &mut Vec<u8>| crate::jcs::write_string(text, out);
+    // The keys in canonical order (all ASCII: UTF-16 order is byte order).
+    if !item.deps.is_empty() {
+        key("deps", out);
+        for (i, dep) in item.deps.iter().enumerate() {
+            out.push(if i == 0 { b'[' } else { b',' });
+            string(dep, out);
+        }
+        out.push(b']');
+    }
+    if let Some(hash) = &item.hash {
+        key("hash", out);
+        string(hash, out);
+    }
+    key("item_type", out);
+    string(item.item_type.as_str(), out);
+    key("name", out);
+    string(&item.name, out);
+    if let Some(path) = &item.path {
+        key("path", out);
+        string(path, out);
+    }
+    if let Some(priority) = item.priority {
+        key("priority", out);
+        number(priority.into(), out)?;
+    }
+    for (name, text) in [
+        ("signature", item.signature.as_deref()),
+        ("snippet", item.snippet.as_deref()),
+        ("source", Some(item.source.as_str())),
+    ] {
+        if let Some(text) = text {
+            key(name, out);
+            string(text, out);
+        }
+    }
+    if let Some(span) = item.span {
+        key("span", out);
+        out.extend_from_slice(b"{\"end\":");
+        number(span.end.into(), out)?;
+        out.extend_from_slice(b",\"start\":");
+        number(span.start.into(), out)?;
+        out.push(b'}');
+    }
+    if let Some(summary) = &item.summary {
+        key("summary", out);
+        string(summary, out);
+    }
+    if item.target {
+        key("target", out);
+        out.extend_from_slice(b"true");
+    }
+    if let Some(tokens) = item.tokens_est {
+        key("tokens_est", out);
+        number(tokens.into(), out)?;
+    }
+    out.push(b'}');
+    Ok(())
+}
+
 fn remove(value: &mut Value, path: &[&str]) {
     let (last, parents) = path.split_last().expect("a non-empty path");
     let parent = parents.iter().try_fold(value, |v, key| v.get_mut(*key));
@@ -58,11 +129,32 @@ fn remove(value: &mut Value, path: &[&str]) {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
     use crate::context::packet::validate::tests::fixture_packet;
     use crate::context::packet::BuildStats;
     use crate::context::task::parse_task;
+
+    /// Items with every field, none, and texts that need escapes.
+    pub(crate) fn sample_items() -> Vec<Item> {
+        let full = serde_json::from_value(json!({"name": "a \"q\"", "path": "src/a.py", "item_type": "symbol",
+            "signature": "def a()", "span": {"start": 3, "end": 9}, "summary": "tab\there", "snippet": "x\n\u{1}y\n",
+            "deps": ["b", "c\\d"], "hash": "sha256:00", "source": "ast", "tokens_est": 12, "priority": -2,
+            "target": true}))
+        .unwrap();
+        let bare = serde_json::from_value(json!({"name": "b", "item_type": "summary", "source": "é"})).unwrap();
+        vec![full, bare]
+    }
+
+    #[test]
+    fn an_item_is_written_as_its_value_is() {
+        for item in sample_items() {
+            let (mut direct, mut through_value) = (Vec::new(), Vec::new());
+            write_item(&item, &mut direct).unwrap();
+            crate::jcs::write_value(&serde_json::to_value(&item).unwrap(), &mut through_value).unwrap();
+            assert_eq!(String::from_utf8(direct).unwrap(), String::from_utf8(through_value).unwrap());
+        }
+    }
 
     #[test]
     fn the_same_content_hashes_the_same_whenever_it_is_built() {

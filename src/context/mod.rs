@@ -4,6 +4,7 @@
 pub mod audit;
 pub mod budget;
 pub mod build;
+pub mod call_finder;
 pub mod collect;
 pub mod detect;
 pub mod glob;

@@ -152,8 +152,7 @@ mod tests {
     use crate::context::detect::tests::fake;
     use crate::context::packet::Attachment;
     use crate::context::packet::RedactionAction;
-    use crate::context::redact_items::{count_calls, truncation_mark};
-    use aho_corasick::AhoCorasick;
+    use crate::context::redact_items::truncation_mark;
     use serde_json::{json, Value};
 
     /// A classic GitHub token built at run time, so this file holds nothing that looks like a live secret.
@@ -444,16 +443,6 @@ mod tests {
             ]
         );
         assert!(violations.iter().all(|v| !v.to_string().contains(&secret) && !v.to_string().contains("Maple1990")));
-    }
-
-    #[test]
-    fn call_names_match_whole_dotted_names_only() {
-        let count_calls = |text: &str, name: &str| count_calls(&AhoCorasick::new([name]).unwrap(), text)[0];
-        assert_eq!(count_calls("os.system(x); os.system", "os.system"), 2);
-        for miss in ["myos.system(x)", "self.os.system(x)", "os.systems(x)", "pos.system", "a::os.system"] {
-            assert_eq!(count_calls(miss, "os.system"), 0, "{miss}");
-        }
-        assert_eq!(count_calls("(urllib.request.urlopen(u))", "urllib.request"), 1);
     }
 }
 

@@ -6,7 +6,6 @@ use crate::context::collect::TRUNCATED_MARKER;
 use crate::context::detect::{Detector, Rule, RuleKind};
 use crate::context::packet::{Attachment, Item, Problem, Redaction, RedactionAction};
 use crate::context::policy::{CallAction, ContentAction, Policy};
-use aho_corasick::AhoCorasick;
 
 /// What a pass did so far, one list per step: [`Records::finish`] joins them in the order of
 /// [`crate::context::redact`]'s steps.
@@ -131,6 +130,10 @@ fn mask(name: &str, path: Option<&str>, field: &str, text: &mut String, detector
 fn truncate_snippet(item: &mut Item, policy: &Policy, applied: &mut Vec<Redaction>) {
     let max = policy.max_snippet_chars();
     let Some(snippet) = item.snippet.as_mut() else { return };
+    // No more characters than bytes: most snippets need no count.
+    if snippet.len() <= max {
+        return;
+    }
     let length = snippet.chars().count();
     if length <= max {
         return;
@@ -163,7 +166,7 @@ fn truncate_snippet(item: &mut Item, policy: &Policy, applied: &mut Vec<Redactio
 /// Flags (or drops, reporting `false`) an item whose snippet calls a forbidden function.
 fn check_calls(item: &Item, policy: &Policy, applied: &mut Vec<Redaction>) -> bool {
     let Some(snippet) = item.snippet.as_deref() else { return true };
-    let counts = count_calls(policy.call_finder(), snippet);
+    let counts = policy.call_finder().count(snippet);
     let found: Vec<(&crate::context::policy::ForbiddenCall, usize)> =
         policy.forbidden_calls().iter().zip(counts).filter(|(_, count)| *count > 0).collect();
     if found.is_empty() {
@@ -190,24 +193,6 @@ fn check_calls(item: &Item, policy: &Policy, applied: &mut Vec<Redaction>) -> bo
         }
     }
     true
-}
-
-/// Occurrences of each of the finder's names as a whole dotted name: `os.system(` counts, `myos.system`, `self.os.system` and
-/// `os.systems` do not.
-pub(crate) fn count_calls(finder: &AhoCorasick, text: &str) -> Vec<usize> {
-    let identifier = |c: char| c.is_ascii_alphanumeric() || c == '_' || c == '$';
-    let mut counts = vec![0; finder.patterns_len()];
-    // Every occurrence of every name; one that overlaps an earlier one of the same name has a character of the
-    // name (an identifier character, `.` or `:`) before it, so it is never a whole name and never counted.
-    for found in finder.find_overlapping_iter(text) {
-        let (name, start, end) = (found.pattern().as_usize(), found.start(), found.end());
-        let before = text[..start].chars().next_back();
-        let after = text[end..].chars().next();
-        if !before.is_some_and(|c| identifier(c) || c == '.' || c == ':') && !after.is_some_and(identifier) {
-            counts[name] += 1;
-        }
-    }
-    counts
 }
 
 fn record(

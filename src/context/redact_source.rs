@@ -23,6 +23,11 @@ impl Meter {
         self.limit.set(limit);
     }
 
+    /// Counts from `read` bytes (what was read before the source that goes on from there).
+    pub fn moved_to(&self, read: usize) {
+        self.read.set(read);
+    }
+
     /// Whether the source stopped at its limit.
     pub fn over(&self) -> bool {
         self.over.get()
@@ -134,6 +139,89 @@ impl<R: FnMut() -> Option<Vec<u8>>> Iterator for Source<R> {
     }
 }
 
+/// A chunk of the packet each call (`None` or an empty chunk at the end).
+pub type Read<'r> = Box<dyn FnMut() -> Option<Vec<u8>> + 'r>;
+
+/// The packet's bytes line by line, for the line scanner: lines are looked at before they are taken, and
+/// what was pulled and not taken goes back ahead of the rest ([`Lines::into_source`]) when the character
+/// reader takes over.
+pub struct Lines<'r> {
+    read: Read<'r>,
+    buf: Vec<u8>,
+    /// Where the bytes not yet taken start in `buf`.
+    start: usize,
+    done: bool,
+    /// Bytes taken.
+    taken: usize,
+    /// Lines taken.
+    lines: usize,
+}
+
+impl<'r> Lines<'r> {
+    pub fn new(read: Read<'r>) -> Self {
+        Lines { read, buf: Vec::new(), start: 0, done: false, taken: 0, lines: 0 }
+    }
+
+    /// The bytes not yet taken that are buffered, at least `at + 1` of them unless the packet ends sooner.
+    fn fill(&mut self, at: usize) -> &[u8] {
+        while self.buf.len() - self.start <= at && !self.done {
+            if self.start > 0 {
+                self.buf.drain(..self.start);
+                self.start = 0;
+            }
+            match (self.read)() {
+                Some(chunk) if !chunk.is_empty() => self.buf.extend_from_slice(&chunk),
+                _ => self.done = true,
+            }
+        }
+        &self.buf[self.start..]
+    }
+
+    /// The end of the line that starts `at` bytes ahead (past its line feed, or the packet's end); `None`
+    /// when nothing is left there.
+    pub fn line_end(&mut self, at: usize) -> Option<usize> {
+        let mut from = at;
+        loop {
+            let rest = self.fill(from);
+            if rest.len() <= from {
+                return (rest.len() > at).then_some(rest.len());
+            }
+            match memchr::memchr(b'\n', &rest[from..]) {
+                Some(i) => return Some(from + i + 1),
+                None => from = rest.len(),
+            }
+        }
+    }
+
+    /// `len` bytes ahead, as pulled (`line_end` made them available).
+    pub fn ahead(&self, len: usize) -> &[u8] {
+        &self.buf[self.start..self.start + len]
+    }
+
+    /// Takes `len` bytes holding `lines` lines.
+    pub fn take(&mut self, len: usize, lines: usize) {
+        self.start += len;
+        self.taken += len;
+        self.lines += lines;
+    }
+
+    pub fn taken(&self) -> usize {
+        self.taken
+    }
+
+    pub fn lines(&self) -> usize {
+        self.lines
+    }
+
+    /// The characters of what is not taken, for the character reader, metered by `meter`.
+    pub fn into_source(mut self, meter: Rc<Meter>) -> Source<Read<'r>> {
+        let mut rest = Some(self.buf.split_off(self.start)).filter(|rest| !rest.is_empty());
+        let mut read = self.read;
+        let done = self.done;
+        Source::new(Box::new(move || rest.take().or_else(|| if done { None } else { read() })), meter)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -159,6 +247,25 @@ mod tests {
     fn stops_at_the_limit_and_says_so() {
         assert_eq!(chars(b"abcdef", 2, 4), ("abcd".to_owned(), true));
         assert_eq!(chars(b"abcd", 3, 4), ("abcd".to_owned(), false));
+    }
+
+    #[test]
+    fn lines_are_found_across_chunks_and_the_rest_goes_back_in_order() {
+        for chunk in 1..=12 {
+            let bytes = b"ab\ncd\n\nlast".to_vec();
+            let mut chunks: Vec<Vec<u8>> = bytes.chunks(chunk).map(<[u8]>::to_vec).rev().collect();
+            let mut lines = Lines::new(Box::new(move || chunks.pop()));
+            assert_eq!(lines.line_end(0), Some(3));
+            assert_eq!(lines.line_end(3), Some(6));
+            assert_eq!(lines.ahead(6), b"ab\ncd\n");
+            lines.take(3, 1);
+            assert_eq!((lines.line_end(3), lines.line_end(4)), (Some(4), Some(8)));
+            assert_eq!(lines.line_end(8), None);
+            assert_eq!((lines.taken(), lines.lines()), (3, 1));
+            let meter = Rc::new(Meter::default());
+            meter.allow_until(usize::MAX);
+            assert_eq!(lines.into_source(meter).collect::<String>(), "cd\n\nlast", "chunks of {chunk}");
+        }
     }
 
     #[test]

@@ -4,19 +4,23 @@
 //! byte for byte what redacting the whole document writes, and `packet_hash` is computed the same way (over the
 //! items as they are written).
 //!
+//! The packet is read line by line while it is in the form packets are written in (`scan`, redact_scan.rs), and
+//! by the full YAML reader from the first line that is not.
+//!
 //! A packet this cannot stream is left to the whole-document path ([`Streamed::Whole`]): JSON, a `context` that
 //! comes before one of the four parts written ahead of it or is not a list, and a hashed packet whose
 //! attachments come after its items (the hash covers them first).
 
+use crate::context::hash::write_item;
 use crate::context::packet::validate::{check_item, check_section, check_sections, SchemaRules};
-use crate::context::packet::yaml::{duplicate_key, json_nested, plain_node, yaml_element, yaml_entry, Reader};
+use crate::context::packet::yaml::{duplicate_key, json_nested, plain_node, yaml_entry, yaml_item, Mark, Reader};
 use crate::context::packet::{Attachment, Constraints, Header, Item, Packet, Privacy, Problem, Redaction, Scope};
 use crate::context::policy::Policy;
 use crate::context::redact::{
     always_local, fill_constraints, forbidden_item, item_approval, second_pass, task_approval,
 };
 use crate::context::redact_items::Records;
-use crate::context::redact_source::{Meter, Source};
+use crate::context::redact_source::{Lines, Meter};
 use crate::context::violation::Violation;
 use crate::error::{Error, ErrorCode, Result};
 use serde::de::DeserializeOwned;
@@ -38,6 +42,10 @@ pub struct StreamOptions {
     pub max_bytes: usize,
     /// The user approved a remote route the policy reserves for approval.
     pub approved: bool,
+    /// The packet's last bytes, when the host can read them first (a file; empty otherwise): a `provenance`
+    /// there with an empty `packet_hash` spares hashing the items as they go (the hash is needed only when
+    /// the packet holds one). Should the packet hold one after all, it is read whole ([`Streamed::Whole`]).
+    pub tail: Vec<u8>,
 }
 
 pub enum Streamed {
@@ -59,8 +67,8 @@ pub struct StreamSummary {
 
 /// Reads the packet from `read` (chunks of its bytes), writes the redacted packet to `write` (chunks of the
 /// output), and reports what was done. What was written is only complete when this returns [`Streamed::Done`].
-pub fn redact_stream(
-    read: impl FnMut() -> Option<Vec<u8>>,
+pub fn redact_stream<'r>(
+    read: impl FnMut() -> Option<Vec<u8>> + 'r,
     write: &mut dyn FnMut(&[u8]),
     policy: &Policy,
     rules: &SchemaRules,
@@ -68,17 +76,16 @@ pub fn redact_stream(
 ) -> Result<Streamed> {
     let meter = Rc::new(Meter::default());
     meter.allow_until(options.max_bytes);
-    let mut source = Source::new(read, meter.clone());
-    if matches!(source.first_visible(), Some('{')) {
-        return Ok(Streamed::Whole);
-    }
     let mut run = Run {
-        reader: Reader::new(source),
+        lines: Some(Lines::new(Box::new(read))),
+        reader: None,
         meter,
+        outside: 0,
+        hashing: !scan::unhashed_tail(&options.tail),
         policy,
         rules,
         options,
-        out: Out { buf: Vec::new(), write },
+        out: Out { buf: String::new(), write },
         sections: Map::new(),
         invalid: Vec::new(),
         head: None,
@@ -86,18 +93,24 @@ pub fn redact_stream(
         written: 0,
         item: None,
         item_gate: ItemGate::default(),
+        canonical: Vec::new(),
     };
     run.packet()
 }
 
 struct Out<'w> {
-    buf: Vec<u8>,
+    buf: String,
     write: &'w mut dyn FnMut(&[u8]),
 }
 
 impl Out<'_> {
     fn push(&mut self, text: &str) {
-        self.buf.extend_from_slice(text.as_bytes());
+        self.buf.push_str(text);
+        self.written();
+    }
+
+    /// Hands on what `buf` holds once there is a chunk of it.
+    fn written(&mut self) {
         if self.buf.len() >= WRITE_CHUNK {
             self.flush();
         }
@@ -105,7 +118,7 @@ impl Out<'_> {
 
     fn flush(&mut self) {
         if !self.buf.is_empty() {
-            (self.write)(&self.buf);
+            (self.write)(self.buf.as_bytes());
             self.buf.clear();
         }
     }
@@ -132,9 +145,18 @@ struct ItemGate {
     approval: Vec<Violation>,
 }
 
-struct Run<'a, 'w, R: FnMut() -> Option<Vec<u8>>> {
-    reader: Reader<Source<R>>,
+/// The characters the full reader reads.
+type Chars<'r> = Box<dyn Iterator<Item = char> + 'r>;
+
+struct Run<'a, 'w, 'r> {
+    /// The packet as lines, while the line scanner reads it (`scan`); then the full reader's.
+    lines: Option<Lines<'r>>,
+    reader: Option<Reader<Chars<'r>>>,
     meter: Rc<Meter>,
+    /// The bytes before the items.
+    outside: usize,
+    /// The items are hashed as they are written (the packet may hold a hash).
+    hashing: bool,
     policy: &'a Policy,
     rules: &'a SchemaRules,
     options: &'a StreamOptions,
@@ -150,11 +172,17 @@ struct Run<'a, 'w, R: FnMut() -> Option<Vec<u8>>> {
     /// The item being read.
     item: Option<usize>,
     item_gate: ItemGate,
+    /// The canonical JSON of the item being hashed (kept to reuse its allocation).
+    canonical: Vec<u8>,
 }
 
-impl<R: FnMut() -> Option<Vec<u8>>> Run<'_, '_, R> {
-    fn next(&mut self) -> Result<(Event, yaml_rust2::scanner::Marker)> {
-        let next = self.reader.next();
+impl<'r> Run<'_, '_, 'r> {
+    fn reader(&mut self) -> &mut Reader<Chars<'r>> {
+        self.reader.as_mut().expect("the full reader reads once the line scanner stops")
+    }
+
+    fn next(&mut self) -> Result<(Event, Mark)> {
+        let next = self.reader().next();
         if self.meter.over() {
             return Err(self.over_limit());
         }
@@ -170,8 +198,8 @@ impl<R: FnMut() -> Option<Vec<u8>>> Run<'_, '_, R> {
         Error::new(ErrorCode::LimitExceeded, format!("{what} is over the limit of {max} bytes"))
     }
 
-    fn value(&mut self, event: Event, mark: yaml_rust2::scanner::Marker, depth: usize) -> Result<Value> {
-        let value = self.reader.node(event, mark, depth);
+    fn value(&mut self, event: Event, mark: Mark, depth: usize) -> Result<Value> {
+        let value = self.reader().node(event, mark, depth);
         if self.meter.over() {
             return Err(self.over_limit());
         }
@@ -179,7 +207,15 @@ impl<R: FnMut() -> Option<Vec<u8>>> Run<'_, '_, R> {
     }
 
     fn packet(&mut self) -> Result<Streamed> {
-        let started = self.reader.start();
+        if let Some((dash, index)) = self.scan()? {
+            return self.resume(dash, index);
+        }
+        let mut source = self.lines.take().expect("nothing read yet").into_source(self.meter.clone());
+        if matches!(source.first_visible(), Some('{')) {
+            return Ok(Streamed::Whole);
+        }
+        self.reader = Some(Reader::new(Box::new(source)));
+        let started = self.reader().start();
         if self.meter.over() {
             return Err(self.over_limit());
         }
@@ -188,12 +224,20 @@ impl<R: FnMut() -> Option<Vec<u8>>> Run<'_, '_, R> {
             (Event::MappingStart(0, None), _) => {}
             _ => return Ok(Streamed::Whole),
         }
+        if !self.entries()? {
+            return Ok(Streamed::Whole);
+        }
+        self.end()
+    }
+
+    /// The top-level entries up to the end of the mapping; `false` when the packet must be read whole.
+    fn entries(&mut self) -> Result<bool> {
         loop {
             let (event, mark) = self.next()?;
             if event == Event::MappingEnd {
                 break;
             }
-            let key = self.reader.key(event, mark, 1);
+            let key = self.reader().key(event, mark, 1);
             if self.meter.over() {
                 return Err(self.over_limit());
             }
@@ -203,17 +247,12 @@ impl<R: FnMut() -> Option<Vec<u8>>> Run<'_, '_, R> {
                 if self.sections.contains_key(&key) {
                     return Err(duplicate_key(mark, &key));
                 }
-                let outside = self.meter.read();
-                let Event::SequenceStart(anchor, tag) = event else { return Ok(Streamed::Whole) };
+                self.outside = self.meter.read();
+                let Event::SequenceStart(anchor, tag) = event else { return Ok(false) };
                 plain_node(anchor, tag.as_ref(), value_mark)?;
                 if !self.items()? {
-                    return Ok(Streamed::Whole);
+                    return Ok(false);
                 }
-                self.sections.insert(key, Value::Array(Vec::new()));
-                self.item = None;
-                // What is left of the limit for the parts outside the items.
-                let left = self.options.max_bytes.saturating_sub(outside);
-                self.meter.allow_until(self.meter.read().saturating_add(left));
             } else {
                 let value = self.value(event, value_mark, 1)?;
                 // As a whole document is read: the value first, then whether its key was seen.
@@ -223,7 +262,12 @@ impl<R: FnMut() -> Option<Vec<u8>>> Run<'_, '_, R> {
                 self.sections.insert(key, value);
             }
         }
-        let end = self.reader.end();
+        Ok(true)
+    }
+
+    /// The end of the document, then the rest of the packet completed and written.
+    fn end(&mut self) -> Result<Streamed> {
+        let end = self.reader().end();
         if self.meter.over() {
             return Err(self.over_limit());
         }
@@ -237,27 +281,44 @@ impl<R: FnMut() -> Option<Vec<u8>>> Run<'_, '_, R> {
             return Ok(false);
         }
         self.head = self.start_head()?;
-        let mut index = 0;
+        self.read_items(0)?;
+        Ok(true)
+    }
+
+    /// The items from `index` on, with the full reader; then the limit of the parts outside the items.
+    fn read_items(&mut self, mut index: usize) -> Result<()> {
         loop {
             self.item = Some(index);
             let start = self.meter.read();
             self.meter.allow_until(start.saturating_add(self.options.max_bytes));
             let (event, mark) = self.next()?;
             if event == Event::SequenceEnd {
-                return Ok(true);
+                break;
             }
             let value = self.value(event, mark, 2)?;
-            let violations = check_item(&value, index, self.rules);
-            if self.head.is_none() || !violations.is_empty() || !self.invalid.is_empty() {
-                self.invalid.extend(violations);
-            } else {
-                match serde_json::from_value::<Item>(value) {
-                    Ok(item) => self.item(item)?,
-                    Err(e) => self.invalid.push(Violation::new("$", "type", e.to_string())),
-                }
-            }
+            self.take_item(value, index)?;
             index += 1;
         }
+        self.sections.insert("context".to_owned(), Value::Array(Vec::new()));
+        self.item = None;
+        // What is left of the limit for the parts outside the items.
+        let left = self.options.max_bytes.saturating_sub(self.outside);
+        self.meter.allow_until(self.meter.read().saturating_add(left));
+        Ok(())
+    }
+
+    /// Checks item `index`, then redacts, hashes and writes it unless the packet is already invalid.
+    fn take_item(&mut self, value: Value, index: usize) -> Result<()> {
+        let violations = check_item(&value, index, self.rules);
+        if self.head.is_none() || !violations.is_empty() || !self.invalid.is_empty() {
+            self.invalid.extend(violations);
+        } else {
+            match serde_json::from_value::<Item>(value) {
+                Ok(item) => self.item(item)?,
+                Err(e) => self.invalid.push(Violation::new("$", "type", e.to_string())),
+            }
+        }
+        Ok(())
     }
 
     /// The four parts ahead of the items, redacted and written, with the hash begun; `None` when one of them
@@ -311,24 +372,28 @@ impl<R: FnMut() -> Option<Vec<u8>>> Run<'_, '_, R> {
         }
         let head = self.head.as_mut().expect("items are redacted once the head is read");
         let index = self.written;
-        let value = serde_json::to_value(&item).expect("an item is plain data");
         if head.header.privacy == Privacy::RemoteAllowed {
+            let value = serde_json::to_value(&item).expect("an item is plain data");
             self.item_gate.forbidden.extend(forbidden_item(&item, index, self.policy));
             self.item_gate.secrets.extend(second_pass(&value, format!("context[{index}]"), self.policy));
             self.item_gate.approval.extend(item_approval(&item, index, self.policy));
         }
-        let mut canonical = Vec::with_capacity(1024);
-        if index > 0 {
-            canonical.push(b',');
+        if self.hashing {
+            let canonical = &mut self.canonical;
+            canonical.clear();
+            if index > 0 {
+                canonical.push(b',');
+            }
+            write_item(&item, canonical)?;
+            head.hasher.update(&canonical[..]);
         }
-        crate::jcs::write_value(&value, &mut canonical)?;
-        head.hasher.update(&canonical);
         if self.options.json {
             self.out.push(if index == 0 { ",\n  \"context\": [\n    " } else { ",\n    " });
             self.out.push(&json_nested(&item, 2)?);
         } else {
             self.out.push(if index == 0 { "context:\n" } else { "" });
-            self.out.push(&yaml_element(&item)?);
+            yaml_item(item, &mut self.out.buf);
+            self.out.written();
         }
         self.written += 1;
         Ok(())
@@ -366,7 +431,7 @@ impl<R: FnMut() -> Option<Vec<u8>>> Run<'_, '_, R> {
         let applied = std::mem::take(&mut self.records).finish(&packet.policy.redactions_applied);
         packet.policy.redactions_applied.extend(applied.iter().cloned());
         if !packet.provenance.packet_hash.is_empty() {
-            if hash_prefix(&packet.attachments, &packet.constraints)? != head.prefix {
+            if !self.hashing || hash_prefix(&packet.attachments, &packet.constraints)? != head.prefix {
                 return Ok(Streamed::Whole);
             }
             packet.provenance.packet_hash = hash_rest(head.hasher, &packet)?;
@@ -461,6 +526,9 @@ fn hash_rest(mut hasher: Sha256, packet: &Packet) -> Result<String> {
     let bytes: [u8; 32] = hasher.finalize().into();
     Ok(crate::digest::Digest::from_bytes(bytes).to_string())
 }
+
+#[path = "redact_scan.rs"]
+mod scan;
 
 #[cfg(test)]
 #[path = "redact_stream_tests.rs"]

@@ -33,7 +33,9 @@ fn whole(
 fn streamed(text: &str, policy: &Policy, json: bool, chunk: usize, max_bytes: usize) -> Result<(String, Streamed)> {
     let mut chunks: Vec<Vec<u8>> = text.as_bytes().chunks(chunk).map(<[u8]>::to_vec).rev().collect();
     let mut out = Vec::new();
-    let options = StreamOptions { json, max_bytes, approved: false };
+    // The tail that a host reading a file gives, for some chunk sizes.
+    let tail = if chunk % 2 == 1 { text.as_bytes()[text.len().saturating_sub(1 << 16)..].to_vec() } else { Vec::new() };
+    let options = StreamOptions { json, max_bytes, approved: false, tail };
     let result = redact_stream(
         move || chunks.pop(),
         &mut |bytes| out.extend_from_slice(bytes),
@@ -174,6 +176,82 @@ fn json_and_items_ahead_of_the_header_are_read_whole() {
     assert!(matches!(streamed(&yaml, &Policy::builtin(), false, 64, MAX_DOCUMENT).unwrap().1, Streamed::Whole));
 }
 
+/// Streams `text` over several chunk sizes and checks the outcome against the whole-document path's.
+fn same_as_whole(text: &str) {
+    let policy = Policy::builtin();
+    let expected = parse_document(text).map(|_| whole(text, &policy, false)).map_err(|e| e.message);
+    for chunk in [1, 7, 4096, usize::MAX] {
+        match (&expected, streamed(text, &policy, false, chunk, MAX_DOCUMENT)) {
+            (Err(message), Err(e)) => assert_eq!(&e.message, message, "chunk {chunk}:\n{text}"),
+            (Ok(Ok((bytes, applied, blocked))), Ok((out, Streamed::Done(summary)))) => {
+                assert_eq!(&out, bytes, "chunk {chunk}:\n{text}");
+                assert_eq!((&summary.applied, &summary.blocked), (applied, blocked));
+            }
+            (Ok(Err(violations)), Ok((_, Streamed::Invalid(got)))) => assert_eq!(&got, violations),
+            (expected, got) => panic!("chunk {chunk}: {expected:?} but {:?}:\n{text}", got.map(|(out, _)| out)),
+        }
+    }
+}
+
+#[test]
+fn what_the_line_scanner_leaves_is_read_as_the_whole_document_reads_it() {
+    let [text, _] = texts(&packet("local_only", "", items(), json!([])));
+    let (head, rest) = text.split_once("context:\n").unwrap();
+    let (list, tail) = rest.split_at(rest.find("\ninvariants:").unwrap() + 1);
+    let indented: String =
+        list.lines().map(|line| if line.is_empty() { "\n".to_owned() } else { format!("  {line}\n") }).collect();
+    let variants = [
+        // Read by the scanner: items indented under `context:`, quoted keys' values, a trailing comment-free tail.
+        format!("{head}context:\n{indented}{tail}"),
+        text.replacen("- name: b\n", "- name: 'b'\n", 1),
+        // Left to the full reader from an item on: a comment, a blank line, a flow collection, an anchor, tabs.
+        text.replacen("- name: b\n", "# between items\n- name: b\n", 1),
+        text.replacen("- name: b\n", "\n- name: b\n", 1),
+        text.replacen("- name: b\n", "- {name: b}\n- name: b\n", 1),
+        text.replacen("- name: b\n", "- name: [b]\n", 1),
+        text.replacen("- name: b\n", "- name: &x b\n", 1),
+        text.replacen("  path: src/b.py\n", "  path:\tsrc/b.py\n", 1),
+        // ... or after the last one: the parts after the items, a second document, a duplicate key.
+        format!("{text}---\nheader: 1\n"),
+        format!("{text}header:\n  a: 1\n"),
+        format!("{head}context:\n{list}"),
+        // Left to it from the start: no `context:` line of its own, or a head it cannot read alone.
+        text.replacen("context:\n", "context: # items\n", 1),
+        text.replacen("problem:\n", "problem: {\n", 1),
+        format!("# leading comment\n{text}"),
+    ];
+    for variant in &variants {
+        same_as_whole(variant);
+    }
+}
+
+#[test]
+fn a_tail_without_a_hash_spares_hashing_and_a_wrong_one_reads_the_packet_whole() {
+    let hash = format!("sha256:{}", "0".repeat(64));
+    let [unhashed, _] = texts(&packet("local_only", "", items(), json!([])));
+    let [hashed, _] = texts(&packet("local_only", &hash, items(), json!([])));
+    assert!(scan::unhashed_tail(unhashed.as_bytes()));
+    assert!(!scan::unhashed_tail(hashed.as_bytes()));
+    // Only the top-level entry counts, not text that looks like it inside a literal block.
+    assert!(!scan::unhashed_tail(b"x: |\n  a\n\n  provenance:\n    packet_hash: ''\n"));
+    let stream = |text: &str, tail: &str| {
+        let options = StreamOptions { json: false, max_bytes: MAX_DOCUMENT, approved: false, tail: tail.into() };
+        redact_stream(
+            {
+                let mut chunk = Some(text.as_bytes().to_vec());
+                move || chunk.take()
+            },
+            &mut |_| {},
+            &Policy::builtin(),
+            &SchemaRules::default(),
+            &options,
+        )
+    };
+    let tail = &unhashed[unhashed.find("provenance:").unwrap() - 1..];
+    assert!(matches!(stream(&unhashed, tail).unwrap(), Streamed::Done(_)));
+    assert!(matches!(stream(&hashed, tail).unwrap(), Streamed::Whole));
+}
+
 /// Times a packet file streamed natively (`node bench/context.mjs --cli` writes one), for profiling:
 /// `BENCH_PACKET=.bench/context/cli/packet-50mb.yaml cargo test --release --lib times_a_streamed_packet -- --ignored --nocapture`.
 #[test]
@@ -189,7 +267,7 @@ fn times_a_streamed_packet() {
         Some(buf)
     };
     let start = std::time::Instant::now();
-    let options = StreamOptions { json: false, max_bytes: MAX_DOCUMENT, approved: false };
+    let options = StreamOptions { json: false, max_bytes: MAX_DOCUMENT, approved: false, tail: Vec::new() };
     let mut total = 0;
     let result = redact_stream(read, &mut |b| total += b.len(), &policy, &SchemaRules::default(), &options).unwrap();
     assert!(matches!(result, Streamed::Done(_)));

@@ -108,16 +108,24 @@ export async function redactPacketFile(file, output, options = {}) {
   }
 }
 
+/** The end of a packet file given to the core with it (its `provenance` is there, and fits many times over). */
+const TAIL_BYTES = 64 * 1024;
+
 /** The core's result for the packet in `file` streamed into `spool`, or null when it must be read whole. */
 function streamFile(file, spool, policy, coreOptions) {
   const fd = fs.openSync(file, 'r');
   try {
+    // The file's end first, without moving its position: the core learns from it whether the packet holds a
+    // hash before it reaches the items.
+    const size = fs.fstatSync(fd).size;
+    const tail = Buffer.allocUnsafe(Math.min(size, TAIL_BYTES));
+    fs.readSync(fd, tail, 0, tail.length, size - tail.length);
     const buffer = Buffer.allocUnsafe(1 << 20);
     const read = () => {
       const n = fs.readSync(fd, buffer, 0, buffer.length, null);
       return n === 0 ? null : buffer.subarray(0, n);
     };
-    return contextRedactStream(read, (bytes) => spool.write(bytes), policy, coreOptions);
+    return contextRedactStream(read, (bytes) => spool.write(bytes), policy, { ...coreOptions, tail });
   } catch (error) {
     if (isCtxpackError(error) && error.code === 'CTX_LIMIT_EXCEEDED') {
       error.hint = `\`ctxpack context redact --max-document-bytes <n>\` raises the limit of ${coreOptions.maxBytes} bytes (an item, and the packet without its items, are held in memory whole)`;

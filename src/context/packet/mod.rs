@@ -10,6 +10,7 @@
 //! code; only a document that passes is turned into a [`Packet`]. Serialising a [`Packet`] emits fields in the
 //! schema's order, which keeps the YAML readable.
 
+pub(crate) mod item_scan;
 pub mod schema;
 pub mod validate;
 pub mod yaml;

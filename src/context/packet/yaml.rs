@@ -9,12 +9,13 @@
 //! style, struct fields in order, multi-line strings as literal blocks).
 
 use super::yaml_emit::{emit, emit_element, emit_entry, Node};
+use super::Item;
 use crate::context::violation::scrub;
 use crate::error::{Error, ErrorCode, Result};
 use serde::Serialize;
 use serde_json::{Map, Value};
 use yaml_rust2::parser::{Event, Parser, Tag};
-use yaml_rust2::scanner::{Marker, TScalarStyle};
+use yaml_rust2::scanner::TScalarStyle;
 
 /// The largest document read: far above any real packet, small enough that a host cannot be made to allocate
 /// without bound.
@@ -70,9 +71,9 @@ pub fn yaml_entry<T: Serialize>(key: &str, value: &T) -> Result<String> {
 }
 
 /// `- item` as one element of a top-level entry's sequence, the bytes [`to_yaml`] writes for it within a whole
-/// document.
-pub fn yaml_element<T: Serialize>(item: &T) -> Result<String> {
-    Ok(emit_element(node(item)?))
+/// document (built without serde between), appended to `out`.
+pub fn yaml_item(item: Item, out: &mut String) {
+    emit_element(out, Node::from(item));
 }
 
 fn node<T: Serialize>(value: &T) -> Result<Node> {
@@ -97,23 +98,45 @@ fn invalid(message: String) -> Error {
     Error::new(ErrorCode::YamlInvalid, scrub(&message))
 }
 
-fn invalid_at(mark: Marker, message: &str) -> Error {
-    invalid(format!("line {} column {}: {message}", mark.line(), mark.col() + 1))
+fn invalid_at(mark: Mark, message: &str) -> Error {
+    invalid(format!("line {} column {}: {message}", mark.line, mark.col + 1))
+}
+
+/// Where an event is in the document (a line from 1, a column from 0).
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Mark {
+    line: usize,
+    col: usize,
 }
 
 /// The strict reader over any source of characters: [`parse_document`] reads a whole text with it, and the
 /// streamed redaction (`redact_stream`) one top-level entry or item at a time.
 pub(crate) struct Reader<T: Iterator<Item = char>> {
     parser: Parser<T>,
+    /// Lines of the document before the first line of `source`, less the lines `source` starts with that
+    /// the document does not hold (the streamed redaction hands the reader the rest of a document after a
+    /// few lines that restore its structure).
+    line_offset: isize,
 }
 
 impl<T: Iterator<Item = char>> Reader<T> {
     pub(crate) fn new(source: T) -> Self {
-        Reader { parser: Parser::new(source) }
+        Reader::with_line_offset(source, 0)
     }
 
-    pub(crate) fn next(&mut self) -> Result<(Event, Marker)> {
-        self.parser.next_token().map_err(|e| invalid_at(*e.marker(), e.info()))
+    pub(crate) fn with_line_offset(source: T, line_offset: isize) -> Self {
+        Reader { parser: Parser::new(source), line_offset }
+    }
+
+    pub(crate) fn next(&mut self) -> Result<(Event, Mark)> {
+        let at = |marker: &yaml_rust2::scanner::Marker| Mark {
+            line: marker.line().saturating_add_signed(self.line_offset),
+            col: marker.col(),
+        };
+        match self.parser.next_token() {
+            Ok((event, marker)) => Ok((event, at(&marker))),
+            Err(e) => Err(invalid_at(at(e.marker()), e.info())),
+        }
     }
 
     fn document(&mut self) -> Result<Value> {
@@ -151,14 +174,14 @@ impl<T: Iterator<Item = char>> Reader<T> {
     }
 
     /// A mapping key: a string, else the error a whole document gets.
-    pub(crate) fn key(&mut self, event: Event, mark: Marker, depth: usize) -> Result<String> {
+    pub(crate) fn key(&mut self, event: Event, mark: Mark, depth: usize) -> Result<String> {
         match self.node(event, mark, depth)? {
             Value::String(key) => Ok(key),
             _ => Err(invalid_at(mark, "keys must be strings")),
         }
     }
 
-    pub(crate) fn node(&mut self, event: Event, mark: Marker, depth: usize) -> Result<Value> {
+    pub(crate) fn node(&mut self, event: Event, mark: Mark, depth: usize) -> Result<Value> {
         if depth > MAX_DEPTH {
             return Err(invalid_at(mark, &format!("nesting is deeper than {MAX_DEPTH} levels")));
         }
@@ -199,13 +222,13 @@ impl<T: Iterator<Item = char>> Reader<T> {
     }
 }
 
-pub(crate) fn duplicate_key(mark: Marker, key: &str) -> Error {
+pub(crate) fn duplicate_key(mark: Mark, key: &str) -> Error {
     invalid_at(mark, &format!("duplicate key {key:?}"))
 }
 
 /// Anchors and tags change what a node means away from where it is written; a context document has no use for
 /// either. Positions point at the node the anchor or tag is on.
-pub(crate) fn plain_node(anchor: usize, tag: Option<&Tag>, mark: Marker) -> Result<()> {
+pub(crate) fn plain_node(anchor: usize, tag: Option<&Tag>, mark: Mark) -> Result<()> {
     if anchor != 0 {
         return Err(invalid_at(mark, "anchors (&name) are not allowed"));
     }
@@ -220,7 +243,7 @@ pub(crate) fn plain_node(anchor: usize, tag: Option<&Tag>, mark: Marker) -> Resu
 }
 
 /// A scalar under the YAML 1.2 core schema: only plain scalars can be null, booleans or numbers.
-fn scalar(text: String, style: TScalarStyle, mark: Marker) -> Result<Value> {
+fn scalar(text: String, style: TScalarStyle, mark: Mark) -> Result<Value> {
     if style != TScalarStyle::Plain {
         return Ok(Value::String(text));
     }
@@ -374,6 +397,16 @@ mod tests {
         let json = to_json_pretty(&packet).unwrap();
         let back: Packet = serde_json::from_value(parse_document(&json).unwrap()).unwrap();
         assert_eq!(back, packet);
+    }
+
+    #[test]
+    fn an_item_is_written_as_within_a_whole_document() {
+        for item in crate::context::hash::tests::sample_items() {
+            let whole = to_yaml(&std::slice::from_ref(&item)).unwrap();
+            let mut text = String::new();
+            yaml_item(item, &mut text);
+            assert_eq!(text, whole);
+        }
     }
 
     #[test]

@@ -7,6 +7,7 @@
 //! 15) and writes control characters unescaped.
 
 use super::yaml::resolve_plain;
+use super::Item;
 use serde::de::{Deserialize, Deserializer, MapAccess, SeqAccess, Visitor};
 use serde_json::{Number, Value};
 use std::fmt;
@@ -47,11 +48,43 @@ pub(super) fn emit_entry(key: &str, value: Node) -> String {
     out
 }
 
-/// One element of a sequence under a top-level key, as [`emit`] writes it within the whole document.
-pub(super) fn emit_element(item: Node) -> String {
-    let mut out = String::new();
-    sequence(&mut out, &[item], 0, false);
-    out
+/// One element of a sequence under a top-level key, as [`emit`] writes it within the whole document, appended
+/// to `out`.
+pub(super) fn emit_element(out: &mut String, item: Node) {
+    sequence(out, &[item], 0, false);
+}
+
+/// An item as its serde form reads back as a `Node`, built without the JSON between: fields in declaration
+/// order, the ones serde skips left out, the texts moved rather than copied.
+impl From<Item> for Node {
+    fn from(item: Item) -> Node {
+        let string = |text: Option<String>| text.map(Node::String);
+        let span = item.span.map(|span| {
+            Node::Map(vec![
+                ("start".to_owned(), Node::Number(span.start.into())),
+                ("end".to_owned(), Node::Number(span.end.into())),
+            ])
+        });
+        let deps = Some(item.deps)
+            .filter(|deps| !deps.is_empty())
+            .map(|deps| Node::Seq(deps.into_iter().map(Node::String).collect()));
+        let fields = [
+            ("name", Some(Node::String(item.name))),
+            ("path", string(item.path)),
+            ("item_type", Some(Node::String(item.item_type.as_str().to_owned()))),
+            ("signature", string(item.signature)),
+            ("span", span),
+            ("summary", string(item.summary)),
+            ("snippet", string(item.snippet)),
+            ("deps", deps),
+            ("hash", string(item.hash)),
+            ("source", Some(Node::String(item.source))),
+            ("tokens_est", item.tokens_est.map(|n| Node::Number(n.into()))),
+            ("priority", item.priority.map(|n| Node::Number(n.into()))),
+            ("target", item.target.then_some(Node::Bool(true))),
+        ];
+        Node::Map(fields.into_iter().filter_map(|(key, node)| Some((key.to_owned(), node?))).collect())
+    }
 }
 
 /// Entries at column `indent`; `inline`: the first one continues a line already written (`- key: value`).
@@ -171,7 +204,7 @@ fn looks_numeric(text: &str) -> bool {
 
 /// Printable in YAML (tab and line feed included), and not a line break to any YAML version (NEL, LS, PS) nor
 /// a byte-order mark: what may appear unescaped.
-fn printable(c: char) -> bool {
+pub(super) fn printable(c: char) -> bool {
     matches!(c,
         '\t' | '\n' | ' '..='\u{7e}' | '\u{a0}'..='\u{2027}' | '\u{202a}'..='\u{d7ff}' | '\u{e000}'..='\u{fefe}'
         | '\u{ff00}'..='\u{fffd}' | '\u{10000}'..='\u{10ffff}')
@@ -180,10 +213,22 @@ fn printable(c: char) -> bool {
 /// Multi-line text a literal block keeps exactly: printable (no carriage return), a line with content, and no
 /// line ending in white space (which editors strip and readers treat differently).
 fn literal_block_fits(text: &str) -> bool {
-    text.contains('\n')
-        && text.chars().all(printable)
-        && text.split('\n').any(|line| !line.is_empty())
-        && text.split('\n').all(|line| !line.ends_with([' ', '\t']))
+    let bytes = text.as_bytes();
+    // One pass over the bytes for most texts, characters only for the others.
+    let ascii = bytes.iter().all(|&b| matches!(b, b'\t' | b'\n' | 0x20..=0x7e));
+    if !(ascii || text.chars().all(printable)) || memchr::memchr(b'\n', bytes).is_none() {
+        return false;
+    }
+    let (mut start, mut content) = (0, false);
+    for end in memchr::memchr_iter(b'\n', bytes).chain([bytes.len()]) {
+        let line = &bytes[start..end];
+        if matches!(line.last(), Some(b' ' | b'\t')) {
+            return false;
+        }
+        content |= !line.is_empty();
+        start = end + 1;
+    }
+    content
 }
 
 /// `|`, with an indentation indicator when the text starts with a space or a blank line (a reader would take

@@ -14,13 +14,13 @@
 pub mod gitleaks;
 mod read;
 
-use aho_corasick::AhoCorasick;
+use crate::context::call_finder::CallFinder;
 use std::collections::BTreeMap;
 
 use serde_json::{json, Value};
 
 use crate::context::detect::{Detector, PiiOptions, Rule, RuleKind};
-use crate::context::glob::Glob;
+use crate::context::glob::{Glob, SplitPath};
 use crate::context::packet::Privacy;
 use crate::digest::Digest;
 use crate::error::{Error, ErrorCode, Result};
@@ -123,7 +123,7 @@ pub struct Policy {
     max_snippet_chars: usize,
     forbidden_calls: Vec<ForbiddenCall>,
     /// Finds every forbidden call name in one pass over a snippet.
-    call_finder: AhoCorasick,
+    call_finder: CallFinder,
     call_action: CallAction,
     default_privacy: Privacy,
     always_local: Vec<String>,
@@ -233,7 +233,7 @@ impl Policy {
             secrets_action,
             pii_action,
             max_snippet_chars,
-            call_finder: AhoCorasick::new(forbidden_calls.iter().map(|call| &call.name))
+            call_finder: CallFinder::new(&forbidden_calls.iter().map(|call| call.name.clone()).collect::<Vec<_>>())
                 .map_err(|e| Error::new(ErrorCode::PolicyInvalid, format!("forbidden calls: {e}")))?,
             forbidden_calls,
             call_action,
@@ -286,7 +286,8 @@ impl Policy {
 
     /// The first forbidden glob that matches `path`.
     pub fn forbidden_path(&self, path: &str) -> Option<&Glob> {
-        self.forbidden_paths.iter().find(|glob| glob.matches(path))
+        let path = SplitPath::new(path);
+        self.forbidden_paths.iter().find(|glob| glob.matches_split(&path))
     }
 
     pub fn sensitive_dirs(&self) -> &[Glob] {
@@ -328,7 +329,7 @@ impl Policy {
     }
 
     /// The forbidden call names, pattern `i` being `forbidden_calls()[i]`.
-    pub fn call_finder(&self) -> &AhoCorasick {
+    pub fn call_finder(&self) -> &CallFinder {
         &self.call_finder
     }
 

@@ -15,6 +15,12 @@ export interface ContextRedactStreamOptions extends ContextGateOptions {
   format?: "yaml" | "json";
   /** The most bytes one item, or the packet without its items, may take (default 16 MiB). */
   maxBytes?: number;
+  /**
+   * The packet's last bytes (64 KiB is plenty), when the host can read them first: an empty
+   * `provenance.packet_hash` there spares hashing the items; should the packet hold a hash after all, the
+   * result is `null` (read it whole).
+   */
+  tail?: Uint8Array;
 }
 "#;
 
@@ -51,7 +57,9 @@ pub fn context_redact_stream(
             }
         }
     };
-    let options = StreamOptions { json, max_bytes, approved };
+    let tail = if options.is_undefined() || options.is_null() { JsValue::UNDEFINED } else { field(&options, "tail") };
+    let tail = if tail.is_undefined() { Vec::new() } else { js_sys::Uint8Array::new(&tail).to_vec() };
+    let options = StreamOptions { json, max_bytes, approved, tail };
     let result = redact_stream(read_chunk, &mut write_chunk, &policy.policy, &policy.rules, &options);
     if let Some(error) = failure.or(write_error) {
         return Err(error);
