@@ -7,7 +7,9 @@ import { initSync } from '../core/ctxpack_core.js';
 
 const CORE_WASM_URL = new URL('../core/ctxpack_core_bg.wasm', import.meta.url);
 const started = globalThis[Symbol.for('ctxpack.core.compile')];
-initSync({ module: await (started ?? WebAssembly.compile(readFileSync(CORE_WASM_URL))) });
+/** The compiled core, which worker threads are given instead of compiling it again (trace/plan-pool.mjs). */
+export const coreModule = await (started ?? WebAssembly.compile(readFileSync(CORE_WASM_URL)));
+initSync({ module: coreModule });
 // Identity runs on this core once it is loaded (identity.mjs `identityCore`).
 globalThis[Symbol.for('ctxpack.core.full')] = true;
 

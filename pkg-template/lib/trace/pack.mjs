@@ -81,6 +81,11 @@ class WriteBatch {
     this.pending = [];
     this.bytes = 0;
     this.tags = [];
+    /**
+     * Digests known to be in the pantry (found there or written) during this call, under its lease: logs of one
+     * fleet share most of their contents, and each would otherwise be looked up on disk again for every log.
+     */
+    this.present = new Set();
   }
 
   add(planned, onStored) {
@@ -108,7 +113,11 @@ class WriteBatch {
     const written = new Set();
     const toWrite = [];
     const writeIfAbsent = (bytes, descriptor) => {
-      if (written.has(descriptor.digest) || pantry.exists(descriptor)) return;
+      if (written.has(descriptor.digest) || this.present.has(descriptor.digest)) return;
+      if (pantry.exists(descriptor)) {
+        this.present.add(descriptor.digest);
+        return;
+      }
       written.add(descriptor.digest);
       toWrite.push({ bytes, descriptor });
     };
@@ -118,6 +127,7 @@ class WriteBatch {
       writeIfAbsent(ociBytes, manifest);
     }
     await writeBlobs(pantry, toWrite);
+    for (const { descriptor } of toWrite) this.present.add(descriptor.digest);
     for (const { planned, onStored, config, manifest } of tagged) {
       const mine = planned.blobs.filter((blob) => written.delete(blob.digest));
       onStored({ alreadyPresent: false, blobs: mine.length, bytes: mine.reduce((sum, blob) => sum + blob.size, 0) });

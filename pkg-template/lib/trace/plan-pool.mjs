@@ -8,7 +8,7 @@ import * as core from '../core-node.mjs';
 import { CtxpackError } from '../errors.mjs';
 import { planLog } from './plan.mjs';
 
-/** Below this many logs, starting workers (each compiles the lean core) costs more than it saves. */
+/** Below this many logs, starting workers (each instantiates the core) costs more than it saves. */
 export const WORKERS_FROM_LOGS = 8;
 /** How far the workers may run ahead of the consumer, in logs. */
 const AHEAD = 4;
@@ -43,7 +43,7 @@ export async function* planLogs(logs, allowUnknown) {
 
 /**
  * Planning threads kept between calls, unreferenced (they never keep the process alive): a caller packing batch
- * after batch compiles the lean core once per thread, not once per call.
+ * after batch starts each thread once, not once per call.
  */
 const spare = [];
 
@@ -56,7 +56,7 @@ class PlanPool {
     this.done = new Map();
     this.waiting = undefined;
     this.workers = Array.from({ length: threads }, () => {
-      const worker = spare.pop() ?? new Worker(new URL('./plan-worker.mjs', import.meta.url));
+      const worker = spare.pop() ?? new Worker(new URL('./plan-worker.mjs', import.meta.url), { workerData: { coreModule: core.coreModule } });
       worker.removeAllListeners();
       worker.ref();
       worker.outstanding = 0;
