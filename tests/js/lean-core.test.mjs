@@ -27,10 +27,12 @@ const SIGN_HOST_EXPORTS = [
   'envelopeClaims', 'ociIndexReferrers', 'ociIndexRemoveReferrers', 'ociIndexSetReferrers', 'parseSignatureManifest', 'referrersIndexAdd',
   'referrersList', 'signKeyInfo', 'signPack', 'signatureManifest', 'trustPolicyRule',
 ];
+// Not a core call: core-node.mjs also exports its compiled module, which trace planning threads instantiate.
+const NODE_HOST_EXPORTS = ['coreModule'];
 
 test('the lean core exports everything but the context packet functions, the pack writer and the signing host', () => {
   const missing = Object.keys(full).filter((name) => !(name in lean)).sort();
-  assert.deepEqual(missing, [...CONTEXT_EXPORTS, ...WRITE_EXPORTS, ...SIGN_HOST_EXPORTS].sort());
+  assert.deepEqual(missing, [...CONTEXT_EXPORTS, ...WRITE_EXPORTS, ...SIGN_HOST_EXPORTS, ...NODE_HOST_EXPORTS].sort());
   for (const name of ['RegistryClient', 'PackReader', 'LegacyReader', 'FileSeek', 'verifyPack', 'executionPlan', 'ociPackManifest', 'ociVerifyPack', 'verifySignatures']) {
     assert.equal(typeof lean[name], 'function', name);
   }
