@@ -137,7 +137,22 @@ impl Detector {
         Self::builtin_with(PiiOptions::default())
     }
 
+    /// The built-in rules for `pii`. Compiling them (and their prefilter) takes tens of milliseconds in wasm, and
+    /// a process wants them several times (a policy, the text calls, the scrubbing of messages), so each option
+    /// set is compiled once and cloned: clones share the compiled regexes and automata.
     pub fn builtin_with(pii: PiiOptions) -> Self {
+        static COMPILED: std::sync::Mutex<Vec<(PiiOptions, Detector)>> = std::sync::Mutex::new(Vec::new());
+        let mut compiled = COMPILED.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        if let Some((_, detector)) = compiled.iter().find(|(options, _)| *options == pii) {
+            return detector.clone();
+        }
+        let detector = Self::compile_builtin(pii);
+        detector.prefilter.get_or_init(|| prefilter::Prefilter::new(&detector.rules));
+        compiled.push((pii, detector.clone()));
+        detector
+    }
+
+    fn compile_builtin(pii: PiiOptions) -> Self {
         let rules = rules::builtin_rules()
             .filter(|rule| match rule.id {
                 rules::EMAIL => pii.email,
