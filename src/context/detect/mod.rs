@@ -118,8 +118,8 @@ pub struct Detector {
     rules: Vec<Rule>,
     /// Per-rule text written instead of [`marker`]; like markers, `find` never matches inside one.
     replacements: BTreeMap<String, String>,
-    /// Built on first use, after the last `push`.
-    prefilter: std::sync::OnceLock<prefilter::Prefilter>,
+    /// Built on first use, after the last `push`; clones made before then share the one built.
+    prefilter: std::sync::Arc<std::sync::OnceLock<prefilter::Prefilter>>,
     /// Only built-in rules and markers: `redact` may stop after one pass when no overlap was resolved near a
     /// finding (see [`Detector::redact`]). User rules and custom replacements keep the fixpoint loop.
     builtin_only: bool,
@@ -139,7 +139,7 @@ impl Detector {
 
     /// The built-in rules for `pii`. Compiling them (and their prefilter) takes tens of milliseconds in wasm, and
     /// a process wants them several times (a policy, the text calls, the scrubbing of messages), so each option
-    /// set is compiled once and cloned: clones share the compiled regexes and automata.
+    /// set is compiled once and cloned: clones share the compiled regexes and the prefilter.
     pub fn builtin_with(pii: PiiOptions) -> Self {
         static COMPILED: std::sync::Mutex<Vec<(PiiOptions, Detector)>> = std::sync::Mutex::new(Vec::new());
         let mut compiled = COMPILED.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
@@ -147,7 +147,6 @@ impl Detector {
             return detector.clone();
         }
         let detector = Self::compile_builtin(pii);
-        detector.prefilter.get_or_init(|| prefilter::Prefilter::new(&detector.rules));
         compiled.push((pii, detector.clone()));
         detector
     }
@@ -163,7 +162,7 @@ impl Detector {
             })
             .map(rules::BuiltinRule::compile)
             .collect();
-        Detector { rules, replacements: BTreeMap::new(), prefilter: std::sync::OnceLock::new(), builtin_only: true }
+        Detector { rules, replacements: BTreeMap::new(), prefilter: Default::default(), builtin_only: true }
     }
 
     pub fn rules(&self) -> &[Rule] {
@@ -173,7 +172,7 @@ impl Detector {
     /// Adds a rule after the existing ones (it loses ties to them).
     pub fn push(&mut self, rule: Rule) {
         self.rules.push(rule);
-        self.prefilter = std::sync::OnceLock::new();
+        self.prefilter = Default::default();
         self.builtin_only = false;
     }
 
