@@ -73,40 +73,21 @@ fn class_of(c: u32) -> Class {
     Class::from_table(CLASSES[index])
 }
 
-/// The character at `at` (a character boundary of valid UTF-8): its code point and length in bytes.
-fn decode(bytes: &[u8], at: usize) -> (u32, usize) {
-    let b0 = bytes[at] as u32;
-    if b0 < 0x80 {
-        return (b0, 1);
-    }
-    let cont = |i: usize| (bytes[at + i] & 0x3f) as u32;
-    if b0 < 0xe0 {
-        (((b0 & 0x1f) << 6) | cont(1), 2)
-    } else if b0 < 0xf0 {
-        (((b0 & 0x0f) << 12) | (cont(1) << 6) | cont(2), 3)
-    } else {
-        (((b0 & 0x07) << 18) | (cont(1) << 12) | (cont(2) << 6) | cont(3), 4)
-    }
-}
-
 /// The pieces of a text, as byte ranges, in order.
 pub(super) struct Pieces<'a> {
-    bytes: &'a [u8],
+    text: &'a str,
     at: usize,
 }
 
 impl<'a> Pieces<'a> {
     pub(super) fn new(text: &'a str) -> Self {
-        Pieces { bytes: text.as_bytes(), at: 0 }
+        Pieces { text, at: 0 }
     }
 
     /// The character at `at` and its class, or `None` at the end.
     fn char_at(&self, at: usize) -> Option<(u32, Class, usize)> {
-        if at >= self.bytes.len() {
-            return None;
-        }
-        let (c, len) = decode(self.bytes, at);
-        Some((c, class_of(c), len))
+        let c = self.text.get(at..)?.chars().next()?;
+        Some((c as u32, class_of(c as u32), c.len_utf8()))
     }
 
     /// The end of the run of characters from `at` whose class passes `keep`.
@@ -149,7 +130,7 @@ impl<'a> Pieces<'a> {
 
     /// The length of the contraction at `at`, if one starts there.
     fn contraction(&self, at: usize) -> usize {
-        let rest = &self.bytes[at.min(self.bytes.len())..];
+        let rest = &self.text.as_bytes()[at.min(self.text.len())..];
         if rest.first() != Some(&b'\'') {
             return 0;
         }
@@ -201,7 +182,7 @@ impl<'a> Pieces<'a> {
         let run = self.run(body, Class::punctuation);
         if run > body {
             let mut end = run;
-            while matches!(self.bytes.get(end), Some(b'\r' | b'\n' | b'/')) {
+            while matches!(self.text.as_bytes().get(end), Some(b'\r' | b'\n' | b'/')) {
                 end += 1;
             }
             return end;
@@ -221,7 +202,7 @@ impl<'a> Pieces<'a> {
         if let Some(end) = last_break {
             return end;
         }
-        if end == self.bytes.len() || end - last_len == start {
+        if end == self.text.len() || end - last_len == start {
             return end;
         }
         end - last_len
@@ -232,7 +213,7 @@ impl Iterator for Pieces<'_> {
     type Item = (usize, usize);
 
     fn next(&mut self) -> Option<(usize, usize)> {
-        if self.at >= self.bytes.len() {
+        if self.at >= self.text.len() {
             return None;
         }
         let start = self.at;
