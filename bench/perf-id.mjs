@@ -17,14 +17,15 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { cliOf } from './cli-bin.mjs';
 import { meets, recordRow } from './summary.mjs';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const work = path.join(root, '.bench', 'perf-id');
 // CTXPACK_BENCH_PACKAGE: another build of the package to measure; CTXPACK_BENCH_BASELINE: a second build
 // (e.g. main's) measured in the same alternation, for a before/after table from one run.
-const cli = path.join(process.env.CTXPACK_BENCH_PACKAGE ?? path.join(root, 'build/package'), 'bin/ctxpack.mjs');
-const baselineCli = process.env.CTXPACK_BENCH_BASELINE ? path.join(process.env.CTXPACK_BENCH_BASELINE, 'bin/ctxpack.mjs') : undefined;
+const cli = cliOf(process.env.CTXPACK_BENCH_PACKAGE ?? path.join(root, 'build/package'));
+const baselineCli = process.env.CTXPACK_BENCH_BASELINE ? cliOf(process.env.CTXPACK_BENCH_BASELINE) : undefined;
 const runs = Math.max(3, Number(process.env.BENCH_RUNS ?? 5));
 const only = process.env.BENCH_ROWS?.split(',');
 const wanted = (name) => only === undefined || only.includes(name);
