@@ -5,8 +5,9 @@
 //   id, 100,000 files of 50–500 B                                vs  find … | xargs -0 sha256sum
 //   id again, nothing changed, 10,000 files / 10 GB (sparse)     (stat cache; absolute seconds)
 //   start-up: --version, id of one file                          vs  node -e 0
-//   start-up: the lean core alone computing that URI (no CLI)    vs  node -e 0   (no goal: id's wasm work by itself;
-//                                                                   its CPU time is what the CLI cannot go below)
+//   start-up: the lean core alone computing that URI (no CLI)    vs  node -e 0   (no goal: id's wasm work by itself,
+//                                                                   as an ES module with node:crypto: the CommonJS
+//                                                                   CLI, hashing in the core, can go below it)
 //
 // Both id rows run `ctxpack id` with CTXPACK_NO_STAT_CACHE=1 (every byte hashed); the data is generated once under .bench/.
 // BENCH_ROWS=large,small,again,startup (comma-separated) runs only those rows (and makes only their data).
