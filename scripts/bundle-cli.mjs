@@ -16,7 +16,7 @@
 //     for that (see CORE_HOSTS). A command calls a core only after such an import: main awaits the full core
 //     before a command on it runs (its scrubber), identity imports the core it runs on;
 //   - import() of a Node builtin becomes require() (the ESM loader is not started for node:v8 or worker_threads).
-import { chmodSync, rmSync } from "node:fs";
+import { chmodSync, readFileSync, rmSync } from "node:fs";
 import { dirname, join, relative, sep } from "node:path";
 import { rollup } from "rollup";
 
@@ -37,15 +37,21 @@ const CORE_HOSTS = {
   "lib/core-lean-node.mjs": { glue: "../core/lean/ctxpack_core.js", wasm: "../core/lean/ctxpack_core_bg.wasm", compile: "ctxpack.core.lean.compile", ready: "ctxpack.core.lean.ready", full: false },
 };
 
-function coreHostSource({ glue, wasm, compile, ready, full }) {
+/**
+ * The bundle's version of a core's host (`path`), with its exports: the glue's, and for the full core `coreModule`
+ * (what worker threads are given) and the flag identity reads.
+ */
+function coreHostSource(path, { glue, wasm, compile, ready, full }) {
+  const exported = [...readFileSync(path, "utf8").matchAll(/^export (?:const|let|function|class) (\w+)/gm)].map((match) => match[1]);
+  if (exported.join() !== (full ? "coreModule" : "")) {
+    throw new Error(`${path} exports ${exported.join(", ") || "nothing"} of its own: make scripts/bundle-cli.mjs's version of it do the same`);
+  }
   return `import { readFileSync } from 'node:fs';
 import { initSync } from '${glue}';
-export let coreModule;
-let instantiated;
+${full ? "export let coreModule;\n" : ""}let instantiated;
 globalThis[Symbol.for('${ready}')] = () => {
   instantiated ??= (globalThis[Symbol.for('${compile}')] ?? WebAssembly.compile(readFileSync(new URL('${wasm}', import.meta.url)))).then((module) => {
-    coreModule = module;
-    initSync({ module });
+    ${full ? "coreModule = module;\n    " : ""}initSync({ module });
   });
   return instantiated;
 };
@@ -72,7 +78,7 @@ export async function bundleCli(packageDir) {
       {
         name: "commonjs-cli",
         load(id) {
-          return hosts.has(id) ? coreHostSource(hosts.get(id)) : null;
+          return hosts.has(id) ? coreHostSource(id, hosts.get(id)) : null;
         },
         resolveImportMeta(property, { chunkId, moduleId }) {
           if (property !== "url") return null;
