@@ -11,6 +11,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { cliOf } from './cli-bin.mjs';
 import { CORPUS_DIR, writeCorpus } from './context-corpus.mjs';
 import { meets, recordRow } from './summary.mjs';
 import { table } from './table.mjs';
@@ -60,7 +61,7 @@ const basePackage = baseAt < 0 ? undefined : path.resolve(process.argv[baseAt + 
 
 function timeCli(args, cwd, packageDir = path.join(root, 'build/package')) {
   const start = process.hrtime.bigint();
-  const result = spawnSync('/usr/bin/time', ['-v', process.execPath, path.join(packageDir, 'bin/ctxpack.mjs'), ...args], { cwd, encoding: 'utf8', maxBuffer: 256 * MB });
+  const result = spawnSync('/usr/bin/time', ['-v', process.execPath, cliOf(packageDir), ...args], { cwd, encoding: 'utf8', maxBuffer: 256 * MB });
   const seconds = Number(process.hrtime.bigint() - start) / 1e9;
   if (result.status !== 0) throw new Error(`ctxpack ${args.join(' ')} failed (${result.status}): ${result.stderr}`);
   return { seconds, rss: Number(/Maximum resident set size \(kbytes\): (\d+)/.exec(result.stderr)[1]) / 1024 };

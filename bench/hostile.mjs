@@ -4,7 +4,7 @@
 // credential reached a host it does not belong to (by that host's own request log), whether a secret was echoed,
 // and how long it took. Run it against two builds to compare them:
 //
-//   node bench/hostile.mjs [--cli <path to bin/ctxpack.mjs>] [--cap <seconds>]
+//   node bench/hostile.mjs [--cli <path to bin/ctxpack.cjs>] [--cap <seconds>]
 //
 // --cli defaults to this checkout's build/package; --cap (default 60) ends a command that is still waiting.
 import crypto from 'node:crypto';
@@ -18,7 +18,7 @@ import { makeTestCa, run, startFaultProxy, startRegistry } from '../tests/regist
 
 const root = path.join(path.dirname(fileURLToPath(import.meta.url)), '..');
 const { values } = parseArgs({ options: { cli: { type: 'string' }, cap: { type: 'string', default: '60' } } });
-const cli = path.resolve(values.cli ?? path.join(root, 'build', 'package', 'bin', 'ctxpack.mjs'));
+const cli = path.resolve(values.cli ?? path.join(root, 'build', 'package', 'bin', 'ctxpack.cjs'));
 const capMs = Number(values.cap) * 1000;
 const SECRET = 'hunter2-bench-secret';
 const BASIC = `Basic ${Buffer.from(`alice:${SECRET}`).toString('base64')}`;

@@ -5,8 +5,9 @@
 //   id, 100,000 files of 50–500 B                                vs  find … | xargs -0 sha256sum
 //   id again, nothing changed, 10,000 files / 10 GB (sparse)     (stat cache; absolute seconds)
 //   start-up: --version, id of one file                          vs  node -e 0
-//   start-up: the lean core alone computing that URI (no CLI)    vs  node -e 0   (no goal: id's wasm work by itself;
-//                                                                   its CPU time is what the CLI cannot go below)
+//   start-up: the lean core alone computing that URI (no CLI)    vs  node -e 0   (no goal: id's wasm work by itself,
+//                                                                   as an ES module with node:crypto: the CommonJS
+//                                                                   CLI, hashing in the core, can go below it)
 //
 // Both id rows run `ctxpack id` with CTXPACK_NO_STAT_CACHE=1 (every byte hashed); the data is generated once under .bench/.
 // BENCH_ROWS=large,small,again,startup (comma-separated) runs only those rows (and makes only their data).
@@ -17,14 +18,15 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { cliOf } from './cli-bin.mjs';
 import { meets, recordRow } from './summary.mjs';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const work = path.join(root, '.bench', 'perf-id');
 // CTXPACK_BENCH_PACKAGE: another build of the package to measure; CTXPACK_BENCH_BASELINE: a second build
 // (e.g. main's) measured in the same alternation, for a before/after table from one run.
-const cli = path.join(process.env.CTXPACK_BENCH_PACKAGE ?? path.join(root, 'build/package'), 'bin/ctxpack.mjs');
-const baselineCli = process.env.CTXPACK_BENCH_BASELINE ? path.join(process.env.CTXPACK_BENCH_BASELINE, 'bin/ctxpack.mjs') : undefined;
+const cli = cliOf(process.env.CTXPACK_BENCH_PACKAGE ?? path.join(root, 'build/package'));
+const baselineCli = process.env.CTXPACK_BENCH_BASELINE ? cliOf(process.env.CTXPACK_BENCH_BASELINE) : undefined;
 const runs = Math.max(3, Number(process.env.BENCH_RUNS ?? 5));
 const only = process.env.BENCH_ROWS?.split(',');
 const wanted = (name) => only === undefined || only.includes(name);

@@ -15,6 +15,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { cliOf } from './cli-bin.mjs';
 import { startRegistry } from '../tests/registry/harness.mjs';
 import { MiB, ensureTree } from './data.mjs';
 import { meets, recordRow } from './summary.mjs';
@@ -25,8 +26,8 @@ const args = process.argv.slice(2);
 const baselineAt = args.indexOf('--baseline');
 const baselineDir = baselineAt < 0 ? undefined : path.resolve(args.splice(baselineAt, 2)[1]);
 const packageDir = path.resolve(args[0] ?? path.join(root, 'build/package'));
-const cli = path.join(packageDir, 'bin/ctxpack.mjs');
-const baselineCli = baselineDir && path.join(baselineDir, 'bin/ctxpack.mjs');
+const cli = cliOf(packageDir);
+const baselineCli = baselineDir && cliOf(baselineDir);
 const runs = Number(process.env.BENCH_RUNS ?? 3);
 const only = process.env.BENCH_ROWS?.split(',');
 

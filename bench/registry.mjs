@@ -16,7 +16,7 @@ import { run, startFaultProxy, startRegistry } from '../tests/registry/harness.m
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const work = path.join(root, '.bench', 'registry');
-const cli = path.join(root, 'build/package/bin/ctxpack.mjs');
+const cli = path.join(root, 'build/package/bin/ctxpack.cjs');
 const MiB = 1024 * 1024;
 const runs = Number(process.env.BENCH_RUNS ?? 3);
 

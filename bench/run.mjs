@@ -15,7 +15,7 @@ import { MiB, ensureTree, textPool } from './data.mjs';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const work = path.join(root, '.bench');
-const cli = path.join(root, 'build/package/bin/ctxpack.mjs');
+const cli = path.join(root, 'build/package/bin/ctxpack.cjs');
 const api = path.join(root, 'build/package/lib/index.mjs');
 const runs = Number(process.env.BENCH_RUNS ?? 3);
 
@@ -139,7 +139,7 @@ function emptyFilesRows() {
     const verdict = (rss) => (count > 200_000 ? '' : `  (limit 256 MiB: ${rss < 256 ? 'ok' : 'OVER'})`);
     console.log(`  ${label} verify ${verifyRss.toFixed(0).padStart(4)} MiB${verdict(verifyRss)}   unpack ${unpackRss.toFixed(0).padStart(4)} MiB${verdict(unpackRss)}`);
   }
-  console.log(`  reproduce: /usr/bin/time -v node build/package/bin/ctxpack.mjs verify .bench/empty-200000.tar.gz --max-manifest-bytes ${256 * MiB} --max-entries 200000\n`);
+  console.log(`  reproduce: /usr/bin/time -v node build/package/bin/ctxpack.cjs verify .bench/empty-200000.tar.gz --max-manifest-bytes ${256 * MiB} --max-entries 200000\n`);
 }
 
 const gib = (bytes) => (bytes / 1024 ** 3).toFixed(2);

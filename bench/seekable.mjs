@@ -23,7 +23,7 @@ process.env.TMPDIR = scratch;
 const { run, startFaultProxy, startRegistry } = await import('../tests/registry/harness.mjs');
 const core = await import('../build/package/lib/core-node.mjs');
 
-const cli = path.join(root, 'build/package/bin/ctxpack.mjs');
+const cli = path.join(root, 'build/package/bin/ctxpack.cjs');
 const MiB = 1024 * 1024;
 const runs = Number(process.env.BENCH_RUNS ?? 3);
 const BLOCKS = 'dev.ctxpack.blocks';

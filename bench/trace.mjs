@@ -18,6 +18,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { cliOf } from './cli-bin.mjs';
 import { prng } from './prng.mjs';
 import { meets, recordRow } from './summary.mjs';
 
@@ -217,7 +218,7 @@ async function main() {
   const cliHome = path.join(work, 'home-cli');
   fs.rmSync(cliHome, { recursive: true, force: true });
   const cliStart = performance.now();
-  const cli = spawnSync('/usr/bin/time', ['-f', '%M', process.execPath, path.join(packageDir, 'bin/ctxpack.mjs'), 'trace', 'pack', logsDir, '--home', cliHome, '--created', '2024-12-01T00:00:00Z'], { encoding: 'utf8', maxBuffer: 64 * MiB });
+  const cli = spawnSync('/usr/bin/time', ['-f', '%M', process.execPath, cliOf(packageDir), 'trace', 'pack', logsDir, '--home', cliHome, '--created', '2024-12-01T00:00:00Z'], { encoding: 'utf8', maxBuffer: 64 * MiB });
   const cliSeconds = (performance.now() - cliStart) / 1000;
   if (cli.status !== 0) throw new Error(`ctxpack trace pack ${logsDir} failed: ${cli.stderr}`);
   const cliRss = Number(cli.stderr.trim().split('\n').at(-1)) / 1024;

@@ -8,7 +8,7 @@
 //   2. build/package/    pkg-template/ + core/{ctxpack_core.js, ctxpack_core_bg.wasm, ctxpack_core.d.ts, snippets/,
 //                        ctxpack_error.js (the CtxpackError class, which both cores' snippets re-export)}
 //                        + core/lean/ (the lean core and a copy of core/web.js, web.d.ts) + www/ (the browser
-//                        inspector), with bin/ctxpack.mjs replaced by the CLI bundled by rollup
+//                        inspector), with bin/ctxpack.mjs replaced by the CLI bundled by rollup, bin/ctxpack.cjs
 //                        (scripts/bundle-cli.mjs: start-up in one module, the other commands in bin/chunks/);
 //   3. with --pack:      dist/ctxpack-<version>.tgz (npm pack of build/package).
 // Each step is skipped when the content hash of its inputs, kept in <output>.stamp, is unchanged. The raw and
@@ -22,7 +22,7 @@ import { createHash } from "node:crypto";
 import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { delimiter, dirname, join, relative } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
-import { bundleCli } from "./bundle-cli.mjs";
+import { bundleCli, CLI_BIN } from "./bundle-cli.mjs";
 
 const root = join(dirname(fileURLToPath(import.meta.url)), "..");
 const wasmDir = join(root, "build", "wasm");
@@ -207,9 +207,10 @@ if (!force && existsSync(packageDir) && readStamp(packageDir) === packageStamp) 
   cpSync(join(leanWasmDir, "snippets"), join(lean, "snippets"), { recursive: true });
   shareErrorClass(join(staging, "core"), [join(staging, "core", "snippets"), join(lean, "snippets")]);
   for (const file of ["web.js", "web.d.ts"]) cpSync(join(root, "pkg-template", "core", file), join(lean, file));
-  // bin/ctxpack.mjs becomes the bundled CLI: start-up in one module, the other commands in bin/chunks/.
+  // bin/ctxpack.mjs becomes the bundled CLI, bin/ctxpack.cjs: start-up in one module, the other commands in bin/chunks/.
   const cli = await bundleCli(staging).catch((error) => fail(`bundling the CLI: ${error.message}`));
-  console.log(`build: bundled the CLI: ${cli.startupModules} modules in bin/ctxpack.mjs, ${cli.chunks - 1} chunks in bin/chunks/`);
+  if (template.bin.ctxpack !== CLI_BIN) fail(`pkg-template/package.json's bin is ${template.bin.ctxpack}, the bundled CLI is ${CLI_BIN}`);
+  console.log(`build: bundled the CLI: ${cli.startupModules} modules in ${CLI_BIN}, ${cli.chunks - 1} chunks in bin/chunks/`);
   // The JSON Schema of context packets, for editors (also embedded in the core, which checks they agree).
   cpSync(join(root, "schema"), join(staging, "schema"), { recursive: true });
   // The browser inspector that `ctxpack serve` serves.

@@ -14,7 +14,7 @@ work=$(mktemp -d "${TMPDIR:-/tmp}/ctxpack-demo.XXXXXX")
 trap 'chmod -R u+w "$work" 2>/dev/null; rm -rf "$work"' EXIT
 export CTXPACK_HOME="$work/pantry"
 
-ctxpack() { node "$root/build/package/bin/ctxpack.mjs" "$@"; }
+ctxpack() { node "$root/build/package/bin/ctxpack.cjs" "$@"; }
 if [[ -t 1 ]]; then bold=$'\033[1m' plain=$'\033[0m'; else bold='' plain=''; fi
 say() { printf '\n%s== %s%s\n' "$bold" "$*" "$plain"; }
 show() { printf '$ %s\n' "$*"; }

@@ -41,8 +41,8 @@ exitOnSignals({
     }
   },
 });
-// No top-level await: the package's bin is this module bundled with what start-up needs (scripts/bundle-cli.mjs)
-// and the command chunks it loads import from it: they would wait for it to finish while it waits for them.
+// No top-level await: the package's bin is this module bundled as CommonJS with what start-up needs
+// (bin/ctxpack.cjs, scripts/bundle-cli.mjs), and the command chunks it requires require it in turn.
 import('../lib/cli/main.mjs')
   .then(({ main }) => main(args))
   .then((code) => {

@@ -3,12 +3,16 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { CtxpackError, toCtxpackError } from './errors.mjs';
-import { hashFileSync, READ_CHUNK_BYTES } from './hash-file.mjs';
-import { homeDir, openStatCache, statCacheEnabled, statClock } from './stat-cache.mjs';
 
 const strictUtf8 = new TextDecoder('utf-8', { fatal: true });
 /** A file this small is hashed again rather than looked up: reading and rewriting its cache record costs more. */
 const UNCACHED_FILE_BYTES = 256 * 1024;
+/**
+ * Input files this small in all are hashed by the wasm core: loading node:crypto (~20 of Node's modules) costs
+ * `ctxpack id` 3-10 ms, the core hashes 256 KiB in ~1.2 ms (0.2 GB/s). No larger than UNCACHED_FILE_BYTES, so
+ * these files would not have had stat cache records either.
+ */
+const CORE_HASHED_BYTES = UNCACHED_FILE_BYTES;
 let inlineBuffer;
 
 /**
@@ -61,8 +65,8 @@ export function loadContract({ contractPath, contract, baseDir }) {
 /**
  * Compute a contract's identity, hashing every input and code path it names. Unchanged files are not read
  * again: the stat cache (stat-cache.mjs, under `home`) vouches for them, unless `cache` is false or
- * CTXPACK_NO_STAT_CACHE=1 (a file input below 256 KiB is always hashed, with no record kept). `warnings` are the core's (a transform whose code is not part of the identity); the
- * caller shows them.
+ * CTXPACK_NO_STAT_CACHE=1 (a file input below 256 KiB is always hashed, with no record kept). `warnings` are the
+ * core's (a transform whose code is not part of the identity); the caller shows them.
  * @param {ContractSource & {followLinks?: boolean, onProgress?: Function, home?: string, cache?: boolean}} options
  * @returns {Promise<{uri: string, contract: object, outputs: Array<{path: string}>, baseDir: string, warnings: string[]}>}
  */
@@ -72,22 +76,13 @@ export async function computeIdentity(options) {
   const plan = core.contractPlan(text);
   const followLinks = options.followLinks ?? false;
   const targets = plan.needs.map((need) => inspectNeed(need, baseDir));
-  const useCache = statCacheEnabled(options.cache) && targets.some(({ kind, size }) => kind === 'tree' || size >= UNCACHED_FILE_BYTES);
-  const home = useCache ? homeDir(options.home) : undefined;
-  const statTime = statClock();
   const onBytes = growingReporter(options.onProgress, 'inputs');
-
-  // The walk and the hashing threads are loaded only for a tree: `id` of files starts faster without them.
-  const { digestTree } = targets.some(({ kind }) => kind === 'tree') ? await import('./tree-digest.mjs') : {};
-  const digests = await Promise.all(
-    targets.map(({ absolute, kind, size }) => {
-      const cached = useCache && (kind === 'tree' || size >= UNCACHED_FILE_BYTES);
-      const statCache = cached ? openStatCache(home, JSON.stringify([kind, absolute, followLinks])) : undefined;
-      return kind === 'tree'
-        ? digestTree(absolute, { core, followLinks, statCache, statTime, onBytes })
-        : digestFile(absolute, { statCache, statTime, onBytes });
-    }),
-  );
+  // Small files only (`id` of a contract and its data file): the core hashes them, node:crypto, the stat cache and
+  // the walk are not loaded.
+  const small = targets.every(({ kind }) => kind === 'file') && targets.reduce((total, { size }) => total + size, 0) < CORE_HASHED_BYTES;
+  const digests = small
+    ? targets.map(({ absolute }) => digestSmallFile(absolute, core, onBytes))
+    : await digestAll(targets, { core, followLinks, onBytes, cache: options.cache, home: options.home });
 
   const inputs = {};
   const code = {};
@@ -120,13 +115,42 @@ function growingReporter(onProgress, phase) {
   };
 }
 
+/** Hash the inputs with node:crypto on this thread (files) and the hashing threads (trees), through the stat cache. */
+async function digestAll(targets, { core, followLinks, onBytes, cache, home }) {
+  const [{ homeDir, openStatCache, statCacheEnabled, statClock }, hashing] = await Promise.all([
+    import('./stat-cache.mjs'),
+    import('./hash-file.mjs'),
+  ]);
+  const useCache = statCacheEnabled(cache) && targets.some(({ kind, size }) => kind === 'tree' || size >= UNCACHED_FILE_BYTES);
+  const cacheHome = useCache ? homeDir(home) : undefined;
+  const statTime = statClock();
+  // The walk and the hashing threads are loaded only for a tree: `id` of files starts faster without them.
+  const { digestTree } = targets.some(({ kind }) => kind === 'tree') ? await import('./tree-digest.mjs') : {};
+  return Promise.all(
+    targets.map(({ absolute, kind, size }) => {
+      const cached = useCache && (kind === 'tree' || size >= UNCACHED_FILE_BYTES);
+      const statCache = cached ? openStatCache(cacheHome, JSON.stringify([kind, absolute, followLinks])) : undefined;
+      return kind === 'tree'
+        ? digestTree(absolute, { core, followLinks, statCache, statTime, onBytes })
+        : digestFile(absolute, { hashing, statCache, statTime, onBytes });
+    }),
+  );
+}
+
+/** A small file's digest by the wasm core: read whole (whatever it holds now, had it grown since its stat). */
+function digestSmallFile(absolute, core, onBytes) {
+  const bytes = fs.readFileSync(absolute);
+  onBytes?.(bytes.length);
+  return core.sha256(bytes);
+}
+
 /** One input file's digest, read only when the stat cache (if any: not for a small file) cannot vouch for it. */
-function digestFile(absolute, { statCache, statTime, onBytes }) {
+function digestFile(absolute, { hashing, statCache, statTime, onBytes }) {
   const stat = statCache && fs.statSync(absolute, { bigint: true });
   const cached = statCache ? statCache.lookup('', stat) : -1;
   if (cached >= 0) return `sha256:${Buffer.from(statCache.digest(cached)).toString('hex')}`;
-  inlineBuffer ??= Buffer.allocUnsafe(READ_CHUNK_BYTES);
-  const { digest, size } = hashFileSync(absolute, inlineBuffer, onBytes);
+  inlineBuffer ??= Buffer.allocUnsafe(hashing.READ_CHUNK_BYTES);
+  const { digest, size } = hashing.hashFileSync(absolute, inlineBuffer, onBytes);
   if (statCache && size === Number(stat.size)) {
     const stats = BigInt64Array.of(stat.dev, stat.ino, stat.size, stat.mtimeNs, stat.ctimeNs);
     statCache.save({ paths: [''], stats, digests: Buffer.from(digest.slice('sha256:'.length), 'hex'), count: 1, statTime });

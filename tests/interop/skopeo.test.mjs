@@ -10,7 +10,7 @@ import { after, before, test } from "node:test";
 import { fileURLToPath } from "node:url";
 
 const root = join(dirname(fileURLToPath(import.meta.url)), "..", "..");
-const cli = join(root, "build", "package", "bin", "ctxpack.mjs");
+const cli = join(root, "build", "package", "bin", "ctxpack.cjs");
 
 let work, home, other, uri, ref, rawManifest, indexEntry;
 

@@ -9,7 +9,7 @@ import { fileURLToPath } from 'node:url';
 export const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 /** The package under test: build/package, or CTXPACK_TEST_PACKAGE (e.g. an installed copy). */
 export const PACKAGE_DIR = path.resolve(process.env.CTXPACK_TEST_PACKAGE ?? path.join(REPO_ROOT, 'build', 'package'));
-export const BIN = path.join(PACKAGE_DIR, 'bin', 'ctxpack.mjs');
+export const BIN = path.join(PACKAGE_DIR, 'bin', 'ctxpack.cjs');
 
 if (!fs.existsSync(path.join(PACKAGE_DIR, 'core', 'ctxpack_core_bg.wasm'))) {
   throw new Error(`${PACKAGE_DIR} has no wasm core: run \`node scripts/build.mjs\` first`);

@@ -1,6 +1,7 @@
 // Contract identity from the Node host: what changes the URI, what does not, and missing paths.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { api, cli, makeProject, mkfifo, rejectsWithCode, tempDir, writeTree } from './helpers.mjs';
@@ -100,6 +101,23 @@ test('a single-file input is hashed as a file and its content counts', async (t)
   fs.writeFileSync(path.join(dir, 'data.csv'), 'a,b\n1,3\n');
   const second = await api.computeIdentity({ contract, baseDir: dir });
   assert.notEqual(second.uri, first.uri);
+});
+
+test('files are hashed the same by the core (256 KiB in all, the fast path of `id`) and by node:crypto (more)', async (t) => {
+  const dir = tempDir(t);
+  const bytes = crypto.randomBytes(256 * 1024);
+  // 256 KiB - 1 in all: the core hashes both; 256 KiB in all: node:crypto does.
+  writeTree(dir, { small: bytes.subarray(0, 100), 'just-under': bytes.subarray(100 + 1), 'just-over': bytes.subarray(100) });
+  const sha256 = (file) => `sha256:${crypto.createHash('sha256').update(fs.readFileSync(path.join(dir, file))).digest('hex')}`;
+  for (const other of ['just-under', 'just-over']) {
+    const contract = { inputs: [{ name: 'small', path: 'small' }, { name: 'other', path: other }], transforms: [] };
+    const { contract: resolved, uri } = await api.computeIdentity({ contract, baseDir: dir, cache: false });
+    assert.deepEqual(resolved.inputs.map(({ digest }) => digest), [sha256('small'), sha256(other)]);
+    fs.writeFileSync(path.join(dir, 'contract.json'), JSON.stringify(contract));
+    const run = cli(['id', '--contract', path.join(dir, 'contract.json')], { home: path.join(dir, 'home') });
+    assert.equal(run.code, 0, run.stderr);
+    assert.equal(run.stdout.trim(), uri);
+  }
 });
 
 test('a missing input path is CTX_INPUT_MISSING naming the input, never the hash of nothing', async (t) => {

@@ -81,7 +81,7 @@ test("the tarball holds the CLI, the JS API with its type declarations and the w
   const listing = execFileSync("tar", ["-tzf", tarball], { encoding: "utf8" }).split("\n");
   for (const file of [
     "package/package.json",
-    "package/bin/ctxpack.mjs",
+    "package/bin/ctxpack.cjs",
     "package/lib/index.mjs",
     "package/lib/index.d.ts",
     "package/core/ctxpack_core.js",

@@ -102,7 +102,7 @@ async function buildPacket(root) {
   fs.writeFileSync(path.join(root, 'src/settings.py'), `STRIPE_KEY = "${STRIPE_KEY}"\nREGION = "eu-west-1"\n`);
   fs.writeFileSync(path.join(root, 'task.json'), JSON.stringify({ task_id: 'TASK-7', task_type: 'code.generate', summary: 'Add refunds', scope: { include: ['src/**'] }, constraints: { max_tokens: 2000 }, target_file: 'src/charge.py' }));
   const out = path.join(root, 'packet.yaml');
-  await runOk(process.execPath, [path.join(REPO_ROOT, 'build/package/bin/ctxpack.mjs'), 'context', 'build', '--task', path.join(root, 'task.json'), '--project', root, '-o', out, '--home', home], { env: cleanEnv() });
+  await runOk(process.execPath, [path.join(REPO_ROOT, 'build/package/bin/ctxpack.cjs'), 'context', 'build', '--task', path.join(root, 'task.json'), '--project', root, '-o', out, '--home', home], { env: cleanEnv() });
   return out;
 }
 

@@ -9,6 +9,7 @@
 import { isCtxpackError, toCtxpackError } from '../errors.mjs';
 import { createProgressBar } from '../progress.mjs';
 import { parseCommandArgs, positionalsOf, splitCommand } from './arguments.mjs';
+import { ProcessOutput, streamOf } from './output.mjs';
 import { commandHelp, globalHelp, usageError } from './shared.mjs';
 import { didYouMean } from './suggest.mjs';
 
@@ -53,8 +54,9 @@ async function loadCommands() {
  * Run the CLI with `args` (without node and the script). Returns the exit code.
  * @param {string[]} args
  * @param {{stdin?: NodeJS.ReadStream, stdout?: NodeJS.WritableStream, stderr?: NodeJS.WritableStream}} [streams]
+ *   the process's own by default (written without making process.stdout and process.stderr: output.mjs)
  */
-export async function main(args, { stdin, stdout = process.stdout, stderr = process.stderr } = {}) {
+export async function main(args, { stdin, stdout = new ProcessOutput(1), stderr = new ProcessOutput(2) } = {}) {
   const json = wantsJson(args);
   let progress;
   // Warnings of a command that runs on the lean core wait for the scrubber (it is in the full core), in order.
@@ -104,13 +106,18 @@ export async function main(args, { stdin, stdout = process.stdout, stderr = proc
       onEvent: (event) => {
         if (event.kind === 'retry' || event.kind === 'resume') progress.print(`${event.kind}: ${event.message}`);
       },
-      // process.stdin is made only for a command that reads it (creating it costs 10 ms of start-up).
+      // process.stdin, .stdout and .stderr are made only for a command that uses them (creating one costs up to
+      // 10 ms of start-up).
       streams: {
         get stdin() {
           return stdin ?? process.stdin;
         },
-        stdout,
-        stderr,
+        get stdout() {
+          return streamOf(stdout);
+        },
+        get stderr() {
+          return streamOf(stderr);
+        },
       },
     });
     await warned;
