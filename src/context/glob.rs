@@ -117,6 +117,20 @@ impl Glob {
 
     /// [`Glob::matches`] for a path split once for many patterns.
     pub fn matches_split(&self, path: &SplitPath) -> bool {
+        let path_len = path.segments.len();
+        // Most patterns are one segment at any depth (`*.pem`, `.env`): some path segment matches it, and is the
+        // last one unless the pattern may match a directory. A policy checks every item's path against each of
+        // its patterns, so this skips the table for them.
+        if let [Segment::AnyDepth, Segment::Tokens(tokens)] = self.segments.as_slice() {
+            return path.segments.iter().enumerate().any(|(j, segment)| {
+                (j + 1 < path_len || !self.directories_only || path.directory) && segment_matches(tokens, segment)
+            });
+        }
+        self.table_matches(path)
+    }
+
+    /// [`Glob::matches_split`] by the table of (pattern segment, path segment) positions.
+    fn table_matches(&self, path: &SplitPath) -> bool {
         let (pattern_len, path_len) = (self.segments.len(), path.segments.len());
         // matched[i * width + j]: pattern segments i.. match path segments j.. (or a directory prefix of them).
         let width = path_len + 1;
@@ -392,6 +406,37 @@ mod tests {
             (".*", "a/.hidden", true),
             (".*", "a/visible", false),
         ]);
+    }
+
+    #[test]
+    fn the_shortcut_for_one_segment_at_any_depth_agrees_with_the_table() {
+        let patterns = ["*.pem", ".env", "build/", "id_rsa*", "*", "[a-c]?", "x", "**"];
+        let paths = [
+            "x",
+            "a/x",
+            "x/",
+            "a/x/",
+            "x/a",
+            "build",
+            "build/",
+            "src/build",
+            "src/build/",
+            "src/build/o",
+            "k/s.pem",
+            "s.pem/",
+            ".env",
+            "a/.env/b",
+            "id_rsa.pub",
+            "b1",
+            "a/bb/c",
+        ];
+        for pattern in patterns {
+            let glob = Glob::parse(pattern).unwrap();
+            for path in paths {
+                let split = SplitPath::new(path);
+                assert_eq!(glob.matches_split(&split), glob.table_matches(&split), "{pattern:?} against {path:?}");
+            }
+        }
     }
 
     #[test]

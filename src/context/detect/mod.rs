@@ -9,6 +9,7 @@ mod assignment_names;
 mod assignments;
 mod checks;
 mod credential_rules;
+mod pattern;
 mod prefilter;
 mod rules;
 
@@ -17,6 +18,7 @@ use std::collections::BTreeMap;
 use regex::{Regex, RegexBuilder};
 
 pub use checks::{is_iban, is_payment_card, shannon_entropy};
+pub use pattern::Pattern;
 
 /// What a rule protects: credentials are always redacted; PII rules can be switched off by policy.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -33,9 +35,9 @@ pub struct Rule {
     /// Lowercase strings; the rule runs only when the ASCII-lowercased text contains one. Empty: always runs.
     /// When every prefix literal of `pattern` contains a keyword, the rule runs only at the keyword hits.
     pub keywords: Vec<String>,
-    /// Compiled by [`compile_pattern`]: the detector recompiles `pattern.as_str()` with the same syntax for its
-    /// anchored searches.
-    pub pattern: Regex,
+    /// Compiled by [`compile_pattern`] (a built-in one on first use): the detector recompiles `pattern.as_str()`
+    /// with the same syntax for its anchored searches.
+    pub pattern: Pattern,
     /// The capture group that holds the secret (0: the whole match). When it took no part in a match, the first
     /// later group that did; when none did, the match reports nothing.
     pub secret_group: usize,

@@ -16,6 +16,8 @@
 //! The anchored and run searches use `regex-automata`'s meta regex compiled from the rule's pattern with the
 //! syntax of [`super::compile_pattern`], which every rule's pattern is compiled with.
 
+use std::sync::OnceLock;
+
 use aho_corasick::{AhoCorasick, AhoCorasickBuilder, AhoCorasickKind, MatchKind};
 use regex_automata::util::syntax;
 use regex_automata::{meta, Anchored, Input};
@@ -29,11 +31,15 @@ pub(super) enum Plan {
     Scanner,
     Always,
     Keyword,
-    Anchored(Box<meta::Regex>),
+    /// Compiled on the rule's first candidate start: most rules see none in most texts, and compiling them all
+    /// cost every scan's first call ~40 ms in wasm. `None`: the regex failed to compile (see [`for_each_match`]).
+    Anchored(Box<OnceLock<Option<meta::Regex>>>),
     /// Every match is a run of bytes of `class` that starts at a byte that `counts` and holds `least` such bytes;
     /// [`Prefilter::scan`] finds the runs of every such rule in one pass.
     Runs {
-        regex: Box<meta::Regex>,
+        /// Compiled on the first run found, as an anchored rule's regex is: these two take ~40 ms in wasm, and
+        /// most packets hold no run of 13 digits or 15 capitals.
+        regex: Box<OnceLock<Option<meta::Regex>>>,
         class: fn(u8) -> bool,
         counts: fn(u8) -> bool,
         least: usize,
@@ -61,7 +67,7 @@ fn runs_plan(rule: &Rule) -> Option<Plan> {
         ),
         _ => return None,
     };
-    Some(Plan::Runs { regex: Box::new(meta_regex(rule.pattern.as_str())?), class, counts, least })
+    Some(Plan::Runs { regex: Box::default(), class, counts, least })
 }
 
 fn meta_regex(pattern: &str) -> Option<meta::Regex> {
@@ -149,14 +155,14 @@ impl Prefilter {
                 plans.push(Plan::Always);
                 continue;
             }
-            if let Some((regex, offsets)) = anchored_plan(rule) {
+            if let Some(offsets) = anchored_plan(rule) {
                 for (keyword, offset) in offsets {
                     let id = keyword_id(&rule.keywords[keyword], &mut keywords, &mut uses);
                     if !uses[id].contains(&(index, Some(offset))) {
                         uses[id].push((index, Some(offset)));
                     }
                 }
-                plans.push(Plan::Anchored(Box::new(regex)));
+                plans.push(Plan::Anchored(Box::default()));
             } else {
                 for keyword in &rule.keywords {
                     let id = keyword_id(keyword, &mut keywords, &mut uses);
@@ -270,9 +276,9 @@ impl Prefilter {
     }
 }
 
-/// The anchored form of `rule`, and for each (keyword index, offset) that locates a match start, when every
-/// prefix literal of the pattern contains a keyword. `None`: the rule must scan the whole text.
-fn anchored_plan(rule: &Rule) -> Option<(meta::Regex, Vec<(usize, usize)>)> {
+/// For each (keyword index, offset) that locates a match start of `rule`, when every prefix literal of the
+/// pattern contains a keyword. `None`: the rule must scan the whole text.
+fn anchored_plan(rule: &Rule) -> Option<Vec<(usize, usize)>> {
     let pattern = rule.pattern.as_str();
     // The same syntax as `compile_pattern`: ASCII classes, matches on UTF-8 boundaries.
     let hir = regex_syntax::ParserBuilder::new().unicode(false).utf8(true).build().parse(pattern).ok()?;
@@ -296,7 +302,7 @@ fn anchored_plan(rule: &Rule) -> Option<(meta::Regex, Vec<(usize, usize)>)> {
             offsets.push(found);
         }
     }
-    Some((meta_regex(pattern)?, offsets))
+    Some(offsets)
 }
 
 /// The secret's span: group `group`, or when it took no part in the match, the first later group that did (a
@@ -325,6 +331,12 @@ pub(super) fn for_each_match(
 ) {
     match plan {
         Plan::Anchored(regex) => {
+            // The pattern compiles with the regex crate's builder and the same syntax (a user's when the policy
+            // loads, a built-in one in the tests), so this fails only should the two builders' limits differ;
+            // then the whole text is searched, which finds the same matches (each starts at a candidate).
+            let Some(regex) = regex.get_or_init(|| meta_regex(rule.pattern.as_str())) else {
+                return whole_text(rule, text, each);
+            };
             let mut captures = regex.create_captures();
             let mut next = 0;
             for &start in starts {
@@ -342,6 +354,10 @@ pub(super) fn for_each_match(
             }
         }
         Plan::Runs { regex, .. } => {
+            // As for an anchored rule (each match lies in a run).
+            let Some(regex) = regex.get_or_init(|| meta_regex(rule.pattern.as_str())) else {
+                return whole_text(rule, text, each);
+            };
             let mut captures = regex.create_captures();
             for run in starts.chunks_exact(2) {
                 let (run_start, run_end) = (run[0], run[1]);
@@ -360,14 +376,17 @@ pub(super) fn for_each_match(
             }
         }
         Plan::Scanner => {}
-        Plan::Always | Plan::Keyword => {
-            for captures in rule.pattern.captures_iter(text) {
-                let whole = captures.get(0).expect("group 0 always matches");
-                let secret = secret_span(rule.secret_group, captures.len(), |group| {
-                    captures.get(group).map(|secret| (secret.start(), secret.end()))
-                });
-                each(secret, (whole.start(), whole.end()));
-            }
-        }
+        Plan::Always | Plan::Keyword => whole_text(rule, text, each),
+    }
+}
+
+/// [`for_each_match`] over the whole text, with the rule's own regex.
+fn whole_text(rule: &Rule, text: &str, mut each: impl FnMut(Option<(usize, usize)>, (usize, usize))) {
+    for captures in rule.pattern.regex().captures_iter(text) {
+        let whole = captures.get(0).expect("group 0 always matches");
+        let secret = secret_span(rule.secret_group, captures.len(), |group| {
+            captures.get(group).map(|secret| (secret.start(), secret.end()))
+        });
+        each(secret, (whole.start(), whole.end()));
     }
 }

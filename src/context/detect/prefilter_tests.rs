@@ -79,7 +79,7 @@ fn bench_corpus() {
                 let start = std::time::Instant::now();
                 let mut n = 0;
                 for text in &texts {
-                    n += rule.pattern.captures_iter(text).count();
+                    n += rule.pattern.regex().captures_iter(text).count();
                 }
                 std::hint::black_box(n);
                 (start.elapsed().as_secs_f64() * 1e3 / megabytes, rule.id.as_str())
@@ -125,7 +125,7 @@ fn reference_find(detector: &Detector, text: &str) -> Vec<Finding> {
         if !rule.keywords.is_empty() && !rule.keywords.iter().any(|keyword| lowered.contains(keyword.as_str())) {
             continue;
         }
-        for captures in rule.pattern.captures_iter(text) {
+        for captures in rule.pattern.regex().captures_iter(text) {
             let group = (rule.secret_group..captures.len().max(rule.secret_group + 1))
                 .find(|&group| rule.secret_group == 0 || captures.get(group).is_some());
             let Some(secret) = group.and_then(|group| captures.get(group)) else { continue };
@@ -260,7 +260,7 @@ fn the_prefilter_finds_and_redacts_exactly_what_a_whole_text_scan_does() {
         id: "internal-ticket-secret".to_owned(),
         description: "a user rule whose keyword is not at the start of the match".to_owned(),
         keywords: vec!["tkt".to_owned()],
-        pattern: compile_pattern(r"\b([A-Z]{3}-TKT-[0-9]{4})\b").unwrap(),
+        pattern: compile_pattern(r"\b([A-Z]{3}-TKT-[0-9]{4})\b").unwrap().into(),
         secret_group: 1,
         min_entropy: None,
         kind: RuleKind::Credential,

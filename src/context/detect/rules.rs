@@ -6,7 +6,7 @@
 
 use super::checks::{is_iban, is_payment_card, is_secret_shaped};
 use super::credential_rules::CREDENTIAL_RULES;
-use super::{compile_pattern, Allowlist, Rule, RuleKind};
+use super::{Allowlist, Pattern, Rule, RuleKind};
 
 pub(super) const EMAIL: &str = "email-address";
 pub(super) const IPV4: &str = "ipv4-address";
@@ -37,7 +37,7 @@ impl BuiltinRule {
             id: self.id.to_owned(),
             description: self.description.to_owned(),
             keywords: self.keywords.iter().map(|keyword| (*keyword).to_owned()).collect(),
-            pattern: compile_pattern(self.pattern).expect("built-in patterns compile (tested)"),
+            pattern: Pattern::builtin(self.pattern),
             secret_group: 1,
             min_entropy: self.min_entropy,
             kind: self.kind,

@@ -162,7 +162,15 @@ fn number(out: &mut String, n: &Number) {
 }
 
 fn pad(out: &mut String, indent: usize) {
-    out.extend(std::iter::repeat_n(' ', indent));
+    // Copied in slices: a literal block pads every line, and pushing the spaces one by one was a tenth of
+    // writing a large packet.
+    const SPACES: &str = "                                ";
+    let mut left = indent;
+    while left > 0 {
+        let n = left.min(SPACES.len());
+        out.push_str(&SPACES[..n]);
+        left -= n;
+    }
 }
 
 /// A string on one line: plain when it reads back as itself (also to YAML 1.1 readers such as PyYAML), else
@@ -193,7 +201,17 @@ fn plain_fits(text: &str) -> bool {
         && text.chars().all(|c| c != '\t' && c != '\n' && printable(c))
         && !YAML_1_1_SPECIAL.contains(&text)
         && !looks_numeric(text)
-        && resolve_plain(text).is_ok_and(|value| value == Value::String(text.to_owned()))
+        && reads_as_itself(text)
+}
+
+/// The core schema reads `text` back as this string. Without allocating for most texts (every key and short
+/// value of a packet comes here): only a number starts with a digit, a sign or a dot, and `~` is null; any
+/// other text is a string unless it is a null or boolean word.
+fn reads_as_itself(text: &str) -> bool {
+    if !text.starts_with(|c: char| c.is_ascii_digit() || "+-.~".contains(c)) {
+        return !matches!(text, "null" | "Null" | "NULL" | "true" | "True" | "TRUE" | "false" | "False" | "FALSE");
+    }
+    resolve_plain(text).is_ok_and(|value| value == Value::String(text.to_owned()))
 }
 
 /// Numbers, dates and times a YAML 1.1 reader would resolve (`1_000`, `0777`, `1:30`, `2024-01-31`).
@@ -214,21 +232,19 @@ pub(super) fn printable(c: char) -> bool {
 /// line ending in white space (which editors strip and readers treat differently).
 fn literal_block_fits(text: &str) -> bool {
     let bytes = text.as_bytes();
-    // One pass over the bytes for most texts, characters only for the others.
-    let ascii = bytes.iter().all(|&b| matches!(b, b'\t' | b'\n' | 0x20..=0x7e));
+    // One pass over the bytes for most texts, characters only for the others. The bytes are checked a block at
+    // a time without an early exit, which the compiler turns into vector code.
+    let ascii = bytes.chunks(64).all(|block| {
+        block.iter().fold(true, |fits, &b| fits & (b.wrapping_sub(0x20) < 0x5f || b == b'\t' || b == b'\n'))
+    });
     if !(ascii || text.chars().all(printable)) || memchr::memchr(b'\n', bytes).is_none() {
         return false;
     }
-    let (mut start, mut content) = (0, false);
-    for end in memchr::memchr_iter(b'\n', bytes).chain([bytes.len()]) {
-        let line = &bytes[start..end];
-        if matches!(line.last(), Some(b' ' | b'\t')) {
-            return false;
-        }
-        content |= !line.is_empty();
-        start = end + 1;
-    }
-    content
+    // No line may end in a space or a tab (the block would lose it), and some line must hold a character.
+    let trailing_blank = |end: usize| end > 0 && matches!(bytes[end - 1], b' ' | b'\t');
+    !memchr::memchr_iter(b'\n', bytes).any(trailing_blank)
+        && !trailing_blank(bytes.len())
+        && bytes.iter().any(|&b| b != b'\n')
 }
 
 /// `|`, with an indentation indicator when the text starts with a space or a blank line (a reader would take
@@ -246,12 +262,15 @@ fn literal_block(out: &mut String, text: &str, content_indent: usize) {
         _ => out.push('+'),
     }
     out.push('\n');
-    for line in body.split('\n') {
-        if !line.is_empty() {
+    out.reserve(body.len() + breaks);
+    let mut start = 0;
+    for end in memchr::memchr_iter(b'\n', body.as_bytes()).chain([body.len()]) {
+        if end > start {
             pad(out, content_indent);
-            out.push_str(line);
+            out.push_str(&body[start..end]);
         }
         out.push('\n');
+        start = end + 1;
     }
     for _ in 1..breaks {
         out.push('\n');
@@ -386,6 +405,51 @@ mod tests {
         assert!(text.contains(r#"bom: "\ufeffx""#) && text.contains(r#"ls: "a\u2028b""#), "{text}");
         assert!(text.contains(r#"nel: "a\u0085b""#) && text.contains(r#"cr: "a\rb""#), "{text}");
         assert!(text.contains(r#"q: say "hi" \ bye"#), "quotes inside a plain scalar are plain text: {text}");
+    }
+
+    #[test]
+    fn the_shortcut_for_plain_strings_agrees_with_the_reader() {
+        let words = [
+            "name",
+            "null",
+            "Null",
+            "NULL",
+            "nulls",
+            "~",
+            "~x",
+            "true",
+            "True",
+            "TRUE",
+            "truth",
+            "false",
+            "FALSE",
+            "falsey",
+            "nan",
+            ".nan",
+            ".NaN",
+            "inf",
+            "-.inf",
+            "+.Inf",
+            "1",
+            "+1",
+            "-1",
+            "01",
+            "1.5",
+            ".5",
+            "1e3",
+            "0x1f",
+            "0x",
+            "0o17",
+            "0oz",
+            "x1",
+            "é",
+            "12345678901234567890123456789012345678901",
+            "a b",
+        ];
+        for word in words {
+            let read = super::resolve_plain(word).is_ok_and(|value| value == serde_json::Value::String(word.into()));
+            assert_eq!(super::reads_as_itself(word), read, "{word:?}");
+        }
     }
 
     #[test]

@@ -139,7 +139,7 @@ fn convert(
         id,
         description: raw.description,
         keywords: raw.keywords.iter().map(|keyword| keyword.to_ascii_lowercase()).collect(),
-        pattern,
+        pattern: pattern.into(),
         secret_group,
         min_entropy: raw.entropy.filter(|entropy| *entropy > 0.0),
         kind: RuleKind::Credential,
@@ -386,7 +386,7 @@ path = '''\.npmrc$'''
     #[test]
     fn a_go_pattern_with_wide_classes_is_rewritten_and_matches_utf8() {
         let import = import_gitleaks(CONFIG).unwrap();
-        let key = &import.rules[2].pattern;
+        let key = import.rules[2].pattern.regex();
         let body = fake("ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789+/", 64, 3);
         let text = format!("-----BEGIN RSA PRIVATE KEY-----\n{body}\né\n-----END RSA PRIVATE KEY-----");
         assert_eq!(key.find(&text).map(|m| m.as_str()), Some(text.as_str()));

@@ -463,7 +463,7 @@ fn user_rules(section: &Section, detector: &mut Detector) -> Result<()> {
             id,
             description: reason,
             keywords: keywords.iter().map(|k| k.to_ascii_lowercase()).collect(),
-            pattern: compiled,
+            pattern: compiled.into(),
             secret_group,
             min_entropy,
             kind,

@@ -43,7 +43,7 @@ pub fn context_redact_stream(
     let mut failure = None;
     let read_chunk = || match read.call0(&JsValue::NULL) {
         Ok(chunk) if chunk.is_null() || chunk.is_undefined() => None,
-        Ok(chunk) => Some(js_sys::Uint8Array::new(&chunk).to_vec()),
+        Ok(chunk) => Some(bytes_of(chunk)),
         Err(error) => {
             failure.get_or_insert(error);
             None
@@ -58,7 +58,7 @@ pub fn context_redact_stream(
         }
     };
     let tail = if options.is_undefined() || options.is_null() { JsValue::UNDEFINED } else { field(&options, "tail") };
-    let tail = if tail.is_undefined() { Vec::new() } else { js_sys::Uint8Array::new(&tail).to_vec() };
+    let tail = if tail.is_undefined() { Vec::new() } else { bytes_of(tail) };
     let options = StreamOptions { json, max_bytes, approved, tail };
     let result = redact_stream(read_chunk, &mut write_chunk, &policy.policy, &policy.rules, &options);
     if let Some(error) = failure.or(write_error) {
@@ -77,5 +77,14 @@ pub fn context_redact_stream(
             ),
             ("privacy", summary.privacy.as_str().into()),
         ])),
+    }
+}
+
+/// A chunk's bytes, copied once: `new Uint8Array(chunk)` would first copy a `Uint8Array` (a Node `Buffer`) into
+/// a new one on the JS side, a second pass over every byte of the packet.
+fn bytes_of(chunk: JsValue) -> Vec<u8> {
+    match chunk.dyn_into::<js_sys::Uint8Array>() {
+        Ok(bytes) => bytes.to_vec(),
+        Err(other) => js_sys::Uint8Array::new(&other).to_vec(),
     }
 }
