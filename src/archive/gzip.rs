@@ -8,6 +8,7 @@
 //! Reader: header fields (FEXTRA, FNAME, FCOMMENT, FHCRC) parsed incrementally, raw inflate, CRC-32 and
 //! ISIZE checked per member, any number of members. It inflates only into the space the caller offers.
 
+use super::crc::Crc32;
 use crate::error::{Error, ErrorCode, Result};
 use flate2::{Compress, Compression, Decompress, FlushCompress, FlushDecompress, Status};
 
@@ -79,7 +80,7 @@ pub fn gzip_trailer(crc32: u32, len: u64) -> [u8; 8] {
 /// Streams bytes into the writer's gzip profile. Holds at most one block of input.
 pub struct BlockGzipEncoder {
     block: Vec<u8>,
-    crc: crc32fast::Hasher,
+    crc: Crc32,
     len: u64,
     out: Vec<u8>,
     /// The deflated size of each block written so far: the layer's block index (spec §10).
@@ -96,7 +97,7 @@ impl BlockGzipEncoder {
     pub fn new() -> Self {
         BlockGzipEncoder {
             block: Vec::with_capacity(BLOCK_SIZE),
-            crc: crc32fast::Hasher::new(),
+            crc: Crc32::new(),
             len: 0,
             out: GZIP_HEADER.to_vec(),
             block_sizes: Vec::new(),
@@ -145,7 +146,7 @@ impl BlockGzipEncoder {
     pub fn finish(&mut self) {
         let block = std::mem::take(&mut self.block);
         self.deflate(&block, true);
-        self.out.extend_from_slice(&gzip_trailer(self.crc.clone().finalize(), self.len));
+        self.out.extend_from_slice(&gzip_trailer(self.crc.finalize(), self.len));
     }
 
     /// Drains the gzip bytes produced so far.
@@ -199,20 +200,13 @@ struct HeaderParser {
     /// Fixed-size fields being assembled (10 header bytes, XLEN or the header CRC).
     buf: [u8; 10],
     have: usize,
-    crc: crc32fast::Hasher,
+    crc: Crc32,
     first_member: bool,
 }
 
 impl HeaderParser {
     fn new(first_member: bool) -> Self {
-        HeaderParser {
-            stage: HeaderStage::Fixed,
-            flags: 0,
-            buf: [0; 10],
-            have: 0,
-            crc: crc32fast::Hasher::new(),
-            first_member,
-        }
+        HeaderParser { stage: HeaderStage::Fixed, flags: 0, buf: [0; 10], have: 0, crc: Crc32::new(), first_member }
     }
 
     /// Consumes header bytes from `input`; returns how many. The header is complete at `HeaderStage::Done`.
@@ -289,7 +283,7 @@ impl HeaderParser {
             }
             HeaderStage::HeaderCrc => {
                 let stored = u16::from_le_bytes([self.buf[0], self.buf[1]]);
-                if u32::from(stored) != self.crc.clone().finalize() & 0xffff {
+                if u32::from(stored) != self.crc.finalize() & 0xffff {
                     return Err(corrupt("the gzip header CRC does not match"));
                 }
                 self.stage = HeaderStage::Done;
@@ -328,7 +322,7 @@ enum MemberState {
 pub struct GzipReader {
     state: MemberState,
     inflater: Decompress,
-    crc: crc32fast::Hasher,
+    crc: Crc32,
     member_len: u64,
     members: u64,
 }
@@ -344,7 +338,7 @@ impl GzipReader {
         GzipReader {
             state: MemberState::Boundary,
             inflater: Decompress::new(false),
-            crc: crc32fast::Hasher::new(),
+            crc: Crc32::new(),
             member_len: 0,
             members: 0,
         }
@@ -387,7 +381,7 @@ impl GzipReader {
                     pos += parser.feed(rest)?;
                     if parser.stage == HeaderStage::Done {
                         self.inflater.reset(false);
-                        self.crc = crc32fast::Hasher::new();
+                        self.crc = Crc32::new();
                         self.member_len = 0;
                         self.state = MemberState::Body;
                     }
@@ -398,7 +392,7 @@ impl GzipReader {
                     *have += take;
                     pos += take;
                     if *have == 8 {
-                        let expected = gzip_trailer(self.crc.clone().finalize(), self.member_len);
+                        let expected = gzip_trailer(self.crc.finalize(), self.member_len);
                         if expected[..4] != bytes[..4] {
                             return Err(corrupt("the gzip CRC-32 does not match the data"));
                         }

@@ -51,6 +51,7 @@
 //! ([`PackReader::layer`]).
 
 pub mod block_index;
+mod crc;
 pub mod gzip;
 pub mod legacy;
 pub mod limits;
