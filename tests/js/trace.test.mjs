@@ -433,6 +433,10 @@ test('pack many on worker threads (12 logs), twice in one process: the same URIs
   assert.ok(results.slice(0, 12).every((result) => !result.alreadyPresent) && results[12].alreadyPresent);
   assert.equal(fs.readFileSync(path.join(batch, 'index.json'), 'utf8'), fs.readFileSync(path.join(single, 'index.json'), 'utf8'));
   assert.deepEqual(fs.readdirSync(path.join(batch, 'blobs', 'sha256')).sort(), fs.readdirSync(path.join(single, 'blobs', 'sha256')).sort());
+  // Packed by an earlier call: found in index.json (read once a call), nothing written again.
+  const repeated = await api.tracePackAll(logs, { home: batch, created });
+  assert.ok(repeated.every((result) => result.alreadyPresent && result.blobs.stored === 0));
+  assert.deepEqual(repeated.map((result) => result.uri), uris);
   // A second batch in the same process runs on the threads the first one left idle.
   const again = tempDir(t);
   assert.deepEqual((await api.tracePackAll(logs, { home: again, created })).map((result) => result.uri), uris);
