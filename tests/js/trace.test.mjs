@@ -1,11 +1,13 @@
 // `ctxpack trace` (issue 4, execution packs) through the CLI on the three fixture logs: pack (same URI twice,
 // nothing stored again, contents deduplicated), show, log, refs, diff, verify (tampering, artifacts), export round
 // trip, fork lineage, and gc keeping execution blobs. Real pantries in temporary directories; nothing mocked.
+import { spawnSync } from 'node:child_process';
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
 import { PassThrough } from 'node:stream';
+import { pathToFileURL } from 'node:url';
 import { PACKAGE_DIR, REPO_ROOT, api, cli, makeProject, tempDir, writeOutputs } from './helpers.mjs';
 
 const { main } = await import(path.join(PACKAGE_DIR, 'lib', 'cli', 'main.mjs'));
@@ -469,4 +471,21 @@ test('JS API: tracePackAll packs logs and objects; a log given twice is stored o
   assert.equal(api.traceLog({ home }).length, 2);
   const verified = await api.traceVerify(results[1].uri, { home });
   assert.equal(verified.ok, true);
+});
+
+test('JS API: the planning threads a tracePackAll leaves idle never keep the process alive', (t) => {
+  const home = tempDir(t);
+  const logs = Array.from({ length: 9 }, (_, n) => fixture(NAMES[n % NAMES.length]));
+  // The child reports how long its event loop lived on after the call returned.
+  const script = `
+    const { tracePackAll } = await import(${JSON.stringify(pathToFileURL(path.join(PACKAGE_DIR, 'lib', 'index.mjs')).href)});
+    const results = await tracePackAll(${JSON.stringify(logs)}, { home: ${JSON.stringify(home)} });
+    const returned = performance.now();
+    process.on('exit', () => console.log(results.length, Math.round(performance.now() - returned)));
+  `;
+  const result = spawnSync(process.execPath, ['--input-type=module', '-e', script], { encoding: 'utf8', timeout: 60_000 });
+  assert.equal(result.status, 0, result.stderr);
+  const [packed, lingeredMs] = result.stdout.trim().split(' ').map(Number);
+  assert.equal(packed, 9);
+  assert.ok(lingeredMs < 500, `the process lived on ${lingeredMs} ms after tracePackAll returned`);
 });
