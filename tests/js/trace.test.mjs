@@ -1,11 +1,13 @@
 // `ctxpack trace` (issue 4, execution packs) through the CLI on the three fixture logs: pack (same URI twice,
 // nothing stored again, contents deduplicated), show, log, refs, diff, verify (tampering, artifacts), export round
 // trip, fork lineage, and gc keeping execution blobs. Real pantries in temporary directories; nothing mocked.
+import { spawnSync } from 'node:child_process';
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
 import { PassThrough } from 'node:stream';
+import { pathToFileURL } from 'node:url';
 import { PACKAGE_DIR, REPO_ROOT, api, cli, makeProject, tempDir, writeOutputs } from './helpers.mjs';
 
 const { main } = await import(path.join(PACKAGE_DIR, 'lib', 'cli', 'main.mjs'));
@@ -433,6 +435,10 @@ test('pack many on worker threads (12 logs), twice in one process: the same URIs
   assert.ok(results.slice(0, 12).every((result) => !result.alreadyPresent) && results[12].alreadyPresent);
   assert.equal(fs.readFileSync(path.join(batch, 'index.json'), 'utf8'), fs.readFileSync(path.join(single, 'index.json'), 'utf8'));
   assert.deepEqual(fs.readdirSync(path.join(batch, 'blobs', 'sha256')).sort(), fs.readdirSync(path.join(single, 'blobs', 'sha256')).sort());
+  // Packed by an earlier call: found in index.json (read once a call), nothing written again.
+  const repeated = await api.tracePackAll(logs, { home: batch, created });
+  assert.ok(repeated.every((result) => result.alreadyPresent && result.blobs.stored === 0));
+  assert.deepEqual(repeated.map((result) => result.uri), uris);
   // A second batch in the same process runs on the threads the first one left idle.
   const again = tempDir(t);
   assert.deepEqual((await api.tracePackAll(logs, { home: again, created })).map((result) => result.uri), uris);
@@ -465,4 +471,21 @@ test('JS API: tracePackAll packs logs and objects; a log given twice is stored o
   assert.equal(api.traceLog({ home }).length, 2);
   const verified = await api.traceVerify(results[1].uri, { home });
   assert.equal(verified.ok, true);
+});
+
+test('JS API: the planning threads a tracePackAll leaves idle never keep the process alive', (t) => {
+  const home = tempDir(t);
+  const logs = Array.from({ length: 9 }, (_, n) => fixture(NAMES[n % NAMES.length]));
+  // The child reports how long its event loop lived on after the call returned.
+  const script = `
+    const { tracePackAll } = await import(${JSON.stringify(pathToFileURL(path.join(PACKAGE_DIR, 'lib', 'index.mjs')).href)});
+    const results = await tracePackAll(${JSON.stringify(logs)}, { home: ${JSON.stringify(home)} });
+    const returned = performance.now();
+    process.on('exit', () => console.log(results.length, Math.round(performance.now() - returned)));
+  `;
+  const result = spawnSync(process.execPath, ['--input-type=module', '-e', script], { encoding: 'utf8', timeout: 60_000 });
+  assert.equal(result.status, 0, result.stderr);
+  const [packed, lingeredMs] = result.stdout.trim().split(' ').map(Number);
+  assert.equal(packed, 9);
+  assert.ok(lingeredMs < 500, `the process lived on ${lingeredMs} ms after tracePackAll returned`);
 });

@@ -9,7 +9,6 @@ import { syncBlobDirectory } from '../stores/blob-writer.mjs';
 import { ARTIFACT_TYPES, MEDIA_TYPES } from '../stores/layout-store.mjs';
 import { WORKERS_FROM_LOGS, planLogs } from './plan-pool.mjs';
 
-const EXECUTION = { artifactType: ARTIFACT_TYPES.execution };
 const NOTHING_STORED = { alreadyPresent: true, blobs: 0, bytes: 0 };
 const RFC_3339 = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})$/;
 
@@ -54,12 +53,14 @@ export async function tracePackAll(logs, options = {}) {
   // One packing at a time per pantry: what another process packed meanwhile is found present.
   await pantry.withLock('trace', () => pantry.withLease('trace pack', async () => {
     const batch = new WriteBatch(pantry, created);
-    const seen = new Set();
+    // The packs index.json holds, read once: under the trace lock no other packing adds any, and reading (and
+    // parsing) the whole index again for every log made each call slower than the one before.
+    const seen = new Set(pantry.listExecutions().map((entry) => entry.uri));
     let position = 0;
     for await (const planned of plans) {
       const at = position++;
       // A log given twice, or already packed, reports as already present.
-      if (seen.has(planned.uri) || pantry.has(planned.uri, EXECUTION)) {
+      if (seen.has(planned.uri)) {
         results[at] = describe(planned, NOTHING_STORED);
         continue;
       }

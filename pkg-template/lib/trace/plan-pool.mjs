@@ -56,7 +56,7 @@ class PlanPool {
     this.done = new Map();
     this.waiting = undefined;
     this.workers = Array.from({ length: threads }, () => {
-      const worker = spare.pop() ?? new Worker(new URL('./plan-worker.mjs', import.meta.url), { workerData: { coreModule: core.coreModule } });
+      const worker = spare.pop() ?? startWorker();
       worker.removeAllListeners();
       worker.ref();
       worker.outstanding = 0;
@@ -132,6 +132,15 @@ class PlanPool {
     }
     await Promise.all(ending);
   }
+}
+
+/**
+ * A planning thread. It runs only this package's code, so it takes none of the host process's Node options
+ * (inherited by default): `--input-type` or `-e` made every thread fail at start, and a host's `--import` hooks
+ * would run again in each thread. (V8 flags are the process's, whatever a thread is given.)
+ */
+function startWorker() {
+  return new Worker(new URL('./plan-worker.mjs', import.meta.url), { workerData: { coreModule: core.coreModule }, execArgv: [] });
 }
 
 /** An error a worker reported, as the package's own error class. */
