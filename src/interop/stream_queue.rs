@@ -80,7 +80,7 @@ impl StreamQueue {
 
     pub fn error(&self, error: &JsValue) {
         if let Some(controller) = self.controller.borrow().as_ref() {
-            let _ = controller.error_with_e(error);
+            controller.error_with_e(error);
         }
     }
 }

@@ -531,7 +531,7 @@ struct HostFile {
 
 impl HostFile {
     fn source(&self) -> SourceFile<'_> {
-        SourceFile { path: &self.path, text: &self.text, digest: self.digest.clone(), size: self.size }
+        SourceFile { path: &self.path, text: &self.text, digest: self.digest, size: self.size }
     }
 }
 
