@@ -16,8 +16,8 @@ if (!['version', 'help', undefined].includes(command)) {
   // once) to TurboFan after a few calls: ~1 s of background compile a short command then waits for at exit, on a
   // 2-core machine a core's worth taken from the work. With a budget 333 times larger the hot loops (detection,
   // inflate, hashing) still reach TurboFan early: a 750 MB verify takes the same CPU, a 54 MB redact 15 % less
-  // than at 33 times. V8 flags are process-wide: the CLI sets it, the library
-  // (inside a user's process) does not. The lean core (`id`) does not reach TurboFan.
+  // than at 33 times. V8 flags are process-wide: the CLI sets it, the library (inside a user's process) does not.
+  // The lean core (`id`) does not reach TurboFan.
   const compile = lean ? WebAssembly.compile(bytes) : import('node:v8').then((v8) => {
     v8.setFlagsFromString(`--wasm-tiering-budget=${WASM_TIERING_BUDGET}`);
     return WebAssembly.compile(bytes);

@@ -250,13 +250,20 @@ fn scalar(text: String, style: TScalarStyle, mark: Mark) -> Result<Value> {
     resolve_plain(&text).map_err(|message| invalid_at(mark, &message))
 }
 
+/// The core schema's null and boolean words (with the empty and `~` nulls).
+pub(super) fn plain_word(text: &str) -> Option<Value> {
+    match text {
+        "" | "~" | "null" | "Null" | "NULL" => Some(Value::Null),
+        "true" | "True" | "TRUE" => Some(Value::Bool(true)),
+        "false" | "False" | "FALSE" => Some(Value::Bool(false)),
+        _ => None,
+    }
+}
+
 /// What a plain scalar means, or why it means nothing acceptable.
 pub(super) fn resolve_plain(text: &str) -> std::result::Result<Value, String> {
-    match text {
-        "" | "~" | "null" | "Null" | "NULL" => return Ok(Value::Null),
-        "true" | "True" | "TRUE" => return Ok(Value::Bool(true)),
-        "false" | "False" | "FALSE" => return Ok(Value::Bool(false)),
-        _ => {}
+    if let Some(value) = plain_word(text) {
+        return Ok(value);
     }
     let unsigned = text.strip_prefix(['-', '+']).unwrap_or(text);
     let lower = unsigned.to_ascii_lowercase();

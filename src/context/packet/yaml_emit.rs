@@ -6,7 +6,7 @@
 //! indentation indicator (a method's snippet loses its indentation), leaves `0o17` unquoted (it reads back as
 //! 15) and writes control characters unescaped.
 
-use super::yaml::resolve_plain;
+use super::yaml::{plain_word, resolve_plain};
 use super::Item;
 use serde::de::{Deserialize, Deserializer, MapAccess, SeqAccess, Visitor};
 use serde_json::{Number, Value};
@@ -209,7 +209,7 @@ fn plain_fits(text: &str) -> bool {
 /// other text is a string unless it is a null or boolean word.
 fn reads_as_itself(text: &str) -> bool {
     if !text.starts_with(|c: char| c.is_ascii_digit() || "+-.~".contains(c)) {
-        return !matches!(text, "null" | "Null" | "NULL" | "true" | "True" | "TRUE" | "false" | "False" | "FALSE");
+        return plain_word(text).is_none();
     }
     resolve_plain(text).is_ok_and(|value| value == Value::String(text.to_owned()))
 }
