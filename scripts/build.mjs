@@ -2,17 +2,20 @@
 // Builds the npm package `ctxpack`:
 //   1. build/wasm/       the Rust core compiled to wasm32 by wasm-pack (--target web), optimised by npm
 //                        binaryen's wasm-opt -O3 (Cargo.toml [package.metadata.wasm-pack]);
-//      build/wasm-lean/  the same without the `context` feature (--no-default-features): identity,
-//                        verification, the OCI mapping, the registry client and execution packs, for browsers
-//                        and edge functions;
+//      build/wasm-lean/  the lean core, with the `packs` feature only (--no-default-features --features packs):
+//                        identity, verification, the OCI mapping, the registry client and execution packs, for
+//                        browsers and edge functions;
+//      build/wasm-id/    the identity core, with no feature (--no-default-features): contract plans and
+//                        resolution, tree digests, SHA-256, for `ctxpack id` (the least wasm to compile);
 //   2. build/package/    pkg-template/ + core/{ctxpack_core.js, ctxpack_core_bg.wasm, ctxpack_core.d.ts, snippets/,
-//                        ctxpack_error.js (the CtxpackError class, which both cores' snippets re-export)}
-//                        + core/lean/ (the lean core and a copy of core/web.js, web.d.ts) + www/ (the browser
+//                        ctxpack_error.js (the CtxpackError class, which every core's snippets re-export)}
+//                        + core/lean/ (the lean core and a copy of core/web.js, web.d.ts) + core/id/ (the
+//                        identity core's glue and wasm, for lib/core-id-node.mjs) + www/ (the browser
 //                        inspector), with bin/ctxpack.mjs replaced by the CLI bundled by rollup, bin/ctxpack.cjs
 //                        (scripts/bundle-cli.mjs: start-up in one module, the other commands in bin/chunks/);
 //   3. with --pack:      dist/ctxpack-<version>.tgz (npm pack of build/package).
 // Each step is skipped when the content hash of its inputs, kept in <output>.stamp, is unchanged. The raw and
-// gzip -9 sizes of both cores are printed every time.
+// gzip -9 sizes of the cores are printed every time.
 // Run scripts/setup.sh first (npm run build / npm run package do).
 //
 // usage: node scripts/build.mjs [--pack] [--force]
@@ -27,6 +30,7 @@ import { bundleCli, CLI_BIN } from "./bundle-cli.mjs";
 const root = join(dirname(fileURLToPath(import.meta.url)), "..");
 const wasmDir = join(root, "build", "wasm");
 const leanWasmDir = join(root, "build", "wasm-lean");
+const idWasmDir = join(root, "build", "wasm-id");
 const packageDir = join(root, "build", "package");
 const distDir = join(root, "dist");
 const coreFiles = ["ctxpack_core.js", "ctxpack_core_bg.wasm", "ctxpack_core.d.ts"];
@@ -119,12 +123,16 @@ const rustc = spawnSync("rustc", ["--version"], { encoding: "utf8" });
 if (rustc.status !== 0) fail("rustc not found (run scripts/setup.sh first)");
 const coreInputs = ["Cargo.toml", "Cargo.lock", ".cargo/config.toml", "src", "package-lock.json", "scripts/build.mjs"];
 const wasmStamp = inputsHash(coreInputs, [rustc.stdout.trim()]);
-const leanWasmStamp = inputsHash(coreInputs, [rustc.stdout.trim(), "--no-default-features", "--profile lean"]);
+const leanCargoArgs = ["--no-default-features", "--features", "packs"];
+const idCargoArgs = ["--no-default-features"];
+const leanWasmStamp = inputsHash(coreInputs, [rustc.stdout.trim(), ...leanCargoArgs, "--profile lean"]);
+const idWasmStamp = inputsHash(coreInputs, [rustc.stdout.trim(), ...idCargoArgs, "--profile lean"]);
 await buildCore({ dir: wasmDir, stamp: wasmStamp, profile: "release", cargoArgs: [], name: "wasm core" });
 // The lean core is what a browser downloads: Cargo.toml's `lean` profile optimises it for size, all but the crates
-// its throughput rests on.
-await buildCore({ dir: leanWasmDir, stamp: leanWasmStamp, profile: "lean", cargoArgs: ["--no-default-features"], name: "lean wasm core" });
-for (const [name, dir] of [["full", wasmDir], ["lean", leanWasmDir]]) {
+// its throughput rests on. The identity core too: V8 compiles small code sooner, and `id` waits for that compile.
+await buildCore({ dir: leanWasmDir, stamp: leanWasmStamp, profile: "lean", cargoArgs: leanCargoArgs, name: "lean wasm core" });
+await buildCore({ dir: idWasmDir, stamp: idWasmStamp, profile: "lean", cargoArgs: idCargoArgs, name: "identity wasm core" });
+for (const [name, dir] of [["full", wasmDir], ["lean", leanWasmDir], ["id", idWasmDir]]) {
   const wasm = join(dir, "ctxpack_core_bg.wasm");
   const gzip = spawnSync("gzip", ["-9", "-n", "-c", wasm], { maxBuffer: 64 * 1024 * 1024 });
   if (gzip.status !== 0) fail(`gzip -9 ${relative(root, wasm)} failed`);
@@ -189,7 +197,7 @@ const template = JSON.parse(readFileSync(templateManifest, "utf8"));
 if (template.version !== cargoVersion) {
   fail(`pkg-template/package.json version ${template.version} differs from Cargo.toml version ${cargoVersion}; make them equal`);
 }
-const packageStamp = inputsHash(["pkg-template", "schema", "www", "scripts/bundle-cli.mjs", "package-lock.json"], [wasmStamp, leanWasmStamp]);
+const packageStamp = inputsHash(["pkg-template", "schema", "www", "scripts/bundle-cli.mjs", "package-lock.json"], [wasmStamp, leanWasmStamp, idWasmStamp]);
 if (!force && existsSync(packageDir) && readStamp(packageDir) === packageStamp) {
   console.log("build: package up to date (build/package)");
 } else {
@@ -205,8 +213,13 @@ if (!force && existsSync(packageDir) && readStamp(packageDir) === packageStamp) 
   mkdirSync(lean, { recursive: true });
   for (const file of coreFiles) cpSync(join(leanWasmDir, file), join(lean, file));
   cpSync(join(leanWasmDir, "snippets"), join(lean, "snippets"), { recursive: true });
-  shareErrorClass(join(staging, "core"), [join(staging, "core", "snippets"), join(lean, "snippets")]);
   for (const file of ["web.js", "web.d.ts"]) cpSync(join(root, "pkg-template", "core", file), join(lean, file));
+  // The identity core, for `ctxpack id` and identity in the JS API (lib/core-id-node.mjs); not an export.
+  const id = join(staging, "core", "id");
+  mkdirSync(id, { recursive: true });
+  for (const file of ["ctxpack_core.js", "ctxpack_core_bg.wasm"]) cpSync(join(idWasmDir, file), join(id, file));
+  cpSync(join(idWasmDir, "snippets"), join(id, "snippets"), { recursive: true });
+  shareErrorClass(join(staging, "core"), [join(staging, "core", "snippets"), join(lean, "snippets"), join(id, "snippets")]);
   // bin/ctxpack.mjs becomes the bundled CLI, bin/ctxpack.cjs: start-up in one module, the other commands in bin/chunks/.
   const cli = await bundleCli(staging).catch((error) => fail(`bundling the CLI: ${error.message}`));
   if (template.bin.ctxpack !== CLI_BIN) fail(`pkg-template/package.json's bin is ${template.bin.ctxpack}, the bundled CLI is ${CLI_BIN}`);
@@ -223,10 +236,10 @@ if (!force && existsSync(packageDir) && readStamp(packageDir) === packageStamp) 
 }
 
 /**
- * One CtxpackError class for both cores, at a path that does not change: core/ctxpack_error.js (what lib/errors.mjs
+ * One CtxpackError class for every core, at a path that does not change: core/ctxpack_error.js (what lib/errors.mjs
  * imports, without loading a glue). Each glue's copy of its module (src/interop/ctxpack_error.js, under a
- * hash-named snippets/ folder) becomes a re-export of it, so an error from either core is an instance of the one
- * class, and the hints either core installs go to one table.
+ * hash-named snippets/ folder) becomes a re-export of it, so an error from any core is an instance of the one
+ * class, and the hints each core installs go to one table.
  */
 function shareErrorClass(coreDir, snippetDirs) {
   const snippets = snippetDirs.map((dir) => listFiles(dir).filter((file) => file.endsWith(join("src", "interop", "ctxpack_error.js"))));
@@ -235,7 +248,7 @@ function shareErrorClass(coreDir, snippetDirs) {
   cpSync(snippets[0][0], shared);
   for (const [snippet] of snippets) {
     const target = relative(dirname(snippet), shared).split("\\").join("/");
-    writeFileSync(snippet, `// The one CtxpackError class of both cores (scripts/build.mjs).\nexport * from "${target}";\n`);
+    writeFileSync(snippet, `// The one CtxpackError class of every core (scripts/build.mjs).\nexport * from "${target}";\n`);
   }
 }
 

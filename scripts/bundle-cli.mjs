@@ -9,9 +9,9 @@
 // lib/ stays as it is (ES modules) for the JS API and the worker threads (started by URL, each in its own isolate).
 //   - import.meta.url in a bundled module becomes the URL of its file in lib/ (or core/), so the URLs of wasm
 //     files, workers, the package.json and the inspector resolve as they did;
-//   - the CtxpackError class (core/ctxpack_error.js, which both cores' glues re-export) is bundled once: the one
-//     class of both cores and the CLI (instanceof holds across them); no module of lib/ runs in the CLI's process;
-//   - a CommonJS module cannot await at its top level, as lib/core-node.mjs and lib/core-lean-node.mjs do to
+//   - the CtxpackError class (core/ctxpack_error.js, which every core's glue re-exports) is bundled once: the one
+//     class of every core and the CLI (instanceof holds across them); no module of lib/ runs in the CLI's process;
+//   - a CommonJS module cannot await at its top level, as lib/core-node.mjs and lib/core-id-node.mjs do to
 //     instantiate their core: in the bundle each instantiates its core at the first import() of it, which waits
 //     for that (see CORE_HOSTS). A command calls a core only after such an import: main awaits the full core
 //     before a command on it runs (its scrubber), identity imports the core it runs on;
@@ -34,7 +34,7 @@ export const CLI_BIN = "bin/ctxpack.cjs";
  */
 const CORE_HOSTS = {
   "lib/core-node.mjs": { glue: "../core/ctxpack_core.js", wasm: "../core/ctxpack_core_bg.wasm", compile: "ctxpack.core.compile", ready: "ctxpack.core.ready", full: true },
-  "lib/core-lean-node.mjs": { glue: "../core/lean/ctxpack_core.js", wasm: "../core/lean/ctxpack_core_bg.wasm", compile: "ctxpack.core.lean.compile", ready: "ctxpack.core.lean.ready", full: false },
+  "lib/core-id-node.mjs": { glue: "../core/id/ctxpack_core.js", wasm: "../core/id/ctxpack_core_bg.wasm", compile: "ctxpack.core.id.compile", ready: "ctxpack.core.id.ready", full: false },
 };
 
 /**

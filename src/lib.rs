@@ -2,20 +2,28 @@
 //!
 //! The core is pure: it never touches a file system, a clock or a network. Hosts (Node, browsers, edge
 //! runtimes) pass bytes, streams and times in; `interop` is the only place that knows about JavaScript.
+//! Without the `packs` feature it is identity alone (contracts, trees, digests, JCS, URIs): Cargo.toml.
 
+#[cfg(feature = "packs")]
 pub mod archive;
 #[cfg(feature = "context")]
 pub mod context;
 pub mod contract;
 pub mod digest;
 pub mod error;
+#[cfg(feature = "packs")]
 pub mod execution;
 pub mod jcs;
+#[cfg(feature = "packs")]
 pub mod manifest;
+#[cfg(feature = "packs")]
 pub mod oci;
 pub mod path;
+#[cfg(feature = "packs")]
 pub mod pull;
+#[cfg(feature = "packs")]
 pub mod registry;
+#[cfg(feature = "packs")]
 pub mod sign;
 pub mod tree;
 pub mod uri;

@@ -6,24 +6,24 @@ const args = process.argv.slice(2);
 /** V8's --wasm-tiering-budget for the CLI (default 1,800,000; see below). */
 const WASM_TIERING_BUDGET = 600_000_000;
 // The wasm core a command uses is compiled on V8's background threads while the command's modules load (lib/core-
-// node.mjs and lib/core-lean-node.mjs pick the compile up): `id` needs only the lean core (a third of the full
-// one), `version` and help none, every other command the full core.
+// node.mjs and lib/core-id-node.mjs pick the compile up): `id` needs only the identity core (the least wasm),
+// `version` and help none, every other command the full core.
 const command = commandOf(args);
 if (!['version', 'help', undefined].includes(command)) {
-  const lean = command === 'id';
-  const bytes = readFileSync(new URL(lean ? '../core/lean/ctxpack_core_bg.wasm' : '../core/ctxpack_core_bg.wasm', import.meta.url));
+  const identity = command === 'id';
+  const bytes = readFileSync(new URL(identity ? '../core/id/ctxpack_core_bg.wasm' : '../core/ctxpack_core_bg.wasm', import.meta.url));
   // V8's default tier-up budget sends the full core's largest functions (policy, schema and YAML readers that run
   // once) to TurboFan after a few calls: ~1 s of background compile a short command then waits for at exit, on a
   // 2-core machine a core's worth taken from the work. With a budget 333 times larger the hot loops (detection,
   // inflate, hashing) still reach TurboFan early: a 750 MB verify takes the same CPU, a 54 MB redact 15 % less
   // than at 33 times. V8 flags are process-wide: the CLI sets it, the library (inside a user's process) does not.
-  // The lean core (`id`) does not reach TurboFan.
-  const compile = lean ? WebAssembly.compile(bytes) : import('node:v8').then((v8) => {
+  // The identity core (`id`) does not reach TurboFan.
+  const compile = identity ? WebAssembly.compile(bytes) : import('node:v8').then((v8) => {
     v8.setFlagsFromString(`--wasm-tiering-budget=${WASM_TIERING_BUDGET}`);
     return WebAssembly.compile(bytes);
   });
   compile.catch(() => {}); // a failure is reported where the core is loaded
-  globalThis[Symbol.for(lean ? 'ctxpack.core.lean.compile' : 'ctxpack.core.compile')] = compile;
+  globalThis[Symbol.for(identity ? 'ctxpack.core.id.compile' : 'ctxpack.core.compile')] = compile;
 }
 // Ctrl-C or SIGTERM: the command's staging folders, .ingest-* files, locks and lease are removed, then exit
 // 130 / 143 with the error reported like any other (one JSON document on stdout with --json).

@@ -95,13 +95,13 @@ export async function computeIdentity(options) {
 }
 
 /**
- * The wasm core identity runs on. Identity needs only what the lean core has: a process that has the full core
- * (a command that packs, the JS API) uses it, and one that does not (`ctxpack id`) loads the lean core, a third of
- * the compile. Both derive the same digests and URIs, and throw the same CtxpackError class.
+ * The wasm core identity runs on. Identity needs only what the identity core has: a process that has the full core
+ * (a command that packs, the JS API) uses it, and one that does not (`ctxpack id`) loads the identity core, the
+ * least to compile. Both derive the same digests and URIs, and throw the same CtxpackError class.
  * @returns {Promise<typeof import('./core-node.mjs')>}
  */
 function identityCore() {
-  return globalThis[Symbol.for('ctxpack.core.full')] ? import('./core-node.mjs') : import('./core-lean-node.mjs');
+  return globalThis[Symbol.for('ctxpack.core.full')] ? import('./core-node.mjs') : import('./core-id-node.mjs');
 }
 
 /** A progress reporter whose total grows as the walks find files (they hash while they walk). */

@@ -2,21 +2,33 @@
 //! anything. Names are camelCase; every error is an instance of the JS class `CtxpackError`
 //! (`ctxpack_error.js`, re-exported from the glue) carrying `code`, `hint` and `subject`.
 
+#[cfg(feature = "packs")]
 mod archive;
+#[cfg(feature = "packs")]
 mod chunks;
 #[cfg(feature = "context")]
 mod context;
 mod contract;
 mod errors;
+#[cfg(feature = "packs")]
 mod execution;
+#[cfg(feature = "packs")]
 mod legacy;
+#[cfg(feature = "packs")]
+mod manifest;
+#[cfg(feature = "packs")]
 mod oci;
+#[cfg(feature = "packs")]
 mod operations;
+#[cfg(feature = "packs")]
 mod registry;
+#[cfg(feature = "packs")]
 mod seek;
+#[cfg(feature = "packs")]
 mod sign;
 #[cfg(feature = "write")]
 mod sign_host;
+#[cfg(feature = "packs")]
 mod stream_queue;
 mod tree;
 #[cfg(feature = "write")]
@@ -25,7 +37,6 @@ mod writer;
 use crate::digest::{Digest, Hasher};
 use crate::error::{Error, ErrorCode, Result};
 use crate::jcs;
-use crate::manifest::PackManifest;
 use crate::path;
 use crate::tree::{Tree, TreeEntry};
 use crate::uri::CtxUri;
@@ -147,31 +158,6 @@ export interface TreeDigest {
   digest: string;
   entries: TreeEntry[];
 }
-
-/** manifest.json of a pack (pack/v1, docs/spec.md §6). */
-export interface PackManifest {
-  ctxpack: "pack/v1";
-  uri: string;
-  contract: ResolvedContract;
-  outputs: { digest: string; entries: TreeEntry[] };
-  /** Not part of the identity: created, ctxpack_version, platform, tool (and command), and what other producers add. */
-  provenance: JsonObject;
-}
-
-/** What `buildManifest` takes: the resolved contract, the output tree and the provenance record. */
-export interface BuildManifestArgs {
-  /** The resolved contract, as `resolveContract` gives it. */
-  contract: object;
-  entries: TreeEntryInput[];
-  provenance: object;
-}
-
-/** A built manifest: its URI, its exact bytes (JCS) and the document. */
-export interface BuiltManifest {
-  uri: string;
-  bytes: Uint8Array;
-  manifest: PackManifest;
-}
 "#;
 
 fn object(pairs: &[(&str, JsValue)]) -> JsValue {
@@ -248,29 +234,4 @@ pub fn tree_digest(
     let mut json = Vec::new();
     tree.write_entries(|piece| json.extend_from_slice(piece)).map_err(to_js_error)?;
     Ok(object(&[("digest", tree.digest().to_string().into()), ("entries", json_to_js(&json))]))
-}
-
-#[wasm_bindgen(js_name = buildManifest, unchecked_return_type = "BuiltManifest")]
-pub fn build_manifest(
-    #[wasm_bindgen(unchecked_param_type = "BuildManifestArgs")] args: JsValue,
-) -> std::result::Result<JsValue, JsValue> {
-    let build = || -> Result<JsValue> {
-        let contract = value_from_js(&field(&args, "contract"), "contract")?;
-        let tree = tree_from_js(&field(&args, "entries"))?;
-        let provenance = value_from_js(&field(&args, "provenance"), "provenance")?;
-        let manifest = PackManifest::build(contract, tree, provenance)?;
-        let bytes = manifest.to_bytes()?;
-        Ok(object(&[
-            ("uri", manifest.uri.to_string().into()),
-            ("bytes", Uint8Array::from(bytes.as_slice()).into()),
-            ("manifest", json_to_js(&bytes)),
-        ]))
-    };
-    build().map_err(to_js_error)
-}
-
-/// A pack's manifest.json, verified: pack/v1 rules, the URI re-derived from the contract, the tree digest.
-#[wasm_bindgen(js_name = parseManifest, unchecked_return_type = "PackManifest")]
-pub fn parse_manifest(bytes: &[u8]) -> std::result::Result<JsValue, JsValue> {
-    PackManifest::parse(bytes).map(|_| json_to_js(bytes)).map_err(to_js_error)
 }

@@ -1,6 +1,6 @@
 // The bundled CLI (scripts/bundle-cli.mjs): what each command loads, recorded at exit by a script preloaded into the
 // CLI's process: the package's files it required and Node's own modules (process.moduleLoadList). `--version` and
-// `id` of one file load the bin (and `id` the lean core's chunk) and hardly any of Node's modules beyond what an
+// `id` of one file load the bin (and `id` the identity core's chunk) and hardly any of Node's modules beyond what an
 // empty CommonJS script loads: not the ESM loader, node:crypto, node:os, the streams of process.stdout, fs/promises.
 // No command loads a module of lib/, so no module's state exists twice in a process.
 import assert from 'node:assert/strict';
@@ -48,7 +48,7 @@ test('--version loads the bin and, of Node, only the signal handlers and parseAr
   assert.deepEqual(extraNodeModules.filter((name) => !START_UP_EXTRAS.includes(name)), []);
 });
 
-test('id of one file loads the bin and the lean core chunk only, and no more of Node than --version', async (t) => {
+test('id of one file loads the bin and the identity core chunk only, and no more of Node than --version', async (t) => {
   const dir = tempDir(t);
   writeTree(dir, { 'data.txt': 'one file\n', 'contract.json': JSON.stringify({ name: 'one', inputs: [{ name: 'data', path: 'data.txt' }], transforms: [] }) });
   const { result, files, extraNodeModules } = cliModules(t, ['id', '--contract', path.join(dir, 'contract.json')], { home: path.join(dir, 'home') });
@@ -56,7 +56,7 @@ test('id of one file loads the bin and the lean core chunk only, and no more of 
   assert.equal(result.stdout.trim(), (await api.computeIdentity({ contractPath: path.join(dir, 'contract.json') })).uri);
   assert.equal(files.length, 2, files.join(', '));
   assert.equal(files[0], 'bin/ctxpack.cjs');
-  assert.match(files[1], /^bin\/chunks\/core-lean-node-[\w-]+\.cjs$/);
+  assert.match(files[1], /^bin\/chunks\/core-id-node-[\w-]+\.cjs$/);
   assert.deepEqual(extraNodeModules.filter((name) => !START_UP_EXTRAS.includes(name)), []);
 });
 

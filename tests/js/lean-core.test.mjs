@@ -1,4 +1,4 @@
-// The lean wasm core (`ctxpack/core/lean`, built without the `context` and `write` features) for browsers and edge
+// The lean wasm core (`ctxpack/core/lean`, built with the `packs` feature only) for browsers and edge
 // functions: identity, verification, the OCI mapping, the registry client, seekable reads and execution packs,
 // agreeing with the full core; the context packet exports, the pack writer and the signing host's calls, and
 // only they, left out.

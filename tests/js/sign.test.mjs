@@ -107,7 +107,8 @@ test('keys: keygen never overwrites; other key types and encrypted keys are CTX_
 });
 
 test('the lean core (the inspector\'s) lists each signature: unchecked without its key, valid with it, invalid altered', async (t) => {
-  const lean = await import(pathToFileURL(path.join(PACKAGE_DIR, 'lib', 'core-lean-node.mjs')).href);
+  const lean = await import(pathToFileURL(path.join(PACKAGE_DIR, 'core', 'lean', 'web.js')).href);
+  lean.initSync({ module: fs.readFileSync(path.join(PACKAGE_DIR, 'core', 'lean', 'ctxpack_core_bg.wasm')) });
   const root = tempDir(t);
   const home = path.join(root, 'home');
   const uri = await seedPack(root, home, 1);

@@ -94,6 +94,8 @@ test("the tarball holds the CLI, the JS API with its type declarations and the w
     "package/core/lean/ctxpack_core_bg.wasm",
     "package/core/lean/web.js",
     "package/core/lean/web.d.ts",
+    "package/core/id/ctxpack_core.js",
+    "package/core/id/ctxpack_core_bg.wasm",
     "package/LICENSE",
     "package/NOTICE",
   ]) {
@@ -102,6 +104,7 @@ test("the tarball holds the CLI, the JS API with its type declarations and the w
   // The glue imports the CtxpackError class from a snippet wasm-bindgen names by a hash.
   assert.ok(listing.some((file) => /^package\/core\/snippets\/.+\/ctxpack_error\.js$/.test(file)), `the CtxpackError snippet is missing from ${tarball}`);
   assert.ok(listing.some((file) => /^package\/core\/lean\/snippets\/.+\/ctxpack_error\.js$/.test(file)), `the lean core's snippet is missing from ${tarball}`);
+  assert.ok(listing.some((file) => /^package\/core\/id\/snippets\/.+\/ctxpack_error\.js$/.test(file)), `the identity core's snippet is missing from ${tarball}`);
   const manifest = JSON.parse(readFileSync(join(dir, "node_modules", "ctxpack", "package.json"), "utf8"));
   assert.equal(manifest.name, "ctxpack");
   assert.equal(manifest.version, version);

@@ -11,8 +11,8 @@ export default {
   options: CONTRACT_OPTIONS,
   optionLines: [CONTRACT_HELP_LINES],
   positionals: [0, 0],
-  // Identity needs only the lean core: the CLI compiles no other for `id` (bin/ctxpack.mjs, identity.mjs).
-  core: 'lean',
+  // Identity needs only the identity core: the CLI compiles no other for `id` (bin/ctxpack.mjs, identity.mjs).
+  core: 'id',
   async run({ values, home, onProgress }) {
     const identity = await computeIdentity({
       contractPath: values.contract,

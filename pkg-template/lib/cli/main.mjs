@@ -59,7 +59,7 @@ async function loadCommands() {
 export async function main(args, { stdin, stdout = new ProcessOutput(1), stderr = new ProcessOutput(2) } = {}) {
   const json = wantsJson(args);
   let progress;
-  // Warnings of a command that runs on the lean core wait for the scrubber (it is in the full core), in order.
+  // Warnings of a command that runs on the identity core wait for the scrubber (it is in the full core), in order.
   let warned = Promise.resolve();
   try {
     const { command, rest, before } = splitCommand(args);
@@ -86,8 +86,8 @@ export async function main(args, { stdin, stdout = new ProcessOutput(1), stderr 
       stdout.write(`${commandHelp(spec).trim()}\n`);
       return 0;
     }
-    // A command on the full core loads the scrubber up front (nearly free); one on the lean core only if it prints.
-    if (spec.core !== 'lean') await loadScrubber();
+    // A command on the full core loads the scrubber up front (nearly free); one on the identity core only if it prints.
+    if (spec.core !== 'id') await loadScrubber();
     progress = createProgressBar({ stream: stderr, enabled: !json });
     const result = await spec.run({
       values: parsed.values,
