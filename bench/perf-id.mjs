@@ -5,7 +5,7 @@
 //   id, 100,000 files of 50–500 B                                vs  find … | xargs -0 sha256sum
 //   id again, nothing changed, 10,000 files / 10 GB (sparse)     (stat cache; absolute seconds)
 //   start-up: --version, id of one file                          vs  node -e 0
-//   start-up: the lean core alone computing that URI (no CLI)    vs  node -e 0   (no goal: id's wasm work by itself,
+//   start-up: id's core alone computing that URI (no CLI)        vs  node -e 0   (no goal: id's wasm work by itself,
 //                                                                   as an ES module with node:crypto: the CommonJS
 //                                                                   CLI, hashing in the core, can go below it)
 //
@@ -74,15 +74,17 @@ if (isMainThread) {
 `;
 
 /**
- * The work of `id` of one file without the CLI: compile and instantiate the package's lean core, hash the file with
- * node:crypto, resolve the contract, print the URI. argv: package dir, contract, file.
+ * The work of `id` of one file without the CLI: compile and instantiate the core `id` runs on (the identity core;
+ * the lean core in a build that has none), hash the file with node:crypto, resolve the contract, print the URI.
+ * argv: package dir, contract, file.
  */
-const LEAN_CORE_ALONE_SCRIPT = `import { createHash } from 'node:crypto';
-import { readFileSync } from 'node:fs';
+const ID_CORE_ALONE_SCRIPT = `import { createHash } from 'node:crypto';
+import { existsSync, readFileSync } from 'node:fs';
 import { pathToFileURL } from 'node:url';
 const [packageDir, contractPath, file] = process.argv.slice(2);
-const compile = WebAssembly.compile(readFileSync(packageDir + '/core/lean/ctxpack_core_bg.wasm'));
-const core = await import(pathToFileURL(packageDir + '/core/lean/ctxpack_core.js').href);
+const coreDir = packageDir + (existsSync(packageDir + '/core/id') ? '/core/id' : '/core/lean');
+const compile = WebAssembly.compile(readFileSync(coreDir + '/ctxpack_core_bg.wasm'));
+const core = await import(pathToFileURL(coreDir + '/ctxpack_core.js').href);
 core.initSync({ module: await compile });
 const text = readFileSync(contractPath, 'utf8');
 const [need] = core.contractPlan(text).needs;
@@ -242,12 +244,12 @@ if (wanted('startup')) {
   fs.writeFileSync(oneContract, JSON.stringify({ name: 'one', inputs: [{ name: 'one', path: oneFile }], transforms: [] }));
   row('start-up: --version', pair((bin) => measure(node, [bin, '--version'], env), () => measure(node, ['-e', '0'])), '<= 1.3');
   row('start-up: id of one file', pair((bin) => measure(node, [bin, 'id', '--contract', oneContract], env), () => measure(node, ['-e', '0'])), '<= 1.3');
-  const leanCoreAlone = path.join(work, 'lean-core-alone.mjs');
-  fs.writeFileSync(leanCoreAlone, LEAN_CORE_ALONE_SCRIPT);
+  const coreAlone = path.join(work, 'id-core-alone.mjs');
+  fs.writeFileSync(coreAlone, ID_CORE_ALONE_SCRIPT);
   const packageOf = (bin) => path.dirname(path.dirname(bin));
-  const alone = measure(node, [leanCoreAlone, packageOf(cli), oneContract, oneFile]).stdout;
-  if (alone !== measure(node, [cli, 'id', '--contract', oneContract], env).stdout) throw new Error(`the lean core alone printed ${alone}, not the URI of ctxpack id`);
-  row('start-up: lean core alone, no CLI', pair((bin) => measure(node, [leanCoreAlone, packageOf(bin), oneContract, oneFile]), () => measure(node, ['-e', '0'])), '—');
+  const alone = measure(node, [coreAlone, packageOf(cli), oneContract, oneFile]).stdout;
+  if (alone !== measure(node, [cli, 'id', '--contract', oneContract], env).stdout) throw new Error(`id's core alone printed ${alone}, not the URI of ctxpack id`);
+  row("start-up: id's core alone, no CLI", pair((bin) => measure(node, [coreAlone, packageOf(bin), oneContract, oneFile]), () => measure(node, ['-e', '0'])), '—');
 }
 
 console.log(`\nload average at end ${os.loadavg().map((load) => load.toFixed(2)).join(' ')}`);
