@@ -7,7 +7,10 @@ const args = process.argv.slice(2);
 const WASM_TIERING_BUDGET = 600_000_000;
 // The wasm core a command uses is compiled on V8's background threads while the command's modules load (lib/core-
 // node.mjs and lib/core-id-node.mjs pick the compile up): `id` needs only the identity core (the least wasm),
-// `version` and help none, every other command the full core.
+// `version` and help none, every other command the full core. Node 20's V8 compiles wasm functions lazily, at
+// their first call on this thread: what runs in the background is decoding and validation, which grows with the
+// module's size (for the identity core about half the lean core's time). Compiling eagerly
+// (--no-wasm-lazy-compilation) makes `id` wait for all of the core's functions: slower.
 const command = commandOf(args);
 if (!['version', 'help', undefined].includes(command)) {
   const identity = command === 'id';
