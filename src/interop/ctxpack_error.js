@@ -3,12 +3,22 @@
 // same class (lib/errors.mjs), so `error instanceof CtxpackError` holds for core, registry and host errors in
 // Node, browsers and workerd alike.
 
-/** The next step for each code when the thrower gives none: the core's error table (src/error.rs). */
-const defaultHints = new Map();
+/** The next step for each code when the thrower gives none: the core's error table (src/error.rs), read once. */
+let defaultHints = null;
+/** `errorCodes` of the first core instantiated (every core has the same table); null until one is. */
+let hintsSource = null;
 
-/** Called by the wasm core when it is instantiated, with `errorCodes()` (src/interop/errors.rs). */
-export function setDefaultHints(table) {
-  for (const { code, hint } of table) defaultHints.set(code, hint);
+/** Called by each wasm core when it is instantiated (src/interop/errors.rs). */
+export function setDefaultHintsSource(source) {
+  hintsSource ??= source;
+}
+
+function defaultHint(code) {
+  if (defaultHints === null) {
+    if (hintsSource === null) return undefined;
+    defaultHints = new Map(hintsSource().map(({ code, hint }) => [code, hint]));
+  }
+  return defaultHints.get(code);
 }
 
 export class CtxpackError extends Error {
@@ -21,7 +31,7 @@ export class CtxpackError extends Error {
     super(message, cause === undefined ? undefined : { cause });
     this.name = 'CtxpackError';
     this.code = code;
-    this.hint = hint ?? defaultHints.get(code);
+    this.hint = hint ?? defaultHint(code);
     this.subject = subject;
   }
 }
