@@ -4,6 +4,9 @@
 import fs from 'node:fs';
 import { toCtxpackError } from '../errors.mjs';
 
+/** A larger log gets a buffer of its own, not kept: an idle thread (kept for the next batch) holds no more. */
+export const KEPT_BYTES = 16 * 1024 * 1024;
+
 export class LogReader {
   buffer = Buffer.alloc(0);
 
@@ -18,7 +21,7 @@ export class LogReader {
       fd = fs.openSync(file, 'r');
       const stat = fs.fstatSync(fd);
       // A pipe or a device has no size to read to: read it whole, as readFileSync does.
-      if (!stat.isFile()) return fs.readFileSync(fd);
+      if (!stat.isFile() || stat.size > KEPT_BYTES) return fs.readFileSync(fd);
       if (this.buffer.length < stat.size) this.buffer = Buffer.allocUnsafeSlow(stat.size);
       let length = 0;
       while (length < stat.size) {
