@@ -20,7 +20,7 @@ export class LogReader {
     try {
       fd = fs.openSync(file, 'r');
       const stat = fs.fstatSync(fd);
-      // A pipe or a device has no size to read to: read it whole, as readFileSync does.
+      // A pipe or a device (no size to read to), or a log over KEPT_BYTES: read whole into a buffer of its own.
       if (!stat.isFile() || stat.size > KEPT_BYTES) return fs.readFileSync(fd);
       if (this.buffer.length < stat.size) this.buffer = Buffer.allocUnsafeSlow(stat.size);
       let length = 0;
