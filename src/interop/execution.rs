@@ -6,7 +6,7 @@ use crate::error::{Error, ErrorCode};
 use crate::execution::diff::{diff, StepChange};
 use crate::execution::{log, manifest, BlobRef, ExecutionLog, ExecutionManifest, LogOptions, Problem};
 use crate::jcs;
-use js_sys::{Array, Function, Uint8Array};
+use js_sys::{Array, Function, Set, Uint8Array};
 use std::cell::RefCell;
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
@@ -56,6 +56,11 @@ export interface ExecutionPlanOptions {
    * manifest, their 32-byte digest. The bytes are a view valid only during the call. The plan is the same either way.
    */
   sha256?: (bytes: Uint8Array) => Uint8Array;
+  /**
+   * Digests of blobs the host already has (`sha256:<hex>`): theirs come without `bytes`, not copied out of the
+   * core only to be dropped. The plan is otherwise the same.
+   */
+  known?: Set<string>;
 }
 
 /** A log ready to store: the manifest's exact bytes (JCS; their SHA-256 is the URI) and each distinct blob once. */
@@ -63,7 +68,8 @@ export interface ExecutionPlan {
   uri: string;
   manifestBytes: Uint8Array;
   manifest: ExecutionManifest;
-  blobs: Array<{ digest: string; size: number; bytes: Uint8Array }>;
+  /** `bytes` is absent only for a digest in `known`. */
+  blobs: Array<{ digest: string; size: number; bytes?: Uint8Array }>;
 }
 
 export interface ParsedExecutionManifest {
@@ -86,7 +92,8 @@ export interface ExecutionDiff {
 "#;
 
 /// `log` is the log's JSON text, as a string or as UTF-8 bytes (bytes skip a decode and re-encode);
-/// `options = { allowUnknown?, sha256? }` → `{ uri, manifestBytes, manifest, blobs: [{digest, size, bytes}] }`.
+/// `options = { allowUnknown?, sha256?, known? }` → `{ uri, manifestBytes, manifest, blobs: [{digest, size, bytes?}] }`
+/// (`bytes` left out for a digest in the Set `known`).
 /// An invalid log throws CTX_EXECUTION_INVALID with `problems: [{path, message}]`, every one of them.
 #[wasm_bindgen(js_name = executionPlan, unchecked_return_type = "ExecutionPlan")]
 pub fn execution_plan(
@@ -96,6 +103,7 @@ pub fn execution_plan(
     let given = !options.is_undefined() && !options.is_null();
     let allow_unknown = given && field(&options, "allowUnknown").is_truthy();
     let host_sha256 = if given { field(&options, "sha256").dyn_into::<Function>().ok() } else { None };
+    let known = if given { field(&options, "known").dyn_into::<Set>().ok() } else { None };
     let text = match log.as_string() {
         Some(text) => text.into_bytes(),
         None => log
@@ -115,11 +123,12 @@ pub fn execution_plan(
         .blobs
         .iter()
         .map(|blob| {
-            object(&[
-                ("digest", blob.digest.to_string().into()),
-                ("size", (blob.size as f64).into()),
-                ("bytes", Uint8Array::from(blob.bytes.as_slice()).into()),
-            ])
+            let digest: JsValue = blob.digest.to_string().into();
+            let entry = object(&[("digest", digest.clone()), ("size", (blob.size as f64).into())]);
+            if !known.as_ref().is_some_and(|known| known.has(&digest)) {
+                set(&entry, "bytes", &Uint8Array::from(blob.bytes.as_slice()).into());
+            }
+            entry
         })
         .collect();
     Ok(object(&[

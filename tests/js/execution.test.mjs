@@ -84,3 +84,14 @@ test('a log as UTF-8 bytes and the host SHA-256 (node:crypto) give the same plan
   assert.throws(() => core.executionPlan(text, { sha256: () => new Uint8Array(31) }), { code: 'CTX_INVALID_STATE' });
   assert.throws(() => core.executionPlan(42), { code: 'CTX_USAGE' });
 });
+
+test('known digests: their blobs come without bytes, the rest of the plan unchanged', () => {
+  const text = read('tool-heavy-agent.json');
+  const full = core.executionPlan(text);
+  const [first, ...rest] = full.blobs;
+  const planned = core.executionPlan(text, { known: new Set([first.digest, 'sha256:not-in-this-log']) });
+  assert.equal(planned.uri, full.uri);
+  assert.deepEqual(planned.manifestBytes, full.manifestBytes);
+  assert.deepEqual(planned.blobs[0], { digest: first.digest, size: first.size });
+  assert.deepEqual(planned.blobs.slice(1), rest);
+});

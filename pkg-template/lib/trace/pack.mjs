@@ -24,8 +24,13 @@ export async function tracePack(log, options = {}) {
   return result;
 }
 
-/** The most blob bytes held for one write: their fsyncs overlap, and memory holds no more than this of them. */
+/** The most bytes (new contents, manifests) held for one write: their fsyncs overlap, and memory holds no more. */
 const WRITE_BATCH_BYTES = 16 * 1024 * 1024;
+/**
+ * The most logs held for one write. Their plans outlive the main thread's young-generation GCs: a few hundred
+ * of them (16 MB of manifests) made V8 promote them and grow the heap by tens of MB.
+ */
+const WRITE_BATCH_LOGS = 16;
 
 /**
  * Pack many logs in one go: the logs are planned on worker threads (plan-pool.mjs), their blobs written in
@@ -42,9 +47,11 @@ export async function tracePackAll(logs, options = {}) {
   const created = creationTime(options.created);
   const pantry = openPantry(options);
   const results = new Array(logs.length);
+  // Digests of the contents this call has (stored, or held to store), which the planning threads need not send.
+  const known = [];
   // A few logs are planned before the pantry is touched, so an invalid one leaves nothing at all behind; more
   // are planned on worker threads while their blobs are written.
-  let plans = planLogs(logs, allowUnknown);
+  let plans = planLogs(logs, allowUnknown, known);
   if (logs.length < WORKERS_FROM_LOGS) {
     const planned = [];
     for await (const plan of plans) planned.push(plan);
@@ -52,7 +59,7 @@ export async function tracePackAll(logs, options = {}) {
   }
   // One packing at a time per pantry: what another process packed meanwhile is found present.
   await pantry.withLock('trace', () => pantry.withLease('trace pack', async () => {
-    const batch = new WriteBatch(pantry, created);
+    const batch = new WriteBatch(pantry, created, known);
     // The packs index.json holds, read once: under the trace lock no other packing adds any, and reading (and
     // parsing) the whole index again for every log made each call slower than the one before.
     const seen = new Set(pantry.listExecutions().map((entry) => entry.uri));
@@ -66,7 +73,7 @@ export async function tracePackAll(logs, options = {}) {
       }
       seen.add(planned.uri);
       batch.add(planned, (stored) => (results[at] = describe(planned, stored)));
-      if (batch.bytes >= WRITE_BATCH_BYTES) await batch.write();
+      if (batch.bytes >= WRITE_BATCH_BYTES || batch.pending.length >= WRITE_BATCH_LOGS) await batch.write();
     }
     await batch.write();
     if (batch.tags.length > 0) await pantry.tagAll(batch.tags);
@@ -76,10 +83,14 @@ export async function tracePackAll(logs, options = {}) {
 
 /** Planned logs whose blobs are written together; what to tag once every log has been checked. */
 class WriteBatch {
-  constructor(pantry, created) {
+  /** @param {string[]} known digests present or held, in the order learned (planLogs sends them on) */
+  constructor(pantry, created, known) {
     this.pantry = pantry;
     this.created = created;
+    this.known = known;
     this.pending = [];
+    /** The bytes of the contents to write with this batch, each once, by digest. */
+    this.held = new Map();
     this.bytes = 0;
     this.tags = [];
     /**
@@ -89,9 +100,17 @@ class WriteBatch {
     this.present = new Set();
   }
 
+  /** Only contents neither present nor held are kept: a plan leaves out the bytes of those already known. */
   add(planned, onStored) {
     this.pending.push({ planned, onStored });
-    this.bytes += planned.blobs.reduce((sum, blob) => sum + blob.size, 0);
+    this.bytes += planned.manifestBytes.length;
+    for (const { digest, bytes } of planned.blobs) {
+      if (this.present.has(digest) || this.held.has(digest)) continue;
+      if (bytes === undefined) throw new CtxpackError('CTX_INVALID_STATE', `a plan left out the bytes of ${digest}, which the packing does not have`);
+      this.held.set(digest, bytes);
+      this.known.push(digest);
+      this.bytes += bytes.length;
+    }
   }
 
   async write() {
@@ -105,12 +124,13 @@ class WriteBatch {
       const manifest = { mediaType: MEDIA_TYPES.ociManifest, digest: oci.digest, size: oci.size };
       return { planned, onStored, config, manifest, ociBytes: oci.bytes };
     });
+    const held = this.held;
     this.pending = [];
+    this.held = new Map();
     this.bytes = 0;
     if (tagged.length === 0) return;
-    const contents = new Map();
-    for (const { planned } of tagged) for (const blob of planned.blobs) contents.set(blob.digest, blob);
-    await pantry.protect([...contents.keys(), ...tagged.flatMap(({ config, manifest }) => [config.digest, manifest.digest])]);
+    const contents = new Set(tagged.flatMap(({ planned }) => planned.blobs.map((blob) => blob.digest)));
+    await pantry.protect([...contents, ...tagged.flatMap(({ config, manifest }) => [config.digest, manifest.digest])]);
     const written = new Set();
     const toWrite = [];
     const writeIfAbsent = (bytes, descriptor) => {
@@ -122,7 +142,7 @@ class WriteBatch {
       written.add(descriptor.digest);
       toWrite.push({ bytes, descriptor });
     };
-    for (const blob of contents.values()) writeIfAbsent(blob.bytes, { mediaType: MEDIA_TYPES.executionBlob, digest: blob.digest, size: blob.size });
+    for (const [digest, bytes] of held) writeIfAbsent(bytes, { mediaType: MEDIA_TYPES.executionBlob, digest, size: bytes.length });
     for (const { planned, config, manifest, ociBytes } of tagged) {
       writeIfAbsent(planned.manifestBytes, config);
       writeIfAbsent(ociBytes, manifest);

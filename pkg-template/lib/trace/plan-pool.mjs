@@ -1,7 +1,9 @@
 // Plans of a batch of execution logs, in log order. A batch of a few logs is planned on the main thread; a larger
 // one on worker threads (plan-worker.mjs), one per core, while the main thread stores what they planned. The
 // workers run at most AHEAD logs ahead of the consumer, so memory holds a few logs' blobs, not the batch's; idle
-// workers are kept for the next batch.
+// workers are kept for the next batch. A plan carries the bytes only of contents the consumer does not have yet
+// (`known`): in a fleet's logs most contents repeat, and each log's copies of them, made only to be dropped, kept
+// the workers' malloc arenas full (~50 MB each) until a GC got to them.
 import os from 'node:os';
 import { Worker } from 'node:worker_threads';
 import * as core from '../core-node.mjs';
@@ -17,9 +19,11 @@ const AHEAD = 4;
  * The plans of `logs`, in order; a log that fails its checks throws when its turn comes (named by its path).
  * @param {Array<string | object>} logs
  * @param {boolean} allowUnknown
+ * @param {string[]} [known] digests of the contents the consumer has (stored, or held to store), appended to as
+ *   it learns them: a plan from a worker leaves out those blobs' `bytes`. Plans made on this thread have them all.
  * @returns {AsyncGenerator<ReturnType<typeof planLog>>}
  */
-export async function* planLogs(logs, allowUnknown) {
+export async function* planLogs(logs, allowUnknown, known = []) {
   const threads = logs.length < WORKERS_FROM_LOGS ? 1 : Math.min(os.availableParallelism(), logs.length);
   if (threads < 2) {
     for (const log of logs) {
@@ -33,7 +37,7 @@ export async function* planLogs(logs, allowUnknown) {
     }
     return;
   }
-  const pool = new PlanPool(logs, allowUnknown, threads);
+  const pool = new PlanPool(logs, allowUnknown, threads, known);
   try {
     for (let position = 0; position < logs.length; position += 1) yield await pool.take(position);
   } finally {
@@ -48,9 +52,10 @@ export async function* planLogs(logs, allowUnknown) {
 const spare = [];
 
 class PlanPool {
-  constructor(logs, allowUnknown, threads) {
+  constructor(logs, allowUnknown, threads, known) {
     this.logs = logs;
     this.allowUnknown = allowUnknown;
+    this.known = known;
     this.next = 0;
     this.taken = 0;
     this.done = new Map();
@@ -60,6 +65,7 @@ class PlanPool {
       worker.removeAllListeners();
       worker.ref();
       worker.outstanding = 0;
+      worker.told = 0; // how many of `known` the worker has been sent
       worker.on('message', (message) => this.receive(worker, message));
       worker.on('error', (error) => this.lost(error));
       worker.on('exit', (code) => this.lost(new Error(`a planning thread exited with code ${code}`)));
@@ -77,7 +83,10 @@ class PlanPool {
     worker.outstanding += 1;
     const position = this.next++;
     const log = this.logs[position];
-    worker.postMessage({ position, log: typeof log === 'string' ? log : JSON.stringify(log), allowUnknown: this.allowUnknown });
+    // `from` 0 starts the worker's known digests afresh: a spare worker's are another call's.
+    const known = { from: worker.told, digests: this.known.slice(worker.told) };
+    worker.told = this.known.length;
+    worker.postMessage({ position, log: typeof log === 'string' ? log : JSON.stringify(log), allowUnknown: this.allowUnknown, known });
   }
 
   receive(worker, { position, plan, error }) {

@@ -9,11 +9,13 @@ import { toCtxpackError } from '../errors.mjs';
  * @param {{executionPlan: Function}} core the full or the lean core
  * @param {string | object} log a path to the log (JSON), or the log itself
  * @param {boolean} allowUnknown
+ * @param {{reader?: import('./log-reader.mjs').LogReader, known?: Set<string>}} [options] reader: reads a log
+ *   given by path (default: a fresh buffer each); known: digests whose blobs come without `bytes`
  * @returns {{uri: string, manifestBytes: Uint8Array, parent?: string, steps: number,
- *   blobs: Array<{digest: string, size: number, bytes: Uint8Array}>}}
+ *   blobs: Array<{digest: string, size: number, bytes?: Uint8Array}>}}
  */
-export function planLog(core, log, allowUnknown) {
-  const plan = core.executionPlan(readLog(log), { allowUnknown, sha256 });
+export function planLog(core, log, allowUnknown, { reader, known } = {}) {
+  const plan = core.executionPlan(readLog(log, reader), { allowUnknown, sha256, known });
   const { parent, steps } = plan.manifest;
   return { uri: plan.uri, manifestBytes: plan.manifestBytes, parent, steps: steps?.length ?? 0, blobs: plan.blobs };
 }
@@ -23,8 +25,9 @@ function sha256(bytes) {
 }
 
 /** The log's text: a file's bytes as they are (the core parses them strictly), or an object as JSON. */
-function readLog(log) {
+function readLog(log, reader) {
   if (typeof log !== 'string') return JSON.stringify(log);
+  if (reader !== undefined) return reader.read(log);
   try {
     return fs.readFileSync(log);
   } catch (error) {
