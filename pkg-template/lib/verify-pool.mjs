@@ -23,7 +23,9 @@ let pool;
  * Start verifying one layer of a pack (or a whole pack, without `manifest` and `layer`) in a worker thread.
  * write() copies each chunk: the caller may reuse it once write() returns.
  * Failures are reported by finish(), so a blob digest mismatch the downloader detects still comes first.
- * @param {{manifest?: Uint8Array, layer?: number, expectUri?: string, limits?: object}} options
+ * With `blob` (the layer's descriptor) the worker also hashes the bytes, and finish() fails with
+ * CTX_DIGEST_MISMATCH, before any other failure, unless they are that blob; its result then has their `digest`.
+ * @param {{manifest?: Uint8Array, layer?: number, expectUri?: string, limits?: object, blob?: {digest: string, size: number}}} options
  * @param {{bytes?: number}} [how] bytes: the layer's size, which the pool balances its workers by
  * @returns {LayerVerifier}
  */
@@ -122,7 +124,7 @@ class LayerVerifier {
     return undefined;
   }
 
-  /** @returns {Promise<{uri: string, files: number, bytes: number, compressedBytes: number}>} */
+  /** @returns {Promise<{uri: string, files: number, bytes: number, compressedBytes: number, digest?: string}>} */
   async finish() {
     while (!this.outcome && this.staged > 0 && !this.commit()) await this.waitForRoom();
     if (!this.outcome) this.worker.postMessage({ type: 'finish', id: this.id });

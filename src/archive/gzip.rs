@@ -8,7 +8,7 @@
 //! Reader: header fields (FEXTRA, FNAME, FCOMMENT, FHCRC) parsed incrementally, raw inflate, CRC-32 and
 //! ISIZE checked per member, any number of members. It inflates only into the space the caller offers.
 
-use super::crc::Crc32;
+use super::crc::{Crc32, HostCrc};
 use crate::error::{Error, ErrorCode, Result};
 use flate2::{Compress, Compression, Decompress, FlushCompress, FlushDecompress, Status};
 
@@ -323,6 +323,8 @@ pub struct GzipReader {
     state: MemberState,
     inflater: Decompress,
     crc: Crc32,
+    /// Computes `crc` instead of the core when set.
+    host_crc: Option<HostCrc>,
     member_len: u64,
     members: u64,
 }
@@ -339,9 +341,15 @@ impl GzipReader {
             state: MemberState::Boundary,
             inflater: Decompress::new(false),
             crc: Crc32::new(),
+            host_crc: None,
             member_len: 0,
             members: 0,
         }
+    }
+
+    /// From now on the host computes the CRC-32 of what is inflated; the trailer check stays here.
+    pub fn use_host_crc(&mut self, crc: HostCrc) {
+        self.host_crc = Some(crc);
     }
 
     /// Inflates from `input` into the spare capacity of `out` (never growing it), crossing member boundaries.
@@ -363,7 +371,13 @@ impl GzipReader {
                         .map_err(|e| corrupt(format!("the deflate data is corrupt ({e})")))?;
                     let used = (self.inflater.total_in() - in_before) as usize;
                     let produced = &out[out_before..];
-                    self.crc.update(produced);
+                    match &mut self.host_crc {
+                        Some(host) if !produced.is_empty() => {
+                            self.crc = Crc32::resume(host(self.crc.finalize(), produced)?)
+                        }
+                        Some(_) => {}
+                        None => self.crc.update(produced),
+                    }
                     self.member_len += produced.len() as u64;
                     pos += used;
                     if status == Status::StreamEnd {
@@ -467,7 +481,10 @@ mod tests {
 
     /// Decodes with our reader, pushing `chunk` bytes at a time into `out_cap`-sized output buffers.
     fn decode(gz: &[u8], chunk: usize, out_cap: usize) -> Result<Vec<u8>> {
-        let mut reader = GzipReader::new();
+        decode_with(GzipReader::new(), gz, chunk, out_cap)
+    }
+
+    fn decode_with(mut reader: GzipReader, gz: &[u8], chunk: usize, out_cap: usize) -> Result<Vec<u8>> {
         let mut data = Vec::new();
         for c in gz.chunks(chunk) {
             let mut pos = 0;
@@ -484,6 +501,27 @@ mod tests {
             return Err(Error::new(ErrorCode::Truncated, "incomplete"));
         }
         Ok(data)
+    }
+
+    #[test]
+    fn a_host_crc_is_compared_with_the_trailer() {
+        let data = sample(300_000, 3);
+        let gz = encode_in_chunks(&data, data.len());
+        let with = |crc: HostCrc| {
+            let mut reader = GzipReader::new();
+            reader.use_host_crc(crc);
+            decode_with(reader, &gz, 4096, 65_536)
+        };
+        let agrees = |running: u32, bytes: &[u8]| {
+            let mut hasher = crc32fast::Hasher::new_with_initial(running);
+            hasher.update(bytes);
+            Ok(hasher.finalize())
+        };
+        assert_eq!(with(Box::new(agrees)).unwrap(), data);
+        let disagrees = with(Box::new(move |running: u32, bytes: &[u8]| agrees(running, bytes).map(|crc| crc ^ 1)));
+        assert_eq!(disagrees.unwrap_err().code, ErrorCode::GzipCorrupt);
+        let fails = with(Box::new(|_: u32, _: &[u8]| Err(Error::new(ErrorCode::InvalidState, "no CRC here"))));
+        assert_eq!(fails.unwrap_err().code, ErrorCode::InvalidState);
     }
 
     #[test]

@@ -64,6 +64,7 @@ mod tar_scan;
 pub mod writer;
 
 pub use block_index::BlockIndex;
+pub use crc::HostCrc;
 pub use gzip::deflate_block;
 pub use limits::Limits;
 pub use partition::{partition, LayerGroup};

@@ -11,6 +11,7 @@
 //! (the OCI config): exactly that group's entries, in tree order, with every check of a whole pack. A
 //! single-layer pack's layer 0 must still start with `manifest.json`, byte-identical to the given one.
 
+use super::crc::HostCrc;
 use super::limits::{self, artifact_name, Limits, ARTIFACTS_PREFIX};
 use super::partition::partition;
 use super::tar_header::typeflag;
@@ -176,6 +177,11 @@ impl PackReader {
         reader.seen = vec![false; manifest.outputs.entries().len()];
         reader.manifest = Some(manifest);
         Ok(reader)
+    }
+
+    /// The host computes the gzip CRC-32 (before any input); this reader still compares it with the trailer.
+    pub fn use_host_crc(&mut self, crc: HostCrc) {
+        self.tar.use_host_crc(crc);
     }
 
     /// True when every pushed byte has been taken in, so `push` may be called. Events from bytes already

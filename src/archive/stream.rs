@@ -4,6 +4,7 @@
 //! Nothing is inflated except into the [`TAR_BUFFER`], and only when the tar layer asks for bytes, so a
 //! pushed chunk that expands a thousandfold costs no more memory than one that does not.
 
+use super::crc::HostCrc;
 use super::gzip::GzipReader;
 use super::limits::Limits;
 use crate::error::{Error, ErrorCode, Result};
@@ -80,6 +81,11 @@ impl TarStream {
         self.source.input.clear();
         self.source.input.extend_from_slice(chunk);
         self.source.input_pos = 0;
+    }
+
+    /// From now on the host computes the gzip CRC-32 ([`GzipReader::use_host_crc`]).
+    pub fn use_host_crc(&mut self, crc: HostCrc) {
+        self.source.gzip.use_host_crc(crc);
     }
 
     /// From now on, inflating past `ceiling` bytes in total is an error.

@@ -2,6 +2,7 @@
 //! padding, the end-of-archive marker and the zeros allowed after it. It decides nothing about entries:
 //! each reader judges an entry's header and chooses how its data is read.
 
+use super::crc::HostCrc;
 use super::limits::{Limits, MAX_EXTENSION_BYTES, MAX_EXTENSION_HEADERS, MAX_TRAILING_ZEROS};
 use super::stream::TarStream;
 use super::tar_header::{self, is_zero_block, padding, typeflag, PaxOverrides, BLOCK};
@@ -76,6 +77,10 @@ impl TarScanner {
 
     pub fn stream(&self) -> &TarStream {
         &self.stream
+    }
+
+    pub fn use_host_crc(&mut self, crc: HostCrc) {
+        self.stream.use_host_crc(crc);
     }
 
     pub fn push(&mut self, chunk: &[u8]) {

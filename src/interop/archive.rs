@@ -7,7 +7,7 @@ use crate::digest::Digest;
 use crate::error::{Error, ErrorCode, Result};
 use crate::manifest::PackManifest;
 use crate::uri::CtxUri;
-use js_sys::{Array, Uint8Array};
+use js_sys::{Array, Function, Uint8Array};
 use serde_json::Value;
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
@@ -40,6 +40,9 @@ export interface PackReaderOptions {
   /** With `layer`: the pack's manifest.json bytes, to verify that one layer. */
   manifest?: Uint8Array | null;
   layer?: number | null;
+  /** The host's CRC-32 (Node's `zlib.crc32`: faster than the core's in wasm) over what is inflated, as an
+   * unsigned 32-bit integer; the core still compares it with each gzip trailer. */
+  crc32?: ((data: Uint8Array, value: number) => number) | null;
 }
 
 /** An artifact's header, as read. */
@@ -162,6 +165,23 @@ pub(super) fn summary_fields(
     ]
 }
 
+/// The host's `crc32(data, value)` as the gzip reader's CRC: given a view of the inflated bytes in wasm memory,
+/// valid while it runs (it cannot call back into the core, so nothing moves that memory meanwhile).
+fn host_crc(crc32: Function) -> archive::HostCrc {
+    Box::new(move |running, bytes| {
+        let view = unsafe { Uint8Array::view(bytes) };
+        let answer = crc32.call2(&JsValue::NULL, &view, &JsValue::from(running));
+        answer
+            .ok()
+            .and_then(|value| value.as_f64())
+            .filter(|value| value.fract() == 0.0 && (0.0..=f64::from(u32::MAX)).contains(value))
+            .map(|value| value as u32)
+            .ok_or_else(|| {
+                Error::new(ErrorCode::InvalidState, "the host's crc32 failed or did not return a CRC-32").at("crc32")
+            })
+    })
+}
+
 #[wasm_bindgen(js_name = PackReader)]
 pub struct PackReaderJs {
     reader: archive::PackReader,
@@ -172,7 +192,8 @@ pub struct PackReaderJs {
 #[wasm_bindgen(js_class = PackReader)]
 impl PackReaderJs {
     /// `options`: `{ limits?: Partial<Limits>, hashContent?: boolean, expectUri?: string, manifest?: Uint8Array,
-    /// layer?: number }`; `manifest` and `layer` together verify one layer of that pack.
+    /// layer?: number, crc32?: (data, value) => number }`; `manifest` and `layer` together verify one layer of
+    /// that pack.
     #[wasm_bindgen(constructor)]
     pub fn new(
         #[wasm_bindgen(unchecked_optional_param_type = "PackReaderOptions | null")] options: JsValue,
@@ -180,6 +201,14 @@ impl PackReaderJs {
         let build = || -> Result<PackReaderJs> {
             let (limits, expect_uri) = (limits_option(&options)?, expect_uri_option(&options)?);
             let hash_content = bool_option(&options, "hashContent", true)?;
+            let crc32 = match field(&options, "crc32") {
+                value if value.is_undefined() || value.is_null() => None,
+                value => Some(
+                    value
+                        .dyn_into::<Function>()
+                        .map_err(|_| Error::new(ErrorCode::JsonInvalid, "must be a function").at("crc32"))?,
+                ),
+            };
             let reader_options = ReaderOptions { limits, hash_content, expect_uri };
             let manifest = field(&options, "manifest");
             match (manifest.dyn_ref::<Uint8Array>(), layer_option(&options)?) {
@@ -193,7 +222,12 @@ impl PackReaderJs {
                 )
                 .at("manifest")),
             }
-            .map(|reader| PackReaderJs { reader, manifest_bytes: None })
+            .map(|mut reader| {
+                if let Some(crc32) = &crc32 {
+                    reader.use_host_crc(host_crc(crc32.clone()));
+                }
+                PackReaderJs { reader, manifest_bytes: None }
+            })
         };
         build().map_err(to_js_error)
     }

@@ -2,7 +2,8 @@
 //! chunk (in wasm a `Uint8Array` that never enters wasm memory when the host hashes). A cut or silent
 //! connection resumes with `Range: bytes=<received>-`; a registry that answers with the whole blob again
 //! makes the sink start over. Size and digest are checked at the end, so the sink must not trust its bytes
-//! before the operation succeeds. A download that makes no progress for the stall deadline ends with
+//! before the operation succeeds. A caller that hashes the bytes anyway (a pull reading each layer in a thread
+//! of its own) may take the digest check over ([`DigestCheck::Caller`]). A download that makes no progress for the stall deadline ends with
 //! `CTX_REGISTRY_TIMEOUT`.
 
 use super::client::{Call, Client, HttpRequest};
@@ -15,6 +16,16 @@ use crate::digest::Digest;
 use crate::error::{Error, ErrorCode};
 use std::ops::Range;
 
+/// Who checks a downloaded blob's digest.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DigestCheck {
+    /// The client hashes every byte and fails the download on a mismatch.
+    Client,
+    /// The caller hashes every byte the sink kept and compares the digest before it trusts them; the client
+    /// checks the size only.
+    Caller,
+}
+
 impl<H: Transport> Client<H> {
     pub async fn fetch_blob<S: BlobSink<H::Chunk, H::Thrown>>(
         &self,
@@ -22,12 +33,26 @@ impl<H: Transport> Client<H> {
         size: u64,
         sink: &mut S,
     ) -> Outcome<(), H> {
+        self.fetch_blob_checked(digest, size, sink, DigestCheck::Client).await
+    }
+
+    pub async fn fetch_blob_checked<S: BlobSink<H::Chunk, H::Thrown>>(
+        &self,
+        digest: &Digest,
+        size: u64,
+        sink: &mut S,
+        check: DigestCheck,
+    ) -> Outcome<(), H> {
         let what = format!("blob {digest}");
         let scopes = self.pull_scopes();
         // Resumes are counted apart from request retries: up to `max_attempts` of them.
         let resumes_policy = RetryPolicy { max_attempts: self.retry.max_attempts + 1, ..self.retry };
         let mut stall = Stall::start(self.host.now_ms(), &self.timeouts);
-        let mut hasher = self.host.hasher()?;
+        let new_hasher = || match check {
+            DigestCheck::Client => self.host.hasher().map(Some),
+            DigestCheck::Caller => Ok(None),
+        };
+        let mut hasher = new_hasher()?;
         let mut received = 0u64;
         let mut resumes = 0u32;
         let mut sink_has_bytes = false;
@@ -54,7 +79,7 @@ impl<H: Transport> Client<H> {
                 if sink_has_bytes {
                     self.emit("resume", &format!("{what}: the registry sent the whole blob again; starting over"));
                     sink.reset().await?;
-                    hasher = self.host.hasher()?;
+                    hasher = new_hasher()?;
                     received = 0;
                     sink_has_bytes = false;
                 }
@@ -75,7 +100,9 @@ impl<H: Transport> Client<H> {
                     let message = format!("the registry sent more than the {size} bytes the descriptor says");
                     return Err(Error::new(ErrorCode::SizeMismatch, message).at(what.as_str()).into());
                 }
-                hasher.update(&chunk)?;
+                if let Some(hasher) = &mut hasher {
+                    hasher.update(&chunk)?;
+                }
                 let flow = sink.write(chunk).await?;
                 received += length;
                 sink_has_bytes = true;
@@ -129,6 +156,9 @@ impl<H: Transport> Client<H> {
             );
             self.host.sleep(delay).await;
         }
+        let Some(hasher) = hasher else {
+            return Ok(());
+        };
         let computed = hasher.finish()?;
         if computed != digest.to_string() {
             let message = format!("the downloaded bytes hash to {computed}");

@@ -27,7 +27,7 @@ pub mod transport;
 pub mod upload;
 pub mod url;
 
-pub use blob_pull::Ranged;
+pub use blob_pull::{DigestCheck, Ranged};
 pub use blob_push::Pushed;
 pub use client::{Client, ClientConfig};
 pub use manifests::{Manifest, ManifestHead};

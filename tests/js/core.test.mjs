@@ -4,9 +4,10 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
+import zlib from 'node:zlib';
 import { spawnSync } from 'node:child_process';
 import { pathToFileURL } from 'node:url';
-import { PACKAGE_DIR, api, makeProject, tempDir, writeOutputs } from './helpers.mjs';
+import { PACKAGE_DIR, api, makeProject, rejectsWithCode, tempDir, writeOutputs } from './helpers.mjs';
 
 const core = await import(path.join(PACKAGE_DIR, 'lib', 'core-node.mjs'));
 
@@ -86,6 +87,42 @@ test('the core alone verifies a pack from bytes, hashing content itself', async 
   assert.equal(summary.files, 3);
   assert.equal(summary.compressedBytes, bytes.length);
   assert.deepEqual(Buffer.concat(files.get('chunks.jsonl')), fs.readFileSync(path.join(project.outDir, 'chunks.jsonl')));
+});
+
+test('a host CRC-32 (crc32 option) is compared with the gzip trailer by the core: a disagreeing one is refused', async (t) => {
+  const root = tempDir(t);
+  const project = makeProject(path.join(root, 'project'));
+  writeOutputs(project.outDir);
+  const home = path.join(root, 'home');
+  const { uri } = await api.seed(project.outDir, { contractPath: project.contractPath, home });
+  const packPath = path.join(root, 'pack.tar.gz');
+  api.exportPack(uri, packPath, { home });
+  const bytes = fs.readFileSync(packPath);
+  const read = (crc32) => {
+    const reader = new core.PackReader({ expectUri: uri, crc32 });
+    try {
+      for (let offset = 0; offset < bytes.length; offset += 4096) {
+        reader.push(bytes.subarray(offset, offset + 4096));
+        while (reader.next());
+      }
+      while (reader.next());
+      return reader.finish();
+    } finally {
+      reader.free();
+    }
+  };
+  let calls = 0;
+  const counted = (data, value) => {
+    calls += 1;
+    return zlib.crc32(data, value);
+  };
+  assert.equal(read(counted).files, 3);
+  assert.ok(calls > 0, 'the host computed the CRC');
+  await rejectsWithCode(() => read((data, value) => (zlib.crc32(data, value) ^ 1) >>> 0), 'CTX_GZIP_CORRUPT');
+  await rejectsWithCode(() => read(() => 'not a CRC'), 'CTX_INVALID_STATE');
+  await rejectsWithCode(() => read(() => {
+    throw new Error('no CRC here');
+  }), 'CTX_INVALID_STATE');
 });
 
 test('the browser entry point initialises from wasm bytes with initSync', () => {

@@ -139,3 +139,71 @@ test('an execution pack: config digest ≠ URI, a missing and an extra blob are 
   assert.equal(copied.kind, 'execution');
   assert.equal(api.traceVerify(packed.uri, { home: target }).ok, true);
 });
+
+/**
+ * The layout as a source whose layer streams let the consumer take the digest check over (as a registry
+ * download does), with each layer chunk passed through `tamper`. `taken`: the layers whose check was taken.
+ */
+function digestTakingSource(dir, tamper = (chunk) => chunk) {
+  const source = openLayoutToRead(dir);
+  const taken = [];
+  const wrapped = Object.create(source);
+  wrapped.taken = taken;
+  wrapped.fetch = (descriptor, options) => {
+    const inner = source.fetch(descriptor, options);
+    if (descriptor.mediaType !== MEDIA_TYPES.layer) return inner;
+    const stream = (async function* () {
+      for await (const chunk of inner) yield tamper(Uint8Array.from(chunk));
+    })();
+    stream.takeDigestCheck = () => {
+      taken.push(descriptor.digest);
+      return true;
+    };
+    return stream;
+  };
+  return wrapped;
+}
+
+test('a layer whose digest the verifier thread checks: other bytes are refused as CTX_DIGEST_MISMATCH first, the blob copies', async (t) => {
+  const root = tempDir(t);
+  const genuine = await seedPack(root, 'genuine', { 'a.txt': 'genuine\n'.repeat(1000) });
+  const json = blobOf(genuine.home, genuine.config);
+  const layerBytes = fs.readFileSync(openPantry({ home: genuine.home }).blobPath(genuine.layer.digest));
+  const oci = core.ociPackManifest({ config: genuine.config, layers: genuine.layers, uri: genuine.uri, created: CREATED }).bytes;
+  const dir = await forgedLayout(root, 'source', { blobs: [json, layerBytes], oci, uri: genuine.uri });
+
+  const copyInto = (name, source) => {
+    const home = path.join(root, name);
+    return { home, outcome: copyArtifact(source, verifying(openPantry({ home })), genuine.uri) };
+  };
+  const nothingLeft = (home) => {
+    const pantry = openPantry({ home });
+    assert.deepEqual(pantry.entries(), [], 'nothing was tagged');
+    assert.ok(!fs.readdirSync(pantry.blobsDir).includes(genuine.layer.digest.slice('sha256:'.length)), 'no layer blob');
+    assert.deepEqual(fs.readdirSync(pantry.blobsDir).filter((name) => name.startsWith('.ingest-')), [], 'no temp file');
+  };
+
+  // A flipped byte mid-layer: the archive fails too, but the digest mismatch is what is reported.
+  const middle = Math.floor(layerBytes.length / 2);
+  const flipped = digestTakingSource(dir, (chunk) => {
+    if (chunk.length > middle) chunk[middle] ^= 0xff;
+    return chunk;
+  });
+  let { home, outcome } = copyInto('flipped', flipped);
+  const error = await rejectsWithCode(() => outcome, 'CTX_DIGEST_MISMATCH');
+  assert.equal(error.subject, genuine.layer.digest);
+  assert.deepEqual(flipped.taken, [genuine.layer.digest], 'the verifier thread took the check');
+  nothingLeft(home);
+
+  // The layer cut short: its bytes are not the blob.
+  ({ home, outcome } = copyInto('short', digestTakingSource(dir, (chunk) => chunk.subarray(0, chunk.length - 1))));
+  await rejectsWithCode(() => outcome, 'CTX_DIGEST_MISMATCH');
+  nothingLeft(home);
+
+  // The genuine bytes copy, hashed only in the verifier thread, and the pantry verifies them.
+  const honest = digestTakingSource(dir);
+  ({ home, outcome } = copyInto('honest', honest));
+  assert.equal((await outcome).kind, 'pack');
+  assert.deepEqual(honest.taken, [genuine.layer.digest]);
+  assert.equal(api.verify(genuine.uri, { home }).files, 1);
+});

@@ -6,10 +6,13 @@ import { CtxpackError } from '../errors.mjs';
 const HIGH_WATER_BYTES = 4 * 1024 * 1024;
 
 /**
- * A BlobStream over a download into a sink. `download(sink)` is started on the first read. A restart from
- * byte 0 (the registry ignored a Range request) after bytes were given is absorbed: the re-sent prefix is
- * dropped, and the stream is no longer `verified` (the client verified the new attempt, not what was given).
- * @param {(sink: {write(chunk: Uint8Array): void | Promise<void>, reset(): void}) => Promise<void>} download
+ * A BlobStream over a download into a sink. `download(sink, {checkDigest})` is started on the first read. A
+ * restart from byte 0 (the registry ignored a Range request) after bytes were given is absorbed: the re-sent
+ * prefix is dropped, and the stream is no longer `verified` (the client verified the new attempt, not what was
+ * given). Before that first read, a consumer that hashes every byte it is given anyway may take the digest
+ * check over (`takeDigestCheck()`, true if it did): the download then checks the size only, and the stream is
+ * not `verified`.
+ * @param {(sink: {write(chunk: Uint8Array): void | Promise<void>, reset(): void}, options: {checkDigest: boolean}) => Promise<void>} download
  * @param {{onBytes?: (bytes: number) => void}} [options]
  * @returns {import('./store.mjs').BlobStream}
  */
@@ -51,8 +54,9 @@ export function downloadStream(download, { onBytes } = {}) {
     },
   };
   let started = null;
+  let checkDigest = true;
   const start = () => {
-    started ??= download(sink).then(
+    started ??= download(sink, { checkDigest }).then(
       () => {
         done = true;
         wake();
@@ -100,6 +104,12 @@ export function downloadStream(download, { onBytes } = {}) {
     }
   }
   stream.verified = true;
+  stream.takeDigestCheck = () => {
+    if (started !== null) return false;
+    checkDigest = false;
+    stream.verified = false;
+    return true;
+  };
   return stream;
 }
 

@@ -108,14 +108,15 @@ export class BlobWriter {
    * Make the blob durable and visible. An existing blob with the same digest and size is kept as it is.
    * `batched`: the caller awaited sync(), wrote only blobs that were absent and calls syncBlobDirectory() once
    * after the batch's commits (many small blobs: the fsyncs overlap instead of costing one journal commit each).
+   * `digest`: of the bytes written, computed by the caller of a writer started unhashed (checked like our own).
    * @returns {Promise<{mediaType: string, digest: string, size: number}>}
    */
-  async commit(mediaType, expected, { batched = false } = {}) {
+  async commit(mediaType, expected, { batched = false, digest: computed } = {}) {
     if (this.hash === null && !expected) {
       this.abort();
       throw new CtxpackError('CTX_INVALID_STATE', 'a blob written unhashed needs the descriptor it was verified against');
     }
-    const digest = this.hash === null ? expected.digest : `sha256:${this.hash.digest('hex')}`;
+    const digest = this.hash !== null ? `sha256:${this.hash.digest('hex')}` : (computed ?? expected.digest);
     try {
       if (!batched) fs.fsyncSync(this.fd);
       fs.closeSync(this.fd);

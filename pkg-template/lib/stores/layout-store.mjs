@@ -360,7 +360,8 @@ export class LayoutStore {
    * Store a blob from a stream (an async iterable of Uint8Array; a Uint8Array is taken as one chunk). Nothing
    * is read when the blob is already here. The bytes must have the descriptor's size and digest; they are
    * hashed here unless the stream says (`verified`) that its source checked every byte against the
-   * descriptor, as a registry download or another layout does.
+   * descriptor, as a registry download or another layout does, or (`hashes`) that it hashed every byte it gave
+   * (its `digest` once it ended, compared here with the descriptor's).
    * @param {Descriptor} descriptor
    * @param {AsyncIterable<Uint8Array> | Iterable<Uint8Array> | Uint8Array} stream
    * @returns {Promise<{uploaded: boolean}>}
@@ -368,7 +369,8 @@ export class LayoutStore {
   async push(descriptor, stream) {
     if (this.exists(descriptor)) return { uploaded: false };
     const trusted = stream?.verified === true;
-    const writer = this.ingest({ hashed: !trusted });
+    const hashes = stream?.hashes === true;
+    const writer = this.ingest({ hashed: !trusted && !hashes });
     try {
       for await (const chunk of stream instanceof Uint8Array ? [stream] : stream) {
         writer.write(chunk);
@@ -376,12 +378,13 @@ export class LayoutStore {
       }
       // A source that restarted midway no longer vouches for every byte it gave.
       if (trusted && stream.verified !== true) writer.rehash();
+      if (hashes && typeof stream.digest !== 'string') throw new CtxpackError('CTX_INVALID_STATE', 'the stream ended without the digest of its bytes');
       await writer.sync();
     } catch (error) {
       writer.abort();
       throw error;
     }
-    await writer.commit(descriptor.mediaType, descriptor);
+    await writer.commit(descriptor.mediaType, descriptor, { digest: hashes ? stream.digest : undefined });
     return { uploaded: true };
   }
 

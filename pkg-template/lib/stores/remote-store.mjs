@@ -140,12 +140,13 @@ export class RemoteStore {
   }
 
   /**
-   * The blob as a stream: the download starts on the first read, every byte is hashed by the client and a
-   * mismatch ends the stream with an error; a cut connection resumes where it stopped.
+   * The blob as a stream: the download starts on the first read, every byte is hashed by the client (unless
+   * the consumer took that over, see downloadStream) and a mismatch ends the stream with an error; a cut
+   * connection resumes where it stopped.
    * @returns {import('./store.mjs').BlobStream}
    */
   fetch(descriptor, { onBytes } = {}) {
-    return downloadStream((sink) => this.client.fetchBlob(descriptor, sink), { onBytes });
+    return downloadStream((sink, { checkDigest }) => this.client.fetchBlob(descriptor, sink, { checkDigest }), { onBytes });
   }
 
   /**

@@ -3,7 +3,8 @@
 // per artifact (ociVerifyPack / ociVerifyExecution, src/oci/verify.rs); the archive layers of a pack are read
 // by the core's PackReader in worker threads (verify-pool.mjs) while they stream into the target, and a layer
 // that fails leaves no blob. Layers the target already had are read from it before tagging. Every blob's own
-// digest is checked by the target as it is written.
+// digest is checked as it is written: by the target, or for a downloading layer by its verifier's thread (the
+// target compares that digest with the descriptor before the blob appears).
 import * as core from '../core-node.mjs';
 import { openLayerVerifier } from '../verify-pool.mjs';
 import { ARTIFACT_TYPES, MEDIA_TYPES } from './layout-store.mjs';
@@ -97,8 +98,10 @@ export class VerifyingStore {
     const verified = await root.pack;
     const index = verified.groups.findIndex((group) => group.layer.digest === descriptor.digest);
     if (index < 0) return this.target.push(descriptor, stream, options);
-    const verifier = openLayerVerifier({ manifest: root.manifestJsonBytes, layer: index, expectUri: root.uri, limits: this.limits }, { bytes: descriptor.size });
-    const checked = verifyingStream(stream, verifier);
+    // A download's digest is checked in the verifier's thread, which reads every byte anyway.
+    const blob = stream.takeDigestCheck?.() ? { digest: descriptor.digest, size: descriptor.size } : undefined;
+    const verifier = openLayerVerifier({ manifest: root.manifestJsonBytes, layer: index, expectUri: root.uri, limits: this.limits, blob }, { bytes: descriptor.size });
+    const checked = verifyingStream(stream, verifier, { hashes: blob !== undefined });
     try {
       const result = await this.target.push(descriptor, checked, options);
       if (checked.result) root.verifiedLayers.set(index, { digest: descriptor.digest, ...checked.result });
@@ -192,15 +195,18 @@ async function drain(stream) {
  * The stream, with every chunk also fed to a layer verifier once the consumer asked for the next one (so the
  * consumer, which writes each chunk before it asks again, is done with it and the verifier may take it). The
  * stream ends only when the verifier has passed (`result`), so a target commits no layer that failed.
+ * `hashes`: the verifier hashes the bytes (it was given the blob); their `digest` is there once the stream ended.
  */
-function verifyingStream(stream, verifier) {
+function verifyingStream(stream, verifier, { hashes = false } = {}) {
   const checked = (async function* () {
     for await (const chunk of stream) {
       yield chunk;
       await verifier.write(chunk);
     }
     checked.result = await verifier.finish();
+    checked.digest = checked.result.digest;
   })();
   Object.defineProperty(checked, 'verified', { get: () => stream.verified === true });
+  checked.hashes = hashes;
   return checked;
 }

@@ -8,7 +8,7 @@ use crate::error::{Error, ErrorCode, Result};
 use crate::interop::{field, object, to_js_error};
 use crate::registry::deadline::Timeouts;
 use crate::registry::transport::Failure;
-use crate::registry::{Client, ClientConfig, MANIFEST_ACCEPT};
+use crate::registry::{Client, ClientConfig, DigestCheck, MANIFEST_ACCEPT};
 use js_sys::{Array, Function, Promise, Uint8Array};
 use std::cell::RefCell;
 use std::rc::Rc;
@@ -68,6 +68,11 @@ export type BlobDescriptor = Pick<Descriptor, "digest" | "size"> & Partial<Descr
 export interface BlobTransferOptions {
   /** Told the bytes transferred so far. */
   onBytes?: ((bytes: number) => void) | null;
+}
+
+export interface BlobFetchOptions extends BlobTransferOptions {
+  /** false: the caller hashes every byte the sink kept and compares the digest itself; the client checks the size. */
+  checkDigest?: boolean | null;
 }
 "#;
 
@@ -224,18 +229,23 @@ impl RegistryClient {
         })
     }
 
-    /// `(descriptor, sink, { onBytes? })` → `undefined`, once every byte is written and verified.
+    /// `(descriptor, sink, { onBytes?, checkDigest? })` → `undefined`, once every byte is written and verified
+    /// (with `checkDigest: false`, its size only).
     #[wasm_bindgen(js_name = fetchBlob, unchecked_return_type = "Promise<void>")]
     pub fn fetch_blob(
         &self,
         #[wasm_bindgen(unchecked_param_type = "BlobDescriptor")] descriptor: JsValue,
         #[wasm_bindgen(unchecked_param_type = "BlobSink")] sink: JsValue,
-        #[wasm_bindgen(unchecked_optional_param_type = "BlobTransferOptions | null")] options: JsValue,
+        #[wasm_bindgen(unchecked_optional_param_type = "BlobFetchOptions | null")] options: JsValue,
     ) -> Promise {
         promise(&self.client, move |client| async move {
             let (digest, size) = descriptor_from(&descriptor)?;
             let mut sink = JsSink::from_js(sink, function_option(&options, "onBytes")?)?;
-            client.fetch_blob(&digest, size, &mut sink).await?;
+            let check = match field(&options, "checkDigest").as_bool() {
+                Some(false) => DigestCheck::Caller,
+                _ => DigestCheck::Client,
+            };
+            client.fetch_blob_checked(&digest, size, &mut sink, check).await?;
             Ok(JsValue::UNDEFINED)
         })
     }
