@@ -7,7 +7,7 @@ import path from 'node:path';
 import zlib from 'node:zlib';
 import { spawnSync } from 'node:child_process';
 import { pathToFileURL } from 'node:url';
-import { PACKAGE_DIR, api, makeProject, rejectsWithCode, tempDir, writeOutputs } from './helpers.mjs';
+import { PACKAGE_DIR, api, exportedPack, makeProject, rejectsWithCode, tempDir } from './helpers.mjs';
 
 const core = await import(path.join(PACKAGE_DIR, 'lib', 'core-node.mjs'));
 
@@ -50,14 +50,7 @@ test('the core alone derives the same URI from host-supplied digests', async (t)
 });
 
 test('the core alone verifies a pack from bytes, hashing content itself', async (t) => {
-  const root = tempDir(t);
-  const project = makeProject(path.join(root, 'project'));
-  writeOutputs(project.outDir);
-  const home = path.join(root, 'home');
-  const { uri } = await api.seed(project.outDir, { contractPath: project.contractPath, home });
-  const packPath = path.join(root, 'pack.tar.gz');
-  api.exportPack(uri, packPath, { home });
-  const bytes = fs.readFileSync(packPath);
+  const { uri, bytes, outDir } = await exportedPack(t);
 
   const reader = new core.PackReader({ expectUri: uri });
   assert.equal(reader.manifestBytes(), undefined, 'no manifest before its event');
@@ -86,18 +79,11 @@ test('the core alone verifies a pack from bytes, hashing content itself', async 
   assert.equal(summary.uri, uri);
   assert.equal(summary.files, 3);
   assert.equal(summary.compressedBytes, bytes.length);
-  assert.deepEqual(Buffer.concat(files.get('chunks.jsonl')), fs.readFileSync(path.join(project.outDir, 'chunks.jsonl')));
+  assert.deepEqual(Buffer.concat(files.get('chunks.jsonl')), fs.readFileSync(path.join(outDir, 'chunks.jsonl')));
 });
 
 test('a host CRC-32 (crc32 option) is compared with the gzip trailer by the core: a disagreeing one is refused', async (t) => {
-  const root = tempDir(t);
-  const project = makeProject(path.join(root, 'project'));
-  writeOutputs(project.outDir);
-  const home = path.join(root, 'home');
-  const { uri } = await api.seed(project.outDir, { contractPath: project.contractPath, home });
-  const packPath = path.join(root, 'pack.tar.gz');
-  api.exportPack(uri, packPath, { home });
-  const bytes = fs.readFileSync(packPath);
+  const { uri, bytes } = await exportedPack(t);
   const read = (crc32) => {
     const reader = new core.PackReader({ expectUri: uri, crc32 });
     try {

@@ -108,6 +108,19 @@ export function writeOutputs(dir) {
   });
 }
 
+/** A project's outputs seeded into a fresh pantry and exported as a pack file: its URI, home, path, bytes and the
+ * outputs folder. */
+export async function exportedPack(t) {
+  const root = tempDir(t);
+  const project = makeProject(path.join(root, 'project'));
+  writeOutputs(project.outDir);
+  const home = path.join(root, 'home');
+  const { uri } = await api.seed(project.outDir, { contractPath: project.contractPath, home });
+  const packPath = path.join(root, 'pack.tar.gz');
+  api.exportPack(uri, packPath, { home });
+  return { uri, home, packPath, bytes: fs.readFileSync(packPath), outDir: project.outDir };
+}
+
 /** Run the CLI synchronously. `json()` parses stdout. */
 export function cli(args, { home, cwd, env = {}, input } = {}) {
   const result = spawnSync(process.execPath, [BIN, ...args], {

@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { PACKAGE_DIR, api, makeProject, tempDir, writeOutputs } from './helpers.mjs';
+import { PACKAGE_DIR, api, exportedPack } from './helpers.mjs';
 
 const full = await import(pathToFileURL(path.join(PACKAGE_DIR, 'lib', 'core-node.mjs')).href);
 const lean = await import(pathToFileURL(path.join(PACKAGE_DIR, 'core', 'lean', 'web.js')).href);
@@ -55,14 +55,7 @@ test('the lean core is smaller than the full one', () => {
 });
 
 test('the lean core derives the same identity and verifies a pack the Node host wrote', async (t) => {
-  const root = tempDir(t);
-  const project = makeProject(path.join(root, 'project'));
-  writeOutputs(project.outDir);
-  const home = path.join(root, 'home');
-  const { uri } = await api.seed(project.outDir, { contractPath: project.contractPath, home });
-  const packPath = path.join(root, 'pack.tar.gz');
-  api.exportPack(uri, packPath, { home });
-  const bytes = fs.readFileSync(packPath);
+  const { uri, home, packPath, bytes } = await exportedPack(t);
 
   const summary = await lean.verifyPack(fs.createReadStream(packPath, { highWaterMark: 64 * 1024 }), { expectUri: uri });
   assert.equal(summary.uri, uri);
