@@ -3,8 +3,8 @@
 //! connection resumes with `Range: bytes=<received>-`; a registry that answers with the whole blob again
 //! makes the sink start over. Size and digest are checked at the end, so the sink must not trust its bytes
 //! before the operation succeeds. A caller that hashes the bytes anyway (a pull reading each layer in a thread
-//! of its own) may take the digest check over ([`DigestCheck::Caller`]). A download that makes no progress for the stall deadline ends with
-//! `CTX_REGISTRY_TIMEOUT`.
+//! of its own) may take the digest check over ([`DigestCheck::Caller`]). A download that makes no progress for
+//! the stall deadline ends with `CTX_REGISTRY_TIMEOUT`.
 
 use super::client::{Call, Client, HttpRequest};
 use super::deadline::{timeout_error, Stall};
