@@ -214,7 +214,7 @@ if (!force && existsSync(packageDir) && readStamp(packageDir) === packageStamp) 
   for (const file of coreFiles) cpSync(join(leanWasmDir, file), join(lean, file));
   cpSync(join(leanWasmDir, "snippets"), join(lean, "snippets"), { recursive: true });
   for (const file of ["web.js", "web.d.ts"]) cpSync(join(root, "pkg-template", "core", file), join(lean, file));
-  // The identity core, for `ctxpack id` and identity in the JS API (lib/core-id-node.mjs); not an export.
+  // The identity core, for `ctxpack id` (lib/core-id-node.mjs; the JS API has the full core); not an export.
   const id = join(staging, "core", "id");
   mkdirSync(id, { recursive: true });
   for (const file of ["ctxpack_core.js", "ctxpack_core_bg.wasm"]) cpSync(join(idWasmDir, file), join(id, file));
@@ -239,7 +239,7 @@ if (!force && existsSync(packageDir) && readStamp(packageDir) === packageStamp) 
  * One CtxpackError class for every core, at a path that does not change: core/ctxpack_error.js (what lib/errors.mjs
  * imports, without loading a glue). Each glue's copy of its module (src/interop/ctxpack_error.js, under a
  * hash-named snippets/ folder) becomes a re-export of it, so an error from any core is an instance of the one
- * class, and the hints each core installs go to one table.
+ * class, and its default hints come from one table (the first core instantiated gives it).
  */
 function shareErrorClass(coreDir, snippetDirs) {
   const snippets = snippetDirs.map((dir) => listFiles(dir).filter((file) => file.endsWith(join("src", "interop", "ctxpack_error.js"))));

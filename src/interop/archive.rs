@@ -106,6 +106,15 @@ pub(super) fn bool_option(options: &JsValue, key: &str, default: bool) -> Result
     value.as_bool().ok_or_else(|| Error::new(ErrorCode::JsonInvalid, "must be a boolean").at(key))
 }
 
+/// An optional function option.
+pub(super) fn function_option(options: &JsValue, key: &str) -> Result<Option<Function>> {
+    let value = field(options, key);
+    if value.is_undefined() || value.is_null() {
+        return Ok(None);
+    }
+    value.dyn_into::<Function>().map(Some).map_err(|_| Error::new(ErrorCode::JsonInvalid, "must be a function").at(key))
+}
+
 /// Sizes and counts as JS numbers (exact below 2^53, which every limit keeps them under).
 fn number(n: u64) -> JsValue {
     JsValue::from(n as f64)
@@ -201,14 +210,7 @@ impl PackReaderJs {
         let build = || -> Result<PackReaderJs> {
             let (limits, expect_uri) = (limits_option(&options)?, expect_uri_option(&options)?);
             let hash_content = bool_option(&options, "hashContent", true)?;
-            let crc32 = match field(&options, "crc32") {
-                value if value.is_undefined() || value.is_null() => None,
-                value => Some(
-                    value
-                        .dyn_into::<Function>()
-                        .map_err(|_| Error::new(ErrorCode::JsonInvalid, "must be a function").at("crc32"))?,
-                ),
-            };
+            let crc32 = function_option(&options, "crc32")?;
             let reader_options = ReaderOptions { limits, hash_content, expect_uri };
             let manifest = field(&options, "manifest");
             match (manifest.dyn_ref::<Uint8Array>(), layer_option(&options)?) {
@@ -223,8 +225,8 @@ impl PackReaderJs {
                 .at("manifest")),
             }
             .map(|mut reader| {
-                if let Some(crc32) = &crc32 {
-                    reader.use_host_crc(host_crc(crc32.clone()));
+                if let Some(crc32) = crc32 {
+                    reader.use_host_crc(host_crc(crc32));
                 }
                 PackReaderJs { reader, manifest_bytes: None }
             })

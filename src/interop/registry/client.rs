@@ -5,11 +5,12 @@ use super::fetch::Fetch;
 use super::{failure_to_js, JsHost, JsSink, JsSource};
 use crate::digest::Digest;
 use crate::error::{Error, ErrorCode, Result};
+use crate::interop::archive::function_option;
 use crate::interop::{field, object, to_js_error};
 use crate::registry::deadline::Timeouts;
 use crate::registry::transport::Failure;
 use crate::registry::{Client, ClientConfig, DigestCheck, MANIFEST_ACCEPT};
-use js_sys::{Array, Function, Promise, Uint8Array};
+use js_sys::{Array, Promise, Uint8Array};
 use std::cell::RefCell;
 use std::rc::Rc;
 use wasm_bindgen::prelude::*;
@@ -311,15 +312,6 @@ fn positive_option(options: &JsValue, key: &str) -> Result<Option<u64>> {
         .filter(|&n| n > 0)
         .map(Some)
         .ok_or_else(|| Error::new(ErrorCode::JsonInvalid, "must be a positive integer").at(key))
-}
-
-/// An optional function option.
-pub(super) fn function_option(options: &JsValue, key: &str) -> Result<Option<Function>> {
-    let value = field(options, key);
-    if value.is_undefined() || value.is_null() {
-        return Ok(None);
-    }
-    value.dyn_into::<Function>().map(Some).map_err(|_| Error::new(ErrorCode::JsonInvalid, "must be a function").at(key))
 }
 
 /// The `accept` option: media types to ask for, default the OCI and Docker manifest and index types.

@@ -5,11 +5,11 @@
 //! `client.openPack(uri)` checks the same and returns the manifest without reading a layer;
 //! `client.readFile(uri, path)` reads one file with HTTP ranges through the layer's block index.
 
-use super::client::{function_option, promise, RegistryClient, Shared};
+use super::client::{promise, RegistryClient, Shared};
 use crate::archive::FileSpan;
 use crate::archive::{Event, Limits};
 use crate::error::{Error, ErrorCode};
-use crate::interop::archive::{data_event, end_event, entry_event, limits_option};
+use crate::interop::archive::{data_event, end_event, entry_event, function_option, limits_option};
 use crate::interop::stream_queue::StreamQueue;
 use crate::interop::{field, object, to_js_error, value_to_js};
 use crate::oci::Descriptor;
