@@ -7,6 +7,7 @@
 // a ring of shared memory (RING_BYTES), the worker waiting while the ring is full.
 import os from 'node:os';
 import { MessageChannel, Worker, receiveMessageOnPort } from 'node:worker_threads';
+import { coreModule } from './core-node.mjs';
 import { CtxpackError } from './errors.mjs';
 
 /** Per worker: the ring (shared memory) its output goes through; the worker waits while it is full. */
@@ -92,7 +93,7 @@ class LayerPool {
       // The ring's pages are touched only as output passes through it: nothing for a reading job.
       const ring = new Uint8Array(new SharedArrayBuffer(RING_BYTES));
       const thread = new Worker(new URL('./layer-worker.mjs', import.meta.url), {
-        workerData: { port: port2, shared: this.shared, slot: 1 + position, ring },
+        workerData: { port: port2, shared: this.shared, slot: 1 + position, ring, coreModule },
         transferList: [port2],
       });
       return { thread, port: port1, slot: 1 + position, ring, job: undefined };

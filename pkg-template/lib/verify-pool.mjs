@@ -8,6 +8,7 @@
 // while the ring is full.
 import os from 'node:os';
 import { Worker } from 'node:worker_threads';
+import { coreModule } from './core-node.mjs';
 import { CtxpackError } from './errors.mjs';
 
 /** Bytes of one layer's ring: what its worker may be behind by. A download feeding it holds up to 4 MiB more (stores/blob-stream.mjs). */
@@ -68,7 +69,7 @@ class VerifyPool {
   }
 
   spawn() {
-    const worker = new Worker(new URL('./verify-worker.mjs', import.meta.url));
+    const worker = new Worker(new URL('./verify-worker.mjs', import.meta.url), { workerData: { coreModule } });
     worker.verifiers = new Map();
     worker.bytes = 0;
     worker.on('message', (message) => worker.verifiers.get(message.id)?.receive(message));

@@ -4,7 +4,6 @@
 // follows redirects: the core's registry engine does, and decides where credentials may go. Failures reject as
 // undici's do (`TypeError('fetch failed', { cause })` with the system or OpenSSL code on the cause), so the
 // core classifies them the same way.
-import { once } from 'node:events';
 import fs from 'node:fs';
 import http from 'node:http';
 import https from 'node:https';
@@ -122,13 +121,28 @@ async function sendStream(outgoing, body) {
   try {
     for await (const piece of body) {
       if (outgoing.destroyed) return;
-      // 'close' too: a request destroyed without an error never drains.
-      if (!outgoing.write(piece)) await Promise.race([once(outgoing, 'drain'), once(outgoing, 'close')]);
+      if (!outgoing.write(piece)) await drainedOrClosed(outgoing);
     }
     outgoing.end();
   } catch (error) {
     outgoing.destroy(error);
   }
+}
+
+/**
+ * Until the request drains, or closes ('close' too: a request destroyed without an error never drains). Both
+ * listeners go once either fires: an upload waits here once per socket buffer, and listeners left behind pile up.
+ */
+function drainedOrClosed(outgoing) {
+  return new Promise((resolve) => {
+    const done = () => {
+      outgoing.off('drain', done);
+      outgoing.off('close', done);
+      resolve();
+    };
+    outgoing.on('drain', done);
+    outgoing.on('close', done);
+  });
 }
 
 function toBuffer(body) {
