@@ -1,12 +1,11 @@
 // A thread of layer-pool.mjs: writes (pack-layer.mjs) or reads (pack-stream.mjs, extract.mjs) one whole layer
 // per job, with exactly the code the main thread runs for a single-layer pack.
-// The core is the main thread's, compiled once and shared (as in verify-worker.mjs).
+// The core is the main thread's, compiled once and shared (worker-core.mjs).
+import './worker-core.mjs';
 import { workerData } from 'node:worker_threads';
 import { toCtxpackError } from './errors.mjs';
-
-globalThis[Symbol.for('ctxpack.core.compile')] = Promise.resolve(workerData.coreModule);
-const { readLayer } = await import('./extract.mjs');
-const { packLayer } = await import('./pack-layer.mjs');
+import { readLayer } from './extract.mjs';
+import { packLayer } from './pack-layer.mjs';
 
 /** Progress is reported in steps of this many bytes (one message per MiB would cost more than it tells). */
 const PROGRESS_STEP_BYTES = 8 * 1024 * 1024;

@@ -4,14 +4,12 @@
 // be written again). A layer opened with `blob` (its descriptor) is also hashed here, off the main thread, and
 // finish() compares that digest before anything else: a layer whose bytes are not the blob fails as such even
 // when its archive also fails, so such a layer is read to its end.
-// The core is the main thread's, compiled once and shared: no thread decodes it again, and the code V8 optimises
-// for the hot functions (inflate) serves every thread.
+// The core is the main thread's, compiled once and shared (worker-core.mjs).
+import './worker-core.mjs';
 import { createHash } from 'node:crypto';
-import { parentPort, workerData } from 'node:worker_threads';
+import { parentPort } from 'node:worker_threads';
 import { CtxpackError } from './errors.mjs';
-
-globalThis[Symbol.for('ctxpack.core.compile')] = Promise.resolve(workerData.coreModule);
-const { createPackVerifier } = await import('./pack-stream.mjs');
+import { createPackVerifier } from './pack-stream.mjs';
 
 /**
  * id → { verifier, ring, read, blob?, hash?, size, failure? }; an id whose verifier failed is gone (unless it is

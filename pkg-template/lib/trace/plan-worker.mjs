@@ -1,12 +1,11 @@
 // A thread of plan-pool.mjs: plans the logs it is sent and hands the new blobs' memory to the main thread. It runs
-// the full core, compiled once by the main thread and shared: the lean core is optimised for size and parses a log
-// at about half the speed.
-import { parentPort, workerData } from 'node:worker_threads';
+// the full core, compiled once by the main thread and shared (worker-core.mjs): the lean core is optimised for
+// size and parses a log at about half the speed.
+import '../worker-core.mjs';
+import { parentPort } from 'node:worker_threads';
+import * as core from '../core-node.mjs';
 import { LogReader } from './log-reader.mjs';
 import { planLog } from './plan.mjs';
-
-globalThis[Symbol.for('ctxpack.core.compile')] = Promise.resolve(workerData.coreModule);
-const core = await import('../core-node.mjs');
 
 /** Digests of the contents the main thread has: the core leaves out their bytes (plan-pool.mjs). */
 const known = new Set();
