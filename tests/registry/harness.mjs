@@ -352,9 +352,12 @@ export async function startRegistry({ auth = 'none', users = { ctxpack: 'ctxpack
   fs.writeFileSync(configFile, `${lines.join('\n')}\n`);
   const logFile = path.join(dir, 'registry.log');
   const logFd = fs.openSync(logFile, 'a');
+  // A process group of its own: killSync (at exit, when nothing can be awaited) kills the registry with its
+  // watchdog. Killing the watchdog alone would orphan the registry, since a killed shell runs no trap.
   const child = spawn('bash', ['-c', WATCHDOG, 'registry-watchdog', configFile, dir], {
     env: { ...process.env, REGISTRY_BIN, PARENT: String(process.pid) },
     stdio: ['ignore', logFd, logFd],
+    detached: true,
   });
   fs.closeSync(logFd);
   let exited = false;
@@ -392,7 +395,7 @@ export async function startRegistry({ auth = 'none', users = { ctxpack: 'ctxpack
       fs.rmSync(dir, { recursive: true, force: true });
     },
     killSync() {
-      try { child.kill('SIGKILL'); } catch {}
+      try { process.kill(-child.pid, 'SIGKILL'); } catch {}
       tokenServer?.killSync();
       fs.rmSync(dir, { recursive: true, force: true });
     },
