@@ -21,7 +21,9 @@ impl Digest {
 
     /// SHA-256 of `data`.
     pub fn of(data: &[u8]) -> Self {
-        Digest(Sha256::digest(data).into())
+        let mut hasher = Hasher::new();
+        hasher.update(data);
+        hasher.finish()
     }
 
     /// Parses `sha256:<64 lowercase hex>`.
@@ -96,6 +98,11 @@ impl fmt::Debug for Digest {
     }
 }
 
+/// Bytes given to the SHA-256 compression function per call. A wasm engine runs a function's first calls in
+/// its baseline compiler and switches to the optimised code between calls, not within one: hashing a 1.7 MB
+/// manifest in one call ran at ~33 MB/s in Node (V8's Liftoff), in 16 KiB pieces at ~10x that.
+const PIECE_BYTES: usize = 16 * 1024;
+
 /// Incremental SHA-256 that also counts bytes, so size and digest are checked in one pass.
 #[derive(Clone, Default)]
 pub struct Hasher {
@@ -109,7 +116,9 @@ impl Hasher {
     }
 
     pub fn update(&mut self, data: &[u8]) {
-        self.inner.update(data);
+        for piece in data.chunks(PIECE_BYTES) {
+            self.inner.update(piece);
+        }
         self.len += data.len() as u64;
     }
 
@@ -140,14 +149,21 @@ mod tests {
     }
 
     #[test]
-    fn streaming_equals_one_shot() {
+    fn streaming_and_pieces_equal_one_shot() {
+        // Past several compression pieces, with updates that straddle them.
         let data: Vec<u8> = (0..100_000u32).map(|i| (i * 31 % 251) as u8).collect();
+        let one_shot: [u8; 32] = Sha256::digest(&data).into();
         let mut h = Hasher::new();
         for chunk in data.chunks(4093) {
             h.update(chunk);
         }
         assert_eq!(h.len(), data.len() as u64);
-        assert_eq!(h.finish(), Digest::of(&data));
+        assert_eq!(h.finish().as_bytes(), &one_shot);
+        assert_eq!(Digest::of(&data).as_bytes(), &one_shot);
+        assert_eq!(
+            Digest::of(&data[..PIECE_BYTES]).as_bytes(),
+            &<[u8; 32]>::from(Sha256::digest(&data[..PIECE_BYTES]))
+        );
     }
 
     #[test]

@@ -67,7 +67,8 @@ function repackLayers(pantry, pack, destinationPath, onBytes) {
       },
       data(bytes) {
         fileHash.update(bytes);
-        writer.write(bytes);
+        // A copy: `bytes` shows the core's memory, which the writer (the same core) may grow and so move.
+        writer.write(bytes.slice());
         output.write(writer.takeOutput());
       },
       end() {

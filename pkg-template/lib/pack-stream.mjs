@@ -9,16 +9,15 @@ import * as core from './core-node.mjs';
 import { CtxpackError, toCtxpackError } from './errors.mjs';
 
 const READ_CHUNK_BYTES = 1024 * 1024;
-/** The largest piece of content the core's reader hands over at once (PackReader.nextInto). */
-const DATA_PIECE_BYTES = 256 * 1024;
 const utf8 = new TextDecoder();
 
 /**
  * @typedef {object} PackVisitor
  * @property {(event: {uri: string}) => void} [manifest]  the manifest is verified (`manifestBytes()` gives it)
  * @property {(event: {path: string, type: 'file' | 'symlink', size: number, executable: boolean, target?: string}) => void} [entry]
- * @property {(bytes: Uint8Array) => void} [data]   content of the current file: a view of a reused buffer,
- *                                                  valid only until data returns (copy what is kept)
+ * @property {(bytes: Uint8Array) => void} [data]   content of the current file: a view of the core's memory,
+ *                                                  valid until data returns and while nothing calls into the
+ *                                                  core (copy what is kept, or given to the core)
  * @property {() => void} [end]                     the current entry is complete
  */
 
@@ -42,8 +41,6 @@ export function createPackVerifier({ visitor = {}, limits, expectUri, manifest, 
   // zlib.crc32 (Node >= 20.15) computes the gzip CRC-32 several times as fast as the core in wasm; the core
   // still compares it with the trailer. Without it, the core computes it.
   const reader = new core.PackReader({ limits, hashContent: false, expectUri, manifest, layer, crc32: zlib.crc32 });
-  // Every piece of content goes through this one buffer, so reading a pack allocates nothing per piece.
-  const piece = new Uint8Array(DATA_PIECE_BYTES);
   let fileHash = null;
   let freed = false;
   const verifier = {
@@ -66,7 +63,8 @@ export function createPackVerifier({ visitor = {}, limits, expectUri, manifest, 
     },
   };
   function drain() {
-    for (let event = reader.nextInto(piece); event != null; event = reader.nextInto(piece)) {
+    // Content comes as views of the core's memory, hashed and handed on before the next call: nothing is copied.
+    for (let event = reader.nextView(); event != null; event = reader.nextView()) {
       switch (event.kind) {
         case 'manifest':
           if (stopAfterManifest) {
@@ -81,12 +79,10 @@ export function createPackVerifier({ visitor = {}, limits, expectUri, manifest, 
           fileHash = event.type === 'file' ? createHash('sha256') : null;
           visitor.entry?.(event);
           break;
-        case 'data': {
-          const bytes = piece.subarray(0, event.length);
-          fileHash.update(bytes);
-          visitor.data?.(bytes);
+        case 'data':
+          fileHash.update(event.bytes);
+          visitor.data?.(event.bytes);
           break;
-        }
         case 'end':
           visitor.end?.();
           if (fileHash !== null) reader.entryDigest(`sha256:${fileHash.digest('hex')}`);

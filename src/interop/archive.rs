@@ -7,15 +7,12 @@ use crate::digest::Digest;
 use crate::error::{Error, ErrorCode, Result};
 use crate::manifest::PackManifest;
 use crate::uri::CtxUri;
-use js_sys::{Array, Function, Uint8Array};
+use js_sys::{Array, Function, Reflect, Uint8Array};
 use serde_json::Value;
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 
 type JsResult<T> = std::result::Result<T, JsValue>;
-
-/// The largest piece of content a reader's data event holds (the inflated bytes it buffers).
-const DATA_PIECE_BYTES: usize = archive::stream::TAR_BUFFER;
 
 #[wasm_bindgen(typescript_custom_section)]
 const TYPES: &str = r#"
@@ -59,12 +56,6 @@ export type ReaderEvent =
   | PackEntryEvent
   | { kind: "data"; bytes: Uint8Array }
   | { kind: "end" };
-
-/**
- * What PackReader.nextInto(buffer) read: the events of next(), except that a piece of content is copied into the
- * host's buffer, its first `length` bytes (valid until the buffer is reused).
- */
-export type ReaderEventInto = Exclude<ReaderEvent, { kind: "data" }> | { kind: "data"; length: number };
 
 /** What PackReader.finish() gives once the whole pack has been read and verified. */
 export interface PackReaderSummary {
@@ -196,6 +187,8 @@ pub struct PackReaderJs {
     reader: archive::PackReader,
     /// The verified manifest.json, kept here (not copied into the event) until the host asks for it.
     manifest_bytes: Option<Vec<u8>>,
+    /// The piece of content `nextView()` gave last, which its view shows: kept until the next call.
+    piece: Option<Vec<u8>>,
 }
 
 #[wasm_bindgen(js_class = PackReader)]
@@ -228,7 +221,7 @@ impl PackReaderJs {
                 if let Some(crc32) = crc32 {
                     reader.use_host_crc(host_crc(crc32));
                 }
-                PackReaderJs { reader, manifest_bytes: None }
+                PackReaderJs { reader, manifest_bytes: None, piece: None }
             })
         };
         build().map_err(to_js_error)
@@ -253,21 +246,21 @@ impl PackReaderJs {
         Ok(self.event_to_js(event))
     }
 
-    /// `next()`, but a piece of content is copied into `buffer` (at least `DATA_PIECE_BYTES` = 256 KiB, the
-    /// largest piece) and given as `{ kind: "data", length }`. A host that uses each piece at once (hashes it,
-    /// writes it) then allocates nothing per piece: a long read leaves no garbage buffers for the collector,
-    /// which otherwise holds tens of MiB of them per thread between collections.
-    #[wasm_bindgen(js_name = nextInto, unchecked_return_type = "ReaderEventInto | undefined")]
-    pub fn next_into(&mut self, buffer: &Uint8Array) -> JsResult<JsValue> {
-        if (buffer.length() as usize) < DATA_PIECE_BYTES {
-            let message =
-                format!("nextInto needs a buffer of at least {DATA_PIECE_BYTES} bytes, got {}", buffer.length());
-            return Err(to_js_error(Error::new(ErrorCode::InvalidState, message).at("buffer")));
-        }
+    /// `next()`, but a piece of content is given as a view of the core's memory, `{ kind: "data", bytes }`,
+    /// valid until the next call to this reader: a host that uses each piece at once (hashes it, writes it)
+    /// copies nothing and leaves no buffer per piece for the collector, which otherwise holds tens of MiB of
+    /// them per thread between collections. The view is made last, so nothing in the core allocates (and may
+    /// move its memory) before the host has it.
+    #[wasm_bindgen(js_name = nextView, unchecked_return_type = "ReaderEvent | undefined")]
+    pub fn next_view(&mut self) -> JsResult<JsValue> {
+        self.piece = None;
         match self.reader.next().map_err(to_js_error)? {
             Some(Event::Data(bytes)) => {
-                buffer.subarray(0, bytes.len() as u32).copy_from(&bytes);
-                Ok(object(&[("kind", "data".into()), ("length", number(bytes.len() as u64))]))
+                let event = object(&[("kind", "data".into())]);
+                let piece = self.piece.insert(bytes);
+                let view = unsafe { Uint8Array::view(piece) };
+                Reflect::set(&event, &"bytes".into(), &view)?;
+                Ok(event)
             }
             event => Ok(self.event_to_js(event)),
         }
