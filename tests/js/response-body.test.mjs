@@ -1,6 +1,6 @@
 // The Node host's response bodies (registry/response-body.mjs, through http-fetch.mjs) against a loopback
-// server: bytes intact and not copied, a slow server read as it sends, a cut connection an error, a cancelled
-// body closing the response.
+// server: bytes intact and handed on in batches, not piece by piece; a slow server read as it sends, a cut
+// connection an error after the bytes that came, a cancelled body closing the response.
 import assert from 'node:assert/strict';
 import crypto from 'node:crypto';
 import http from 'node:http';
@@ -41,15 +41,15 @@ after(() => new Promise((resolve) => server.close(resolve)));
 
 const fetch = createHttpFetch();
 
-test('a body comes intact, in the buffers the socket read (no copy per chunk)', async () => {
+test('a body comes intact, in batches: 64 pieces written are read in a few reads, not one each', async () => {
   const response = await fetch(`${base}/whole`);
   const reader = response.body.getReader();
   await sleep(300);
   const chunks = [];
   for (let next = await reader.read(); !next.done; next = await reader.read()) chunks.push(next.value);
   assert.deepEqual(Buffer.concat(chunks), body);
-  // Readable.toWeb gives each chunk as a new Uint8Array copied from the socket's Buffer.
-  assert.ok(chunks.every((chunk) => Buffer.isBuffer(chunk)), 'a chunk was copied');
+  // The server wrote 64 pieces of 16 KiB; the socket gave them in up to 64 KiB; the reader gets 256 KiB batches.
+  assert.ok(chunks.length <= 8, `the body came in ${chunks.length} reads`);
 });
 
 test('a slow server is read as it sends: the first bytes do not wait for the rest', async () => {

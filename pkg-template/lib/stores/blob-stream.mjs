@@ -3,7 +3,7 @@
 import { CtxpackError } from '../errors.mjs';
 
 /** Downloaded bytes waiting for the consumer: above this the download waits (backpressure). */
-const HIGH_WATER_BYTES = 4 * 1024 * 1024;
+const HIGH_WATER_BYTES = 2 * 1024 * 1024;
 
 /**
  * A BlobStream over a download into a sink. `download(sink, {checkDigest})` is started on the first read. A

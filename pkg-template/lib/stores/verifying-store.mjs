@@ -6,7 +6,7 @@
 // digest is checked as it is written: by the target, or for a downloading layer by its verifier's thread (the
 // target compares that digest with the descriptor before the blob appears).
 import * as core from '../core-node.mjs';
-import { openLayerVerifier } from '../verify-pool.mjs';
+import { openLayerVerifier, startLayerVerifiers } from '../verify-pool.mjs';
 import { ARTIFACT_TYPES, MEDIA_TYPES } from './layout-store.mjs';
 
 /** @typedef {import('./store.mjs').Descriptor} Descriptor */
@@ -64,6 +64,7 @@ export class VerifyingStore {
     const root = { uri: core.parseUri(uri), descriptor, bytes, parsed, verifiedLayers: new Map() };
     this.current = root;
     if (parsed.artifactType !== ARTIFACT_TYPES.pack) return;
+    startLayerVerifiers(parsed.layers.filter((blob) => blob.mediaType === MEDIA_TYPES.layer).length);
     root.manifestJson = [parsed.config, ...parsed.layers].find((blob) => blob.mediaType === MEDIA_TYPES.packManifest);
     if (await this.target.exists(root.manifestJson)) {
       root.pack = Promise.resolve(this.verifyPack(root, await this.target.fetchBytes(root.manifestJson)));
@@ -100,7 +101,7 @@ export class VerifyingStore {
     if (index < 0) return this.target.push(descriptor, stream, options);
     // A download's digest is checked in the verifier's thread, which reads every byte anyway.
     const blob = stream.takeDigestCheck?.() ? { digest: descriptor.digest, size: descriptor.size } : undefined;
-    const verifier = openLayerVerifier({ manifest: root.manifestJsonBytes, layer: index, expectUri: root.uri, limits: this.limits, blob }, { bytes: descriptor.size });
+    const verifier = openLayerVerifier({ manifest: root.manifestJsonBytes, layer: index, expectUri: root.uri, limits: this.limits, blob }, { bytes: descriptor.size, fileBytes: verified.groups[index].bytes });
     const checked = verifyingStream(stream, verifier, { hashes: blob !== undefined });
     try {
       const result = await this.target.push(descriptor, checked, options);
@@ -155,7 +156,7 @@ export class VerifyingStore {
     for (const group of verified.groups) {
       let result = root.verifiedLayers.get(group.index);
       if (result?.digest !== group.layer.digest) {
-        const verifier = openLayerVerifier({ manifest: root.manifestJsonBytes, layer: group.index, expectUri: root.uri, limits: this.limits }, { bytes: group.layer.size });
+        const verifier = openLayerVerifier({ manifest: root.manifestJsonBytes, layer: group.index, expectUri: root.uri, limits: this.limits }, { bytes: group.layer.size, fileBytes: group.bytes });
         const checked = verifyingStream(this.target.fetch(group.layer), verifier);
         try {
           await drain(checked);
