@@ -3,7 +3,9 @@
 // `pigz -dc | sha256sum`, pull into an empty pantry vs `skopeo copy docker:// oci:`, push vs
 // `skopeo copy oci: docker://` (Debian's docker-registry on 127.0.0.1). Runs alternate (peer, ctxpack, ctxpack,
 // peer, …); each figure is the median of BENCH_RUNS (default 3) runs; ratio = ctxpack / peer (below 1: ctxpack is
-// faster); peak RSS of ctxpack per row from /usr/bin/time -v; the load average is printed beside each row.
+// faster); peak RSS of ctxpack per row from /usr/bin/time -v; the load average is printed beside each row. Each run
+// starts after an untimed `sync`: tar, pigz and skopeo leave what they wrote to the page cache, ctxpack fsyncs its
+// blobs, so without it a ctxpack run that follows a peer's waits behind the writeback of the peer's output.
 //
 // Reproduce: npm run bench:perf   (or: node scripts/build.mjs && node bench/perf.mjs [package dir] [--baseline dir])
 // Data is generated once under .bench/perf/ (about 4 GiB): the tree bench/run.mjs measures, 10,000 JSON-lines
@@ -70,6 +72,7 @@ async function row(name, { ctx, peer, goal, prepare = async () => {}, cleanup = 
     // Each run rotates the order, so every side meets the same changes of load.
     for (const side of [...sides.slice(i % sides.length), ...sides.slice(0, i % sides.length)]) {
       const state = await prepare(side);
+      spawnSync('sync');
       const argv = side === 'peer' ? peer(state) : ctx(state);
       if (side === 'base') argv[1] = baselineCli;
       const measured = timeCommand(argv, { rss: side !== 'peer' });
