@@ -163,7 +163,7 @@ async function main() {
         const pullHome = path.join(work, 'pull-home');
         const layout = path.join(work, 'pull-layout');
         results.push(await row('pull (skopeo copy docker:// oci:)', {
-      goal: '<= 1.0',
+          goal: '<= 1.0',
           prepare: async () => fresh(pullHome) && fresh(layout),
           ctx: () => ctxpack('pull', uri, '--registry', registry.ref('bench'), '--home', pullHome, '--json'),
           peer: () => skopeo(`docker://${registry.host}/bench:${tag}`, `oci:${layout}:${tag}`),
@@ -175,7 +175,7 @@ async function main() {
     }
     if (wanted('push')) {
       results.push(await row('push (skopeo copy oci: docker://)', {
-      goal: '<= 0.9 (keep: 0.84 when filed)',
+        goal: '<= 0.9 (keep: 0.84 when filed)',
         prepare: async () => startRegistry({ auth: 'none' }),
         ctx: (registry) => ctxpack('push', uri, '--registry', registry.ref('bench'), '--home', home, '--json'),
         peer: (registry) => skopeo(`oci:${home}:${tag}`, `docker://${registry.host}/bench:${tag}`),

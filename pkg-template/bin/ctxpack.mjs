@@ -32,26 +32,45 @@ if (!['version', 'help', undefined].includes(command)) {
 // 130 / 143 with the error reported like any other (one JSON document on stdout with --json).
 exitOnSignals({
   report(signal) {
-    const error = {
+    reportError({
       code: 'CTX_INTERRUPTED',
       message: `interrupted by ${signal}; the command's temporary files were removed`,
       hint: 'run the command again; nothing half-written was recorded',
-    };
-    const terminator = args.indexOf('--');
-    if ((terminator === -1 ? args : args.slice(0, terminator)).includes('--json')) {
-      process.stdout.write(`${JSON.stringify({ error }, null, 2)}\n`);
-    } else {
-      process.stderr.write(`\nerror[${error.code}]: ${error.message}\n  hint: ${error.hint}\n`);
-    }
+    });
   },
 });
 // No top-level await: the package's bin is this module bundled as CommonJS with what start-up needs
 // (bin/ctxpack.cjs, scripts/bundle-cli.mjs), and the command chunks it requires require it in turn.
+let finished = false;
 import('../lib/cli/main.mjs')
   .then(({ main }) => main(args))
   .then((code) => {
+    finished = true;
     process.exitCode = code;
   });
+// A command whose promises all wait on one another leaves Node nothing to run, and Node then exits with status 0
+// and no output, as if it had succeeded: say it stalled, and fail (the temporary files' cleanups run on exit).
+// 'beforeExit' comes only when nothing is left to run, not on process.exit (serve's Ctrl-C).
+process.on('beforeExit', () => {
+  if (finished) return;
+  finished = true;
+  reportError({
+    code: 'CTX_INTERNAL',
+    message: 'the command stalled before it finished (its work was left waiting on itself); its temporary files were removed',
+    hint: 'this is a bug in ctxpack; please report it with the command line',
+  });
+  process.exitCode = 1;
+});
+
+/** An error the CLI could not report through main(): as main() reports them. */
+function reportError(error) {
+  const terminator = args.indexOf('--');
+  if ((terminator === -1 ? args : args.slice(0, terminator)).includes('--json')) {
+    process.stdout.write(`${JSON.stringify({ error }, null, 2)}\n`);
+  } else {
+    process.stderr.write(`\nerror[${error.code}]: ${error.message}\n  hint: ${error.hint}\n`);
+  }
+}
 
 /** The command word: the first argument that is neither an option nor --home's value; `--version` is `version`. */
 function commandOf(words) {

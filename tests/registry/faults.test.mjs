@@ -214,5 +214,12 @@ describe('a registry that refuses custom config media types (Quay, GitLab)', () 
     const home = tempDir(t);
     ok(await ctx(['pull', pack.uri, '--registry', proxy.ref('quay')], { home, env: cleanEnv() }));
     await assertVerifies(home, pack.uri);
+    // manifest.json is a layer here, smaller than the archive: a layer copied before it would wait for it
+    // forever in the one slot (a pull then ended with status 0 and nothing pulled).
+    const oneAtATime = tempDir(t);
+    const pulled = await ctx(['pull', pack.uri, '--registry', proxy.ref('quay'), '--concurrency', '1'], { home: oneAtATime, env: cleanEnv() });
+    ok(pulled);
+    assert.equal(pulled.json.uri, pack.uri);
+    await assertVerifies(oneAtATime, pack.uri);
   });
 });

@@ -2,8 +2,8 @@
 // the URI's tag → the image manifest → the blobs it names that the target lacks (config first, then layers,
 // with bounded concurrency), each streamed from the source straight into the target → the manifest last, so a
 // target never tags an artifact whose blobs are not all there. It knows nothing about packs or execution packs:
-// a target that verifies them (verifying-store.mjs) is told the root before the first blob (prepare) and checks
-// it before it tags it. A copy into a store with leases (the pantry) holds one from before its first blob
+// a target that verifies them (verifying-store.mjs) is told the root before the first blob (prepare), names the
+// blobs it must have before it can check the others (copied first), and checks the root before it tags it. A copy into a store with leases (the pantry) holds one from before its first blob
 // until the manifest is tagged (or the copy failed and removed what it wrote).
 import * as core from '../core-node.mjs';
 import { CtxpackError } from '../errors.mjs';
@@ -49,7 +49,7 @@ async function copyGraph(from, to, uri, { concurrency = DEFAULT_CONCURRENCY, mou
   const blobs = uniqueBlobs([parsed.config, ...parsed.layers]);
   await to.protect?.([manifest, ...blobs]);
   const missing = (await mapBounded(blobs, limit, async (blob) => ((await to.exists(blob)) ? null : blob))).filter(Boolean);
-  await to.prepare?.({ uri: canonical, descriptor: manifest, bytes: manifestBytes, parsed });
+  const prepared = await to.prepare?.({ uri: canonical, descriptor: manifest, bytes: manifestBytes, parsed });
   const progress = progressTracker(onProgress, phase, missing);
   const copyOne = async (blob) => {
     const onBytes = progress.forBlob(blob);
@@ -59,11 +59,16 @@ async function copyGraph(from, to, uri, { concurrency = DEFAULT_CONCURRENCY, mou
     onBytes(blob.size);
     return result;
   };
-  // The config first: it is small, and a target that verifies reads it before it can check the layers.
-  const [config, ...layers] = missing[0]?.digest === parsed.config.digest ? missing : [undefined, ...missing];
-  // The biggest layers first: the small ones then fill in beside them instead of one big layer ending alone.
-  const bySize = [...layers].sort((a, b) => b.size - a.size);
-  const results = [...(config ? [await copyOne(config)] : []), ...(await mapBounded(bySize, limit, copyOne))];
+  // One at a time first: the config (it is small) and the blobs the target reads before it can check the others
+  // (a verifying target's pack manifest, a layer in the fallback form): a blob waiting for them must not hold
+  // one of the slots they need.
+  const firstDigests = new Set([parsed.config.digest, ...(prepared?.first ?? []).map((blob) => blob.digest)]);
+  const first = missing.filter((blob) => firstDigests.has(blob.digest));
+  // Then the biggest first: the small ones fill in beside them instead of one big blob ending alone.
+  const bySize = missing.filter((blob) => !firstDigests.has(blob.digest)).sort((a, b) => b.size - a.size);
+  const results = [];
+  for (const blob of first) results.push(await copyOne(blob));
+  results.push(...(await mapBounded(bySize, limit, copyOne)));
   const stored = await to.pushManifest(canonical, manifest, manifestBytes, { artifactType: parsed.artifactType, blobs });
   const mounted = results.filter((result) => result.mounted).length;
   return {

@@ -22,7 +22,8 @@
 //
 // Optional:
 //   prepare({uri, descriptor, bytes, parsed}): called by copy before the first blob moves, with the root it
-//       copies (a verifying store gets ready to verify its blobs as they stream in)
+//       copies (a verifying store gets ready to verify its blobs as they stream in); may answer {first}: blobs
+//       it needs before it can take the others, which copy then pushes first, one at a time
 //   withLease(command, fn): run a copy into it under a lease (lease.mjs); a failed copy removes what it added
 //   protect(descriptors): lease blobs already there before checking for them, so gc keeps them meanwhile
 //   reader(descriptor, {onBytes}?): a BlobSource over a local blob ({read(offset, length), close()}), which an

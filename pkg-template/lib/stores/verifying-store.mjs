@@ -57,8 +57,10 @@ export class VerifyingStore {
 
   /**
    * Told by copy before any blob moves: the root it copies. A pack whose manifest.json the target already
-   * has is verified now, before a layer is downloaded; otherwise once manifest.json has been pushed.
+   * has is verified now, before a layer is downloaded; otherwise once manifest.json has been pushed, which the
+   * layers wait for: copy is told to push it first.
    * @param {{uri: string, descriptor: Descriptor, bytes: Uint8Array, parsed: {artifactType: string, config: Descriptor, layers: Descriptor[]}}} root
+   * @returns {Promise<{first: Descriptor[]} | undefined>}
    */
   async prepare({ uri, descriptor, bytes, parsed }) {
     const root = { uri: core.parseUri(uri), descriptor, bytes, parsed, verifiedLayers: new Map() };
@@ -75,6 +77,7 @@ export class VerifyingStore {
     });
     // Awaited by the layers and by pushManifest; a failure with no layer waiting is reported there.
     root.pack.catch(() => {});
+    return { first: [root.manifestJson] };
   }
 
   /**
