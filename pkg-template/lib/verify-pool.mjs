@@ -46,9 +46,8 @@ let pool;
  * @returns {LayerVerifier}
  */
 export function openLayerVerifier(options, { bytes = 0, fileBytes = bytes } = {}) {
-  pool ??= new VerifyPool(os.availableParallelism());
   const work = bytes + WORK_PER_FILE_BYTE * fileBytes + WORK_PER_SAVED_BYTE * Math.max(0, fileBytes - bytes);
-  return pool.open(options, bytes, work);
+  return verifyPool().open(options, bytes, work);
 }
 
 /**
@@ -57,8 +56,13 @@ export function openLayerVerifier(options, { bytes = 0, fileBytes = bytes } = {}
  * @param {number} count
  */
 export function startLayerVerifiers(count) {
+  verifyPool().start(count);
+}
+
+/** The process's pool, one thread per core at most, made on first use. */
+function verifyPool() {
   pool ??= new VerifyPool(os.availableParallelism());
-  pool.start(count);
+  return pool;
 }
 
 /**

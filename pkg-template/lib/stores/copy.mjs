@@ -3,8 +3,9 @@
 // with bounded concurrency), each streamed from the source straight into the target → the manifest last, so a
 // target never tags an artifact whose blobs are not all there. It knows nothing about packs or execution packs:
 // a target that verifies them (verifying-store.mjs) is told the root before the first blob (prepare), names the
-// blobs it must have before it can check the others (copied first), and checks the root before it tags it. A copy into a store with leases (the pantry) holds one from before its first blob
-// until the manifest is tagged (or the copy failed and removed what it wrote).
+// blobs it must have before it can check the others (copied first), and checks the root before it tags it. A
+// copy into a store with leases (the pantry) holds one from before its first blob until the manifest is tagged
+// (or the copy failed and removed what it wrote).
 import * as core from '../core-node.mjs';
 import { CtxpackError } from '../errors.mjs';
 import { fetchSourceManifest, notFoundError } from './foreign.mjs';
